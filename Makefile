@@ -1,0 +1,106 @@
+# qnn: compiler and runtime for hybrid quantum-classical neural networks.
+# Sources are discovered by directory, so adding a module never means editing this file:
+#   compiler/*.c + compiler/lexer.l + compiler/parser.y -> build/libqnnc.a (+ main.c -> qnnc)
+#   runtime/*.c                                         -> build/libqnnrt.a
+#   tests/unit/test_*.c                                 -> build/tests/test_* (cmocka)
+
+LLVM_CONFIG ?= $(shell command -v llvm-config-19 2>/dev/null || echo llvm-config)
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+SAN     ?=
+VERSION := 0.1.0
+
+LLVM_CFLAGS  := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-D_GNU_SOURCE//')
+LLVM_LDFLAGS := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) $(shell $(LLVM_CONFIG) --libs 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DQNN_VERSION='"$(VERSION)"' \
+            -Icompiler -Iruntime -I$(BUILD)/gen
+# Generated scanner/parser code is not ours to warn about.
+GEN_CFLAGS := $(filter-out -Wshadow -Wstrict-prototypes,$(CFLAGS)) -Wno-unused-function \
+              -Wno-sign-compare -Wno-unused-parameter -Wno-unused-but-set-variable
+LDLIBS   += $(LLVM_LDFLAGS) -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN)
+
+COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+RUNTIME_SRC  := $(wildcard runtime/*.c)
+TEST_SRC     := $(wildcard tests/unit/test_*.c)
+
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lexer.o $(BUILD)/gen/parser.o
+RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test asan fuzz demo bench clean check-examples
+all: $(BUILD)/qnnc $(TEST_BIN)
+
+# ---- dependencies (Debian) -------------------------------------------------------------
+DEB_PKGS := make gcc flex bison llvm-19-dev libpng-dev libsndfile1-dev libfftw3-dev \
+            libcmocka-dev libcairo2-dev valgrind
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "all dependencies present"; fi
+
+# ---- build -----------------------------------------------------------------------------
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: compiler/lexer.l | $(BUILD)/gen
+	flex --outfile=$(BUILD)/gen/lexer.c --header-file=$(BUILD)/gen/lexer.h $<
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: compiler/parser.y | $(BUILD)/gen
+	bison -Wall -Werror --defines=$(BUILD)/gen/parser.h -o $(BUILD)/gen/parser.c $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+	$(CC) $(GEN_CFLAGS) -c $< -o $@
+
+# The compiler's LLVM users (cg, jit, aot) need LLVM's headers; nothing else includes llvm-c.
+$(BUILD)/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h | $(BUILD)/compiler
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -c $< -o $@
+
+$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)/runtime
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libqnnc.a: $(COMPILER_OBJ)
+	ar rcs $@ $^
+$(BUILD)/libqnnrt.a: $(RUNTIME_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/qnnc: $(BUILD)/compiler/main.o $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Runtime-only tests (test_rt_*) do not need the compiler or LLVM.
+$(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN) -lcmocka -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Itests/unit $< $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/gen $(BUILD)/compiler $(BUILD)/runtime $(BUILD)/tests:
+	mkdir -p $@
+
+# ---- tests -----------------------------------------------------------------------------
+test: all
+	QNNC=$(BUILD)/qnnc BUILD=$(BUILD) tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+check-examples: $(BUILD)/qnnc
+	@for f in stdlib/*.qnn examples/*.qnn; do $(BUILD)/qnnc check $$f || exit 1; done; echo "examples and stdlib check"
+
+# Bounded libFuzzer run over the front end (clang with libFuzzer; crashes go to tests/fuzz/crashes).
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
+
+demo: deps all
+	scripts/demo.sh
+
+bench: all
+	scripts/bench.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

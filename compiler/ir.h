@@ -1,0 +1,163 @@
+/* Circuit IR: the flat gate list that lowering produces from a checked circuit and that the
+ * passes, the reference interpreter and the LLVM code generator consume.
+ *
+ * Conventions (PennyLane's, see docs/semantics.md):
+ *  - n qubits, wire 0 is the MOST significant bit of the basis index: |q0 q1 ... q(n-1)>,
+ *    so wire w has stride 1 << (n - 1 - w) in the state vector.
+ *  - The state starts in |0...0>; ops are applied in array order.
+ *  - Angles are expression trees over trainable parameters (one flat vector per circuit),
+ *    per-sample inputs (one vector per sample) and constants.
+ *  - Outputs: one expectation value per observable, an observable being a weighted sum of
+ *    Pauli products.
+ *
+ * Ownership: an ir_circuit owns all of its arrays; ir_free releases everything. */
+#ifndef QNN_IR_H
+#define QNN_IR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IR_MAX_QUBITS 30 /* hard ceiling of the IR (uint32 masks); the CLI limit is lower */
+
+typedef enum {
+    IR_EXPR_CONST, /* value */
+    IR_EXPR_PARAM, /* index into the circuit's flat parameter vector */
+    IR_EXPR_INPUT, /* index into the sample's input vector */
+    IR_EXPR_ADD, IR_EXPR_SUB, IR_EXPR_MUL, IR_EXPR_DIV, /* a op b */
+    IR_EXPR_NEG,   /* -a */
+    IR_EXPR_SIN, IR_EXPR_COS, IR_EXPR_TAN, IR_EXPR_EXP, IR_EXPR_LOG, IR_EXPR_SQRT,
+    IR_EXPR_TANH, IR_EXPR_ATAN, IR_EXPR_ASIN, IR_EXPR_ACOS /* f(a) */
+} ir_expr_kind;
+
+typedef struct {
+    ir_expr_kind kind;
+    int a, b;      /* operand node indices (-1 when unused) */
+    int index;     /* PARAM / INPUT index */
+    double value;  /* CONST */
+    /* Filled by ir_finish: does the node depend on inputs (per-lane) or params? */
+    unsigned char uses_input, uses_param;
+} ir_expr;
+
+typedef enum {
+    /* fixed single-qubit */
+    IR_I, IR_H, IR_X, IR_Y, IR_Z, IR_S, IR_T, IR_SX,
+    /* single-qubit rotations: 1 angle (RX, RY, RZ, PhaseShift) or 3 angles (Rot, U3) */
+    IR_RX, IR_RY, IR_RZ, IR_PHASE, IR_ROT, IR_U3,
+    /* fixed two-qubit: wires[0] = control (or first), wires[1] = target (or second) */
+    IR_CNOT, IR_CZ, IR_CY, IR_SWAP,
+    /* controlled rotations, 1 angle: wires[0] = control, wires[1] = target */
+    IR_CRX, IR_CRY, IR_CRZ, IR_CPHASE,
+    /* Produced by passes only. Their members are primitive ops (above) kept in
+     * ir_circuit.members[first_member .. first_member + n_members), in application order,
+     * so that code generators can rebuild the fused matrix and backpropagate into each
+     * member's angles. */
+    IR_FUSED_1Q,   /* product of single-qubit members, all on wires[0] */
+    IR_FUSED_DIAG, /* product of diagonal members (Z S T RZ PHASE CZ CRZ CPHASE I) */
+    IR_GATE_COUNT
+} ir_gate;
+
+typedef struct {
+    ir_gate gate;
+    int wires[2];       /* wires[1] = -1 for single-qubit gates and FUSED_1Q */
+    int angle[3];       /* expression node indices; -1 when unused */
+    int first_member;   /* fused ops only */
+    int n_members;      /* fused ops only; 0 for primitive ops */
+    int src_line;       /* source line of the gate (first member for fused ops), 0 if none */
+    int src_col;
+} ir_op;
+
+/* One Pauli product: bit w of x_mask/z_mask set means X / Z acts on wire w (both = Y). */
+typedef struct {
+    double coef;
+    uint32_t x_mask, z_mask;
+} ir_pauli_term;
+
+typedef struct {
+    int first_term, n_terms;
+} ir_observable;
+
+typedef enum { IR_INIT_UNIFORM, IR_INIT_NORMAL, IR_INIT_CONST } ir_init_kind;
+
+/* A named trainable tensor; its elements are params[offset .. offset + size). */
+typedef struct {
+    char *name;
+    int rank;
+    int shape[8];
+    int offset, size;
+    ir_init_kind init;
+    double init_a, init_b; /* uniform: [a, b); normal: mean a, std b; const: a */
+} ir_tensor;
+
+typedef struct ir_circuit {
+    char *name;
+    int n_qubits;
+    int n_inputs;
+    int n_params;
+
+    ir_expr *exprs;       int n_exprs, cap_exprs;
+    ir_op *ops;           int n_ops, cap_ops;
+    ir_op *members;       int n_members, cap_members;
+    ir_pauli_term *terms; int n_terms, cap_terms;
+    ir_observable *obs;   int n_obs, cap_obs;
+    ir_tensor *tensors;   int n_tensors, cap_tensors;
+} ir_circuit;
+
+/* ---- building ------------------------------------------------------------------------ */
+ir_circuit *ir_new(const char *name, int n_qubits, int n_inputs);
+void ir_free(ir_circuit *c);
+
+/* Declares a parameter tensor and returns its offset in the flat parameter vector. */
+int ir_add_tensor(ir_circuit *c, const char *name, int rank, const int *shape,
+                  ir_init_kind init, double a, double b);
+
+int ir_const(ir_circuit *c, double value);
+int ir_param(ir_circuit *c, int index);
+int ir_input(ir_circuit *c, int index);
+int ir_unary(ir_circuit *c, ir_expr_kind kind, int a);
+int ir_binary(ir_circuit *c, ir_expr_kind kind, int a, int b);
+
+/* Appends a primitive gate; unused wires/angles are -1. Returns the op index. */
+int ir_add_gate(ir_circuit *c, ir_gate g, int w0, int w1, int a0, int a1, int a2);
+void ir_set_loc(ir_circuit *c, int op, int line, int col);
+
+/* Observables: begin one, add its terms, repeat. Pauli letters per wire in `paulis`
+ * (length n_qubits, characters 'I','X','Y','Z'). */
+int ir_begin_observable(ir_circuit *c);
+void ir_add_term(ir_circuit *c, double coef, const char *paulis);
+
+/* ---- inspection ---------------------------------------------------------------------- */
+/* Static facts about gate kinds. */
+const char *ir_gate_name(ir_gate g);
+int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2 */
+int ir_gate_n_angles(ir_gate g);  /* 0, 1 or 3 */
+int ir_gate_is_diagonal(ir_gate g);
+
+/* Does op depend on the sample (any angle uses an input)? */
+int ir_op_uses_input(const ir_circuit *c, const ir_op *op);
+
+/* Evaluates an expression for given params and inputs (inputs may be NULL if unused). */
+double ir_eval(const ir_circuit *c, int expr, const double *params, const double *inputs);
+
+/* d expr / d leaf, accumulated: adds seed * d(expr)/d(param_i) into dparams[i] and
+ * seed * d(expr)/d(input_j) into dinputs[j] (either may be NULL to skip). */
+void ir_eval_grad(const ir_circuit *c, int expr, const double *params, const double *inputs,
+                  double seed, double *dparams, double *dinputs);
+
+/* 2x2 matrix of a single-qubit primitive gate (row-major, re/im interleaved: m[2*(2r+c)]),
+ * or the 4x4 matrix of a two-qubit gate in basis |w0 w1>, given its angle values. */
+void ir_gate_matrix(ir_gate g, const double *angles, double *m);
+
+/* Derivative of that matrix w.r.t. angle k (same layout). */
+void ir_gate_matrix_deriv(ir_gate g, const double *angles, int k, double *dm);
+
+/* Gate counts by kind and circuit depth (longest chain of ops sharing a wire). */
+void ir_count_gates(const ir_circuit *c, int counts[IR_GATE_COUNT]);
+int ir_depth(const ir_circuit *c);
+
+/* Human-readable dump (qnnc emit-ir). */
+void ir_print(const ir_circuit *c, void *file /* FILE* */);
+
+/* Deep copy. */
+ir_circuit *ir_clone(const ir_circuit *c);
+
+#endif

@@ -1,0 +1,37 @@
+/* The contract between compiled circuit code and the runtime: a compiled circuit is two plain
+ * C functions plus its sizes. Generated code (JIT or AOT object) provides them; the runtime's
+ * quantum layer calls them on chunks of the batch from its thread pool. No LLVM here.
+ *
+ * Both functions are reentrant: all scratch memory comes from `work` (work_bytes per
+ * concurrent call), nothing is allocated inside. Element type is double (precision 64) or
+ * float (precision 32) for every pointer argument.
+ *
+ *   forward(params[n_params], inputs[B][n_inputs], outputs[B][n_outputs], B, work)
+ *       outputs[b][k] = <psi(params, inputs[b])| O_k |psi(params, inputs[b])>
+ *   vjp(params, inputs, grad_outputs[B][n_outputs], grad_params[n_params],
+ *       grad_inputs[B][n_inputs], B, work)
+ *       with L = sum_b sum_k grad_outputs[b][k] * outputs[b][k]:
+ *       grad_params[i] += dL/dparams[i]   (ACCUMULATED, summed over the batch)
+ *       grad_inputs[b][j] = dL/dinputs[b][j]   (OVERWRITTEN; may be NULL to skip) */
+#ifndef QNN_RT_CIRCUIT_H
+#define QNN_RT_CIRCUIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*rt_forward_fn)(const void *params, const void *inputs, void *outputs,
+                              int64_t n_samples, void *work);
+typedef void (*rt_vjp_fn)(const void *params, const void *inputs, const void *grad_outputs,
+                          void *grad_params, void *grad_inputs, int64_t n_samples, void *work);
+
+typedef struct rt_circuit {
+    const char *name;
+    int n_qubits, n_inputs, n_outputs, n_params;
+    int precision;      /* 64 (double) or 32 (float) */
+    int lanes;          /* samples simulated together; chunks that are multiples run fastest */
+    size_t work_bytes;  /* scratch one concurrent call needs */
+    rt_forward_fn forward;
+    rt_vjp_fn vjp;
+} rt_circuit;
+
+#endif
