@@ -34,7 +34,8 @@ typedef struct {
     int a, b;      /* operand node indices (-1 when unused) */
     int index;     /* PARAM / INPUT index */
     double value;  /* CONST */
-    /* Filled by ir_finish: does the node depend on inputs (per-lane) or params? */
+    /* Set at creation (ir_const ... ir_binary): does the node depend on inputs (per-lane)
+     * or params? A node uses what its operands use. */
     unsigned char uses_input, uses_param;
 } ir_expr;
 
@@ -52,7 +53,9 @@ typedef enum {
      * so that code generators can rebuild the fused matrix and backpropagate into each
      * member's angles. */
     IR_FUSED_1Q,   /* product of single-qubit members, all on wires[0] */
-    IR_FUSED_DIAG, /* product of diagonal members (Z S T RZ PHASE CZ CRZ CPHASE I) */
+    IR_FUSED_DIAG, /* product of diagonal members (Z S T RZ PHASE CZ CRZ CPHASE I) on any
+                    * wires; its wires are ir_op_wire_mask (wires[0]/wires[1] only hold the
+                    * lowest/highest wire touched, for display) */
     IR_GATE_COUNT
 } ir_gate;
 
@@ -66,7 +69,8 @@ typedef struct {
     int src_col;
 } ir_op;
 
-/* One Pauli product: bit w of x_mask/z_mask set means X / Z acts on wire w (both = Y). */
+/* One Pauli product: bit w of x_mask/z_mask set means X / Z acts on wire w (both = Y).
+ * Bit w is a WIRE index, not the state-vector stride: wire w's stride is 1 << (n-1-w). */
 typedef struct {
     double coef;
     uint32_t x_mask, z_mask;
@@ -106,7 +110,9 @@ typedef struct ir_circuit {
 ir_circuit *ir_new(const char *name, int n_qubits, int n_inputs);
 void ir_free(ir_circuit *c);
 
-/* Declares a parameter tensor and returns its offset in the flat parameter vector. */
+/* Declares a parameter tensor and returns its offset in the flat parameter vector.
+ * ir_param / ir_input with an index beyond n_params / n_inputs grow those counts (so hand-built
+ * circuits need no tensors); declare tensors before referencing their elements. */
 int ir_add_tensor(ir_circuit *c, const char *name, int rank, const int *shape,
                   ir_init_kind init, double a, double b);
 
@@ -120,6 +126,11 @@ int ir_binary(ir_circuit *c, ir_expr_kind kind, int a, int b);
 int ir_add_gate(ir_circuit *c, ir_gate g, int w0, int w1, int a0, int a1, int a2);
 void ir_set_loc(ir_circuit *c, int op, int line, int col);
 
+/* Appends a fused op (IR_FUSED_1Q or IR_FUSED_DIAG) whose members are copies of
+ * members[0..n_members) (primitive ops, application order); its location is the first
+ * member's. Used by passes. Returns the op index. */
+int ir_add_fused(ir_circuit *c, ir_gate g, const ir_op *members, int n_members);
+
 /* Observables: begin one, add its terms, repeat. Pauli letters per wire in `paulis`
  * (length n_qubits, characters 'I','X','Y','Z'). */
 int ir_begin_observable(ir_circuit *c);
@@ -128,14 +139,23 @@ void ir_add_term(ir_circuit *c, double coef, const char *paulis);
 /* ---- inspection ---------------------------------------------------------------------- */
 /* Static facts about gate kinds. */
 const char *ir_gate_name(ir_gate g);
-int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2 */
-int ir_gate_n_angles(ir_gate g);  /* 0, 1 or 3 */
+int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2; 0 for FUSED_DIAG (any: see the mask) */
+int ir_gate_n_angles(ir_gate g);  /* 0, 1 or 3 (0 for fused kinds: angles live on members) */
 int ir_gate_is_diagonal(ir_gate g);
+int ir_gate_is_fused(ir_gate g);
+
+/* Wires an op touches, bit w = wire w; for fused ops the union over its members. */
+uint32_t ir_op_wire_mask(const ir_circuit *c, const ir_op *op);
+
+/* Values of a primitive op's angle expressions into angles[0..3); unused slots get 0. */
+void ir_op_angles(const ir_circuit *c, const ir_op *op, const double *params,
+                  const double *inputs, double angles[3]);
 
 /* Does op depend on the sample (any angle uses an input)? */
 int ir_op_uses_input(const ir_circuit *c, const ir_op *op);
 
-/* Evaluates an expression for given params and inputs (inputs may be NULL if unused). */
+/* Evaluates an expression for given params and inputs (either may be NULL if unused; a used
+ * leaf whose vector is NULL evaluates to NaN, so the mistake shows). */
 double ir_eval(const ir_circuit *c, int expr, const double *params, const double *inputs);
 
 /* d expr / d leaf, accumulated: adds seed * d(expr)/d(param_i) into dparams[i] and
@@ -144,13 +164,16 @@ void ir_eval_grad(const ir_circuit *c, int expr, const double *params, const dou
                   double seed, double *dparams, double *dinputs);
 
 /* 2x2 matrix of a single-qubit primitive gate (row-major, re/im interleaved: m[2*(2r+c)]),
- * or the 4x4 matrix of a two-qubit gate in basis |w0 w1>, given its angle values. */
+ * or the 4x4 matrix of a two-qubit gate in basis |w0 w1> (index 2*b0 + b1, so wires[0] is the
+ * more significant bit), given its angle values (angles may be NULL for fixed gates).
+ * Fused kinds have no matrix of their own (their members do): m is filled with NaN. */
 void ir_gate_matrix(ir_gate g, const double *angles, double *m);
 
-/* Derivative of that matrix w.r.t. angle k (same layout). */
+/* Derivative of that matrix w.r.t. angle k (same layout; all zero for fixed gates). */
 void ir_gate_matrix_deriv(ir_gate g, const double *angles, int k, double *dm);
 
-/* Gate counts by kind and circuit depth (longest chain of ops sharing a wire). */
+/* Gate counts by kind (top-level ops: a fused op counts once, as its fused kind) and circuit
+ * depth (longest chain of ops sharing a wire; fused ops count once over all their wires). */
 void ir_count_gates(const ir_circuit *c, int counts[IR_GATE_COUNT]);
 int ir_depth(const ir_circuit *c);
 

@@ -1,0 +1,81 @@
+/* LLVM code generation: the last compiler phase. Turns one ir_circuit (after the passes) into
+ * an LLVM module holding the two functions of runtime/rt_circuit.h (forward and vjp), for the
+ * JIT (jit.h), for `qnnc emit-llvm`, and for object files (ahead-of-time builds).
+ *
+ * The generated code's structure, work-buffer layout and gradient methods are described in
+ * docs/codegen.md. LLVM types appear here only as incomplete structs, so that including this
+ * header needs no llvm-c headers (only cg*.c, jit.c and aot.c include llvm-c). */
+#ifndef QNN_CG_H
+#define QNN_CG_H
+
+#include <stddef.h>
+
+#include "ir.h"
+
+#define CG_MAX_QUBITS 26 /* 2^26 amplitudes x lanes is already several GiB of work */
+
+typedef enum {
+    CG_GRAD_ADJOINT = 0, /* adjoint method: one forward and one backward sweep */
+    CG_GRAD_SHIFT = 1    /* parameter-shift rule: 2 or 4 simulations per gate angle */
+} cg_grad;
+
+typedef struct cg_options {
+    int precision;    /* 64 (double) or 32 (float); 0 means 64 */
+    int lanes;        /* samples simulated together (power of 2, <= 64); 0 = target's SIMD width */
+    int opt_level;    /* 0..3: LLVM's default<On> pipeline; the JIT uses 3 */
+    cg_grad grad;     /* which gradient the vjp function computes */
+    int test_corrupt; /* tests only: emit an invalid function so that verification fails */
+} cg_options;
+
+/* A target; NULL or empty fields mean the host (triple, CPU name and CPU features). */
+typedef struct cg_target {
+    const char *triple, *cpu, *features;
+} cg_target;
+
+/* What the caller needs besides the code: sizes and symbol names. */
+typedef struct cg_info {
+    int lanes, precision;
+    size_t work_bytes;        /* scratch per concurrent call (includes 64 bytes for alignment) */
+    char forward_name[160];   /* <prefix>_forward: rt_forward_fn */
+    char vjp_name[160];       /* <prefix>_vjp: rt_vjp_fn */
+    char info_name[160];      /* <prefix>_info: const int64_t[8], see docs/codegen.md */
+} cg_info;
+
+/* Lanes for a feature string ("+avx512f,..."; NULL = host): 512-bit vectors -> 8 doubles /
+ * 16 floats, 256-bit -> 4 / 8, otherwise 128-bit -> 2 / 4. */
+int cg_default_lanes(const char *features, int precision);
+
+/* Checks that the circuit is something the code generator accepts (qubit count, wires,
+ * expression indices, fused members). 0 or -1 with a message naming the circuit and op. */
+int cg_check(const ir_circuit *c, char *err, size_t errlen);
+
+/* Builds, verifies and optimises the module in ctx (borrowed: the caller's context, which
+ * must outlive the module). Returns the module, owned by the caller, or NULL with a message
+ * (the partial module is disposed of). Function names are <prefix>_forward / _vjp / _info;
+ * prefix must be a C identifier. */
+struct LLVMOpaqueContext;
+struct LLVMOpaqueModule;
+struct LLVMOpaqueModule *cg_build(struct LLVMOpaqueContext *ctx, const ir_circuit *c,
+                                  const cg_options *o, const cg_target *t, const char *prefix,
+                                  cg_info *info, char *err, size_t errlen);
+
+/* The module as LLVM assembly text (after the opt_level pipeline); malloc'ed, the caller
+ * frees it. NULL with a message on failure. */
+char *cg_emit_llvm_text(const ir_circuit *c, const cg_options *o, const cg_target *t,
+                        const char *prefix, char *err, size_t errlen);
+
+/* Writes a relocatable object file for the target with the three symbols above. info may be
+ * NULL. 0 or -1 with a message. */
+int cg_emit_object(const ir_circuit *c, const cg_options *o, const cg_target *t,
+                   const char *prefix, const char *path, cg_info *info, char *err,
+                   size_t errlen);
+
+/* Library functions that generated code may call, listed once: the JIT binds exactly these
+ * (jit.c) and the tests check that each resolves. Calls introduced by LLVM itself (memset,
+ * sincos) are included. X(name) for double, XF for the float variant. */
+#define CG_RUNTIME_SYMBOLS(X) \
+    X(sin) X(cos) X(tan) X(exp) X(log) X(sqrt) X(tanh) X(atan) X(asin) X(acos) \
+    X(sinf) X(cosf) X(tanf) X(expf) X(logf) X(sqrtf) X(tanhf) X(atanf) X(asinf) X(acosf) \
+    X(sincos) X(sincosf) X(memset) X(memcpy) X(memmove)
+
+#endif

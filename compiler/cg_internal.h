@@ -1,0 +1,145 @@
+/* Private interface shared by the code generator's files (cg.c: driver and functions,
+ * cg_emit.c: values, loops, expressions, gate matrices; cg_ops.c: state-vector kernels).
+ * Nothing outside cg*.c includes this header; the public interface is cg.h.
+ *
+ * Value convention: an LLVMValueRef of NULL stands for an exact zero, so that gate matrices
+ * with structural zeros (RY is real, RZ diagonal, X a permutation) generate only the
+ * arithmetic they need. A value is either a scalar of the element type T (shared across the
+ * lanes: depends on parameters and constants only) or a <W x T> vector (one entry per
+ * sample); arithmetic helpers splat scalars when the two meet. */
+#ifndef QNN_CG_INTERNAL_H
+#define QNN_CG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llvm-c/Core.h>
+
+#include "cg.h"
+#include "ir.h"
+
+typedef LLVMValueRef val; /* NULL = exactly 0 */
+
+typedef struct { val re, im; } cval;
+typedef struct { cval m[4]; } cmat; /* 2x2 row-major: m[2 * row + col] */
+
+/* Where a component of a matrix computed once per call lives: a structural zero, a
+ * compile-time constant, or a scalar slot of the shared table in the work buffer. */
+typedef enum { CC_ZERO, CC_CONST, CC_SLOT } cc_kind;
+typedef struct { cc_kind kind; double k; size_t slot; } ccomp;
+typedef struct { ccomp c[8]; } cmat_desc; /* m[i].re = c[2i], m[i].im = c[2i+1] */
+
+/* One angle of one primitive gate (a top-level op, or a member of a fused op). */
+typedef struct {
+    const ir_op *prim; /* the primitive op (op itself or the member) */
+    int k;             /* which of its angles */
+    int slot;          /* global index: the parameter-shift slot */
+} cg_occ;
+
+/* Per top-level op: its angles, and its matrices when cached in the shared table. */
+typedef struct {
+    int shared;       /* no angle depends on inputs: matrices are per call, not per lane */
+    int first_occ, n_occ;
+    int cached;       /* U (and Z[] in vjp) were stored at function entry */
+    cmat_desc U;
+    cmat_desc *Z;     /* n_occ gradient matrices (vjp only) */
+    size_t table;     /* FUSED_DIAG: element offset of its phase table, if cached */
+} cg_opinfo;
+
+typedef struct cg {
+    const ir_circuit *c;
+    cg_options opt;
+    int W, n;
+    int64_t N;                 /* 2^n amplitudes */
+    LLVMContextRef ctx;        /* borrowed from the caller */
+    LLVMModuleRef mod;         /* owned by cg_build until it returns it */
+    LLVMBuilderRef b, ab;      /* main builder; builder for allocas */
+    LLVMTypeRef T, VT, i1, i32, i64, ptr, voidt;
+    unsigned esize, valign;    /* bytes per element; alignment of vector accesses */
+
+    /* current function */
+    LLVMValueRef fn;
+    LLVMBasicBlockRef alloca_bb;
+    LLVMValueRef work;         /* 64-byte aligned work base */
+    LLVMValueRef params;
+    LLVMValueRef psi, lam, xin, gout, gp, gi, diag, shtab; /* region base pointers */
+    LLVMValueRef slot, shift;  /* parameter-shift simulation only, else NULL */
+    int use_cache;             /* matrices of shared ops come from the shared table */
+    int want_z;                /* cache the gradient matrices too (vjp) */
+
+    /* work layout: element offsets from the aligned base */
+    size_t off_xin, off_gout, off_gp, off_gi, off_psi, off_lam, off_diag, off_shared;
+    size_t n_shared, max_shared;
+
+    cg_occ *occ; int n_occ;
+    cg_opinfo *ops;
+    unsigned char *uses_in;    /* per expression node: depends on inputs */
+    val *memo;                 /* per expression node, reset per op */
+
+    char *err; size_t errlen; int failed;
+} cg;
+
+/* ---- cg_emit.c: values ------------------------------------------------------------------ */
+void cg_fail(cg *g, const char *fmt, ...);
+val cg_k(cg *g, double v);              /* scalar constant */
+val cg_i64(cg *g, int64_t v);
+int cg_isvec(val v);
+val cg_splat(cg *g, val v);             /* scalar -> vector; vectors pass through */
+val cg_zero_if_null(cg *g, val v);
+val cg_add(cg *g, val a, val b);
+val cg_sub(cg *g, val a, val b);
+val cg_mul(cg *g, val a, val b);
+val cg_div(cg *g, val a, val b);
+val cg_neg(cg *g, val a);
+val cg_sel(cg *g, LLVMValueRef cond, val a, val b); /* cond ? a : b */
+val cg_math(cg *g, const char *name, val a);        /* sin cos exp log sqrt tan tanh ... */
+cval cg_cadd(cg *g, cval a, cval b);
+cval cg_cmul(cg *g, cval a, cval b);
+cval cg_cconj(cg *g, cval a);
+cval cg_csel(cg *g, LLVMValueRef cond, cval a, cval b);
+cmat cg_ident(cg *g);
+cmat cg_matmul(cg *g, const cmat *a, const cmat *b);
+cmat cg_dagger(cg *g, const cmat *a);
+cmat cg_matsplat(cg *g, const cmat *a);
+
+/* memory */
+LLVMValueRef cg_alloca(cg *g, LLVMTypeRef t);
+val cg_vload(cg *g, LLVMValueRef base, LLVMValueRef idx);   /* base[idx] as <W x T> */
+void cg_vstore(cg *g, LLVMValueRef base, LLVMValueRef idx, val v);
+val cg_sload(cg *g, LLVMValueRef base, LLVMValueRef idx);   /* base[idx] as T */
+void cg_sstore(cg *g, LLVMValueRef base, LLVMValueRef idx, val v);
+LLVMValueRef cg_region(cg *g, size_t elem_off);              /* work + elem_off elements */
+
+/* counted loops: i runs over [0, count) */
+typedef struct { LLVMBasicBlockRef pre, cond, body, exit; LLVMValueRef iv; } cg_loop;
+LLVMValueRef cg_loop_begin(cg *g, cg_loop *l, LLVMValueRef count);
+void cg_loop_end(cg *g, cg_loop *l);
+LLVMValueRef cg_insert0(cg *g, LLVMValueRef v, int pos); /* insert a 0 bit at pos */
+LLVMValueRef cg_bit(cg *g, LLVMValueRef v, int pos);     /* i1: bit pos of v */
+
+/* vector accumulators (allocas that mem2reg turns into loop phis) */
+LLVMValueRef cg_acc_new(cg *g);                /* zero-initialised at the current point */
+void cg_acc_add(cg *g, LLVMValueRef acc, val v);
+val cg_acc_get(cg *g, LLVMValueRef acc);
+
+/* ---- cg_emit.c: expressions and gate matrices ------------------------------------------- */
+void cg_memo_reset(cg *g);
+val cg_expr(cg *g, int e);                     /* scalar if the node uses no input */
+val cg_angle(cg *g, const cg_occ *o);          /* with the shift of a shift simulation */
+void cg_chain(cg *g, int e, val adj);          /* d/d leaves, accumulated into gp / gi */
+void cg_gate_mat(cg *g, ir_gate gate, const val *ang, int deriv, cmat *out);
+ir_gate cg_target_gate(ir_gate g);             /* CRX -> RX, CNOT -> X, ...; else g */
+
+/* ---- cg_ops.c: kernels over the state ------------------------------------------------------ */
+void cg_init_state(cg *g, LLVMValueRef st);
+void cg_apply_1q(cg *g, LLVMValueRef st, int target, int control, const cmat *u);
+void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8], val G[8]);
+void cg_swap(cg *g, LLVMValueRef st, int w0, int w1);
+void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar);
+void cg_diag_apply(cg *g, LLVMValueRef st, const ir_op *op, LLVMValueRef tab, int scalar);
+void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dtheta);
+int cg_diag_wires(const cg *g, const ir_op *op, int *wires);
+void cg_observables(cg *g, LLVMValueRef st, val *out);
+void cg_seed_lambda(cg *g);
+
+#endif

@@ -1,0 +1,34 @@
+/* Diagnostics: every phase reports through here. Locations are compact (file id, line,
+ * column, length); the source line and caret are rendered only when a message is printed.
+ * User errors and internal errors are kept apart; nothing in the compiler calls exit(). */
+#ifndef QNN_DIAG_H
+#define QNN_DIAG_H
+
+#include <stdio.h>
+
+typedef struct {
+    int file; /* id from diag_add_source; 0 = no location */
+    int line, col, len;
+} src_loc;
+
+/* Registers a source text (kept by reference: the caller keeps it alive) and returns its id. */
+int diag_add_source(const char *path, const char *text);
+const char *diag_source_path(int file);
+
+void diag_error(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A hint attached to the previous error ("did you mean `rz`?"). */
+void diag_note(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A compiler bug or a failure of a library (LLVM): reported as such, counted as an error. */
+void diag_internal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int diag_error_count(void);
+/* True once the error cap is hit: phases should stop early. */
+int diag_too_many(void);
+void diag_set_stream(FILE *f);
+void diag_set_max_errors(int n);
+void diag_reset(void);
+
+/* Closest candidate to `name` among `n` strings by edit distance, or NULL if none is close. */
+const char *diag_suggest(const char *name, const char *const *candidates, int n);
+
+#endif

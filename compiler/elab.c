@@ -1,0 +1,685 @@
+/* Compile-time evaluation of expressions: constants fold, angles become IR expression nodes,
+ * tensors are sliced, observables are collected as sums of Pauli products. */
+#include "elab.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+
+static const char *const math_functions[] = {"sin", "cos", "tan", "exp", "log", "sqrt",
+                                             "tanh", "atan", "asin", "acos"};
+static const ir_expr_kind math_kinds[] = {IR_EXPR_SIN, IR_EXPR_COS, IR_EXPR_TAN, IR_EXPR_EXP,
+                                          IR_EXPR_LOG, IR_EXPR_SQRT, IR_EXPR_TANH, IR_EXPR_ATAN,
+                                          IR_EXPR_ASIN, IR_EXPR_ACOS};
+enum { N_MATH = sizeof math_functions / sizeof *math_functions };
+
+int elab_is_math_function(const char *name) {
+    for (int i = 0; i < N_MATH; i++)
+        if (strcmp(name, math_functions[i]) == 0) return i + 1;
+    return 0;
+}
+
+const char *value_kind_name(value_kind k) {
+    static const char *names[] = {"nothing", "integer", "number", "string", "word", "list",
+                                  "constructor", "angle", "tensor", "qubits", "gate",
+                                  "observable"};
+    return names[k];
+}
+
+void env_bind(arena *ar, env *e, const char *name, value v) {
+    binding *b = arena_alloc(ar, sizeof *b);
+    b->name = name;
+    b->val = v;
+    b->next = e->head;
+    e->head = b;
+}
+
+const value *env_lookup(const env *e, const char *name) {
+    for (const binding *b = e->head; b; b = b->next)
+        if (strcmp(b->name, name) == 0) return &b->val;
+    return NULL;
+}
+
+int env_names(const env *e, const char **out, int max) {
+    int n = 0;
+    for (const binding *b = e->head; b && n < max; b = b->next) out[n++] = b->name;
+    return n;
+}
+
+void elab_error(elab_ctx *cx, src_loc loc, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag_error(loc, "%s", msg);
+    /* Only the innermost instantiation: enough to find the call without drowning the error. */
+    if (cx->n_calls > 0 && cx->n_calls <= 64)
+        diag_note(cx->call_sites[cx->n_calls - 1], "in `%s` used here",
+                  cx->call_names[cx->n_calls - 1]);
+}
+
+static value none(void) {
+    value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+static value mk_int(long long i, src_loc loc) {
+    value v = none();
+    v.kind = V_INT;
+    v.i = i;
+    v.loc = loc;
+    return v;
+}
+
+static value mk_real(double r, src_loc loc) {
+    value v = none();
+    v.kind = V_REAL;
+    v.r = r;
+    v.loc = loc;
+    return v;
+}
+
+static int is_number(const value *v) { return v->kind == V_INT || v->kind == V_REAL; }
+static double num(const value *v) { return v->kind == V_INT ? (double)v->i : v->r; }
+
+/* A rank-0 tensor (a scalar parameter or input) reads as an angle. */
+static value scalar_tensor_to_angle(elab_ctx *cx, value v) {
+    if (v.kind != V_TENSOR || v.rank != 0 || !cx->circ) return v;
+    value a = none();
+    a.kind = V_ANGLE;
+    a.loc = v.loc;
+    a.expr = v.is_input ? ir_input(cx->circ, v.offset) : ir_param(cx->circ, v.offset);
+    return a;
+}
+
+int elab_angle_node(elab_ctx *cx, const value *v) {
+    if (v->kind == V_ANGLE) return v->expr;
+    if (is_number(v)) return ir_const(cx->circ, num(v));
+    if (v->kind == V_TENSOR && v->rank == 0)
+        return v->is_input ? ir_input(cx->circ, v->offset) : ir_param(cx->circ, v->offset);
+    return -1;
+}
+
+static void describe_shape(const value *v, char *buf, size_t n) {
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < v->rank && k + 16 < n; i++) k += (size_t)snprintf(buf + k, n - k, "[%d]", v->dims[i]);
+}
+
+static value eval_ident(elab_ctx *cx, env *e, ast_node *n) {
+    const value *b = env_lookup(e, n->name);
+    if (b) {
+        value v = *b;
+        v.loc = n->loc;
+        return v;
+    }
+    if (strcmp(n->name, "pi") == 0) return mk_real(3.14159265358979323846, n->loc);
+    if (strcmp(n->name, "true") == 0) return mk_int(1, n->loc);
+    if (strcmp(n->name, "false") == 0) return mk_int(0, n->loc);
+    for (int g = 0; g < IR_FUSED_1Q; g++) {
+        if (strcmp(n->name, ir_gate_name((ir_gate)g)) == 0) {
+            value v = none();
+            v.kind = V_GATE;
+            v.builtin = g;
+            v.loc = n->loc;
+            return v;
+        }
+    }
+    if (cx->in_setting) {
+        value v = none();
+        v.kind = V_SYM;
+        v.s = n->name;
+        v.loc = n->loc;
+        return v;
+    }
+    const char *cands[256];
+    int k = env_names(e, cands, 250);
+    cands[k++] = "pi";
+    const char *hint = diag_suggest(n->name, cands, k);
+    elab_error(cx, n->loc, "unknown name `%s`", n->name);
+    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+    return none();
+}
+
+static value eval_index(elab_ctx *cx, env *e, ast_node *n) {
+    value base = elab_eval(cx, e, n->a);
+    if (base.kind == V_NONE) return base;
+    long long idx;
+    if (base.kind == V_TENSOR) {
+        char shape[128];
+        describe_shape(&base, shape, sizeof shape);
+        if (base.rank == 0) {
+            elab_error(cx, n->loc, "`%s` is a scalar and cannot be indexed", base.tensor_name);
+            return none();
+        }
+        if (!elab_int(cx, e, n->b, 0, (long long)base.dims[0] - 1, "tensor index", &idx)) {
+            diag_note(base.loc, "`%s` has shape %s", base.tensor_name, shape);
+            return none();
+        }
+        value v = base;
+        v.offset = base.offset + (int)idx * base.strides[0];
+        v.rank = base.rank - 1;
+        memmove(v.dims, base.dims + 1, sizeof(int) * (size_t)v.rank);
+        memmove(v.strides, base.strides + 1, sizeof(int) * (size_t)v.rank);
+        return scalar_tensor_to_angle(cx, v);
+    }
+    if (base.kind == V_REG) {
+        if (!elab_int(cx, e, n->b, 0, (long long)base.n_wires - 1, "qubit index", &idx)) return none();
+        value v = base;
+        v.n_wires = 1;
+        v.wires = arena_alloc(cx->ar, sizeof(int));
+        v.wires[0] = base.wires[idx];
+        v.loc = ast_span(base.loc, n->loc);
+        return v;
+    }
+    if (base.kind == V_LIST) {
+        if (!elab_int(cx, e, n->b, 0, (long long)base.n_items - 1, "list index", &idx)) return none();
+        return base.items[idx];
+    }
+    elab_error(cx, n->loc, "a %s cannot be indexed", value_kind_name(base.kind));
+    return none();
+}
+
+static value obs_scale(elab_ctx *cx, value o, double s) {
+    value v = o;
+    v.terms = arena_alloc(cx->ar, sizeof(obs_term) * (size_t)o.n_terms);
+    for (int i = 0; i < o.n_terms; i++) {
+        v.terms[i] = o.terms[i];
+        v.terms[i].coef *= s;
+    }
+    return v;
+}
+
+static value obs_binop(elab_ctx *cx, ast_node *n, value a, value b) {
+    int op = n->op;
+    if ((op == '*') && is_number(&a) && b.kind == V_OBS) return obs_scale(cx, b, num(&a));
+    if ((op == '*' || op == '/') && a.kind == V_OBS && is_number(&b)) {
+        if (op == '/' && num(&b) == 0) {
+            elab_error(cx, n->loc, "division by zero");
+            return none();
+        }
+        return obs_scale(cx, a, op == '*' ? num(&b) : 1.0 / num(&b));
+    }
+    if ((op == '+' || op == '-') && a.kind == V_OBS && b.kind == V_OBS) {
+        if (op == '-') b = obs_scale(cx, b, -1.0);
+        value v = a;
+        v.n_terms = a.n_terms + b.n_terms;
+        v.terms = arena_alloc(cx->ar, sizeof(obs_term) * (size_t)v.n_terms);
+        memcpy(v.terms, a.terms, sizeof(obs_term) * (size_t)a.n_terms);
+        memcpy(v.terms + a.n_terms, b.terms, sizeof(obs_term) * (size_t)b.n_terms);
+        return v;
+    }
+    if ((op == '@' || op == '*') && a.kind == V_OBS && b.kind == V_OBS) {
+        value v = a;
+        v.n_terms = a.n_terms * b.n_terms;
+        v.terms = arena_alloc(cx->ar, sizeof(obs_term) * (size_t)v.n_terms);
+        for (int i = 0; i < a.n_terms; i++)
+            for (int j = 0; j < b.n_terms; j++) {
+                obs_term s = a.terms[i], t = b.terms[j];
+                if (s.used_mask & t.used_mask) {
+                    elab_error(cx, n->loc, "a Pauli product acts twice on the same qubit");
+                    return none();
+                }
+                obs_term *r = &v.terms[i * b.n_terms + j];
+                r->coef = s.coef * t.coef;
+                r->x_mask = s.x_mask | t.x_mask;
+                r->z_mask = s.z_mask | t.z_mask;
+                r->used_mask = s.used_mask | t.used_mask;
+            }
+        return v;
+    }
+    elab_error(cx, n->loc, "operator `%s` cannot combine a %s and a %s in an observable",
+               ast_op_name(op), value_kind_name(a.kind), value_kind_name(b.kind));
+    return none();
+}
+
+static value int_binop(elab_ctx *cx, ast_node *n, long long x, long long y) {
+    long long r = 0;
+    int overflow = 0;
+    switch (n->op) {
+    case '+': overflow = __builtin_add_overflow(x, y, &r); break;
+    case '-': overflow = __builtin_sub_overflow(x, y, &r); break;
+    case '*': overflow = __builtin_mul_overflow(x, y, &r); break;
+    case '%':
+        if (y == 0) {
+            elab_error(cx, n->loc, "remainder by zero");
+            return none();
+        }
+        r = x % y;
+        if (r < 0) r += y < 0 ? -y : y; /* indices wrap like Python's % */
+        break;
+    default: break;
+    }
+    if (overflow || r > 2147483647LL || r < -2147483647LL) {
+        elab_error(cx, n->loc, "integer overflow in `%s`", ast_op_name(n->op));
+        return none();
+    }
+    return mk_int(r, n->loc);
+}
+
+static value eval_binop(elab_ctx *cx, env *e, ast_node *n) {
+    value a = elab_eval(cx, e, n->a);
+    if (a.kind == V_NONE) return a;
+    if (n->op == AST_OP_AND || n->op == AST_OP_OR) { /* short-circuit, compile time only */
+        long long x, y;
+        if (!elab_int(cx, e, n->a, -2147483647LL, 2147483647LL, "condition", &x)) return none();
+        if (n->op == AST_OP_AND && !x) return mk_int(0, n->loc);
+        if (n->op == AST_OP_OR && x) return mk_int(1, n->loc);
+        if (!elab_int(cx, e, n->b, -2147483647LL, 2147483647LL, "condition", &y)) return none();
+        return mk_int(y != 0, n->loc);
+    }
+    value b = elab_eval(cx, e, n->b);
+    if (b.kind == V_NONE) return b;
+    if (a.kind == V_OBS || b.kind == V_OBS || n->op == '@') return obs_binop(cx, n, a, b);
+    a = scalar_tensor_to_angle(cx, a);
+    b = scalar_tensor_to_angle(cx, b);
+    for (int k = 0; k < 2; k++) {
+        const value *v = k ? &b : &a;
+        if (v->kind == V_TENSOR) {
+            char shape[128];
+            describe_shape(v, shape, sizeof shape);
+            elab_error(cx, v->loc, "`%s` is a tensor of shape %s; index it to get a number",
+                       v->tensor_name, shape);
+            return none();
+        }
+        if (!is_number(v) && v->kind != V_ANGLE) {
+            elab_error(cx, v->loc, "operator `%s` needs numbers, not a %s", ast_op_name(n->op),
+                       value_kind_name(v->kind));
+            return none();
+        }
+    }
+    int op = n->op;
+    if (a.kind == V_ANGLE || b.kind == V_ANGLE) {
+        ir_expr_kind k;
+        switch (op) {
+        case '+': k = IR_EXPR_ADD; break;
+        case '-': k = IR_EXPR_SUB; break;
+        case '*': k = IR_EXPR_MUL; break;
+        case '/': k = IR_EXPR_DIV; break;
+        default:
+            elab_error(cx, n->loc, "operator `%s` needs compile-time numbers, but this operand "
+                                   "depends on parameters or inputs", ast_op_name(op));
+            return none();
+        }
+        value v = none();
+        v.kind = V_ANGLE;
+        v.loc = n->loc;
+        v.expr = ir_binary(cx->circ, k, elab_angle_node(cx, &a), elab_angle_node(cx, &b));
+        return v;
+    }
+    if (a.kind == V_INT && b.kind == V_INT && op != '/' && op != AST_OP_POW) {
+        switch (op) {
+        case '+': case '-': case '*': case '%': return int_binop(cx, n, a.i, b.i);
+        case '<': return mk_int(a.i < b.i, n->loc);
+        case '>': return mk_int(a.i > b.i, n->loc);
+        case AST_OP_LE: return mk_int(a.i <= b.i, n->loc);
+        case AST_OP_GE: return mk_int(a.i >= b.i, n->loc);
+        case AST_OP_EQ: return mk_int(a.i == b.i, n->loc);
+        case AST_OP_NE: return mk_int(a.i != b.i, n->loc);
+        default: break;
+        }
+    }
+    double x = num(&a), y = num(&b), r;
+    switch (op) {
+    case '+': r = x + y; break;
+    case '-': r = x - y; break;
+    case '*': r = x * y; break;
+    case '/':
+        if (y == 0) {
+            elab_error(cx, n->loc, "division by zero");
+            return none();
+        }
+        r = x / y;
+        break;
+    case '%':
+        if (y == 0) {
+            elab_error(cx, n->loc, "remainder by zero");
+            return none();
+        }
+        r = fmod(x, y);
+        break;
+    case AST_OP_POW: r = pow(x, y); break;
+    case '<': return mk_int(x < y, n->loc);
+    case '>': return mk_int(x > y, n->loc);
+    case AST_OP_LE: return mk_int(x <= y, n->loc);
+    case AST_OP_GE: return mk_int(x >= y, n->loc);
+    case AST_OP_EQ: return mk_int(x == y, n->loc);
+    case AST_OP_NE: return mk_int(x != y, n->loc);
+    default: r = NAN; break;
+    }
+    if (!isfinite(r)) {
+        elab_error(cx, n->loc, "`%s` gives a value that is not a finite number", ast_op_name(op));
+        return none();
+    }
+    return mk_real(r, n->loc);
+}
+
+static value eval_unop(elab_ctx *cx, env *e, ast_node *n) {
+    value a = scalar_tensor_to_angle(cx, elab_eval(cx, e, n->a));
+    if (a.kind == V_NONE) return a;
+    if (n->op == '!') {
+        if (a.kind != V_INT) {
+            elab_error(cx, n->loc, "`!` needs a compile-time condition");
+            return none();
+        }
+        return mk_int(!a.i, n->loc);
+    }
+    if (a.kind == V_INT) return mk_int(-a.i, n->loc);
+    if (a.kind == V_REAL) return mk_real(-a.r, n->loc);
+    if (a.kind == V_OBS) return obs_scale(cx, a, -1.0);
+    if (a.kind == V_ANGLE) {
+        a.expr = ir_unary(cx->circ, IR_EXPR_NEG, a.expr);
+        return a;
+    }
+    elab_error(cx, n->loc, "cannot negate a %s", value_kind_name(a.kind));
+    return none();
+}
+
+static value eval_pauli(elab_ctx *cx, env *e, ast_node *n, char letter) {
+    if (n->list.n != 1 || n->list.items[0]->kind == AST_NAMED) {
+        elab_error(cx, n->loc, "`%c` takes one qubit, e.g. `%c(q[0])`", letter, letter);
+        return none();
+    }
+    value q = elab_eval(cx, e, n->list.items[0]);
+    if (q.kind == V_NONE) return q;
+    if (q.kind != V_REG || q.n_wires != 1) {
+        elab_error(cx, n->list.items[0]->loc, "`%c` needs a single qubit, got %s", letter,
+                   q.kind == V_REG ? "a register" : value_kind_name(q.kind));
+        return none();
+    }
+    value v = none();
+    v.kind = V_OBS;
+    v.loc = n->loc;
+    v.n_terms = 1;
+    v.terms = arena_alloc(cx->ar, sizeof(obs_term));
+    v.terms[0].coef = 1.0;
+    uint32_t bit = 1u << q.wires[0];
+    if (letter != 'I') v.terms[0].used_mask = bit;
+    if (letter == 'X' || letter == 'Y') v.terms[0].x_mask = bit;
+    if (letter == 'Z' || letter == 'Y') v.terms[0].z_mask = bit;
+    return v;
+}
+
+static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
+    if (strlen(n->name) == 1 && strchr("XYZI", n->name[0]) && !cx->in_setting)
+        return eval_pauli(cx, e, n, n->name[0]);
+    int fn = elab_is_math_function(n->name);
+    if (fn) {
+        if (n->list.n != 1 || n->list.items[0]->kind == AST_NAMED) {
+            elab_error(cx, n->loc, "`%s` takes one argument", n->name);
+            return none();
+        }
+        value a = scalar_tensor_to_angle(cx, elab_eval(cx, e, n->list.items[0]));
+        if (a.kind == V_NONE) return a;
+        if (is_number(&a)) {
+            double x = num(&a), r;
+            switch (math_kinds[fn - 1]) {
+            case IR_EXPR_SIN: r = sin(x); break;
+            case IR_EXPR_COS: r = cos(x); break;
+            case IR_EXPR_TAN: r = tan(x); break;
+            case IR_EXPR_EXP: r = exp(x); break;
+            case IR_EXPR_LOG: r = log(x); break;
+            case IR_EXPR_SQRT: r = sqrt(x); break;
+            case IR_EXPR_TANH: r = tanh(x); break;
+            case IR_EXPR_ATAN: r = atan(x); break;
+            case IR_EXPR_ASIN: r = asin(x); break;
+            default: r = acos(x); break;
+            }
+            if (!isfinite(r)) {
+                elab_error(cx, n->loc, "`%s(%g)` is not a finite number", n->name, x);
+                return none();
+            }
+            return mk_real(r, n->loc);
+        }
+        if (a.kind == V_ANGLE && cx->circ) {
+            a.expr = ir_unary(cx->circ, math_kinds[fn - 1], a.expr);
+            a.loc = n->loc;
+            return a;
+        }
+        elab_error(cx, n->loc, "`%s` needs a number, not a %s", n->name, value_kind_name(a.kind));
+        return none();
+    }
+    if (cx->in_setting) {
+        value v = none();
+        v.kind = V_CALL;
+        v.s = n->name;
+        v.loc = n->loc;
+        v.n_items = n->list.n;
+        v.items = arena_alloc(cx->ar, sizeof(value) * (size_t)(n->list.n + 1));
+        v.names = arena_alloc(cx->ar, sizeof(char *) * (size_t)(n->list.n + 1));
+        for (int i = 0; i < n->list.n; i++) {
+            ast_node *arg = n->list.items[i];
+            if (arg->kind == AST_NAMED) {
+                for (int j = 0; j < i; j++)
+                    if (v.names[j] && strcmp(v.names[j], arg->name) == 0) {
+                        elab_error(cx, arg->loc, "argument `%s` is given twice", arg->name);
+                        return none();
+                    }
+                v.names[i] = arg->name;
+                v.items[i] = elab_eval(cx, e, arg->a);
+            } else {
+                v.items[i] = elab_eval(cx, e, arg);
+            }
+            if (v.items[i].kind == V_NONE) return none();
+        }
+        return v;
+    }
+    const char *cands[N_MATH + 4];
+    for (int i = 0; i < N_MATH; i++) cands[i] = math_functions[i];
+    cands[N_MATH] = "X";
+    cands[N_MATH + 1] = "Y";
+    cands[N_MATH + 2] = "Z";
+    const char *hint = diag_suggest(n->name, cands, N_MATH + 3);
+    elab_error(cx, n->loc, "unknown function `%s`", n->name);
+    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+    return none();
+}
+
+value elab_eval(elab_ctx *cx, env *e, ast_node *n) {
+    switch (n->kind) {
+    case AST_NUM:
+        return n->op ? mk_int(n->ival, n->loc) : mk_real(n->num, n->loc);
+    case AST_STR: {
+        value v = none();
+        v.kind = V_STR;
+        v.s = n->str;
+        v.loc = n->loc;
+        return v;
+    }
+    case AST_IDENT: return eval_ident(cx, e, n);
+    case AST_INDEX: return eval_index(cx, e, n);
+    case AST_BINOP: return eval_binop(cx, e, n);
+    case AST_UNOP: return eval_unop(cx, e, n);
+    case AST_CALL: return eval_call(cx, e, n);
+    case AST_LIST: {
+        value v = none();
+        v.kind = V_LIST;
+        v.loc = n->loc;
+        v.n_items = n->list.n;
+        v.items = arena_alloc(cx->ar, sizeof(value) * (size_t)(n->list.n + 1));
+        for (int i = 0; i < n->list.n; i++) {
+            v.items[i] = elab_eval(cx, e, n->list.items[i]);
+            if (v.items[i].kind == V_NONE) return none();
+        }
+        return v;
+    }
+    default:
+        elab_error(cx, n->loc, "a %s is not allowed here", ast_kind_name(n->kind));
+        return none();
+    }
+}
+
+int elab_int(elab_ctx *cx, env *e, ast_node *n, long long lo, long long hi, const char *what,
+             long long *out) {
+    value v = elab_eval(cx, e, n);
+    if (v.kind == V_NONE) return 0;
+    long long i;
+    if (v.kind == V_INT) {
+        i = v.i;
+    } else if (v.kind == V_REAL && v.r == floor(v.r) && fabs(v.r) < 2147483648.0) {
+        i = (long long)v.r;
+    } else {
+        elab_error(cx, n->loc, "%s must be a compile-time integer, not %s", what,
+                   v.kind == V_REAL ? "a fractional number"
+                   : v.kind == V_ANGLE ? "a value that depends on parameters or inputs"
+                                       : value_kind_name(v.kind));
+        return 0;
+    }
+    if (i < lo || i > hi) {
+        if (lo == 0 && hi >= 0)
+            elab_error(cx, n->loc, "%s %lld is out of range (0 to %lld)", what, i, hi);
+        else
+            elab_error(cx, n->loc, "%s %lld is out of range (%lld to %lld)", what, i, lo, hi);
+        return 0;
+    }
+    *out = i;
+    return 1;
+}
+
+int elab_real(elab_ctx *cx, env *e, ast_node *n, const char *what, double *out) {
+    value v = elab_eval(cx, e, n);
+    if (v.kind == V_NONE) return 0;
+    if (!is_number(&v)) {
+        elab_error(cx, n->loc, "%s must be a compile-time number, not %s", what,
+                   v.kind == V_ANGLE ? "a value that depends on parameters or inputs"
+                                     : value_kind_name(v.kind));
+        return 0;
+    }
+    *out = num(&v);
+    return 1;
+}
+
+static int bind_formal(elab_ctx *cx, const char *callee, ast_node *f, value v, src_loc at,
+                       env *callee_env) {
+    switch (f->op) {
+    case FORMAL_INT:
+        if (v.kind == V_REAL && v.r == floor(v.r) && fabs(v.r) < 2147483648.0) v = mk_int((long long)v.r, v.loc);
+        if (v.kind != V_INT) {
+            elab_error(cx, at, "argument `%s` of `%s` must be an integer, not %s", f->name, callee,
+                       v.kind == V_REAL ? "a fractional number" : value_kind_name(v.kind));
+            return 0;
+        }
+        break;
+    case FORMAL_FLOAT:
+        if (v.kind == V_INT) v = mk_real((double)v.i, v.loc);
+        if (v.kind != V_REAL) {
+            elab_error(cx, at, "argument `%s` of `%s` must be a number, not %s", f->name, callee,
+                       value_kind_name(v.kind));
+            return 0;
+        }
+        break;
+    case FORMAL_GATE:
+        if (v.kind != V_GATE) {
+            elab_error(cx, at, "argument `%s` of `%s` must be a gate, not %s", f->name, callee,
+                       value_kind_name(v.kind));
+            return 0;
+        }
+        break;
+    case FORMAL_ANGLE:
+        v = scalar_tensor_to_angle(cx, v);
+        if (!is_number(&v) && v.kind != V_ANGLE) {
+            elab_error(cx, at, "argument `%s` of `%s` must be an angle, not %s", f->name, callee,
+                       value_kind_name(v.kind));
+            return 0;
+        }
+        break;
+    case FORMAL_TENSOR: {
+        if (v.kind != V_TENSOR || v.rank != f->list.n) {
+            char shape[128] = "";
+            if (v.kind == V_TENSOR) describe_shape(&v, shape, sizeof shape);
+            elab_error(cx, at, "argument `%s` of `%s` must be a tensor of rank %d, not %s%s%s",
+                       f->name, callee, f->list.n,
+                       v.kind == V_TENSOR ? "a tensor of shape " : value_kind_name(v.kind), shape,
+                       "");
+            return 0;
+        }
+        for (int d = 0; d < f->list.n; d++) {
+            ast_node *dim = f->list.items[d];
+            if (dim->kind == AST_IDENT && !env_lookup(callee_env, dim->name)) {
+                env_bind(cx->ar, callee_env, dim->name, mk_int(v.dims[d], dim->loc));
+                continue;
+            }
+            long long want;
+            if (!elab_int(cx, callee_env, dim, 0, 2147483647LL, "dimension", &want)) return 0;
+            if (want != v.dims[d]) {
+                char shape[128];
+                describe_shape(&v, shape, sizeof shape);
+                elab_error(cx, at, "argument `%s` of `%s` has shape %s, but dimension %d must be %lld",
+                           f->name, callee, shape, d, want);
+                return 0;
+            }
+        }
+        break;
+    }
+    default: break;
+    }
+    env_bind(cx->ar, callee_env, f->name, v);
+    return 1;
+}
+
+int elab_bind_args(elab_ctx *cx, const char *callee, const ast_list *formals, const ast_list *args,
+                   src_loc call_loc, env *caller, env *callee_env) {
+    ast_node *given[64] = {0};
+    if (formals->n > 64) {
+        elab_error(cx, call_loc, "`%s` has more than 64 parameters", callee);
+        return 0;
+    }
+    int seen_named = 0, positional = 0, ok = 1;
+    for (int i = 0; i < args->n; i++) {
+        ast_node *a = args->items[i];
+        if (a->kind != AST_NAMED) {
+            if (seen_named) {
+                elab_error(cx, a->loc, "positional argument after a named one");
+                return 0;
+            }
+            if (positional >= formals->n) {
+                elab_error(cx, a->loc, "too many arguments for `%s` (it takes %d)", callee, formals->n);
+                return 0;
+            }
+            given[positional++] = a;
+            continue;
+        }
+        seen_named = 1;
+        int k = -1;
+        for (int j = 0; j < formals->n; j++)
+            if (strcmp(formals->items[j]->name, a->name) == 0) k = j;
+        if (k < 0) {
+            const char *cands[64];
+            for (int j = 0; j < formals->n; j++) cands[j] = formals->items[j]->name;
+            const char *hint = diag_suggest(a->name, cands, formals->n);
+            elab_error(cx, a->loc, "`%s` has no parameter `%s`", callee, a->name);
+            if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+            ok = 0;
+            continue;
+        }
+        if (given[k]) {
+            elab_error(cx, a->loc, "argument `%s` is given twice", a->name);
+            ok = 0;
+            continue;
+        }
+        given[k] = a->a;
+    }
+    if (!ok) return 0;
+    for (int j = 0; j < formals->n; j++) {
+        ast_node *f = formals->items[j];
+        value v;
+        src_loc at;
+        if (given[j]) {
+            v = elab_eval(cx, caller, given[j]);
+            at = given[j]->loc;
+        } else if (f->a) {
+            v = elab_eval(cx, callee_env, f->a);
+            at = f->a->loc;
+        } else {
+            elab_error(cx, call_loc, "missing argument `%s` of `%s`", f->name, callee);
+            return 0;
+        }
+        if (v.kind == V_NONE || !bind_formal(cx, callee, f, v, at, callee_env)) return 0;
+    }
+    return 1;
+}

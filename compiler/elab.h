@@ -1,0 +1,116 @@
+/* Elaboration values and environments: what a name or an expression means at compile time
+ * once hyperparameters are known. Shared by circuit lowering (lower.c), model and experiment
+ * checking (sema.c). Values live in the compilation arena. */
+#ifndef QNN_ELAB_H
+#define QNN_ELAB_H
+
+#include "arena.h"
+#include "ast.h"
+#include "ir.h"
+
+typedef enum {
+    V_NONE,   /* error already reported */
+    V_INT,
+    V_REAL,
+    V_STR,
+    V_SYM,    /* a bare word in a setting: mse, full, gray */
+    V_LIST,
+    V_CALL,   /* constructor in a setting: adam(lr = 0.03) */
+    V_ANGLE,  /* run-time expression: node of the circuit being lowered */
+    V_TENSOR, /* parameter or input tensor (or a slice of one) */
+    V_REG,    /* qubits: a list of wires */
+    V_GATE,   /* a gate passed as an argument: builtin or user template */
+    V_OBS     /* observable: weighted sum of Pauli products */
+} value_kind;
+
+typedef struct value value;
+
+typedef struct {
+    double coef;
+    uint32_t x_mask, z_mask, used_mask;
+} obs_term;
+
+struct value {
+    value_kind kind;
+    src_loc loc;
+    long long i;             /* V_INT */
+    double r;                /* V_REAL */
+    const char *s;           /* V_STR, V_SYM, V_CALL name */
+    int expr;                /* V_ANGLE */
+    /* V_TENSOR */
+    int is_input, offset, rank, dims[8], strides[8];
+    const char *tensor_name;
+    /* V_REG: wires */
+    int n_wires;
+    int *wires;
+    /* V_GATE */
+    int builtin;             /* ir_gate, or -1 for a user template */
+    ast_node *templ;
+    /* V_LIST / V_CALL: elements (V_CALL: named ones have names[k] != NULL) */
+    int n_items;
+    value *items;
+    const char **names;
+    /* V_OBS */
+    int n_terms;
+    obs_term *terms;
+};
+
+typedef struct binding {
+    const char *name;
+    value val;
+    struct binding *next;
+} binding;
+
+/* Lookup chain: the innermost binding first. */
+typedef struct env {
+    binding *head;
+} env;
+
+typedef struct elab_ctx elab_ctx;
+
+/* Context of one elaboration: the arena, the circuit being lowered (or NULL), limits. */
+struct elab_ctx {
+    arena *ar;
+    ir_circuit *circ;       /* non-NULL while lowering a circuit */
+    struct env *globals;    /* gate templates and other top-level names */
+    int in_setting;         /* experiment settings: unknown bare words become V_SYM */
+    long long steps;        /* statements elaborated, for the runaway-loop limit */
+    long long max_steps;
+    int max_qubits;
+    int n_calls;            /* template/model instantiation stack */
+    src_loc call_sites[64];
+    const char *call_names[64];
+};
+
+void env_bind(arena *ar, env *e, const char *name, value v);
+const value *env_lookup(const env *e, const char *name);
+/* Names bound in `e` (for "did you mean" hints); returns how many were written. */
+int env_names(const env *e, const char **out, int max);
+
+/* Evaluates an expression. Reports errors and returns V_NONE on failure. */
+value elab_eval(elab_ctx *cx, env *e, ast_node *n);
+/* Evaluates and requires a compile-time integer in [lo, hi]; returns 0 and reports
+ * otherwise (what says what the value is for, e.g. "qubit count"). */
+int elab_int(elab_ctx *cx, env *e, ast_node *n, long long lo, long long hi, const char *what,
+             long long *out);
+/* A real compile-time number (int or real). */
+int elab_real(elab_ctx *cx, env *e, ast_node *n, const char *what, double *out);
+/* Converts a number or angle value to an expression node of the current circuit. */
+int elab_angle_node(elab_ctx *cx, const value *v);
+
+/* Error at `loc`, followed by notes for the template/model instantiation stack. */
+void elab_error(elab_ctx *cx, src_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+const char *value_kind_name(value_kind k);
+
+/* Names of the builtin functions usable in angle expressions (sin, cos, ...). */
+int elab_is_math_function(const char *name);
+
+
+
+/* Binds a call's arguments (positional then named, evaluated in `caller`) to the formals of
+ * `callee` in `callee_env`; defaults are evaluated in callee_env, so they may use earlier
+ * formals. Tensor formals bind their dimension names (w[L][n][3] binds L and n). */
+int elab_bind_args(elab_ctx *cx, const char *callee, const ast_list *formals, const ast_list *args,
+                   src_loc call_loc, env *caller, env *callee_env);
+#endif

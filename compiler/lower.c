@@ -1,0 +1,497 @@
+/* Circuit lowering: walks a circuit body with concrete values, unrolling loops and inlining
+ * gate templates, and emits circuit IR (see ir.h). */
+#include "lower.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+
+enum { MAX_TENSOR_ELEMENTS = 1 << 24, MAX_OPS = 4 << 20 };
+
+typedef struct {
+    elab_ctx *cx;
+    ast_node *circuit;
+    int failed_decl; /* `qubits` failed: everything after would cascade */
+    int template_depth;
+} lowering;
+
+static void lower_block(lowering *L, env *e, ast_node *block);
+
+double lower_state_bytes(int n_qubits) { return ldexp(16.0, n_qubits); }
+
+static void format_bytes(double b, char *buf, size_t n) {
+    const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (b >= 1024 && u < 6) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, n, "%.0f %s", b, units[u]);
+}
+
+static int count_steps(lowering *L, src_loc loc) {
+    if (++L->cx->steps > L->cx->max_steps) {
+        if (L->cx->steps == L->cx->max_steps + 1)
+            elab_error(L->cx, loc, "the circuit is too large: more than %lld statements after "
+                                   "unrolling loops", L->cx->max_steps);
+        return 0;
+    }
+    return 1;
+}
+
+static int need_circuit(lowering *L, ast_node *s) {
+    if (L->cx->circ) return 1;
+    elab_error(L->cx, s->loc, "declare the qubits (`qubits q[n];`) before using them");
+    L->failed_decl = 1;
+    return 0;
+}
+
+static void declare_qubits(lowering *L, env *e, ast_node *s) {
+    elab_ctx *cx = L->cx;
+    if (cx->circ) {
+        elab_error(cx, s->loc, "a circuit declares its qubits once");
+        return;
+    }
+    long long n;
+    value v = elab_eval(cx, e, s->a);
+    if (v.kind == V_INT && v.i > cx->max_qubits) {
+        char need[64];
+        format_bytes(lower_state_bytes((int)(v.i < 62 ? v.i : 62)), need, sizeof need);
+        elab_error(cx, s->a->loc, "%lld qubits are too many: the state vector would need %s per "
+                                  "sample (the limit is %d qubits; see --max-qubits)",
+                   v.i, need, cx->max_qubits);
+        L->failed_decl = 1;
+        return;
+    }
+    if (!elab_int(cx, e, s->a, 1, cx->max_qubits, "qubit count", &n)) {
+        L->failed_decl = 1;
+        return;
+    }
+    cx->circ = ir_new(L->circuit->name, (int)n, 0);
+    value r;
+    memset(&r, 0, sizeof r);
+    r.kind = V_REG;
+    r.loc = s->loc;
+    r.n_wires = (int)n;
+    r.wires = arena_alloc(cx->ar, sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) r.wires[i] = i;
+    env_bind(cx->ar, e, s->name, r);
+}
+
+/* input x[n] / param w[a][b] init f(...): shapes are compile-time, bounded. */
+static int tensor_shape(lowering *L, env *e, ast_node *s, value *t) {
+    memset(t, 0, sizeof *t);
+    t->kind = V_TENSOR;
+    t->loc = s->loc;
+    t->tensor_name = s->name;
+    if (s->list.n > 8) {
+        elab_error(L->cx, s->loc, "tensors have at most 8 dimensions");
+        return 0;
+    }
+    long long size = 1;
+    for (int d = 0; d < s->list.n; d++) {
+        long long dim;
+        if (!elab_int(L->cx, e, s->list.items[d], 1, MAX_TENSOR_ELEMENTS, "dimension", &dim)) return 0;
+        t->dims[d] = (int)dim;
+        size *= dim;
+        if (size > MAX_TENSOR_ELEMENTS) {
+            elab_error(L->cx, s->list.items[d]->loc, "tensor `%s` is too large (more than %d elements)",
+                       s->name, MAX_TENSOR_ELEMENTS);
+            return 0;
+        }
+    }
+    t->rank = s->list.n;
+    int stride = 1;
+    for (int d = t->rank - 1; d >= 0; d--) {
+        t->strides[d] = stride;
+        stride *= t->dims[d];
+    }
+    return (int)size;
+}
+
+static void declare_input(lowering *L, env *e, ast_node *s) {
+    if (!need_circuit(L, s)) return;
+    value t;
+    int size = tensor_shape(L, e, s, &t);
+    if (!size) return;
+    if (L->cx->circ->n_inputs + size > MAX_TENSOR_ELEMENTS) {
+        elab_error(L->cx, s->loc, "too many inputs");
+        return;
+    }
+    t.is_input = 1;
+    t.offset = L->cx->circ->n_inputs;
+    L->cx->circ->n_inputs += size;
+    env_bind(L->cx->ar, e, s->name, t);
+}
+
+static void declare_param(lowering *L, env *e, ast_node *s) {
+    if (!need_circuit(L, s)) return;
+    elab_ctx *cx = L->cx;
+    value t;
+    int size = tensor_shape(L, e, s, &t);
+    if (!size) return;
+    if (cx->circ->n_params + size > MAX_TENSOR_ELEMENTS) {
+        elab_error(cx, s->loc, "too many parameters");
+        return;
+    }
+    ir_init_kind init = IR_INIT_UNIFORM;
+    double a = 0, b = 2 * 3.14159265358979323846;
+    if (s->a) {
+        ast_node *c = s->a;
+        const char *name = c->kind == AST_CALL ? c->name : "";
+        int want = -1;
+        if (strcmp(name, "uniform") == 0) init = IR_INIT_UNIFORM, want = 2;
+        else if (strcmp(name, "normal") == 0) init = IR_INIT_NORMAL, want = 2;
+        else if (strcmp(name, "constant") == 0) init = IR_INIT_CONST, want = 1;
+        if (want < 0) {
+            const char *cands[] = {"uniform", "normal", "constant"};
+            const char *hint = c->kind == AST_CALL ? diag_suggest(name, cands, 3) : NULL;
+            elab_error(cx, c->loc, "unknown initialisation: use uniform(lo, hi), normal(mean, std) "
+                                   "or constant(value)");
+            if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+            return;
+        }
+        if (c->list.n != want) {
+            elab_error(cx, c->loc, "`%s` takes %d argument%s", name, want, want == 1 ? "" : "s");
+            return;
+        }
+        if (!elab_real(cx, e, c->list.items[0], "initialisation argument", &a)) return;
+        b = 0;
+        if (want == 2 && !elab_real(cx, e, c->list.items[1], "initialisation argument", &b)) return;
+        if (init == IR_INIT_UNIFORM && !(b > a)) {
+            elab_error(cx, c->loc, "uniform(lo, hi) needs lo < hi");
+            return;
+        }
+        if (init == IR_INIT_NORMAL && !(b >= 0)) {
+            elab_error(cx, c->loc, "normal(mean, std) needs std >= 0");
+            return;
+        }
+    }
+    t.offset = ir_add_tensor(cx->circ, s->name, t.rank, t.dims, init, a, b);
+    env_bind(cx->ar, e, s->name, t);
+}
+
+/* Qubit arguments of an application: each a register (whole or one wire). */
+static int eval_qargs(lowering *L, env *e, ast_node *s, value *out, int max) {
+    if (s->list2.n > max) {
+        elab_error(L->cx, s->loc, "too many qubit arguments");
+        return -1;
+    }
+    for (int i = 0; i < s->list2.n; i++) {
+        out[i] = elab_eval(L->cx, e, s->list2.items[i]);
+        if (out[i].kind == V_NONE) return -1;
+        if (out[i].kind != V_REG) {
+            elab_error(L->cx, s->list2.items[i]->loc, "expected qubits, got %s",
+                       value_kind_name(out[i].kind));
+            return -1;
+        }
+    }
+    return s->list2.n;
+}
+
+static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast_list *args) {
+    elab_ctx *cx = L->cx;
+    const char *name = ir_gate_name(g);
+    int n_angles = ir_gate_n_angles(g), arity = ir_gate_arity(g);
+    if (args->n != n_angles) {
+        elab_error(cx, s->loc, "`%s` takes %d angle%s, got %d", name, n_angles,
+                   n_angles == 1 ? "" : "s", args->n);
+        return;
+    }
+    int angles[3] = {-1, -1, -1};
+    for (int k = 0; k < n_angles; k++) {
+        ast_node *a = args->items[k];
+        if (a->kind == AST_NAMED) {
+            elab_error(cx, a->loc, "gate angles are positional");
+            return;
+        }
+        value v = elab_eval(cx, e, a);
+        if (v.kind == V_NONE) return;
+        angles[k] = elab_angle_node(cx, &v);
+        if (angles[k] < 0) {
+            elab_error(cx, a->loc, "an angle must be a number or an expression of parameters and "
+                                   "inputs, not %s", value_kind_name(v.kind));
+            return;
+        }
+    }
+    value q[2];
+    int nq = eval_qargs(L, e, s, q, 8);
+    if (nq < 0) return;
+    if (nq != arity) {
+        elab_error(cx, s->loc, "`%s` acts on %d qubit%s, got %d", name, arity, arity == 1 ? "" : "s", nq);
+        return;
+    }
+    /* A whole register on a single-qubit gate broadcasts: `h q;` applies h to every wire. */
+    if (arity == 1) {
+        for (int i = 0; i < q[0].n_wires; i++) {
+            if (!count_steps(L, s->loc)) return;
+            int op = ir_add_gate(cx->circ, g, q[0].wires[i], -1, angles[0], angles[1], angles[2]);
+            ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
+        }
+        return;
+    }
+    if (q[0].n_wires != 1 || q[1].n_wires != 1) {
+        elab_error(cx, s->loc, "`%s` needs single qubits, e.g. `%s q[0], q[1];`", name, name);
+        return;
+    }
+    if (q[0].wires[0] == q[1].wires[0]) {
+        elab_error(cx, s->loc, "`%s` needs two different qubits, got qubit %d twice", name, q[0].wires[0]);
+        return;
+    }
+    int op = ir_add_gate(cx->circ, g, q[0].wires[0], q[1].wires[0], angles[0], angles[1], angles[2]);
+    ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
+}
+
+static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, const ast_list *args) {
+    elab_ctx *cx = L->cx;
+    if (cx->n_calls >= 64) {
+        elab_error(cx, s->loc, "gate templates nest too deeply (more than 64 levels)");
+        return;
+    }
+    for (int i = 0; i < cx->n_calls; i++)
+        if (strcmp(cx->call_names[i], templ->name) == 0) {
+            elab_error(cx, s->loc, "gate `%s` uses itself: templates cannot be recursive", templ->name);
+            return;
+        }
+    /* A template sees the globals and its own arguments, never the caller's locals. */
+    env callee = *cx->globals;
+    if (!elab_bind_args(cx, templ->name, &templ->list, args, s->loc, e, &callee)) return;
+    value q[16];
+    int nq = eval_qargs(L, e, s, q, 16);
+    if (nq < 0) return;
+    if (nq != templ->list2.n) {
+        elab_error(cx, s->loc, "`%s` acts on %d qubit argument%s, got %d", templ->name,
+                   templ->list2.n, templ->list2.n == 1 ? "" : "s", nq);
+        return;
+    }
+    for (int i = 0; i < nq; i++) {
+        ast_node *qf = templ->list2.items[i];
+        if (!qf->a) {
+            if (q[i].n_wires != 1) {
+                elab_error(cx, s->list2.items[i]->loc, "`%s` expects a single qubit for `%s`, got %d",
+                           templ->name, qf->name, q[i].n_wires);
+                return;
+            }
+        } else if (qf->a->kind == AST_IDENT && !env_lookup(&callee, qf->a->name)) {
+            value n;
+            memset(&n, 0, sizeof n);
+            n.kind = V_INT;
+            n.i = q[i].n_wires;
+            env_bind(cx->ar, &callee, qf->a->name, n);
+        } else {
+            long long want;
+            if (!elab_int(cx, &callee, qf->a, 1, IR_MAX_QUBITS, "register size", &want)) return;
+            if (want != q[i].n_wires) {
+                elab_error(cx, s->list2.items[i]->loc, "`%s` expects %lld qubits for `%s`, got %d",
+                           templ->name, want, qf->name, q[i].n_wires);
+                return;
+            }
+        }
+        for (int j = 0; j < i; j++)
+            for (int a = 0; a < q[i].n_wires; a++)
+                for (int b = 0; b < q[j].n_wires; b++)
+                    if (q[i].wires[a] == q[j].wires[b]) {
+                        elab_error(cx, s->loc, "qubit %d is passed to `%s` twice", q[i].wires[a], templ->name);
+                        return;
+                    }
+        env_bind(cx->ar, &callee, qf->name, q[i]);
+    }
+    cx->call_sites[cx->n_calls] = s->loc;
+    cx->call_names[cx->n_calls] = templ->name;
+    cx->n_calls++;
+    L->template_depth++;
+    lower_block(L, &callee, templ->a);
+    L->template_depth--;
+    cx->n_calls--;
+}
+
+static void lower_apply(lowering *L, env *e, ast_node *s) {
+    elab_ctx *cx = L->cx;
+    if (s->op) {
+        elab_error(cx, s->loc, "`quantum` layers belong in a model, not in a circuit");
+        return;
+    }
+    if (!need_circuit(L, s)) return;
+    const value *bound = env_lookup(e, s->name);
+    if (bound && bound->kind == V_GATE) {
+        if (bound->builtin >= 0) apply_builtin(L, e, s, (ir_gate)bound->builtin, &s->list);
+        else apply_template(L, e, s, bound->templ, &s->list);
+        return;
+    }
+    if (bound) {
+        elab_error(cx, s->loc, "`%s` is a %s, not a gate", s->name, value_kind_name(bound->kind));
+        return;
+    }
+    for (int g = 0; g < IR_FUSED_1Q; g++)
+        if (strcmp(s->name, ir_gate_name((ir_gate)g)) == 0) {
+            apply_builtin(L, e, s, (ir_gate)g, &s->list);
+            return;
+        }
+    static const struct { const char *alias; ir_gate g; } aliases[] = {
+        {"cx", IR_CNOT}, {"p", IR_PHASE}, {"cp", IR_CPHASE}, {"id", IR_I}};
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(s->name, aliases[i].alias) == 0) {
+            apply_builtin(L, e, s, aliases[i].g, &s->list);
+            return;
+        }
+    const char *cands[IR_FUSED_1Q + 64];
+    int n = 0;
+    for (int g = 0; g < IR_FUSED_1Q; g++) cands[n++] = ir_gate_name((ir_gate)g);
+    for (binding *b = cx->globals->head; b && n < IR_FUSED_1Q + 60; b = b->next)
+        if (b->val.kind == V_GATE) cands[n++] = b->name;
+    const char *hint = diag_suggest(s->name, cands, n);
+    if (!hint) {
+        /* Gate names are lower case: Rot, RZ and CNOT are common spellings from other tools. */
+        char lower[64];
+        size_t k = 0;
+        for (; s->name[k] && k < sizeof lower - 1; k++)
+            lower[k] = (char)(s->name[k] >= 'A' && s->name[k] <= 'Z' ? s->name[k] + 32 : s->name[k]);
+        lower[k] = '\0';
+        if (strcmp(lower, "phaseshift") == 0) strcpy(lower, "phase");
+        hint = diag_suggest(lower, cands, n);
+    }
+    elab_error(cx, s->loc, "unknown gate `%s`", s->name);
+    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+}
+
+static void lower_expval(lowering *L, env *e, ast_node *s) {
+    if (!need_circuit(L, s)) return;
+    value v = elab_eval(L->cx, e, s->a);
+    if (v.kind == V_NONE) return;
+    if (v.kind != V_OBS) {
+        elab_error(L->cx, s->a->loc, "`expval` needs an observable such as `Z(q[0])` or "
+                                      "`0.5 * X(q[0]) @ X(q[1])`, not %s", value_kind_name(v.kind));
+        return;
+    }
+    ir_circuit *c = L->cx->circ;
+    ir_begin_observable(c);
+    char paulis[IR_MAX_QUBITS + 1];
+    for (int t = 0; t < v.n_terms; t++) {
+        for (int w = 0; w < c->n_qubits; w++) {
+            uint32_t bit = 1u << w;
+            int x = (v.terms[t].x_mask & bit) != 0, z = (v.terms[t].z_mask & bit) != 0;
+            paulis[w] = x && z ? 'Y' : x ? 'X' : z ? 'Z' : 'I';
+        }
+        paulis[c->n_qubits] = '\0';
+        ir_add_term(c, v.terms[t].coef, paulis);
+    }
+}
+
+static void lower_loop(lowering *L, env *e, ast_node *s, long long lo, long long hi) {
+    for (long long i = lo; i < hi && !L->failed_decl && !diag_too_many(); i++) {
+        if (!count_steps(L, s->loc)) return;
+        env inner = *e;
+        if (s->name) {
+            value v;
+            memset(&v, 0, sizeof v);
+            v.kind = V_INT;
+            v.i = i;
+            v.loc = s->loc;
+            env_bind(L->cx->ar, &inner, s->name, v);
+        }
+        lower_block(L, &inner, s->c);
+    }
+}
+
+static void lower_stmt(lowering *L, env *e, ast_node *s) {
+    elab_ctx *cx = L->cx;
+    if (!count_steps(L, s->loc)) return;
+    switch (s->kind) {
+    case AST_QUBITS: declare_qubits(L, e, s); break;
+    case AST_INPUT: declare_input(L, e, s); break;
+    case AST_PARAM: declare_param(L, e, s); break;
+    case AST_LET: {
+        value v = elab_eval(cx, e, s->a);
+        if (v.kind != V_NONE) env_bind(cx->ar, e, s->name, v);
+        else L->failed_decl = 1; /* every later use would report the same cause again */
+        break;
+    }
+    case AST_FOR: {
+        long long lo, hi;
+        if (!elab_int(cx, e, s->a, -2147483647LL, 2147483647LL, "loop bound", &lo)) return;
+        if (!elab_int(cx, e, s->b, -2147483647LL, 2147483647LL, "loop bound", &hi)) return;
+        lower_loop(L, e, s, lo, hi);
+        break;
+    }
+    case AST_REPEAT: {
+        long long n;
+        if (!elab_int(cx, e, s->a, 0, 1000000, "repeat count", &n)) return;
+        lower_loop(L, e, s, 0, n);
+        break;
+    }
+    case AST_IF: {
+        long long c;
+        if (!elab_int(cx, e, s->a, -2147483647LL, 2147483647LL, "condition", &c)) return;
+        if (c) lower_block(L, e, s->b);
+        else if (s->c) lower_block(L, e, s->c);
+        break;
+    }
+    case AST_EXPVAL: lower_expval(L, e, s); break;
+    case AST_APPLY: lower_apply(L, e, s); break;
+    case AST_BLOCK: {
+        env inner = *e;
+        lower_block(L, &inner, s);
+        break;
+    }
+    case AST_ASSIGN:
+        elab_error(cx, s->loc, "settings (`%s = ...`) belong in an experiment; use `let %s = ...` "
+                               "for a local value", s->name, s->name);
+        break;
+    default:
+        elab_error(cx, s->loc, "a %s is not allowed in a circuit", ast_kind_name(s->kind));
+        break;
+    }
+}
+
+static void lower_block(lowering *L, env *e, ast_node *block) {
+    if (block->kind != AST_BLOCK) {
+        lower_stmt(L, e, block);
+        return;
+    }
+    /* `let` and declarations bind into this block's scope, in order. */
+    env scope = *e;
+    for (int i = 0; i < block->list.n && !L->failed_decl && !diag_too_many(); i++) {
+        ast_node *s = block->list.items[i];
+        if (s->kind == AST_QUBITS && L->template_depth > 0) {
+            elab_error(L->cx, s->loc, "a gate template works on the qubits it is given; "
+                                      "declare qubits in the circuit");
+            continue;
+        }
+        if ((s->kind == AST_INPUT || s->kind == AST_PARAM) && L->template_depth > 0) {
+            elab_error(L->cx, s->loc, "gate templates take parameters as arguments; declare "
+                                      "`%s` in the circuit", s->name);
+            continue;
+        }
+        lower_stmt(L, &scope, s);
+    }
+}
+
+ir_circuit *lower_circuit(elab_ctx *cx, env *globals, ast_node *circuit, const ast_list *args,
+                          src_loc call_loc, env *caller) {
+    lowering L = {cx, circuit, 0, 0};
+    ir_circuit *saved = cx->circ;
+    env *saved_globals = cx->globals;
+    cx->circ = NULL;
+    cx->globals = globals;
+    int before = diag_error_count();
+    env e = *globals;
+    ast_list none = {0};
+    int ok = elab_bind_args(cx, circuit->name, &circuit->list, args ? args : &none, call_loc,
+                            caller ? caller : globals, &e);
+    if (ok) lower_block(&L, &e, circuit->a);
+    ir_circuit *c = cx->circ;
+    if (ok && !c && diag_error_count() == before)
+        elab_error(cx, circuit->loc, "circuit `%s` declares no qubits (`qubits q[n];`)", circuit->name);
+    else if (ok && c && c->n_obs == 0 && diag_error_count() == before)
+        elab_error(cx, circuit->loc, "circuit `%s` measures nothing: add `expval` statements for "
+                                     "its outputs", circuit->name);
+    cx->circ = saved;
+    cx->globals = saved_globals;
+    if (diag_error_count() != before || !ok) {
+        if (c) ir_free(c);
+        return NULL;
+    }
+    return c;
+}

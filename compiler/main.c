@@ -1,0 +1,273 @@
+/* qnnc: the command-line driver. The pipeline reads top to bottom:
+ *   load + parse (parse.c) -> check + elaborate (sema.c) -> circuit IR (lower.c)
+ *   -> passes (passes.c) -> LLVM IR (cg.c) -> JIT (jit.c) or object file -> runtime.
+ * Each command stops after the phase it needs, and after any phase that reported errors. */
+#define _XOPEN_SOURCE 700 /* readlink */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "ir.h"
+#include "passes.h"
+#include "sema.h"
+
+enum { EXIT_ERRORS = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    const char *command;
+    const char *file;
+    sema_options sema;
+    const char *sets[256];
+    int no_fuse;
+    const char *experiment;
+} options;
+
+static const char *const COMMANDS[] = {"check", "info", "emit-ir"};
+enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
+
+static void usage(FILE *f) {
+    fputs("usage: qnnc COMMAND FILE.qnn [options]\n"
+          "\n"
+          "commands:\n"
+          "  check      parse and check a file (exit 0, or diagnostics and exit 1)\n"
+          "  info       per layer: qubits, gates by kind, depth, parameters; totals;\n"
+          "             gate counts before/after fusion and estimated flops per sample\n"
+          "  emit-ir    print the circuit IR of each quantum layer, before and after fusion\n"
+          "\n"
+          "options:\n"
+          "  --set KEY=VALUE   override an experiment setting (repeatable), e.g. --set epochs=50,\n"
+          "                    --set optimizer.lr=0.01, --set model.hidden=3\n"
+          "  --experiment NAME pick one experiment of the file (default: all)\n"
+          "  --max-qubits N    refuse circuits above N qubits (default 24)\n"
+          "  --stdlib DIR      where `import` looks for the standard library\n"
+          "  --no-fuse         emit-ir: show the unfused circuit only\n"
+          "  --help, --version\n"
+          "\n"
+          "The language is described in docs/language.md.\n",
+          f);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+    fputs("qnnc: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(run `qnnc --help` for the commands and options)\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* The standard library ships next to the binary (build/qnnc -> stdlib/) unless told. */
+static const char *find_stdlib(arena *ar) {
+    const char *env = getenv("QNN_STDLIB");
+    if (env && *env) return env;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            const char *cands[] = {"%s/../stdlib", "%s/stdlib", "%s/../share/qnn/stdlib"};
+            for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
+                char *dir = arena_printf(ar, cands[i], exe);
+                char *probe = arena_printf(ar, "%s/qiren.qnn", dir);
+                char real[PATH_MAX];
+                if (access(probe, R_OK) == 0) return realpath(dir, real) ? arena_strdup(ar, real) : dir;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int parse_args(int argc, char **argv, options *o) {
+    memset(o, 0, sizeof *o);
+    o->sema.max_qubits = 24;
+    o->sema.sets = o->sets;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--version") == 0) {
+            printf("qnnc %s\n", QNN_VERSION);
+            exit(0);
+        } else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
+            const char *v = a[5] == '=' ? a + 6 : next;
+            if (!v) return usage_error("`--set` needs KEY=VALUE", NULL);
+            if (a[5] != '=') i++;
+            if (o->sema.n_sets >= 256) return usage_error("too many `--set` options", NULL);
+            o->sets[o->sema.n_sets++] = v;
+        } else if (strcmp(a, "--max-qubits") == 0) {
+            char *end;
+            long v = next ? strtol(next, &end, 10) : 0;
+            if (!next || *end || v < 1 || v > IR_MAX_QUBITS) {
+                fprintf(stderr, "qnnc: `--max-qubits` needs a number from 1 to %d\n", IR_MAX_QUBITS);
+                return EXIT_USAGE;
+            }
+            o->sema.max_qubits = (int)v;
+            i++;
+        } else if (strcmp(a, "--stdlib") == 0) {
+            if (!next) return usage_error("`--stdlib` needs a folder", NULL);
+            o->sema.stdlib_dir = next;
+            i++;
+        } else if (strcmp(a, "--experiment") == 0) {
+            if (!next) return usage_error("`--experiment` needs a name", NULL);
+            o->experiment = next;
+            i++;
+        } else if (strcmp(a, "--no-fuse") == 0) {
+            o->no_fuse = 1;
+        } else if (a[0] == '-' && a[1]) {
+            static const char *const opts[] = {"--set", "--experiment", "--max-qubits", "--stdlib",
+                                               "--no-fuse", "--help", "--version"};
+            const char *hint = diag_suggest(a, opts, 7);
+            fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
+                            "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --help, "
+                            "--version\n",
+                    a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
+            return EXIT_USAGE;
+        } else if (!o->command) {
+            o->command = a;
+        } else if (!o->file) {
+            o->file = a;
+        } else {
+            return usage_error("unexpected argument `%s`: one file at a time", a);
+        }
+    }
+    if (!o->command) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    int known = 0;
+    for (int i = 0; i < N_COMMANDS; i++) known |= strcmp(o->command, COMMANDS[i]) == 0;
+    if (!known) {
+        const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir\n",
+                o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
+        return EXIT_USAGE;
+    }
+    if (!o->file) return usage_error("`%s` needs a .qnn file", o->command);
+    return 0;
+}
+
+static const char *layer_name(rt_layer_kind k) {
+    static const char *names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
+                                  "sine", "scale", "rff", "quantum"};
+    return names[k];
+}
+
+static void print_gate_counts(const int counts[IR_GATE_COUNT]) {
+    int first = 1;
+    for (int g = 0; g < IR_GATE_COUNT; g++)
+        if (counts[g]) {
+            printf("%s%s %d", first ? "" : ", ", ir_gate_name((ir_gate)g), counts[g]);
+            first = 0;
+        }
+}
+
+static void print_circuit_info(const ir_circuit *c, const char *indent) {
+    ir_circuit *fused = pass_fuse(c);
+    pass_report r;
+    pass_stats(c, fused, &r);
+    printf("%scircuit %s: %d qubits, %d inputs, %d outputs, %d parameters, depth %d\n", indent,
+           c->name, c->n_qubits, c->n_inputs, c->n_obs, c->n_params, r.before.depth);
+    printf("%s  gates: ", indent);
+    print_gate_counts(r.before.counts);
+    printf(" (%d in all)\n", r.before.n_primitive);
+    printf("%s  after fusion: %d sweeps over the state (", indent, r.after.n_ops);
+    print_gate_counts(r.after.counts);
+    printf(")\n%s  estimated flops per sample: forward %.0f -> %.0f, vjp %.0f -> %.0f\n", indent,
+           r.before.forward_flops, r.after.forward_flops, r.before.vjp_flops, r.after.vjp_flops);
+    ir_free(fused);
+}
+
+static void print_model_info(const sema_model *m) {
+    printf("  model %s: %d -> %d, %lld parameters\n", m->name, m->in_dim, m->out_dim, m->n_params);
+    printf("    %3s  %-10s %-12s %8s\n", "#", "layer", "features", "params");
+    for (int i = 0; i < m->n_layers; i++) {
+        const rt_layer_spec *l = &m->layers[i];
+        char shape[32];
+        if (l->in != l->out) snprintf(shape, sizeof shape, "%d -> %d", l->in, l->out);
+        else snprintf(shape, sizeof shape, "%d", l->in);
+        printf("    %3d  %-10s %-12s %8lld", i, layer_name(l->kind), shape, sema_layer_params(l));
+        if (l->kind == RT_LAYER_BATCHNORM) printf("  momentum %g, eps %g", l->momentum, l->eps);
+        if (l->kind == RT_LAYER_SINE || l->kind == RT_LAYER_SCALE) printf("  omega0 %g", l->omega0);
+        if (l->kind == RT_LAYER_RFF) printf("  scale %g (fixed features)", l->rff_scale);
+        if (l->kind == RT_LAYER_LINEAR && !l->bias) printf("  no bias");
+        if (l->kind == RT_LAYER_QUANTUM) printf("  %s", m->circuits[l->circuit]->name);
+        putchar('\n');
+        if (l->kind == RT_LAYER_QUANTUM) print_circuit_info(m->circuits[l->circuit], "         ");
+    }
+    printf("  total parameters: %lld\n", m->n_params);
+}
+
+static int cmd_info(const sema_result *r, const options *o) {
+    int shown = 0;
+    for (int i = 0; i < r->n_experiments; i++) {
+        const sema_experiment *x = &r->experiments[i];
+        if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        printf("experiment %s\n", x->exp.name);
+        print_model_info(&x->model);
+        shown++;
+    }
+    if (o->experiment) {
+        if (!shown) fprintf(stderr, "qnnc: %s has no experiment `%s`\n", o->file, o->experiment);
+        return shown ? 0 : EXIT_ERRORS;
+    }
+    for (int i = 0; i < r->n_models; i++) {
+        printf("model %s (default arguments)\n", r->models[i].name);
+        print_model_info(&r->models[i]);
+        shown++;
+    }
+    for (int i = 0; i < r->n_circuits; i++) {
+        print_circuit_info(r->circuits[i], "");
+        shown++;
+    }
+    if (!shown) printf("%s: nothing to show (no experiments, and no circuits or models whose "
+                       "parameters all have defaults)\n", o->file);
+    return 0;
+}
+
+static void emit_ir(const ir_circuit *c, int no_fuse) {
+    printf("// circuit %s, unfused\n", c->name);
+    ir_print(c, stdout);
+    if (no_fuse) return;
+    ir_circuit *fused = pass_fuse(c);
+    printf("// circuit %s, after fusion\n", c->name);
+    ir_print(fused, stdout);
+    ir_free(fused);
+}
+
+static int cmd_emit_ir(const sema_result *r, const options *o) {
+    for (int i = 0; i < r->n_experiments; i++) {
+        const sema_experiment *x = &r->experiments[i];
+        if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        for (int k = 0; k < x->model.n_circuits; k++) emit_ir(x->model.circuits[k], o->no_fuse);
+    }
+    for (int i = 0; i < r->n_circuits && !o->experiment; i++) emit_ir(r->circuits[i], o->no_fuse);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+    arena *ar = arena_create();
+    if (!o.sema.stdlib_dir) o.sema.stdlib_dir = find_stdlib(ar);
+
+    sema_result *r = sema_check_file(ar, o.file, &o.sema);
+    if (!r || diag_error_count()) {
+        int n = diag_error_count();
+        fprintf(stderr, "%d error%s\n", n, n == 1 ? "" : "s");
+        sema_free(r);
+        arena_destroy(ar);
+        return EXIT_ERRORS;
+    }
+    if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
+    else if (strcmp(o.command, "emit-ir") == 0) rc = cmd_emit_ir(r, &o);
+    sema_free(r);
+    arena_destroy(ar);
+    return rc;
+}

@@ -1,0 +1,308 @@
+/* Circuit IR passes: gate fusion (between lowering and codegen) and its cost statistics.
+ * The policy and the cost model are documented in passes.h and docs/semantics.md. */
+#include "passes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- groups -------------------------------------------------------------------------- */
+
+typedef enum {
+    G_1Q,    /* single-qubit ops on one wire */
+    G_DIAG,  /* diagonal ops on any wires */
+    G_OTHER  /* one non-diagonal two-qubit op: never fused */
+} group_kind;
+
+typedef struct {
+    group_kind kind;
+    uint32_t mask;   /* wires touched */
+    int *members;    /* indices into the flattened primitive op list, application order */
+    int n, cap;
+    int alive;       /* 0 once merged into another group */
+} group;
+
+typedef struct {
+    const ir_op *prim; /* the input's primitive ops, fused ones expanded */
+    int n_prim;
+    group *g;
+    int n_groups;
+} fuser;
+
+static void *fuse_alloc(void *old, size_t bytes) {
+    void *p = realloc(old, bytes ? bytes : 1);
+    if (!p) { /* same policy as ir.c: allocation failure ends the process */
+        fputs("qnn: out of memory\n", stderr);
+        exit(3);
+    }
+    return p;
+}
+
+static void group_push(group *g, int member) {
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 4;
+        g->members = fuse_alloc(g->members, (size_t)g->cap * sizeof *g->members);
+    }
+    g->members[g->n++] = member;
+}
+
+static int new_group(fuser *f, group_kind kind) {
+    group *g = &f->g[f->n_groups]; /* f->g has room for one group per primitive op */
+    memset(g, 0, sizeof *g);
+    g->kind = kind;
+    g->alive = 1;
+    return f->n_groups++;
+}
+
+static uint32_t prim_mask(const ir_op *op) {
+    uint32_t m = 1u << op->wires[0];
+    if (op->wires[1] >= 0)
+        m |= 1u << op->wires[1];
+    return m;
+}
+
+static int group_all_diagonal(const fuser *f, const group *g) {
+    if (g->kind == G_DIAG)
+        return 1;
+    if (g->kind == G_OTHER)
+        return 0;
+    for (int k = 0; k < g->n; k++)
+        if (!ir_gate_is_diagonal(f->prim[g->members[k]].gate))
+            return 0;
+    return 1;
+}
+
+/* Can an op on `mask` move back to group `to`? Only if every group after it that is still
+ * alive is on disjoint wires. last[w] is the last group touching wire w. */
+static int can_join(const int *last, uint32_t mask, int to) {
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        if ((mask >> w & 1) && last[w] > to)
+            return 0;
+    return 1;
+}
+
+static void join(fuser *f, int *last, int gi, int member) {
+    group *g = &f->g[gi];
+    uint32_t m = prim_mask(&f->prim[member]);
+    group_push(g, member);
+    g->mask |= m;
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        if (m >> w & 1)
+            last[w] = gi;
+}
+
+/* Rules 1-3 of passes.h: one streaming pass assigning every primitive op to a group. */
+static void stream(fuser *f) {
+    int last[IR_MAX_QUBITS];
+    int diag = -1; /* most recent G_DIAG group */
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        last[w] = -1;
+    for (int i = 0; i < f->n_prim; i++) {
+        const ir_op *op = &f->prim[i];
+        uint32_t m = prim_mask(op);
+        int is_diag = ir_gate_is_diagonal(op->gate);
+        int gi;
+        if (ir_gate_arity(op->gate) == 1) {
+            int prev = last[op->wires[0]];
+            if (prev >= 0 && f->g[prev].kind == G_1Q)
+                gi = prev;
+            else if (is_diag && diag >= 0 && can_join(last, m, diag))
+                gi = diag;
+            else
+                gi = new_group(f, G_1Q);
+        } else if (is_diag) {
+            if (diag >= 0 && can_join(last, m, diag))
+                gi = diag;
+            else
+                gi = diag = new_group(f, G_DIAG);
+        } else {
+            gi = new_group(f, G_OTHER);
+        }
+        join(f, last, gi, i);
+    }
+}
+
+/* Moves all of src's members into dst (src dies). Diagonal ops commute, so the order of
+ * the merged list is free; program order keeps printouts readable. */
+static void merge_into(group *dst, group *src) {
+    for (int k = 0; k < src->n; k++)
+        group_push(dst, src->members[k]);
+    dst->mask |= src->mask;
+    dst->kind = G_DIAG;
+    src->alive = 0;
+    for (int a = 1; a < dst->n; a++) /* insertion sort: groups are small */
+        for (int b = a; b > 0 && dst->members[b - 1] > dst->members[b]; b--) {
+            int t = dst->members[b];
+            dst->members[b] = dst->members[b - 1];
+            dst->members[b - 1] = t;
+        }
+}
+
+/* Is every alive group strictly between lo and hi on wires disjoint from mask? */
+static int disjoint_between(const fuser *f, int lo, int hi, uint32_t mask) {
+    for (int k = lo + 1; k < hi; k++)
+        if (f->g[k].alive && (f->g[k].mask & mask))
+            return 0;
+    return 1;
+}
+
+/* Rule 4: merge each all-diagonal group with the previous one when one of them may move. */
+static void merge_diagonals(fuser *f) {
+    int prev = -1;
+    for (int i = 0; i < f->n_groups; i++) {
+        group *g = &f->g[i];
+        if (!g->alive || !group_all_diagonal(f, g))
+            continue;
+        if (prev >= 0 && disjoint_between(f, prev, i, g->mask)) {
+            merge_into(&f->g[prev], g); /* g moves back to prev's place */
+            continue;
+        }
+        if (prev >= 0 && disjoint_between(f, prev, i, f->g[prev].mask))
+            merge_into(g, &f->g[prev]); /* prev moves forward to g's place */
+        prev = i;
+    }
+}
+
+/* ---- the pass ------------------------------------------------------------------------ */
+
+/* The input's ops with fused ones replaced by their members, so the pass is idempotent. */
+static ir_op *flatten(const ir_circuit *c, int *n_out) {
+    int n = 0;
+    for (int i = 0; i < c->n_ops; i++)
+        n += c->ops[i].n_members > 0 ? c->ops[i].n_members : 1;
+    ir_op *p = fuse_alloc(NULL, (size_t)n * sizeof *p);
+    int k = 0;
+    for (int i = 0; i < c->n_ops; i++) {
+        const ir_op *op = &c->ops[i];
+        if (op->n_members == 0)
+            p[k++] = *op;
+        for (int m = 0; m < op->n_members; m++)
+            p[k++] = c->members[op->first_member + m];
+    }
+    *n_out = n;
+    return p;
+}
+
+ir_circuit *pass_fuse(const ir_circuit *c) {
+    fuser f = {0};
+    ir_op *prim = flatten(c, &f.n_prim);
+    f.prim = prim;
+    f.g = fuse_alloc(NULL, (size_t)(f.n_prim ? f.n_prim : 1) * sizeof *f.g);
+    stream(&f);
+    merge_diagonals(&f);
+
+    /* Same expressions, tensors and observables; only the op lists are rebuilt. */
+    ir_circuit *out = ir_clone(c);
+    out->n_ops = 0;
+    out->n_members = 0;
+    ir_op *buf = fuse_alloc(NULL, (size_t)(f.n_prim ? f.n_prim : 1) * sizeof *buf);
+    for (int i = 0; i < f.n_groups; i++) {
+        group *g = &f.g[i];
+        if (g->alive && g->n == 1) { /* a fused op of one member stays that primitive op */
+            const ir_op *p = &prim[g->members[0]];
+            int k = ir_add_gate(out, p->gate, p->wires[0], p->wires[1], p->angle[0],
+                                p->angle[1], p->angle[2]);
+            ir_set_loc(out, k, p->src_line, p->src_col);
+        } else if (g->alive) {
+            for (int m = 0; m < g->n; m++)
+                buf[m] = prim[g->members[m]];
+            ir_add_fused(out, group_all_diagonal(&f, g) ? IR_FUSED_DIAG : IR_FUSED_1Q, buf, g->n);
+        }
+        free(g->members);
+    }
+    free(buf);
+    free(f.g);
+    free(prim);
+    return out;
+}
+
+/* ---- cost model (passes.h) ----------------------------------------------------------- */
+
+static int popcount32(uint32_t v) {
+    int n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+/* Flops of applying op once to a state of dim amplitudes. */
+static double op_apply_cost(const ir_op *op, double dim) {
+    switch (op->gate) {
+    case IR_FUSED_1Q: return 14 * dim;
+    case IR_FUSED_DIAG: return 6 * dim;
+    case IR_CNOT: case IR_SWAP: return 0;
+    case IR_CRX: case IR_CRY: case IR_CY: return 7 * dim;
+    default: return ir_gate_is_diagonal(op->gate) ? 6 * dim : 14 * dim;
+    }
+}
+
+/* Per-sample cost of building the op's matrix or phase table (0 when it is input-free). */
+static double op_build_cost(const ir_circuit *c, const ir_op *op) {
+    if (!ir_op_uses_input(c, op) || op->n_members == 0)
+        return 0;
+    if (op->gate == IR_FUSED_1Q)
+        return 56.0 * (op->n_members - 1);
+    return 6.0 * (double)(1u << popcount32(ir_op_wire_mask(c, op))) * op->n_members;
+}
+
+static int op_n_angles(const ir_circuit *c, const ir_op *op) {
+    if (op->n_members == 0)
+        return ir_gate_n_angles(op->gate);
+    int n = 0;
+    for (int k = 0; k < op->n_members; k++)
+        n += ir_gate_n_angles(c->members[op->first_member + k].gate);
+    return n;
+}
+
+void pass_cost_of(const ir_circuit *c, pass_cost *out) {
+    double dim = (double)((size_t)1 << c->n_qubits);
+    memset(out, 0, sizeof *out);
+    out->n_ops = c->n_ops;
+    out->depth = ir_depth(c);
+    ir_count_gates(c, out->counts);
+    double ops = 0, meas = 0, lambda = 0, back = 0;
+    for (int i = 0; i < c->n_ops; i++) {
+        const ir_op *op = &c->ops[i];
+        double a = op_apply_cost(op, dim), b = op_build_cost(c, op);
+        out->n_primitive += op->n_members ? op->n_members : 1;
+        ops += a + b;
+        back += 2 * a + op_n_angles(c, op) * (a + 8 * dim);
+    }
+    for (int t = 0; t < c->n_terms; t++) {
+        meas += (c->terms[t].x_mask ? 8 : 4) * dim;
+        lambda += 8 * dim;
+    }
+    out->forward_flops = ops + meas;
+    out->vjp_flops = ops + lambda + back;
+}
+
+void pass_stats(const ir_circuit *before, const ir_circuit *after, pass_report *r) {
+    pass_cost_of(before, &r->before);
+    pass_cost_of(after, &r->after);
+}
+
+static void print_counts(const int *counts, FILE *f) {
+    const char *sep = "";
+    for (int g = 0; g < IR_GATE_COUNT; g++)
+        if (counts[g]) {
+            fprintf(f, "%s%s %d", sep, ir_gate_name((ir_gate)g), counts[g]);
+            sep = ", ";
+        }
+    fputc('\n', f);
+}
+
+void pass_report_print(const pass_report *r, void *file) {
+    FILE *f = file;
+    const pass_cost *b = &r->before, *a = &r->after;
+    fprintf(f, "ops (state sweeps): %d -> %d (%d primitive gates)\n", b->n_ops, a->n_ops,
+            a->n_primitive);
+    fprintf(f, "depth: %d -> %d\n", b->depth, a->depth);
+    fputs("gates before: ", f);
+    print_counts(b->counts, f);
+    fputs("gates after:  ", f);
+    print_counts(a->counts, f);
+    fprintf(f, "flops/sample forward: %.4g -> %.4g (x%.2f)\n", b->forward_flops,
+            a->forward_flops, a->forward_flops > 0 ? b->forward_flops / a->forward_flops : 1.0);
+    fprintf(f, "flops/sample vjp:     %.4g -> %.4g (x%.2f)\n", b->vjp_flops, a->vjp_flops,
+            a->vjp_flops > 0 ? b->vjp_flops / a->vjp_flops : 1.0);
+}

@@ -1,0 +1,63 @@
+/* Circuit IR passes: run between lowering and code generation. Today one pass, gate fusion,
+ * plus the cost statistics that `qnnc info` prints. Semantics in docs/semantics.md.
+ *
+ * Fusion policy (goal: the fewest sweeps over the state vector; every op is one sweep):
+ *  1. Ops are streamed in program order. An op may join an earlier group only if every op
+ *     emitted after that group is on disjoint wires (it then moves back past them).
+ *  2. A single-qubit op joins the open one-qubit group on its wire (the last group that
+ *     touched the wire, if that is a one-qubit group). Otherwise a DIAGONAL single-qubit op
+ *     joins the most recent diagonal group when it can, and any other one opens a new
+ *     one-qubit group. So RZ after RY on a wire fuses into the RY's group, while RZ(x_j)
+ *     encodings right after a CZ ring join the ring's diagonal group.
+ *  3. A two-qubit diagonal op (CZ CRZ CPHASE) joins the most recent diagonal group when it
+ *     can, else opens one. Other two-qubit ops (CNOT CY SWAP CRX CRY) stay alone.
+ *  4. Then every group whose members are all diagonal (including one-qubit groups of Z S T
+ *     RZ PHASE I) merges with the previous diagonal group when the groups between are on
+ *     disjoint wires (moving either one).
+ *  5. A group of one op stays that primitive op; an all-diagonal group becomes FUSED_DIAG
+ *     (members in program order), any other group FUSED_1Q (members in application order).
+ * Every primitive op of the input (fused inputs are first expanded into their members)
+ * appears exactly once in the result; locations, expressions, tensors and observables are
+ * kept. For QIREN (Rot + CZ-ring StronglyEntanglingLayers, RZ(x_j) encodings) each block
+ * becomes n Rot, FUSED_DIAG(ring 1), n Rot, FUSED_DIAG(ring 2 + encodings).
+ *
+ * Cost model (per sample; dim = 2^n amplitudes; a complex multiply is 6 flops, a complex add
+ * 2): a dense one-qubit op (non-diagonal primitive or FUSED_1Q) costs 14 dim (a 2x2 complex
+ * mat-vec per amplitude pair), a diagonal op or FUSED_DIAG 6 dim (one complex multiply per
+ * amplitude), CRX CRY CY 7 dim (half the state), CNOT and SWAP 0 (permutations: a sweep but
+ * no arithmetic). Building an op's matrix or phase table is counted only when the op uses
+ * inputs (otherwise it is built once per batch): 56 flops per 2x2 product for FUSED_1Q,
+ * 6 * 2^k * m for a FUSED_DIAG of m members over k wires. Measuring a Pauli term costs 4 dim
+ * (Z/I only) or 8 dim (with X or Y). The adjoint vjp costs the forward sweep, 8 dim per term
+ * to form lambda, and per op 2 * cost (un-applying it to psi and lambda) plus, per angle of
+ * its members, cost + 8 dim (the derivative applied to psi and an inner product). */
+#ifndef QNN_PASSES_H
+#define QNN_PASSES_H
+
+#include "ir.h"
+
+/* Returns a new, equivalent circuit with fused ops (the caller frees it with ir_free);
+ * c is not modified. */
+ir_circuit *pass_fuse(const ir_circuit *c);
+
+/* Static cost of one circuit under the model above. */
+typedef struct {
+    int n_ops;                   /* top-level ops = sweeps over the state */
+    int n_primitive;             /* primitive ops, counting fused members */
+    int depth;                   /* ir_depth */
+    int counts[IR_GATE_COUNT];   /* ir_count_gates */
+    double forward_flops;        /* per sample, including measurement */
+    double vjp_flops;            /* per sample, adjoint method, including the forward sweep */
+} pass_cost;
+
+void pass_cost_of(const ir_circuit *c, pass_cost *out);
+
+/* Before/after comparison of a pass, as `qnnc info` prints it. */
+typedef struct {
+    pass_cost before, after;
+} pass_report;
+
+void pass_stats(const ir_circuit *before, const ir_circuit *after, pass_report *r);
+void pass_report_print(const pass_report *r, void *file /* FILE* */);
+
+#endif

@@ -1,0 +1,495 @@
+/* Semantic analysis driver: module loading (imports), the global symbol table, and the
+ * elaboration of models; experiments are checked in sema_exp.c. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include "sema.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "lower.h"
+#include "parse.h"
+#include "sema_impl.h"
+
+enum { MAX_IMPORT_DEPTH = 32, MAX_SOURCE_BYTES = 16 << 20, MAX_LAYERS = 100000 };
+
+/* ---- loading ----------------------------------------------------------------------------- */
+
+static char *read_file(arena *ar, const char *path, size_t *len, char *why, size_t whylen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            if (cap >= MAX_SOURCE_BYTES) {
+                snprintf(why, whylen, "file is larger than %d MiB", MAX_SOURCE_BYTES >> 20);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap = cap ? 2 * cap : 16384;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                snprintf(why, whylen, "out of memory");
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        snprintf(why, whylen, "read error");
+        return NULL;
+    }
+    char *text = arena_strndup(ar, buf ? buf : "", n);
+    free(buf);
+    *len = n;
+    return text;
+}
+
+static const char *dir_of(arena *ar, const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? arena_strndup(ar, path, (size_t)(slash - path)) : ".";
+}
+
+static int file_exists(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+static void load_file(sema *S, const char *path, src_loc from);
+
+static void load_imports(sema *S, ast_list *items, int first, const char *dir) {
+    for (int i = first; i < items->n && !diag_too_many(); i++) {
+        ast_node *it = items->items[i];
+        if (it->kind != AST_IMPORT) continue;
+        const char *cand[2] = {NULL, NULL};
+        if (it->str[0] == '/') {
+            cand[0] = it->str;
+        } else {
+            cand[0] = arena_printf(S->ar, "%s/%s", dir, it->str);
+            if (S->opt.stdlib_dir) cand[1] = arena_printf(S->ar, "%s/%s", S->opt.stdlib_dir, it->str);
+        }
+        const char *found = NULL;
+        for (int k = 0; k < 2 && !found; k++)
+            if (cand[k] && file_exists(cand[k])) found = cand[k];
+        if (!found) {
+            diag_error(it->loc, "cannot find `%s` to import", it->str);
+            diag_note((src_loc){0, 0, 0, 0}, "looked in %s%s%s", dir,
+                      S->opt.stdlib_dir ? " and the standard library " : "",
+                      S->opt.stdlib_dir ? S->opt.stdlib_dir : "");
+            continue;
+        }
+        load_file(S, found, it->loc);
+    }
+}
+
+static void load_file(sema *S, const char *path, src_loc from) {
+    char real[PATH_MAX];
+    const char *key = realpath(path, real) ? real : path;
+    for (int i = 0; i < S->n_stack; i++)
+        if (strcmp(S->stack[i], key) == 0) {
+            diag_error(from, "import cycle: `%s` imports itself", path);
+            for (int j = i; j < S->n_stack; j++)
+                diag_note((src_loc){0, 0, 0, 0}, "%s %s", j == i ? "cycle:" : "   ->", S->stack[j]);
+            return;
+        }
+    for (int i = 0; i < S->n_loaded; i++)
+        if (strcmp(S->loaded[i], key) == 0) return; /* imported before: once is enough */
+    if (S->n_stack >= MAX_IMPORT_DEPTH) {
+        diag_error(from, "imports nest more than %d deep", MAX_IMPORT_DEPTH);
+        return;
+    }
+    if (S->n_loaded >= 256) {
+        diag_error(from, "too many imported files (more than 256)");
+        return;
+    }
+    size_t len;
+    char why[256];
+    char *text = read_file(S->ar, path, &len, why, sizeof why);
+    if (!text) {
+        if (from.file) diag_error(from, "cannot read `%s`: %s", path, why);
+        else diag_error(from, "cannot read %s: %s", path, why);
+        return;
+    }
+    S->loaded[S->n_loaded++] = arena_strdup(S->ar, key);
+    int file = diag_add_source(arena_strdup(S->ar, path), text);
+    int first = S->items.n;
+    S->stack[S->n_stack++] = arena_strdup(S->ar, key);
+    if (S->n_loaded == 1) S->main_file = file;
+    parse_source(S->ar, file, text, len, &S->items);
+    load_imports(S, &S->items, first, dir_of(S->ar, path));
+    S->n_stack--;
+}
+
+/* ---- symbols -------------------------------------------------------------------------- */
+
+static void declare_globals(sema *S) {
+    static const char *const builtin_layers[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
+                                                 "sine", "scale", "rff"};
+    for (int i = 0; i < S->items.n; i++) {
+        ast_node *it = S->items.items[i];
+        if (it->kind == AST_IMPORT) continue;
+        for (int j = 0; j < i; j++) {
+            ast_node *prev = S->items.items[j];
+            if (prev->kind != AST_IMPORT && strcmp(prev->name, it->name) == 0) {
+                diag_error(it->loc, "`%s` is already defined", it->name);
+                diag_note(prev->loc, "the first definition of `%s` is here", it->name);
+                goto next;
+            }
+        }
+        for (int g = 0; g < IR_FUSED_1Q; g++)
+            if (strcmp(it->name, ir_gate_name((ir_gate)g)) == 0) {
+                diag_error(it->loc, "`%s` is a built-in gate; choose another name", it->name);
+                goto next;
+            }
+        for (size_t k = 0; k < sizeof builtin_layers / sizeof *builtin_layers; k++)
+            if (strcmp(it->name, builtin_layers[k]) == 0) {
+                diag_error(it->loc, "`%s` is a built-in layer; choose another name", it->name);
+                goto next;
+            }
+        if (it->kind == AST_GATE) {
+            value v;
+            memset(&v, 0, sizeof v);
+            v.kind = V_GATE;
+            v.builtin = -1;
+            v.templ = it;
+            v.loc = it->loc;
+            env_bind(S->ar, &S->globals, it->name, v);
+        }
+    next:;
+    }
+}
+
+ast_node *sema_find(sema *S, const char *name, ast_kind kind) {
+    for (int i = 0; i < S->items.n; i++) {
+        ast_node *it = S->items.items[i];
+        if (it->kind == kind && strcmp(it->name, name) == 0) return it;
+    }
+    return NULL;
+}
+
+void sema_suggest(sema *S, const char *name, ast_kind kind, const char *const *extra, int n_extra) {
+    const char *cands[512];
+    int n = 0;
+    for (int i = 0; i < n_extra && n < 500; i++) cands[n++] = extra[i];
+    for (int i = 0; i < S->items.n && n < 500; i++)
+        if (S->items.items[i]->kind == kind) cands[n++] = S->items.items[i]->name;
+    const char *hint = diag_suggest(name, cands, n);
+    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+}
+
+ir_circuit *sema_keep_circuit(sema *S, ir_circuit *c) {
+    if (S->n_owned == S->cap_owned) {
+        S->cap_owned = S->cap_owned ? 2 * S->cap_owned : 16;
+        ir_circuit **n = arena_alloc(S->ar, sizeof *n * (size_t)S->cap_owned);
+        if (S->n_owned) memcpy(n, S->owned, sizeof *n * (size_t)S->n_owned);
+        S->owned = n;
+    }
+    S->owned[S->n_owned++] = c;
+    return c;
+}
+
+/* ---- models ----------------------------------------------------------------------------- */
+
+long long sema_layer_params(const rt_layer_spec *l) {
+    switch (l->kind) {
+    case RT_LAYER_LINEAR: return (long long)l->in * l->out + (l->bias ? l->out : 0);
+    case RT_LAYER_BATCHNORM: return 2LL * l->in;
+    case RT_LAYER_QUANTUM: return l->n_params;
+    default: return 0;
+    }
+}
+
+static void model_block(sema *S, model_build *M, env *e, ast_node *block);
+
+rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_kind kind, src_loc loc) {
+    if (M->m->n_layers >= MAX_LAYERS) {
+        elab_error(&S->cx, loc, "the model has more than %d layers", MAX_LAYERS);
+        return NULL;
+    }
+    if (M->m->n_layers == M->cap) {
+        M->cap = M->cap ? 2 * M->cap : 16;
+        rt_layer_spec *n = arena_alloc(S->ar, sizeof *n * (size_t)M->cap);
+        if (M->m->n_layers) memcpy(n, M->m->layers, sizeof *n * (size_t)M->m->n_layers);
+        M->m->layers = n;
+    }
+    rt_layer_spec *l = &M->m->layers[M->m->n_layers++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->in = l->out = M->width;
+    return l;
+}
+
+/* The width flowing into a layer: unknown (-1) until the first layer that states it. */
+int sema_check_width(sema *S, model_build *M, int in, src_loc loc, const char *layer) {
+    if (M->width >= 0 && in != M->width) {
+        elab_error(&S->cx, loc, "`%s` expects %d input features, but the previous layer gives %d",
+                   layer, in, M->width);
+        return 0;
+    }
+    if (M->width < 0) M->m->in_dim = in;
+    return 1;
+}
+
+int sema_need_width(sema *S, model_build *M, src_loc loc, const char *layer) {
+    if (M->width >= 0) return 1;
+    elab_error(&S->cx, loc, "`%s` cannot come first: the model's input width is not known yet; "
+                            "start with a layer that states it, e.g. `linear(2, 8)`", layer);
+    return 0;
+}
+
+static void model_quantum(sema *S, model_build *M, env *e, ast_node *s) {
+    ast_node *circ = sema_find(S, s->name, AST_CIRCUIT);
+    if (!circ) {
+        elab_error(&S->cx, s->loc, "unknown circuit `%s`", s->name);
+        sema_suggest(S, s->name, AST_CIRCUIT, NULL, 0);
+        return;
+    }
+    ir_circuit *c = lower_circuit(&S->cx, &S->globals, circ, &s->list, s->loc, e);
+    if (!c) return;
+    sema_keep_circuit(S, c);
+    if (!sema_check_width(S, M, c->n_inputs, s->loc, s->name)) return;
+    rt_layer_spec *l = sema_add_layer(S, M, RT_LAYER_QUANTUM, s->loc);
+    if (!l) return;
+    l->in = c->n_inputs;
+    l->out = c->n_obs;
+    l->n_params = c->n_params;
+    l->circuit = M->m->n_circuits;
+    l->n_tensors = c->n_tensors;
+    l->tensors = arena_alloc(S->ar, sizeof(rt_tensor_spec) * (size_t)(c->n_tensors + 1));
+    for (int t = 0; t < c->n_tensors; t++) {
+        rt_tensor_spec *ts = &l->tensors[t];
+        snprintf(ts->name, sizeof ts->name, "%s", c->tensors[t].name);
+        ts->rank = c->tensors[t].rank;
+        memcpy(ts->shape, c->tensors[t].shape, sizeof ts->shape);
+        ts->offset = c->tensors[t].offset;
+        ts->size = c->tensors[t].size;
+        ts->init = (rt_param_init)c->tensors[t].init;
+        ts->a = c->tensors[t].init_a;
+        ts->b = c->tensors[t].init_b;
+    }
+    ir_circuit **list = arena_alloc(S->ar, sizeof *list * (size_t)(M->m->n_circuits + 1));
+    if (M->m->n_circuits) memcpy(list, M->m->circuits, sizeof *list * (size_t)M->m->n_circuits);
+    list[M->m->n_circuits++] = c;
+    M->m->circuits = list;
+    M->width = l->out;
+}
+
+static void model_apply(sema *S, model_build *M, env *e, ast_node *s) {
+    if (s->op) {
+        model_quantum(S, M, e, s);
+        return;
+    }
+    if (s->list2.n) {
+        elab_error(&S->cx, s->list2.items[0]->loc, "layers take no qubit arguments");
+        return;
+    }
+    if (sema_builtin_layer(S, M, e, s)) return;
+    ast_node *sub = sema_find(S, s->name, AST_MODEL);
+    if (!sub) {
+        if (sema_find(S, s->name, AST_CIRCUIT)) {
+            elab_error(&S->cx, s->loc, "`%s` is a circuit: use it as a layer with `quantum %s(...)`",
+                       s->name, s->name);
+            return;
+        }
+        static const char *const layers[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
+                                             "sine", "scale", "rff"};
+        elab_error(&S->cx, s->loc, "unknown layer `%s`", s->name);
+        sema_suggest(S, s->name, AST_MODEL, layers, 8);
+        return;
+    }
+    sema_model_call(S, M, sub, &s->list, s->loc, e);
+}
+
+void sema_model_call(sema *S, model_build *M, ast_node *model, const ast_list *args, src_loc loc,
+                     env *caller) {
+    elab_ctx *cx = &S->cx;
+    for (int i = 0; i < cx->n_calls; i++)
+        if (strcmp(cx->call_names[i], model->name) == 0) {
+            elab_error(cx, loc, "model `%s` uses itself: models cannot be recursive", model->name);
+            return;
+        }
+    if (cx->n_calls >= 64) {
+        elab_error(cx, loc, "models nest too deeply (more than 64 levels)");
+        return;
+    }
+    env callee = S->globals;
+    ast_list none = {0};
+    if (!elab_bind_args(cx, model->name, &model->list, args ? args : &none, loc,
+                        caller ? caller : &S->globals, &callee))
+        return;
+    if (cx->n_calls > 0 || caller) {
+        cx->call_sites[cx->n_calls] = loc;
+        cx->call_names[cx->n_calls] = model->name;
+        cx->n_calls++;
+        model_block(S, M, &callee, model->a);
+        cx->n_calls--;
+    } else {
+        model_block(S, M, &callee, model->a);
+    }
+}
+
+static void model_stmt(sema *S, model_build *M, env *e, ast_node *s) {
+    elab_ctx *cx = &S->cx;
+    if (++cx->steps > cx->max_steps) {
+        if (cx->steps == cx->max_steps + 1) elab_error(cx, s->loc, "the model is too large");
+        return;
+    }
+    switch (s->kind) {
+    case AST_APPLY: model_apply(S, M, e, s); break;
+    case AST_LET: {
+        value v = elab_eval(cx, e, s->a);
+        if (v.kind != V_NONE) env_bind(S->ar, e, s->name, v);
+        break;
+    }
+    case AST_REPEAT:
+    case AST_FOR: {
+        long long lo = 0, hi;
+        if (s->kind == AST_FOR) {
+            if (!elab_int(cx, e, s->a, -2147483647LL, 2147483647LL, "loop bound", &lo)) return;
+            if (!elab_int(cx, e, s->b, -2147483647LL, 2147483647LL, "loop bound", &hi)) return;
+        } else if (!elab_int(cx, e, s->a, 0, MAX_LAYERS, "repeat count", &hi)) {
+            return;
+        }
+        for (long long i = lo; i < hi && !diag_too_many() && cx->steps <= cx->max_steps; i++) {
+            env inner = *e;
+            if (s->name) {
+                value v;
+                memset(&v, 0, sizeof v);
+                v.kind = V_INT;
+                v.i = i;
+                env_bind(S->ar, &inner, s->name, v);
+            }
+            int before = diag_error_count();
+            model_block(S, M, &inner, s->c);
+            if (diag_error_count() != before) break; /* the same error on every iteration */
+        }
+        break;
+    }
+    case AST_IF: {
+        long long c;
+        if (!elab_int(cx, e, s->a, -2147483647LL, 2147483647LL, "condition", &c)) return;
+        if (c) model_block(S, M, e, s->b);
+        else if (s->c) model_block(S, M, e, s->c);
+        break;
+    }
+    case AST_BLOCK: {
+        env inner = *e;
+        model_block(S, M, &inner, s);
+        break;
+    }
+    case AST_QUBITS: case AST_INPUT: case AST_PARAM: case AST_EXPVAL:
+        elab_error(cx, s->loc, "`%s` belongs in a circuit; a model uses circuits with "
+                               "`quantum NAME(...)`", ast_kind_name(s->kind));
+        break;
+    case AST_ASSIGN:
+        elab_error(cx, s->loc, "settings (`%s = ...`) belong in an experiment", s->name);
+        break;
+    default:
+        elab_error(cx, s->loc, "a %s is not allowed in a model", ast_kind_name(s->kind));
+        break;
+    }
+}
+
+static void model_block(sema *S, model_build *M, env *e, ast_node *block) {
+    if (block->kind != AST_BLOCK) {
+        model_stmt(S, M, e, block);
+        return;
+    }
+    env scope = *e;
+    for (int i = 0; i < block->list.n && !diag_too_many(); i++) model_stmt(S, M, &scope, block->list.items[i]);
+}
+
+int sema_build_model(sema *S, ast_node *model, const ast_list *args, src_loc loc, env *caller,
+                     sema_model *out) {
+    memset(out, 0, sizeof *out);
+    out->name = model->name;
+    out->in_dim = -1;
+    model_build M = {out, -1, 0};
+    int before = diag_error_count();
+    sema_model_call(S, &M, model, args, loc, caller);
+    if (diag_error_count() != before) return 0;
+    if (out->n_layers == 0) {
+        elab_error(&S->cx, model->loc, "model `%s` has no layers", model->name);
+        return 0;
+    }
+    out->out_dim = M.width;
+    for (int i = 0; i < out->n_layers; i++) out->n_params += sema_layer_params(&out->layers[i]);
+    return 1;
+}
+
+/* ---- driver ---------------------------------------------------------------------------- */
+
+static int all_defaults(const ast_list *formals) {
+    for (int i = 0; i < formals->n; i++)
+        if (!formals->items[i]->a) return 0;
+    return 1;
+}
+
+sema_result *sema_check_file(arena *ar, const char *path, const sema_options *opt) {
+    sema *S = arena_alloc(ar, sizeof *S);
+    S->ar = ar;
+    S->opt = *opt;
+    if (S->opt.max_qubits <= 0) S->opt.max_qubits = 24;
+    S->cx.ar = ar;
+    S->cx.max_qubits = S->opt.max_qubits;
+    S->cx.max_steps = 20000000;
+    S->cx.globals = &S->globals;
+    S->source_path = path;
+    int before = diag_error_count();
+    load_file(S, path, (src_loc){0, 0, 0, 0});
+    if (diag_error_count() != before) {
+        for (int i = 0; i < S->n_owned; i++) ir_free(S->owned[i]);
+        return NULL;
+    }
+    declare_globals(S);
+
+    sema_result *r = arena_alloc(ar, sizeof *r);
+    r->path = path;
+    int n_items = S->items.n;
+    r->circuits = arena_alloc(ar, sizeof(ir_circuit *) * (size_t)(n_items + 1));
+    r->models = arena_alloc(ar, sizeof(sema_model) * (size_t)(n_items + 1));
+    r->experiments = arena_alloc(ar, sizeof(sema_experiment) * (size_t)(n_items + 1));
+    for (int i = 0; i < n_items && !diag_too_many(); i++) {
+        ast_node *it = S->items.items[i];
+        if (it->loc.file != S->main_file) continue; /* imports are checked where they are used */
+        S->cx.steps = 0;
+        if (it->kind == AST_CIRCUIT && all_defaults(&it->list)) {
+            ir_circuit *c = lower_circuit(&S->cx, &S->globals, it, NULL, it->loc, NULL);
+            if (c) r->circuits[r->n_circuits++] = sema_keep_circuit(S, c);
+        } else if (it->kind == AST_MODEL && all_defaults(&it->list)) {
+            if (sema_build_model(S, it, NULL, it->loc, NULL, &r->models[r->n_models])) r->n_models++;
+        } else if (it->kind == AST_EXPERIMENT) {
+            if (sema_experiment_check(S, it, &r->experiments[r->n_experiments])) r->n_experiments++;
+        }
+    }
+    if (diag_error_count() != before) {
+        for (int i = 0; i < S->n_owned; i++) ir_free(S->owned[i]);
+        return NULL;
+    }
+    r->all_circuits = S->owned;
+    r->n_all_circuits = S->n_owned;
+    return r;
+}
+
+void sema_free(sema_result *r) {
+    if (!r) return;
+    for (int i = 0; i < r->n_all_circuits; i++) ir_free(r->all_circuits[i]);
+    r->n_all_circuits = 0;
+}

@@ -1,0 +1,553 @@
+/* Experiments: settings checked against their schema (docs/language.md section 6), with
+ * command-line overrides (--set key=value) applied first. Produces an rt_experiment. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "parse.h"
+#include "sema_impl.h"
+
+static const char *const KEYS[] = {"data",     "model",     "loss",           "optimizer",
+                                   "schedule", "epochs",    "batch",          "seed",
+                                   "eval",     "outputs",   "batchnorm_eval", "log_every",
+                                   "precision", "threads"};
+enum { N_KEYS = sizeof KEYS / sizeof *KEYS };
+
+typedef enum { P_INT, P_REAL, P_BOOL, P_STR, P_SYM, P_PAIR, P_ANY } pkind;
+
+typedef struct {
+    const char *name;
+    pkind kind;
+    int required;
+} cparam;
+
+static const src_loc NOLOC = {0, 0, 0, 0};
+
+static int kind_ok(const value *v, pkind k) {
+    switch (k) {
+    case P_INT: return v->kind == V_INT;
+    case P_REAL: return v->kind == V_INT || v->kind == V_REAL;
+    case P_BOOL: return v->kind == V_INT && (v->i == 0 || v->i == 1);
+    case P_STR: return v->kind == V_STR;
+    case P_SYM: return v->kind == V_SYM || v->kind == V_STR || v->kind == V_GATE;
+    case P_PAIR:
+        return v->kind == V_LIST && v->n_items == 2 && kind_ok(&v->items[0], P_REAL) &&
+               kind_ok(&v->items[1], P_REAL);
+    default: return 1;
+    }
+}
+
+static const char *kind_text(pkind k) {
+    static const char *t[] = {"an integer", "a number", "true or false", "a string (in quotes)",
+                              "a word", "a pair of numbers [a, b]", "a value"};
+    return t[k];
+}
+
+static double real_of(const value *v) { return v->kind == V_INT ? (double)v->i : v->r; }
+static const char *word_of(const value *v) {
+    return v->kind == V_GATE ? "?" : v->s; /* a word that is also a gate name never fits a setting */
+}
+
+/* Matches a constructor's arguments to its parameters: out[k] is V_NONE when not given. */
+static int call_args(const value *call, const cparam *ps, int n, value *out) {
+    for (int k = 0; k < n; k++) memset(&out[k], 0, sizeof out[k]);
+    int positional = 0;
+    for (int i = 0; i < call->n_items; i++) {
+        int k = -1;
+        if (!call->names[i]) {
+            if (positional >= n) {
+                diag_error(call->items[i].loc, "too many arguments for `%s`", call->s);
+                return 0;
+            }
+            k = positional++;
+        } else {
+            for (int j = 0; j < n; j++)
+                if (strcmp(ps[j].name, call->names[i]) == 0) k = j;
+            if (k < 0) {
+                const char *cands[16];
+                for (int j = 0; j < n; j++) cands[j] = ps[j].name;
+                const char *hint = diag_suggest(call->names[i], cands, n);
+                diag_error(call->items[i].loc, "`%s` has no parameter `%s`", call->s, call->names[i]);
+                if (hint) diag_note(NOLOC, "did you mean `%s`?", hint);
+                return 0;
+            }
+            if (out[k].kind != V_NONE) {
+                diag_error(call->items[i].loc, "argument `%s` is given twice", ps[k].name);
+                return 0;
+            }
+        }
+        if (!kind_ok(&call->items[i], ps[k].kind)) {
+            diag_error(call->items[i].loc, "`%s` of `%s` must be %s", ps[k].name, call->s,
+                       kind_text(ps[k].kind));
+            return 0;
+        }
+        out[k] = call->items[i];
+    }
+    for (int k = 0; k < n; k++)
+        if (ps[k].required && out[k].kind == V_NONE) {
+            diag_error(call->loc, "missing argument `%s` of `%s`", ps[k].name, call->s);
+            return 0;
+        }
+    return 1;
+}
+
+/* A setting that is a word or a constructor: `mse`, `cosine(min_lr = 0)`. */
+static int is_form(const value *v, const char *name) {
+    return (v->kind == V_SYM || v->kind == V_CALL) && strcmp(v->s, name) == 0;
+}
+
+static void bad_choice(const value *v, const char *key, const char *const *choices, int n) {
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+        if (i + 1 < n) strncat(list, i + 2 == n ? " or " : ", ", sizeof list - strlen(list) - 1);
+    }
+    if (v->kind == V_SYM || v->kind == V_CALL) {
+        diag_error(v->loc, "unknown %s `%s`: use %s", key, v->s, list);
+        const char *hint = diag_suggest(v->s, choices, n);
+        if (hint) diag_note(NOLOC, "did you mean `%s`?", hint);
+    } else {
+        diag_error(v->loc, "`%s` must be one of %s, not %s", key, list, value_kind_name(v->kind));
+    }
+}
+
+static void copy_path(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src); }
+
+static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim) {
+    static const char *const kinds[] = {"image", "sound", "csv"};
+    if (v->kind != V_CALL) {
+        bad_choice(v, "data source", kinds, 3);
+        return 0;
+    }
+    value a[6];
+    memset(d, 0, sizeof *d);
+    if (strcmp(v->s, "image") == 0) {
+        static const cparam ps[] = {{"path", P_STR, 1}, {"size", P_INT, 0}, {"channels", P_SYM, 0},
+                                    {"range", P_PAIR, 0}};
+        if (!call_args(v, ps, 4, a)) return 0;
+        d->kind = RT_DATA_IMAGE;
+        copy_path(d->path, sizeof d->path, a[0].s);
+        d->size = a[1].kind ? (int)a[1].i : 32;
+        if (d->size < 1 || d->size > 16384) {
+            diag_error(a[1].loc, "image size must be between 1 and 16384, got %d", d->size);
+            return 0;
+        }
+        d->channels = 1;
+        if (a[2].kind) {
+            const char *w = word_of(&a[2]);
+            if (strcmp(w, "gray") == 0) d->channels = 1;
+            else if (strcmp(w, "rgb") == 0) d->channels = 3;
+            else {
+                static const char *const ch[] = {"gray", "rgb"};
+                bad_choice(&a[2], "channel mode", ch, 2);
+                return 0;
+            }
+        }
+        d->lo = a[3].kind ? real_of(&a[3].items[0]) : -1.0;
+        d->hi = a[3].kind ? real_of(&a[3].items[1]) : 1.0;
+        *in_dim = 2;
+        *out_dim = d->channels;
+    } else if (strcmp(v->s, "sound") == 0) {
+        static const cparam ps[] = {{"path", P_STR, 1},   {"start", P_INT, 0},
+                                    {"stop", P_INT, 0},   {"stride", P_INT, 0},
+                                    {"normalize", P_BOOL, 0}, {"channel", P_ANY, 0}};
+        if (!call_args(v, ps, 6, a)) return 0;
+        d->kind = RT_DATA_SOUND;
+        copy_path(d->path, sizeof d->path, a[0].s);
+        d->start = a[1].kind ? (long)a[1].i : 0;
+        d->stop = a[2].kind ? (long)a[2].i : -1;
+        d->stride = a[3].kind ? (long)a[3].i : 1;
+        d->normalize = a[4].kind ? (int)a[4].i : 1;
+        d->channel = 0;
+        if (a[5].kind == V_SYM && strcmp(a[5].s, "mix") == 0) d->channel = -1;
+        else if (a[5].kind == V_INT && a[5].i >= 0 && a[5].i < 256) d->channel = (int)a[5].i;
+        else if (a[5].kind) {
+            diag_error(a[5].loc, "`channel` must be a channel number or `mix`");
+            return 0;
+        }
+        if (d->start < 0 || (d->stop >= 0 && d->stop <= d->start)) {
+            diag_error(v->loc, "sound slice [%ld, %ld) is empty or negative", d->start, d->stop);
+            return 0;
+        }
+        if (d->stride < 1) {
+            diag_error(a[3].loc, "`stride` must be at least 1");
+            return 0;
+        }
+        *in_dim = 1;
+        *out_dim = 1;
+    } else if (strcmp(v->s, "csv") == 0) {
+        static const cparam ps[] = {{"path", P_STR, 1}, {"inputs", P_INT, 1}, {"outputs", P_INT, 0},
+                                    {"header", P_BOOL, 0}};
+        if (!call_args(v, ps, 4, a)) return 0;
+        d->kind = RT_DATA_CSV;
+        copy_path(d->path, sizeof d->path, a[0].s);
+        d->n_inputs = (int)a[1].i;
+        d->n_outputs = a[2].kind ? (int)a[2].i : 1;
+        d->header = a[3].kind ? (int)a[3].i : 1;
+        if (d->n_inputs < 1 || d->n_inputs > 64 || d->n_outputs < 1 || d->n_outputs > 64) {
+            diag_error(v->loc, "csv inputs and outputs must be between 1 and 64");
+            return 0;
+        }
+        *in_dim = d->n_inputs;
+        *out_dim = d->n_outputs;
+    } else {
+        bad_choice(v, "data source", kinds, 3);
+        return 0;
+    }
+    return 1;
+}
+
+static int setting_int(const value *v, const char *key, long long lo, long long hi, long long *out) {
+    if (v->kind != V_INT) {
+        diag_error(v->loc, "`%s` must be an integer", key);
+        return 0;
+    }
+    if (v->i < lo || v->i > hi) {
+        diag_error(v->loc, "`%s` must be between %lld and %lld, got %lld", key, lo, hi, v->i);
+        return 0;
+    }
+    *out = v->i;
+    return 1;
+}
+
+static int optimizer(const value *v, rt_experiment *x) {
+    static const char *const names[] = {"adam", "sgd"};
+    value a[4];
+    if (is_form(v, "adam")) {
+        static const cparam ps[] = {{"lr", P_REAL, 0}, {"betas", P_PAIR, 0}, {"eps", P_REAL, 0},
+                                    {"weight_decay", P_REAL, 0}};
+        if (v->kind == V_CALL && !call_args(v, ps, 4, a)) return 0;
+        if (v->kind == V_SYM) memset(a, 0, sizeof a);
+        x->optimizer = RT_OPT_ADAM;
+        x->lr = a[0].kind ? real_of(&a[0]) : 1e-3;
+        x->beta1 = a[1].kind ? real_of(&a[1].items[0]) : 0.9;
+        x->beta2 = a[1].kind ? real_of(&a[1].items[1]) : 0.999;
+        x->eps = a[2].kind ? real_of(&a[2]) : 1e-8;
+        x->weight_decay = a[3].kind ? real_of(&a[3]) : 0;
+        if (!(x->beta1 >= 0 && x->beta1 < 1 && x->beta2 >= 0 && x->beta2 < 1)) {
+            diag_error(a[1].loc, "Adam betas must be in [0, 1)");
+            return 0;
+        }
+    } else if (is_form(v, "sgd")) {
+        static const cparam ps[] = {{"lr", P_REAL, 0}, {"momentum", P_REAL, 0},
+                                    {"weight_decay", P_REAL, 0}};
+        if (v->kind == V_CALL && !call_args(v, ps, 3, a)) return 0;
+        if (v->kind == V_SYM) memset(a, 0, sizeof a);
+        x->optimizer = RT_OPT_SGD;
+        x->lr = a[0].kind ? real_of(&a[0]) : 1e-2;
+        x->momentum = a[1].kind ? real_of(&a[1]) : 0;
+        x->weight_decay = a[2].kind ? real_of(&a[2]) : 0;
+    } else {
+        bad_choice(v, "optimizer", names, 2);
+        return 0;
+    }
+    if (!(x->lr > 0) || !isfinite(x->lr)) {
+        diag_error(v->loc, "the learning rate must be positive, got %g", x->lr);
+        return 0;
+    }
+    return 1;
+}
+
+static int schedule(const value *v, rt_experiment *x) {
+    static const char *const names[] = {"constant", "cosine", "linear"};
+    static const cparam ps[] = {{"min_lr", P_REAL, 0}};
+    value a[1] = {{0}};
+    int k = is_form(v, "constant") ? 0 : is_form(v, "cosine") ? 1 : is_form(v, "linear") ? 2 : -1;
+    if (k < 0) {
+        bad_choice(v, "schedule", names, 3);
+        return 0;
+    }
+    if (v->kind == V_CALL && !call_args(v, ps, 1, a)) return 0;
+    x->schedule = (rt_schedule_kind)k;
+    x->lr_min = a[0].kind ? real_of(&a[0]) : 0;
+    return 1;
+}
+
+static int eval_setting(const value *v, rt_experiment *x) {
+    static const cparam ps[] = {{"size", P_INT, 0}, {"target", P_ANY, 0}, {"metrics", P_ANY, 0}};
+    value a[3];
+    if (!is_form(v, "grid") || v->kind != V_CALL) {
+        static const char *const names[] = {"grid"};
+        bad_choice(v, "evaluation", names, 1);
+        return 0;
+    }
+    if (!call_args(v, ps, 3, a)) return 0;
+    x->eval_size = a[0].kind ? (int)a[0].i : 0;
+    if (a[0].kind && (x->eval_size < 1 || x->eval_size > 16384)) {
+        diag_error(a[0].loc, "evaluation grid size must be between 1 and 16384");
+        return 0;
+    }
+    if (a[1].kind) {
+        int in, out;
+        if (!data_spec(&a[1], &x->eval_target, &in, &out)) return 0;
+        if (in != x->in_dim || out != x->out_dim) {
+            diag_error(a[1].loc, "the evaluation target must be the same kind of data as the "
+                                 "training data");
+            return 0;
+        }
+        x->has_eval_target = 1;
+    }
+    if (a[2].kind) {
+        if (a[2].kind != V_LIST) {
+            diag_error(a[2].loc, "`metrics` must be a list such as [mse, psnr]");
+            return 0;
+        }
+        x->metric_mse = x->metric_psnr = 0;
+        for (int i = 0; i < a[2].n_items; i++) {
+            const value *m = &a[2].items[i];
+            if (is_form(m, "mse")) x->metric_mse = 1;
+            else if (is_form(m, "psnr")) x->metric_psnr = 1;
+            else {
+                static const char *const names[] = {"mse", "psnr"};
+                bad_choice(m, "metric", names, 2);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static int outputs(const value *v, rt_experiment *x) {
+    static const char *const names[] = {"image", "sound", "csv", "checkpoint", "report"};
+    static const cparam ps[] = {{"path", P_STR, 1}};
+    if (v->kind != V_LIST) {
+        diag_error(v->loc, "`outputs` must be a list such as [image(\"fit.png\"), report(\"report\")]");
+        return 0;
+    }
+    for (int i = 0; i < v->n_items; i++) {
+        const value *o = &v->items[i];
+        value a[1];
+        char *dst = NULL;
+        if (o->kind == V_CALL) {
+            if (strcmp(o->s, "image") == 0) dst = x->out_image;
+            else if (strcmp(o->s, "sound") == 0) dst = x->out_sound;
+            else if (strcmp(o->s, "csv") == 0) dst = x->out_csv;
+            else if (strcmp(o->s, "checkpoint") == 0) dst = x->out_checkpoint;
+            else if (strcmp(o->s, "report") == 0) dst = x->out_report;
+        }
+        if (!dst) {
+            bad_choice(o, "output", names, 5);
+            return 0;
+        }
+        if (!call_args(o, ps, 1, a)) return 0;
+        if (!a[0].s[0]) {
+            diag_error(a[0].loc, "an output path cannot be empty");
+            return 0;
+        }
+        if ((dst == x->out_image && x->data.kind != RT_DATA_IMAGE) ||
+            (dst == x->out_sound && x->data.kind != RT_DATA_SOUND)) {
+            diag_error(o->loc, "a %s output needs %s data", o->s, o->s);
+            return 0;
+        }
+        copy_path(dst, 1024, a[0].s);
+    }
+    return 1;
+}
+
+/* --set key=value: replaces (or adds) the setting; key.arg sets a constructor's argument. */
+static void apply_override(sema *S, ast_node *exp, const char *set) {
+    const char *eq = strchr(set, '=');
+    int file = diag_add_source("--set", set);
+    src_loc whole = {file, 1, 1, (int)strlen(set)};
+    if (!eq || eq == set) {
+        diag_error(whole, "`--set` needs key=value, e.g. --set epochs=50");
+        return;
+    }
+    char *key = arena_strndup(S->ar, set, (size_t)(eq - set));
+    char *dot = strchr(key, '.');
+    if (dot) *dot = '\0';
+    ast_node *value_ast = parse_expression(S->ar, file, eq + 1);
+    if (!value_ast) return;
+    /* Locations of the value point into the --set text after `=`. */
+    int shift = (int)(eq - set) + 1;
+    value_ast->loc.col += shift;
+    int known = 0;
+    for (int k = 0; k < N_KEYS; k++) known |= strcmp(KEYS[k], key) == 0;
+    if (!known) {
+        diag_error(whole, "unknown setting `%s`", key);
+        const char *hint = diag_suggest(key, KEYS, N_KEYS);
+        if (hint) diag_note(NOLOC, "did you mean `%s`?", hint);
+        return;
+    }
+    ast_node *assign = NULL;
+    for (int i = 0; i < exp->a->list.n; i++) {
+        ast_node *s = exp->a->list.items[i];
+        if (s->kind == AST_ASSIGN && strcmp(s->name, key) == 0) assign = s;
+    }
+    if (!dot) {
+        if (!assign) {
+            assign = ast_new(S->ar, AST_ASSIGN, whole);
+            assign->name = key;
+            ast_append(S->ar, &exp->a->list, assign);
+        }
+        assign->a = value_ast;
+        return;
+    }
+    if (!assign || (assign->a->kind != AST_CALL && assign->a->kind != AST_IDENT)) {
+        diag_error(whole, "`%s` is not set by a constructor such as adam(...), so `%s.%s` "
+                          "cannot be set", key, key, dot + 1);
+        return;
+    }
+    if (assign->a->kind == AST_IDENT) { /* `loss = mse` style word becomes mse(...) */
+        ast_node *c = ast_new(S->ar, AST_CALL, assign->a->loc);
+        c->name = assign->a->name;
+        assign->a = c;
+    }
+    for (int i = 0; i < assign->a->list.n; i++) {
+        ast_node *arg = assign->a->list.items[i];
+        if (arg->kind == AST_NAMED && strcmp(arg->name, dot + 1) == 0) {
+            arg->a = value_ast;
+            return;
+        }
+    }
+    ast_node *named = ast_new(S->ar, AST_NAMED, whole);
+    named->name = arena_strdup(S->ar, dot + 1);
+    named->a = value_ast;
+    ast_append(S->ar, &assign->a->list, named);
+}
+
+static void set_defaults(rt_experiment *x) {
+    memset(x, 0, sizeof *x);
+    x->loss = RT_LOSS_MSE;
+    x->optimizer = RT_OPT_ADAM;
+    x->lr = 1e-3;
+    x->beta1 = 0.9;
+    x->beta2 = 0.999;
+    x->eps = 1e-8;
+    x->schedule = RT_SCHED_CONSTANT;
+    x->epochs = 100;
+    x->metric_mse = x->metric_psnr = 1;
+    x->log_every = 10;
+    x->precision = 64;
+}
+
+int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
+    int before = diag_error_count();
+    for (int i = 0; i < S->opt.n_sets; i++) apply_override(S, exp, S->opt.sets[i]);
+    if (diag_error_count() != before) return 0;
+    rt_experiment *x = &out->exp;
+    set_defaults(x);
+    snprintf(x->name, sizeof x->name, "%s", exp->name);
+    snprintf(x->source, sizeof x->source, "%s", S->source_path);
+    ast_node *by_key[N_KEYS] = {0};
+    for (int i = 0; i < exp->a->list.n; i++) {
+        ast_node *s = exp->a->list.items[i];
+        if (s->kind != AST_ASSIGN) {
+            diag_error(s->loc, "an experiment holds settings (`key = value;`), not a %s",
+                       ast_kind_name(s->kind));
+            continue;
+        }
+        int k = -1;
+        for (int j = 0; j < N_KEYS; j++)
+            if (strcmp(KEYS[j], s->name) == 0) k = j;
+        if (k < 0) {
+            diag_error(s->loc, "unknown setting `%s`", s->name);
+            const char *hint = diag_suggest(s->name, KEYS, N_KEYS);
+            if (hint) diag_note(NOLOC, "did you mean `%s`?", hint);
+            continue;
+        }
+        if (by_key[k]) {
+            diag_error(s->loc, "`%s` is set twice", s->name);
+            diag_note(by_key[k]->loc, "first set here");
+            continue;
+        }
+        by_key[k] = s;
+    }
+    if (diag_error_count() != before) return 0;
+    if (!by_key[0] || !by_key[1]) {
+        diag_error(exp->loc, "experiment `%s` needs `%s = ...`", exp->name, by_key[0] ? "model" : "data");
+        return 0;
+    }
+    S->cx.in_setting = 1;
+    value vals[N_KEYS];
+    for (int k = 0; k < N_KEYS; k++) {
+        memset(&vals[k], 0, sizeof vals[k]);
+        if (by_key[k] && k != 1) vals[k] = elab_eval(&S->cx, &S->globals, by_key[k]->a);
+    }
+    S->cx.in_setting = 0;
+    if (diag_error_count() != before) return 0;
+
+    if (!data_spec(&vals[0], &x->data, &x->in_dim, &x->out_dim)) return 0;
+
+    ast_node *m = by_key[1]->a;
+    if (m->kind != AST_CALL && m->kind != AST_IDENT) {
+        diag_error(m->loc, "`model` must name a model, e.g. `model = qiren(d = 2);`");
+        return 0;
+    }
+    ast_node *model = sema_find(S, m->name, AST_MODEL);
+    if (!model) {
+        diag_error(m->loc, "unknown model `%s`", m->name);
+        sema_suggest(S, m->name, AST_MODEL, NULL, 0);
+        return 0;
+    }
+    if (!sema_build_model(S, model, m->kind == AST_CALL ? &m->list : NULL, m->loc, &S->globals, &out->model))
+        return 0;
+    if (out->model.in_dim != x->in_dim || out->model.out_dim != x->out_dim) {
+        diag_error(m->loc, "model `%s` maps %d input%s to %d output%s, but the data has %d "
+                           "coordinate%s and %d value%s per point",
+                   m->name, out->model.in_dim, out->model.in_dim == 1 ? "" : "s", out->model.out_dim,
+                   out->model.out_dim == 1 ? "" : "s", x->in_dim, x->in_dim == 1 ? "" : "s",
+                   x->out_dim, x->out_dim == 1 ? "" : "s");
+        return 0;
+    }
+    x->n_layers = out->model.n_layers;
+    x->layers = out->model.layers;
+    x->n_circuits = out->model.n_circuits;
+
+    long long n;
+    if (by_key[2]) {
+        if (is_form(&vals[2], "mse")) x->loss = RT_LOSS_MSE;
+        else if (is_form(&vals[2], "l1")) x->loss = RT_LOSS_L1;
+        else {
+            static const char *const names[] = {"mse", "l1"};
+            bad_choice(&vals[2], "loss", names, 2);
+            return 0;
+        }
+    }
+    if (by_key[3] && !optimizer(&vals[3], x)) return 0;
+    if (by_key[4] && !schedule(&vals[4], x)) return 0;
+    if (by_key[5]) {
+        if (!setting_int(&vals[5], "epochs", 1, 10000000, &n)) return 0;
+        x->epochs = (int)n;
+    }
+    if (by_key[6]) {
+        if (is_form(&vals[6], "full")) x->batch = 0;
+        else if (!setting_int(&vals[6], "batch", 1, 1 << 30, &n)) return 0;
+        else x->batch = (int)n;
+    }
+    if (by_key[7]) {
+        if (!setting_int(&vals[7], "seed", 0, 2147483647LL, &n)) return 0;
+        x->seed = (uint64_t)n;
+    }
+    if (by_key[8] && !eval_setting(&vals[8], x)) return 0;
+    if (by_key[9] && !outputs(&vals[9], x)) return 0;
+    if (by_key[10]) {
+        if (is_form(&vals[10], "batch")) x->bn_eval_running = 0;
+        else if (is_form(&vals[10], "running")) x->bn_eval_running = 1;
+        else {
+            static const char *const names[] = {"batch", "running"};
+            bad_choice(&vals[10], "batch-norm evaluation mode", names, 2);
+            return 0;
+        }
+    }
+    if (by_key[11]) {
+        if (!setting_int(&vals[11], "log_every", 1, 10000000, &n)) return 0;
+        x->log_every = (int)n;
+    }
+    if (by_key[12]) {
+        if (is_form(&vals[12], "f64")) x->precision = 64;
+        else if (is_form(&vals[12], "f32")) x->precision = 32;
+        else {
+            static const char *const names[] = {"f64", "f32"};
+            bad_choice(&vals[12], "precision", names, 2);
+            return 0;
+        }
+    }
+    if (by_key[13]) {
+        if (!setting_int(&vals[13], "threads", 0, 1024, &n)) return 0;
+        x->threads = (int)n;
+    }
+    return diag_error_count() == before;
+}

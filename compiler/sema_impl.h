@@ -1,0 +1,52 @@
+/* Private to semantic analysis (sema.c, sema_layers.c, sema_exp.c): the checker's state. */
+#ifndef QNN_SEMA_IMPL_H
+#define QNN_SEMA_IMPL_H
+
+#include "elab.h"
+#include "sema.h"
+
+typedef struct sema {
+    arena *ar;
+    sema_options opt;
+    elab_ctx cx;
+    env globals;
+    ast_list items;       /* every item of the file and its imports, in load order */
+    int main_file;        /* diag file id of the file being checked */
+    const char *source_path;
+    const char *loaded[256];
+    int n_loaded;
+    const char *stack[64];
+    int n_stack;
+    ir_circuit **owned;   /* every circuit lowered, freed together */
+    int n_owned, cap_owned;
+    sema_result *result;
+} sema;
+
+/* A model under construction: its layers and the width flowing out of the last one. */
+typedef struct {
+    sema_model *m;
+    int width;            /* -1 until known */
+    int cap;
+} model_build;
+
+ast_node *sema_find(sema *S, const char *name, ast_kind kind);
+/* Adds a "did you mean" note for `name` among items of `kind` and `extra`. */
+void sema_suggest(sema *S, const char *name, ast_kind kind, const char *const *extra, int n_extra);
+ir_circuit *sema_keep_circuit(sema *S, ir_circuit *c);
+
+/* Built-in layers (sema_layers.c): returns 1 if `s` names one (and handled it). */
+int sema_builtin_layer(sema *S, model_build *M, env *e, ast_node *s);
+/* Shared by sema_layers.c: adds a layer after checking/fixing the incoming width. */
+rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_kind kind, src_loc loc);
+int sema_check_width(sema *S, model_build *M, int in, src_loc loc, const char *layer);
+int sema_need_width(sema *S, model_build *M, src_loc loc, const char *layer);
+
+void sema_model_call(sema *S, model_build *M, ast_node *model, const ast_list *args, src_loc loc,
+                     env *caller);
+int sema_build_model(sema *S, ast_node *model, const ast_list *args, src_loc loc, env *caller,
+                     sema_model *out);
+
+/* Experiments (sema_exp.c). */
+int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out);
+
+#endif

@@ -1,0 +1,50 @@
+/* io_file: the runtime's file plumbing shared by every io_ module: atomic writes (a run that
+ * is interrupted never leaves a half-written file behind), mkdir -p, bounded whole-file reads
+ * and the error-message convention "FILE: what is wrong". */
+#ifndef QNN_IO_FILE_H
+#define QNN_IO_FILE_H
+#include <stddef.h>
+#include <stdio.h>
+
+/* Errors: every io_ function returns 0 (or a pointer) on success and -1 (or NULL) on failure,
+ * after writing one line naming the file into the caller's err[errlen] (err may be NULL). */
+#if defined(__GNUC__)
+#define IO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define IO_PRINTF(f, a)
+#endif
+void io_errf(char *err, size_t errlen, const char *fmt, ...) IO_PRINTF(3, 4);
+
+/* An atomic write in progress: data goes to a temporary file in the target's folder
+ * (".NAME.tmp.PID.N"), which io_atomic_commit flushes, fsyncs and renames over the target.
+ * Write through fp (stdio) or fd (for libraries that take a descriptor), not both. */
+typedef struct {
+    FILE *fp;    /* stdio stream on the temporary file */
+    int fd;      /* its descriptor */
+    char *path;  /* the target */
+    char *tmp;   /* the temporary file */
+} io_atomic;
+
+/* Creates the temporary file for path (the folder must exist). */
+int io_atomic_open(io_atomic *a, const char *path, char *err, size_t errlen);
+/* Flushes, fsyncs and renames onto the target; on any failure removes the temporary file.
+ * Either way *a is released. */
+int io_atomic_commit(io_atomic *a, char *err, size_t errlen);
+/* Closes and removes the temporary file; the target is untouched. Safe on a released *a. */
+void io_atomic_abort(io_atomic *a);
+
+/* Writes len bytes to path atomically. */
+int io_write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* Creates path and any missing parent folders (mode 0777 less the umask); an existing
+ * folder is fine, an existing non-folder is an error. */
+int io_mkdir_p(const char *path, char *err, size_t errlen);
+
+/* Creates the folder that will hold the file path (nothing to do for a bare name). */
+int io_mkdir_parent(const char *path, char *err, size_t errlen);
+
+/* Reads the whole regular file path into a new buffer (NUL-terminated one byte past *len,
+ * for text parsers); refuses files larger than max_bytes. Free *data with free(). */
+int io_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *len,
+                 char *err, size_t errlen);
+#endif

@@ -1,0 +1,236 @@
+/* Runtime quantum layer: chunked, pooled calls of a compiled circuit's forward and vjp.
+ * All scratch is sized in reserve (per thread: work; per chunk: gradients and, for float
+ * circuits, staging), each piece on its own cache lines so threads never share a line. */
+#include "rt_qlayer.h"
+
+#include <string.h>
+
+#include "rt_error.h"
+#include "rt_layer_impl.h"
+#include "rt_mem.h"
+
+typedef struct {
+    rt_layer base;
+    const rt_circuit *c;
+    rt_pool *pool;
+    int chunk;
+    int n_threads, n_chunks_max;         /* as sized by the latest reserve */
+    unsigned char *work;                 /* n_threads x work_stride bytes */
+    size_t work_stride;
+    unsigned char *slab;                 /* n_chunks_max x slab_stride bytes, per chunk: */
+    size_t slab_stride;                  /*   grad params (double or float), then for float */
+    size_t off_in, off_out, off_din;     /*   circuits: inputs, outputs / dy, dinputs */
+    float *params_f;                     /* float copy of the parameters (precision 32) */
+    /* the call in progress, read by the tasks */
+    const double *x, *dy;
+    double *y, *dx;
+    int batch;
+} q_layer;
+
+static int is_f32(const q_layer *q) { return q->c->precision == 32; }
+
+static void to_float(float *dst, const double *src, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (float)src[i];
+}
+
+static void to_double(double *dst, const float *src, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
+static void chunk_range(const q_layer *q, int task, int *start, int *count) {
+    *start = task * q->chunk;
+    *count = q->batch - *start < q->chunk ? q->batch - *start : q->chunk;
+}
+
+static void forward_task(void *ctx, int task, int thread) {
+    q_layer *q = ctx;
+    const rt_circuit *c = q->c;
+    int s0, nb;
+    chunk_range(q, task, &s0, &nb);
+    void *work = q->work + (size_t)thread * q->work_stride;
+    const double *x = q->x + (size_t)s0 * c->n_inputs;
+    double *y = q->y + (size_t)s0 * c->n_outputs;
+    if (!is_f32(q)) {
+        c->forward(q->base.params, x, y, nb, work);
+        return;
+    }
+    unsigned char *slab = q->slab + (size_t)task * q->slab_stride;
+    float *xf = (float *)(slab + q->off_in), *yf = (float *)(slab + q->off_out);
+    to_float(xf, x, (size_t)nb * c->n_inputs);
+    c->forward(q->params_f, xf, yf, nb, work);
+    to_double(y, yf, (size_t)nb * c->n_outputs);
+}
+
+static void backward_task(void *ctx, int task, int thread) {
+    q_layer *q = ctx;
+    const rt_circuit *c = q->c;
+    int s0, nb;
+    chunk_range(q, task, &s0, &nb);
+    void *work = q->work + (size_t)thread * q->work_stride;
+    unsigned char *slab = q->slab + (size_t)task * q->slab_stride;
+    const double *x = q->x + (size_t)s0 * c->n_inputs;
+    const double *dy = q->dy + (size_t)s0 * c->n_outputs;
+    double *dx = q->dx ? q->dx + (size_t)s0 * c->n_inputs : NULL;
+    if (!is_f32(q)) {
+        memset(slab, 0, (size_t)c->n_params * sizeof(double));
+        c->vjp(q->base.params, x, dy, slab, dx, nb, work);
+        return;
+    }
+    float *xf = (float *)(slab + q->off_in), *dyf = (float *)(slab + q->off_out);
+    float *dxf = q->dx ? (float *)(slab + q->off_din) : NULL;
+    memset(slab, 0, (size_t)c->n_params * sizeof(float));
+    to_float(xf, x, (size_t)nb * c->n_inputs);
+    to_float(dyf, dy, (size_t)nb * c->n_outputs);
+    c->vjp(q->params_f, xf, dyf, slab, dxf, nb, work);
+    if (dx)
+        to_double(dx, dxf, (size_t)nb * c->n_inputs);
+}
+
+static int n_chunks(const q_layer *q, int batch) { return (batch + q->chunk - 1) / q->chunk; }
+
+static int q_forward(rt_layer *l, const double *x, double *y, int batch) {
+    q_layer *q = (q_layer *)l;
+    if (is_f32(q))
+        to_float(q->params_f, l->params, l->n_params);
+    q->x = x;
+    q->y = y;
+    q->batch = batch;
+    rt_pool_parallel_for(q->pool, n_chunks(q, batch), forward_task, q);
+    return 0;
+}
+
+static void q_backward(rt_layer *l, const double *x, const double *y, const double *dy,
+                       double *dx, int batch) {
+    (void)y;
+    q_layer *q = (q_layer *)l;
+    if (is_f32(q))
+        to_float(q->params_f, l->params, l->n_params);
+    q->x = x;
+    q->dy = dy;
+    q->dx = dx;
+    q->batch = batch;
+    int nc = n_chunks(q, batch);
+    rt_pool_parallel_for(q->pool, nc, backward_task, q);
+    /* a fixed summation order keeps the result independent of which thread ran which chunk */
+    size_t np = l->n_params;
+    for (int t = 0; t < nc; t++) {
+        const unsigned char *g = q->slab + (size_t)t * q->slab_stride;
+        if (is_f32(q))
+            for (size_t i = 0; i < np; i++)
+                l->grads[i] += ((const float *)g)[i];
+        else
+            for (size_t i = 0; i < np; i++)
+                l->grads[i] += ((const double *)g)[i];
+    }
+}
+
+static void q_release(q_layer *q) {
+    rt_free(q->work);
+    rt_free(q->slab);
+    q->work = q->slab = NULL;
+}
+
+static int q_reserve(rt_layer *l, int max_batch) {
+    q_layer *q = (q_layer *)l;
+    const rt_circuit *c = q->c;
+    q_release(q);
+    q->n_threads = rt_pool_size(q->pool);
+    q->n_chunks_max = (max_batch + q->chunk - 1) / q->chunk;
+    q->work_stride = rt_round_line(c->work_bytes ? c->work_bytes : 1);
+    size_t esz = is_f32(q) ? sizeof(float) : sizeof(double);
+    size_t off = rt_round_line((size_t)c->n_params * esz);
+    if (is_f32(q)) {
+        size_t ch = (size_t)q->chunk;
+        q->off_in = off;
+        off += rt_round_line(ch * c->n_inputs * sizeof(float));
+        q->off_out = off;
+        off += rt_round_line(ch * c->n_outputs * sizeof(float));
+        q->off_din = off;
+        off += rt_round_line(ch * c->n_inputs * sizeof(float));
+    }
+    q->slab_stride = off ? off : RT_CACHE_LINE;
+    q->work = rt_alloc_array((size_t)q->n_threads, q->work_stride);
+    q->slab = rt_alloc_array((size_t)q->n_chunks_max, q->slab_stride);
+    if (!q->work || !q->slab) {
+        q_release(q);
+        return -1;
+    }
+    return 0;
+}
+
+static void q_destroy(rt_layer *l) {
+    q_layer *q = (q_layer *)l;
+    q_release(q);
+    rt_free(q->params_f);
+}
+
+static const rt_layer_ops q_ops = {"quantum", q_reserve, q_forward, q_backward, q_destroy};
+
+static int default_chunk(int lanes) { return (32 + lanes - 1) / lanes * lanes; }
+
+rt_layer *rt_qlayer_create(const rt_circuit *c, rt_pool *pool, int n_tensors,
+                           const rt_qtensor *tensors, rt_rng *rng) {
+    if (!c || !c->forward || !c->vjp || c->n_inputs < 1 || c->n_outputs < 1 ||
+        c->n_params < 0 || c->lanes < 1 || (c->precision != 32 && c->precision != 64)) {
+        rt_error("quantum layer: circuit '%s' is incomplete (functions, sizes, lanes >= 1, "
+                 "precision 32 or 64)", c && c->name ? c->name : "?");
+        return NULL;
+    }
+    size_t sum = 0;
+    for (int k = 0; k < n_tensors; k++) {
+        sum += tensors[k].count;
+        if (!rng && tensors[k].init.kind != RT_INIT_CONST) {
+            rt_error("quantum layer: tensor '%s' needs a random generator", tensors[k].name);
+            return NULL;
+        }
+    }
+    if (n_tensors < 0 || sum != (size_t)c->n_params) {
+        rt_error("quantum layer: tensors hold %zu values, circuit '%s' has %d parameters", sum,
+                 c->name ? c->name : "?", c->n_params);
+        return NULL;
+    }
+    rt_layer *l = rt_layer_alloc(sizeof(q_layer), &q_ops, c->n_inputs, c->n_outputs,
+                                 (size_t)c->n_params, 0);
+    if (!l)
+        return NULL;
+    q_layer *q = (q_layer *)l;
+    q->c = c;
+    q->pool = pool;
+    q->chunk = default_chunk(c->lanes);
+    if (c->precision == 32 && !(q->params_f = rt_alloc_array((size_t)c->n_params, sizeof(float)))) {
+        rt_layer_destroy(l);
+        return NULL;
+    }
+    for (int k = 0; k < n_tensors; k++) {
+        if (rt_layer_add_tensor(l, tensors[k].name, RT_TENSOR_PARAM, tensors[k].count) != 0) {
+            rt_layer_destroy(l);
+            return NULL;
+        }
+        rt_layer_init_tensor(l, k, tensors[k].init, rng);
+    }
+    return l;
+}
+
+int rt_qlayer_set_chunk(rt_layer *l, int samples) {
+    if (l->ops != &q_ops) {
+        rt_error("chunk size applies to quantum layers, not %s", l->ops->kind);
+        return -1;
+    }
+    q_layer *q = (q_layer *)l;
+    if (samples < 1 || samples % q->c->lanes != 0) {
+        rt_error("quantum layer: chunk %d must be a positive multiple of the circuit's %d lanes",
+                 samples, q->c->lanes);
+        return -1;
+    }
+    q->chunk = samples;
+    /* the scratch was sized for the old chunk: a new reserve is needed */
+    q_release(q);
+    l->max_batch = 0;
+    return 0;
+}
+
+int rt_qlayer_chunk(const rt_layer *l) {
+    return l->ops == &q_ops ? ((const q_layer *)l)->chunk : 0;
+}

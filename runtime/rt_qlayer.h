@@ -1,0 +1,42 @@
+/* Runtime quantum layer: wraps a compiled circuit (rt_circuit.h) as a layer whose parameters
+ * are the circuit's. n_in = circuit n_inputs, n_out = circuit n_outputs.
+ *
+ * Forward and backward split the batch into chunks of `chunk` samples (a multiple of the
+ * circuit's lanes) and run them through the thread pool; each thread has its own work buffer
+ * (circuit work_bytes) and each chunk its own parameter-gradient buffer, summed in chunk order
+ * at the end. Results therefore depend on the chunk size but never on the number of threads:
+ * a pool of any size gives bit-identical outputs and gradients.
+ *
+ * Precision 32 circuits receive float copies of the parameters, inputs and output gradients
+ * and return float outputs and gradients, converted back to double here (chunk gradients are
+ * summed in double). All classical layers stay float64. */
+#ifndef QNN_RT_QLAYER_H
+#define QNN_RT_QLAYER_H
+
+#include <stddef.h>
+
+#include "rt_circuit.h"
+#include "rt_layer.h"
+#include "rt_pool.h"
+#include "rt_rng.h"
+
+/* One named slice of the circuit's parameter vector and how to initialise it (the QIREN
+ * reference: "weights1", "weights2", uniform in [0, 2 pi)). */
+typedef struct rt_qtensor {
+    const char *name;
+    size_t count;
+    rt_init init;
+} rt_qtensor;
+
+/* The counts must add up to circuit->n_params; slices are filled in order from rng (which may
+ * be NULL if every init is constant). The circuit and the pool are borrowed and must outlive
+ * the layer; pool may be NULL (single-threaded). NULL on failure (rt_error). */
+rt_layer *rt_qlayer_create(const rt_circuit *circuit, rt_pool *pool, int n_tensors,
+                           const rt_qtensor *tensors, rt_rng *rng);
+
+/* Sets the chunk size (samples per circuit call; a positive multiple of lanes) before the
+ * next reserve. Default: the smallest multiple of lanes that is at least 32. 0 or -1. */
+int rt_qlayer_set_chunk(rt_layer *l, int samples);
+int rt_qlayer_chunk(const rt_layer *l);   /* 0 if l is not a quantum layer */
+
+#endif

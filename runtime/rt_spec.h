@@ -1,0 +1,100 @@
+/* What the compiler hands the runtime for one experiment: a flat list of layer specs (the
+ * elaborated model) and every setting of the experiment, all defaults filled in. Plain data:
+ * the JIT driver and the generated `main` of native binaries fill the same structs. */
+#ifndef QNN_RT_SPEC_H
+#define QNN_RT_SPEC_H
+
+#include <stdint.h>
+
+typedef enum {
+    RT_LAYER_LINEAR,
+    RT_LAYER_BATCHNORM,
+    RT_LAYER_RELU,
+    RT_LAYER_TANH,
+    RT_LAYER_SIGMOID,
+    RT_LAYER_SINE,    /* sin(omega0 * x) */
+    RT_LAYER_SCALE,   /* omega0 * x */
+    RT_LAYER_RFF,     /* [cos(2 pi B x), sin(2 pi B x)], B ~ N(0, scale^2) fixed */
+    RT_LAYER_QUANTUM  /* a compiled circuit: inputs = features, outputs = expectation values */
+} rt_layer_kind;
+
+typedef enum { RT_LINEAR_INIT_DEFAULT, RT_LINEAR_INIT_SIREN_FIRST, RT_LINEAR_INIT_SIREN } rt_linear_init;
+
+typedef enum { RT_PARAM_INIT_UNIFORM, RT_PARAM_INIT_NORMAL, RT_PARAM_INIT_CONST } rt_param_init;
+
+/* A trainable tensor of a quantum layer: elements [offset, offset + size) of its parameters. */
+typedef struct {
+    char name[48];
+    int rank, shape[8];
+    int offset, size;
+    rt_param_init init;
+    double a, b; /* uniform [a, b); normal mean a, std b; constant a */
+} rt_tensor_spec;
+
+typedef struct {
+    rt_layer_kind kind;
+    int in, out;
+    int bias;              /* linear */
+    rt_linear_init init;   /* linear */
+    double omega0;         /* sine, scale, and the SIREN initialisation of linear */
+    double momentum, eps;  /* batchnorm */
+    double rff_scale;      /* rff */
+    int circuit;           /* quantum: index into the experiment's compiled circuits */
+    int n_tensors;         /* quantum: its parameter tensors */
+    rt_tensor_spec *tensors;
+    int n_params;          /* quantum: total circuit parameters */
+} rt_layer_spec;
+
+typedef enum { RT_DATA_IMAGE, RT_DATA_SOUND, RT_DATA_CSV } rt_data_kind;
+typedef enum { RT_LOSS_MSE, RT_LOSS_L1 } rt_loss_kind;
+typedef enum { RT_OPT_ADAM, RT_OPT_SGD } rt_optimizer_kind;
+typedef enum { RT_SCHED_CONSTANT, RT_SCHED_COSINE, RT_SCHED_LINEAR } rt_schedule_kind;
+
+typedef struct {
+    rt_data_kind kind;
+    char path[1024];       /* resolved path */
+    /* image */
+    int size;              /* shorter side after resize; then centre crop to size x size */
+    int channels;          /* 1 = gray (luminance), 3 = RGB */
+    double lo, hi;         /* values mapped from [0, 1] to [lo, hi] */
+    /* sound */
+    long start, stop, stride;
+    int normalize;
+    int channel;           /* -1 = mix-down */
+    /* csv */
+    int n_inputs, n_outputs;
+    int header;
+} rt_data_spec;
+
+typedef struct {
+    char name[128];
+    char source[1024];     /* the .qnn file */
+    rt_data_spec data;
+    int in_dim, out_dim;   /* coordinates in, values out */
+
+    rt_loss_kind loss;
+    rt_optimizer_kind optimizer;
+    double lr, beta1, beta2, eps, momentum, weight_decay;
+    rt_schedule_kind schedule;
+    double lr_min;
+    int epochs;
+    int batch;             /* 0 = full batch */
+    uint64_t seed;
+    int bn_eval_running;   /* 0: evaluate with the batch's statistics (the reference), 1: running */
+
+    int eval_size;         /* grid resolution of evaluation; 0 = the training grid */
+    rt_data_spec eval_target;  /* ground truth on that grid (has_eval_target) */
+    int has_eval_target;
+    int metric_mse, metric_psnr;
+
+    char out_image[1024], out_sound[1024], out_csv[1024], out_checkpoint[1024], out_report[1024];
+    int log_every;
+    int precision;         /* 64 or 32: circuit simulation precision */
+    int threads;           /* 0 = all cores */
+
+    int n_layers;
+    rt_layer_spec *layers;
+    int n_circuits;
+} rt_experiment;
+
+#endif

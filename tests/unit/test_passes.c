@@ -1,0 +1,409 @@
+/* Unit tests of the fusion pass (compiler/passes.c): fused circuits simulate exactly like the
+ * originals under the reference interpreter, every primitive op survives exactly once, and
+ * the policy of passes.h gives the expected op counts. */
+#include "testutil.h"
+
+#include <complex.h>
+
+#include "interp.h"
+#include "ir.h"
+#include "passes.h"
+
+typedef double complex cplx;
+
+static const double PI = 3.14159265358979323846;
+
+static double urand(double lo, double hi) {
+    return lo + (hi - lo) * ((double)rand() / RAND_MAX);
+}
+
+/* A random angle: a param, an input, or an expression of both. */
+static int random_angle(ir_circuit *c, int n_params) {
+    int p = ir_param(c, rand() % n_params);
+    int x = c->n_inputs ? ir_input(c, rand() % c->n_inputs) : ir_const(c, urand(-2, 2));
+    switch (rand() % 4) {
+    case 0: return p;
+    case 1: return x;
+    case 2: return ir_binary(c, IR_EXPR_ADD, ir_binary(c, IR_EXPR_MUL, p, x), ir_const(c, 0.5));
+    default: return ir_unary(c, IR_EXPR_SIN, ir_binary(c, IR_EXPR_SUB, p, x));
+    }
+}
+
+/* Random circuit over all primitive gate kinds. Diagonal gates are drawn more often so
+ * that diagonal runs are common. Each op's src_line is its index + 1: a unique tag. */
+static ir_circuit *random_circuit(int n, int n_ops, int n_params) {
+    static const ir_gate diag[] = {IR_Z, IR_S, IR_T, IR_RZ, IR_PHASE, IR_I, IR_CZ, IR_CRZ,
+                                   IR_CPHASE};
+    ir_circuit *c = ir_new("rand", n, 3);
+    for (int k = 0; k < n_ops; k++) {
+        ir_gate g = rand() % 3 == 0 ? diag[rand() % 9] : (ir_gate)(rand() % IR_FUSED_1Q);
+        int w0 = rand() % n, w1 = -1;
+        if (ir_gate_arity(g) == 2) {
+            if (n < 2)
+                g = IR_RY;
+            else
+                w1 = (w0 + 1 + rand() % (n - 1)) % n;
+        }
+        int a[3] = {-1, -1, -1};
+        for (int j = 0; j < ir_gate_n_angles(g); j++)
+            a[j] = random_angle(c, n_params);
+        int op = ir_add_gate(c, g, w0, w1, a[0], a[1], a[2]);
+        ir_set_loc(c, op, k + 1, 1);
+    }
+    ir_begin_observable(c);
+    for (int w = 0; w < n; w++) {
+        char p[9] = "IIIIIIII";
+        p[n] = 0;
+        p[w] = "XYZ"[w % 3];
+        ir_add_term(c, 1.0 / (w + 1), p);
+    }
+    return c;
+}
+
+/* Each tag (src_line) occurs exactly once over top-level primitive ops and members, and the
+ * structure of every fused op follows passes.h. */
+static void check_coverage(const ir_circuit *orig, const ir_circuit *f, int first_pass) {
+    int n = orig->n_ops;
+    int *seen = calloc((size_t)n + 1, sizeof *seen);
+    for (int i = 0; i < f->n_ops; i++) {
+        const ir_op *op = &f->ops[i];
+        if (op->n_members == 0) {
+            assert_false(ir_gate_is_fused(op->gate));
+            seen[op->src_line]++;
+            continue;
+        }
+        assert_true(op->n_members >= 2);
+        assert_true(ir_gate_is_fused(op->gate));
+        const ir_op *m0 = &f->members[op->first_member];
+        assert_int_equal(op->src_line, m0->src_line);
+        int last_line = 0;
+        for (int k = 0; k < op->n_members; k++) {
+            const ir_op *m = &f->members[op->first_member + k];
+            assert_int_equal(m->n_members, 0);
+            assert_false(ir_gate_is_fused(m->gate));
+            seen[m->src_line]++;
+            /* members in program order (application order for one-qubit groups); after
+             * re-fusing, diagonal members follow the first fused circuit's order */
+            if (op->gate == IR_FUSED_1Q || first_pass)
+                assert_true(m->src_line > last_line);
+            last_line = m->src_line;
+            if (op->gate == IR_FUSED_1Q) {
+                assert_int_equal(ir_gate_arity(m->gate), 1);
+                assert_int_equal(m->wires[0], op->wires[0]);
+            } else {
+                assert_true(ir_gate_is_diagonal(m->gate));
+            }
+        }
+        if (op->gate == IR_FUSED_1Q) { /* all-diagonal groups must be FUSED_DIAG */
+            int all_diag = 1;
+            for (int k = 0; k < op->n_members; k++)
+                all_diag &= ir_gate_is_diagonal(f->members[op->first_member + k].gate);
+            assert_false(all_diag);
+        }
+    }
+    for (int t = 1; t <= n; t++)
+        if (seen[t] != 1)
+            fail_msg("op with tag %d appears %d times", t, seen[t]);
+    free(seen);
+}
+
+static void assert_same_state(const ir_circuit *a, const ir_circuit *b, const double *p,
+                              const double *x) {
+    size_t dim = (size_t)1 << a->n_qubits;
+    cplx *sa = calloc(dim, sizeof *sa), *sb = calloc(dim, sizeof *sb);
+    interp_state(a, p, x, sa);
+    interp_state(b, p, x, sb);
+    for (size_t i = 0; i < dim; i++)
+        if (cabs(sa[i] - sb[i]) > 1e-12)
+            fail_msg("amplitude %zu: %.17g%+.17gi vs %.17g%+.17gi", i, creal(sa[i]),
+                     cimag(sa[i]), creal(sb[i]), cimag(sb[i]));
+    free(sa);
+    free(sb);
+}
+
+static void test_random_equivalence(void **state) {
+    (void)state;
+    int total_before = 0, total_after = 0;
+    for (int rep = 0; rep < 400; rep++) {
+        int n = 1 + rep % 8, n_ops = rand() % 60;
+        ir_circuit *c = random_circuit(n, n_ops, 5);
+        ir_circuit *f = pass_fuse(c);
+        check_coverage(c, f, 1);
+        assert_true(f->n_ops <= c->n_ops);
+        total_before += c->n_ops;
+        total_after += f->n_ops;
+        for (int s = 0; s < 2; s++) {
+            double p[5], x[3];
+            for (int i = 0; i < 5; i++)
+                p[i] = urand(-PI, PI);
+            for (int i = 0; i < 3; i++)
+                x[i] = urand(-PI, PI);
+            assert_same_state(c, f, p, x);
+            double o1[1], o2[1];
+            interp_forward(c, p, x, o1);
+            interp_forward(f, p, x, o2);
+            assert_close(o1[0], o2[0], 1e-12);
+        }
+        /* the pass is idempotent: fusing again expands and regroups the same way */
+        ir_circuit *ff = pass_fuse(f);
+        assert_int_equal(ff->n_ops, f->n_ops);
+        check_coverage(c, ff, 0);
+        ir_free(ff);
+        ir_free(f);
+        ir_free(c);
+    }
+    assert_true(total_after < total_before); /* it does fuse */
+}
+
+/* The fused circuit's exact gradient (through members) equals the original's. */
+static void test_random_vjp(void **state) {
+    (void)state;
+    for (int rep = 0; rep < 40; rep++) {
+        int n = 1 + rep % 5;
+        ir_circuit *c = random_circuit(n, 25, 5);
+        ir_circuit *f = pass_fuse(c);
+        double p[5], x[6], g[2] = {0.7, -1.3}, gp1[5] = {0}, gp2[5] = {0}, gx1[6], gx2[6];
+        for (int i = 0; i < 5; i++)
+            p[i] = urand(-PI, PI);
+        for (int i = 0; i < 6; i++)
+            x[i] = urand(-PI, PI);
+        interp_vjp(c, p, x, g, gp1, gx1, 2);
+        interp_vjp(f, p, x, g, gp2, gx2, 2);
+        for (int i = 0; i < c->n_params; i++)
+            assert_close(gp1[i], gp2[i], 1e-11);
+        for (int i = 0; i < 6; i++)
+            assert_close(gx1[i], gx2[i], 1e-11);
+        ir_free(f);
+        ir_free(c);
+    }
+}
+
+/* ---- policy cases ---- */
+
+static int g1(ir_circuit *c, ir_gate g, int w, int angle) {
+    int op = ir_add_gate(c, g, w, -1, angle, -1, -1);
+    ir_set_loc(c, op, c->n_ops, 1);
+    return op;
+}
+
+static int g2(ir_circuit *c, ir_gate g, int a, int b) {
+    int angle = ir_gate_n_angles(g) ? ir_param(c, 0) : -1;
+    int op = ir_add_gate(c, g, a, b, angle, -1, -1);
+    ir_set_loc(c, op, c->n_ops, 1);
+    return op;
+}
+
+static ir_circuit *fuse_and_check(ir_circuit *c, int want_ops) {
+    ir_circuit *f = pass_fuse(c);
+    check_coverage(c, f, 1);
+    if (f->n_ops != want_ops) {
+        ir_print(f, stderr);
+        fail_msg("%d ops after fusion, expected %d", f->n_ops, want_ops);
+    }
+    double *p = malloc((size_t)(c->n_params + 1) * sizeof *p);
+    double *x = malloc((size_t)(c->n_inputs + 1) * sizeof *x);
+    for (int i = 0; i < c->n_params; i++)
+        p[i] = urand(-PI, PI);
+    for (int i = 0; i < c->n_inputs; i++)
+        x[i] = urand(-PI, PI);
+    assert_same_state(c, f, p, x);
+    free(p);
+    free(x);
+    return f;
+}
+
+static void test_policy_cases(void **state) {
+    (void)state;
+    /* RZ after RY on a wire joins the one-qubit group, across an op on other wires */
+    ir_circuit *c = ir_new("a", 3, 2);
+    g1(c, IR_RY, 0, ir_param(c, 0));
+    g2(c, IR_CNOT, 1, 2);
+    g1(c, IR_RZ, 0, ir_input(c, 0));
+    g1(c, IR_H, 0, -1);
+    ir_circuit *f = fuse_and_check(c, 2);
+    assert_int_equal(f->ops[0].gate, IR_FUSED_1Q);
+    assert_int_equal(f->ops[0].n_members, 3);
+    assert_int_equal(f->ops[1].gate, IR_CNOT);
+    ir_free(f);
+    ir_free(c);
+
+    /* ... but not across an op on its own wire */
+    c = ir_new("b", 2, 0);
+    g1(c, IR_RY, 0, ir_param(c, 0));
+    g2(c, IR_CNOT, 0, 1);
+    g1(c, IR_RY, 0, ir_param(c, 1));
+    f = fuse_and_check(c, 3);
+    ir_free(f);
+    ir_free(c);
+
+    /* one-qubit diagonals before a CZ join it in one FUSED_DIAG */
+    c = ir_new("c", 2, 2);
+    g1(c, IR_RZ, 0, ir_input(c, 0));
+    g1(c, IR_T, 1, -1);
+    g2(c, IR_CZ, 0, 1);
+    g1(c, IR_PHASE, 1, ir_input(c, 1));
+    f = fuse_and_check(c, 1);
+    assert_int_equal(f->ops[0].gate, IR_FUSED_DIAG);
+    ir_free(f);
+    ir_free(c);
+
+    /* a run of diagonals on one wire is a FUSED_DIAG, a lone gate stays primitive */
+    c = ir_new("d", 2, 0);
+    g1(c, IR_S, 0, -1);
+    g1(c, IR_RZ, 0, ir_param(c, 0));
+    g1(c, IR_H, 1, -1);
+    f = fuse_and_check(c, 2);
+    assert_int_equal(f->ops[0].gate, IR_FUSED_DIAG);
+    assert_int_equal(f->ops[1].gate, IR_H);
+    assert_int_equal(f->ops[1].src_line, 3);
+    ir_free(f);
+    ir_free(c);
+
+    /* CZ, H, CZ on shared wires: nothing may move */
+    c = ir_new("e", 2, 0);
+    g2(c, IR_CZ, 0, 1);
+    g1(c, IR_H, 0, -1);
+    g2(c, IR_CZ, 0, 1);
+    f = fuse_and_check(c, 3);
+    ir_free(f);
+    ir_free(c);
+
+    /* diagonal groups merge past non-diagonal ops on disjoint wires */
+    c = ir_new("f", 4, 0);
+    g2(c, IR_CZ, 0, 1);
+    g1(c, IR_H, 2, -1);
+    g2(c, IR_CRZ, 3, 2);
+    g1(c, IR_H, 0, -1);
+    g2(c, IR_CPHASE, 1, 3);
+    f = fuse_and_check(c, 3); /* H(2), {CZ, CRZ, CPHASE}, H(0): the CZ moves past H(2) */
+    ir_free(f);
+    ir_free(c);
+
+    /* non-diagonal two-qubit gates are never fused */
+    c = ir_new("g", 2, 0);
+    g2(c, IR_CRX, 0, 1);
+    g2(c, IR_SWAP, 0, 1);
+    g2(c, IR_CY, 1, 0);
+    f = fuse_and_check(c, 3);
+    ir_free(f);
+    ir_free(c);
+}
+
+/* ---- the QIREN circuit ---- */
+
+static void add_sel(ir_circuit *c, int n, int *off) {
+    for (int l = 0; l < 2; l++) {
+        for (int i = 0; i < n; i++, *off += 3) {
+            int op = ir_add_gate(c, IR_ROT, i, -1, ir_param(c, *off), ir_param(c, *off + 1),
+                                 ir_param(c, *off + 2));
+            ir_set_loc(c, op, c->n_ops, 1);
+        }
+        int r = l % (n - 1) + 1;
+        for (int i = 0; i < n; i++)
+            g2(c, IR_CZ, i, (i + r) % n);
+    }
+}
+
+static ir_circuit *qiren(int n, int R) {
+    ir_circuit *c = ir_new("qiren", n, n);
+    int off = 0;
+    for (int k = 0; k < R; k++) {
+        add_sel(c, n, &off);
+        for (int j = 0; j < n; j++)
+            g1(c, IR_RZ, j, ir_input(c, j));
+    }
+    add_sel(c, n, &off);
+    for (int j = 0; j < n; j++) {
+        char p[9] = "IIIIIIII";
+        p[n] = 0;
+        p[j] = 'Z';
+        ir_begin_observable(c);
+        ir_add_term(c, 1, p);
+    }
+    return c;
+}
+
+static void test_qiren(void **state) {
+    (void)state;
+    for (int n = 2; n <= 8; n += 3) {
+        const int R = 2;
+        ir_circuit *c = qiren(n, R);
+        assert_int_equal(c->n_ops, (R + 1) * 4 * n + R * n);
+        /* per SEL block: n Rot, ring 1, n Rot, ring 2 (+ the encodings after it) */
+        ir_circuit *f = fuse_and_check(c, (R + 1) * (2 * n + 2));
+        int counts[IR_GATE_COUNT];
+        ir_count_gates(f, counts);
+        assert_int_equal(counts[IR_ROT], (R + 1) * 2 * n);
+        assert_int_equal(counts[IR_FUSED_DIAG], (R + 1) * 2);
+        assert_int_equal(counts[IR_FUSED_1Q], 0);
+        /* the second ring of each re-uploading block carries that block's encodings */
+        int with_inputs = 0;
+        for (int i = 0; i < f->n_ops; i++)
+            if (f->ops[i].gate == IR_FUSED_DIAG && ir_op_uses_input(f, &f->ops[i])) {
+                assert_int_equal(f->ops[i].n_members, 2 * n);
+                with_inputs++;
+            }
+        assert_int_equal(with_inputs, R);
+
+        pass_report r;
+        pass_stats(c, f, &r);
+        assert_int_equal(r.before.n_ops, c->n_ops);
+        assert_int_equal(r.after.n_ops, f->n_ops);
+        assert_int_equal(r.after.n_primitive, c->n_ops);
+        assert_true(r.after.forward_flops < r.before.forward_flops);
+        assert_true(r.after.vjp_flops < r.before.vjp_flops);
+        assert_true(r.after.depth <= r.before.depth);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        pass_report_print(&r, fp);
+        fclose(fp);
+        assert_non_null(strstr(buf, "ops (state sweeps)"));
+        free(buf);
+
+        double *p = malloc((size_t)c->n_params * sizeof *p), x[8], o1[8], o2[8];
+        for (int i = 0; i < c->n_params; i++)
+            p[i] = urand(0, 2 * PI);
+        for (int i = 0; i < n; i++)
+            x[i] = urand(-1, 1);
+        interp_forward(c, p, x, o1);
+        interp_forward(f, p, x, o2);
+        for (int i = 0; i < n; i++)
+            assert_close(o1[i], o2[i], 1e-12);
+        free(p);
+        ir_free(f);
+        ir_free(c);
+    }
+}
+
+/* Cost model sanity on a tiny circuit with known numbers (passes.h). */
+static void test_cost_model(void **state) {
+    (void)state;
+    ir_circuit *c = ir_new("cost", 2, 1);
+    g1(c, IR_H, 0, -1);                 /* 14 * 4 */
+    g2(c, IR_CNOT, 0, 1);               /* 0 */
+    g1(c, IR_RZ, 1, ir_input(c, 0));    /* 6 * 4 */
+    ir_begin_observable(c);
+    ir_add_term(c, 1, "ZI");            /* 4 * 4 */
+    pass_cost pc;
+    pass_cost_of(c, &pc);
+    assert_int_equal(pc.n_ops, 3);
+    assert_int_equal(pc.n_primitive, 3);
+    assert_int_equal(pc.depth, 3);
+    assert_close(pc.forward_flops, 56 + 0 + 24 + 16, 0);
+    /* vjp: forward ops 80, lambda 32, per op 2*cost, RZ's angle: 24 + 32 */
+    assert_close(pc.vjp_flops, 80 + 32 + 2 * 56 + 2 * 24 + 24 + 32, 0);
+    ir_free(c);
+}
+
+int main(void) {
+    srand(777);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_equivalence),
+        cmocka_unit_test(test_random_vjp),
+        cmocka_unit_test(test_policy_cases),
+        cmocka_unit_test(test_qiren),
+        cmocka_unit_test(test_cost_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
