@@ -152,7 +152,7 @@ static int parse_args(int argc, char **argv, options *o) {
     return 0;
 }
 
-static const char *layer_name(rt_layer_kind k) {
+static const char *layer_name(rt_layer_type k) {
     static const char *names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
                                   "sine", "scale", "rff", "quantum"};
     return names[k];

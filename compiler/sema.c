@@ -218,7 +218,7 @@ long long sema_layer_params(const rt_layer_spec *l) {
 
 static void model_block(sema *S, model_build *M, env *e, ast_node *block);
 
-rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_kind kind, src_loc loc) {
+rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_type kind, src_loc loc) {
     if (M->m->n_layers >= MAX_LAYERS) {
         elab_error(&S->cx, loc, "the model has more than %d layers", MAX_LAYERS);
         return NULL;

@@ -37,7 +37,7 @@ ir_circuit *sema_keep_circuit(sema *S, ir_circuit *c);
 /* Built-in layers (sema_layers.c): returns 1 if `s` names one (and handled it). */
 int sema_builtin_layer(sema *S, model_build *M, env *e, ast_node *s);
 /* Shared by sema_layers.c: adds a layer after checking/fixing the incoming width. */
-rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_kind kind, src_loc loc);
+rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_type kind, src_loc loc);
 int sema_check_width(sema *S, model_build *M, int in, src_loc loc, const char *layer);
 int sema_need_width(sema *S, model_build *M, src_loc loc, const char *layer);
 

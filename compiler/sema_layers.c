@@ -18,7 +18,7 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    rt_layer_kind kind;
+    rt_layer_type kind;
     int n_params;
     layer_param params[6];
 } layer_def;

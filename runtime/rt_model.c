@@ -29,7 +29,8 @@ struct rt_model {
     int n_tensors;
     size_t n_params, n_buffers;
     int max_batch;
-    double **act, **gact;        /* n_layers + 1 each: act[i] is layer i's input */
+    double **act, **gact;        /* n_act each (n_layers + 1 at build): act[i] is layer i's input */
+    int n_act;
     int batch;                   /* of the latest forward; 0 = none */
     int training;
     rt_bn_stats eval_stats;
@@ -52,10 +53,11 @@ rt_model *rt_model_create(int n_in) {
 }
 
 static void free_buffers(rt_model *m) {
-    for (int i = 0; m->act && i <= m->n_layers; i++) {
+    for (int i = 0; i < m->n_act; i++) {
         rt_free(m->act[i]);
         rt_free(m->gact[i]);
     }
+    m->n_act = 0;
     free(m->act);
     free(m->gact);
     m->act = m->gact = NULL;
@@ -88,7 +90,10 @@ static char *join_name(const char *a, const char *b) {
 
 int rt_model_add(rt_model *m, rt_layer *l, const char *name) {
     if (!l) {
-        rt_error("model: no layer to add (did its creation fail?)");
+        /* keep the creation's own message, which says what was wrong */
+        char why[256];
+        snprintf(why, sizeof why, "%s", rt_error_last());
+        rt_error("model: no layer to add as layer %d%s%s", m->n_layers, *why ? ": " : "", why);
         return -1;
     }
     int expect = rt_model_n_out(m);
@@ -159,6 +164,7 @@ int rt_model_build(rt_model *m, int max_batch) {
         rt_error("model: out of memory");
         return -1;
     }
+    m->n_act = m->n_layers + 1;
     for (int i = 0; i <= m->n_layers; i++) {
         size_t n = (size_t)max_batch * (size_t)width(m, i);
         m->act[i] = rt_alloc_array(n, sizeof(double));

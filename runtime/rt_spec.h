@@ -16,7 +16,7 @@ typedef enum {
     RT_LAYER_SCALE,   /* omega0 * x */
     RT_LAYER_RFF,     /* [cos(2 pi B x), sin(2 pi B x)], B ~ N(0, scale^2) fixed */
     RT_LAYER_QUANTUM  /* a compiled circuit: inputs = features, outputs = expectation values */
-} rt_layer_kind;
+} rt_layer_type;
 
 typedef enum { RT_LINEAR_INIT_DEFAULT, RT_LINEAR_INIT_SIREN_FIRST, RT_LINEAR_INIT_SIREN } rt_linear_init;
 
@@ -32,7 +32,7 @@ typedef struct {
 } rt_tensor_spec;
 
 typedef struct {
-    rt_layer_kind kind;
+    rt_layer_type kind;
     int in, out;
     int bias;              /* linear */
     rt_linear_init init;   /* linear */

@@ -1,0 +1,518 @@
+/* Code generator, part 2 of 3: the kernels that sweep the state vector of one lane group,
+ * each a counted LLVM loop whose strides are compile-time constants: applying a (controlled)
+ * 2x2 matrix, un-applying it while accumulating the adjoint method's 2x2 inner products,
+ * SWAP, diagonal phase tables (FUSED_DIAG), measuring Pauli observables and seeding the
+ * co-state. Layout (structure of arrays): amplitude k of a state occupies two <W x T>
+ * vectors, real parts at vector index 2k and imaginary parts at 2k + 1. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_internal.h"
+
+static int wire_pos(const cg *g, int w) { return g->n - 1 - w; } /* bit of wire w */
+
+static LLVMValueRef shl1(cg *g, LLVMValueRef k) {
+    return LLVMBuildShl(g->b, k, cg_i64(g, 1), "");
+}
+
+static cval amp_load(cg *g, LLVMValueRef st, LLVMValueRef k) {
+    LLVMValueRef k2 = shl1(g, k);
+    cval a = {cg_vload(g, st, k2), cg_vload(g, st, LLVMBuildOr(g->b, k2, cg_i64(g, 1), ""))};
+    return a;
+}
+
+static void amp_store(cg *g, LLVMValueRef st, LLVMValueRef k, cval a) {
+    LLVMValueRef k2 = shl1(g, k);
+    cg_vstore(g, st, k2, a.re);
+    cg_vstore(g, st, LLVMBuildOr(g->b, k2, cg_i64(g, 1), ""), a.im);
+}
+
+static LLVMValueRef or_bit(cg *g, LLVMValueRef v, int pos) {
+    return LLVMBuildOr(g->b, v, cg_i64(g, (int64_t)1 << pos), "");
+}
+
+/* The index with zero bits inserted at two positions (any order). */
+static LLVMValueRef insert00(cg *g, LLVMValueRef i, int p, int q) {
+    int lo = p < q ? p : q, hi = p < q ? q : p;
+    return cg_insert0(g, cg_insert0(g, i, lo), hi);
+}
+
+static cval mat_row(cg *g, const cmat *m, int r, cval a0, cval a1) {
+    return cg_cadd(g, cg_cmul(g, m->m[2 * r], a0), cg_cmul(g, m->m[2 * r + 1], a1));
+}
+
+void cg_init_state(cg *g, LLVMValueRef st) {
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, 2 * g->N));
+    cg_vstore(g, st, i, NULL);
+    cg_loop_end(g, &l);
+    cg_vstore(g, st, cg_i64(g, 0), cg_k(g, 1.0));
+}
+
+/* Pair indices (lo, hi) of the i-th amplitude pair acted on by a gate on `target`, restricted
+ * to control = 1 when control >= 0. */
+static void pair_index(cg *g, LLVMValueRef i, int target, int control, LLVMValueRef *lo,
+                       LLVMValueRef *hi) {
+    int pt = wire_pos(g, target);
+    if (control >= 0) {
+        int pc = wire_pos(g, control);
+        *lo = or_bit(g, insert00(g, i, pt, pc), pc);
+    } else
+        *lo = cg_insert0(g, i, pt);
+    *hi = or_bit(g, *lo, pt);
+}
+
+static LLVMValueRef pair_count(cg *g, int control) {
+    return cg_i64(g, control >= 0 ? g->N / 4 : g->N / 2);
+}
+
+void cg_apply_1q(cg *g, LLVMValueRef st, int target, int control, const cmat *u) {
+    cmat m = cg_matsplat(g, u); /* splat once, outside the loop */
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, pair_count(g, control)), lo, hi;
+    pair_index(g, i, target, control, &lo, &hi);
+    cval a0 = amp_load(g, st, lo), a1 = amp_load(g, st, hi);
+    amp_store(g, st, lo, mat_row(g, &m, 0, a0, a1));
+    amp_store(g, st, hi, mat_row(g, &m, 1, a0, a1));
+    cg_loop_end(g, &l);
+}
+
+/* Backward step of the adjoint method for a (controlled) 2x2 op U, given ud = U^dagger:
+ *   psi <- U^dagger psi (the state before the op), lambda <- U^dagger lambda, and
+ *   G[rc] = sum over pairs of lambda_r conj(psi_before_c), with the lambda of after the op.
+ * Then dL/dtheta = 2 Re sum_rc dU_rc conj(G_rc) for any angle of U (see cg.c). Only the
+ * components flagged in need[] (re/im of the four entries) are accumulated. */
+void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8], val G[8]) {
+    cmat m = cg_matsplat(g, ud);
+    LLVMValueRef acc[8] = {0};
+    for (int c = 0; c < 8; c++)
+        if (need[c])
+            acc[c] = cg_acc_new(g);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, pair_count(g, control)), lo, hi;
+    pair_index(g, i, target, control, &lo, &hi);
+    cval a[2] = {amp_load(g, g->psi, lo), amp_load(g, g->psi, hi)};
+    cval lm[2] = {amp_load(g, g->lam, lo), amp_load(g, g->lam, hi)};
+    cval b[2] = {mat_row(g, &m, 0, a[0], a[1]), mat_row(g, &m, 1, a[0], a[1])};
+    amp_store(g, g->psi, lo, b[0]);
+    amp_store(g, g->psi, hi, b[1]);
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 2; c++) {
+            int e = 2 * r + c;
+            if (need[2 * e]) /* Re(lam_r conj(b_c)) */
+                cg_acc_add(g, acc[2 * e], cg_add(g, cg_mul(g, lm[r].re, b[c].re),
+                                                 cg_mul(g, lm[r].im, b[c].im)));
+            if (need[2 * e + 1]) /* Im(lam_r conj(b_c)) */
+                cg_acc_add(g, acc[2 * e + 1], cg_sub(g, cg_mul(g, lm[r].im, b[c].re),
+                                                     cg_mul(g, lm[r].re, b[c].im)));
+        }
+    amp_store(g, g->lam, lo, mat_row(g, &m, 0, lm[0], lm[1]));
+    amp_store(g, g->lam, hi, mat_row(g, &m, 1, lm[0], lm[1]));
+    cg_loop_end(g, &l);
+    for (int c = 0; c < 8; c++)
+        G[c] = need[c] ? cg_acc_get(g, acc[c]) : NULL;
+}
+
+void cg_swap(cg *g, LLVMValueRef st, int w0, int w1) {
+    int p0 = wire_pos(g, w0), p1 = wire_pos(g, w1);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->N / 4));
+    LLVMValueRef base = insert00(g, i, p0, p1);
+    LLVMValueRef i01 = or_bit(g, base, p1), i10 = or_bit(g, base, p0);
+    cval a = amp_load(g, st, i01), b = amp_load(g, st, i10);
+    amp_store(g, st, i01, b);
+    amp_store(g, st, i10, a);
+    cg_loop_end(g, &l);
+}
+
+/* ---- diagonal ops (FUSED_DIAG) --------------------------------------------------------- *
+ * A FUSED_DIAG on the s wires S[0] < ... < S[s-1] multiplies amplitude k by D[p], p being
+ * the s bits of k on those wires (S[0] most significant, so p = k when S is every wire). The
+ * table D (2^s complex entries; scalars when the op is shared, else vectors) is built by
+ * doubling over the wires with the product of the one-qubit members on each wire, then the
+ * two-qubit members multiply the quarter (CZ, CPHASE) or half (CRZ) of it they touch. */
+
+int cg_diag_wires(const cg *g, const ir_op *op, int *wires) {
+    uint32_t mask = ir_op_wire_mask(g->c, op);
+    int s = 0;
+    for (int w = 0; w < g->n; w++)
+        if (mask & (1u << w))
+            wires[s++] = w;
+    return s;
+}
+
+static int index_of(const int *wires, int s, int w) {
+    for (int i = 0; i < s; i++)
+        if (wires[i] == w)
+            return i;
+    return -1;
+}
+
+static cval tab_load(cg *g, LLVMValueRef tab, int scalar, LLVMValueRef p) {
+    LLVMValueRef p2 = shl1(g, p), p21 = LLVMBuildOr(g->b, p2, cg_i64(g, 1), "");
+    cval d;
+    if (scalar) {
+        d.re = cg_sload(g, tab, p2);
+        d.im = cg_sload(g, tab, p21);
+    } else {
+        d.re = cg_vload(g, tab, p2);
+        d.im = cg_vload(g, tab, p21);
+    }
+    return d;
+}
+
+static void tab_store(cg *g, LLVMValueRef tab, int scalar, LLVMValueRef p, cval d) {
+    LLVMValueRef p2 = shl1(g, p), p21 = LLVMBuildOr(g->b, p2, cg_i64(g, 1), "");
+    if (scalar) {
+        cg_sstore(g, tab, p2, d.re);
+        cg_sstore(g, tab, p21, d.im);
+    } else {
+        cg_vstore(g, tab, p2, d.re);
+        cg_vstore(g, tab, p21, d.im);
+    }
+}
+
+static int is_one(cval v) {
+    LLVMBool loses;
+    return !v.im && v.re && LLVMIsAConstantFP(v.re) &&
+           LLVMConstRealGetDouble(v.re, &loses) == 1.0;
+}
+
+/* The member's angles (primitive gate): evaluated in the current function's mode. */
+static void member_angles(cg *g, const ir_op *m, val ang[3]) {
+    for (int k = 0; k < 3; k++)
+        ang[k] = NULL;
+    for (int o = 0; o < g->n_occ; o++)
+        if (g->occ[o].prim == m)
+            ang[g->occ[o].k] = cg_angle(g, &g->occ[o]);
+}
+
+void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar) {
+    int wires[IR_MAX_QUBITS], s = cg_diag_wires(g, op, wires);
+    cval one = {cg_k(g, 1.0), NULL};
+    cval f0[IR_MAX_QUBITS], f1[IR_MAX_QUBITS];
+    for (int i = 0; i < s; i++)
+        f0[i] = f1[i] = one;
+    const ir_op *mem = &g->c->members[op->first_member];
+    for (int j = 0; j < op->n_members; j++) { /* diagonal gates commute: order is free */
+        if (ir_gate_arity(mem[j].gate) != 1 || mem[j].gate == IR_I)
+            continue;
+        val ang[3];
+        cmat m;
+        member_angles(g, &mem[j], ang);
+        cg_gate_mat(g, mem[j].gate, ang, -1, &m);
+        int i = index_of(wires, s, mem[j].wires[0]);
+        f0[i] = cg_cmul(g, f0[i], m.m[0]);
+        f1[i] = cg_cmul(g, f1[i], m.m[3]);
+    }
+    if (!scalar)
+        for (int i = 0; i < s; i++) {
+            f0[i].re = cg_splat(g, f0[i].re); f0[i].im = cg_splat(g, f0[i].im);
+            f1[i].re = cg_splat(g, f1[i].re); f1[i].im = cg_splat(g, f1[i].im);
+        }
+    tab_store(g, tab, scalar, cg_i64(g, 0), one);
+    for (int j = 0; j < s; j++) { /* pattern bit j belongs to wire S[s-1-j] */
+        int i = s - 1 - j;
+        if (is_one(f0[i]) && is_one(f1[i])) { /* no one-qubit member: copy */
+            cg_loop l;
+            LLVMValueRef p = cg_loop_begin(g, &l, cg_i64(g, (int64_t)1 << j));
+            tab_store(g, tab, scalar, LLVMBuildOr(g->b, p, cg_i64(g, (int64_t)1 << j), ""),
+                      tab_load(g, tab, scalar, p));
+            cg_loop_end(g, &l);
+            continue;
+        }
+        cg_loop l;
+        LLVMValueRef p = cg_loop_begin(g, &l, cg_i64(g, (int64_t)1 << j));
+        cval d = tab_load(g, tab, scalar, p);
+        tab_store(g, tab, scalar, LLVMBuildOr(g->b, p, cg_i64(g, (int64_t)1 << j), ""),
+                  cg_cmul(g, d, f1[i]));
+        tab_store(g, tab, scalar, p, cg_cmul(g, d, f0[i]));
+        cg_loop_end(g, &l);
+    }
+    for (int j = 0; j < op->n_members; j++) {
+        if (ir_gate_arity(mem[j].gate) != 2)
+            continue;
+        val ang[3];
+        cmat m;
+        member_angles(g, &mem[j], ang);
+        cg_gate_mat(g, mem[j].gate, ang, -1, &m);
+        int bc = s - 1 - index_of(wires, s, mem[j].wires[0]);
+        int bt = s - 1 - index_of(wires, s, mem[j].wires[1]);
+        cval t0 = m.m[0], t1 = m.m[3];
+        if (!scalar) {
+            t0.re = cg_splat(g, t0.re); t0.im = cg_splat(g, t0.im);
+            t1.re = cg_splat(g, t1.re); t1.im = cg_splat(g, t1.im);
+        }
+        cg_loop l;
+        LLVMValueRef q = cg_loop_begin(g, &l, cg_i64(g, s >= 2 ? (int64_t)1 << (s - 2) : 0));
+        LLVMValueRef p10 = or_bit(g, insert00(g, q, bc, bt), bc), p11 = or_bit(g, p10, bt);
+        if (!is_one(t0))
+            tab_store(g, tab, scalar, p10, cg_cmul(g, tab_load(g, tab, scalar, p10), t0));
+        if (!is_one(t1))
+            tab_store(g, tab, scalar, p11, cg_cmul(g, tab_load(g, tab, scalar, p11), t1));
+        cg_loop_end(g, &l);
+    }
+}
+
+/* p = the bits of k on the op's wires; runs of adjacent wires move in one shift-and-mask. */
+static LLVMValueRef pattern(cg *g, LLVMValueRef k, const int *wires, int s) {
+    if (s == g->n)
+        return k;
+    LLVMValueRef p = NULL;
+    for (int i = 0; i < s;) {
+        int j = i;
+        while (j + 1 < s && wires[j + 1] == wires[j] + 1)
+            j++;
+        int len = j - i + 1, src = wire_pos(g, wires[j]), dst = s - 1 - j;
+        LLVMValueRef v = LLVMBuildAnd(g->b, LLVMBuildLShr(g->b, k, cg_i64(g, src), ""),
+                                      cg_i64(g, ((int64_t)1 << len) - 1), "");
+        if (dst)
+            v = LLVMBuildShl(g->b, v, cg_i64(g, dst), "");
+        p = p ? LLVMBuildOr(g->b, p, v, "") : v;
+        i = j + 1;
+    }
+    return p;
+}
+
+static cval tab_entry(cg *g, LLVMValueRef tab, int scalar, LLVMValueRef p) {
+    cval d = tab_load(g, tab, scalar, p);
+    d.re = cg_splat(g, d.re);
+    d.im = cg_splat(g, d.im);
+    return d;
+}
+
+void cg_diag_apply(cg *g, LLVMValueRef st, const ir_op *op, LLVMValueRef tab, int scalar) {
+    int wires[IR_MAX_QUBITS], s = cg_diag_wires(g, op, wires);
+    cg_loop l;
+    LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
+    cval d = tab_entry(g, tab, scalar, pattern(g, k, wires, s));
+    amp_store(g, st, k, cg_cmul(g, amp_load(g, st, k), d));
+    cg_loop_end(g, &l);
+}
+
+/* Backward step of a FUSED_DIAG. Its phase is linear in each member's angle a_m:
+ * D_k = exp(i sum_m c_m(k) a_m + const), so dL/da_m = sum_k c_m(k) t_k with
+ * t_k = 2 Re(i conj(lambda_k) psi_k) (psi after the op). c_m is +-1/2 or 0/1 on the bits of
+ * the member's wires, so only marginal sums of t are needed: the total, the sum over k with
+ * wire w set (RZ, PHASE) and over control and target set or control only (CRZ, CPHASE). */
+void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dtheta) {
+    int wires[IR_MAX_QUBITS], s = cg_diag_wires(g, op, wires);
+    const ir_op *mem = &g->c->members[op->first_member];
+    int n_ang = 0, need_tot = 0;
+    LLVMValueRef tot = NULL, m1[IR_MAX_QUBITS] = {0};
+    LLVMValueRef *m11 = calloc((size_t)op->n_members + 1, sizeof *m11);
+    LLVMValueRef *m10 = calloc((size_t)op->n_members + 1, sizeof *m10);
+    if (!m11 || !m10) {
+        free(m11);
+        free(m10);
+        cg_fail(g, "out of memory");
+        return;
+    }
+    for (int j = 0; j < op->n_members; j++) {
+        ir_gate gt = mem[j].gate;
+        if (ir_gate_n_angles(gt) == 0)
+            continue;
+        n_ang++;
+        if (gt == IR_RZ)
+            need_tot = 1;
+        if (ir_gate_arity(gt) == 1) {
+            if (!m1[mem[j].wires[0]])
+                m1[mem[j].wires[0]] = cg_acc_new(g);
+        } else {
+            m11[j] = cg_acc_new(g);
+            if (gt == IR_CRZ)
+                m10[j] = cg_acc_new(g);
+        }
+    }
+    if (need_tot)
+        tot = cg_acc_new(g);
+
+    cg_loop l;
+    LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
+    cval d = cg_cconj(g, tab_entry(g, tab, scalar, pattern(g, k, wires, s)));
+    cval a = amp_load(g, g->psi, k), lm = amp_load(g, g->lam, k);
+    if (n_ang) {
+        val t = cg_mul(g, cg_k(g, 2.0),
+                       cg_sub(g, cg_mul(g, lm.im, a.re), cg_mul(g, lm.re, a.im)));
+        if (tot)
+            cg_acc_add(g, tot, t);
+        for (int w = 0; w < g->n; w++)
+            if (m1[w])
+                cg_acc_add(g, m1[w], cg_sel(g, cg_bit(g, k, wire_pos(g, w)), t, NULL));
+        for (int j = 0; j < op->n_members; j++) {
+            if (!m11[j])
+                continue;
+            LLVMValueRef bc = cg_bit(g, k, wire_pos(g, mem[j].wires[0]));
+            LLVMValueRef bt = cg_bit(g, k, wire_pos(g, mem[j].wires[1]));
+            cg_acc_add(g, m11[j], cg_sel(g, LLVMBuildAnd(g->b, bc, bt, ""), t, NULL));
+            if (m10[j])
+                cg_acc_add(g, m10[j],
+                           cg_sel(g, LLVMBuildAnd(g->b, bc, LLVMBuildNot(g->b, bt, ""), ""),
+                                  t, NULL));
+        }
+    }
+    amp_store(g, g->psi, k, cg_cmul(g, a, d));
+    amp_store(g, g->lam, k, cg_cmul(g, lm, d));
+    cg_loop_end(g, &l);
+
+    int o = 0;
+    for (int j = 0; j < op->n_members; j++) {
+        ir_gate gt = mem[j].gate;
+        if (ir_gate_n_angles(gt) == 0)
+            continue;
+        val r = NULL;
+        switch (gt) {
+        case IR_RZ:
+            r = cg_sub(g, cg_acc_get(g, m1[mem[j].wires[0]]),
+                       cg_mul(g, cg_acc_get(g, tot), cg_k(g, 0.5)));
+            break;
+        case IR_PHASE: r = cg_acc_get(g, m1[mem[j].wires[0]]); break;
+        case IR_CRZ:
+            r = cg_mul(g, cg_sub(g, cg_acc_get(g, m11[j]), cg_acc_get(g, m10[j])),
+                       cg_k(g, 0.5));
+            break;
+        case IR_CPHASE: r = cg_acc_get(g, m11[j]); break;
+        default: cg_fail(g, "code generator: %s in a diagonal group", ir_gate_name(gt));
+        }
+        dtheta[o++] = r;
+    }
+    free(m11);
+    free(m10);
+}
+
+/* ---- observables ------------------------------------------------------------------------ */
+
+static uint64_t state_mask(const cg *g, uint32_t wire_mask) {
+    uint64_t m = 0;
+    for (int w = 0; w < g->n; w++)
+        if (wire_mask & (1u << w))
+            m |= (uint64_t)1 << wire_pos(g, w);
+    return m;
+}
+
+static int popcount64(uint64_t v) {
+    int c = 0;
+    for (; v; v &= v - 1)
+        c++;
+    return c;
+}
+
+/* i1: odd number of set bits of k & mask (the sign of a Z product on basis state k). */
+static LLVMValueRef parity(cg *g, LLVMValueRef k, uint64_t mask) {
+    if (popcount64(mask) == 1) {
+        int pos = 0;
+        while (!(mask >> pos & 1))
+            pos++;
+        return cg_bit(g, k, pos);
+    }
+    LLVMValueRef m = LLVMBuildAnd(g->b, k, cg_i64(g, (int64_t)mask), "");
+    unsigned id = LLVMLookupIntrinsicID("llvm.ctpop", 10);
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &g->i64, 1);
+    LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &g->i64, 1);
+    LLVMValueRef c = LLVMBuildCall2(g->b, fty, fn, &m, 1, "");
+    return cg_bit(g, c, 0);
+}
+
+static val signed_by(cg *g, LLVMValueRef k, uint64_t zmask, val v) {
+    return zmask ? cg_sel(g, parity(g, k, zmask), cg_neg(g, v), v) : v;
+}
+
+/* i^ny * (re + i im) for ny = number of Y factors */
+static cval times_i_pow(cg *g, int ny, cval z) {
+    cval r = z;
+    switch (ny & 3) {
+    case 1: r.re = cg_neg(g, z.im); r.im = z.re; break;
+    case 2: r.re = cg_neg(g, z.re); r.im = cg_neg(g, z.im); break;
+    case 3: r.re = z.im; r.im = cg_neg(g, z.re); break;
+    }
+    return r;
+}
+
+/* <psi|P|psi> for each term; a Pauli product maps |k> to i^ny (-1)^{|k & z|} |k ^ x>. Pure
+ * Z/I terms share one sweep over |psi_k|^2; each term with X or Y gets its own sweep. */
+void cg_observables(cg *g, LLVMValueRef st, val *out) {
+    const ir_circuit *c = g->c;
+    LLVMValueRef *acc = calloc((size_t)c->n_terms + 1, sizeof *acc);
+    if (!acc) {
+        cg_fail(g, "out of memory");
+        return;
+    }
+    int n_diag = 0;
+    for (int t = 0; t < c->n_terms; t++)
+        if (!c->terms[t].x_mask) {
+            acc[t] = cg_acc_new(g);
+            n_diag++;
+        }
+    if (n_diag) {
+        cg_loop l;
+        LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
+        cval a = amp_load(g, st, k);
+        val p = cg_add(g, cg_mul(g, a.re, a.re), cg_mul(g, a.im, a.im));
+        for (int t = 0; t < c->n_terms; t++)
+            if (!c->terms[t].x_mask)
+                cg_acc_add(g, acc[t], signed_by(g, k, state_mask(g, c->terms[t].z_mask), p));
+        cg_loop_end(g, &l);
+    }
+    for (int t = 0; t < c->n_terms; t++) {
+        const ir_pauli_term *pt = &c->terms[t];
+        if (!pt->x_mask)
+            continue;
+        acc[t] = cg_acc_new(g);
+        int ny = popcount64(pt->x_mask & pt->z_mask);
+        cg_loop l;
+        LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
+        LLVMValueRef j = LLVMBuildXor(g->b, k, cg_i64(g, (int64_t)state_mask(g, pt->x_mask)), "");
+        cval a = amp_load(g, st, k), b = amp_load(g, st, j);
+        cval z = {cg_add(g, cg_mul(g, b.re, a.re), cg_mul(g, b.im, a.im)),
+                  cg_sub(g, cg_mul(g, b.re, a.im), cg_mul(g, b.im, a.re))}; /* conj(b) a */
+        cg_acc_add(g, acc[t], signed_by(g, k, state_mask(g, pt->z_mask),
+                                        times_i_pow(g, ny, z).re));
+        cg_loop_end(g, &l);
+    }
+    for (int o = 0; o < c->n_obs; o++) {
+        val s = NULL;
+        for (int t = c->obs[o].first_term; t < c->obs[o].first_term + c->obs[o].n_terms; t++)
+            s = cg_add(g, s, cg_mul(g, cg_acc_get(g, acc[t]), cg_k(g, c->terms[t].coef)));
+        out[o] = s ? s : cg_splat(g, cg_k(g, 0.0));
+    }
+    free(acc);
+}
+
+/* lambda = sum_o gout_o O_o psi, gout being this group's output gradients (zero on padding
+ * lanes, which keeps their gradient contributions exactly zero). */
+void cg_seed_lambda(cg *g) {
+    const ir_circuit *c = g->c;
+    val *w = calloc((size_t)c->n_terms + 1, sizeof *w);
+    if (!w) {
+        cg_fail(g, "out of memory");
+        return;
+    }
+    for (int o = 0; o < c->n_obs; o++)
+        for (int t = c->obs[o].first_term; t < c->obs[o].first_term + c->obs[o].n_terms; t++)
+            w[t] = cg_mul(g, cg_vload(g, g->gout, cg_i64(g, o)), cg_k(g, c->terms[t].coef));
+    cg_loop l;
+    LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
+    val dk = NULL;
+    for (int t = 0; t < c->n_terms; t++)
+        if (!c->terms[t].x_mask && w[t])
+            dk = cg_add(g, dk, signed_by(g, k, state_mask(g, c->terms[t].z_mask), w[t]));
+    cval a = amp_load(g, g->psi, k);
+    cval r = {cg_mul(g, dk, a.re), cg_mul(g, dk, a.im)};
+    amp_store(g, g->lam, k, r);
+    cg_loop_end(g, &l);
+    for (int t = 0; t < c->n_terms; t++) {
+        const ir_pauli_term *pt = &c->terms[t];
+        if (!pt->x_mask || !w[t])
+            continue;
+        int ny = popcount64(pt->x_mask & pt->z_mask);
+        cg_loop l2;
+        LLVMValueRef k2 = cg_loop_begin(g, &l2, cg_i64(g, g->N));
+        LLVMValueRef j = LLVMBuildXor(g->b, k2, cg_i64(g, (int64_t)state_mask(g, pt->x_mask)), "");
+        cval a2 = times_i_pow(g, ny, amp_load(g, g->psi, k2));
+        val ws = signed_by(g, k2, state_mask(g, pt->z_mask), w[t]);
+        cval v = {cg_mul(g, ws, a2.re), cg_mul(g, ws, a2.im)};
+        amp_store(g, g->lam, j, cg_cadd(g, amp_load(g, g->lam, j), v));
+        cg_loop_end(g, &l2);
+    }
+    free(w);
+}

@@ -1,0 +1,204 @@
+/* Experiment data loading on top of the io_ modules: path search, the reference
+ * preprocessing (io_image_prepare / io_sound_prepare), RGB images, CSV columns, grids. */
+#include "run_data.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io_csv.h"
+#include "io_file.h"
+#include "io_image.h"
+#include "io_sound.h"
+
+int run_find_data(const char *path, const char *source, char *out, size_t outlen, char *err,
+                  size_t errlen) {
+    char cands[4][1024];
+    int n = 0;
+    if (path[0] == '/' || access(path, R_OK) == 0) {
+        snprintf(out, outlen, "%s", path);
+        return 0;
+    }
+    const char *dd = getenv("QNN_DATA_DIR");
+    if (dd && *dd) snprintf(cands[n++], sizeof cands[0], "%s/%s", dd, path);
+    if (source) {
+        const char *slash = strrchr(source, '/');
+        int dl = slash ? (int)(slash - source) : 1;
+        snprintf(cands[n++], sizeof cands[0], "%.*s/%s", dl, slash ? source : ".", path);
+    }
+    snprintf(cands[n++], sizeof cands[0], "data/%s", path);
+    for (int i = 0; i < n; i++)
+        if (access(cands[i], R_OK) == 0) {
+            snprintf(out, outlen, "%s", cands[i]);
+            return 0;
+        }
+    char looked[2048] = "";
+    for (int i = 0; i < n; i++) {
+        strncat(looked, cands[i], sizeof looked - strlen(looked) - 1);
+        if (i + 1 < n) strncat(looked, ", ", sizeof looked - strlen(looked) - 1);
+    }
+    io_errf(err, errlen, "%s: file not found (looked for %s; set QNN_DATA_DIR, or run "
+                         "`make demo` to fetch the default data into data/)", path, looked);
+    return -1;
+}
+
+static int alloc_points(run_data *d, size_t n, int in_dim, int out_dim, char *err, size_t errlen) {
+    d->n = n;
+    d->in_dim = in_dim;
+    d->out_dim = out_dim;
+    d->coords = calloc(n * (size_t)in_dim, sizeof(double));
+    d->values = calloc(n * (size_t)(out_dim ? out_dim : 1), sizeof(double));
+    if (!d->coords || !d->values) {
+        io_errf(err, errlen, "out of memory for %zu points", n);
+        return -1;
+    }
+    return 0;
+}
+
+int run_grid(rt_data_kind kind, int size, int in_dim, run_data *d, char *err, size_t errlen) {
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    if (kind == RT_DATA_IMAGE) {
+        double *axis = malloc(sizeof(double) * (size_t)size);
+        if (!axis || alloc_points(d, (size_t)size * (size_t)size, 2, 0, err, errlen)) {
+            free(axis);
+            return -1;
+        }
+        io_linspace(axis, (size_t)size, -1.0, 1.0);
+        for (int r = 0; r < size; r++)
+            for (int c = 0; c < size; c++) {
+                d->coords[2 * ((size_t)r * size + c)] = axis[r];
+                d->coords[2 * ((size_t)r * size + c) + 1] = axis[c];
+            }
+        free(axis);
+        d->height = d->width = size;
+        return 0;
+    }
+    if (kind == RT_DATA_SOUND) {
+        if (alloc_points(d, (size_t)size, 1, 0, err, errlen)) return -1;
+        io_linspace(d->coords, (size_t)size, -1.0, 1.0);
+        return 0;
+    }
+    (void)in_dim;
+    io_errf(err, errlen, "a CSV signal has no grid: evaluate it on its own points");
+    return -1;
+}
+
+static int load_rgb(const char *path, int side, double lo, double hi, double *out, char *err,
+                    size_t errlen) {
+    io_image img = {0}, rs = {0}, cr = {0};
+    int rc = -1;
+    if (io_image_read_png(path, &img, err, errlen)) return -1;
+    if (img.channels < 3) {
+        io_errf(err, errlen, "%s: the experiment asks for RGB but the image is gray", path);
+        goto done;
+    }
+    int w = img.width, h = img.height, nw, nh;
+    if (w <= h) nw = side, nh = (int)((double)h * side / w);
+    else nh = side, nw = (int)((double)w * side / h);
+    if (io_image_resize(&img, nw, nh, IO_RESAMPLE_F64, &rs, err, errlen)) goto done;
+    if (io_image_center_crop(&rs, side, side, &cr, err, errlen)) goto done;
+    io_image_map_range(&cr, lo, hi);
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+            for (int c = 0; c < 3; c++)
+                out[((size_t)y * side + x) * 3 + c] = cr.data[((size_t)c * side + y) * side + x];
+    rc = 0;
+done:
+    io_image_free(&img);
+    io_image_free(&rs);
+    io_image_free(&cr);
+    return rc;
+}
+
+int run_data_load(const rt_data_spec *spec, const char *source, int size, run_data *d, char *err,
+                  size_t errlen) {
+    memset(d, 0, sizeof *d);
+    if (run_find_data(spec->path, source, d->path, sizeof d->path, err, errlen)) return -1;
+    if (spec->kind == RT_DATA_IMAGE) {
+        int side = size > 0 ? size : spec->size;
+        if (run_grid(RT_DATA_IMAGE, side, 2, d, err, errlen)) return -1;
+        d->out_dim = spec->channels;
+        free(d->values);
+        d->values = calloc((size_t)side * side * (size_t)spec->channels, sizeof(double));
+        if (!d->values) {
+            io_errf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (spec->channels == 1)
+            return io_image_prepare(d->path, side, spec->lo, spec->hi, d->values, err, errlen);
+        return load_rgb(d->path, side, spec->lo, spec->hi, d->values, err, errlen);
+    }
+    if (spec->kind == RT_DATA_SOUND) {
+        double *values = NULL, *times = NULL;
+        size_t n = 0;
+        int rate = 0;
+        size_t stop = spec->stop < 0 ? (size_t)-1 / 2 : (size_t)spec->stop;
+        if (spec->normalize && spec->channel == 0) {
+            if (io_sound_prepare(d->path, (size_t)spec->start, stop, (size_t)spec->stride, &values,
+                                 &times, &n, &rate, err, errlen))
+                return -1;
+        } else {
+            io_sound snd = {0};
+            if (io_sound_read(d->path, spec->channel < 0 ? IO_SOUND_MIX : IO_SOUND_FIRST, &snd, err,
+                              errlen))
+                return -1;
+            int bad = io_sound_slice(&snd, (size_t)spec->start, stop, (size_t)spec->stride, &values,
+                                     &n, err, errlen);
+            rate = snd.rate;
+            io_sound_free(&snd);
+            if (bad || (spec->normalize && io_sound_normalize(values, n, d->path, err, errlen))) {
+                free(values);
+                return -1;
+            }
+            times = malloc(sizeof(double) * n);
+            if (!times) {
+                free(values);
+                io_errf(err, errlen, "out of memory");
+                return -1;
+            }
+            io_linspace(times, n, -1.0, 1.0);
+        }
+        d->kind = RT_DATA_SOUND;
+        d->n = n;
+        d->in_dim = d->out_dim = 1;
+        d->coords = times;
+        d->values = values;
+        d->rate = rate / (int)spec->stride > 0 ? rate / (int)spec->stride : 1;
+        if (size > 0 && (size_t)size != n) {
+            io_errf(err, errlen, "%s: the slice has %zu samples, not the %d of the evaluation grid",
+                    d->path, n, size);
+            return -1;
+        }
+        return 0;
+    }
+    io_csv t = {0};
+    if (io_csv_read(d->path, spec->header ? IO_CSV_HEADER_YES : IO_CSV_HEADER_NO, &t, err, errlen))
+        return -1;
+    int rc = -1;
+    size_t want = (size_t)spec->n_inputs + (size_t)spec->n_outputs;
+    if (t.cols != want) {
+        io_errf(err, errlen, "%s: %zu columns, but the experiment reads %d inputs and %d outputs",
+                d->path, t.cols, spec->n_inputs, spec->n_outputs);
+    } else if (t.rows < 2) {
+        io_errf(err, errlen, "%s: needs at least 2 rows of data", d->path);
+    } else if (!alloc_points(d, t.rows, spec->n_inputs, spec->n_outputs, err, errlen)) {
+        d->kind = RT_DATA_CSV;
+        for (size_t r = 0; r < t.rows; r++) {
+            memcpy(d->coords + r * (size_t)spec->n_inputs, t.data + r * t.cols,
+                   sizeof(double) * (size_t)spec->n_inputs);
+            memcpy(d->values + r * (size_t)spec->n_outputs, t.data + r * t.cols + spec->n_inputs,
+                   sizeof(double) * (size_t)spec->n_outputs);
+        }
+        rc = 0;
+    }
+    io_csv_free(&t);
+    return rc;
+}
+
+void run_data_free(run_data *d) {
+    free(d->coords);
+    free(d->values);
+    d->coords = d->values = NULL;
+}
