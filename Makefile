@@ -14,9 +14,11 @@ VERSION := 0.1.0
 LLVM_CFLAGS  := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-D_GNU_SOURCE//')
 LLVM_LDFLAGS := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) $(shell $(LLVM_CONFIG) --libs 2>/dev/null)
 
+CAIRO_CFLAGS := $(shell pkg-config --cflags cairo 2>/dev/null || echo -I/usr/include/cairo)
+
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DQNN_VERSION='"$(VERSION)"' \
-            -Icompiler -Iruntime -I$(BUILD)/gen
+            -Icompiler -Iruntime -I$(BUILD)/gen $(CAIRO_CFLAGS)
 # Generated scanner/parser code is not ours to warn about.
 GEN_CFLAGS := $(filter-out -Wshadow -Wstrict-prototypes,$(CFLAGS)) -Wno-unused-function \
               -Wno-sign-compare -Wno-unused-parameter -Wno-unused-but-set-variable
@@ -34,7 +36,7 @@ TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 all: $(BUILD)/qnnc $(TEST_BIN)
 
 # ---- dependencies (Debian) -------------------------------------------------------------
-DEB_PKGS := make gcc flex bison llvm-19-dev libpng-dev libsndfile1-dev libfftw3-dev \
+DEB_PKGS := make gcc pkg-config flex bison llvm-19-dev libpng-dev libsndfile1-dev libfftw3-dev \
             libcmocka-dev libcairo2-dev valgrind
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

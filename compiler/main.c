@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "commands.h"
 #include "diag.h"
 #include "ir.h"
 #include "passes.h"
@@ -22,11 +23,10 @@ typedef struct {
     const char *file;
     sema_options sema;
     const char *sets[256];
-    int no_fuse;
-    const char *experiment;
+    command_options cmd;
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -37,6 +37,11 @@ static void usage(FILE *f) {
           "  info       per layer: qubits, gates by kind, depth, parameters; totals;\n"
           "             gate counts before/after fusion and estimated flops per sample\n"
           "  emit-ir    print the circuit IR of each quantum layer, before and after fusion\n"
+          "  emit-llvm  print the LLVM module generated for each quantum layer\n"
+          "  run        compile the circuits (LLVM JIT), train and evaluate each experiment,\n"
+          "             write its outputs (default folder out/EXPERIMENT)\n"
+          "  eval       evaluate trained weights (--checkpoint) on any grid (--grid N), against\n"
+          "             a target file (--target) when given\n"
           "\n"
           "options:\n"
           "  --set KEY=VALUE   override an experiment setting (repeatable), e.g. --set epochs=50,\n"
@@ -44,7 +49,17 @@ static void usage(FILE *f) {
           "  --experiment NAME pick one experiment of the file (default: all)\n"
           "  --max-qubits N    refuse circuits above N qubits (default 24)\n"
           "  --stdlib DIR      where `import` looks for the standard library\n"
-          "  --no-fuse         emit-ir: show the unfused circuit only\n"
+          "  --no-fuse         do not fuse gates (emit-ir: show the unfused circuit only)\n"
+          "  --out DIR         run/eval: output folder\n"
+          "  --resume FILE     run: continue training from a checkpoint\n"
+          "  --checkpoint FILE eval: the weights to evaluate\n"
+          "  --grid N          eval: evaluation grid (e.g. 64 for superresolution)\n"
+          "  --target FILE     eval: ground truth on that grid\n"
+          "  --threads N       threads for the simulation (default: all cores)\n"
+          "  --precision f64|f32  circuit simulation precision (default: the experiment's)\n"
+          "  --grad adjoint|shift gradient method of the circuits (default adjoint)\n"
+          "  --time            print compile times\n"
+          "  --quiet           no progress lines\n"
           "  --help, --version\n"
           "\n"
           "The language is described in docs/language.md.\n",
@@ -115,16 +130,50 @@ static int parse_args(int argc, char **argv, options *o) {
             i++;
         } else if (strcmp(a, "--experiment") == 0) {
             if (!next) return usage_error("`--experiment` needs a name", NULL);
-            o->experiment = next;
+            o->cmd.experiment = next;
             i++;
         } else if (strcmp(a, "--no-fuse") == 0) {
-            o->no_fuse = 1;
+            o->cmd.no_fuse = 1;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            o->cmd.quiet = 1;
+        } else if (strcmp(a, "--time") == 0) {
+            o->cmd.show_time = 1;
+        } else if (strcmp(a, "--out") == 0 || strcmp(a, "--resume") == 0 ||
+                   strcmp(a, "--checkpoint") == 0 || strcmp(a, "--target") == 0) {
+            if (!next) return usage_error("`%s` needs a path", a);
+            if (a[2] == 'o') o->cmd.out_dir = next;
+            else if (a[2] == 'r') o->cmd.resume = next;
+            else if (a[2] == 'c') o->cmd.checkpoint = next;
+            else o->cmd.target = next;
+            i++;
+        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--grid") == 0) {
+            char *end;
+            long v = next ? strtol(next, &end, 10) : 0;
+            if (!next || *end || v < 1 || v > 16384) return usage_error("`%s` needs a positive number", a);
+            if (a[2] == 't') o->cmd.threads = (int)v;
+            else o->cmd.grid = (int)v;
+            i++;
+        } else if (strcmp(a, "--precision") == 0) {
+            if (!next || (strcmp(next, "f64") != 0 && strcmp(next, "f32") != 0))
+                return usage_error("`--precision` takes f64 or f32", NULL);
+            o->cmd.precision = next[1] == '6' ? 64 : 32;
+            i++;
+        } else if (strcmp(a, "--grad") == 0) {
+            if (!next || (strcmp(next, "adjoint") != 0 && strcmp(next, "shift") != 0))
+                return usage_error("`--grad` takes adjoint or shift", NULL);
+            o->cmd.grad_shift = next[0] == 's';
+            i++;
         } else if (a[0] == '-' && a[1]) {
             static const char *const opts[] = {"--set", "--experiment", "--max-qubits", "--stdlib",
-                                               "--no-fuse", "--help", "--version"};
-            const char *hint = diag_suggest(a, opts, 7);
+                                               "--no-fuse", "--help", "--version", "--out",
+                                               "--resume", "--checkpoint", "--grid", "--target",
+                                               "--threads", "--precision", "--grad", "--time",
+                                               "--quiet"};
+            const char *hint = diag_suggest(a, opts, 17);
             fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
-                            "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --help, "
+                            "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --out DIR, "
+                            "--resume FILE, --checkpoint FILE, --grid N, --target FILE, --threads N, "
+                            "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --help, "
                             "--version\n",
                     a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
             return EXIT_USAGE;
@@ -144,7 +193,7 @@ static int parse_args(int argc, char **argv, options *o) {
     for (int i = 0; i < N_COMMANDS; i++) known |= strcmp(o->command, COMMANDS[i]) == 0;
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
@@ -207,13 +256,13 @@ static int cmd_info(const sema_result *r, const options *o) {
     int shown = 0;
     for (int i = 0; i < r->n_experiments; i++) {
         const sema_experiment *x = &r->experiments[i];
-        if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        if (o->cmd.experiment && strcmp(o->cmd.experiment, x->exp.name) != 0) continue;
         printf("experiment %s\n", x->exp.name);
         print_model_info(&x->model);
         shown++;
     }
-    if (o->experiment) {
-        if (!shown) fprintf(stderr, "qnnc: %s has no experiment `%s`\n", o->file, o->experiment);
+    if (o->cmd.experiment) {
+        if (!shown) fprintf(stderr, "qnnc: %s has no experiment `%s`\n", o->file, o->cmd.experiment);
         return shown ? 0 : EXIT_ERRORS;
     }
     for (int i = 0; i < r->n_models; i++) {
@@ -243,10 +292,10 @@ static void emit_ir(const ir_circuit *c, int no_fuse) {
 static int cmd_emit_ir(const sema_result *r, const options *o) {
     for (int i = 0; i < r->n_experiments; i++) {
         const sema_experiment *x = &r->experiments[i];
-        if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
-        for (int k = 0; k < x->model.n_circuits; k++) emit_ir(x->model.circuits[k], o->no_fuse);
+        if (o->cmd.experiment && strcmp(o->cmd.experiment, x->exp.name) != 0) continue;
+        for (int k = 0; k < x->model.n_circuits; k++) emit_ir(x->model.circuits[k], o->cmd.no_fuse);
     }
-    for (int i = 0; i < r->n_circuits && !o->experiment; i++) emit_ir(r->circuits[i], o->no_fuse);
+    for (int i = 0; i < r->n_circuits && !o->cmd.experiment; i++) emit_ir(r->circuits[i], o->cmd.no_fuse);
     return 0;
 }
 
@@ -267,6 +316,12 @@ int main(int argc, char **argv) {
     }
     if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
     else if (strcmp(o.command, "emit-ir") == 0) rc = cmd_emit_ir(r, &o);
+    else if (strcmp(o.command, "emit-llvm") == 0) rc = cmd_emit_llvm(r, &o.cmd);
+    else if (strcmp(o.command, "run") == 0) rc = cmd_run(r, &o.cmd, 0);
+    else if (strcmp(o.command, "eval") == 0) {
+        if (!o.cmd.checkpoint) rc = usage_error("`eval` needs --checkpoint FILE", NULL);
+        else rc = cmd_run(r, &o.cmd, 1);
+    }
     sema_free(r);
     arena_destroy(ar);
     return rc;

@@ -350,86 +350,78 @@ static int hex4(jp *p, unsigned *v) {
     return 0;
 }
 
+/* Writes code point cp as UTF-8 at o; returns the byte count. */
+static size_t utf8_put(char *o, unsigned cp) {
+    if (cp < 0x80) return o[0] = (char)cp, 1;
+    if (cp < 0x800) return o[0] = (char)(0xC0 | cp >> 6), o[1] = (char)(0x80 | (cp & 0x3F)), 2;
+    size_t k = cp < 0x10000 ? 3 : 4;
+    o[0] = (char)(k == 3 ? 0xE0 | cp >> 12 : 0xF0 | cp >> 18);
+    for (size_t i = 1; i < k; i++) o[i] = (char)(0x80 | (cp >> (6 * (k - 1 - i)) & 0x3F));
+    return k;
+}
+
 /* A JSON string into a new C string (escapes decoded; NUL is refused). */
 static int jstring(jp *p, char **out) {
     *out = NULL;
     if (jexpect(p, '"') != 0) return -1;
-    size_t cap = 16, n = 0;
-    char *b = malloc(cap);
+    /* Find the closing quote first: the decoded text is never longer than the encoded. */
+    size_t end = p->i;
+    while (end < p->n && p->s[end] != '"') end += p->s[end] == '\\' ? 2 : 1;
+    if (end >= p->n) return jfail(p, "unterminated string");
+    char *b = malloc(end - p->i + 1);
     if (!b) return jfail(p, "out of memory");
-    for (;;) {
-        if (p->i >= p->n) {
-            free(b);
-            return jfail(p, "unterminated string");
-        }
+    size_t n = 0;
+    while (p->i < end) {
         unsigned char c = (unsigned char)p->s[p->i++];
-        char enc[4];
-        size_t k = 1;
-        if (c == '"') break;
         if (c < 0x20) {
-            free(b);
-            return jfail(p, "control character in a string");
+            jfail(p, "control character in a string");
+            goto fail;
         }
-        enc[0] = (char)c;
-        if (c == '\\') {
-            char e = p->i < p->n ? p->s[p->i++] : 0;
-            const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-            const char *hit = e ? strchr(from, e) : NULL;
-            if (hit) {
-                enc[0] = to[hit - from];
-            } else if (e == 'u') {
-                unsigned cp, lo;
-                if (hex4(p, &cp) != 0) {
-                    free(b);
-                    return -1;
-                }
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (p->n - p->i < 2 || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u') {
-                        free(b);
-                        return jfail(p, "unpaired surrogate in \\u escape");
-                    }
-                    p->i += 2;
-                    if (hex4(p, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
-                        free(b);
-                        return jfail(p, "unpaired surrogate in \\u escape");
-                    }
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                } else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
-                    free(b);
-                    return jfail(p, cp ? "unpaired surrogate in \\u escape"
-                                       : "NUL character in a string");
-                }
-                if (cp < 0x80) enc[0] = (char)cp;
-                else if (cp < 0x800) {
-                    enc[0] = (char)(0xC0 | cp >> 6), enc[1] = (char)(0x80 | (cp & 0x3F)), k = 2;
-                } else if (cp < 0x10000) {
-                    enc[0] = (char)(0xE0 | cp >> 12), enc[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-                    enc[2] = (char)(0x80 | (cp & 0x3F)), k = 3;
-                } else {
-                    enc[0] = (char)(0xF0 | cp >> 18), enc[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-                    enc[2] = (char)(0x80 | (cp >> 6 & 0x3F)), enc[3] = (char)(0x80 | (cp & 0x3F));
-                    k = 4;
-                }
-            } else {
-                free(b);
-                return jfail(p, "invalid escape in a string");
+        if (c != '\\') {
+            b[n++] = (char)c;
+            continue;
+        }
+        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+        char e = p->s[p->i++];
+        const char *hit = e ? strchr(from, e) : NULL;
+        if (hit) {
+            b[n++] = to[hit - from];
+            continue;
+        }
+        unsigned cp, lo;
+        if (e != 'u') {
+            jfail(p, "invalid escape in a string");
+            goto fail;
+        }
+        if (hex4(p, &cp) != 0) goto fail;
+        if (cp >= 0xD800 && cp <= 0xDBFF) { /* a pair: \uD8xx\uDCxx */
+            if (p->n - p->i < 2 || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u') {
+                jfail(p, "unpaired surrogate in \\u escape");
+                goto fail;
             }
-        }
-        if (n + k + 1 > cap) {
-            cap = 2 * cap + k;
-            char *q = realloc(b, cap);
-            if (!q) {
-                free(b);
-                return jfail(p, "out of memory");
+            p->i += 2;
+            if (hex4(p, &lo) != 0) goto fail;
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+                jfail(p, "unpaired surrogate in \\u escape");
+                goto fail;
             }
-            b = q;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            jfail(p, "unpaired surrogate in \\u escape");
+            goto fail;
+        } else if (cp == 0) {
+            jfail(p, "NUL character in a string");
+            goto fail;
         }
-        memcpy(b + n, enc, k);
-        n += k;
+        n += utf8_put(b + n, cp); /* at most 4 bytes for 6 or 12 of escape */
     }
+    p->i = end + 1;
     b[n] = 0;
     *out = b;
     return 0;
+fail:
+    free(b);
+    return -1;
 }
 
 /* A non-negative JSON integer below 2^63 (no sign, fraction or exponent). */

@@ -47,8 +47,9 @@ char *rp_fmt(char *buf, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* A number for a label: "%.3g"-like but without exponents for ordinary magnitudes. */
-char *rp_num(char *buf, size_t n, double v);
+/* A number for a label with `digits` significant digits: plain between 1e-3 and 1e6,
+ * else "2.5e-5" (no padded exponent); "n/a" for NaN, "inf" for infinities. */
+char *rp_num(char *buf, size_t n, double v, int digits);
 
 /* ---- axes -------------------------------------------------------------------------- */
 typedef struct {

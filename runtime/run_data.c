@@ -118,7 +118,10 @@ int run_data_load(const rt_data_spec *spec, const char *source, int size, run_da
     if (run_find_data(spec->path, source, d->path, sizeof d->path, err, errlen)) return -1;
     if (spec->kind == RT_DATA_IMAGE) {
         int side = size > 0 ? size : spec->size;
+        char found[sizeof d->path];
+        memcpy(found, d->path, sizeof found);
         if (run_grid(RT_DATA_IMAGE, side, 2, d, err, errlen)) return -1;
+        memcpy(d->path, found, sizeof found);
         d->out_dim = spec->channels;
         free(d->values);
         d->values = calloc((size_t)side * side * (size_t)spec->channels, sizeof(double));

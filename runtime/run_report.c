@@ -32,3 +32,26 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     snprintf(path, sizeof path, "%s/summary.md", dir);
     return io_write_file_atomic(path, text, k, err, errlen);
 }
+
+int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const rt_run_result *results,
+                        int n) {
+    char err[1024], text[32768], path[2048];
+    if (io_mkdir_p(dir, err, sizeof err)) {
+        fprintf(stderr, "qnn: %s\n", err);
+        return -1;
+    }
+    size_t k = 0;
+    k += (size_t)snprintf(text + k, sizeof text - k,
+                          "# Comparison\n\n| experiment | parameters | final loss | MSE | PSNR (dB) | ms/epoch |\n"
+                          "|---|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n && k < sizeof text - 256; i++)
+        k += (size_t)snprintf(text + k, sizeof text - k, "| %s | %lld | %.4e | %.4e | %.2f | %.2f |\n",
+                              xs[i]->name, results[i].n_params, results[i].final_loss, results[i].mse,
+                              results[i].psnr, 1e3 * results[i].seconds_per_epoch);
+    snprintf(path, sizeof path, "%s/summary.md", dir);
+    if (io_write_file_atomic(path, text, k, err, sizeof err)) {
+        fprintf(stderr, "qnn: %s\n", err);
+        return -1;
+    }
+    return 0;
+}

@@ -559,7 +559,7 @@ static int grays(int x, int y, int c) {
 static void test_prepare_synthetic(void **state) {
     (void)state;
     char err[256];
-    double out[25];
+    double out[49];
     const char *p = in_tmp("synth.png");
     write_u8(p, 10, 6, 3, colours);
     assert_int_equal(io_image_prepare(p, 4, 0.0, 1.0, out, err, sizeof err), 0);
