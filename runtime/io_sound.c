@@ -45,7 +45,8 @@ int io_sound_read(const char *path, io_sound_channels which, io_sound *snd, char
                 (long long)info.frames, (long)IO_SOUND_MAX_SAMPLES);
         goto done;
     }
-    size_t cap = info.frames > 0 ? (size_t)info.frames : CHUNK_FRAMES;
+    /* A header may claim more than the file holds: start at most at 1 Mi and grow. */
+    size_t cap = info.frames > 0 && info.frames < (1 << 20) ? (size_t)info.frames : (1 << 20);
     snd->samples = malloc(cap * sizeof *snd->samples);
     buf = malloc((size_t)CHUNK_FRAMES * (size_t)info.channels * sizeof *buf);
     snd->path = malloc(strlen(path) + 1);
