@@ -1,4 +1,4 @@
-/* Code generator, part 1 of 3: the LLVM-building vocabulary that the kernels (cg_ops.c) and
+/* Code generator, part 1 of 4: the LLVM-building vocabulary that the kernels (cg_ops.c) and
  * the driver (cg.c) are written in: zero-aware scalar/vector arithmetic, complex 2x2
  * matrices, loops and accumulators, angle expressions with their reverse-mode derivatives,
  * and the gate matrices of ir.h's gates (the same formulas as ir_gate_matrix, emitted). */
@@ -50,6 +50,15 @@ val cg_splat(cg *g, val v) {
 
 val cg_zero_if_null(cg *g, val v) { return v ? v : cg_k(g, 0.0); }
 
+/* Multiply-adds may become FMAs (one rounding instead of two): the state kernels are
+ * bound by arithmetic, and contraction only makes results more accurate. No other fast-math
+ * flag is set, so NaNs, signed zeros and evaluation order stay IEEE. */
+static val contract(val v) {
+    if (v && LLVMIsAInstruction(v) && LLVMCanValueUseFastMathFlags(v))
+        LLVMSetFastMathFlags(v, LLVMFastMathAllowContract);
+    return v;
+}
+
 /* Scalars meet vectors by splatting: shared values stay scalar as long as possible, so a
  * matrix of a parameter-only gate is computed once, not once per lane. */
 static void coerce(cg *g, val *a, val *b) {
@@ -65,10 +74,10 @@ val cg_add(cg *g, val a, val b) {
     if (!b)
         return a;
     coerce(g, &a, &b);
-    return LLVMBuildFAdd(g->b, a, b, "");
+    return contract(LLVMBuildFAdd(g->b, a, b, ""));
 }
 
-val cg_neg(cg *g, val a) { return a ? LLVMBuildFNeg(g->b, a, "") : NULL; }
+val cg_neg(cg *g, val a) { return a ? contract(LLVMBuildFNeg(g->b, a, "")) : NULL; }
 
 val cg_sub(cg *g, val a, val b) {
     if (!b)
@@ -76,14 +85,14 @@ val cg_sub(cg *g, val a, val b) {
     if (!a)
         return cg_neg(g, b);
     coerce(g, &a, &b);
-    return LLVMBuildFSub(g->b, a, b, "");
+    return contract(LLVMBuildFSub(g->b, a, b, ""));
 }
 
 val cg_mul(cg *g, val a, val b) {
     if (!a || !b)
         return NULL;
     coerce(g, &a, &b);
-    return LLVMBuildFMul(g->b, a, b, "");
+    return contract(LLVMBuildFMul(g->b, a, b, ""));
 }
 
 val cg_div(cg *g, val a, val b) {

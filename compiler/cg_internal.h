@@ -1,5 +1,6 @@
-/* Private interface shared by the code generator's files (cg.c: driver and functions,
- * cg_emit.c: values, loops, expressions, gate matrices; cg_ops.c: state-vector kernels).
+/* Private interface shared by the code generator's files (cg.c: driver, validation, layout;
+ * cg_fn.c: the module's functions; cg_emit.c: values, loops, expressions, gate matrices;
+ * cg_ops.c: state-vector kernels).
  * Nothing outside cg*.c includes this header; the public interface is cg.h.
  *
  * Value convention: an LLVMValueRef of NULL stands for an exact zero, so that gate matrices
@@ -141,5 +142,12 @@ void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dth
 int cg_diag_wires(const cg *g, const ir_op *op, int *wires);
 void cg_observables(cg *g, LLVMValueRef st, val *out);
 void cg_seed_lambda(cg *g);
+
+/* ---- cg_fn.c: functions --------------------------------------------------------------------- */
+typedef struct { const char *cpu, *features; } cg_fn_target; /* function attributes */
+/* Emits the kernels and the entry points named in inf; returns the forward function. */
+LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
+                               const cg_fn_target *ft);
+void cg_build_info(cg *g, const char *name, size_t work_bytes);
 
 #endif

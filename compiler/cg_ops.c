@@ -1,4 +1,4 @@
-/* Code generator, part 2 of 3: the kernels that sweep the state vector of one lane group,
+/* Code generator, part 2 of 4: the kernels that sweep the state vector of one lane group,
  * each a counted LLVM loop whose strides are compile-time constants: applying a (controlled)
  * 2x2 matrix, un-applying it while accumulating the adjoint method's 2x2 inner products,
  * SWAP, diagonal phase tables (FUSED_DIAG), measuring Pauli observables and seeding the

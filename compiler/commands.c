@@ -12,6 +12,7 @@
 #include "jit.h"
 #include "passes.h"
 #include "qnn_runtime.h"
+#include "refback.h"
 
 static double now(void) {
     struct timespec ts;
@@ -53,6 +54,12 @@ static int compile_circuits(jit_session *jit, const sema_experiment *x, const co
             if (texts[j] && strcmp(texts[j], texts[k]) == 0) same = j;
         if (same >= 0) {
             out[k] = out[same];
+            continue;
+        }
+        if (o->reference) {
+            char err[256];
+            if ((rc = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
+                fprintf(stderr, "qnnc: %s\n", err);
             continue;
         }
         rc = compile_one(jit, x, o, &jo, x->model.circuits[k], &out[k]);
@@ -125,6 +132,7 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         else done[n_done++] = &x->exp;
         free(circuits);
         free(ptrs);
+        refback_reset();
     }
     if (n_done > 1) {
         printf("\n%-28s %10s %12s %10s %12s\n", "experiment", "params", "mse", "psnr", "ms/epoch");

@@ -18,6 +18,7 @@ typedef struct {
     int precision;           /* 0 = the experiment's */
     int grad_shift;          /* vjp by parameter shift instead of the adjoint method */
     int show_time;           /* print compile times */
+    int reference;           /* run circuits with the reference interpreter, not the JIT */
 } command_options;
 
 int cmd_run(const sema_result *r, const command_options *o, int eval_only);

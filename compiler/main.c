@@ -59,6 +59,8 @@ static void usage(FILE *f) {
           "  --precision f64|f32  circuit simulation precision (default: the experiment's)\n"
           "  --grad adjoint|shift gradient method of the circuits (default adjoint)\n"
           "  --time            print compile times\n"
+          "  --reference       run/eval: simulate with the plain reference interpreter (slow;\n"
+          "                    an independent check of the generated code)\n"
           "  --quiet           no progress lines\n"
           "  --help, --version\n"
           "\n"
@@ -138,6 +140,8 @@ static int parse_args(int argc, char **argv, options *o) {
             o->cmd.quiet = 1;
         } else if (strcmp(a, "--time") == 0) {
             o->cmd.show_time = 1;
+        } else if (strcmp(a, "--reference") == 0) {
+            o->cmd.reference = 1;
         } else if (strcmp(a, "--out") == 0 || strcmp(a, "--resume") == 0 ||
                    strcmp(a, "--checkpoint") == 0 || strcmp(a, "--target") == 0) {
             if (!next) return usage_error("`%s` needs a path", a);
@@ -168,12 +172,12 @@ static int parse_args(int argc, char **argv, options *o) {
                                                "--no-fuse", "--help", "--version", "--out",
                                                "--resume", "--checkpoint", "--grid", "--target",
                                                "--threads", "--precision", "--grad", "--time",
-                                               "--quiet"};
-            const char *hint = diag_suggest(a, opts, 17);
+                                               "--quiet", "--reference"};
+            const char *hint = diag_suggest(a, opts, 18);
             fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
                             "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --out DIR, "
                             "--resume FILE, --checkpoint FILE, --grid N, --target FILE, --threads N, "
-                            "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --help, "
+                            "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --reference, --help, "
                             "--version\n",
                     a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
             return EXIT_USAGE;

@@ -18,7 +18,7 @@
 #define PANEL_TOP 96   /* below title, subtitle and panel labels */
 #define BOTTOM 40
 #define MIN_WIDTH 640  /* so that title and subtitle fit even for narrow images */
-#define MAX_SIDE 8192  /* far above any INR image; keeps the canvas inside cairo's limits */
+#define MAX_SIDE 4096  /* far above any INR image; keeps the canvas near 200 MB at most */
 
 /* Enlargement: an integer factor that brings the longer side to about 256 pixels. */
 static int scale_for(int h, int w) {

@@ -125,10 +125,53 @@ static void set_font(cairo_t *cr, double size, int bold) {
     cairo_set_font_size(cr, size);
 }
 
+/* Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8 (overlong forms,
+ * surrogates and code points past U+10FFFF included). */
+static int utf8_len(const unsigned char *s) {
+    if (s[0] < 0x80) return 1;
+    int n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    if (!n || s[0] > 0xF4) return 0;
+    unsigned long cp = s[0] & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    static const unsigned long least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+/* cairo puts its context into an error state on text that is not UTF-8, which would lose
+ * the whole figure over one odd byte in an experiment name: such bytes become '?'. */
+static const char *clean_text(const char *text, char *buf, size_t n) {
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    int k;
+    while (s[i] && (k = utf8_len(s + i)) > 0) i += (size_t)k;
+    if (!s[i]) return text;
+    size_t o = 0;
+    for (i = 0; s[i] && o + 5 < n;) {
+        k = utf8_len(s + i);
+        if (k > 0) {
+            memcpy(buf + o, s + i, (size_t)k);
+            o += (size_t)k;
+            i += (size_t)k;
+        } else {
+            buf[o++] = '?';
+            i++;
+        }
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+#define TEXT_BUF 512
+
 double rp_text_width(cairo_t *cr, const char *text, double size, int bold) {
+    char buf[TEXT_BUF];
     cairo_text_extents_t ext;
     set_font(cr, size, bold);
-    cairo_text_extents(cr, text, &ext);
+    cairo_text_extents(cr, clean_text(text, buf, sizeof buf), &ext);
     return ext.x_advance;
 }
 
@@ -139,6 +182,8 @@ double rp_text_width(cairo_t *cr, const char *text, double size, int bold) {
 double rp_text(cairo_t *cr, double x, double y, const char *text, double size, int bold,
                double ax, double ay, rp_rgb color) {
     if (!text || !*text) return 0.0;
+    char buf[TEXT_BUF];
+    text = clean_text(text, buf, sizeof buf);
     double w = rp_text_width(cr, text, size, bold);
     double cap = CAP_HEIGHT * size;
     cairo_set_source_rgb(cr, color.r, color.g, color.b);
@@ -157,10 +202,20 @@ void rp_text_vertical(cairo_t *cr, double x, double y, const char *text, double 
     cairo_restore(cr);
 }
 
+/* Font size at which text fits in width, from size down to a legible minimum. */
+static double fit_size(cairo_t *cr, const char *text, double size, int bold, double width) {
+    double w = rp_text_width(cr, text, size, bold);
+    return w > width ? fmax(9.0, size * width / w) : size;
+}
+
 void rp_title(rp_canvas *c, const char *title, const char *subtitle) {
-    if (title) rp_text(c->cr, c->width / 2.0, 14, title, 19, 1, 0.5, 0, RP_GRAY);
+    double room = c->width - 40.0;
+    if (title)
+        rp_text(c->cr, c->width / 2.0, 14, title, fit_size(c->cr, title, 19, 1, room), 1, 0.5,
+                0, RP_GRAY);
     if (subtitle)
-        rp_text(c->cr, c->width / 2.0, 42, subtitle, 13, 0, 0.5, 0, (rp_rgb){0.35, 0.35, 0.35});
+        rp_text(c->cr, c->width / 2.0, 42, subtitle, fit_size(c->cr, subtitle, 13, 0, room), 0,
+                0.5, 0, (rp_rgb){0.35, 0.35, 0.35});
 }
 
 /* ---- ticks -------------------------------------------------------------------------- */

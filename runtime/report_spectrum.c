@@ -251,8 +251,8 @@ int report_spectrum(const char *path_png, const double *truth, const double *rec
     rp_axes_init(&a, c.cr, 100, 92, c.width - 140, c.height - 92 - 78);
     rp_axes_set(&a, 0, xmax, 0, y0 - pad, y1 + pad, 1);
     rp_axes_grid(&a);
-    rp_axis_x(&a, n1 == 1 ? "frequency k / (n/2) (fraction of Nyquist)"
-                          : "radial frequency rho (fraction of Nyquist)", 1);
+    rp_axis_x(&a, n1 == 1 ? "frequency k / (n/2), fraction of Nyquist"
+                          : "radial frequency rho, fraction of Nyquist", 1);
     rp_axis_y(&a, n1 == 1 ? "magnitude |X(k)| / n (log scale)"
                           : "ring mean of |F|^2 / N^2 (log scale)", 0, RP_GRAY);
     rp_rgb grey = {0.45, 0.45, 0.45}, ct = {0.15, 0.15, 0.15}, co = rp_palette(3),

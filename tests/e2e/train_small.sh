@@ -56,6 +56,15 @@ assert a.keys() == r.keys()
 bad = [k for k in a if a[k] != r[k]]
 assert not bad, "resumed run differs in " + ", ".join(bad)
 PY
+# the compiled simulation trains like the plain reference interpreter
+run --out "$tmp/ref" --reference
+python3 - "$tmp/a/fit.csv" "$tmp/ref/fit.csv" <<'PY'
+import csv, sys
+a = [float(r["output"]) for r in csv.DictReader(open(sys.argv[1]))]
+b = [float(r["output"]) for r in csv.DictReader(open(sys.argv[2]))]
+d = max(abs(x - y) for x, y in zip(a, b))
+assert len(a) == len(b) == 64 and d < 1e-9, d
+PY
 # a missing data file is a clear error naming it
 sed 's/signal.csv/missing.csv/' "$tmp/small.qnn" > "$tmp/missing.qnn"
 if "$QNNC" run "$tmp/missing.qnn" --out "$tmp/m" --quiet 2> "$tmp/err"; then echo "missing data accepted"; exit 1; fi

@@ -1,0 +1,651 @@
+/* Code generator, part 4 of 4: the module's functions. Every op gets small internal kernel
+ * functions (forward, backward, shifted simulation) that sweep one lane group's state; the
+ * entry points <prefix>_forward / <prefix>_vjp loop over lane groups and call them in order.
+ * One function per op keeps LLVM's optimisation time linear in the circuit size (a single
+ * function with hundreds of loops made ScalarEvolution quadratic) and keeps kernels of
+ * identical ops mergeable. Shared matrices are computed once per call by <prefix>_pre. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_internal.h"
+
+/* ---- matrices of an op, computed or from the shared table ------------------------------- */
+
+static size_t shared_alloc(cg *g, size_t n) {
+    size_t s = g->n_shared;
+    g->n_shared += n;
+    if (g->n_shared > g->max_shared)
+        g->max_shared = g->n_shared;
+    return s;
+}
+
+static void cache_store(cg *g, const cmat *m, cmat_desc *d) {
+    for (int i = 0; i < 8; i++) {
+        val v = i & 1 ? m->m[i / 2].im : m->m[i / 2].re;
+        ccomp *cc = &d->c[i];
+        LLVMBool loses;
+        if (!v)
+            cc->kind = CC_ZERO;
+        else if (LLVMIsAConstantFP(v)) {
+            cc->kind = CC_CONST;
+            cc->k = LLVMConstRealGetDouble(v, &loses);
+        } else {
+            cc->kind = CC_SLOT;
+            cc->slot = shared_alloc(g, 1);
+            cg_sstore(g, g->shtab, cg_i64(g, (int64_t)cc->slot), v);
+        }
+    }
+}
+
+static cmat cache_load(cg *g, const cmat_desc *d) {
+    cmat m;
+    for (int i = 0; i < 8; i++) {
+        const ccomp *cc = &d->c[i];
+        val v = cc->kind == CC_ZERO ? NULL
+              : cc->kind == CC_CONST ? cg_k(g, cc->k)
+              : cg_sload(g, g->shtab, cg_i64(g, (int64_t)cc->slot));
+        if (i & 1)
+            m.m[i / 2].im = v;
+        else
+            m.m[i / 2].re = v;
+    }
+    return m;
+}
+
+/* U (the matrix applied to the target; a controlled gate's target block) and, if want_z, for
+ * each angle a of the op the gradient matrix Z_a = dU/da. For a FUSED_1Q of members
+ * M_K ... M_1, Z for an angle of member j is A_j dM_j B_j with B_j = M_{j-1} ... M_1 and
+ * A_j = M_K ... M_{j+1}: small 2x2 products, no extra sweeps over the state. */
+static void compute_mats(cg *g, int oi, int want_z, cmat *U, cmat *Z) {
+    const ir_op *op = &g->c->ops[oi];
+    const cg_opinfo *in = &g->ops[oi];
+    if (op->gate != IR_FUSED_1Q) {
+        val ang[3] = {0};
+        for (int i = 0; i < in->n_occ; i++)
+            ang[g->occ[in->first_occ + i].k] = cg_angle(g, &g->occ[in->first_occ + i]);
+        cg_gate_mat(g, op->gate, ang, -1, U);
+        for (int i = 0; want_z && i < in->n_occ; i++)
+            cg_gate_mat(g, op->gate, ang, g->occ[in->first_occ + i].k, &Z[i]);
+        return;
+    }
+    int K = op->n_members;
+    const ir_op *mem = &g->c->members[op->first_member];
+    cmat *M = malloc(sizeof *M * (size_t)K), *B = malloc(sizeof *B * (size_t)(K + 1));
+    val (*ang)[3] = calloc((size_t)K, sizeof *ang);
+    if (!M || !B || !ang) {
+        cg_fail(g, "out of memory");
+        free(M); free(B); free(ang);
+        *U = cg_ident(g);
+        return;
+    }
+    for (int i = 0; i < in->n_occ; i++) {
+        const cg_occ *o = &g->occ[in->first_occ + i];
+        ang[o->prim - mem][o->k] = cg_angle(g, o);
+    }
+    B[0] = cg_ident(g);
+    for (int j = 0; j < K; j++) {
+        cg_gate_mat(g, mem[j].gate, ang[j], -1, &M[j]);
+        B[j + 1] = cg_matmul(g, &M[j], &B[j]);
+    }
+    *U = B[K];
+    if (want_z) {
+        cmat A = cg_ident(g);
+        for (int j = K - 1; j >= 0; j--) {
+            for (int i = 0; i < in->n_occ; i++) {
+                const cg_occ *o = &g->occ[in->first_occ + i];
+                if (o->prim != &mem[j])
+                    continue;
+                cmat dm, t;
+                cg_gate_mat(g, mem[j].gate, ang[j], o->k, &dm);
+                t = cg_matmul(g, &dm, &B[j]);
+                Z[i] = cg_matmul(g, &A, &t);
+            }
+            A = cg_matmul(g, &A, &M[j]);
+        }
+    }
+    free(M);
+    free(B);
+    free(ang);
+}
+
+static void get_mats(cg *g, int oi, int want_z, cmat *U, cmat *Z) {
+    cg_opinfo *in = &g->ops[oi];
+    if (g->use_cache && in->cached) {
+        *U = cache_load(g, &in->U);
+        for (int i = 0; want_z && i < in->n_occ; i++)
+            Z[i] = cache_load(g, &in->Z[i]);
+        return;
+    }
+    compute_mats(g, oi, want_z, U, Z);
+}
+
+static void op_wires(const ir_op *op, int *target, int *control) {
+    if (op->gate != IR_FUSED_1Q && ir_gate_arity(op->gate) == 2) {
+        *control = op->wires[0];
+        *target = op->wires[1];
+    } else {
+        *control = -1;
+        *target = op->wires[0];
+    }
+}
+
+static LLVMValueRef diag_tab(cg *g, int oi, int *scalar) {
+    cg_opinfo *in = &g->ops[oi];
+    *scalar = in->shared;
+    if (g->use_cache && in->cached)
+        return cg_region(g, g->off_shared + in->table);
+    LLVMValueRef tab = cg_region(g, g->off_diag);
+    cg_diag_table(g, &g->c->ops[oi], tab, *scalar);
+    return tab;
+}
+
+static void fwd_op(cg *g, int oi) {
+    const ir_op *op = &g->c->ops[oi];
+    cg_memo_reset(g);
+    if (op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0))
+        return;
+    if (op->gate == IR_SWAP) {
+        cg_swap(g, g->psi, op->wires[0], op->wires[1]);
+        return;
+    }
+    if (op->gate == IR_FUSED_DIAG) {
+        int scalar;
+        LLVMValueRef tab = diag_tab(g, oi, &scalar);
+        cg_diag_apply(g, g->psi, op, tab, scalar);
+        return;
+    }
+    cmat U;
+    int t, ctl;
+    get_mats(g, oi, 0, &U, NULL);
+    op_wires(op, &t, &ctl);
+    cg_apply_1q(g, g->psi, t, ctl, &U);
+}
+
+static void bwd_op(cg *g, int oi) {
+    const ir_op *op = &g->c->ops[oi];
+    const cg_opinfo *in = &g->ops[oi];
+    cg_memo_reset(g);
+    if (op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0))
+        return;
+    if (op->gate == IR_SWAP) {
+        cg_swap(g, g->psi, op->wires[0], op->wires[1]);
+        cg_swap(g, g->lam, op->wires[0], op->wires[1]);
+        return;
+    }
+    val *dth = calloc((size_t)in->n_occ + 1, sizeof *dth);
+    cmat *Z = calloc((size_t)in->n_occ + 1, sizeof *Z);
+    if (!dth || !Z) {
+        cg_fail(g, "out of memory");
+        free(dth);
+        free(Z);
+        return;
+    }
+    if (op->gate == IR_FUSED_DIAG) {
+        int scalar;
+        LLVMValueRef tab = diag_tab(g, oi, &scalar);
+        cg_diag_back(g, op, tab, scalar, dth);
+    } else {
+        cmat U, ud;
+        int t, ctl, need[8] = {0};
+        val G[8];
+        get_mats(g, oi, 1, &U, Z);
+        ud = cg_dagger(g, &U);
+        for (int i = 0; i < in->n_occ; i++)
+            for (int e = 0; e < 4; e++) {
+                need[2 * e] |= Z[i].m[e].re != NULL;
+                need[2 * e + 1] |= Z[i].m[e].im != NULL;
+            }
+        op_wires(op, &t, &ctl);
+        cg_back_1q(g, t, ctl, &ud, need, G);
+        for (int i = 0; i < in->n_occ; i++) { /* 2 Re sum_rc Z_rc conj(G_rc) */
+            val s = NULL;
+            for (int e = 0; e < 4; e++)
+                s = cg_add(g, s, cg_add(g, cg_mul(g, Z[i].m[e].re, G[2 * e]),
+                                        cg_mul(g, Z[i].m[e].im, G[2 * e + 1])));
+            dth[i] = cg_mul(g, s, cg_k(g, 2.0));
+        }
+    }
+    for (int i = 0; i < in->n_occ; i++) {
+        const cg_occ *o = &g->occ[in->first_occ + i];
+        cg_chain(g, o->prim->angle[o->k], cg_splat(g, dth[i]));
+    }
+    free(dth);
+    free(Z);
+}
+
+/* ---- functions ------------------------------------------------------------------------ */
+
+static void add_attr(cg *g, LLVMValueRef fn, unsigned idx, const char *name) {
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMAddAttributeAtIndex(fn, idx, LLVMCreateEnumAttribute(g->ctx, kind, 0));
+}
+
+static void add_str_attr(cg *g, LLVMValueRef fn, const char *k, const char *v) {
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateStringAttribute(g->ctx, k, (unsigned)strlen(k), v,
+                                                      (unsigned)strlen(v)));
+}
+
+static LLVMValueRef new_fn(cg *g, const char *name, LLVMTypeRef fty, const cg_fn_target *ft,
+                           int internal) {
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, fty);
+    add_attr(g, fn, LLVMAttributeFunctionIndex, "nounwind");
+    add_str_attr(g, fn, "target-cpu", ft->cpu);
+    if (*ft->features)
+        add_str_attr(g, fn, "target-features", ft->features);
+    if (internal) { /* kernels stay separate functions: see the file comment */
+        LLVMSetLinkage(fn, LLVMInternalLinkage);
+        add_attr(g, fn, LLVMAttributeFunctionIndex, "noinline");
+    }
+    return fn;
+}
+
+/* Entry blocks; work_arg is aligned up to 64 bytes unless it already is (the simulation
+ * helper receives the aligned pointer). All region pointers are derived here. */
+static void begin_fn(cg *g, LLVMValueRef fn, LLVMValueRef work_arg, int align) {
+    g->fn = fn;
+    g->alloca_bb = LLVMAppendBasicBlockInContext(g->ctx, fn, "allocas");
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    g->work = work_arg;
+    if (align) {
+        LLVMTypeRef i8 = LLVMInt8TypeInContext(g->ctx);
+        LLVMValueRef addr = LLVMBuildPtrToInt(g->b, work_arg, g->i64, "");
+        LLVMValueRef pad = LLVMBuildAnd(g->b, LLVMBuildNeg(g->b, addr, ""), cg_i64(g, 63), "");
+        g->work = LLVMBuildGEP2(g->b, i8, work_arg, &pad, 1, "work");
+    }
+    g->xin = cg_region(g, g->off_xin);
+    g->gout = cg_region(g, g->off_gout);
+    g->gp = cg_region(g, g->off_gp);
+    g->gi = cg_region(g, g->off_gi);
+    g->psi = cg_region(g, g->off_psi);
+    g->lam = cg_region(g, g->off_lam);
+    g->diag = cg_region(g, g->off_diag);
+    g->shtab = cg_region(g, g->off_shared);
+    cg_memo_reset(g);
+}
+
+static void end_fn(cg *g) {
+    LLVMPositionBuilderAtEnd(g->ab, g->alloca_bb);
+    LLVMBuildBr(g->ab, LLVMGetNextBasicBlock(g->alloca_bb));
+}
+
+static LLVMValueRef imin(cg *g, LLVMValueRef a, LLVMValueRef b) {
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+/* Lane groups: group i holds samples [i W, i W + rem), rem = min(W, B - i W). */
+static LLVMValueRef groups_begin(cg *g, cg_loop *l, LLVMValueRef B, LLVMValueRef *base,
+                                 LLVMValueRef *rem) {
+    B = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, B, cg_i64(g, 0), ""),
+                        cg_i64(g, 0), B, "");
+    LLVMValueRef ng = LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, B, cg_i64(g, g->W - 1), ""),
+                                    cg_i64(g, g->W), "");
+    LLVMValueRef i = cg_loop_begin(g, l, ng);
+    *base = LLVMBuildMul(g->b, i, cg_i64(g, g->W), "");
+    *rem = imin(g, cg_i64(g, g->W), LLVMBuildSub(g->b, B, *base, ""));
+    return i;
+}
+
+/* Transposes rows [base, base + rem) of src[B][width] into region[width][W]. Padding lanes
+ * repeat the last valid row (finite values for any expression), or are zero if zero_pad. */
+static void load_rows(cg *g, LLVMValueRef src, int width, LLVMValueRef region,
+                      LLVMValueRef base, LLVMValueRef rem, int zero_pad) {
+    if (width == 0)
+        return;
+    cg_loop l, m;
+    LLVMValueRef lane = cg_loop_begin(g, &l, cg_i64(g, g->W));
+    LLVMValueRef valid = LLVMBuildICmp(g->b, LLVMIntSLT, lane, rem, "");
+    LLVMValueRef last = LLVMBuildSub(g->b, rem, cg_i64(g, 1), "");
+    LLVMValueRef row = LLVMBuildAdd(g->b, base, LLVMBuildSelect(g->b, valid, lane, last, ""), "");
+    LLVMValueRef rbase = LLVMBuildMul(g->b, row, cg_i64(g, width), "");
+    LLVMValueRef j = cg_loop_begin(g, &m, cg_i64(g, width));
+    val v = cg_sload(g, src, LLVMBuildAdd(g->b, rbase, j, ""));
+    if (zero_pad)
+        v = LLVMBuildSelect(g->b, valid, v, cg_k(g, 0.0), "");
+    cg_sstore(g, region, LLVMBuildAdd(g->b, LLVMBuildMul(g->b, j, cg_i64(g, g->W), ""), lane, ""), v);
+    cg_loop_end(g, &m);
+    cg_loop_end(g, &l);
+}
+
+/* The inverse for results: region[width][W] lanes < rem -> dst[base + lane][width]. */
+static void store_rows(cg *g, LLVMValueRef dst, int width, LLVMValueRef region,
+                       LLVMValueRef base, LLVMValueRef rem) {
+    if (width == 0)
+        return;
+    cg_loop l, m;
+    LLVMValueRef lane = cg_loop_begin(g, &l, rem);
+    LLVMValueRef rbase = LLVMBuildMul(g->b, LLVMBuildAdd(g->b, base, lane, ""),
+                                      cg_i64(g, width), "");
+    LLVMValueRef j = cg_loop_begin(g, &m, cg_i64(g, width));
+    val v = cg_sload(g, region, LLVMBuildAdd(g->b, LLVMBuildMul(g->b, j, cg_i64(g, g->W), ""), lane, ""));
+    cg_sstore(g, dst, LLVMBuildAdd(g->b, rbase, j, ""), v);
+    cg_loop_end(g, &m);
+    cg_loop_end(g, &l);
+}
+
+static void zero_region(cg *g, LLVMValueRef region, int nvec) {
+    if (nvec == 0)
+        return;
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, nvec));
+    cg_vstore(g, region, i, NULL);
+    cg_loop_end(g, &l);
+}
+
+/* grad_params[i] += horizontal sum of the lane accumulators (once per call). */
+static void finish_params(cg *g, LLVMValueRef gparams) {
+    if (g->c->n_params == 0)
+        return;
+    unsigned id = LLVMLookupIntrinsicID("llvm.vector.reduce.fadd", 23);
+    LLVMValueRef red = LLVMGetIntrinsicDeclaration(g->mod, id, &g->VT, 1);
+    LLVMTypeRef rty = LLVMIntrinsicGetType(g->ctx, id, &g->VT, 1);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->c->n_params));
+    LLVMValueRef args[2] = {cg_k(g, -0.0), cg_vload(g, g->gp, i)};
+    LLVMValueRef s = LLVMBuildCall2(g->b, rty, red, args, 2, "");
+    cg_sstore(g, gparams, i, cg_add(g, cg_sload(g, gparams, i), s));
+    cg_loop_end(g, &l);
+}
+
+/* <prefix>_pre(work, params, want_z): matrices and phase tables of the shared ops (angles
+ * of parameters and constants only), once per call, into the shared table; the gradient
+ * matrices Z only for the vjp. Slots are assigned here, at code-generation time, so the
+ * kernels know where to load from. */
+static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
+    LLVMTypeRef a[3] = {g->ptr, g->ptr, g->i1};
+    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, 3, 0), ft, 1);
+    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    g->params = LLVMGetParam(fn, 1);
+    g->use_cache = 0;
+    g->n_shared = 0;
+    for (int oi = 0; oi < g->c->n_ops && !g->failed; oi++) {
+        const ir_op *op = &g->c->ops[oi];
+        cg_opinfo *in = &g->ops[oi];
+        in->cached = 0;
+        if (!in->shared || op->gate == IR_SWAP || op->gate == IR_I)
+            continue;
+        cg_memo_reset(g);
+        if (op->gate == IR_FUSED_DIAG) {
+            int wires[IR_MAX_QUBITS];
+            in->table = shared_alloc(g, (size_t)2 << cg_diag_wires(g, op, wires));
+            cg_diag_table(g, op, cg_region(g, g->off_shared + in->table), 1);
+            in->cached = 1;
+            continue;
+        }
+        if (in->n_occ == 0)
+            continue; /* fixed gates: constants, folded where they are used */
+        cmat U, *Z = calloc((size_t)in->n_occ, sizeof *Z);
+        if (!Z) {
+            cg_fail(g, "out of memory");
+            break;
+        }
+        compute_mats(g, oi, 0, &U, NULL);
+        cache_store(g, &U, &in->U);
+        LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, fn, "z");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, fn, "z.done");
+        LLVMBuildCondBr(g->b, LLVMGetParam(fn, 2), yes, join);
+        LLVMPositionBuilderAtEnd(g->b, yes);
+        cg_memo_reset(g); /* values of this block must not be reused after the join */
+        compute_mats(g, oi, 1, &U, Z);
+        for (int i = 0; i < in->n_occ; i++)
+            cache_store(g, &Z[i], &in->Z[i]);
+        LLVMBuildBr(g->b, join);
+        LLVMPositionBuilderAtEnd(g->b, join);
+        free(Z);
+        in->cached = 1;
+    }
+    LLVMBuildRetVoid(g->b);
+    end_fn(g);
+    return fn;
+}
+
+/* Kernels of op oi: forward (sim = 0) or shifted simulation (sim = 1), and backward. NULL
+ * for ops that do nothing (I, empty fused groups). */
+static int op_is_noop(const ir_op *op) {
+    return op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0);
+}
+
+static LLVMValueRef emit_fwd_kernel(cg *g, int oi, const char *prefix, int sim,
+                                    const cg_fn_target *ft) {
+    if (op_is_noop(&g->c->ops[oi]))
+        return NULL;
+    char name[200];
+    snprintf(name, sizeof name, "%s_%s%d", prefix, sim ? "s" : "f", oi);
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
+    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, sim ? 4 : 2, 0), ft, 1);
+    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    g->params = LLVMGetParam(fn, 1);
+    g->slot = sim ? LLVMGetParam(fn, 2) : NULL;
+    g->shift = sim ? LLVMGetParam(fn, 3) : NULL;
+    g->use_cache = !sim;
+    fwd_op(g, oi);
+    LLVMBuildRetVoid(g->b);
+    end_fn(g);
+    g->slot = g->shift = NULL;
+    return fn;
+}
+
+static LLVMValueRef emit_bwd_kernel(cg *g, int oi, const char *prefix, const cg_fn_target *ft) {
+    if (op_is_noop(&g->c->ops[oi]))
+        return NULL;
+    char name[200];
+    snprintf(name, sizeof name, "%s_b%d", prefix, oi);
+    LLVMTypeRef a[2] = {g->ptr, g->ptr};
+    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, 2, 0), ft, 1);
+    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    g->params = LLVMGetParam(fn, 1);
+    g->use_cache = 1;
+    bwd_op(g, oi);
+    LLVMBuildRetVoid(g->b);
+    end_fn(g);
+    return fn;
+}
+
+typedef struct {
+    LLVMValueRef pre, *fwd, *bwd, *sim; /* per op; NULL = nothing to do */
+} kernels;
+
+static void call_kernel(cg *g, LLVMValueRef k, int sim, LLVMValueRef slot, LLVMValueRef shift) {
+    if (!k)
+        return;
+    LLVMValueRef args[4] = {g->work, g->params, slot, shift};
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k), k, args, sim ? 4 : 2, "");
+}
+
+static void call_pre(cg *g, const kernels *k, int want_z) {
+    LLVMValueRef args[3] = {g->work, g->params, LLVMConstInt(g->i1, (unsigned)want_z, 0)};
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k->pre), k->pre, args, 3, "");
+}
+
+static LLVMTypeRef vjp_type(cg *g) {
+    LLVMTypeRef a[7] = {g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
+    return LLVMFunctionType(g->voidt, a, 7, 0);
+}
+
+static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
+                                  const cg_fn_target *ft) {
+    LLVMTypeRef a[5] = {g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
+    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, 5, 0), ft, 0);
+    add_attr(g, fn, 5, "noalias"); /* work: private scratch */
+    begin_fn(g, fn, LLVMGetParam(fn, 4), 1);
+    g->params = LLVMGetParam(fn, 0);
+    call_pre(g, k, 0);
+    cg_loop l;
+    LLVMValueRef base, rem;
+    groups_begin(g, &l, LLVMGetParam(fn, 3), &base, &rem);
+    load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, base, rem, 0);
+    cg_init_state(g, g->psi);
+    for (int oi = 0; oi < g->c->n_ops; oi++)
+        call_kernel(g, k->fwd[oi], 0, NULL, NULL);
+    val *out = calloc((size_t)g->c->n_obs + 1, sizeof *out);
+    if (!out) {
+        cg_fail(g, "out of memory");
+        return fn;
+    }
+    cg_observables(g, g->psi, out);
+    for (int o = 0; o < g->c->n_obs; o++) /* staged in the gout region, then transposed */
+        cg_vstore(g, g->gout, cg_i64(g, o), out[o]);
+    free(out);
+    store_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, base, rem);
+    cg_loop_end(g, &l);
+    LLVMBuildRetVoid(g->b);
+    end_fn(g);
+    return fn;
+}
+
+/* Prologue and group set-up shared by both vjp flavours. */
+static LLVMValueRef vjp_begin(cg *g, const char *name, const cg_fn_target *ft, cg_loop *l,
+                              LLVMValueRef *base, LLVMValueRef *rem, const kernels *k) {
+    LLVMValueRef fn = new_fn(g, name, vjp_type(g), ft, 0);
+    add_attr(g, fn, 7, "noalias");
+    begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
+    g->params = LLVMGetParam(fn, 0);
+    if (k)
+        call_pre(g, k, 1);
+    zero_region(g, g->gp, g->c->n_params);
+    groups_begin(g, l, LLVMGetParam(fn, 5), base, rem);
+    load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, *base, *rem, 0);
+    load_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, *base, *rem, 1);
+    zero_region(g, g->gi, g->c->n_inputs);
+    return fn;
+}
+
+static void vjp_end(cg *g, LLVMValueRef fn, cg_loop *l, LLVMValueRef base, LLVMValueRef rem) {
+    if (g->c->n_inputs > 0) { /* grad_inputs may be NULL */
+        LLVMValueRef gin = LLVMGetParam(fn, 4);
+        LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin.done");
+        LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, gin, ""), yes, join);
+        LLVMPositionBuilderAtEnd(g->b, yes);
+        store_rows(g, gin, g->c->n_inputs, g->gi, base, rem);
+        LLVMBuildBr(g->b, join);
+        LLVMPositionBuilderAtEnd(g->b, join);
+    }
+    cg_loop_end(g, l);
+    finish_params(g, LLVMGetParam(fn, 3));
+    LLVMBuildRetVoid(g->b);
+    end_fn(g);
+}
+
+static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_target *ft) {
+    cg_loop l;
+    LLVMValueRef base, rem;
+    LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, k);
+    cg_init_state(g, g->psi);
+    for (int oi = 0; oi < g->c->n_ops; oi++)
+        call_kernel(g, k->fwd[oi], 0, NULL, NULL);
+    cg_seed_lambda(g);
+    for (int oi = g->c->n_ops - 1; oi >= 0; oi--)
+        call_kernel(g, k->bwd[oi], 0, NULL, NULL);
+    vjp_end(g, fn, &l, base, rem);
+}
+
+/* Parameter shift. <prefix>_sim(work, params, slot, shift) runs one lane group's circuit with
+ * angle occurrence `slot` shifted by `shift` and returns sum_o gout_o <O_o> per lane; the vjp
+ * combines 2 (generator eigenvalues +-1/2, and PhaseShift/CPHASE up to a global phase) or 4
+ * (controlled rotations: eigenvalues 0, +-1/2) such runs per occurrence. */
+static LLVMValueRef build_sim(cg *g, const kernels *k, const char *name,
+                              const cg_fn_target *ft) {
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
+    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->VT, a, 4, 0), ft, 1);
+    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    g->params = LLVMGetParam(fn, 1);
+    cg_init_state(g, g->psi);
+    for (int oi = 0; oi < g->c->n_ops; oi++)
+        call_kernel(g, k->sim[oi], 1, LLVMGetParam(fn, 2), LLVMGetParam(fn, 3));
+    val *out = calloc((size_t)g->c->n_obs + 1, sizeof *out);
+    val L = NULL;
+    if (!out)
+        cg_fail(g, "out of memory");
+    else {
+        cg_observables(g, g->psi, out);
+        for (int o = 0; o < g->c->n_obs; o++)
+            L = cg_add(g, L, cg_mul(g, cg_vload(g, g->gout, cg_i64(g, o)), out[o]));
+    }
+    free(out);
+    LLVMBuildRet(g->b, cg_splat(g, cg_zero_if_null(g, L)));
+    end_fn(g);
+    return fn;
+}
+
+static void build_vjp_shift(cg *g, const kernels *k, const char *name, const char *sim_name,
+                            const cg_fn_target *ft) {
+    static const double PI = 3.14159265358979323846, R2 = 1.41421356237309504880;
+    const double c1 = (R2 + 1) / (4 * R2), c2 = (R2 - 1) / (4 * R2);
+    const double sh2[2] = {PI / 2, -PI / 2}, co2[2] = {0.5, -0.5};
+    const double sh4[4] = {PI / 2, -PI / 2, 3 * PI / 2, -3 * PI / 2}, co4[4] = {c1, -c1, -c2, c2};
+    LLVMValueRef sim = build_sim(g, k, sim_name, ft);
+    cg_loop l;
+    LLVMValueRef base, rem;
+    LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, NULL);
+    for (int s = 0; s < g->n_occ && !g->failed; s++) {
+        const cg_occ *o = &g->occ[s];
+        ir_gate gt = o->prim->gate;
+        int four = gt == IR_CRX || gt == IR_CRY || gt == IR_CRZ;
+        val d = NULL;
+        for (int t = 0; t < (four ? 4 : 2); t++) {
+            LLVMValueRef args[4] = {g->work, g->params, LLVMConstInt(g->i32, (unsigned)s, 0),
+                                    cg_k(g, four ? sh4[t] : sh2[t])};
+            val f = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sim), sim, args, 4, "");
+            d = cg_add(g, d, cg_mul(g, f, cg_k(g, four ? co4[t] : co2[t])));
+        }
+        cg_memo_reset(g);
+        cg_chain(g, o->prim->angle[o->k], d);
+    }
+    vjp_end(g, fn, &l, base, rem);
+}
+
+LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
+                               const cg_fn_target *ft) {
+    int n = g->c->n_ops;
+    kernels k;
+    k.fwd = calloc((size_t)n + 1, sizeof *k.fwd);
+    k.bwd = calloc((size_t)n + 1, sizeof *k.bwd);
+    k.sim = calloc((size_t)n + 1, sizeof *k.sim);
+    LLVMValueRef fwd = NULL;
+    char name[200];
+    if (!k.fwd || !k.bwd || !k.sim) {
+        cg_fail(g, "out of memory");
+        goto out;
+    }
+    snprintf(name, sizeof name, "%s_pre", prefix);
+    k.pre = emit_pre(g, name, ft); /* first: assigns the shared-table slots */
+    for (int oi = 0; oi < n && !g->failed; oi++) {
+        k.fwd[oi] = emit_fwd_kernel(g, oi, prefix, 0, ft);
+        if (g->opt.grad == CG_GRAD_SHIFT)
+            k.sim[oi] = emit_fwd_kernel(g, oi, prefix, 1, ft);
+        else
+            k.bwd[oi] = emit_bwd_kernel(g, oi, prefix, ft);
+    }
+    if (g->failed)
+        goto out;
+    fwd = build_forward(g, &k, inf->forward_name, ft);
+    snprintf(name, sizeof name, "%s_sim", prefix);
+    if (g->opt.grad == CG_GRAD_SHIFT)
+        build_vjp_shift(g, &k, inf->vjp_name, name, ft);
+    else
+        build_vjp(g, &k, inf->vjp_name, ft);
+out:
+    free(k.fwd);
+    free(k.bwd);
+    free(k.sim);
+    return fwd;
+}
+
+/* <prefix>_info: {format 1, n_qubits, n_inputs, n_outputs, n_params, precision, lanes,
+ * work_bytes}, so that an object file describes itself. */
+void cg_build_info(cg *g, const char *name, size_t work_bytes) {
+    const ir_circuit *c = g->c;
+    int64_t v[8] = {1, c->n_qubits, c->n_inputs, c->n_obs, c->n_params, g->opt.precision,
+                    g->W, (int64_t)work_bytes};
+    LLVMValueRef k[8];
+    for (int i = 0; i < 8; i++)
+        k[i] = cg_i64(g, v[i]);
+    LLVMTypeRef at = LLVMArrayType2(g->i64, 8);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, at, name);
+    LLVMSetInitializer(gv, LLVMConstArray2(g->i64, k, 8));
+    LLVMSetGlobalConstant(gv, 1);
+}
+
