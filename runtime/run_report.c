@@ -1,57 +1,146 @@
-/* Report folder: a summary of the run (summary.md). */
+/* The report folder of a run and the comparison of several runs, drawn by the report module
+ * (cairo plots, FFTW spectra): loss curve, truth | reconstruction | error for images,
+ * waveform for sound, spectra with the low/high-frequency relative error split. */
 #include "run_report.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io_file.h"
+#include "report.h"
 
 static const char *layer_names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
                                     "sine", "scale", "rff", "quantum"};
+
+static void describe_model(const rt_experiment *x, char *buf, size_t n) {
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < x->n_layers && k + 48 < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s(%d->%d)", i ? " > " : "",
+                              layer_names[x->layers[i].kind], x->layers[i].in, x->layers[i].out);
+}
+
+static void describe_settings(const rt_experiment *x, char *buf, size_t n) {
+    snprintf(buf, n,
+             "loss: %s\noptimizer: %s, lr %g%s\nschedule: %s\nepochs: %d\nbatch: %s\nseed: %llu\n"
+             "batch norm at evaluation: %s statistics\nsimulation precision: f%d",
+             x->loss == RT_LOSS_L1 ? "l1" : "mse", x->optimizer == RT_OPT_SGD ? "sgd" : "adam", x->lr,
+             x->optimizer == RT_OPT_ADAM ? "" : "", x->schedule == RT_SCHED_COSINE ? "cosine"
+                                                   : x->schedule == RT_SCHED_LINEAR ? "linear" : "constant",
+             x->epochs, x->batch ? "mini-batches" : "full", (unsigned long long)x->seed,
+             x->bn_eval_running ? "running" : "the batch's", x->precision);
+}
+
+/* The target's channel c as a contiguous plane (spectra take one channel). */
+static double *channel(const double *v, size_t n, int channels, int c) {
+    double *p = malloc(sizeof(double) * n);
+    if (p)
+        for (size_t i = 0; i < n; i++) p[i] = v[i * (size_t)channels + c];
+    return p;
+}
 
 int run_write_report(const char *dir, const run_report_input *in, char *err, size_t errlen) {
     if (io_mkdir_p(dir, err, errlen)) return -1;
     const rt_experiment *x = in->x;
     const rt_run_result *r = in->result;
-    char text[16384], path[2048];
-    size_t k = 0;
-#define OUT(...) k += (size_t)snprintf(text + k, k < sizeof text ? sizeof text - k : 0, __VA_ARGS__)
-    OUT("# %s\n\nsource: `%s`, data: `%s`\n\n", x->name, x->source, in->train->path);
-    OUT("| | |\n|---|---|\n| parameters | %lld |\n| epochs | %d |\n| final training loss | %.6e |\n",
-        r->n_params, r->epochs_run, r->final_loss);
-    if (!isnan(r->mse)) OUT("| evaluation MSE | %.6e |\n| evaluation PSNR | %.3f dB |\n", r->mse, r->psnr);
-    if (r->has_baselines)
-        OUT("| bilinear upsampling MSE | %.6e |\n| nearest-neighbour MSE | %.6e |\n", r->mse_bilinear,
-            r->mse_nearest);
-    OUT("| time | %.3f s (%.3f ms per epoch) |\n\n## Model\n\n", r->seconds, 1e3 * r->seconds_per_epoch);
-    for (int i = 0; i < x->n_layers && k < sizeof text - 200; i++)
-        OUT("%d. %s %d -> %d\n", i, layer_names[x->layers[i].kind], x->layers[i].in, x->layers[i].out);
-#undef OUT
-    if (k >= sizeof text) k = sizeof text - 1;
-    snprintf(path, sizeof path, "%s/summary.md", dir);
-    return io_write_file_atomic(path, text, k, err, errlen);
+    const run_data *g = in->grid;
+    char model[2048], settings[1024], data[1200], path[2048];
+    describe_model(x, model, sizeof model);
+    describe_settings(x, settings, sizeof settings);
+    if (x->data.kind == RT_DATA_IMAGE)
+        snprintf(data, sizeof data, "image %s, %d x %d", in->train->path, g->height, g->width);
+    else
+        snprintf(data, sizeof data, "%s %s, %zu points", x->data.kind == RT_DATA_SOUND ? "sound" : "csv",
+                 in->train->path, g->n);
+    report_summary s;
+    report_summary_init(&s);
+    s.name = x->name;
+    s.model = model;
+    s.data = data;
+    s.n_params = (long)r->n_params;
+    s.epochs = r->epochs_run;
+    s.seed = (long)x->seed;
+    s.final_loss = r->final_loss;
+    s.mse = r->mse;
+    s.psnr = r->psnr;
+    s.seconds_per_epoch = r->seconds_per_epoch;
+    s.seconds_total = r->seconds;
+    s.settings = settings;
+    s.cutoff_fraction = REPORT_SPECTRAL_CUTOFF;
+
+    int trained = r->epochs_run > 0;
+    if (trained) {
+        snprintf(path, sizeof path, "%s/loss.png", dir);
+        if (report_loss_curve(path, in->loss + (x->epochs - r->epochs_run), r->epochs_run,
+                              in->psnr + (x->epochs - r->epochs_run), x->name, err, errlen))
+            return -1;
+        report_summary_add_figure(&s, "loss.png", "training loss (and PSNR) per epoch");
+    }
+    int n0 = x->data.kind == RT_DATA_IMAGE ? g->height : (int)g->n;
+    int n1 = x->data.kind == RT_DATA_IMAGE ? g->width : 1;
+    if (in->target && x->data.kind != RT_DATA_CSV) {
+        if (x->data.kind == RT_DATA_IMAGE) {
+            snprintf(path, sizeof path, "%s/reconstruction.png", dir);
+            if (report_image_triptych(path, in->target, in->pred, g->height, g->width, x->out_dim,
+                                      x->data.lo, x->data.hi, x->name, err, errlen))
+                return -1;
+            report_summary_add_figure(&s, "reconstruction.png", "ground truth | reconstruction | error");
+        } else {
+            snprintf(path, sizeof path, "%s/waveform.png", dir);
+            if (report_waveform(path, g->coords, in->target, in->pred, (int)g->n, x->name, err, errlen))
+                return -1;
+            report_summary_add_figure(&s, "waveform.png", "target and output, residual below");
+        }
+        double *t = channel(in->target, g->n, x->out_dim, 0), *p = channel(in->pred, g->n, x->out_dim, 0);
+        int rc = t && p ? 0 : -1;
+        if (!rc) {
+            report_spectral_error(t, p, n0, n1, REPORT_SPECTRAL_CUTOFF, &s.low_rel_err, &s.high_rel_err);
+            snprintf(path, sizeof path, "%s/spectrum.png", dir);
+            rc = report_spectrum(path, t, p, n0, n1, REPORT_SPECTRAL_CUTOFF, x->name, err, errlen);
+        } else {
+            io_errf(err, errlen, "%s: out of memory", dir);
+        }
+        free(t);
+        free(p);
+        if (rc) return -1;
+        report_summary_add_figure(&s, "spectrum.png", "magnitude spectra of target and output");
+    }
+    return report_write_index(dir, &s, err, errlen);
 }
 
 int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const rt_run_result *results,
                         int n) {
-    char err[1024], text[32768], path[2048];
-    if (io_mkdir_p(dir, err, sizeof err)) {
-        fprintf(stderr, "qnn: %s\n", err);
-        return -1;
+    char err[1024];
+    report_summary *runs = calloc((size_t)n + 1, sizeof *runs);
+    char (*models)[2048] = calloc((size_t)n + 1, sizeof *models);
+    int rc = -1;
+    if (!runs || !models) {
+        fprintf(stderr, "qnn: %s: out of memory\n", dir);
+        goto done;
     }
-    size_t k = 0;
-    k += (size_t)snprintf(text + k, sizeof text - k,
-                          "# Comparison\n\n| experiment | parameters | final loss | MSE | PSNR (dB) | ms/epoch |\n"
-                          "|---|---:|---:|---:|---:|---:|\n");
-    for (int i = 0; i < n && k < sizeof text - 256; i++)
-        k += (size_t)snprintf(text + k, sizeof text - k, "| %s | %lld | %.4e | %.4e | %.2f | %.2f |\n",
-                              xs[i]->name, results[i].n_params, results[i].final_loss, results[i].mse,
-                              results[i].psnr, 1e3 * results[i].seconds_per_epoch);
-    snprintf(path, sizeof path, "%s/summary.md", dir);
-    if (io_write_file_atomic(path, text, k, err, sizeof err)) {
-        fprintf(stderr, "qnn: %s\n", err);
-        return -1;
+    for (int i = 0; i < n; i++) {
+        report_summary_init(&runs[i]);
+        describe_model(xs[i], models[i], sizeof models[i]);
+        runs[i].name = xs[i]->name;
+        runs[i].model = models[i];
+        runs[i].data = xs[i]->data.path;
+        runs[i].n_params = (long)results[i].n_params;
+        runs[i].epochs = results[i].epochs_run;
+        runs[i].seed = (long)xs[i]->seed;
+        runs[i].final_loss = results[i].final_loss;
+        runs[i].mse = results[i].mse;
+        runs[i].psnr = results[i].psnr;
+        runs[i].seconds_per_epoch = results[i].seconds_per_epoch;
+        runs[i].seconds_total = results[i].seconds;
     }
-    return 0;
+    if (report_write_comparison(dir, "Comparison", runs, n, NULL, 0, err, sizeof err))
+        fprintf(stderr, "qnn: %s\n", err);
+    else
+        rc = 0;
+done:
+    free(runs);
+    free(models);
+    return rc;
 }

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "cg.h"
 #include "interp.h"
@@ -122,7 +123,7 @@ static ir_circuit *random_circuit(int n, int n_extra, int n_inputs, int n_params
 /* The QIREN quantum layer (reference guide): R re-uploading blocks of 2-layer
  * StronglyEntanglingLayers (Rot + CZ ring with range r) and RZ(x_j) encodings, then a final
  * SEL; <Z_j> outputs. 6 n (R + 1) parameters. */
-__attribute__((unused)) static ir_circuit *qiren_circuit(int n, int R) {
+static ir_circuit *qiren_circuit(int n, int R) {
     ir_circuit *c = ir_new("qiren", n, n);
     int np = 0;
     for (int blk = 0; blk <= R; blk++) {
@@ -287,6 +288,352 @@ static void test_vjp_random(void **state) {
     }
 }
 
+/* Gradient by the parameter-shift rule (2 or 4 terms per gate angle) equals the adjoint
+ * method, for every parametrised gate kind, unfused and fused. */
+static void test_shift_random(void **state) {
+    (void)state;
+    for (int n = 1; n <= 4; n++)
+        for (int fused = 0; fused < 2; fused++) {
+            ir_circuit *c0 = random_circuit(n, n, 2, 5, 300 + (uint64_t)n);
+            ir_circuit *c = fused ? pass_fuse(c0) : c0;
+            jit_options o = jit_default_options();
+            rt_circuit ra, rs;
+            compile_ok(c, &o, &ra);
+            o.grad = CG_GRAD_SHIFT;
+            compile_ok(c, &o, &rs);
+            rng r = {400 + (uint64_t)n};
+            int B = 3, P = c->n_params, I = c->n_inputs, O = c->n_obs;
+            double *p = rand_vec(&r, (size_t)P, -3, 3), *x = rand_vec(&r, (size_t)B * I, -1, 1);
+            double *gy = rand_vec(&r, (size_t)B * O, -1, 1);
+            double *ga = calloc((size_t)P, sizeof *ga), *gs = calloc((size_t)P, sizeof *gs);
+            double *xa = calloc((size_t)B * I, sizeof *xa), *xs = calloc((size_t)B * I, sizeof *xs);
+            run_vjp(&ra, p, x, gy, ga, xa, B);
+            run_vjp(&rs, p, x, gy, gs, xs, B);
+            for (int i = 0; i < P; i++)
+                assert_close(gs[i], ga[i], 1e-10);
+            for (int i = 0; i < B * I; i++)
+                assert_close(xs[i], xa[i], 1e-10);
+            free(p); free(x); free(gy); free(ga); free(gs); free(xa); free(xs);
+            if (fused)
+                ir_free(c);
+            ir_free(c0);
+        }
+}
+
+/* pass_fuse's FUSED_1Q / FUSED_DIAG ops: forward and vjp equal the unfused circuit's. */
+static void test_fused_equals_unfused(void **state) {
+    (void)state;
+    for (int n = 1; n <= 7; n += 2) {
+        ir_circuit *c0 = random_circuit(n, 4 * n, 3, 6, 500 + (uint64_t)n);
+        /* runs of one-qubit and diagonal gates, so that the pass has something to fuse */
+        rng r = {600 + (uint64_t)n};
+        for (int i = 0; i < 3 * n; i++) {
+            static const ir_gate kinds[] = {IR_RX, IR_RZ, IR_H, IR_ROT, IR_CZ, IR_PHASE,
+                                            IR_CPHASE, IR_CRZ, IR_S, IR_T, IR_U3, IR_Z};
+            ir_gate g = kinds[rint_(&r, 12)];
+            if (ir_gate_arity(g) == 2 && n < 2)
+                g = IR_RY;
+            add_random_gate(c0, &r, g, 6, 3);
+        }
+        ir_circuit *c1 = pass_fuse(c0);
+        int n_fused = 0;
+        for (int i = 0; i < c1->n_ops; i++)
+            n_fused += ir_gate_is_fused(c1->ops[i].gate);
+        assert_true(n_fused > 0);
+        rt_circuit r0, r1;
+        compile_ok(c0, NULL, &r0);
+        compile_ok(c1, NULL, &r1);
+        assert_int_equal(r1.n_params, r0.n_params);
+        check_forward(c1, &r1, 9, 1e-12);
+        check_vjp(c1, &r1, 5, 10, 1e-10, 0);
+        /* and directly against the unfused code */
+        rng rr = {700};
+        int B = 11, P = c0->n_params, I = c0->n_inputs, O = c0->n_obs;
+        double *p = rand_vec(&rr, (size_t)P, -3, 3), *x = rand_vec(&rr, (size_t)B * I, -1, 1);
+        double *y0 = calloc((size_t)B * O, sizeof *y0), *y1 = calloc((size_t)B * O, sizeof *y1);
+        run_forward(&r0, p, x, y0, B);
+        run_forward(&r1, p, x, y1, B);
+        for (int i = 0; i < B * O; i++)
+            assert_close(y1[i], y0[i], 1e-12);
+        free(p); free(x); free(y0); free(y1);
+        ir_free(c1);
+        ir_free(c0);
+    }
+}
+
+/* The QIREN layer (Rot, CZ rings, RZ(x_j) encodings), unfused and fused. */
+static void test_qiren(void **state) {
+    (void)state;
+    ir_circuit *c0 = qiren_circuit(4, 2), *c1 = pass_fuse(c0);
+    assert_int_equal(c0->n_params, 6 * 4 * 3);
+    rt_circuit r0, r1;
+    compile_ok(c0, NULL, &r0);
+    compile_ok(c1, NULL, &r1);
+    check_forward(c0, &r0, 21, 1e-12);
+    check_forward(c1, &r1, 21, 1e-12);
+    check_vjp(c0, &r0, 37, 22, 1e-10, 1);
+    check_vjp(c1, &r1, 37, 22, 1e-10, 0);
+    ir_free(c1);
+    ir_free(c0);
+}
+
+/* Single precision: forward and gradients within float tolerances of the f64 reference. */
+static void test_f32(void **state) {
+    (void)state;
+    for (int n = 2; n <= 8; n += 3) {
+        ir_circuit *c = random_circuit(n, 3 * n, 3, 6, 800 + (uint64_t)n);
+        jit_options o = jit_default_options();
+        o.precision = 32;
+        rt_circuit rc;
+        compile_ok(c, &o, &rc);
+        assert_int_equal(rc.precision, 32);
+        assert_int_equal(rc.lanes, cg_default_lanes(NULL, 32));
+        rng r = {900};
+        int B = rc.lanes + 3, P = c->n_params, I = c->n_inputs, O = c->n_obs;
+        double *p = rand_vec(&r, (size_t)P, -3, 3), *x = rand_vec(&r, (size_t)B * I, -1, 1);
+        double *gy = rand_vec(&r, (size_t)B * O, -1, 1);
+        float *pf = malloc(sizeof *pf * (size_t)P), *xf = malloc(sizeof *xf * (size_t)B * I);
+        float *gyf = malloc(sizeof *gyf * (size_t)B * O), *yf = malloc(sizeof *yf * (size_t)B * O);
+        float *gpf = calloc((size_t)P, sizeof *gpf), *gxf = calloc((size_t)B * I, sizeof *gxf);
+        double *y = malloc(sizeof *y * (size_t)B * O), *gp = calloc((size_t)P, sizeof *gp);
+        double *gx = calloc((size_t)B * I, sizeof *gx);
+        for (int i = 0; i < P; i++) p[i] = pf[i] = (float)p[i]; /* same inputs exactly */
+        for (int i = 0; i < B * I; i++) x[i] = xf[i] = (float)x[i];
+        for (int i = 0; i < B * O; i++) gy[i] = gyf[i] = (float)gy[i];
+        void *w = work_for(&rc);
+        rc.forward(pf, xf, yf, B, w);
+        rc.vjp(pf, xf, gyf, gpf, gxf, B, w);
+        free(w);
+        interp_forward_batch(c, p, x, y, B);
+        interp_vjp(c, p, x, gy, gp, gx, B);
+        for (int i = 0; i < B * O; i++)
+            assert_close(yf[i], y[i], 2e-5); /* docs/codegen.md: f32 error */
+        for (int i = 0; i < P; i++) /* sums over the batch: scale by it */
+            assert_close(gpf[i] / B, gp[i] / B, 1e-4);
+        for (int i = 0; i < B * I; i++)
+            assert_close(gxf[i], gx[i], 1e-4);
+        free(p); free(x); free(gy); free(pf); free(xf); free(gyf); free(yf);
+        free(gpf); free(gxf); free(y); free(gp); free(gx);
+        ir_free(c);
+    }
+}
+
+/* Lanes other than the host's width give the same numbers. */
+static void test_lanes(void **state) {
+    (void)state;
+    ir_circuit *c = random_circuit(3, 6, 2, 4, 1000);
+    for (int lanes = 1; lanes <= 4; lanes *= 2) {
+        jit_options o = jit_default_options();
+        o.lanes = lanes;
+        rt_circuit rc;
+        compile_ok(c, &o, &rc);
+        assert_int_equal(rc.lanes, lanes);
+        check_forward(c, &rc, 1001, 1e-12);
+        check_vjp(c, &rc, 7, 1002, 1e-10, 0);
+    }
+    ir_free(c);
+}
+
+/* Edge cases of the calling contract: B = 0 writes nothing, grad_inputs may be NULL, and
+ * grad_params accumulates; circuits without inputs, parameters or observables. */
+static void test_contract_edges(void **state) {
+    (void)state;
+    ir_circuit *c = random_circuit(3, 5, 2, 4, 1100);
+    rt_circuit rc;
+    compile_ok(c, NULL, &rc);
+    double p[4] = {0.1, 0.2, 0.3, 0.4}, x[2 * 5], gy[5 * 5], y[5 * 5];
+    for (int i = 0; i < 10; i++) x[i] = 0.1 * i;
+    for (int i = 0; i < 25; i++) gy[i] = 0.05 * i - 0.3;
+    for (int i = 0; i < 25; i++) y[i] = 42.0;
+    run_forward(&rc, p, x, y, 0);
+    for (int i = 0; i < 25; i++)
+        assert_true(y[i] == 42.0);
+    double ga[4] = {1, 2, 3, 4}, gb[4] = {0}, gx[10];
+    run_vjp(&rc, p, x, gy, ga, NULL, 5); /* NULL grad_inputs */
+    run_vjp(&rc, p, x, gy, gb, gx, 5);
+    for (int i = 0; i < 4; i++)
+        assert_close(ga[i] - (i + 1), gb[i], 1e-13);
+    run_vjp(&rc, p, x, gy, gb, gx, -3); /* negative B: nothing */
+    ir_free(c);
+
+    ir_circuit *d = ir_new("fixed", 2, 0); /* no params, no inputs */
+    ir_add_gate(d, IR_H, 1, -1, -1, -1, -1);
+    ir_add_gate(d, IR_SWAP, 0, 1, -1, -1, -1);
+    ir_add_gate(d, IR_SX, 1, -1, -1, -1, -1);
+    ir_begin_observable(d);
+    ir_add_term(d, 1.0, "ZI");
+    ir_add_term(d, 0.5, "XY");
+    ir_begin_observable(d); /* no terms: constant 0 */
+    compile_ok(d, NULL, &rc);
+    check_forward(d, &rc, 1, 1e-13);
+    run_vjp(&rc, NULL, NULL, gy, NULL, NULL, 3);
+    ir_free(d);
+}
+
+/* Compiled functions are reentrant: several threads, each with its own work buffer. */
+typedef struct {
+    const rt_circuit *rc;
+    const double *p, *x, *gy;
+    double *y, *gp, *gx;
+    int B;
+} thread_job;
+
+static void *thread_main(void *arg) {
+    thread_job *j = arg;
+    for (int rep = 0; rep < 20; rep++) {
+        run_forward(j->rc, j->p, j->x, j->y, j->B);
+        memset(j->gp, 0, sizeof *j->gp * (size_t)j->rc->n_params);
+        run_vjp(j->rc, j->p, j->x, j->gy, j->gp, j->gx, j->B);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state) {
+    (void)state;
+    ir_circuit *c = random_circuit(5, 10, 3, 6, 1200);
+    rt_circuit rc;
+    compile_ok(c, NULL, &rc);
+    enum { T = 4, B = 13 };
+    rng r = {1201};
+    double *p = rand_vec(&r, (size_t)c->n_params, -2, 2);
+    double *x = rand_vec(&r, (size_t)B * c->n_inputs, -1, 1);
+    double *gy = rand_vec(&r, (size_t)B * c->n_obs, -1, 1);
+    thread_job jobs[T];
+    pthread_t th[T];
+    for (int t = 0; t < T; t++) {
+        jobs[t] = (thread_job){&rc, p, x, gy, calloc((size_t)B * c->n_obs, sizeof(double)),
+                               calloc((size_t)c->n_params, sizeof(double)),
+                               calloc((size_t)B * c->n_inputs, sizeof(double)), B};
+        assert_int_equal(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+    }
+    for (int t = 0; t < T; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 1; t < T; t++) { /* bit-identical */
+        assert_memory_equal(jobs[t].y, jobs[0].y, sizeof(double) * (size_t)B * c->n_obs);
+        assert_memory_equal(jobs[t].gp, jobs[0].gp, sizeof(double) * (size_t)c->n_params);
+        assert_memory_equal(jobs[t].gx, jobs[0].gx, sizeof(double) * (size_t)B * c->n_inputs);
+    }
+    double *yr = calloc((size_t)B * c->n_obs, sizeof *yr);
+    interp_forward_batch(c, p, x, yr, B);
+    for (int i = 0; i < B * c->n_obs; i++)
+        assert_close(jobs[0].y[i], yr[i], 1e-12);
+    for (int t = 0; t < T; t++) {
+        free(jobs[t].y);
+        free(jobs[t].gp);
+        free(jobs[t].gx);
+    }
+    free(yr); free(p); free(x); free(gy);
+    ir_free(c);
+}
+
+/* Errors come back as messages naming the circuit, never as aborts. */
+static void test_errors(void **state) {
+    (void)state;
+    char err[512];
+    rt_circuit rc;
+    ir_circuit *c = ir_new("broken", 2, 0);
+    ir_add_gate(c, IR_H, 0, -1, -1, -1, -1);
+    ir_begin_observable(c);
+    ir_add_term(c, 1.0, "ZZ");
+
+    jit_options o = jit_default_options(); /* verifier failure via the test hook */
+    o.test_corrupt = 1;
+    assert_int_equal(jit_compile(S, c, &o, &rc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "broken"));
+    assert_non_null(strstr(err, "verifier"));
+
+    o = jit_default_options();
+    o.lanes = 3;
+    assert_int_equal(jit_compile(S, c, &o, &rc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "lanes"));
+    o.lanes = 0;
+    o.precision = 16;
+    assert_int_equal(jit_compile(S, c, &o, &rc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "precision"));
+
+    ir_add_gate(c, IR_CNOT, 1, 1, -1, -1, -1); /* same wire twice */
+    assert_int_equal(jit_compile(S, c, NULL, &rc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "broken"));
+    assert_non_null(strstr(err, "cnot"));
+    c->ops[c->n_ops - 1].wires[1] = 5; /* out of range */
+    assert_int_equal(cg_check(c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "out of range"));
+    c->n_ops--;
+    ir_add_gate(c, IR_RX, 0, -1, 99, -1, -1); /* no such expression */
+    assert_int_equal(cg_check(c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expression"));
+    c->n_ops--;
+    assert_int_equal(cg_check(c, err, sizeof err), 0);
+    assert_null(cg_emit_llvm_text(c, NULL, NULL, "9bad", err, sizeof err));
+    assert_non_null(strstr(err, "prefix"));
+    cg_target bad = {"nonsense-unknown-triple", NULL, NULL};
+    assert_int_equal(cg_emit_object(c, NULL, &bad, "x", "/tmp/qnn_never.o", NULL, err,
+                                    sizeof err), -1);
+    assert_non_null(strstr(err, "nonsense"));
+    ir_free(c);
+
+    ir_circuit *big = ir_new("huge", CG_MAX_QUBITS + 1, 0);
+    assert_int_equal(jit_compile(S, big, NULL, &rc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "qubits"));
+    ir_free(big);
+}
+
+static void test_runtime_symbols(void **state) {
+    (void)state;
+    char err[512];
+    if (jit_check_runtime_symbols(S, err, sizeof err))
+        fail_msg("%s", err);
+}
+
+/* emit-llvm text, and object files: one for the host, linked back through the JIT and run,
+ * and one for another architecture. */
+static void test_text_and_objects(void **state) {
+    (void)state;
+    char err[512];
+    ir_circuit *c = random_circuit(3, 4, 2, 4, 1300);
+    cg_options o = {64, 0, 2, CG_GRAD_ADJOINT, 0};
+    char *text = cg_emit_llvm_text(c, &o, NULL, "demo", err, sizeof err);
+    if (!text)
+        fail_msg("%s", err);
+    assert_non_null(strstr(text, "define void @demo_forward("));
+    assert_non_null(strstr(text, "define void @demo_vjp("));
+    assert_non_null(strstr(text, "@demo_info"));
+    free(text);
+
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/qnn_test_jit_%ld.o", (long)getpid());
+    cg_info info;
+    if (cg_emit_object(c, &o, NULL, "demo_aot", path, &info, err, sizeof err))
+        fail_msg("%s", err);
+    rt_circuit ra, rj;
+    if (jit_load_object(S, path, "demo_aot", &ra, err, sizeof err))
+        fail_msg("%s", err);
+    remove(path);
+    assert_int_equal(ra.n_qubits, 3);
+    assert_int_equal(ra.n_inputs, c->n_inputs);
+    assert_int_equal(ra.n_outputs, c->n_obs);
+    assert_int_equal(ra.n_params, c->n_params);
+    assert_int_equal(ra.lanes, info.lanes);
+    assert_true(ra.work_bytes == info.work_bytes);
+    check_forward(c, &ra, 1301, 1e-12);
+    check_vjp(c, &ra, 9, 1302, 1e-10, 0);
+    compile_ok(c, NULL, &rj);
+
+    cg_target arm = {"aarch64-unknown-linux-gnu", "generic", "+neon"};
+    if (cg_emit_object(c, &o, &arm, "demo_arm", path, &info, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(info.lanes, 2); /* 128-bit NEON */
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char hdr[20];
+    assert_int_equal(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+    fclose(f);
+    remove(path);
+    assert_memory_equal(hdr, "\177ELF", 4);
+    assert_int_equal(hdr[18] | hdr[19] << 8, 183); /* EM_AARCH64 */
+    ir_free(c);
+}
+
 int main(void) {
     char err[512];
     S = jit_create(err, sizeof err);
@@ -298,6 +645,16 @@ int main(void) {
         cmocka_unit_test(test_bell),
         cmocka_unit_test(test_forward_random),
         cmocka_unit_test(test_vjp_random),
+        cmocka_unit_test(test_shift_random),
+        cmocka_unit_test(test_fused_equals_unfused),
+        cmocka_unit_test(test_qiren),
+        cmocka_unit_test(test_f32),
+        cmocka_unit_test(test_lanes),
+        cmocka_unit_test(test_contract_edges),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_runtime_symbols),
+        cmocka_unit_test(test_text_and_objects),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jit_destroy(S);

@@ -1,0 +1,1001 @@
+/* Unit tests of the front end: the scanner and parser on strings (parse_source,
+ * parse_expression), the diagnostics format, semantic analysis of small files and of the
+ * stdlib/examples (parameter counts of QIREN and its baselines, --set overrides, limits), and
+ * lowering (the circuit IR is exactly what the source says; StronglyEntanglingLayers ranges). */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "diag.h"
+#include "ir.h"
+#include "parse.h"
+#include "sema.h"
+
+/* ---- fixtures: a captured diagnostics stream, an arena, a scratch folder ---------------- */
+
+static FILE *diag_stream;
+static char diag_buf[1 << 16];
+static arena *ar;
+static char tmp_dir[64];
+static char tmp_file[128];
+
+static int setup(void **state) {
+    (void)state;
+    diag_reset();
+    diag_set_max_errors(20);
+    diag_stream = tmpfile();
+    if (!diag_stream) return -1;
+    diag_set_stream(diag_stream);
+    ar = arena_create();
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    diag_set_stream(NULL);
+    diag_reset();
+    diag_set_max_errors(20);
+    if (diag_stream) fclose(diag_stream);
+    diag_stream = NULL;
+    arena_destroy(ar);
+    ar = NULL;
+    return 0;
+}
+
+/* Everything reported since setup, as one string. */
+static const char *diag_text(void) {
+    fflush(diag_stream);
+    long n = ftell(diag_stream);
+    if (n < 0) n = 0;
+    if (n >= (long)sizeof diag_buf) n = (long)sizeof diag_buf - 1;
+    rewind(diag_stream);
+    size_t got = fread(diag_buf, 1, (size_t)n, diag_stream);
+    diag_buf[got] = '\0';
+    fseek(diag_stream, 0, SEEK_END);
+    return diag_buf;
+}
+
+#define assert_diag_contains(s) do { \
+    const char *text_ = diag_text(); \
+    if (!strstr(text_, (s))) fail_msg("diagnostics lack \"%s\":\n%s", (s), text_); \
+} while (0)
+
+/* Parses `text` as a program registered under `name`; returns the syntax error count. */
+static int parse_prog(const char *name, const char *text, ast_list *items) {
+    memset(items, 0, sizeof *items);
+    int file = diag_add_source(name, text);
+    return parse_source(ar, file, text, strlen(text), items);
+}
+
+static ast_node *parse_expr(const char *text) {
+    int file = diag_add_source("<expr>", text);
+    return parse_expression(ar, file, text);
+}
+
+/* Where the standard library is: $QNN_STDLIB, else stdlib/ under the current folder (the
+ * tests run from the repository root), else ../stdlib. */
+static const char *stdlib_dir(void) {
+    const char *env = getenv("QNN_STDLIB");
+    if (env && *env) return env;
+    if (access("stdlib/qiren.qnn", R_OK) == 0) return "stdlib";
+    return "../stdlib";
+}
+
+/* Repository path of an example file (tests run from the root or from build/). */
+static const char *repo_path(const char *rel) {
+    static char buf[512];
+    if (access(rel, R_OK) == 0) return rel;
+    snprintf(buf, sizeof buf, "../%s", rel);
+    return buf;
+}
+
+/* Writes `text` to a fresh file in a private folder and returns its path. */
+static const char *write_temp(const char *text) {
+    if (!tmp_dir[0]) {
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/qnn-test-frontend-XXXXXX");
+        if (!mkdtemp(tmp_dir)) fail_msg("mkdtemp failed");
+    }
+    snprintf(tmp_file, sizeof tmp_file, "%s/t.qnn", tmp_dir);
+    FILE *f = fopen(tmp_file, "w");
+    if (!f) fail_msg("cannot write %s", tmp_file);
+    fputs(text, f);
+    fclose(f);
+    return tmp_file;
+}
+
+static sema_result *check_opts(const char *path, int n_sets, const char **sets, int max_qubits) {
+    sema_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.max_qubits = max_qubits;
+    opt.stdlib_dir = stdlib_dir();
+    opt.n_sets = n_sets;
+    opt.sets = sets;
+    return sema_check_file(ar, path, &opt);
+}
+
+static sema_result *check_file(const char *path) { return check_opts(path, 0, NULL, 0); }
+
+/* Checks a source text that must be accepted. */
+static sema_result *check_ok(const char *text) {
+    sema_result *r = check_file(write_temp(text));
+    if (!r) fail_msg("rejected:\n%s\n%s", text, diag_text());
+    assert_int_equal(diag_error_count(), 0);
+    return r;
+}
+
+/* Checks a source text that must be rejected with a message containing `msg`. */
+static void check_fails(const char *text, const char *msg) {
+    sema_result *r = check_file(write_temp(text));
+    if (r) {
+        sema_free(r);
+        fail_msg("accepted, expected \"%s\":\n%s", msg, text);
+    }
+    assert_true(diag_error_count() > 0);
+    assert_diag_contains(msg);
+}
+
+/* ================================ scanner and parser ===================================== */
+
+static void test_parse_items_and_locations(void **state) {
+    (void)state;
+    ast_list items;
+    const char *src = "import \"templates.qnn\";\n"
+                      "gate g(float a) q { rx(a) q; }\n"
+                      "circuit c(int n = 2) {\n"
+                      "    qubits q[n];\n"
+                      "    expval Z(q[0]);\n"
+                      "}\n"
+                      "model m { linear(2, 1); }\n"
+                      "experiment e { epochs = 3; }\n";
+    assert_int_equal(parse_prog("items.qnn", src, &items), 0);
+    assert_int_equal(items.n, 5);
+    assert_int_equal(items.items[0]->kind, AST_IMPORT);
+    assert_string_equal(items.items[0]->str, "templates.qnn");
+    assert_int_equal(items.items[1]->kind, AST_GATE);
+    assert_string_equal(items.items[1]->name, "g");
+    assert_int_equal(items.items[1]->list.n, 1);
+    assert_int_equal(items.items[1]->list.items[0]->op, FORMAL_FLOAT);
+    assert_int_equal(items.items[1]->list2.n, 1);
+    ast_node *c = items.items[2];
+    assert_int_equal(c->kind, AST_CIRCUIT);
+    assert_string_equal(c->name, "c");
+    /* Items are located at their name. */
+    assert_int_equal(c->loc.line, 3);
+    assert_int_equal(c->loc.col, 9);
+    assert_int_equal(c->loc.len, 1);
+    assert_int_equal(c->list.n, 1);
+    assert_int_equal(c->list.items[0]->op, FORMAL_INT);
+    assert_non_null(c->list.items[0]->a);
+    assert_int_equal(c->list.items[0]->a->ival, 2);
+    ast_node *body = c->a;
+    assert_int_equal(body->kind, AST_BLOCK);
+    assert_int_equal(body->list.n, 2);
+    ast_node *qb = body->list.items[0];
+    assert_int_equal(qb->kind, AST_QUBITS);
+    assert_int_equal(qb->loc.line, 4);
+    assert_int_equal(qb->loc.col, 12);
+    assert_int_equal(body->list.items[1]->kind, AST_EXPVAL);
+    assert_int_equal(items.items[3]->kind, AST_MODEL);
+    assert_int_equal(items.items[4]->kind, AST_EXPERIMENT);
+    assert_int_equal(items.items[4]->a->list.items[0]->kind, AST_ASSIGN);
+    assert_string_equal(items.items[4]->a->list.items[0]->name, "epochs");
+    assert_string_equal(diag_text(), "");
+}
+
+static void test_parse_statement_forms(void **state) {
+    (void)state;
+    ast_list items;
+    const char *src = "circuit c {\n"
+                      "    h q;\n"                              /* 0: bare qubit args */
+                      "    rx(0.5) q[0];\n"                      /* 1: angles + qubits */
+                      "    cnot q[i], q[(i + 1) % n];\n"         /* 2: indexed qrefs */
+                      "    relu;\n"                              /* 3: bare name */
+                      "    quantum layer(n = 2, 3);\n"           /* 4: quantum, named arg */
+                      "    for i in 0..n { h q[i]; }\n"          /* 5 */
+                      "    repeat 3 as k { h q[k]; }\n"          /* 6 */
+                      "    if a { h q; } else if b { x q; } else { y q; }\n" /* 7 */
+                      "    param w[2][3] init uniform(0, 1);\n"  /* 8 */
+                      "    let a = [1, 2.5, \"s\"];\n"          /* 9 */
+                      "    model = qiren(d = 2);\n"             /* 10: `model` as a key */
+                      "}\n";
+    assert_int_equal(parse_prog("forms.qnn", src, &items), 0);
+    ast_list *s = &items.items[0]->a->list;
+    assert_int_equal(s->n, 11);
+    assert_int_equal(s->items[0]->kind, AST_APPLY);
+    assert_int_equal(s->items[0]->flag, 0);
+    assert_int_equal(s->items[0]->list2.n, 1);
+    assert_int_equal(s->items[1]->flag, 1);
+    assert_int_equal(s->items[1]->list.n, 1);
+    assert_true(fabs(s->items[1]->list.items[0]->num - 0.5) < 1e-15);
+    assert_int_equal(s->items[1]->list.items[0]->op, 0); /* a real, not an integer literal */
+    ast_node *cn = s->items[2];
+    assert_int_equal(cn->list2.n, 2);
+    assert_int_equal(cn->list2.items[0]->kind, AST_INDEX);
+    assert_int_equal(cn->list2.items[1]->b->kind, AST_BINOP);
+    assert_int_equal(cn->list2.items[1]->b->op, '%');
+    assert_int_equal(s->items[3]->kind, AST_APPLY);
+    assert_int_equal(s->items[3]->list.n + s->items[3]->list2.n, 0);
+    ast_node *qu = s->items[4];
+    assert_int_equal(qu->op, 1);
+    assert_string_equal(qu->name, "layer");
+    assert_int_equal(qu->list.n, 2);
+    assert_int_equal(qu->list.items[0]->kind, AST_NAMED);
+    assert_string_equal(qu->list.items[0]->name, "n");
+    assert_int_equal(s->items[5]->kind, AST_FOR);
+    assert_string_equal(s->items[5]->name, "i");
+    assert_int_equal(s->items[6]->kind, AST_REPEAT);
+    assert_string_equal(s->items[6]->name, "k");
+    ast_node *ifs = s->items[7];
+    assert_int_equal(ifs->kind, AST_IF);
+    assert_int_equal(ifs->c->kind, AST_IF); /* else if chains */
+    assert_int_equal(ifs->c->c->kind, AST_BLOCK);
+    ast_node *pw = s->items[8];
+    assert_int_equal(pw->kind, AST_PARAM);
+    assert_int_equal(pw->list.n, 2);
+    assert_int_equal(pw->a->kind, AST_CALL);
+    assert_string_equal(pw->a->name, "uniform");
+    ast_node *l = s->items[9]->a;
+    assert_int_equal(l->kind, AST_LIST);
+    assert_int_equal(l->list.n, 3);
+    assert_int_equal(l->list.items[2]->kind, AST_STR);
+    assert_int_equal(s->items[10]->kind, AST_ASSIGN);
+    assert_string_equal(s->items[10]->name, "model");
+}
+
+static void test_expression_precedence(void **state) {
+    (void)state;
+    ast_node *e = parse_expr("1 + 2 * 3");
+    assert_non_null(e);
+    assert_int_equal(e->kind, AST_BINOP);
+    assert_int_equal(e->op, '+');
+    assert_int_equal(e->b->op, '*');
+
+    e = parse_expr("1 - 2 - 3"); /* left associative: (1 - 2) - 3 */
+    assert_int_equal(e->op, '-');
+    assert_int_equal(e->a->kind, AST_BINOP);
+    assert_int_equal(e->b->kind, AST_NUM);
+
+    e = parse_expr("2 ** 3 ** 2"); /* right associative */
+    assert_int_equal(e->op, AST_OP_POW);
+    assert_int_equal(e->a->kind, AST_NUM);
+    assert_int_equal(e->b->op, AST_OP_POW);
+
+    e = parse_expr("-2 ** 2"); /* ** binds tighter than unary minus */
+    assert_int_equal(e->kind, AST_UNOP);
+    assert_int_equal(e->a->op, AST_OP_POW);
+
+    e = parse_expr("a < b && c == d || !e");
+    assert_int_equal(e->op, AST_OP_OR);
+    assert_int_equal(e->a->op, AST_OP_AND);
+    assert_int_equal(e->a->a->op, '<');
+    assert_int_equal(e->a->b->op, AST_OP_EQ);
+    assert_int_equal(e->b->kind, AST_UNOP);
+
+    e = parse_expr("0.5 * X(q[0]) @ Y(q[1]) + Z(q[2])");
+    assert_int_equal(e->op, '+');
+    assert_int_equal(e->a->op, '@'); /* * and @ share a level, left to right */
+    assert_int_equal(e->a->a->op, '*');
+    assert_int_equal(e->a->b->kind, AST_CALL);
+
+    e = parse_expr("w[1][2]");
+    assert_int_equal(e->kind, AST_INDEX);
+    assert_int_equal(e->a->kind, AST_INDEX);
+    assert_string_equal(e->a->a->name, "w");
+    assert_string_equal(diag_text(), "");
+}
+
+static void test_comparison_not_associative(void **state) {
+    (void)state;
+    assert_null(parse_expr("1 < 2 < 3"));
+    assert_true(diag_error_count() >= 1);
+    assert_diag_contains("<expr>:1:7: error: unexpected '<'");
+}
+
+static void test_literals(void **state) {
+    (void)state;
+    ast_node *e = parse_expr("2147483647");
+    assert_non_null(e);
+    assert_int_equal(e->op, 1);
+    assert_int_equal(e->ival, 2147483647LL);
+    e = parse_expr("1.5e3");
+    assert_int_equal(e->op, 0);
+    assert_true(e->num == 1500.0);
+    e = parse_expr("2e-3");
+    assert_true(fabs(e->num - 2e-3) < 1e-18);
+    e = parse_expr("\"a\\\"b\\\\c\"");
+    assert_int_equal(e->kind, AST_STR);
+    assert_string_equal(e->str, "a\"b\\c");
+    assert_string_equal(diag_text(), "");
+    assert_int_equal(diag_error_count(), 0);
+}
+
+static void test_integer_too_large(void **state) {
+    (void)state;
+    ast_node *e = parse_expr("2147483648");
+    assert_int_equal(diag_error_count(), 1);
+    assert_null(e);
+    assert_diag_contains("<expr>:1:1: error: integer literal `2147483648` is too large "
+                         "(the limit is 2147483647)");
+    diag_reset();
+    e = parse_expr("99999999999999999999999999");
+    assert_null(e);
+    assert_diag_contains("is too large");
+}
+
+static void test_lexical_errors(void **state) {
+    (void)state;
+    ast_list items;
+    const char *src = "circuit c {\n    let a = 1e999;\n    let b = 3x;\n    let c = $1;\n}\n";
+    assert_int_equal(parse_prog("lex.qnn", src, &items), 3);
+    const char *t = diag_text();
+    assert_non_null(strstr(t, "lex.qnn:2:13: error: number `1e999` is out of range"));
+    assert_non_null(strstr(t, "lex.qnn:3:13: error: invalid number `3x`"));
+    assert_non_null(strstr(t, "lex.qnn:4:13: error: unexpected character `$`"));
+}
+
+static void test_unterminated_string_and_comment(void **state) {
+    (void)state;
+    ast_list items;
+    assert_true(parse_prog("s.qnn", "import \"abc", &items) >= 1);
+    assert_diag_contains("s.qnn:1:8: error: unterminated string");
+    diag_reset();
+    assert_int_equal(parse_prog("c.qnn", "// fine\n\n  /* open\n\n\n", &items), 1);
+    assert_diag_contains("c.qnn:3:3: error: unterminated comment");
+}
+
+static void test_comments_keep_lines(void **state) {
+    (void)state;
+    ast_list items;
+    const char *src = "/* one\n two\n three */ // four\n// five\ncircuit @";
+    assert_int_equal(parse_prog("cm.qnn", src, &items), 1);
+    assert_diag_contains("cm.qnn:5:9: error: unexpected '@', expecting name");
+}
+
+static void test_nul_bytes_and_crlf(void **state) {
+    (void)state;
+    ast_list items;
+    static const char src[] = "circuit c {\r\n\tqubits q[1];\0\r\n}\r\n";
+    int file = diag_add_source("nul.qnn", src);
+    memset(&items, 0, sizeof items);
+    int n = parse_source(ar, file, src, sizeof src - 1, &items);
+    assert_int_equal(n, 1);
+    assert_diag_contains("nul.qnn:2:14: error: unexpected byte 0x00");
+    /* The circuit itself still parses. */
+    assert_int_equal(items.n, 1);
+    assert_int_equal(items.items[0]->a->list.n, 1);
+}
+
+static void test_keyword_is_not_a_name(void **state) {
+    (void)state;
+    ast_list items;
+    assert_int_equal(parse_prog("kw.qnn", "circuit c { let in = 1; }", &items), 1);
+    assert_diag_contains("kw.qnn:1:17: error: unexpected `in`, expecting name");
+}
+
+static void test_recovery_reports_several(void **state) {
+    (void)state;
+    ast_list items;
+    const char *src = "circuit a {\n    qubits q[2]\n    h q[0];\n}\n"
+                      "circuit b {\n    cnot q[0] q[1];\n}\n"
+                      "model m {\n    linear(2, 4;\n}\n"
+                      "circuit ok { qubits q[1]; expval Z(q[0]); }\n";
+    assert_int_equal(parse_prog("rec.qnn", src, &items), 3);
+    const char *t = diag_text();
+    assert_non_null(strstr(t, "rec.qnn:3:5: error:"));
+    assert_non_null(strstr(t, "rec.qnn:6:15: error:"));
+    assert_non_null(strstr(t, "rec.qnn:9:16: error:"));
+    /* The item after the errors is still there. */
+    int found = 0;
+    for (int i = 0; i < items.n; i++)
+        if (items.items[i]->name && strcmp(items.items[i]->name, "ok") == 0) found = 1;
+    assert_true(found);
+}
+
+static void test_error_cap(void **state) {
+    (void)state;
+    diag_set_max_errors(3);
+    ast_list items;
+    const char *src = "circuit c {\n  a a;\n  b b b;\n  c c c;\n  d d d;\n  e e e;\n}\n";
+    parse_prog("cap.qnn", src, &items);
+    assert_true(diag_error_count() > 3);
+    assert_true(diag_too_many());
+    const char *t = diag_text();
+    assert_non_null(strstr(t, "qnnc: too many errors (3), stopping\n"));
+    /* Exactly three errors are shown, and the cap line once. */
+    int shown = 0;
+    for (const char *p = t; (p = strstr(p, ": error: ")); p++) shown++;
+    assert_int_equal(shown, 3);
+    assert_null(strstr(strstr(t, "too many") + 1, "too many"));
+}
+
+static void test_parse_expression_error(void **state) {
+    (void)state;
+    assert_null(parse_expr("adam(lr = )"));
+    assert_true(diag_error_count() > 0);
+    assert_null(parse_expr(""));
+    assert_non_null(parse_expr("adam(lr = 0.03, betas = [0.9, 0.99])"));
+}
+
+/* ================================ diagnostics ============================================= */
+
+static void test_diag_format(void **state) {
+    (void)state;
+    const char *text = "line one\n\tabc def\n";
+    int f = diag_add_source("d.qnn", text);
+    assert_string_equal(diag_source_path(f), "d.qnn");
+    diag_error((src_loc){f, 2, 6, 3}, "bad `%s`", "def");
+    diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", "deaf");
+    diag_note((src_loc){f, 1, 1, 4}, "see here");
+    assert_int_equal(diag_error_count(), 1);
+    assert_string_equal(diag_text(), "d.qnn:2:6: error: bad `def`\n"
+                                      "    2 | \tabc def\n"
+                                      "      | \t    ^~~\n"
+                                      "note: did you mean `deaf`?\n"
+                                      "d.qnn:1:1: note: see here\n"
+                                      "    1 | line one\n"
+                                      "      | ^~~~\n");
+}
+
+static void test_diag_same_error_once(void **state) {
+    (void)state;
+    int f = diag_add_source("d.qnn", "x\n");
+    for (int i = 0; i < 5; i++) {
+        diag_error((src_loc){f, 1, 1, 1}, "same");
+        diag_note((src_loc){0, 0, 0, 0}, "its note");
+    }
+    assert_int_equal(diag_error_count(), 1);
+    assert_string_equal(diag_text(), "d.qnn:1:1: error: same\n    1 | x\n      | ^\nnote: its note\n");
+}
+
+static void test_diag_no_location_and_internal(void **state) {
+    (void)state;
+    diag_error((src_loc){0, 0, 0, 0}, "cannot read %s", "x.qnn");
+    diag_internal("broken %d", 7);
+    assert_int_equal(diag_error_count(), 2);
+    assert_string_equal(diag_text(), "qnnc: error: cannot read x.qnn\n"
+                                      "qnnc: internal error: broken 7\n"
+                                      "(this is a bug in qnnc, not in your program)\n");
+}
+
+static void test_diag_suggest(void **state) {
+    (void)state;
+    static const char *const gates[] = {"h", "rx", "ry", "rz", "rot", "cnot", "cz"};
+    assert_string_equal(diag_suggest("rzz", gates, 7), "rz");
+    assert_string_equal(diag_suggest("cnt", gates, 7), "cnot");
+    assert_null(diag_suggest("hadamard", gates, 7));
+    static const char *const keys[] = {"epochs", "optimizer", "schedule"};
+    assert_string_equal(diag_suggest("epoch", keys, 3), "epochs");
+    assert_string_equal(diag_suggest("optimiser", keys, 3), "optimizer");
+    assert_null(diag_suggest("zzzzzz", keys, 3));
+}
+
+static void test_ast_span(void **state) {
+    (void)state;
+    src_loc a = {1, 3, 5, 2}, b = {1, 3, 10, 4};
+    src_loc s = ast_span(a, b);
+    assert_int_equal(s.line, 3);
+    assert_int_equal(s.col, 5);
+    assert_int_equal(s.len, 9);
+}
+
+/* ================================ semantic analysis ======================================= */
+
+static void test_qiren_image_657(void **state) {
+    (void)state;
+    sema_result *r = check_file(repo_path("examples/image_qiren.qnn"));
+    if (!r) fail_msg("%s", diag_text());
+    assert_int_equal(r->n_experiments, 1);
+    const sema_experiment *x = &r->experiments[0];
+    assert_string_equal(x->exp.name, "astronaut_qiren");
+    assert_int_equal(x->model.n_params, 657);
+    assert_int_equal(x->model.in_dim, 2);
+    assert_int_equal(x->model.out_dim, 1);
+    /* 3 x (linear, batchnorm, quantum) + linear */
+    assert_int_equal(x->model.n_layers, 10);
+    assert_int_equal(x->model.n_circuits, 3);
+    for (int i = 0; i < 3; i++) {
+        const ir_circuit *c = x->model.circuits[i];
+        assert_int_equal(c->n_qubits, 8);
+        assert_int_equal(c->n_inputs, 8);
+        assert_int_equal(c->n_obs, 8);
+        assert_int_equal(c->n_params, 144); /* 6 n (depth + 1) */
+        /* per StronglyEntanglingLayers block: 2 x (8 rot + 8 cz); 2 encodings of 8 rz */
+        assert_int_equal(c->n_ops, 3 * 32 + 2 * 8);
+    }
+    const rt_layer_spec *l = x->model.layers;
+    assert_int_equal(l[0].kind, RT_LAYER_LINEAR);
+    assert_int_equal(l[0].in, 2);
+    assert_int_equal(l[0].out, 8);
+    assert_int_equal(l[1].kind, RT_LAYER_BATCHNORM);
+    assert_close(l[1].momentum, 0.1, 1e-15);
+    assert_close(l[1].eps, 1e-5, 1e-15);
+    assert_int_equal(l[2].kind, RT_LAYER_QUANTUM);
+    assert_int_equal(l[2].n_params, 144);
+    assert_int_equal(l[2].n_tensors, 2);
+    assert_string_equal(l[2].tensors[0].name, "weights1");
+    assert_int_equal(l[2].tensors[0].size, 96);
+    assert_int_equal(l[2].tensors[1].size, 48);
+    assert_int_equal(l[9].kind, RT_LAYER_LINEAR);
+    assert_int_equal(l[9].out, 1);
+    /* settings */
+    assert_int_equal(x->exp.data.kind, RT_DATA_IMAGE);
+    assert_int_equal(x->exp.data.size, 32);
+    assert_int_equal(x->exp.data.channels, 1);
+    assert_close(x->exp.lr, 0.03, 1e-15);
+    assert_close(x->exp.beta2, 0.999, 1e-15);
+    assert_int_equal(x->exp.epochs, 301);
+    assert_int_equal(x->exp.batch, 0);
+    assert_int_equal(x->exp.bn_eval_running, 0);
+    assert_int_equal(x->exp.eval_size, 32);
+    assert_string_equal(x->exp.out_image, "fit.png");
+    assert_string_equal(x->exp.out_report, "report");
+    sema_free(r);
+}
+
+static void test_qiren_sound_649(void **state) {
+    (void)state;
+    sema_result *r = check_file(repo_path("examples/sound_qiren.qnn"));
+    if (!r) fail_msg("%s", diag_text());
+    assert_int_equal(r->n_experiments, 1);
+    assert_int_equal(r->experiments[0].model.n_params, 649);
+    assert_int_equal(r->experiments[0].exp.in_dim, 1);
+    assert_int_equal(r->experiments[0].exp.data.kind, RT_DATA_SOUND);
+    assert_int_equal(r->experiments[0].exp.data.start, 20000);
+    assert_int_equal(r->experiments[0].exp.data.stop, 25000);
+    assert_int_equal(r->experiments[0].exp.data.stride, 5);
+    sema_free(r);
+}
+
+/* Baselines at the reference widths and at matched budgets (qiren-reference.md). */
+static void test_baseline_counts_images(void **state) {
+    (void)state;
+    const char *src = "import \"qiren.qnn\";\nimport \"baselines.qnn\";\n"
+        "experiment e1 { data = image(\"x.png\"); model = relu_mlp(d = 2, width = 8); }\n"
+        "experiment e2 { data = image(\"x.png\"); model = tanh_mlp(d = 2, width = 8); }\n"
+        "experiment e3 { data = image(\"x.png\"); model = relu_rff(d = 2, width = 8); }\n"
+        "experiment e4 { data = image(\"x.png\"); model = siren(d = 2, width = 8); }\n"
+        "experiment e5 { data = image(\"x.png\"); model = relu_mlp(d = 2, width = 16); }\n"
+        "experiment e6 { data = image(\"x.png\"); model = tanh_mlp(d = 2, width = 16); }\n"
+        "experiment e7 { data = image(\"x.png\"); model = relu_rff(d = 2, width = 18); }\n"
+        "experiment e8 { data = image(\"x.png\"); model = siren(d = 2, width = 17); }\n"
+        "experiment e9 { data = image(\"x.png\"); model = qiren(d = 2); }\n";
+    static const long long want[] = {225, 225, 185, 177, 705, 705, 775, 681, 657};
+    sema_result *r = check_ok(src);
+    assert_int_equal(r->n_experiments, 9);
+    for (int i = 0; i < 9; i++) assert_int_equal(r->experiments[i].model.n_params, want[i]);
+    sema_free(r);
+}
+
+static void test_baseline_counts_sound(void **state) {
+    (void)state;
+    const char *src = "import \"baselines.qnn\";\n"
+        "experiment s1 { data = sound(\"s.wav\"); model = relu_mlp(d = 1, width = 16); }\n"
+        "experiment s2 { data = sound(\"s.wav\"); model = tanh_mlp(d = 1, width = 16); }\n"
+        "experiment s3 { data = sound(\"s.wav\"); model = relu_rff(d = 1, width = 18); }\n"
+        "experiment s4 { data = sound(\"s.wav\"); model = siren(d = 1, width = 17); }\n";
+    static const long long want[] = {689, 689, 775, 664};
+    sema_result *r = check_ok(src);
+    assert_int_equal(r->n_experiments, 4);
+    for (int i = 0; i < 4; i++) assert_int_equal(r->experiments[i].model.n_params, want[i]);
+    sema_free(r);
+}
+
+static void test_compare_example(void **state) {
+    (void)state;
+    sema_result *r = check_file(repo_path("examples/compare.qnn"));
+    if (!r) fail_msg("%s", diag_text());
+    assert_true(r->n_experiments >= 9);
+    /* Whatever the order, the counts of the paper's comparison are all there. */
+    static const long long want[] = {657, 225, 185, 177, 705, 775, 681};
+    for (int k = 0; k < 7; k++) {
+        int found = 0;
+        for (int i = 0; i < r->n_experiments; i++) found |= r->experiments[i].model.n_params == want[k];
+        if (!found) fail_msg("no experiment with %lld parameters", want[k]);
+    }
+    sema_free(r);
+}
+
+/* Files whose models have default arguments elaborate them (what `qnnc info` shows). */
+static void test_stdlib_defaults(void **state) {
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/baselines.qnn", stdlib_dir());
+    sema_result *r = check_file(path);
+    if (!r) fail_msg("%s", diag_text());
+    assert_int_equal(r->n_models, 4);
+    static const char *const names[] = {"relu_mlp", "tanh_mlp", "relu_rff", "siren"};
+    static const long long want[] = {225, 225, 185, 177};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(r->models[i].name, names[i]);
+        assert_int_equal(r->models[i].n_params, want[i]);
+    }
+    sema_free(r);
+
+    snprintf(path, sizeof path, "%s/qiren.qnn", stdlib_dir());
+    r = check_file(path);
+    if (!r) fail_msg("%s", diag_text());
+    /* hybrid_layer has a required argument: only qiren is elaborated. */
+    assert_int_equal(r->n_models, 1);
+    assert_string_equal(r->models[0].name, "qiren");
+    assert_int_equal(r->models[0].n_params, 657);
+    assert_int_equal(r->n_circuits, 1);
+    assert_string_equal(r->circuits[0]->name, "qiren_layer");
+    assert_int_equal(r->circuits[0]->n_params, 144);
+    sema_free(r);
+}
+
+static void test_set_overrides(void **state) {
+    (void)state;
+    const char *sets[] = {"epochs=5", "optimizer.lr=0.5", "model.hidden=1", "batch=16",
+                          "seed=7", "schedule=cosine(min_lr = 0.001)", "loss=l1",
+                          "batchnorm_eval=running"};
+    sema_result *r = check_opts(repo_path("examples/image_qiren.qnn"), 8, sets, 0);
+    if (!r) fail_msg("%s", diag_text());
+    const rt_experiment *x = &r->experiments[0].exp;
+    assert_int_equal(x->epochs, 5);
+    assert_close(x->lr, 0.5, 1e-15);
+    assert_close(x->beta1, 0.9, 1e-15); /* the other adam arguments are kept */
+    assert_int_equal(x->batch, 16);
+    assert_int_equal(x->seed, 7);
+    assert_int_equal(x->schedule, RT_SCHED_COSINE);
+    assert_close(x->lr_min, 0.001, 1e-15);
+    assert_int_equal(x->loss, RT_LOSS_L1);
+    assert_int_equal(x->bn_eval_running, 1);
+    /* One hybrid layer fewer: 657 - (8^2 + 3 * 8 + 6 * 8 * 3) */
+    assert_int_equal(r->experiments[0].model.n_params, 657 - 232);
+    sema_free(r);
+}
+
+static void test_set_errors(void **state) {
+    (void)state;
+    const char *bad_value[] = {"epochs=abc"};
+    assert_null(check_opts(repo_path("examples/image_qiren.qnn"), 1, bad_value, 0));
+    assert_diag_contains("--set:1:8: error: `epochs` must be an integer");
+
+    diag_reset();
+    const char *unknown[] = {"epoch=3"};
+    assert_null(check_opts(repo_path("examples/image_qiren.qnn"), 1, unknown, 0));
+    assert_diag_contains("--set:1:1: error: unknown setting `epoch`");
+    assert_diag_contains("note: did you mean `epochs`?");
+
+    diag_reset();
+    const char *no_eq[] = {"epochs"};
+    assert_null(check_opts(repo_path("examples/image_qiren.qnn"), 1, no_eq, 0));
+    assert_diag_contains("`--set` needs key=value");
+
+    diag_reset();
+    const char *range[] = {"seed=-1"};
+    assert_null(check_opts(repo_path("examples/image_qiren.qnn"), 1, range, 0));
+    assert_diag_contains("--set:1:6: error: `seed` must be between 0 and 2147483647, got -1");
+}
+
+static void test_max_qubits_option(void **state) {
+    (void)state;
+    const char *src = "circuit c {\n    qubits q[10];\n    h q;\n    expval Z(q[0]);\n}\n";
+    sema_result *r = check_opts(write_temp(src), 0, NULL, 10);
+    if (!r) fail_msg("%s", diag_text());
+    assert_int_equal(r->circuits[0]->n_qubits, 10);
+    sema_free(r);
+    assert_null(check_opts(write_temp(src), 0, NULL, 8));
+    assert_diag_contains("10 qubits are too many: the state vector would need 16 KiB per sample "
+                         "(the limit is 8 qubits; see --max-qubits)");
+}
+
+static void test_default_limits(void **state) {
+    (void)state;
+    /* 24 qubits pass by default, 25 do not. */
+    sema_result *r = check_ok("circuit c {\n    qubits q[24];\n    expval Z(q[23]);\n}\n");
+    assert_int_equal(r->circuits[0]->n_qubits, 24);
+    sema_free(r);
+    check_fails("circuit c {\n    qubits q[25];\n    expval Z(q[0]);\n}\n",
+                "25 qubits are too many: the state vector would need 512 MiB per sample");
+    diag_reset();
+    check_fails("circuit c {\n    qubits q[1];\n    repeat 1000001 { }\n    expval Z(q[0]);\n}\n",
+                "repeat count 1000001 is out of range (0 to 1000000)");
+    diag_reset();
+    check_fails("circuit c {\n    qubits q[1];\n    param w[4097][4096];\n    expval Z(q[0]);\n}\n",
+                "tensor `w` is too large (more than 16777216 elements)");
+    diag_reset();
+    check_fails("circuit c {\n    qubits q[1];\n    repeat 10000 { repeat 10000 { } }\n"
+                "    expval Z(q[0]);\n}\n",
+                "the circuit is too large: more than 20000000 statements after unrolling loops");
+}
+
+static void test_sema_messages(void **state) {
+    (void)state;
+    check_fails("circuit c {\n    qubits q[2];\n    RZ(0.1) q[0];\n    expval Z(q[0]);\n}\n",
+                "did you mean `rz`?");
+    diag_reset();
+    check_fails("model m {\n    linear(2, 8);\n    linear(16, 1);\n}\n",
+                ":3:5: error: `linear` expects 16 input features, but the previous layer gives 8");
+    diag_reset();
+    check_fails("import \"qiren.qnn\";\nexperiment e {\n    data = image(\"a.png\");\n"
+                "    model = qiren(d = 2);\n    optimizer = adamw;\n}\n",
+                "unknown optimizer `adamw`: use adam or sgd");
+    diag_reset();
+    check_fails("gate g a { g a; }\ncircuit c {\n    qubits q[1];\n    g q[0];\n"
+                "    expval Z(q[0]);\n}\n",
+                "gate `g` uses itself: templates cannot be recursive");
+}
+
+static void test_missing_file(void **state) {
+    (void)state;
+    assert_null(check_file("/nonexistent/dir/x.qnn"));
+    assert_int_equal(diag_error_count(), 1);
+    assert_diag_contains("qnnc: error: cannot read /nonexistent/dir/x.qnn: No such file or directory");
+}
+
+/* ================================ lowering ================================================ */
+
+/* The op's gate and wires. */
+static void assert_op(const ir_circuit *c, int i, ir_gate g, int w0, int w1) {
+    if (i >= c->n_ops) fail_msg("op %d missing (%d ops)", i, c->n_ops);
+    const ir_op *op = &c->ops[i];
+    if (op->gate != g || op->wires[0] != w0 || op->wires[1] != w1)
+        fail_msg("op %d is %s %d,%d; expected %s %d,%d", i, ir_gate_name(op->gate), op->wires[0],
+                 op->wires[1], ir_gate_name(g), w0, w1);
+}
+
+static void test_lower_small_circuit(void **state) {
+    (void)state;
+    const char *src = "circuit c {\n"
+                      "    qubits q[3];\n"
+                      "    input x[2];\n"
+                      "    param w[2] init constant(0.25);\n"
+                      "    h q[0];\n"
+                      "    rx(x[1]) q[2];\n"
+                      "    cnot q[0], q[1];\n"
+                      "    rz(w[0] * 2 + x[0]) q[1];\n"
+                      "    cz q[2], q[0];\n"
+                      "    rot(w[1], 7 / 2, -pi) q[1];\n"
+                      "    expval Z(q[0]);\n"
+                      "    expval 0.5 * X(q[1]) @ Y(q[2]) - Z(q[0]);\n"
+                      "}\n";
+    sema_result *r = check_ok(src);
+    assert_int_equal(r->n_circuits, 1);
+    const ir_circuit *c = r->circuits[0];
+    assert_string_equal(c->name, "c");
+    assert_int_equal(c->n_qubits, 3);
+    assert_int_equal(c->n_inputs, 2);
+    assert_int_equal(c->n_params, 2);
+    assert_int_equal(c->n_tensors, 1);
+    assert_int_equal(c->tensors[0].init, IR_INIT_CONST);
+    assert_close(c->tensors[0].init_a, 0.25, 1e-15);
+    assert_int_equal(c->n_ops, 6);
+    assert_op(c, 0, IR_H, 0, -1);
+    assert_op(c, 1, IR_RX, 2, -1);
+    assert_op(c, 2, IR_CNOT, 0, 1);
+    assert_op(c, 3, IR_RZ, 1, -1);
+    assert_op(c, 4, IR_CZ, 2, 0);
+    assert_op(c, 5, IR_ROT, 1, -1);
+    /* source locations of the ops */
+    assert_int_equal(c->ops[0].src_line, 5);
+    assert_int_equal(c->ops[0].src_col, 5);
+    assert_int_equal(c->ops[5].src_line, 10);
+    /* angles: evaluate the expressions */
+    const double params[2] = {0.3, -1.1}, inputs[2] = {0.7, 1.9};
+    const ir_expr *a1 = &c->exprs[c->ops[1].angle[0]];
+    assert_int_equal(a1->kind, IR_EXPR_INPUT);
+    assert_int_equal(a1->index, 1);
+    assert_close(ir_eval(c, c->ops[3].angle[0], params, inputs), 0.3 * 2 + 0.7, 1e-15);
+    assert_close(ir_eval(c, c->ops[5].angle[0], params, inputs), -1.1, 1e-15);
+    assert_close(ir_eval(c, c->ops[5].angle[1], params, inputs), 3.5, 1e-15);
+    assert_close(ir_eval(c, c->ops[5].angle[2], params, inputs), -3.14159265358979323846, 1e-15);
+    /* observables: Z0; 0.5 X1 Y2 - Z0 (bit w = wire w) */
+    assert_int_equal(c->n_obs, 2);
+    assert_int_equal(c->obs[0].n_terms, 1);
+    const ir_pauli_term *t = &c->terms[c->obs[0].first_term];
+    assert_close(t->coef, 1.0, 0);
+    assert_int_equal(t->x_mask, 0);
+    assert_int_equal(t->z_mask, 1u << 0);
+    assert_int_equal(c->obs[1].n_terms, 2);
+    t = &c->terms[c->obs[1].first_term];
+    assert_close(t[0].coef, 0.5, 1e-15);
+    assert_int_equal(t[0].x_mask, (1u << 1) | (1u << 2));
+    assert_int_equal(t[0].z_mask, 1u << 2);
+    assert_close(t[1].coef, -1.0, 1e-15);
+    assert_int_equal(t[1].x_mask, 0);
+    assert_int_equal(t[1].z_mask, 1u << 0);
+    sema_free(r);
+}
+
+static void test_lower_loops_and_broadcast(void **state) {
+    (void)state;
+    const char *src = "circuit c(int n = 4) {\n"
+                      "    qubits q[n];\n"
+                      "    h q;\n"
+                      "    for i in 0..n {\n"
+                      "        if i % 2 == 0 { x q[i]; } else { y q[i]; }\n"
+                      "    }\n"
+                      "    repeat 2 as k { cnot q[k], q[n - 1 - k]; }\n"
+                      "    for i in 3..1 { z q[0]; }\n" /* empty range */
+                      "    let m = n - 1;\n"
+                      "    if 1 { let m = 0; s q[m]; }\n" /* a block has its own scope */
+                      "    t q[m];\n"
+                      "    for j in 0..n { expval Z(q[j]); }\n"
+                      "}\n";
+    sema_result *r = check_ok(src);
+    const ir_circuit *c = r->circuits[0];
+    assert_int_equal(c->n_ops, 4 + 4 + 2 + 2);
+    for (int w = 0; w < 4; w++) assert_op(c, w, IR_H, w, -1);
+    assert_op(c, 4, IR_X, 0, -1);
+    assert_op(c, 5, IR_Y, 1, -1);
+    assert_op(c, 6, IR_X, 2, -1);
+    assert_op(c, 7, IR_Y, 3, -1);
+    assert_op(c, 8, IR_CNOT, 0, 3);
+    assert_op(c, 9, IR_CNOT, 1, 2);
+    assert_op(c, 10, IR_S, 0, -1);
+    assert_op(c, 11, IR_T, 3, -1);
+    assert_int_equal(c->n_obs, 4);
+    for (int j = 0; j < 4; j++) assert_int_equal(c->terms[c->obs[j].first_term].z_mask, 1u << j);
+    sema_free(r);
+}
+
+static void test_lower_templates(void **state) {
+    (void)state;
+    const char *src = "import \"templates.qnn\";\n"
+                      "gate bell a, b { h a; cnot a, b; }\n"
+                      "circuit c {\n"
+                      "    qubits q[3];\n"
+                      "    input f[3];\n"
+                      "    param b[1][3];\n"
+                      "    bell q[2], q[0];\n"
+                      "    angle_embedding(f, rotation = ry) q;\n"
+                      "    basic_entangler(b) q;\n"
+                      "    expval Z(q[0]);\n"
+                      "}\n";
+    sema_result *r = check_ok(src);
+    const ir_circuit *c = r->circuits[0];
+    assert_int_equal(c->n_ops, 2 + 3 + 3 + 3);
+    assert_op(c, 0, IR_H, 2, -1);
+    assert_op(c, 1, IR_CNOT, 2, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_op(c, 2 + i, IR_RY, i, -1);
+        assert_int_equal(c->exprs[c->ops[2 + i].angle[0]].kind, IR_EXPR_INPUT);
+        assert_int_equal(c->exprs[c->ops[2 + i].angle[0]].index, i);
+        assert_op(c, 5 + i, IR_RX, i, -1);
+        assert_int_equal(c->exprs[c->ops[5 + i].angle[0]].kind, IR_EXPR_PARAM);
+        assert_int_equal(c->exprs[c->ops[5 + i].angle[0]].index, i);
+    }
+    assert_op(c, 8, IR_CNOT, 0, 1);
+    assert_op(c, 9, IR_CNOT, 1, 2);
+    assert_op(c, 10, IR_CNOT, 2, 0);
+    sema_free(r);
+}
+
+/* StronglyEntanglingLayers with L layers on n wires: per layer n Rot (weights w[l][i][0..2])
+ * then the entangler on (i, (i + r) mod n), r = (l mod (n - 1)) + 1 (PennyLane's ranges). */
+static void check_strongly_entangling(const ir_circuit *c, int n, int L, ir_gate ent) {
+    assert_int_equal(c->n_qubits, n);
+    assert_int_equal(c->n_params, L * n * 3);
+    assert_int_equal(c->n_ops, L * (n + (n > 1 ? n : 0)));
+    int k = 0;
+    for (int l = 0; l < L; l++) {
+        for (int i = 0; i < n; i++, k++) {
+            assert_op(c, k, IR_ROT, i, -1);
+            for (int a = 0; a < 3; a++) {
+                const ir_expr *e = &c->exprs[c->ops[k].angle[a]];
+                assert_int_equal(e->kind, IR_EXPR_PARAM);
+                assert_int_equal(e->index, (l * n + i) * 3 + a);
+            }
+        }
+        if (n < 2) continue;
+        int r = l % (n - 1) + 1;
+        for (int i = 0; i < n; i++, k++) assert_op(c, k, ent, i, (i + r) % n);
+    }
+}
+
+static void test_strongly_entangling_ranges(void **state) {
+    (void)state;
+    const char *src = "import \"templates.qnn\";\n"
+                      "circuit se(int n = 3, int L = 4, gate ent = cnot) {\n"
+                      "    qubits q[n];\n"
+                      "    param w[L][n][3];\n"
+                      "    strongly_entangling(w, entangler = ent) q;\n"
+                      "    expval Z(q[0]);\n"
+                      "}\n"
+                      "model m3 { quantum se(n = 3, L = 4); }\n"
+                      "model m4 { quantum se(n = 4, L = 5, ent = cz); }\n"
+                      "model m2 { quantum se(n = 2, L = 3); }\n"
+                      "model m1 { quantum se(n = 1, L = 2); }\n";
+    sema_result *r = check_ok(src);
+    assert_int_equal(r->n_circuits, 1);
+    check_strongly_entangling(r->circuits[0], 3, 4, IR_CNOT);
+    assert_int_equal(r->n_models, 4);
+    /* n = 3: r = 1, 2, 1, 2 */
+    check_strongly_entangling(r->models[0].circuits[0], 3, 4, IR_CNOT);
+    assert_op(r->models[0].circuits[0], 3 + 0, IR_CNOT, 0, 1);
+    assert_op(r->models[0].circuits[0], 6 + 3 + 0, IR_CNOT, 0, 2);
+    /* n = 4: r = 1, 2, 3, 1, 2 */
+    check_strongly_entangling(r->models[1].circuits[0], 4, 5, IR_CZ);
+    assert_op(r->models[1].circuits[0], 2 * 8 + 4 + 1, IR_CZ, 1, 0); /* layer 2: r = 3 */
+    assert_op(r->models[1].circuits[0], 3 * 8 + 4 + 3, IR_CZ, 3, 0); /* layer 3: r = 1 */
+    check_strongly_entangling(r->models[2].circuits[0], 2, 3, IR_CNOT);
+    check_strongly_entangling(r->models[3].circuits[0], 1, 2, IR_CNOT);
+    sema_free(r);
+}
+
+/* The QIREN layer, block by block: SEL(W1[k]) with CZ, then RZ(x_j) on wire j; SEL(W2). */
+static void test_qiren_layer_structure(void **state) {
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/qiren.qnn", stdlib_dir());
+    sema_result *r = check_file(path);
+    if (!r) fail_msg("%s", diag_text());
+    const ir_circuit *c = r->circuits[0];
+    int n = 8, k = 0;
+    for (int block = 0; block < 3; block++) {
+        int base = block < 2 ? block * 2 * n * 3 : 2 * 2 * n * 3; /* weights1 then weights2 */
+        for (int l = 0; l < 2; l++) {
+            for (int i = 0; i < n; i++, k++) {
+                assert_op(c, k, IR_ROT, i, -1);
+                assert_int_equal(c->exprs[c->ops[k].angle[0]].index, base + (l * n + i) * 3);
+            }
+            for (int i = 0; i < n; i++, k++) assert_op(c, k, IR_CZ, i, (i + l % (n - 1) + 1) % n);
+        }
+        if (block == 2) break;
+        for (int j = 0; j < n; j++, k++) {
+            assert_op(c, k, IR_RZ, j, -1);
+            const ir_expr *e = &c->exprs[c->ops[k].angle[0]];
+            assert_int_equal(e->kind, IR_EXPR_INPUT);
+            assert_int_equal(e->index, j);
+        }
+    }
+    assert_int_equal(k, c->n_ops);
+    for (int j = 0; j < n; j++) {
+        assert_int_equal(c->obs[j].n_terms, 1);
+        assert_int_equal(c->terms[c->obs[j].first_term].z_mask, 1u << j);
+        assert_int_equal(c->terms[c->obs[j].first_term].x_mask, 0);
+    }
+    sema_free(r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_parse_items_and_locations),
+        T(test_parse_statement_forms),
+        T(test_expression_precedence),
+        T(test_comparison_not_associative),
+        T(test_literals),
+        T(test_integer_too_large),
+        T(test_lexical_errors),
+        T(test_unterminated_string_and_comment),
+        T(test_comments_keep_lines),
+        T(test_nul_bytes_and_crlf),
+        T(test_keyword_is_not_a_name),
+        T(test_recovery_reports_several),
+        T(test_error_cap),
+        T(test_parse_expression_error),
+        T(test_diag_format),
+        T(test_diag_same_error_once),
+        T(test_diag_no_location_and_internal),
+        T(test_diag_suggest),
+        T(test_ast_span),
+        T(test_qiren_image_657),
+        T(test_qiren_sound_649),
+        T(test_baseline_counts_images),
+        T(test_baseline_counts_sound),
+        T(test_compare_example),
+        T(test_stdlib_defaults),
+        T(test_set_overrides),
+        T(test_set_errors),
+        T(test_max_qubits_option),
+        T(test_default_limits),
+        T(test_sema_messages),
+        T(test_missing_file),
+        T(test_lower_small_circuit),
+        T(test_lower_loops_and_broadcast),
+        T(test_lower_templates),
+        T(test_strongly_entangling_ranges),
+        T(test_qiren_layer_structure),
+#undef T
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    if (tmp_file[0]) unlink(tmp_file);
+    if (tmp_dir[0]) rmdir(tmp_dir);
+    return rc;
+}
