@@ -23,9 +23,10 @@ int elab_is_math_function(const char *name) {
 }
 
 const char *value_kind_name(value_kind k) {
-    static const char *names[] = {"nothing", "integer", "number", "string", "word", "list",
-                                  "constructor", "angle", "tensor", "qubits", "gate",
-                                  "observable"};
+    /* With their article: messages read "not an integer", "cannot negate a gate". */
+    static const char *names[] = {"nothing", "an integer", "a number", "a string", "a word",
+                                  "a list", "a constructor", "an angle", "a tensor", "qubits",
+                                  "a gate", "an observable"};
     return names[k];
 }
 
@@ -130,6 +131,16 @@ static value eval_ident(elab_ctx *cx, env *e, ast_node *n) {
             return v;
         }
     }
+    static const struct { const char *alias; ir_gate g; } aliases[] = {
+        {"cx", IR_CNOT}, {"p", IR_PHASE}, {"cp", IR_CPHASE}, {"id", IR_I}};
+    for (size_t k = 0; k < sizeof aliases / sizeof *aliases; k++)
+        if (strcmp(n->name, aliases[k].alias) == 0) {
+            value v = none();
+            v.kind = V_GATE;
+            v.builtin = aliases[k].g;
+            v.loc = n->loc;
+            return v;
+        }
     if (cx->in_setting) {
         value v = none();
         v.kind = V_SYM;
@@ -181,7 +192,7 @@ static value eval_index(elab_ctx *cx, env *e, ast_node *n) {
         if (!elab_int(cx, e, n->b, 0, (long long)base.n_items - 1, "list index", &idx)) return none();
         return base.items[idx];
     }
-    elab_error(cx, n->loc, "a %s cannot be indexed", value_kind_name(base.kind));
+    elab_error(cx, n->loc, "%s cannot be indexed", value_kind_name(base.kind));
     return none();
 }
 
@@ -233,7 +244,7 @@ static value obs_binop(elab_ctx *cx, ast_node *n, value a, value b) {
             }
         return v;
     }
-    elab_error(cx, n->loc, "operator `%s` cannot combine a %s and a %s in an observable",
+    elab_error(cx, n->loc, "operator `%s` cannot combine %s and %s in an observable",
                ast_op_name(op), value_kind_name(a.kind), value_kind_name(b.kind));
     return none();
 }
@@ -288,7 +299,7 @@ static value eval_binop(elab_ctx *cx, env *e, ast_node *n) {
             return none();
         }
         if (!is_number(v) && v->kind != V_ANGLE) {
-            elab_error(cx, v->loc, "operator `%s` needs numbers, not a %s", ast_op_name(n->op),
+            elab_error(cx, v->loc, "operator `%s` needs numbers, not %s", ast_op_name(n->op),
                        value_kind_name(v->kind));
             return none();
         }
@@ -376,7 +387,7 @@ static value eval_unop(elab_ctx *cx, env *e, ast_node *n) {
         a.expr = ir_unary(cx->circ, IR_EXPR_NEG, a.expr);
         return a;
     }
-    elab_error(cx, n->loc, "cannot negate a %s", value_kind_name(a.kind));
+    elab_error(cx, n->loc, "cannot negate %s", value_kind_name(a.kind));
     return none();
 }
 
@@ -441,7 +452,7 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
             a.loc = n->loc;
             return a;
         }
-        elab_error(cx, n->loc, "`%s` needs a number, not a %s", n->name, value_kind_name(a.kind));
+        elab_error(cx, n->loc, "`%s` needs a number, not %s", n->name, value_kind_name(a.kind));
         return none();
     }
     if (cx->in_setting) {

@@ -8,13 +8,15 @@
 
 #include "diag.h"
 
-enum { MAX_TENSOR_ELEMENTS = 1 << 24, MAX_OPS = 4 << 20 };
+enum { MAX_TENSOR_ELEMENTS = 1 << 24 };
 
 typedef struct {
     elab_ctx *cx;
     ast_node *circuit;
     int failed_decl; /* `qubits` failed: everything after would cascade */
     int template_depth;
+    const char *inputs[64]; /* names of the inputs declared so far */
+    int n_inputs;
 } lowering;
 
 static void lower_block(lowering *L, env *e, ast_node *block);
@@ -111,8 +113,24 @@ static int tensor_shape(lowering *L, env *e, ast_node *s, value *t) {
     return (int)size;
 }
 
+/* Parameter and input names become checkpoint names: each must be unique in its circuit. */
+static int fresh_tensor_name(lowering *L, ast_node *s) {
+    ir_circuit *c = L->cx->circ;
+    for (int t = 0; t < c->n_tensors; t++)
+        if (strcmp(c->tensors[t].name, s->name) == 0) {
+            elab_error(L->cx, s->loc, "`%s` is already declared in this circuit", s->name);
+            return 0;
+        }
+    for (int i = 0; i < L->n_inputs; i++)
+        if (strcmp(L->inputs[i], s->name) == 0) {
+            elab_error(L->cx, s->loc, "`%s` is already declared in this circuit", s->name);
+            return 0;
+        }
+    return 1;
+}
+
 static void declare_input(lowering *L, env *e, ast_node *s) {
-    if (!need_circuit(L, s)) return;
+    if (!need_circuit(L, s) || !fresh_tensor_name(L, s)) return;
     value t;
     int size = tensor_shape(L, e, s, &t);
     if (!size) return;
@@ -120,6 +138,7 @@ static void declare_input(lowering *L, env *e, ast_node *s) {
         elab_error(L->cx, s->loc, "too many inputs");
         return;
     }
+    if (L->n_inputs < 64) L->inputs[L->n_inputs++] = s->name;
     t.is_input = 1;
     t.offset = L->cx->circ->n_inputs;
     L->cx->circ->n_inputs += size;
@@ -127,7 +146,7 @@ static void declare_input(lowering *L, env *e, ast_node *s) {
 }
 
 static void declare_param(lowering *L, env *e, ast_node *s) {
-    if (!need_circuit(L, s)) return;
+    if (!need_circuit(L, s) || !fresh_tensor_name(L, s)) return;
     elab_ctx *cx = L->cx;
     value t;
     int size = tensor_shape(L, e, s, &t);
@@ -284,8 +303,8 @@ static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, co
             long long want;
             if (!elab_int(cx, &callee, qf->a, 1, IR_MAX_QUBITS, "register size", &want)) return;
             if (want != q[i].n_wires) {
-                elab_error(cx, s->list2.items[i]->loc, "`%s` expects %lld qubits for `%s`, got %d",
-                           templ->name, want, qf->name, q[i].n_wires);
+                elab_error(cx, s->list2.items[i]->loc, "`%s` expects %lld qubit%s for `%s`, got %d",
+                           templ->name, want, want == 1 ? "" : "s", qf->name, q[i].n_wires);
                 return;
             }
         }
@@ -321,7 +340,7 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
         return;
     }
     if (bound) {
-        elab_error(cx, s->loc, "`%s` is a %s, not a gate", s->name, value_kind_name(bound->kind));
+        elab_error(cx, s->loc, "`%s` is %s, not a gate", s->name, value_kind_name(bound->kind));
         return;
     }
     for (int g = 0; g < IR_FUSED_1Q; g++)
@@ -470,7 +489,10 @@ static void lower_block(lowering *L, env *e, ast_node *block) {
 
 ir_circuit *lower_circuit(elab_ctx *cx, env *globals, ast_node *circuit, const ast_list *args,
                           src_loc call_loc, env *caller) {
-    lowering L = {cx, circuit, 0, 0};
+    lowering L;
+    memset(&L, 0, sizeof L);
+    L.cx = cx;
+    L.circuit = circuit;
     ir_circuit *saved = cx->circ;
     env *saved_globals = cx->globals;
     cx->circ = NULL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "cg.h"
 #include "commands.h"
 #include "diag.h"
 #include "ir.h"
@@ -120,8 +121,8 @@ static int parse_args(int argc, char **argv, options *o) {
         } else if (strcmp(a, "--max-qubits") == 0) {
             char *end;
             long v = next ? strtol(next, &end, 10) : 0;
-            if (!next || *end || v < 1 || v > IR_MAX_QUBITS) {
-                fprintf(stderr, "qnnc: `--max-qubits` needs a number from 1 to %d\n", IR_MAX_QUBITS);
+            if (!next || *end || v < 1 || v > CG_MAX_QUBITS) {
+                fprintf(stderr, "qnnc: `--max-qubits` needs a number from 1 to %d\n", CG_MAX_QUBITS);
                 return EXIT_USAGE;
             }
             o->sema.max_qubits = (int)v;
@@ -313,7 +314,8 @@ int main(int argc, char **argv) {
     sema_result *r = sema_check_file(ar, o.file, &o.sema);
     if (!r || diag_error_count()) {
         int n = diag_error_count();
-        fprintf(stderr, "%d error%s\n", n, n == 1 ? "" : "s");
+        if (diag_too_many()) fprintf(stderr, "%d errors (the first 20 shown)\n", n);
+        else fprintf(stderr, "%d error%s\n", n, n == 1 ? "" : "s");
         sema_free(r);
         arena_destroy(ar);
         return EXIT_ERRORS;

@@ -228,6 +228,7 @@ arg
     : expr
     | IDENT '=' expr        { $$ = NODE(AST_NAMED, @1); $$->name = $1; $$->a = $3; }
     | "`init`" '=' expr       { $$ = NODE(AST_NAMED, @1); $$->name = "init"; $$->a = $3; }
+    | "`in`" '=' expr         { $$ = NODE(AST_NAMED, @1); $$->name = "in"; $$->a = $3; }
     ;
 
 expr

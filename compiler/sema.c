@@ -74,8 +74,10 @@ static int file_exists(const char *path) {
 
 static void load_file(sema *S, const char *path, src_loc from);
 
-static void load_imports(sema *S, ast_list *items, int first, const char *dir) {
-    for (int i = first; i < items->n && !diag_too_many(); i++) {
+static void load_imports(sema *S, ast_list *items, int first, int end, const char *dir) {
+    /* Only this file's items [first, end): loading an import appends its own items, whose
+     * imports were resolved against their own folder already. */
+    for (int i = first; i < end && !diag_too_many(); i++) {
         ast_node *it = items->items[i];
         if (it->kind != AST_IMPORT) continue;
         const char *cand[2] = {NULL, NULL};
@@ -133,7 +135,7 @@ static void load_file(sema *S, const char *path, src_loc from) {
     S->stack[S->n_stack++] = arena_strdup(S->ar, key);
     if (S->n_loaded == 1) S->main_file = file;
     parse_source(S->ar, file, text, len, &S->items);
-    load_imports(S, &S->items, first, dir_of(S->ar, path));
+    load_imports(S, &S->items, first, S->items.n, dir_of(S->ar, path));
     S->n_stack--;
 }
 

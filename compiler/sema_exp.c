@@ -53,16 +53,21 @@ static const char *word_of(const value *v) {
 /* Matches a constructor's arguments to its parameters: out[k] is V_NONE when not given. */
 static int call_args(const value *call, const cparam *ps, int n, value *out) {
     for (int k = 0; k < n; k++) memset(&out[k], 0, sizeof out[k]);
-    int positional = 0;
+    int positional = 0, seen_named = 0;
     for (int i = 0; i < call->n_items; i++) {
         int k = -1;
         if (!call->names[i]) {
+            if (seen_named) {
+                diag_error(call->items[i].loc, "positional argument after a named one");
+                return 0;
+            }
             if (positional >= n) {
                 diag_error(call->items[i].loc, "too many arguments for `%s`", call->s);
                 return 0;
             }
             k = positional++;
         } else {
+            seen_named = 1;
             for (int j = 0; j < n; j++)
                 if (strcmp(ps[j].name, call->names[i]) == 0) k = j;
             if (k < 0) {
@@ -96,6 +101,16 @@ static int call_args(const value *call, const cparam *ps, int n, value *out) {
 /* A setting that is a word or a constructor: `mse`, `cosine(min_lr = 0)`. */
 static int is_form(const value *v, const char *name) {
     return (v->kind == V_SYM || v->kind == V_CALL) && strcmp(v->s, name) == 0;
+}
+
+/* A word that takes no arguments: `mse`, `full`; `mse()` is accepted, `mse(3)` is not. */
+static int is_word(const value *v, const char *name) {
+    if (!is_form(v, name)) return 0;
+    if (v->kind == V_CALL && v->n_items) {
+        diag_error(v->items[0].loc, "`%s` takes no arguments", name);
+        return -1;
+    }
+    return 1;
 }
 
 static void bad_choice(const value *v, const char *key, const char *const *choices, int n) {
@@ -162,9 +177,9 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
         d->normalize = a[4].kind ? (int)a[4].i : 1;
         d->channel = 0;
         if (a[5].kind == V_SYM && strcmp(a[5].s, "mix") == 0) d->channel = -1;
-        else if (a[5].kind == V_INT && a[5].i >= 0 && a[5].i < 256) d->channel = (int)a[5].i;
+        else if (a[5].kind == V_INT && a[5].i == 0) d->channel = 0;
         else if (a[5].kind) {
-            diag_error(a[5].loc, "`channel` must be a channel number or `mix`");
+            diag_error(a[5].loc, "`channel` must be 0 (the first channel) or `mix` (their mean)");
             return 0;
         }
         if (d->start < 0 || (d->stop >= 0 && d->stop <= d->start)) {
@@ -259,6 +274,7 @@ static int schedule(const value *v, rt_experiment *x) {
         bad_choice(v, "schedule", names, 3);
         return 0;
     }
+    if (k == 0 && is_word(v, "constant") < 0) return 0;
     if (v->kind == V_CALL && !call_args(v, ps, 1, a)) return 0;
     x->schedule = (rt_schedule_kind)k;
     x->lr_min = a[0].kind ? real_of(&a[0]) : 0;
@@ -268,6 +284,7 @@ static int schedule(const value *v, rt_experiment *x) {
 static int eval_setting(const value *v, rt_experiment *x) {
     static const cparam ps[] = {{"size", P_INT, 0}, {"target", P_ANY, 0}, {"metrics", P_ANY, 0}};
     value a[3];
+    if (v->kind == V_SYM && strcmp(v->s, "grid") == 0) return 1; /* the training grid */
     if (!is_form(v, "grid") || v->kind != V_CALL) {
         static const char *const names[] = {"grid"};
         bad_choice(v, "evaluation", names, 1);
@@ -297,9 +314,11 @@ static int eval_setting(const value *v, rt_experiment *x) {
         x->metric_mse = x->metric_psnr = 0;
         for (int i = 0; i < a[2].n_items; i++) {
             const value *m = &a[2].items[i];
-            if (is_form(m, "mse")) x->metric_mse = 1;
-            else if (is_form(m, "psnr")) x->metric_psnr = 1;
-            else {
+            int w;
+            if ((w = is_word(m, "mse")) > 0) x->metric_mse = 1;
+            else if (w == 0 && (w = is_word(m, "psnr")) > 0) x->metric_psnr = 1;
+            if (w < 0) return 0;
+            if (!w) {
                 static const char *const names[] = {"mse", "psnr"};
                 bad_choice(m, "metric", names, 2);
                 return 0;
@@ -385,7 +404,21 @@ static void apply_override(sema *S, ast_node *exp, const char *set) {
         assign->a = value_ast;
         return;
     }
-    if (!assign || (assign->a->kind != AST_CALL && assign->a->kind != AST_IDENT)) {
+    static const char *const defaults[][2] = {{"optimizer", "adam"}, {"schedule", "constant"},
+                                              {"eval", "grid"}};
+    for (size_t d = 0; !assign && d < sizeof defaults / sizeof *defaults; d++)
+        if (strcmp(key, defaults[d][0]) == 0) {
+            assign = ast_new(S->ar, AST_ASSIGN, whole);
+            assign->name = key;
+            assign->a = ast_new(S->ar, AST_CALL, whole);
+            assign->a->name = defaults[d][1];
+            ast_append(S->ar, &exp->a->list, assign);
+        }
+    if (!assign) {
+        diag_error(whole, "`%s.%s` cannot be set: the experiment has no `%s` setting", key, dot + 1, key);
+        return;
+    }
+    if (assign->a->kind != AST_CALL && assign->a->kind != AST_IDENT) {
         diag_error(whole, "`%s` is not set by a constructor such as adam(...), so `%s.%s` "
                           "cannot be set", key, key, dot + 1);
         return;
@@ -498,9 +531,11 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
 
     long long n;
     if (by_key[2]) {
-        if (is_form(&vals[2], "mse")) x->loss = RT_LOSS_MSE;
-        else if (is_form(&vals[2], "l1")) x->loss = RT_LOSS_L1;
-        else {
+        int w;
+        if ((w = is_word(&vals[2], "mse")) != 0) x->loss = RT_LOSS_MSE;
+        else if ((w = is_word(&vals[2], "l1")) != 0) x->loss = RT_LOSS_L1;
+        if (w < 0) return 0;
+        if (!w) {
             static const char *const names[] = {"mse", "l1"};
             bad_choice(&vals[2], "loss", names, 2);
             return 0;
@@ -513,7 +548,9 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         x->epochs = (int)n;
     }
     if (by_key[6]) {
-        if (is_form(&vals[6], "full")) x->batch = 0;
+        int w = is_word(&vals[6], "full");
+        if (w < 0) return 0;
+        if (w) x->batch = 0;
         else if (!setting_int(&vals[6], "batch", 1, 1 << 30, &n)) return 0;
         else x->batch = (int)n;
     }
@@ -524,9 +561,11 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     if (by_key[8] && !eval_setting(&vals[8], x)) return 0;
     if (by_key[9] && !outputs(&vals[9], x)) return 0;
     if (by_key[10]) {
-        if (is_form(&vals[10], "batch")) x->bn_eval_running = 0;
-        else if (is_form(&vals[10], "running")) x->bn_eval_running = 1;
-        else {
+        int w;
+        if ((w = is_word(&vals[10], "batch")) != 0) x->bn_eval_running = 0;
+        else if ((w = is_word(&vals[10], "running")) != 0) x->bn_eval_running = 1;
+        if (w < 0) return 0;
+        if (!w) {
             static const char *const names[] = {"batch", "running"};
             bad_choice(&vals[10], "batch-norm evaluation mode", names, 2);
             return 0;
@@ -537,9 +576,11 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         x->log_every = (int)n;
     }
     if (by_key[12]) {
-        if (is_form(&vals[12], "f64")) x->precision = 64;
-        else if (is_form(&vals[12], "f32")) x->precision = 32;
-        else {
+        int w;
+        if ((w = is_word(&vals[12], "f64")) != 0) x->precision = 64;
+        else if ((w = is_word(&vals[12], "f32")) != 0) x->precision = 32;
+        if (w < 0) return 0;
+        if (!w) {
             static const char *const names[] = {"f64", "f32"};
             bad_choice(&vals[12], "precision", names, 2);
             return 0;

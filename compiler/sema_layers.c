@@ -80,10 +80,14 @@ static int read_arg(sema *S, env *e, const layer_def *d, int k, ast_node *n, lay
 
 static int read_args(sema *S, env *e, const layer_def *d, ast_node *s, layer_args *out) {
     ast_node *given[6] = {0};
-    int positional = 0;
+    int positional = 0, seen_named = 0;
     for (int i = 0; i < s->list.n; i++) {
         ast_node *a = s->list.items[i];
         if (a->kind != AST_NAMED) {
+            if (seen_named) {
+                elab_error(&S->cx, a->loc, "positional argument after a named one");
+                return 0;
+            }
             if (positional >= d->n_params) {
                 elab_error(&S->cx, a->loc, "too many arguments for `%s` (it takes %d)", d->name, d->n_params);
                 return 0;
@@ -91,6 +95,7 @@ static int read_args(sema *S, env *e, const layer_def *d, ast_node *s, layer_arg
             given[positional++] = a;
             continue;
         }
+        seen_named = 1;
         int k = -1;
         for (int j = 0; j < d->n_params; j++)
             if (strcmp(d->params[j].name, a->name) == 0) k = j;

@@ -1,0 +1,238 @@
+/* The entry point of native binaries built by `qnnc build` (rt_main.h): the options of
+ * `qnnc run` for a compiled experiment, settings changed at run time (rt_settings.h), then
+ * rt_run_experiment for each experiment, exactly as the compiler's driver calls it, so that a
+ * binary and `qnnc run` of the same file write the same files. */
+#include "rt_main.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_settings.h"
+#include "run_data.h"
+
+enum { EXIT_FAILED = 1, EXIT_USAGE = 2, MAX_SETS = 256 };
+
+int rt_circuit_bind(const rt_compiled_circuit *cc, rt_circuit *out, char *err, size_t errlen) {
+    const int64_t *i = cc->info;
+    if (!i || i[0] != 1 || !cc->forward || !cc->vjp) {
+        snprintf(err, errlen, "circuit %s: unknown compiled-circuit format %lld", cc->name,
+                 i ? (long long)i[0] : -1LL);
+        return -1;
+    }
+    if (i[5] != 32 && i[5] != 64) {
+        snprintf(err, errlen, "circuit %s: bad precision %lld", cc->name, (long long)i[5]);
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    out->name = cc->name;
+    out->n_qubits = (int)i[1];
+    out->n_inputs = (int)i[2];
+    out->n_outputs = (int)i[3];
+    out->n_params = (int)i[4];
+    out->precision = (int)i[5];
+    out->lanes = (int)i[6];
+    out->work_bytes = (size_t)i[7];
+    out->forward = cc->forward;
+    out->vjp = cc->vjp;
+    return 0;
+}
+
+typedef struct {
+    const char *sets[MAX_SETS];
+    int n_sets;
+    const char *out_dir, *resume, *checkpoint, *experiment;
+    int threads, grid, quiet, help, version;
+} main_options;
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void usage(FILE *f, const char *prog) {
+    fprintf(f, "usage: %s [options]\n"
+               "\n"
+               "options:\n"
+               "  --set KEY=VALUE    change a setting (repeatable): see the list below\n"
+               "  --out DIR          output folder (default out/EXPERIMENT)\n"
+               "  --resume FILE      continue training from a checkpoint\n"
+               "  --checkpoint FILE  evaluate these weights instead of training\n"
+               "  --grid N           with --checkpoint: evaluation grid (e.g. 64)\n"
+               "  --threads N        threads for the simulation (default: all cores)\n"
+               "  --experiment NAME  run only this experiment\n"
+               "  --quiet            no progress lines\n"
+               "  --help, --version\n",
+            prog);
+}
+
+static int usage_error(const char *prog, const char *msg, const char *arg) {
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, msg, arg);
+    fprintf(stderr, "\n(run `%s --help` for the options and settings)\n", prog);
+    return EXIT_USAGE;
+}
+
+static int positive(const char *s, int *out) {
+    char *end;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || *end || v < 1 || v > 16384) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse(int argc, char **argv, main_options *o, const char *prog) {
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) o->help = 1;
+        else if (strcmp(a, "--version") == 0) o->version = 1;
+        else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) o->quiet = 1;
+        else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
+            const char *v = a[5] == '=' ? a + 6 : next;
+            if (!v) return usage_error(prog, "`--set` needs KEY=VALUE%s", "");
+            if (a[5] != '=') i++;
+            if (o->n_sets == MAX_SETS) return usage_error(prog, "too many `--set` options%s", "");
+            o->sets[o->n_sets++] = v;
+        } else if (strcmp(a, "--out") == 0 || strcmp(a, "--resume") == 0 ||
+                   strcmp(a, "--checkpoint") == 0 || strcmp(a, "--experiment") == 0) {
+            if (!next) return usage_error(prog, "`%s` needs a value", a);
+            const char **dst = a[2] == 'o' ? &o->out_dir : a[2] == 'r' ? &o->resume
+                             : a[2] == 'c' ? &o->checkpoint : &o->experiment;
+            *dst = next;
+            i++;
+        } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--grid") == 0) {
+            if (positive(next, a[2] == 't' ? &o->threads : &o->grid))
+                return usage_error(prog, "`%s` needs a positive number", a);
+            i++;
+        } else if (a[0] == '-') {
+            return usage_error(prog, "unknown option `%s`", a);
+        } else {
+            return usage_error(prog, "unexpected argument `%s`: the experiment is built in; use "
+                                     "--set KEY=VALUE to change its settings", a);
+        }
+    }
+    if (o->grid && !o->checkpoint) return usage_error(prog, "`--grid` needs --checkpoint FILE%s", "");
+    if (o->resume && o->checkpoint)
+        return usage_error(prog, "--resume trains, --checkpoint evaluates: give one of them%s", "");
+    return 0;
+}
+
+/* A binary run from another folder than the one it was built in: a data file named
+ * relative to the .qnn file is looked for next to where that file was at build time. */
+static void find_moved_data(rt_data_spec *d, const char *source, const rt_main_info *info) {
+    char found[1024], err[2048];
+    if (!info || !info->source_path || !d->path[0]) return;
+    if (run_find_data(d->path, source, found, sizeof found, err, sizeof err) == 0) return;
+    if (run_find_data(d->path, info->source_path, found, sizeof found, err, sizeof err) == 0)
+        snprintf(d->path, sizeof d->path, "%s", found);
+}
+
+static int run_all(const main_options *o, rt_experiment *xs, const rt_compiled_experiment *cx,
+                   int n, int n_sel, const rt_main_info *info) {
+    const rt_experiment **done = calloc((size_t)n + 1, sizeof *done);
+    rt_run_result *results = calloc((size_t)n + 1, sizeof *results);
+    /* As in qnnc run: a run that fails does not stop the others; a setup failure does. */
+    int failed = !done || !results, broken = failed, n_done = 0;
+    for (int i = 0; i < n && !broken; i++) {
+        rt_experiment *x = &xs[i];
+        if (o->experiment && strcmp(o->experiment, x->name) != 0) continue;
+        find_moved_data(&x->data, x->source, info);
+        if (x->has_eval_target) find_moved_data(&x->eval_target, x->source, info);
+        rt_circuit *circuits = calloc((size_t)x->n_circuits + 1, sizeof *circuits);
+        const rt_circuit **ptrs = calloc((size_t)x->n_circuits + 1, sizeof *ptrs);
+        char err[512];
+        for (int k = 0; circuits && ptrs && k < x->n_circuits && !broken; k++) {
+            if (rt_circuit_bind(&cx[i].circuits[k], &circuits[k], err, sizeof err)) {
+                fprintf(stderr, "qnn: %s: %s\n", x->name, err);
+                broken = 1;
+            }
+            ptrs[k] = &circuits[k];
+        }
+        if (!circuits || !ptrs) broken = 1;
+        if (!broken) {
+            char dir[1200];
+            rt_run_options ro;
+            memset(&ro, 0, sizeof ro);
+            /* The folders of qnnc run: one per experiment below --out when there are several. */
+            if (o->out_dir && n_sel > 1) snprintf(dir, sizeof dir, "%s/%s", o->out_dir, x->name);
+            else if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
+            else snprintf(dir, sizeof dir, "out/%s", x->name);
+            ro.out_dir = dir;
+            ro.resume = o->resume;
+            ro.threads = o->threads;
+            ro.quiet = o->quiet;
+            ro.eval_only = o->checkpoint != NULL;
+            ro.checkpoint = o->checkpoint;
+            ro.grid = o->grid;
+            if (rt_run_experiment(x, ptrs, &ro, &results[n_done])) failed = 1;
+            else done[n_done++] = x;
+        }
+        free(circuits);
+        free(ptrs);
+    }
+    failed |= broken;
+    if (n_done > 1) {
+        printf("\n%-28s %10s %12s %10s %12s\n", "experiment", "params", "mse", "psnr", "ms/epoch");
+        for (int i = 0; i < n_done; i++)
+            printf("%-28s %10lld %12.4e %10.2f %12.2f\n", done[i]->name, results[i].n_params,
+                   results[i].mse, results[i].psnr, 1e3 * results[i].seconds_per_epoch);
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s/comparison", o->out_dir ? o->out_dir : "out");
+        if (rt_write_comparison(dir, done, results, n_done)) failed = 1;
+        else printf("comparison report: %s\n", dir);
+    }
+    free(done);
+    free(results);
+    return failed ? EXIT_FAILED : 0;
+}
+
+int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, const rt_main_info *info) {
+    const char *prog = base_name(argc > 0 && argv[0] ? argv[0] : "qnn");
+    main_options o;
+    int rc = parse(argc, argv, &o, prog);
+    if (rc) return rc;
+    const char *built = info && info->built_with ? info->built_with : "qnnc";
+    if (o.version) {
+        printf("%s: native build of %s by %s\n", prog, n > 0 ? cx[0].x->source : "?", built);
+        return 0;
+    }
+    rt_experiment *xs = calloc((size_t)n + 1, sizeof *xs);
+    if (!xs) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return EXIT_FAILED;
+    }
+    int n_sel = 0;
+    for (int i = 0; i < n; i++) {
+        xs[i] = *cx[i].x; /* layers stay shared: settings never touch them */
+        if (o.experiment && strcmp(o.experiment, xs[i].name) != 0) continue;
+        n_sel++;
+        for (int s = 0; s < o.n_sets && !rc; s++) {
+            char err[1024];
+            if (rt_experiment_set_text(&xs[i], o.sets[s], err, sizeof err)) {
+                fprintf(stderr, "%s: --set %s: %s\n", prog, o.sets[s], err);
+                rc = EXIT_USAGE;
+            }
+        }
+    }
+    if (!rc && !n_sel) {
+        fprintf(stderr, "%s: no experiment `%s`; this program runs:", prog, o.experiment ? o.experiment : "");
+        for (int i = 0; i < n; i++) fprintf(stderr, " %s", xs[i].name);
+        fputc('\n', stderr);
+        rc = EXIT_USAGE;
+    }
+    if (!rc && o.help) {
+        usage(stdout, prog);
+        printf("\nbuilt from %s by %s\n", n > 0 ? xs[0].source : "?", built);
+        for (int i = 0; i < n; i++) {
+            if (o.experiment && strcmp(o.experiment, xs[i].name) != 0) continue;
+            printf("\nexperiment %s, settings (--set KEY=VALUE, or KEY.ARG=VALUE for one argument):\n",
+                   xs[i].name);
+            rt_experiment_print_settings(&xs[i], stdout, 2);
+        }
+    } else if (!rc) {
+        rc = run_all(&o, xs, cx, n, n_sel, info);
+    }
+    free(xs);
+    return rc;
+}

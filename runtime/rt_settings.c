@@ -1,0 +1,623 @@
+/* Run-time settings of native binaries (rt_settings.h): --set KEY=VALUE parsed without the
+ * compiler's front end. Values are small: numbers, words, strings, [a, b] and constructors
+ * such as adam(lr = 0.01), split textually at top-level commas. The limits and defaults
+ * repeat those of compiler/sema_exp.c so that a binary accepts what `qnnc run` accepts. */
+#include "rt_settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_ARGS = 8, MAX_TEXT = 1100 };
+
+typedef struct {
+    char name[32];          /* "" for a positional argument */
+    char value[MAX_TEXT];
+} carg;
+
+typedef struct {
+    char name[32];
+    int is_call;            /* name(...) rather than a bare word */
+    int n;
+    carg args[MAX_ARGS];
+} call;
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Copies s[0..n) without surrounding blanks. */
+static void trim_copy(char *dst, size_t cap, const char *s, size_t n) {
+    while (n && isspace((unsigned char)*s)) s++, n--;
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+static int is_ident(const char *s) {
+    if (!isalpha((unsigned char)*s) && *s != '_') return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_') return 0;
+    return 1;
+}
+
+/* Where the next top-level ',' (or the end) is, skipping brackets and quoted strings. */
+static size_t arg_end(const char *s) {
+    int depth = 0, quoted = 0;
+    size_t i = 0;
+    for (; s[i]; i++) {
+        char ch = s[i];
+        if (quoted) {
+            if (ch == '\\' && s[i + 1]) i++;
+            else if (ch == '"') quoted = 0;
+        } else if (ch == '"') quoted = 1;
+        else if (ch == '(' || ch == '[') depth++;
+        else if (ch == ')' || ch == ']') depth--;
+        else if (ch == ',' && depth == 0) break;
+    }
+    return i;
+}
+
+/* `word` or `word(arg, name = arg, ...)`. */
+static int parse_call(const char *text, call *c, char *err, size_t errlen) {
+    char v[MAX_TEXT];
+    trim_copy(v, sizeof v, text, strlen(text));
+    memset(c, 0, sizeof *c);
+    char *open = strchr(v, '(');
+    if (!open) {
+        if (!is_ident(v) || strlen(v) >= sizeof c->name)
+            return fail(err, errlen, "`%s` is not a word or a constructor such as adam(lr = 0.01)", v);
+        snprintf(c->name, sizeof c->name, "%s", v);
+        return 0;
+    }
+    size_t len = strlen(v);
+    if (v[len - 1] != ')') return fail(err, errlen, "`%s`: missing `)` at the end", v);
+    v[len - 1] = '\0';
+    *open = '\0';
+    trim_copy(c->name, sizeof c->name, v, strlen(v));
+    if (!is_ident(c->name)) return fail(err, errlen, "`%s` is not a constructor name", c->name);
+    c->is_call = 1;
+    const char *p = open + 1;
+    char whole[MAX_TEXT];
+    trim_copy(whole, sizeof whole, p, strlen(p));
+    if (!*whole) return 0;
+    for (;;) {
+        size_t e = arg_end(p);
+        if (c->n == MAX_ARGS) return fail(err, errlen, "too many arguments for `%s`", c->name);
+        carg *a = &c->args[c->n++];
+        char one[MAX_TEXT];
+        trim_copy(one, sizeof one, p, e);
+        /* name = value, unless the '=' is inside a string */
+        char *eq = strchr(one, '=');
+        char *quote = strchr(one, '"');
+        if (eq && (!quote || eq < quote)) {
+            trim_copy(a->name, sizeof a->name, one, (size_t)(eq - one));
+            trim_copy(a->value, sizeof a->value, eq + 1, strlen(eq + 1));
+            if (!is_ident(a->name)) return fail(err, errlen, "`%s` is not an argument name", a->name);
+        } else {
+            snprintf(a->value, sizeof a->value, "%s", one);
+        }
+        if (!*a->value) return fail(err, errlen, "an empty argument in `%s(...)`", c->name);
+        if (!p[e]) break;
+        p += e + 1;
+    }
+    return 0;
+}
+
+/* Matches a call's arguments to parameter names: vals[k] is NULL when not given. */
+static int match_args(const call *c, const char *const *ps, int n, const char **vals, char *err,
+                      size_t errlen) {
+    int positional = 0;
+    for (int k = 0; k < n; k++) vals[k] = NULL;
+    for (int i = 0; i < c->n; i++) {
+        int k = -1;
+        if (!c->args[i].name[0]) {
+            if (positional >= n) return fail(err, errlen, "too many arguments for `%s`", c->name);
+            k = positional++;
+        } else {
+            for (int j = 0; j < n; j++)
+                if (strcmp(ps[j], c->args[i].name) == 0) k = j;
+            if (k < 0) return fail(err, errlen, "`%s` has no parameter `%s`", c->name, c->args[i].name);
+            if (vals[k]) return fail(err, errlen, "argument `%s` is given twice", ps[k]);
+        }
+        vals[k] = c->args[i].value;
+    }
+    return 0;
+}
+
+/* ---- leaf values ---------------------------------------------------------------------- */
+
+static int get_int(const char *key, const char *v, long long lo, long long hi, long long *out,
+                   char *err, size_t errlen) {
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    while (isspace((unsigned char)*end)) end++;
+    if (end == v || *end || errno) return fail(err, errlen, "`%s` must be an integer, not `%s`", key, v);
+    if (n < lo || n > hi)
+        return fail(err, errlen, "`%s` must be between %lld and %lld, got %lld", key, lo, hi, n);
+    *out = n;
+    return 0;
+}
+
+static int get_real(const char *key, const char *v, double *out, char *err, size_t errlen) {
+    char *end;
+    double d = strtod(v, &end);
+    while (isspace((unsigned char)*end)) end++;
+    if (end == v || *end || !isfinite(d)) return fail(err, errlen, "`%s` must be a number, not `%s`", key, v);
+    *out = d;
+    return 0;
+}
+
+static int get_bool(const char *key, const char *v, int *out, char *err, size_t errlen) {
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) *out = 1;
+    else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) *out = 0;
+    else return fail(err, errlen, "`%s` must be true or false, not `%s`", key, v);
+    return 0;
+}
+
+/* One of words[0..n): its index. */
+static int get_choice(const char *key, const char *v, const char *const *words, int n, int *out,
+                      char *err, size_t errlen) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, words[i]) == 0) return *out = i, 0;
+    char list[160] = "";
+    for (int i = 0; i < n; i++) {
+        strncat(list, words[i], sizeof list - strlen(list) - 1);
+        if (i + 1 < n) strncat(list, i + 2 == n ? " or " : ", ", sizeof list - strlen(list) - 1);
+    }
+    return fail(err, errlen, "unknown %s `%s`: use %s", key, v, list);
+}
+
+/* "quoted" (with \" and \\) or bare. */
+static int get_string(const char *key, const char *v, char *out, size_t cap, char *err, size_t errlen) {
+    size_t n = 0;
+    if (*v == '"') {
+        const char *p = v + 1;
+        for (; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1]) p++;
+            if (n + 1 >= cap) return fail(err, errlen, "`%s` is too long", key);
+            out[n++] = *p;
+        }
+        if (*p != '"' || p[1]) return fail(err, errlen, "`%s`: unterminated string %s", key, v);
+    } else {
+        n = strlen(v);
+        if (n >= cap) return fail(err, errlen, "`%s` is too long", key);
+        memcpy(out, v, n);
+    }
+    out[n] = '\0';
+    if (!n) return fail(err, errlen, "`%s` cannot be empty", key);
+    return 0;
+}
+
+/* [a, b] or [w, w, ...]: the items' text. */
+static int get_list(const char *key, const char *v, char items[][64], int max, int *n, char *err,
+                    size_t errlen) {
+    size_t len = strlen(v);
+    if (len < 2 || v[0] != '[' || v[len - 1] != ']')
+        return fail(err, errlen, "`%s` must be a list such as [a, b], not `%s`", key, v);
+    char inner[MAX_TEXT];
+    trim_copy(inner, sizeof inner, v + 1, len - 2);
+    *n = 0;
+    for (const char *p = inner; *p;) {
+        size_t e = arg_end(p);
+        if (*n == max) return fail(err, errlen, "`%s` has too many items", key);
+        trim_copy(items[(*n)++], 64, p, e);
+        if (!p[e]) break;
+        p += e + 1;
+    }
+    return 0;
+}
+
+static int get_pair(const char *key, const char *v, double *a, double *b, char *err, size_t errlen) {
+    char items[2][64];
+    int n;
+    if (get_list(key, v, items, 2, &n, err, errlen) || n != 2)
+        return n == 2 ? -1 : fail(err, errlen, "`%s` must be a pair of numbers [a, b]", key);
+    return get_real(key, items[0], a, err, errlen) || get_real(key, items[1], b, err, errlen) ? -1 : 0;
+}
+
+static int rebuild(const rt_experiment *x, const char *what, char *err, size_t errlen) {
+    return fail(err, errlen, "%s is compiled into this program: rebuild it with `qnnc build %s "
+                             "--set ...` to change it", what, x->source);
+}
+
+/* ---- optimizer, schedule ------------------------------------------------------------ */
+
+static int optimizer_arg(rt_experiment *x, const char *arg, const char *v, char *err, size_t errlen) {
+    const char *name = x->optimizer == RT_OPT_ADAM ? "adam" : "sgd";
+    int adam = x->optimizer == RT_OPT_ADAM;
+    if (strcmp(arg, "lr") == 0) {
+        if (get_real("optimizer.lr", v, &x->lr, err, errlen)) return -1;
+        if (!(x->lr > 0)) return fail(err, errlen, "the learning rate must be positive, got %g", x->lr);
+    } else if (strcmp(arg, "weight_decay") == 0) {
+        return get_real("optimizer.weight_decay", v, &x->weight_decay, err, errlen);
+    } else if (adam && strcmp(arg, "eps") == 0) {
+        return get_real("optimizer.eps", v, &x->eps, err, errlen);
+    } else if (adam && strcmp(arg, "betas") == 0) {
+        if (get_pair("optimizer.betas", v, &x->beta1, &x->beta2, err, errlen)) return -1;
+        if (!(x->beta1 >= 0 && x->beta1 < 1 && x->beta2 >= 0 && x->beta2 < 1))
+            return fail(err, errlen, "Adam betas must be in [0, 1)");
+    } else if (!adam && strcmp(arg, "momentum") == 0) {
+        return get_real("optimizer.momentum", v, &x->momentum, err, errlen);
+    } else {
+        return fail(err, errlen, "`%s` has no parameter `%s`", name, arg);
+    }
+    return 0;
+}
+
+static int optimizer_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
+    static const char *const adam_ps[] = {"lr", "betas", "eps", "weight_decay"};
+    static const char *const sgd_ps[] = {"lr", "momentum", "weight_decay"};
+    static const char *const names[] = {"adam", "sgd"};
+    int k;
+    if (get_choice("optimizer", c->name, names, 2, &k, err, errlen)) return -1;
+    const char *const *ps = k == 0 ? adam_ps : sgd_ps;
+    int n = k == 0 ? 4 : 3;
+    const char *vals[4];
+    if (match_args(c, ps, n, vals, err, errlen)) return -1;
+    /* A constructor replaces the whole setting: the defaults of sema_exp.c, then the args. */
+    x->optimizer = k == 0 ? RT_OPT_ADAM : RT_OPT_SGD;
+    x->lr = k == 0 ? 1e-3 : 1e-2;
+    x->beta1 = 0.9;
+    x->beta2 = 0.999;
+    x->eps = 1e-8;
+    x->momentum = 0;
+    x->weight_decay = 0;
+    for (int i = 0; i < n; i++)
+        if (vals[i] && optimizer_arg(x, ps[i], vals[i], err, errlen)) return -1;
+    return 0;
+}
+
+static int schedule_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
+    static const char *const names[] = {"constant", "cosine", "linear"};
+    static const char *const ps[] = {"min_lr"};
+    int k;
+    const char *vals[1];
+    if (get_choice("schedule", c->name, names, 3, &k, err, errlen) ||
+        match_args(c, ps, 1, vals, err, errlen))
+        return -1;
+    x->schedule = (rt_schedule_kind)k;
+    x->lr_min = 0;
+    return vals[0] ? get_real("schedule.min_lr", vals[0], &x->lr_min, err, errlen) : 0;
+}
+
+/* ---- data ----------------------------------------------------------------------------- */
+
+static const char *const DATA_KINDS[] = {"image", "sound", "csv"};
+static const char *const IMAGE_PS[] = {"path", "size", "channels", "range"};
+static const char *const SOUND_PS[] = {"path", "start", "stop", "stride", "normalize", "channel"};
+static const char *const CSV_PS[] = {"path", "inputs", "outputs", "header"};
+
+static int data_arg(rt_data_spec *d, const char *arg, const char *v, char *err, size_t errlen) {
+    long long n;
+    if (strcmp(arg, "path") == 0) return get_string("data.path", v, d->path, sizeof d->path, err, errlen);
+    if (d->kind == RT_DATA_IMAGE) {
+        static const char *const ch[] = {"gray", "rgb"};
+        int k;
+        if (strcmp(arg, "size") == 0) {
+            if (get_int("image size", v, 1, 16384, &n, err, errlen)) return -1;
+            d->size = (int)n;
+        } else if (strcmp(arg, "channels") == 0) {
+            if (get_choice("channel mode", v, ch, 2, &k, err, errlen)) return -1;
+            d->channels = k ? 3 : 1;
+        } else if (strcmp(arg, "range") == 0) {
+            return get_pair("data.range", v, &d->lo, &d->hi, err, errlen);
+        } else {
+            return fail(err, errlen, "`image` has no parameter `%s`", arg);
+        }
+    } else if (d->kind == RT_DATA_SOUND) {
+        if (strcmp(arg, "start") == 0) {
+            if (get_int(arg, v, 0, 1LL << 40, &n, err, errlen)) return -1;
+            d->start = (long)n;
+        } else if (strcmp(arg, "stop") == 0) { /* -1: to the end */
+            if (get_int(arg, v, -1, 1LL << 40, &n, err, errlen)) return -1;
+            d->stop = (long)n;
+        } else if (strcmp(arg, "stride") == 0) {
+            if (get_int("stride", v, 1, 1LL << 40, &n, err, errlen)) return -1;
+            d->stride = (long)n;
+        } else if (strcmp(arg, "normalize") == 0) {
+            return get_bool("normalize", v, &d->normalize, err, errlen);
+        } else if (strcmp(arg, "channel") == 0) {
+            if (strcmp(v, "mix") == 0) d->channel = -1;
+            else if (get_int("channel", v, 0, 255, &n, err, errlen))
+                return fail(err, errlen, "`channel` must be a channel number or `mix`");
+            else d->channel = (int)n;
+        } else {
+            return fail(err, errlen, "`sound` has no parameter `%s`", arg);
+        }
+        if (d->stop >= 0 && d->stop <= d->start)
+            return fail(err, errlen, "sound slice [%ld, %ld) is empty or negative", d->start, d->stop);
+    } else {
+        if (strcmp(arg, "inputs") == 0 || strcmp(arg, "outputs") == 0) {
+            if (get_int(arg, v, 1, 64, &n, err, errlen)) return -1;
+            if (arg[0] == 'i') d->n_inputs = (int)n;
+            else d->n_outputs = (int)n;
+        } else if (strcmp(arg, "header") == 0) {
+            return get_bool("header", v, &d->header, err, errlen);
+        } else {
+            return fail(err, errlen, "`csv` has no parameter `%s`", arg);
+        }
+    }
+    return 0;
+}
+
+static void data_dims(const rt_data_spec *d, int *in, int *out) {
+    *in = d->kind == RT_DATA_IMAGE ? 2 : d->kind == RT_DATA_SOUND ? 1 : d->n_inputs;
+    *out = d->kind == RT_DATA_IMAGE ? d->channels : d->kind == RT_DATA_SOUND ? 1 : d->n_outputs;
+}
+
+/* The model is compiled for the data's shape: coordinates in, values out. */
+static int check_shape(const rt_experiment *x, const rt_data_spec *d, const char *key, char *err,
+                       size_t errlen) {
+    int in, out;
+    data_dims(d, &in, &out);
+    if (in == x->in_dim && out == x->out_dim) return 0;
+    char what[200];
+    snprintf(what, sizeof what, "the model's shape (%d coordinate%s -> %d value%s; `%s` asks for "
+                                "%d -> %d)", x->in_dim, x->in_dim == 1 ? "" : "s", x->out_dim,
+             x->out_dim == 1 ? "" : "s", key, in, out);
+    return rebuild(x, what, err, errlen);
+}
+
+/* image(...), sound(...) or csv(...) of the same kind as `cur`, replacing it. */
+static int data_call(const rt_experiment *x, const rt_data_spec *cur, const call *c, rt_data_spec *d,
+                     const char *key, char *err, size_t errlen) {
+    int k;
+    if (get_choice("data source", c->name, DATA_KINDS, 3, &k, err, errlen)) return -1;
+    if (k != (int)cur->kind) {
+        char what[96];
+        snprintf(what, sizeof what, "the kind of data (`%s`)", DATA_KINDS[cur->kind]);
+        return rebuild(x, what, err, errlen);
+    }
+    const char *const *ps = k == 0 ? IMAGE_PS : k == 1 ? SOUND_PS : CSV_PS;
+    int n = k == 1 ? 6 : 4;
+    const char *vals[6];
+    if (match_args(c, ps, n, vals, err, errlen)) return -1;
+    if (!vals[0]) return fail(err, errlen, "missing argument `path` of `%s`", c->name);
+    memset(d, 0, sizeof *d);
+    d->kind = cur->kind;
+    d->size = 32, d->channels = 1, d->lo = -1, d->hi = 1;       /* image */
+    d->start = 0, d->stop = -1, d->stride = 1, d->normalize = 1; /* sound */
+    d->n_inputs = cur->n_inputs, d->n_outputs = 1, d->header = 1; /* csv: inputs is required */
+    if (k == 2 && !vals[1]) return fail(err, errlen, "missing argument `inputs` of `csv`");
+    for (int i = 0; i < n; i++)
+        if (vals[i] && data_arg(d, ps[i], vals[i], err, errlen)) return -1;
+    return check_shape(x, d, key, err, errlen);
+}
+
+/* ---- eval ----------------------------------------------------------------------------- */
+
+static int eval_arg(rt_experiment *x, const char *arg, const char *v, char *err, size_t errlen) {
+    if (strcmp(arg, "size") == 0) {
+        long long n;
+        if (get_int("evaluation grid size", v, 1, 16384, &n, err, errlen)) return -1;
+        x->eval_size = (int)n;
+    } else if (strcmp(arg, "metrics") == 0) {
+        static const char *const names[] = {"mse", "psnr"};
+        char items[4][64];
+        int n, k;
+        if (get_list("eval.metrics", v, items, 4, &n, err, errlen)) return -1;
+        x->metric_mse = x->metric_psnr = 0;
+        for (int i = 0; i < n; i++) {
+            if (get_choice("metric", items[i], names, 2, &k, err, errlen)) return -1;
+            if (k) x->metric_psnr = 1;
+            else x->metric_mse = 1;
+        }
+    } else if (strcmp(arg, "target") == 0) {
+        call c;
+        if (parse_call(v, &c, err, errlen)) return -1;
+        if (data_call(x, &x->data, &c, &x->eval_target, "eval.target", err, errlen))
+            return -1;
+        x->has_eval_target = 1;
+    } else {
+        return fail(err, errlen, "`grid` has no parameter `%s`", arg);
+    }
+    return 0;
+}
+
+static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
+    static const char *const ps[] = {"size", "target", "metrics"};
+    const char *vals[3];
+    if (strcmp(c->name, "grid") != 0 || !c->is_call)
+        return fail(err, errlen, "unknown evaluation `%s`: use grid(...)", c->name);
+    if (match_args(c, ps, 3, vals, err, errlen)) return -1;
+    x->eval_size = 0;
+    x->has_eval_target = 0;
+    memset(&x->eval_target, 0, sizeof x->eval_target);
+    x->metric_mse = x->metric_psnr = 1;
+    for (int i = 0; i < 3; i++)
+        if (vals[i] && eval_arg(x, ps[i], vals[i], err, errlen)) return -1;
+    return 0;
+}
+
+/* ---- keys ----------------------------------------------------------------------------- */
+
+static const char *const KEYS[] = {"epochs", "seed", "batch", "log_every", "threads", "loss",
+                                   "optimizer", "schedule", "batchnorm_eval", "eval", "data"};
+
+static int set_plain(rt_experiment *x, const char *key, const char *v, char *err, size_t errlen) {
+    long long n;
+    int k;
+    if (strcmp(key, "epochs") == 0) {
+        if (get_int(key, v, 1, 10000000, &n, err, errlen)) return -1;
+        x->epochs = (int)n;
+    } else if (strcmp(key, "seed") == 0) {
+        if (get_int(key, v, 0, 2147483647LL, &n, err, errlen)) return -1;
+        x->seed = (uint64_t)n;
+    } else if (strcmp(key, "batch") == 0) {
+        if (strcmp(v, "full") == 0) x->batch = 0;
+        else if (get_int(key, v, 1, 1 << 30, &n, err, errlen)) return -1;
+        else x->batch = (int)n;
+    } else if (strcmp(key, "log_every") == 0) {
+        if (get_int(key, v, 1, 10000000, &n, err, errlen)) return -1;
+        x->log_every = (int)n;
+    } else if (strcmp(key, "threads") == 0) {
+        if (get_int(key, v, 0, 1024, &n, err, errlen)) return -1;
+        x->threads = (int)n;
+    } else if (strcmp(key, "loss") == 0) {
+        static const char *const names[] = {"mse", "l1"};
+        if (get_choice("loss", v, names, 2, &k, err, errlen)) return -1;
+        x->loss = k ? RT_LOSS_L1 : RT_LOSS_MSE;
+    } else if (strcmp(key, "batchnorm_eval") == 0) {
+        static const char *const names[] = {"batch", "running"};
+        if (get_choice("batch-norm evaluation mode", v, names, 2, &k, err, errlen)) return -1;
+        x->bn_eval_running = k;
+    } else {
+        return 1; /* not a plain key */
+    }
+    return 0;
+}
+
+static int set_key(rt_experiment *x, const char *key, const char *v, char *err, size_t errlen) {
+    int rc = set_plain(x, key, v, err, errlen);
+    if (rc <= 0) return rc;
+    const char *dot = strchr(key, '.');
+    char head[32];
+    snprintf(head, sizeof head, "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
+    if (strcmp(head, "model") == 0) return rebuild(x, "the model", err, errlen);
+    if (strcmp(head, "precision") == 0) return rebuild(x, "the circuits' precision", err, errlen);
+    if (strcmp(head, "outputs") == 0) return rebuild(x, "the list of outputs", err, errlen);
+    if (dot) {
+        const char *arg = dot + 1;
+        if (strcmp(head, "optimizer") == 0) return optimizer_arg(x, arg, v, err, errlen);
+        if (strcmp(head, "schedule") == 0) {
+            if (strcmp(arg, "min_lr") != 0)
+                return fail(err, errlen, "the schedule has no parameter `%s`", arg);
+            return get_real(key, v, &x->lr_min, err, errlen);
+        }
+        if (strcmp(head, "eval") == 0) return eval_arg(x, arg, v, err, errlen);
+        if (strcmp(head, "data") == 0) {
+            rt_data_spec d = x->data;
+            if (data_arg(&d, arg, v, err, errlen) || check_shape(x, &d, key, err, errlen)) return -1;
+            x->data = d;
+            return 0;
+        }
+    } else {
+        call c;
+        if (strcmp(head, "optimizer") == 0 || strcmp(head, "schedule") == 0 ||
+            strcmp(head, "eval") == 0 || strcmp(head, "data") == 0) {
+            if (parse_call(v, &c, err, errlen)) return -1;
+            if (head[0] == 'o') return optimizer_call(x, &c, err, errlen);
+            if (head[0] == 's') return schedule_call(x, &c, err, errlen);
+            if (head[0] == 'e') return eval_call(x, &c, err, errlen);
+            if (!c.is_call) return fail(err, errlen, "`data` must be a constructor such as image(\"x.png\")");
+            rt_data_spec d;
+            if (data_call(x, &x->data, &c, &d, key, err, errlen)) return -1;
+            x->data = d;
+            return 0;
+        }
+    }
+    char list[256] = "";
+    for (size_t i = 0; i < sizeof KEYS / sizeof *KEYS; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", KEYS[i]);
+    return fail(err, errlen, "unknown setting `%s` (settings: %s)", key, list);
+}
+
+int rt_experiment_set(rt_experiment *x, const char *key, const char *value, char *err,
+                      size_t errlen) {
+    char k[64], v[MAX_TEXT];
+    trim_copy(k, sizeof k, key, strlen(key));
+    trim_copy(v, sizeof v, value, strlen(value));
+    if (!*k) return fail(err, errlen, "`--set` needs key=value, e.g. --set epochs=50");
+    if (!*v) return fail(err, errlen, "`%s` needs a value", k);
+    rt_experiment copy = *x; /* all or nothing */
+    if (set_key(&copy, k, v, err, errlen)) return -1;
+    *x = copy;
+    return 0;
+}
+
+int rt_experiment_set_text(rt_experiment *x, const char *key_value, char *err, size_t errlen) {
+    const char *eq = strchr(key_value, '=');
+    if (!eq || eq == key_value) return fail(err, errlen, "`--set` needs key=value, e.g. --set epochs=50");
+    char key[64];
+    trim_copy(key, sizeof key, key_value, (size_t)(eq - key_value));
+    return rt_experiment_set(x, key, eq + 1, err, errlen);
+}
+
+/* ---- listing -------------------------------------------------------------------------- */
+
+/* The shortest text that reads back as the same double. */
+static const char *real_text(double v, char *buf, size_t n) {
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, n, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return buf;
+}
+
+static void print_data(FILE *f, const rt_data_spec *d) {
+    char a[32], b[32];
+    fprintf(f, "%s(path = \"", DATA_KINDS[d->kind]);
+    for (const char *p = d->path; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+    if (d->kind == RT_DATA_IMAGE)
+        fprintf(f, ", size = %d, channels = %s, range = [%s, %s])", d->size, d->channels == 3 ? "rgb" : "gray",
+                real_text(d->lo, a, sizeof a), real_text(d->hi, b, sizeof b));
+    else if (d->kind == RT_DATA_SOUND) {
+        fprintf(f, ", start = %ld, stop = %ld, stride = %ld, normalize = %s, channel = ", d->start, d->stop,
+                d->stride, d->normalize ? "true" : "false");
+        if (d->channel < 0) fputs("mix)", f);
+        else fprintf(f, "%d)", d->channel);
+    } else
+        fprintf(f, ", inputs = %d, outputs = %d, header = %s)", d->n_inputs, d->n_outputs,
+                d->header ? "true" : "false");
+}
+
+void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
+    char a[32], b[32], c[32], e[32], w[32];
+    static const char *const sched[] = {"constant", "cosine", "linear"};
+    fprintf(f, "%*sepochs = %d\n", indent, "", x->epochs);
+    fprintf(f, "%*sseed = %llu\n", indent, "", (unsigned long long)x->seed);
+    if (x->batch > 0) fprintf(f, "%*sbatch = %d\n", indent, "", x->batch);
+    else fprintf(f, "%*sbatch = full\n", indent, "");
+    fprintf(f, "%*slog_every = %d\n", indent, "", x->log_every);
+    fprintf(f, "%*sthreads = %d%s\n", indent, "", x->threads, x->threads ? "" : "   (all cores)");
+    fprintf(f, "%*sloss = %s\n", indent, "", x->loss == RT_LOSS_L1 ? "l1" : "mse");
+    if (x->optimizer == RT_OPT_ADAM)
+        fprintf(f, "%*soptimizer = adam(lr = %s, betas = [%s, %s], eps = %s, weight_decay = %s)\n",
+                indent, "", real_text(x->lr, a, sizeof a), real_text(x->beta1, b, sizeof b),
+                real_text(x->beta2, c, sizeof c), real_text(x->eps, e, sizeof e),
+                real_text(x->weight_decay, w, sizeof w));
+    else
+        fprintf(f, "%*soptimizer = sgd(lr = %s, momentum = %s, weight_decay = %s)\n", indent, "",
+                real_text(x->lr, a, sizeof a), real_text(x->momentum, b, sizeof b),
+                real_text(x->weight_decay, c, sizeof c));
+    fprintf(f, "%*sschedule = %s(min_lr = %s)\n", indent, "", sched[x->schedule],
+            real_text(x->lr_min, a, sizeof a));
+    fprintf(f, "%*sbatchnorm_eval = %s\n", indent, "", x->bn_eval_running ? "running" : "batch");
+    fprintf(f, "%*seval = grid(", indent, "");
+    if (x->eval_size) fprintf(f, "size = %d, ", x->eval_size);
+    if (x->has_eval_target) {
+        fputs("target = ", f);
+        print_data(f, &x->eval_target);
+        fputs(", ", f);
+    }
+    fprintf(f, "metrics = [%s%s%s])\n", x->metric_mse ? "mse" : "",
+            x->metric_mse && x->metric_psnr ? ", " : "", x->metric_psnr ? "psnr" : "");
+    fprintf(f, "%*sdata = ", indent, "");
+    print_data(f, &x->data);
+    fputc('\n', f);
+    fprintf(f, "%*sfixed at build time: the model (%d layers, %d -> %d), precision f%d, outputs [",
+            indent, "", x->n_layers, x->in_dim, x->out_dim, x->precision);
+    const char *outs[] = {x->out_image, x->out_sound, x->out_csv, x->out_checkpoint, x->out_report};
+    const char *kinds[] = {"image", "sound", "csv", "checkpoint", "report"};
+    int first = 1;
+    for (int i = 0; i < 5; i++)
+        if (outs[i][0]) {
+            fprintf(f, "%s%s(\"%s\")", first ? "" : ", ", kinds[i], outs[i]);
+            first = 0;
+        }
+    fputs("]\n", f);
+}
