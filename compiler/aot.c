@@ -178,12 +178,10 @@ static int write_module(LLVMModuleRef mod, const aot_target *t, aot_kind kind, c
 }
 
 int aot_emit(const ir_circuit *const *circuits, const char *const *prefixes, int n,
-             const cg_options *o, const aot_target *t, aot_kind kind, const char *path,
+             const cg_options *opts, const aot_target *t, aot_kind kind, const char *path,
              cg_info *infos, aot_times *times, char *err, size_t errlen) {
     pthread_once(&targets_once, init_targets);
     aot_times tm = {0, 0};
-    cg_options co = *o;
-    if (co.lanes == 0) co.lanes = aot_lanes(t, co.precision);
     /* The triple is always explicit: cg then takes the CPU and features as given (an empty
      * feature string stays empty instead of becoming the host's), and since lanes are set,
      * cg does not derive them from the host either. */
@@ -194,6 +192,8 @@ int aot_emit(const ir_circuit *const *circuits, const char *const *prefixes, int
     double t0 = now();
     for (int i = 0; i < n; i++) {
         cg_info info;
+        cg_options co = opts[i];
+        if (co.lanes == 0) co.lanes = aot_lanes(t, co.precision);
         LLVMModuleRef m = cg_build(ctx, circuits[i], &co, &ct, prefixes[i], &info, err, errlen);
         if (!m) goto done;
         if (infos) infos[i] = info;

@@ -37,12 +37,12 @@ typedef struct {
     double codegen;  /* instruction selection to the object or assembly file */
 } aot_times;
 
-/* Compiles circuits[0..n) (not retained) with symbol prefixes prefixes[i] into one file at
- * path. o->lanes is replaced by aot_lanes(t, o->precision) when 0. infos[i] (may be NULL)
- * receives each circuit's cg_info. 0, or -1 with a message; on failure nothing is left at
- * path. times may be NULL. */
+/* Compiles circuits[0..n) (not retained) with symbol prefixes prefixes[i] and options
+ * opts[i] into one file at path (n = 0 gives an empty object). A zero opts[i].lanes becomes
+ * aot_lanes(t, precision). infos[i] (may be NULL) receives each circuit's cg_info. 0, or -1
+ * with a message; on failure nothing is left at path. times may be NULL. */
 int aot_emit(const ir_circuit *const *circuits, const char *const *prefixes, int n,
-             const cg_options *o, const aot_target *t, aot_kind kind, const char *path,
+             const cg_options *opts, const aot_target *t, aot_kind kind, const char *path,
              cg_info *infos, aot_times *times, char *err, size_t errlen);
 
 #endif

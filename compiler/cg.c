@@ -359,6 +359,8 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
     char pipeline[32];
     snprintf(pipeline, sizeof pipeline, "default<O%d>", g->opt.opt_level);
     LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+    /* Kernels of identical ops (the same fixed gate on the same wires, ...) become one. */
+    LLVMPassBuilderOptionsSetMergeFunctions(pbo, 1);
     LLVMErrorRef e = LLVMRunPasses(mod, pipeline, tm, pbo);
     LLVMDisposePassBuilderOptions(pbo);
     if (e) {

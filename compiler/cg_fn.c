@@ -120,6 +120,11 @@ static void get_mats(cg *g, int oi, int want_z, cmat *U, cmat *Z) {
     compute_mats(g, oi, want_z, U, Z);
 }
 
+/* I and empty fused groups get no kernel. */
+static int op_is_noop(const ir_op *op) {
+    return op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0);
+}
+
 static void op_wires(const ir_op *op, int *target, int *control) {
     if (op->gate != IR_FUSED_1Q && ir_gate_arity(op->gate) == 2) {
         *control = op->wires[0];
@@ -143,7 +148,7 @@ static LLVMValueRef diag_tab(cg *g, int oi, int *scalar) {
 static void fwd_op(cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     cg_memo_reset(g);
-    if (op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0))
+    if (op_is_noop(op))
         return;
     if (op->gate == IR_SWAP) {
         cg_swap(g, g->psi, op->wires[0], op->wires[1]);
@@ -166,7 +171,7 @@ static void bwd_op(cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     const cg_opinfo *in = &g->ops[oi];
     cg_memo_reset(g);
-    if (op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0))
+    if (op_is_noop(op))
         return;
     if (op->gate == IR_SWAP) {
         cg_swap(g, g->psi, op->wires[0], op->wires[1]);
@@ -401,12 +406,8 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
     return fn;
 }
 
-/* Kernels of op oi: forward (sim = 0) or shifted simulation (sim = 1), and backward. NULL
- * for ops that do nothing (I, empty fused groups). */
-static int op_is_noop(const ir_op *op) {
-    return op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0);
-}
-
+/* Kernels of op oi: forward (sim = 0) or shifted simulation (sim = 1), and backward; NULL
+ * for ops that do nothing. */
 static LLVMValueRef emit_fwd_kernel(cg *g, int oi, const char *prefix, int sim,
                                     const cg_fn_target *ft) {
     if (op_is_noop(&g->c->ops[oi]))

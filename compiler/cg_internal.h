@@ -66,7 +66,6 @@ typedef struct cg {
     LLVMValueRef psi, lam, xin, gout, gp, gi, diag, shtab; /* region base pointers */
     LLVMValueRef slot, shift;  /* parameter-shift simulation only, else NULL */
     int use_cache;             /* matrices of shared ops come from the shared table */
-    int want_z;                /* cache the gradient matrices too (vjp) */
 
     /* work layout: element offsets from the aligned base */
     size_t off_xin, off_gout, off_gp, off_gi, off_psi, off_lam, off_diag, off_shared;

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "cg.h"
+#include "cmd_build.h"
 #include "commands.h"
 #include "diag.h"
 #include "ir.h"
@@ -27,7 +28,7 @@ typedef struct {
     command_options cmd;
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval", "build"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -43,6 +44,9 @@ static void usage(FILE *f) {
           "             write its outputs (default folder out/EXPERIMENT)\n"
           "  eval       evaluate trained weights (--checkpoint) on any grid (--grid N), against\n"
           "             a target file (--target) when given\n"
+          "  build      compile an experiment ahead of time: qnnc build FILE.qnn -o NAME writes a\n"
+          "             native executable; --emit obj|asm|llvm|c|lib (NAME.a + NAME.h for C),\n"
+          "             --target TRIPLE, --cpu NAME, --features STR, --cache DIR (see cmd_build.c)\n"
           "\n"
           "options:\n"
           "  --set KEY=VALUE   override an experiment setting (repeatable), e.g. --set epochs=50,\n"
@@ -198,7 +202,7 @@ static int parse_args(int argc, char **argv, options *o) {
     for (int i = 0; i < N_COMMANDS; i++) known |= strcmp(o->command, COMMANDS[i]) == 0;
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval, build\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
@@ -305,6 +309,7 @@ static int cmd_emit_ir(const sema_result *r, const options *o) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "build") == 0) return cmd_build_main(argc, argv); /* own options */
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
@@ -327,7 +332,7 @@ int main(int argc, char **argv) {
     else if (strcmp(o.command, "eval") == 0) {
         if (!o.cmd.checkpoint) rc = usage_error("`eval` needs --checkpoint FILE", NULL);
         else rc = cmd_run(r, &o.cmd, 1);
-    }
+    } else if (strcmp(o.command, "build") == 0) rc = cmd_build_main(argc, argv); /* options first */
     sema_free(r);
     arena_destroy(ar);
     return rc;

@@ -115,14 +115,16 @@ static int parse_call(const char *text, call *c, char *err, size_t errlen) {
 /* Matches a call's arguments to parameter names: vals[k] is NULL when not given. */
 static int match_args(const call *c, const char *const *ps, int n, const char **vals, char *err,
                       size_t errlen) {
-    int positional = 0;
+    int positional = 0, seen_named = 0;
     for (int k = 0; k < n; k++) vals[k] = NULL;
     for (int i = 0; i < c->n; i++) {
         int k = -1;
         if (!c->args[i].name[0]) {
+            if (seen_named) return fail(err, errlen, "positional argument after a named one");
             if (positional >= n) return fail(err, errlen, "too many arguments for `%s`", c->name);
             k = positional++;
         } else {
+            seen_named = 1;
             for (int j = 0; j < n; j++)
                 if (strcmp(ps[j], c->args[i].name) == 0) k = j;
             if (k < 0) return fail(err, errlen, "`%s` has no parameter `%s`", c->name, c->args[i].name);
@@ -285,6 +287,7 @@ static int schedule_call(rt_experiment *x, const call *c, char *err, size_t errl
     if (get_choice("schedule", c->name, names, 3, &k, err, errlen) ||
         match_args(c, ps, 1, vals, err, errlen))
         return -1;
+    if (k == 0 && c->n) return fail(err, errlen, "`constant` takes no arguments");
     x->schedule = (rt_schedule_kind)k;
     x->lr_min = 0;
     return vals[0] ? get_real("schedule.min_lr", vals[0], &x->lr_min, err, errlen) : 0;
@@ -328,9 +331,8 @@ static int data_arg(rt_data_spec *d, const char *arg, const char *v, char *err, 
             return get_bool("normalize", v, &d->normalize, err, errlen);
         } else if (strcmp(arg, "channel") == 0) {
             if (strcmp(v, "mix") == 0) d->channel = -1;
-            else if (get_int("channel", v, 0, 255, &n, err, errlen))
-                return fail(err, errlen, "`channel` must be a channel number or `mix`");
-            else d->channel = (int)n;
+            else if (strcmp(v, "0") == 0) d->channel = 0;
+            else return fail(err, errlen, "`channel` must be 0 (the first channel) or `mix` (their mean)");
         } else {
             return fail(err, errlen, "`sound` has no parameter `%s`", arg);
         }
@@ -427,7 +429,7 @@ static int eval_arg(rt_experiment *x, const char *arg, const char *v, char *err,
 static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
     static const char *const ps[] = {"size", "target", "metrics"};
     const char *vals[3];
-    if (strcmp(c->name, "grid") != 0 || !c->is_call)
+    if (strcmp(c->name, "grid") != 0) /* the bare word: the training grid */
         return fail(err, errlen, "unknown evaluation `%s`: use grid(...)", c->name);
     if (match_args(c, ps, 3, vals, err, errlen)) return -1;
     x->eval_size = 0;
@@ -444,9 +446,26 @@ static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) 
 static const char *const KEYS[] = {"epochs", "seed", "batch", "log_every", "threads", "loss",
                                    "optimizer", "schedule", "batchnorm_eval", "eval", "data"};
 
-static int set_plain(rt_experiment *x, const char *key, const char *v, char *err, size_t errlen) {
+/* A word setting written as a call without arguments (`mse()`), as .qnn accepts. */
+static const char *bare_word(const char *v, char *buf, size_t cap, char *err, size_t errlen) {
+    call c;
+    if (!strchr(v, '(')) return v;
+    if (parse_call(v, &c, err, errlen)) return NULL;
+    if (c.n) {
+        fail(err, errlen, "`%s` takes no arguments", c.name);
+        return NULL;
+    }
+    snprintf(buf, cap, "%s", c.name);
+    return buf;
+}
+
+static int set_plain(rt_experiment *x, const char *key, const char *value, char *err, size_t errlen) {
     long long n;
     int k;
+    char word[32];
+    const char *v = value;
+    if (strcmp(key, "loss") == 0 || strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0)
+        if (!(v = bare_word(value, word, sizeof word, err, errlen))) return -1;
     if (strcmp(key, "epochs") == 0) {
         if (get_int(key, v, 1, 10000000, &n, err, errlen)) return -1;
         x->epochs = (int)n;
@@ -490,8 +509,10 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
         const char *arg = dot + 1;
         if (strcmp(head, "optimizer") == 0) return optimizer_arg(x, arg, v, err, errlen);
         if (strcmp(head, "schedule") == 0) {
-            if (strcmp(arg, "min_lr") != 0)
-                return fail(err, errlen, "the schedule has no parameter `%s`", arg);
+            if (strcmp(arg, "min_lr") != 0 || x->schedule == RT_SCHED_CONSTANT)
+                return fail(err, errlen, x->schedule == RT_SCHED_CONSTANT ? "`constant` takes no "
+                            "arguments (set schedule=cosine(...) or linear(...))" : "the schedule has "
+                            "no parameter `%s`", arg);
             return get_real(key, v, &x->lr_min, err, errlen);
         }
         if (strcmp(head, "eval") == 0) return eval_arg(x, arg, v, err, errlen);
@@ -594,8 +615,9 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
         fprintf(f, "%*soptimizer = sgd(lr = %s, momentum = %s, weight_decay = %s)\n", indent, "",
                 real_text(x->lr, a, sizeof a), real_text(x->momentum, b, sizeof b),
                 real_text(x->weight_decay, c, sizeof c));
-    fprintf(f, "%*sschedule = %s(min_lr = %s)\n", indent, "", sched[x->schedule],
-            real_text(x->lr_min, a, sizeof a));
+    if (x->schedule == RT_SCHED_CONSTANT) fprintf(f, "%*sschedule = constant\n", indent, "");
+    else fprintf(f, "%*sschedule = %s(min_lr = %s)\n", indent, "", sched[x->schedule],
+                 real_text(x->lr_min, a, sizeof a));
     fprintf(f, "%*sbatchnorm_eval = %s\n", indent, "", x->bn_eval_running ? "running" : "batch");
     fprintf(f, "%*seval = grid(", indent, "");
     if (x->eval_size) fprintf(f, "size = %d, ", x->eval_size);

@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -106,6 +107,27 @@ static const char *write_temp(const char *text) {
     return tmp_file;
 }
 
+/* Writes `text` to tmp_dir/rel (making the folder `sub` first when rel starts with it) and
+ * returns the full path; every file written is removed at exit. */
+static char extra_files[8][160];
+static int n_extra_files;
+static const char *write_at(const char *rel, const char *text) {
+    write_temp(""); /* makes tmp_dir */
+    char sub[160];
+    snprintf(sub, sizeof sub, "%s/sub", tmp_dir);
+    mkdir(sub, 0700);
+    static char path[160];
+    snprintf(path, sizeof path, "%s/%s", tmp_dir, rel);
+    FILE *f = fopen(path, "w");
+    if (!f) fail_msg("cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    int known = 0;
+    for (int i = 0; i < n_extra_files; i++) known |= strcmp(extra_files[i], path) == 0;
+    if (!known && n_extra_files < 8) snprintf(extra_files[n_extra_files++], 160, "%s", path);
+    return path;
+}
+
 static sema_result *check_opts(const char *path, int n_sets, const char **sets, int max_qubits) {
     sema_options opt;
     memset(&opt, 0, sizeof opt);
@@ -117,6 +139,7 @@ static sema_result *check_opts(const char *path, int n_sets, const char **sets, 
 }
 
 static sema_result *check_file(const char *path) { return check_opts(path, 0, NULL, 0); }
+static void assert_op_gate(const ir_circuit *c, int i, ir_gate g);
 
 /* Checks a source text that must be accepted. */
 static sema_result *check_ok(const char *text) {
@@ -728,7 +751,37 @@ static void test_missing_file(void **state) {
     assert_diag_contains("qnnc: error: cannot read /nonexistent/dir/x.qnn: No such file or directory");
 }
 
+/* A file imports sub/b.qnn, which imports c.qnn from its own folder (sub/); a second path
+ * to the same file is loaded once. */
+static void test_nested_relative_imports(void **state) {
+    (void)state;
+    write_at("sub/c.qnn", "gate my_h a { h a; }\n");
+    write_at("sub/b.qnn", "import \"c.qnn\";\n");
+    const char *main_path = write_at("a.qnn", "import \"sub/b.qnn\";\nimport \"sub/c.qnn\";\n"
+                                              "circuit c {\n    qubits q[1];\n    my_h q[0];\n"
+                                              "    expval Z(q[0]);\n}\n");
+    sema_result *r = check_file(main_path);
+    if (!r) fail_msg("%s", diag_text());
+    assert_int_equal(r->n_circuits, 1);
+    assert_int_equal(r->circuits[0]->n_ops, 1);
+    assert_op_gate(r->circuits[0], 0, IR_H);
+    sema_free(r);
+}
+
+static void test_import_cycle(void **state) {
+    (void)state;
+    write_at("sub/y.qnn", "import \"../x.qnn\";\n");
+    const char *x = write_at("x.qnn", "import \"sub/y.qnn\";\n");
+    assert_null(check_file(x));
+    assert_int_equal(diag_error_count(), 1);
+    assert_diag_contains("error: import cycle:");
+}
+
 /* ================================ lowering ================================================ */
+
+static void assert_op_gate(const ir_circuit *c, int i, ir_gate g) {
+    if (i >= c->n_ops || c->ops[i].gate != g) fail_msg("op %d is not %s", i, ir_gate_name(g));
+}
 
 /* The op's gate and wires. */
 static void assert_op(const ir_circuit *c, int i, ir_gate g, int w0, int w1) {
@@ -987,6 +1040,8 @@ int main(void) {
         T(test_default_limits),
         T(test_sema_messages),
         T(test_missing_file),
+        T(test_nested_relative_imports),
+        T(test_import_cycle),
         T(test_lower_small_circuit),
         T(test_lower_loops_and_broadcast),
         T(test_lower_templates),
@@ -996,6 +1051,12 @@ int main(void) {
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (tmp_file[0]) unlink(tmp_file);
+    for (int i = 0; i < n_extra_files; i++) unlink(extra_files[i]);
+    if (tmp_dir[0]) {
+        char sub[160];
+        snprintf(sub, sizeof sub, "%s/sub", tmp_dir);
+        rmdir(sub);
+    }
     if (tmp_dir[0]) rmdir(tmp_dir);
     return rc;
 }

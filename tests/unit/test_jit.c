@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cg.h"
@@ -661,6 +662,62 @@ static void test_text_and_objects(void **state) {
     ir_free(c);
 }
 
+/* Not a check: QNN_BENCH=1 build/tests/test_jit prints compile time and time per sample of
+ * the 8-qubit QIREN layer, batch 1024, unfused and fused, f64 and f32 (docs/codegen.md). */
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void test_bench_qiren(void **state) {
+    (void)state;
+    if (!getenv("QNN_BENCH"))
+        skip();
+    enum { B = 1024, REPS = 25 };
+    ir_circuit *c0 = qiren_circuit(8, 2), *c1 = pass_fuse(c0);
+    rng r = {1};
+    int P = c0->n_params, I = c0->n_inputs, O = c0->n_obs;
+    double *p = rand_vec(&r, (size_t)P, 0, 6.28), *x = rand_vec(&r, (size_t)B * I, -1, 1);
+    double *gy = rand_vec(&r, (size_t)B * O, -1, 1);
+    float *pf = malloc(sizeof *pf * (size_t)P), *xf = malloc(sizeof *xf * (size_t)B * I);
+    float *gyf = malloc(sizeof *gyf * (size_t)B * O);
+    for (int i = 0; i < P; i++) pf[i] = (float)p[i];
+    for (int i = 0; i < B * I; i++) xf[i] = (float)x[i];
+    for (int i = 0; i < B * O; i++) gyf[i] = (float)gy[i];
+    void *y = malloc(sizeof(double) * (size_t)B * O), *gp = calloc((size_t)P, sizeof(double));
+    void *gx = malloc(sizeof(double) * (size_t)B * I);
+    for (int prec = 64; prec >= 32; prec -= 32)
+        for (int fused = 0; fused < 2; fused++) {
+            jit_options o = jit_default_options();
+            o.precision = prec;
+            rt_circuit rc;
+            double t0 = now_s();
+            compile_ok(fused ? c1 : c0, &o, &rc);
+            double tc = now_s() - t0, bf = 1e30, bv = 1e30;
+            void *w = malloc(rc.work_bytes);
+            const void *pp = prec == 64 ? (void *)p : (void *)pf, *xx = prec == 64 ? (void *)x : (void *)xf;
+            const void *gg = prec == 64 ? (void *)gy : (void *)gyf;
+            for (int rep = 0; rep < REPS; rep++) { /* best of REPS: the machine may be shared */
+                double a = now_s();
+                rc.forward(pp, xx, y, B, w);
+                double b = now_s();
+                rc.vjp(pp, xx, gg, gp, gx, B, w);
+                double e = now_s();
+                bf = fmin(bf, b - a);
+                bv = fmin(bv, e - b);
+            }
+            printf("qiren n=8 f%d %s (%3d ops, W=%2d): compile %.2f s, work %zu B, forward %.3f "
+                   "us/sample, vjp %.3f us/sample\n", prec, fused ? "fused  " : "unfused",
+                   (fused ? c1 : c0)->n_ops, rc.lanes, tc, rc.work_bytes, bf / B * 1e6,
+                   bv / B * 1e6);
+            free(w);
+        }
+    free(p); free(x); free(gy); free(pf); free(xf); free(gyf); free(y); free(gp); free(gx);
+    ir_free(c1);
+    ir_free(c0);
+}
+
 int main(void) {
     char err[512];
     S = jit_create(err, sizeof err);
@@ -681,6 +738,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_runtime_symbols),
         cmocka_unit_test(test_text_and_objects),
+        cmocka_unit_test(test_bench_qiren),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jit_destroy(S);
