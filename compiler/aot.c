@@ -87,12 +87,12 @@ int aot_target_resolve(const char *triple, const char *cpu, const char *features
     if (triple && *triple) {
         char *norm = take(LLVMNormalizeTargetTriple(triple));
         char *hnorm = take(LLVMNormalizeTargetTriple(host_triple));
-        out->host = norm && hnorm && strcmp(norm, hnorm) == 0;
+        out->host = out->host_triple = norm && hnorm && strcmp(norm, hnorm) == 0;
         free(norm);
         free(hnorm);
         out->triple = strdup(triple);
     } else {
-        out->host = 1;
+        out->host = out->host_triple = 1;
         out->triple = strdup(host_triple);
     }
     free(host_triple);

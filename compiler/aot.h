@@ -14,6 +14,8 @@
 typedef struct aot_target {
     char *triple, *cpu, *features;
     int host;        /* the triple, CPU and features are the machine qnnc runs on */
+    int host_triple; /* the triple is the host's (the CPU may differ): the system C
+                        compiler can link for it */
     int vector_bits; /* SIMD width the circuits are vectorised for: 128, 256 or 512 */
 } aot_target;
 

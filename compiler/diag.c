@@ -11,7 +11,8 @@ static struct {
     const char *path[MAX_SOURCES];
     const char *text[MAX_SOURCES];
     int n_sources;
-    int errors;
+    int errors;         /* every error, repeated ones included: what phases test */
+    int shown;          /* errors printed */
     int max_errors;
     int capped;
     int suppress_notes; /* notes of an error past the cap are not shown either */
@@ -41,14 +42,19 @@ static void show_line(src_loc loc) {
         if (*p == '\n') l++;
     const char *end = strchr(p, '\n');
     int n = end ? (int)(end - p) : (int)strlen(p);
-    fprintf(out(), "%5d | %.*s\n      | ", loc.line, n, p);
+    /* Long lines are cut: the caret line is what matters. */
+    int shown_n = n > 400 && loc.col < 300 ? 400 : n;
+    fprintf(out(), "%5d | %.*s%s\n      | ", loc.line, shown_n, p, shown_n < n ? " ..." : "");
+    char caret[512];
+    int k = 0;
     /* Tabs in the prefix keep the caret aligned with the text above. */
-    for (int i = 1; i < loc.col && i <= n; i++) fputc(p[i - 1] == '\t' ? '\t' : ' ', out());
-    fputc('^', out());
+    for (int i = 1; i < loc.col && i <= n && k < 400; i++) caret[k++] = p[i - 1] == '\t' ? '\t' : ' ';
+    caret[k++] = '^';
     int len = loc.len;
     if (loc.col - 1 + len > n) len = n - (loc.col - 1);
-    for (int i = 1; i < len; i++) fputc('~', out());
-    fputc('\n', out());
+    for (int i = 1; i < len && k < 500; i++) caret[k++] = '~';
+    caret[k++] = '\n';
+    fwrite(caret, 1, (size_t)k, out());
 }
 
 static void vreport(const char *kind, src_loc loc, const char *fmt, va_list ap) {
@@ -61,12 +67,15 @@ static void vreport(const char *kind, src_loc loc, const char *fmt, va_list ap) 
     show_line(loc);
 }
 
-/* Loops and templates can hit the same mistake many times: report each place once. */
+/* Loops and templates can hit the same mistake many times (with other indices in the
+ * message each time): report the first error at each place only. */
 static int seen_before(src_loc loc, const char *fmt, va_list ap) {
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
     unsigned long h = 5381;
-    for (const char *p = msg; *p; p++) h = h * 33 + (unsigned char)*p;
+    if (loc.file <= 0) {
+        char msg[512];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        for (const char *p = msg; *p; p++) h = h * 33 + (unsigned char)*p;
+    }
     h = h * 31 + (unsigned long)loc.file;
     h = h * 31 + (unsigned long)loc.line;
     h = h * 31 + (unsigned long)loc.col;
@@ -81,12 +90,13 @@ void diag_error(src_loc loc, const char *fmt, ...) {
     va_start(probe, fmt);
     int dup = seen_before(loc, fmt, probe);
     va_end(probe);
+    D.errors++;
     if (dup) {
         D.suppress_notes = 1;
         return;
     }
-    D.errors++;
-    if (D.errors > D.max_errors) {
+    D.shown++;
+    if (D.shown > D.max_errors) {
         D.suppress_notes = 1;
         if (!D.capped) fprintf(out(), "qnnc: too many errors (%d), stopping\n", D.max_errors);
         D.capped = 1;
@@ -124,12 +134,14 @@ void diag_internal(const char *fmt, ...) {
 }
 
 int diag_error_count(void) { return D.errors; }
+int diag_shown_count(void) { return D.shown; }
 int diag_too_many(void) { return D.capped; }
 void diag_set_stream(FILE *f) { D.out = f; }
 void diag_set_max_errors(int n) { D.max_errors = n; }
 
 void diag_reset(void) {
     D.errors = 0;
+    D.shown = 0;
     D.capped = 0;
     D.suppress_notes = 0;
     D.n_sources = 0;
@@ -161,6 +173,8 @@ const char *diag_suggest(const char *name, const char *const *candidates, int n)
     const char *best = NULL;
     int best_d = 1000;
     int len = (int)strlen(name);
+    /* Any one-letter name is one edit from any other: no hint for those. */
+    if (len < 2) return NULL;
     int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
     for (int i = 0; i < n; i++) {
         if (!candidates[i]) continue;

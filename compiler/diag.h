@@ -21,7 +21,10 @@ void diag_note(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 
 /* A compiler bug or a failure of a library (LLVM): reported as such, counted as an error. */
 void diag_internal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Errors reported, repeats at one place included (what phases compare before/after). */
 int diag_error_count(void);
+/* Errors printed (each place once, up to the cap): what the summary line counts. */
+int diag_shown_count(void);
 /* True once the error cap is hit: phases should stop early. */
 int diag_too_many(void);
 void diag_set_stream(FILE *f);

@@ -50,17 +50,30 @@ int env_names(const env *e, const char **out, int max) {
     return n;
 }
 
-void elab_error(elab_ctx *cx, src_loc loc, const char *fmt, ...) {
+static void verror(elab_ctx *cx, src_loc loc, const char *hint, const char *fmt, va_list ap) {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     diag_error(loc, "%s", msg);
+    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
     /* Only the innermost instantiation: enough to find the call without drowning the error. */
-    if (cx->n_calls > 0 && cx->n_calls <= 64)
+    if (cx->n_calls > 0 && cx->n_calls <= 64 &&
+        memcmp(&cx->call_sites[cx->n_calls - 1], &loc, sizeof loc) != 0)
         diag_note(cx->call_sites[cx->n_calls - 1], "in `%s` used here",
                   cx->call_names[cx->n_calls - 1]);
+}
+
+void elab_error(elab_ctx *cx, src_loc loc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    verror(cx, loc, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void elab_error_hint(elab_ctx *cx, src_loc loc, const char *hint, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    verror(cx, loc, hint, fmt, ap);
+    va_end(ap);
 }
 
 static value none(void) {
@@ -152,8 +165,7 @@ static value eval_ident(elab_ctx *cx, env *e, ast_node *n) {
     int k = env_names(e, cands, 250);
     cands[k++] = "pi";
     const char *hint = diag_suggest(n->name, cands, k);
-    elab_error(cx, n->loc, "unknown name `%s`", n->name);
-    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+    elab_error_hint(cx, n->loc, hint, "unknown name `%s`", n->name);
     return none();
 }
 
@@ -180,8 +192,13 @@ static value eval_index(elab_ctx *cx, env *e, ast_node *n) {
         return scalar_tensor_to_angle(cx, v);
     }
     if (base.kind == V_REG) {
+        if (base.i) { /* already one qubit picked out of its register */
+            elab_error(cx, n->loc, "a single qubit cannot be indexed");
+            return none();
+        }
         if (!elab_int(cx, e, n->b, 0, (long long)base.n_wires - 1, "qubit index", &idx)) return none();
         value v = base;
+        v.i = 1;
         v.n_wires = 1;
         v.wires = arena_alloc(cx->ar, sizeof(int));
         v.wires[0] = base.wires[idx];
@@ -486,12 +503,31 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
     cands[N_MATH + 1] = "Y";
     cands[N_MATH + 2] = "Z";
     const char *hint = diag_suggest(n->name, cands, N_MATH + 3);
-    elab_error(cx, n->loc, "unknown function `%s`", n->name);
-    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+    elab_error_hint(cx, n->loc, hint, "unknown function `%s`", n->name);
     return none();
 }
 
+static value eval_node(elab_ctx *cx, env *e, ast_node *n);
+
+/* Deeply nested expressions (1+1+...+1, thousands of terms) would exhaust the stack. */
+enum { MAX_EXPR_DEPTH = 200 };
+
 value elab_eval(elab_ctx *cx, env *e, ast_node *n) {
+    if (cx->depth >= MAX_EXPR_DEPTH) {
+        if (cx->depth == MAX_EXPR_DEPTH)
+            elab_error(cx, n->loc, "expression nests too deeply (more than %d levels)", MAX_EXPR_DEPTH);
+        cx->depth++;
+        value v = none();
+        cx->depth--;
+        return v;
+    }
+    cx->depth++;
+    value v = eval_node(cx, e, n);
+    cx->depth--;
+    return v;
+}
+
+static value eval_node(elab_ctx *cx, env *e, ast_node *n) {
     switch (n->kind) {
     case AST_NUM:
         return n->op ? mk_int(n->ival, n->loc) : mk_real(n->num, n->loc);
@@ -534,6 +570,9 @@ int elab_int(elab_ctx *cx, env *e, ast_node *n, long long lo, long long hi, cons
         i = v.i;
     } else if (v.kind == V_REAL && v.r == floor(v.r) && fabs(v.r) < 2147483648.0) {
         i = (long long)v.r;
+    } else if (v.kind == V_REAL && v.r == floor(v.r)) {
+        elab_error(cx, n->loc, "%s %.0f is out of range (%lld to %lld)", what, v.r, lo, hi);
+        return 0;
     } else {
         elab_error(cx, n->loc, "%s must be a compile-time integer, not %s", what,
                    v.kind == V_REAL ? "a fractional number"
@@ -663,8 +702,7 @@ int elab_bind_args(elab_ctx *cx, const char *callee, const ast_list *formals, co
             const char *cands[64];
             for (int j = 0; j < formals->n; j++) cands[j] = formals->items[j]->name;
             const char *hint = diag_suggest(a->name, cands, formals->n);
-            elab_error(cx, a->loc, "`%s` has no parameter `%s`", callee, a->name);
-            if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+            elab_error_hint(cx, a->loc, hint, "`%s` has no parameter `%s`", callee, a->name);
             ok = 0;
             continue;
         }

@@ -77,6 +77,7 @@ struct elab_ctx {
     long long steps;        /* statements elaborated, for the runaway-loop limit */
     long long max_steps;
     int max_qubits;
+    int depth;              /* expression nesting, against stack exhaustion */
     int n_calls;            /* template/model instantiation stack */
     src_loc call_sites[64];
     const char *call_names[64];
@@ -98,8 +99,12 @@ int elab_real(elab_ctx *cx, env *e, ast_node *n, const char *what, double *out);
 /* Converts a number or angle value to an expression node of the current circuit. */
 int elab_angle_node(elab_ctx *cx, const value *v);
 
-/* Error at `loc`, followed by notes for the template/model instantiation stack. */
+/* Error at `loc`, followed by a note for the template/model instantiation that led there. */
 void elab_error(elab_ctx *cx, src_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with a "did you mean `hint`?" note (hint may be NULL), printed before the
+ * instantiation note so that it stays next to its error. */
+void elab_error_hint(elab_ctx *cx, src_loc loc, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 const char *value_kind_name(value_kind k);
 

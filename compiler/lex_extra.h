@@ -13,5 +13,6 @@ struct lex_extra {
     ast_list *items;      /* where a whole program goes */
     ast_node *expr;       /* where a lone expression goes (parse_expression) */
     int start_token;      /* first token to hand out: selects the start rule */
+    int insert_mul;       /* hand out a `*` next (recovery from `2Z`) */
 };
 #endif

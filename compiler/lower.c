@@ -8,13 +8,15 @@
 
 #include "diag.h"
 
-enum { MAX_TENSOR_ELEMENTS = 1 << 24 };
+enum { MAX_TENSOR_ELEMENTS = 1 << 24, MAX_OPS = 1 << 20 };
 
 typedef struct {
     elab_ctx *cx;
     ast_node *circuit;
     int failed_decl; /* `qubits` failed: everything after would cascade */
     int template_depth;
+    src_loc first_expval;   /* outputs are measured at the end: no gate may follow them */
+    int measured;
     const char *inputs[64]; /* names of the inputs declared so far */
     int n_inputs;
 } lowering;
@@ -33,6 +35,14 @@ static void format_bytes(double b, char *buf, size_t n) {
     snprintf(buf, n, "%.0f %s", b, units[u]);
 }
 
+/* A gate more: refuses circuits too large to simulate usefully, before memory runs out. */
+static int room_for_gate(lowering *L, src_loc loc) {
+    if (L->cx->circ->n_ops < MAX_OPS) return 1;
+    elab_error(L->cx, loc, "the circuit has more than %d gates", MAX_OPS);
+    L->failed_decl = 1;
+    return 0;
+}
+
 static int count_steps(lowering *L, src_loc loc) {
     if (++L->cx->steps > L->cx->max_steps) {
         if (L->cx->steps == L->cx->max_steps + 1)
@@ -45,7 +55,11 @@ static int count_steps(lowering *L, src_loc loc) {
 
 static int need_circuit(lowering *L, ast_node *s) {
     if (L->cx->circ) return 1;
-    elab_error(L->cx, s->loc, "declare the qubits (`qubits q[n];`) before using them");
+    if (s->kind == AST_INPUT || s->kind == AST_PARAM)
+        elab_error(L->cx, s->loc, "declare the qubits (`qubits q[n];`) first: `%s` must come after it",
+                   s->kind == AST_INPUT ? "input" : "param");
+    else
+        elab_error(L->cx, s->loc, "declare the qubits (`qubits q[n];`) before using them");
     L->failed_decl = 1;
     return 0;
 }
@@ -133,7 +147,10 @@ static void declare_input(lowering *L, env *e, ast_node *s) {
     if (!need_circuit(L, s) || !fresh_tensor_name(L, s)) return;
     value t;
     int size = tensor_shape(L, e, s, &t);
-    if (!size) return;
+    if (!size) {
+        L->failed_decl = 1; /* every use of the name would report the same cause again */
+        return;
+    }
     if (L->cx->circ->n_inputs + size > MAX_TENSOR_ELEMENTS) {
         elab_error(L->cx, s->loc, "too many inputs");
         return;
@@ -150,6 +167,7 @@ static void declare_param(lowering *L, env *e, ast_node *s) {
     elab_ctx *cx = L->cx;
     value t;
     int size = tensor_shape(L, e, s, &t);
+    L->failed_decl = 1; /* until the declaration succeeds: uses of the name would cascade */
     if (!size) return;
     if (cx->circ->n_params + size > MAX_TENSOR_ELEMENTS) {
         elab_error(cx, s->loc, "too many parameters");
@@ -167,9 +185,8 @@ static void declare_param(lowering *L, env *e, ast_node *s) {
         if (want < 0) {
             const char *cands[] = {"uniform", "normal", "constant"};
             const char *hint = c->kind == AST_CALL ? diag_suggest(name, cands, 3) : NULL;
-            elab_error(cx, c->loc, "unknown initialisation: use uniform(lo, hi), normal(mean, std) "
+            elab_error_hint(cx, c->loc, hint, "unknown initialisation: use uniform(lo, hi), normal(mean, std) "
                                    "or constant(value)");
-            if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
             return;
         }
         if (c->list.n != want) {
@@ -190,6 +207,7 @@ static void declare_param(lowering *L, env *e, ast_node *s) {
     }
     t.offset = ir_add_tensor(cx->circ, s->name, t.rank, t.dims, init, a, b);
     env_bind(cx->ar, e, s->name, t);
+    L->failed_decl = 0;
 }
 
 /* Qubit arguments of an application: each a register (whole or one wire). */
@@ -245,7 +263,7 @@ static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast
     /* A whole register on a single-qubit gate broadcasts: `h q;` applies h to every wire. */
     if (arity == 1) {
         for (int i = 0; i < q[0].n_wires; i++) {
-            if (!count_steps(L, s->loc)) return;
+            if (!count_steps(L, s->loc) || !room_for_gate(L, s->loc)) return;
             int op = ir_add_gate(cx->circ, g, q[0].wires[i], -1, angles[0], angles[1], angles[2]);
             ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
         }
@@ -259,6 +277,7 @@ static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast
         elab_error(cx, s->loc, "`%s` needs two different qubits, got qubit %d twice", name, q[0].wires[0]);
         return;
     }
+    if (!room_for_gate(L, s->loc)) return;
     int op = ir_add_gate(cx->circ, g, q[0].wires[0], q[1].wires[0], angles[0], angles[1], angles[2]);
     ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
 }
@@ -333,6 +352,13 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
         return;
     }
     if (!need_circuit(L, s)) return;
+    if (L->measured) {
+        elab_error(cx, s->loc, "a gate after `expval`: the outputs are measured at the end of the "
+                               "circuit, so gates must come before every `expval`");
+        diag_note(L->first_expval, "the first `expval` is here");
+        L->failed_decl = 1;
+        return;
+    }
     const value *bound = env_lookup(e, s->name);
     if (bound && bound->kind == V_GATE) {
         if (bound->builtin >= 0) apply_builtin(L, e, s, (ir_gate)bound->builtin, &s->list);
@@ -371,12 +397,13 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
         if (strcmp(lower, "phaseshift") == 0) strcpy(lower, "phase");
         hint = diag_suggest(lower, cands, n);
     }
-    elab_error(cx, s->loc, "unknown gate `%s`", s->name);
-    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+    elab_error_hint(cx, s->loc, hint, "unknown gate `%s`", s->name);
 }
 
 static void lower_expval(lowering *L, env *e, ast_node *s) {
     if (!need_circuit(L, s)) return;
+    if (!L->measured) L->first_expval = s->loc;
+    L->measured = 1;
     value v = elab_eval(L->cx, e, s->a);
     if (v.kind == V_NONE) return;
     if (v.kind != V_OBS) {
@@ -399,17 +426,20 @@ static void lower_expval(lowering *L, env *e, ast_node *s) {
 }
 
 static void lower_loop(lowering *L, env *e, ast_node *s, long long lo, long long hi) {
-    for (long long i = lo; i < hi && !L->failed_decl && !diag_too_many(); i++) {
+    /* One binding for the loop variable, updated in place: no allocation per iteration. */
+    env inner = *e;
+    binding *var = NULL;
+    if (s->name) {
+        value v;
+        memset(&v, 0, sizeof v);
+        v.kind = V_INT;
+        v.loc = s->loc;
+        env_bind(L->cx->ar, &inner, s->name, v);
+        var = inner.head;
+    }
+    for (long long i = lo; i < hi && !L->failed_decl && !diag_too_many() && L->cx->steps <= L->cx->max_steps; i++) {
         if (!count_steps(L, s->loc)) return;
-        env inner = *e;
-        if (s->name) {
-            value v;
-            memset(&v, 0, sizeof v);
-            v.kind = V_INT;
-            v.i = i;
-            v.loc = s->loc;
-            env_bind(L->cx->ar, &inner, s->name, v);
-        }
+        if (var) var->val.i = i;
         lower_block(L, &inner, s->c);
     }
 }
@@ -471,7 +501,9 @@ static void lower_block(lowering *L, env *e, ast_node *block) {
     }
     /* `let` and declarations bind into this block's scope, in order. */
     env scope = *e;
-    for (int i = 0; i < block->list.n && !L->failed_decl && !diag_too_many(); i++) {
+    for (int i = 0; i < block->list.n && !L->failed_decl && !diag_too_many() &&
+                    L->cx->steps <= L->cx->max_steps;
+         i++) {
         ast_node *s = block->list.items[i];
         if (s->kind == AST_QUBITS && L->template_depth > 0) {
             elab_error(L->cx, s->loc, "a gate template works on the qubits it is given; "

@@ -46,7 +46,7 @@ static void usage(FILE *f) {
           "             a target file (--target) when given\n"
           "  build      compile an experiment ahead of time: qnnc build FILE.qnn -o NAME writes a\n"
           "             native executable; --emit obj|asm|llvm|c|lib (NAME.a + NAME.h for C),\n"
-          "             --target TRIPLE, --cpu NAME, --features STR, --cache DIR (see cmd_build.c)\n"
+          "             --target TRIPLE, --cpu NAME, --features STR (qnnc build --help)\n"
           "\n"
           "options:\n"
           "  --set KEY=VALUE   override an experiment setting (repeatable), e.g. --set epochs=50,\n"
@@ -318,7 +318,7 @@ int main(int argc, char **argv) {
 
     sema_result *r = sema_check_file(ar, o.file, &o.sema);
     if (!r || diag_error_count()) {
-        int n = diag_error_count();
+        int n = diag_shown_count();
         if (diag_too_many()) fprintf(stderr, "%d errors (the first 20 shown)\n", n);
         else fprintf(stderr, "%d error%s\n", n, n == 1 ? "" : "s");
         sema_free(r);

@@ -274,7 +274,14 @@ static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner) {
         memset(lloc, 0, sizeof *lloc);
         return t;
     }
-    return qnn_lex(lval, lloc, scanner);
+    if (x->insert_mul) {
+        x->insert_mul = 0;
+        *lloc = (src_loc){x->file, x->line, x->col, 1};
+        return '*';
+    }
+    int t = qnn_lex(lval, lloc, scanner);
+    if (t == 0) *lloc = (src_loc){x->file, x->line, x->col, 1}; /* end of input: point at it */
+    return t;
 }
 
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, const char *msg) {
@@ -282,6 +289,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, const char *msg) {
     /* Bison's "syntax error, unexpected X, expecting Y": drop the redundant prefix. */
     const char *prefix = "syntax error, ";
     if (strncmp(msg, prefix, strlen(prefix)) == 0) msg += strlen(prefix);
+    if (strcmp(msg, "memory exhausted") == 0) msg = "the program nests too deeply";
     diag_error(*loc, "%s", msg);
 }
 

@@ -122,6 +122,71 @@ static void stream(fuser *f) {
     }
 }
 
+/* The split policy (passes.h, rule 6): every diagonal op goes to the most recent diagonal
+ * group it can move back to, else opens one; only non-diagonal one-qubit ops form one-qubit
+ * groups. Rot is split into RZ RY RZ before this, so runs of RY layers separated by
+ * diagonals become real sweeps and one merged diagonal between each pair of layers. */
+static void stream_split(fuser *f) {
+    int last[IR_MAX_QUBITS];
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        last[w] = -1;
+    for (int i = 0; i < f->n_prim; i++) {
+        const ir_op *op = &f->prim[i];
+        uint32_t m = prim_mask(op);
+        int gi = -1;
+        if (ir_gate_is_diagonal(op->gate)) {
+            /* as early as it may move: the first diagonal group after the last group on
+             * its wires (so RZ(phi) of every wire of a layer meets before the RYs) */
+            int lo = -1;
+            for (int w = 0; w < IR_MAX_QUBITS; w++)
+                if ((m >> w & 1) && last[w] > lo)
+                    lo = last[w];
+            for (int k = lo < 0 ? 0 : lo; k < f->n_groups && gi < 0; k++)
+                if (f->g[k].kind == G_DIAG)
+                    gi = k;
+            if (gi < 0)
+                gi = new_group(f, G_DIAG);
+        } else if (ir_gate_arity(op->gate) == 1) {
+            int prev = last[op->wires[0]];
+            gi = prev >= 0 && f->g[prev].kind == G_1Q ? prev : new_group(f, G_1Q);
+        } else {
+            gi = new_group(f, G_OTHER);
+        }
+        join(f, last, gi, i);
+    }
+}
+
+/* Rule 7: diagonal groups that cannot change the measured result are removed. One acting
+ * only on wires no earlier op touched multiplies |0..0> on those wires by D[0], a global
+ * phase. With diagonal observables only (no X or Y in any term), one acting on wires no
+ * later op touches commutes to the readout and leaves every |amplitude|^2 unchanged. The
+ * gradient of their angles is exactly 0, which the vjp then reports by adding nothing. */
+static void drop_edges(fuser *f, const ir_circuit *c) {
+    uint32_t touched = 0;
+    for (int i = 0; i < f->n_groups; i++) {
+        group *g = &f->g[i];
+        if (!g->alive)
+            continue;
+        if (group_all_diagonal(f, g) && !(g->mask & touched))
+            g->alive = 0;
+        else
+            touched |= g->mask;
+    }
+    for (int t = 0; t < c->n_terms; t++)
+        if (c->terms[t].x_mask)
+            return;
+    uint32_t later = 0;
+    for (int i = f->n_groups - 1; i >= 0; i--) {
+        group *g = &f->g[i];
+        if (!g->alive)
+            continue;
+        if (group_all_diagonal(f, g) && !(g->mask & later))
+            g->alive = 0;
+        else
+            later |= g->mask;
+    }
+}
+
 /* Moves all of src's members into dst (src dies). Diagonal ops commute, so the order of
  * the merged list is free; program order keeps printouts readable. */
 static void merge_into(group *dst, group *src) {
@@ -165,31 +230,54 @@ static void merge_diagonals(fuser *f) {
 
 /* ---- the pass ------------------------------------------------------------------------ */
 
+/* Appends op to p[*k], as RZ(phi) RY(theta) RZ(omega) when split_rot and it is a Rot
+ * (Rot = RZ(omega) RY(theta) RZ(phi), phi acting first: the same angles, hence the same
+ * gradients). The pieces keep the Rot's source location. */
+static void put(ir_op *p, int *k, const ir_op *op, int split_rot) {
+    if (!split_rot || op->gate != IR_ROT) {
+        p[(*k)++] = *op;
+        return;
+    }
+    static const ir_gate piece[3] = {IR_RZ, IR_RY, IR_RZ};
+    for (int j = 0; j < 3; j++) {
+        ir_op q = *op;
+        q.gate = piece[j];
+        q.angle[0] = op->angle[j];
+        q.angle[1] = q.angle[2] = -1;
+        p[(*k)++] = q;
+    }
+}
+
 /* The input's ops with fused ones replaced by their members, so the pass is idempotent. */
-static ir_op *flatten(const ir_circuit *c, int *n_out) {
+static ir_op *flatten(const ir_circuit *c, int split_rot, int *n_out) {
     int n = 0;
     for (int i = 0; i < c->n_ops; i++)
-        n += c->ops[i].n_members > 0 ? c->ops[i].n_members : 1;
-    ir_op *p = fuse_alloc(NULL, (size_t)n * sizeof *p);
+        n += 3 * (c->ops[i].n_members > 0 ? c->ops[i].n_members : 1);
+    ir_op *p = fuse_alloc(NULL, (size_t)(n ? n : 1) * sizeof *p);
     int k = 0;
     for (int i = 0; i < c->n_ops; i++) {
         const ir_op *op = &c->ops[i];
         if (op->n_members == 0)
-            p[k++] = *op;
+            put(p, &k, op, split_rot);
         for (int m = 0; m < op->n_members; m++)
-            p[k++] = c->members[op->first_member + m];
+            put(p, &k, &c->members[op->first_member + m], split_rot);
     }
-    *n_out = n;
+    *n_out = k;
     return p;
 }
 
-ir_circuit *pass_fuse(const ir_circuit *c) {
+/* One policy: the plain one (rules 1-5) or the split one (rule 6); both apply rule 7. */
+static ir_circuit *fuse_with(const ir_circuit *c, int split) {
     fuser f = {0};
-    ir_op *prim = flatten(c, &f.n_prim);
+    ir_op *prim = flatten(c, split, &f.n_prim);
     f.prim = prim;
     f.g = fuse_alloc(NULL, (size_t)(f.n_prim ? f.n_prim : 1) * sizeof *f.g);
-    stream(&f);
+    if (split)
+        stream_split(&f);
+    else
+        stream(&f);
     merge_diagonals(&f);
+    drop_edges(&f, c);
 
     /* Same expressions, tensors and observables; only the op lists are rebuilt. */
     ir_circuit *out = ir_clone(c);
@@ -216,6 +304,21 @@ ir_circuit *pass_fuse(const ir_circuit *c) {
     return out;
 }
 
+/* Both policies, then the cost model decides per circuit (the cheaper vjp, which also
+ * costs the forward; ties keep the plain policy, whose ops are the source's). */
+ir_circuit *pass_fuse(const ir_circuit *c) {
+    ir_circuit *plain = fuse_with(c, 0), *split = fuse_with(c, 1);
+    pass_cost a, b;
+    pass_cost_of(plain, &a);
+    pass_cost_of(split, &b);
+    if (b.vjp_flops < a.vjp_flops) {
+        ir_free(plain);
+        return split;
+    }
+    ir_free(split);
+    return plain;
+}
+
 /* ---- cost model (passes.h) ----------------------------------------------------------- */
 
 static int popcount32(uint32_t v) {
@@ -225,8 +328,23 @@ static int popcount32(uint32_t v) {
     return n;
 }
 
+/* Is the op's matrix real (RY, or a product of RYs)? Then a sweep is a real 2x2 on the
+ * real and imaginary parts: 12 flops per pair, not 28; the code generator emits only that. */
+static int op_is_real(const ir_circuit *c, const ir_op *op) {
+    if (op->n_members == 0)
+        return op->gate == IR_RY;
+    if (op->gate != IR_FUSED_1Q)
+        return 0;
+    for (int k = 0; k < op->n_members; k++)
+        if (c->members[op->first_member + k].gate != IR_RY)
+            return 0;
+    return 1;
+}
+
 /* Flops of applying op once to a state of dim amplitudes. */
-static double op_apply_cost(const ir_op *op, double dim) {
+static double op_apply_cost(const ir_circuit *c, const ir_op *op, double dim) {
+    if (op_is_real(c, op))
+        return 6 * dim;
     switch (op->gate) {
     case IR_FUSED_1Q: return 14 * dim;
     case IR_FUSED_DIAG: return 6 * dim;
@@ -236,13 +354,20 @@ static double op_apply_cost(const ir_op *op, double dim) {
     }
 }
 
-/* Per-sample cost of building the op's matrix or phase table (0 when it is input-free). */
+/* Per-sample cost of building the op's matrix or phase table (0 when it is input-free). A
+ * FUSED_DIAG table of 2^k entries is built by doubling over its k wires (two complex
+ * multiplies per entry in all) after one 2x2 product per one-qubit member; each two-qubit
+ * member then multiplies a quarter of it (cg_ops.c). */
 static double op_build_cost(const ir_circuit *c, const ir_op *op) {
     if (!ir_op_uses_input(c, op) || op->n_members == 0)
         return 0;
     if (op->gate == IR_FUSED_1Q)
         return 56.0 * (op->n_members - 1);
-    return 6.0 * (double)(1u << popcount32(ir_op_wire_mask(c, op))) * op->n_members;
+    double size = (double)(1u << popcount32(ir_op_wire_mask(c, op)));
+    double cost = 12 * size;
+    for (int k = 0; k < op->n_members; k++)
+        cost += ir_gate_arity(c->members[op->first_member + k].gate) == 2 ? 1.5 * size : 12;
+    return cost;
 }
 
 static int op_n_angles(const ir_circuit *c, const ir_op *op) {
@@ -254,6 +379,20 @@ static int op_n_angles(const ir_circuit *c, const ir_op *op) {
     return n;
 }
 
+/* Flops of the gradient accumulation in the op's backward sweep (cg_fn.c, cg_ops.c): a
+ * one-qubit or controlled op accumulates G_rc = sum lambda_r conj(psi_c), 4 flops per real
+ * component per pair, 4 components for a real (RY) op and 8 otherwise (8 / 16 dim); the
+ * angles' gradients are then 2x2 algebra on G, no sweep. A diagonal op accumulates
+ * t_k = 2 Re(i conj(lambda_k) psi_k) (4 flops) and one marginal sum per angle (1 flop). */
+static double op_grad_cost(const ir_circuit *c, const ir_op *op, double dim) {
+    int na = op_n_angles(c, op);
+    if (na == 0)
+        return 0;
+    if (op->gate == IR_FUSED_DIAG || (op->n_members == 0 && ir_gate_is_diagonal(op->gate)))
+        return (4.0 + na) * dim;
+    return (op_is_real(c, op) ? 8 : 16) * dim;
+}
+
 void pass_cost_of(const ir_circuit *c, pass_cost *out) {
     double dim = (double)((size_t)1 << c->n_qubits);
     memset(out, 0, sizeof *out);
@@ -263,10 +402,10 @@ void pass_cost_of(const ir_circuit *c, pass_cost *out) {
     double ops = 0, meas = 0, lambda = 0, back = 0;
     for (int i = 0; i < c->n_ops; i++) {
         const ir_op *op = &c->ops[i];
-        double a = op_apply_cost(op, dim), b = op_build_cost(c, op);
+        double a = op_apply_cost(c, op, dim), b = op_build_cost(c, op);
         out->n_primitive += op->n_members ? op->n_members : 1;
         ops += a + b;
-        back += 2 * a + op_n_angles(c, op) * (a + 8 * dim);
+        back += 2 * a + op_grad_cost(c, op, dim);
     }
     for (int t = 0; t < c->n_terms; t++) {
         meas += (c->terms[t].x_mask ? 8 : 4) * dim;

@@ -29,15 +29,28 @@
  * inputs (otherwise it is built once per batch): 56 flops per 2x2 product for FUSED_1Q,
  * 6 * 2^k * m for a FUSED_DIAG of m members over k wires. Measuring a Pauli term costs 4 dim
  * (Z/I only) or 8 dim (with X or Y). The adjoint vjp costs the forward sweep, 8 dim per term
- * to form lambda, and per op 2 * cost (un-applying it to psi and lambda) plus, per angle of
- * its members, cost + 8 dim (the derivative applied to psi and an inner product). */
+ * to form lambda, and per op 2 * cost (un-applying it to psi and lambda) plus, when it has
+ * angles, the accumulation of G (8 dim for a real op, 16 for other one-qubit and controlled
+ * ops; (4 + angles) dim for a diagonal one): the angles' gradients are 2x2 algebra on G.
+ * RY, and FUSED_1Q of RYs only, are real: 6 dim per sweep instead of 14.
+ *
+ * Rule 6 (split policy): Rot is split into RZ RY RZ, every diagonal op joins the earliest
+ * diagonal group it may move back to (else opens one), non-diagonal one-qubit ops form
+ * one-qubit groups, and rule 4 merges diagonal groups. For StronglyEntanglingLayers this
+ * gives n real RY sweeps per layer and one diagonal between layers (RZ(omega) of one layer,
+ * the CZ ring, RZ(x) encodings, RZ(phi) of the next). Rule 7 (both policies): all-diagonal
+ * groups on wires no earlier op touched (a global phase on |0..0>) are dropped, and, when
+ * every observable is diagonal (Z/I only), those on wires no later op touches. pass_fuse
+ * runs both policies and keeps the one with the lower vjp cost under this model. */
 #ifndef QNN_PASSES_H
 #define QNN_PASSES_H
 
 #include "ir.h"
 
 /* Returns a new, equivalent circuit with fused ops (the caller frees it with ir_free);
- * c is not modified. */
+ * c is not modified. Equivalent means the same outputs and gradients; the final state may
+ * differ by the phases rule 7 removes (a global phase, or diagonal phases before a diagonal
+ * readout). */
 ir_circuit *pass_fuse(const ir_circuit *c);
 
 /* Static cost of one circuit under the model above. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "lower.h"
@@ -22,6 +23,12 @@ static char *read_file(arena *ar, const char *path, size_t *len, char *why, size
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(why, whylen, "%s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        snprintf(why, whylen, "it is a folder, not a file");
         return NULL;
     }
     char *buf = NULL;
@@ -66,6 +73,40 @@ static const char *dir_of(arena *ar, const char *path) {
     return slash ? arena_strndup(ar, path, (size_t)(slash - path)) : ".";
 }
 
+/* Lexically tidies a path for messages: drops "./" and folds "dir/../". */
+static char *tidy_path(arena *ar, const char *path) {
+    char *out = arena_strdup(ar, path);
+    const char *parts[256];
+    size_t lens[256];
+    int n = 0, absolute = path[0] == '/';
+    for (const char *p = path; *p;) {
+        while (*p == '/') p++;
+        const char *q = p;
+        while (*q && *q != '/') q++;
+        size_t len = (size_t)(q - p);
+        if (len == 0) break;
+        if (len == 1 && p[0] == '.') {
+        } else if (len == 2 && p[0] == '.' && p[1] == '.' && n > 0 &&
+                   !(lens[n - 1] == 2 && parts[n - 1][0] == '.')) {
+            n--;
+        } else if (n < 256) {
+            parts[n] = p;
+            lens[n++] = len;
+        }
+        p = q;
+    }
+    char *w = out;
+    if (absolute) *w++ = '/';
+    for (int i = 0; i < n; i++) {
+        if (i) *w++ = '/';
+        memcpy(w, parts[i], lens[i]);
+        w += lens[i];
+    }
+    if (w == out) *w++ = '.';
+    *w = '\0';
+    return out;
+}
+
 static int file_exists(const char *path) {
     FILE *f = fopen(path, "rb");
     if (f) fclose(f);
@@ -84,7 +125,7 @@ static void load_imports(sema *S, ast_list *items, int first, int end, const cha
         if (it->str[0] == '/') {
             cand[0] = it->str;
         } else {
-            cand[0] = arena_printf(S->ar, "%s/%s", dir, it->str);
+            cand[0] = tidy_path(S->ar, arena_printf(S->ar, "%s/%s", dir, it->str));
             if (S->opt.stdlib_dir) cand[1] = arena_printf(S->ar, "%s/%s", S->opt.stdlib_dir, it->str);
         }
         const char *found = NULL;
@@ -92,9 +133,8 @@ static void load_imports(sema *S, ast_list *items, int first, int end, const cha
             if (cand[k] && file_exists(cand[k])) found = cand[k];
         if (!found) {
             diag_error(it->loc, "cannot find `%s` to import", it->str);
-            diag_note((src_loc){0, 0, 0, 0}, "looked in %s%s%s", dir,
-                      S->opt.stdlib_dir ? " and the standard library " : "",
-                      S->opt.stdlib_dir ? S->opt.stdlib_dir : "");
+            diag_note((src_loc){0, 0, 0, 0}, "looked in %s%s", strcmp(dir, ".") == 0 ? "this folder" : dir,
+                      S->opt.stdlib_dir ? " and in the standard library" : "");
             continue;
         }
         load_file(S, found, it->loc);
@@ -106,9 +146,13 @@ static void load_file(sema *S, const char *path, src_loc from) {
     const char *key = realpath(path, real) ? real : path;
     for (int i = 0; i < S->n_stack; i++)
         if (strcmp(S->stack[i], key) == 0) {
-            diag_error(from, "import cycle: `%s` imports itself", path);
-            for (int j = i; j < S->n_stack; j++)
-                diag_note((src_loc){0, 0, 0, 0}, "%s %s", j == i ? "cycle:" : "   ->", S->stack[j]);
+            char chain[2048] = "";
+            for (int j = i; j < S->n_stack; j++) {
+                strncat(chain, S->stack_shown[j], sizeof chain - strlen(chain) - 1);
+                strncat(chain, " -> ", sizeof chain - strlen(chain) - 1);
+            }
+            strncat(chain, S->stack_shown[i], sizeof chain - strlen(chain) - 1);
+            diag_error(from, "import cycle: %s", chain);
             return;
         }
     for (int i = 0; i < S->n_loaded; i++)
@@ -130,8 +174,9 @@ static void load_file(sema *S, const char *path, src_loc from) {
         return;
     }
     S->loaded[S->n_loaded++] = arena_strdup(S->ar, key);
-    int file = diag_add_source(arena_strdup(S->ar, path), text);
+    int file = diag_add_source(tidy_path(S->ar, path), text);
     int first = S->items.n;
+    S->stack_shown[S->n_stack] = tidy_path(S->ar, path);
     S->stack[S->n_stack++] = arena_strdup(S->ar, key);
     if (S->n_loaded == 1) S->main_file = file;
     parse_source(S->ar, file, text, len, &S->items);
@@ -186,14 +231,13 @@ ast_node *sema_find(sema *S, const char *name, ast_kind kind) {
     return NULL;
 }
 
-void sema_suggest(sema *S, const char *name, ast_kind kind, const char *const *extra, int n_extra) {
+const char *sema_suggest(sema *S, const char *name, ast_kind kind, const char *const *extra, int n_extra) {
     const char *cands[512];
     int n = 0;
     for (int i = 0; i < n_extra && n < 500; i++) cands[n++] = extra[i];
     for (int i = 0; i < S->items.n && n < 500; i++)
         if (S->items.items[i]->kind == kind) cands[n++] = S->items.items[i]->name;
-    const char *hint = diag_suggest(name, cands, n);
-    if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+    return diag_suggest(name, cands, n);
 }
 
 ir_circuit *sema_keep_circuit(sema *S, ir_circuit *c) {
@@ -243,14 +287,15 @@ int sema_check_width(sema *S, model_build *M, int in, src_loc loc, const char *l
     if (M->width >= 0 && in != M->width) {
         elab_error(&S->cx, loc, "`%s` expects %d input features, but the previous layer gives %d",
                    layer, in, M->width);
+        M->width = WIDTH_ANY;
         return 0;
     }
-    if (M->width < 0) M->m->in_dim = in;
+    if (M->width == -1) M->m->in_dim = in;
     return 1;
 }
 
 int sema_need_width(sema *S, model_build *M, src_loc loc, const char *layer) {
-    if (M->width >= 0) return 1;
+    if (M->width >= 0 || M->width == WIDTH_ANY) return 1;
     elab_error(&S->cx, loc, "`%s` cannot come first: the model's input width is not known yet; "
                             "start with a layer that states it, e.g. `linear(2, 8)`", layer);
     return 0;
@@ -259,8 +304,9 @@ int sema_need_width(sema *S, model_build *M, src_loc loc, const char *layer) {
 static void model_quantum(sema *S, model_build *M, env *e, ast_node *s) {
     ast_node *circ = sema_find(S, s->name, AST_CIRCUIT);
     if (!circ) {
-        elab_error(&S->cx, s->loc, "unknown circuit `%s`", s->name);
-        sema_suggest(S, s->name, AST_CIRCUIT, NULL, 0);
+        elab_error_hint(&S->cx, s->loc, sema_suggest(S, s->name, AST_CIRCUIT, NULL, 0),
+                        "unknown circuit `%s`", s->name);
+        M->width = WIDTH_ANY;
         return;
     }
     ir_circuit *c = lower_circuit(&S->cx, &S->globals, circ, &s->list, s->loc, e);
@@ -298,6 +344,13 @@ static void model_apply(sema *S, model_build *M, env *e, ast_node *s) {
         model_quantum(S, M, e, s);
         return;
     }
+    for (int g = 0; g < IR_FUSED_1Q; g++)
+        if (strcmp(s->name, ir_gate_name((ir_gate)g)) == 0 && !sema_find(S, s->name, AST_MODEL)) {
+            elab_error(&S->cx, s->loc, "`%s` is a gate: gates belong in a circuit, which a model "
+                                       "uses as a layer with `quantum NAME(...)`", s->name);
+            M->width = WIDTH_ANY;
+            return;
+        }
     if (s->list2.n) {
         elab_error(&S->cx, s->list2.items[0]->loc, "layers take no qubit arguments");
         return;
@@ -312,8 +365,9 @@ static void model_apply(sema *S, model_build *M, env *e, ast_node *s) {
         }
         static const char *const layers[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
                                              "sine", "scale", "rff"};
-        elab_error(&S->cx, s->loc, "unknown layer `%s`", s->name);
-        sema_suggest(S, s->name, AST_MODEL, layers, 8);
+        elab_error_hint(&S->cx, s->loc, sema_suggest(S, s->name, AST_MODEL, layers, 8),
+                        "unknown layer `%s`", s->name);
+        M->width = WIDTH_ANY;
         return;
     }
     sema_model_call(S, M, sub, &s->list, s->loc, e);
@@ -369,15 +423,21 @@ static void model_stmt(sema *S, model_build *M, env *e, ast_node *s) {
         } else if (!elab_int(cx, e, s->a, 0, MAX_LAYERS, "repeat count", &hi)) {
             return;
         }
-        for (long long i = lo; i < hi && !diag_too_many() && cx->steps <= cx->max_steps; i++) {
-            env inner = *e;
-            if (s->name) {
-                value v;
-                memset(&v, 0, sizeof v);
-                v.kind = V_INT;
-                v.i = i;
-                env_bind(S->ar, &inner, s->name, v);
+        env inner = *e;
+        binding *var = NULL;
+        if (s->name) {
+            value v;
+            memset(&v, 0, sizeof v);
+            v.kind = V_INT;
+            env_bind(S->ar, &inner, s->name, v);
+            var = inner.head;
+        }
+        for (long long i = lo; i < hi && !diag_too_many(); i++) {
+            if (++cx->steps > cx->max_steps) {
+                if (cx->steps == cx->max_steps + 1) elab_error(cx, s->loc, "the model is too large");
+                break;
             }
+            if (var) var->val.i = i;
             int before = diag_error_count();
             model_block(S, M, &inner, s->c);
             if (diag_error_count() != before) break; /* the same error on every iteration */
@@ -415,7 +475,8 @@ static void model_block(sema *S, model_build *M, env *e, ast_node *block) {
         return;
     }
     env scope = *e;
-    for (int i = 0; i < block->list.n && !diag_too_many(); i++) model_stmt(S, M, &scope, block->list.items[i]);
+    for (int i = 0; i < block->list.n && !diag_too_many() && S->cx.steps <= S->cx.max_steps; i++)
+        model_stmt(S, M, &scope, block->list.items[i]);
 }
 
 int sema_build_model(sema *S, ast_node *model, const ast_list *args, src_loc loc, env *caller,
@@ -451,9 +512,13 @@ sema_result *sema_check_file(arena *ar, const char *path, const sema_options *op
     if (S->opt.max_qubits <= 0) S->opt.max_qubits = 24;
     S->cx.ar = ar;
     S->cx.max_qubits = S->opt.max_qubits;
-    S->cx.max_steps = 20000000;
+    /* For the whole file: exponential nesting of templates or models stops early. */
+    S->cx.max_steps = 1000000;
     S->cx.globals = &S->globals;
     S->source_path = path;
+    for (int i = 0; i < S->opt.n_sets && i < 256; i++)
+        S->set_files[i] = diag_add_source("--set", S->opt.sets[i]);
+    if (S->opt.n_sets > 256) S->opt.n_sets = 256;
     int before = diag_error_count();
     load_file(S, path, (src_loc){0, 0, 0, 0});
     if (diag_error_count() != before) {
@@ -471,7 +536,6 @@ sema_result *sema_check_file(arena *ar, const char *path, const sema_options *op
     for (int i = 0; i < n_items && !diag_too_many(); i++) {
         ast_node *it = S->items.items[i];
         if (it->loc.file != S->main_file) continue; /* imports are checked where they are used */
-        S->cx.steps = 0;
         if (it->kind == AST_CIRCUIT && all_defaults(&it->list)) {
             ir_circuit *c = lower_circuit(&S->cx, &S->globals, it, NULL, it->loc, NULL);
             if (c) r->circuits[r->n_circuits++] = sema_keep_circuit(S, c);

@@ -357,7 +357,9 @@ static int outputs(const value *v, rt_experiment *x) {
         }
         if ((dst == x->out_image && x->data.kind != RT_DATA_IMAGE) ||
             (dst == x->out_sound && x->data.kind != RT_DATA_SOUND)) {
-            diag_error(o->loc, "a %s output needs %s data", o->s, o->s);
+            diag_error(o->loc, "%s %s output needs %s data (this experiment's data is %s)",
+                       o->s[0] == 'i' ? "an" : "a", o->s, o->s,
+                       x->data.kind == RT_DATA_IMAGE ? "an image" : x->data.kind == RT_DATA_SOUND ? "sound" : "a CSV table");
             return 0;
         }
         copy_path(dst, 1024, a[0].s);
@@ -366,9 +368,10 @@ static int outputs(const value *v, rt_experiment *x) {
 }
 
 /* --set key=value: replaces (or adds) the setting; key.arg sets a constructor's argument. */
-static void apply_override(sema *S, ast_node *exp, const char *set) {
+static void apply_override(sema *S, ast_node *exp, int index) {
+    const char *set = S->opt.sets[index];
     const char *eq = strchr(set, '=');
-    int file = diag_add_source("--set", set);
+    int file = S->set_files[index];
     src_loc whole = {file, 1, 1, (int)strlen(set)};
     if (!eq || eq == set) {
         diag_error(whole, "`--set` needs key=value, e.g. --set epochs=50");
@@ -377,11 +380,12 @@ static void apply_override(sema *S, ast_node *exp, const char *set) {
     char *key = arena_strndup(S->ar, set, (size_t)(eq - set));
     char *dot = strchr(key, '.');
     if (dot) *dot = '\0';
-    ast_node *value_ast = parse_expression(S->ar, file, eq + 1);
+    /* The value is parsed where it stands in the option (the key blanked out), so that
+     * every location inside it points at the right column. */
+    char *padded = arena_strdup(S->ar, set);
+    memset(padded, ' ', (size_t)(eq - set) + 1);
+    ast_node *value_ast = parse_expression(S->ar, file, padded);
     if (!value_ast) return;
-    /* Locations of the value point into the --set text after `=`. */
-    int shift = (int)(eq - set) + 1;
-    value_ast->loc.col += shift;
     int known = 0;
     for (int k = 0; k < N_KEYS; k++) known |= strcmp(KEYS[k], key) == 0;
     if (!known) {
@@ -458,7 +462,7 @@ static void set_defaults(rt_experiment *x) {
 
 int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     int before = diag_error_count();
-    for (int i = 0; i < S->opt.n_sets; i++) apply_override(S, exp, S->opt.sets[i]);
+    for (int i = 0; i < S->opt.n_sets; i++) apply_override(S, exp, i);
     if (diag_error_count() != before) return 0;
     rt_experiment *x = &out->exp;
     set_defaults(x);
@@ -468,8 +472,8 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     for (int i = 0; i < exp->a->list.n; i++) {
         ast_node *s = exp->a->list.items[i];
         if (s->kind != AST_ASSIGN) {
-            diag_error(s->loc, "an experiment holds settings (`key = value;`), not a %s",
-                       ast_kind_name(s->kind));
+            diag_error(s->loc, "an experiment holds settings (`key = value;`), not %s",
+                       s->kind == AST_APPLY ? "layers or gates" : "declarations or loops");
             continue;
         }
         int k = -1;
@@ -511,8 +515,8 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     }
     ast_node *model = sema_find(S, m->name, AST_MODEL);
     if (!model) {
-        diag_error(m->loc, "unknown model `%s`", m->name);
-        sema_suggest(S, m->name, AST_MODEL, NULL, 0);
+        elab_error_hint(&S->cx, m->loc, sema_suggest(S, m->name, AST_MODEL, NULL, 0),
+                        "unknown model `%s`", m->name);
         return 0;
     }
     if (!sema_build_model(S, model, m->kind == AST_CALL ? &m->list : NULL, m->loc, &S->globals, &out->model))

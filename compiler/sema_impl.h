@@ -15,23 +15,27 @@ typedef struct sema {
     const char *source_path;
     const char *loaded[256];
     int n_loaded;
-    const char *stack[64];
+    const char *stack[64];      /* canonical paths of the files being loaded */
+    const char *stack_shown[64]; /* the same as the user would write them */
     int n_stack;
     ir_circuit **owned;   /* every circuit lowered, freed together */
     int n_owned, cap_owned;
     sema_result *result;
+    int set_files[256];   /* diag source of each --set option, registered once per file */
 } sema;
 
 /* A model under construction: its layers and the width flowing out of the last one. */
 typedef struct {
     sema_model *m;
-    int width;            /* -1 until known */
+    int width;            /* -1 until known; WIDTH_ANY after an error, so that it does not cascade */
     int cap;
 } model_build;
 
+enum { WIDTH_ANY = -2 };
+
 ast_node *sema_find(sema *S, const char *name, ast_kind kind);
-/* Adds a "did you mean" note for `name` among items of `kind` and `extra`. */
-void sema_suggest(sema *S, const char *name, ast_kind kind, const char *const *extra, int n_extra);
+/* The closest name to `name` among items of `kind` and `extra` (for "did you mean"), or NULL. */
+const char *sema_suggest(sema *S, const char *name, ast_kind kind, const char *const *extra, int n_extra);
 ir_circuit *sema_keep_circuit(sema *S, ir_circuit *c);
 
 /* Built-in layers (sema_layers.c): returns 1 if `s` names one (and handled it). */

@@ -103,8 +103,7 @@ static int read_args(sema *S, env *e, const layer_def *d, ast_node *s, layer_arg
             const char *cands[6];
             for (int j = 0; j < d->n_params; j++) cands[j] = d->params[j].name;
             const char *hint = diag_suggest(a->name, cands, d->n_params);
-            elab_error(&S->cx, a->loc, "`%s` has no parameter `%s`", d->name, a->name);
-            if (hint) diag_note((src_loc){0, 0, 0, 0}, "did you mean `%s`?", hint);
+            elab_error_hint(&S->cx, a->loc, hint, "`%s` has no parameter `%s`", d->name, a->name);
             return 0;
         }
         if (given[k]) {

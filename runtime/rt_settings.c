@@ -73,9 +73,10 @@ static int parse_call(const char *text, call *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     char *open = strchr(v, '(');
     if (!open) {
-        if (!is_ident(v) || strlen(v) >= sizeof c->name)
+        size_t n = strlen(v);
+        if (!is_ident(v) || n >= sizeof c->name)
             return fail(err, errlen, "`%s` is not a word or a constructor such as adam(lr = 0.01)", v);
-        snprintf(c->name, sizeof c->name, "%s", v);
+        memcpy(c->name, v, n + 1);
         return 0;
     }
     size_t len = strlen(v);
@@ -221,9 +222,9 @@ static int get_list(const char *key, const char *v, char items[][64], int max, i
 
 static int get_pair(const char *key, const char *v, double *a, double *b, char *err, size_t errlen) {
     char items[2][64];
-    int n;
+    int n = 0;
     if (get_list(key, v, items, 2, &n, err, errlen) || n != 2)
-        return n == 2 ? -1 : fail(err, errlen, "`%s` must be a pair of numbers [a, b]", key);
+        return fail(err, errlen, "`%s` must be a pair of numbers [a, b], not `%s`", key, v);
     return get_real(key, items[0], a, err, errlen) || get_real(key, items[1], b, err, errlen) ? -1 : 0;
 }
 

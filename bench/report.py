@@ -1,0 +1,129 @@
+"""make bench, last step: turns scripts/bench.sh's raw lines into the printed tables and
+bench/results.json. Per-epoch times are differences of the cumulative "seconds" of
+metrics.jsonl; the figure is their median without the first epoch (it pays page faults and
+the first BatchNorm statistics). Floors: the cost model's flops (pass_cost_of on the fused
+IR, printed by `bench layer`) of the three quantum layers per epoch (training forward + vjp,
+which re-runs the forward) divided by the measured one-core FMA peak times the threads;
+classical layers (about 1% of the flops) are left out."""
+import json
+import statistics
+import sys
+
+raw, out_path = sys.argv[1], sys.argv[2]
+runs, peers, layers, peak = {}, {}, [], {}
+
+
+def kv(line):
+    return dict(p.split('=', 1) for p in line.split()[1:] if '=' in p)
+
+
+for line in open(raw):
+    line = line.strip()
+    if line.startswith('peak_'):
+        peak = {k: float(v) for k, v in kv('x ' + line).items()}
+    elif line.startswith('run '):
+        d = kv(line)
+        secs = [json.loads(l)['seconds'] for l in open(d['metrics'])]
+        per = [b - a for a, b in zip(secs, secs[1:])]
+        d['median_ms'] = 1e3 * statistics.median(per) if per else 1e3 * secs[0]
+        d['maxrss_mb'] = int(d['maxrss_kb']) / 1024
+        runs[d['tag']] = d
+    elif line.startswith('peer '):
+        d = kv(line)
+        peers[d['tag']] = float(d['sec_per_epoch']) * 1e3 if 'sec_per_epoch' in d else None
+    elif line.startswith('layer '):
+        layers.append({k: float(v) for k, v in kv(line).items()})
+
+L8 = {int(l['prec']): l for l in layers if l['n'] == 8}
+pk = {64: peak.get('peak_f64_gflops', 0), 32: peak.get('peak_f32_gflops', 0)}
+print(f"\npeak, one core: f64 {pk[64]:.1f} GFLOP/s, f32 {pk[32]:.1f} GFLOP/s")
+
+
+def floor_pct(tag, points):
+    r = runs[tag]
+    prec = 64 if r['prec'] == 'f64' else 32
+    l = L8[prec]
+    flops = 3 * points * (l['fwd_flops'] + l['vjp_flops'])
+    t = r['median_ms'] / 1e3
+    return flops / 1e9, 100 * flops / (t * 1e9 * pk[prec] * int(r['threads']))
+
+
+res = {'peak_gflops': pk, 'w1_w2': [], 'w3': [], 'w4': [], 'compile_ms': {}}
+print("\nW1/W2: ms per epoch (median over the epochs of one run), peer = PyTorch --sim kron, 2 threads")
+print(f"{'workload':<22}{'prec':>5}{'thr':>4}{'epochs':>7}{'qnn ms':>9}{'GFLOP/ep':>9}{'% peak':>7}"
+      f"{'peer ms':>9}{'peer/qnn':>9}")
+for w, pts, name in (('w1', 1024, 'W1 image 32x32'), ('w2', 1000, 'W2 sound 1000')):
+    for prec in ('f64', 'f32'):
+        for th in (1, 2):
+            tag = f'{w}_{prec}_t{th}'
+            if tag not in runs:
+                continue
+            r = runs[tag]
+            gf, pct = floor_pct(tag, pts)
+            p = peers.get(f'{w}_{prec}') if th == 2 else None
+            ratio = p / r['median_ms'] if p else None
+            ps = f"{p:9.1f}" if p else f"{'-' if th == 1 else 'n/a':>9}"
+            rs = f"{ratio:8.1f}x" if ratio else f"{'':>9}"
+            print(f"{name:<22}{prec:>5}{th:>4}{r['epochs']:>7}{r['median_ms']:9.2f}{gf:9.3f}{pct:6.1f}%{ps}{rs}")
+            res['w1_w2'].append({'workload': name, 'precision': prec, 'threads': th,
+                                 'epochs': int(r['epochs']), 'ms_per_epoch': r['median_ms'],
+                                 'gflop_per_epoch': gf, 'pct_of_peak': pct,
+                                 'peer_ms_per_epoch': p, 'peer_over_qnn': ratio})
+if any(v is None for v in peers.values()) or not peers:
+    print("(peer: not installed here, skipped)")
+
+print("\nW3: image size scaling, f64, 2 threads")
+print(f"{'size':>6}{'points':>8}{'epochs':>7}{'ms/epoch':>10}{'x 32x32':>9}{'per point':>10}{'peak RSS MB':>12}")
+base = runs.get('w3_32')
+for s in (32, 64, 128, 256):
+    r = runs.get(f'w3_{s}')
+    if not r:
+        continue
+    pts = s * s
+    rel = r['median_ms'] / base['median_ms'] if base else 0
+    print(f"{s:>6}{pts:>8}{r['epochs']:>7}{r['median_ms']:10.2f}{rel:9.1f}{rel * 1024 / pts:10.2f}{r['maxrss_mb']:12.1f}")
+    res['w3'].append({'size': s, 'points': pts, 'epochs': int(r['epochs']),
+                      'ms_per_epoch': r['median_ms'], 'ratio_to_32': rel, 'peak_rss_mb': r['maxrss_mb']})
+print("  (linear growth: 'per point' = (t / t_32) / (points / 1024) stays near 1)")
+
+print("\nW4: one QIREN layer (depth 2), fused, one thread: us per sample; % of peak = cost-model flops / time / peak")
+print(f"{'qubits':>6}{'batch':>6}{'prec':>5}{'ops':>5}{'compile ms':>11}{'fwd us':>9}{'vjp us':>9}{'fwd %pk':>8}{'vjp %pk':>8}")
+for l in sorted(layers, key=lambda l: (l['n'], -l['prec'])):
+    prec = int(l['prec'])
+    fp = 100 * l['fwd_flops'] / (l['fwd_us'] * 1e3 * pk[prec]) if pk[prec] else 0
+    vp = 100 * l['vjp_flops'] / (l['vjp_us'] * 1e3 * pk[prec]) if pk[prec] else 0
+    print(f"{int(l['n']):>6}{int(l['B']):>6}{prec:>5}{int(l['ops']):>5}{l['compile_ms']:11.0f}"
+          f"{l['fwd_us']:9.3f}{l['vjp_us']:9.3f}{fp:7.1f}%{vp:7.1f}%")
+    res['w4'].append({**l, 'fwd_pct_peak': fp, 'vjp_pct_peak': vp})
+
+print("\nCompile time (qnnc run --time: passes + LLVM codegen + JIT of the QIREN layer, once per run)")
+for tag in ('w1_f64_t2', 'w1_f32_t2', 'w2_f64_t2', 'w2_f32_t2'):
+    if tag in runs and runs[tag].get('jit_ms'):
+        print(f"  {tag:<12} {float(runs[tag]['jit_ms']):7.1f} ms")
+        res['compile_ms'][tag] = float(runs[tag]['jit_ms'])
+
+print("\nTargets (W1, 2 threads):")
+def row(tag):
+    return next((x for x in res['w1_w2'] if f"{x['workload'][:2].lower()}_{x['precision']}_t{x['threads']}" == tag), None)
+t64, t32 = row('w1_f64_t2'), row('w1_f32_t2')
+checks = []
+if t64: checks.append(("f64 <= 15 ms/epoch", t64['ms_per_epoch'] <= 15, f"{t64['ms_per_epoch']:.2f} ms"))
+if t32: checks.append(("f32 <= 8 ms/epoch", t32['ms_per_epoch'] <= 8, f"{t32['ms_per_epoch']:.2f} ms"))
+for x in res['w1_w2']:
+    if x['peer_over_qnn']:
+        checks.append((f"{x['workload'][:2]} {x['precision']} >= 5x peer", x['peer_over_qnn'] >= 5,
+                       f"{x['peer_over_qnn']:.1f}x"))
+v8 = [x for x in res['w4'] if x['n'] == 8]
+for x in v8:
+    checks.append((f"vjp f{int(x['prec'])} >= 40% of peak", x['vjp_pct_peak'] >= 40, f"{x['vjp_pct_peak']:.1f}%"))
+w3 = {x['size']: x for x in res['w3']}
+if 256 in w3:
+    checks.append(("W3 256x256 <= 1.2 x 64 x t_32", w3[256]['ratio_to_32'] <= 1.2 * 64, f"{w3[256]['ratio_to_32']:.1f}x"))
+    checks.append(("W3 256x256 RSS < 200 MB", w3[256]['peak_rss_mb'] < 200, f"{w3[256]['peak_rss_mb']:.0f} MB"))
+for k, v in res['compile_ms'].items():
+    checks.append((f"compile {k} < 300 ms", v < 300, f"{v:.0f} ms"))
+for name, ok, val in checks:
+    print(f"  [{'met' if ok else 'NOT met'}] {name}: {val}")
+res['targets'] = [{'target': n, 'met': bool(o), 'value': v} for n, o, v in checks]
+json.dump(res, open(out_path, 'w'), indent=1)
+print(f"\nwritten: {out_path}")

@@ -1,0 +1,259 @@
+/* qnnc build, the generated C: every field of each rt_experiment (rt_spec.h) as a static
+ * initialiser, its layer and tensor specs, the declarations of the circuits compiled into the
+ * object file, and either a main that hands everything to rt_main (runtime/rt_main.h) or, for
+ * libraries, NAME_create (runtime/qnn_embed.h). Numbers are written so that they read back as
+ * the same doubles: the binary must train exactly as `qnnc run` does. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_build.h"
+
+/* A C string literal: printable ASCII as is, the rest as three-digit octal escapes (which
+ * cannot swallow a following digit). */
+static void c_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p >= 0x20 && *p < 0x7f && *p != '?') fputc(*p, f); /* '?': no trigraphs */
+        else fprintf(f, "\\%03o", *p);
+    }
+    fputc('"', f);
+}
+
+/* The shortest decimal that reads back as v (a double initialiser). */
+static void c_real(FILE *f, double v) {
+    if (isnan(v)) {
+        fputs("NAN", f);
+        return;
+    }
+    if (isinf(v)) {
+        fputs(v < 0 ? "-INFINITY" : "INFINITY", f);
+        return;
+    }
+    char buf[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    fputs(buf, f);
+}
+
+static const char *name_of(const char *const *names, int n, int v) {
+    return v >= 0 && v < n ? names[v] : names[0];
+}
+
+static const char *const LAYER_KINDS[] = {"RT_LAYER_LINEAR", "RT_LAYER_BATCHNORM", "RT_LAYER_RELU",
+                                          "RT_LAYER_TANH",   "RT_LAYER_SIGMOID",   "RT_LAYER_SINE",
+                                          "RT_LAYER_SCALE",  "RT_LAYER_RFF",       "RT_LAYER_QUANTUM"};
+static const char *const LINEAR_INITS[] = {"RT_LINEAR_INIT_DEFAULT", "RT_LINEAR_INIT_SIREN_FIRST",
+                                           "RT_LINEAR_INIT_SIREN"};
+static const char *const PARAM_INITS[] = {"RT_PARAM_INIT_UNIFORM", "RT_PARAM_INIT_NORMAL",
+                                          "RT_PARAM_INIT_CONST"};
+static const char *const DATA_KINDS[] = {"RT_DATA_IMAGE", "RT_DATA_SOUND", "RT_DATA_CSV"};
+static const char *const LOSSES[] = {"RT_LOSS_MSE", "RT_LOSS_L1"};
+static const char *const OPTIMIZERS[] = {"RT_OPT_ADAM", "RT_OPT_SGD"};
+static const char *const SCHEDULES[] = {"RT_SCHED_CONSTANT", "RT_SCHED_COSINE", "RT_SCHED_LINEAR"};
+#define NAME(table, v) name_of(table, (int)(sizeof table / sizeof *table), (int)(v))
+
+static void data_spec(FILE *f, const rt_data_spec *d, const char *indent) {
+    fprintf(f, "{\n%s    .kind = %s,\n%s    .path = ", indent, NAME(DATA_KINDS, d->kind), indent);
+    c_string(f, d->path);
+    fprintf(f, ",\n%s    .size = %d, .channels = %d, .lo = ", indent, d->size, d->channels);
+    c_real(f, d->lo);
+    fputs(", .hi = ", f);
+    c_real(f, d->hi);
+    fprintf(f, ",\n%s    .start = %ldL, .stop = %ldL, .stride = %ldL, .normalize = %d, .channel = %d,\n",
+            indent, d->start, d->stop, d->stride, d->normalize, d->channel);
+    fprintf(f, "%s    .n_inputs = %d, .n_outputs = %d, .header = %d,\n%s}", indent, d->n_inputs,
+            d->n_outputs, d->header, indent);
+}
+
+static void tensors(FILE *f, int e, int l, const rt_layer_spec *s) {
+    fprintf(f, "static rt_tensor_spec tensors_%d_%d[] = {\n", e, l);
+    for (int t = 0; t < s->n_tensors; t++) {
+        const rt_tensor_spec *ts = &s->tensors[t];
+        fputs("    {.name = ", f);
+        c_string(f, ts->name);
+        fprintf(f, ", .rank = %d, .shape = {", ts->rank);
+        for (int r = 0; r < ts->rank && r < 8; r++) fprintf(f, "%s%d", r ? ", " : "", ts->shape[r]);
+        fprintf(f, "}, .offset = %d, .size = %d,\n     .init = %s, .a = ", ts->offset, ts->size,
+                NAME(PARAM_INITS, ts->init));
+        c_real(f, ts->a);
+        fputs(", .b = ", f);
+        c_real(f, ts->b);
+        fputs("},\n", f);
+    }
+    fputs("};\n", f);
+}
+
+static void layers(FILE *f, int e, const rt_experiment *x) {
+    for (int l = 0; l < x->n_layers; l++)
+        if (x->layers[l].n_tensors > 0) tensors(f, e, l, &x->layers[l]);
+    fprintf(f, "static rt_layer_spec layers_%d[] = {\n", e);
+    for (int l = 0; l < x->n_layers; l++) {
+        const rt_layer_spec *s = &x->layers[l];
+        fprintf(f, "    {.kind = %s, .in = %d, .out = %d, .bias = %d, .init = %s,\n     .omega0 = ",
+                NAME(LAYER_KINDS, s->kind), s->in, s->out, s->bias, NAME(LINEAR_INITS, s->init));
+        c_real(f, s->omega0);
+        fputs(", .momentum = ", f);
+        c_real(f, s->momentum);
+        fputs(", .eps = ", f);
+        c_real(f, s->eps);
+        fputs(", .rff_scale = ", f);
+        c_real(f, s->rff_scale);
+        fprintf(f, ",\n     .circuit = %d, .n_tensors = %d, .tensors = ", s->circuit, s->n_tensors);
+        if (s->n_tensors > 0) fprintf(f, "tensors_%d_%d", e, l);
+        else fputs("NULL", f);
+        fprintf(f, ", .n_params = %d},\n", s->n_params);
+    }
+    if (x->n_layers == 0) fputs("    {0},\n", f);
+    fputs("};\n", f);
+}
+
+static void experiment(FILE *f, int e, const build_experiment *be) {
+    const rt_experiment *x = &be->x->exp;
+    layers(f, e, x);
+    fprintf(f, "static const rt_experiment experiment_%d = {\n    .name = ", e);
+    c_string(f, x->name);
+    fputs(",\n    .source = ", f);
+    c_string(f, x->source);
+    fputs(",\n    .data = ", f);
+    data_spec(f, &x->data, "    ");
+    fprintf(f, ",\n    .in_dim = %d, .out_dim = %d,\n", x->in_dim, x->out_dim);
+    fprintf(f, "    .loss = %s, .optimizer = %s,\n    .lr = ", NAME(LOSSES, x->loss),
+            NAME(OPTIMIZERS, x->optimizer));
+    c_real(f, x->lr);
+    fputs(", .beta1 = ", f);
+    c_real(f, x->beta1);
+    fputs(", .beta2 = ", f);
+    c_real(f, x->beta2);
+    fputs(", .eps = ", f);
+    c_real(f, x->eps);
+    fputs(", .momentum = ", f);
+    c_real(f, x->momentum);
+    fputs(", .weight_decay = ", f);
+    c_real(f, x->weight_decay);
+    fprintf(f, ",\n    .schedule = %s, .lr_min = ", NAME(SCHEDULES, x->schedule));
+    c_real(f, x->lr_min);
+    fprintf(f, ",\n    .epochs = %d, .batch = %d, .seed = %lluULL, .bn_eval_running = %d,\n", x->epochs,
+            x->batch, (unsigned long long)x->seed, x->bn_eval_running);
+    fprintf(f, "    .eval_size = %d, .has_eval_target = %d,\n    .eval_target = ", x->eval_size,
+            x->has_eval_target);
+    data_spec(f, &x->eval_target, "    ");
+    fprintf(f, ",\n    .metric_mse = %d, .metric_psnr = %d,\n", x->metric_mse, x->metric_psnr);
+    const char *outs[] = {x->out_image, x->out_sound, x->out_csv, x->out_checkpoint, x->out_report};
+    const char *fields[] = {"out_image", "out_sound", "out_csv", "out_checkpoint", "out_report"};
+    for (int i = 0; i < 5; i++) {
+        fprintf(f, "    .%s = ", fields[i]);
+        c_string(f, outs[i]);
+        fputs(",\n", f);
+    }
+    fprintf(f, "    .log_every = %d, .precision = %d, .threads = %d,\n", x->log_every, be->precision,
+            x->threads);
+    fprintf(f, "    .n_layers = %d, .layers = layers_%d, .n_circuits = %d,\n};\n", x->n_layers, e,
+            x->n_circuits);
+}
+
+static void circuit_table(FILE *f, int e, const build_unit *u) {
+    const build_experiment *be = &u->experiments[e];
+    int n = be->x->exp.n_circuits;
+    if (n == 0) return;
+    fprintf(f, "static const rt_compiled_circuit circuits_%d[] = {\n", e);
+    for (int k = 0; k < n; k++) {
+        const build_circuit *c = &u->circuits[be->circuit[k]];
+        fputs("    {", f);
+        c_string(f, c->name);
+        fprintf(f, ", %s_info, %s_forward, %s_vjp},\n", c->prefix, c->prefix, c->prefix);
+    }
+    fputs("};\n", f);
+}
+
+int build_write_c(FILE *f, const build_unit *u) {
+    const sema_experiment *x0 = u->experiments[0].x;
+    fputs("/* Generated by qnnc build: do not edit (rebuild from the .qnn file instead).\n * ", f);
+    fprintf(f, "Source %s; %s.\n", x0->exp.source, u->built_with);
+    fputs(" * The experiment as plain data (runtime/rt_spec.h), the circuits compiled into the\n"
+          " * accompanying object file (runtime/rt_main.h), and the entry point. */\n", f);
+    fputs("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n#include \"rt_main.h\"\n", f);
+    if (u->lib_name) fputs("#include \"qnn_embed.h\"\n", f);
+    fputs("\n/* The circuits (rt_circuit.h gives the contract of the two functions). */\n", f);
+    for (int i = 0; i < u->n_circuits; i++) {
+        const char *p = u->circuits[i].prefix;
+        fprintf(f, "/* circuit %s */\n", u->circuits[i].name);
+        fprintf(f, "void %s_forward(const void *params, const void *inputs, void *outputs, "
+                   "int64_t n_samples,\n    void *work);\n", p);
+        fprintf(f, "void %s_vjp(const void *params, const void *inputs, const void *grad_outputs, "
+                   "void *grad_params,\n    void *grad_inputs, int64_t n_samples, void *work);\n", p);
+        fprintf(f, "extern const int64_t %s_info[8];\n", p);
+    }
+    for (int e = 0; e < u->n_experiments; e++) {
+        fprintf(f, "\n/* ---- experiment %s ---- */\n", u->experiments[e].x->exp.name);
+        experiment(f, e, &u->experiments[e]);
+        circuit_table(f, e, u);
+    }
+    fputs("\nstatic const rt_compiled_experiment experiments[] = {\n", f);
+    for (int e = 0; e < u->n_experiments; e++)
+        if (u->experiments[e].x->exp.n_circuits) fprintf(f, "    {&experiment_%d, circuits_%d},\n", e, e);
+        else fprintf(f, "    {&experiment_%d, NULL},\n", e);
+    fputs("};\n\n", f);
+    if (u->lib_name) {
+        fprintf(f, "qnn_model *%s_create(int threads, char *err, size_t errlen) {\n"
+                   "    return qnn_model_create(&experiments[0], threads, err, errlen);\n}\n",
+                u->lib_name);
+    } else {
+        fputs("static const rt_main_info info = {\n    ", f);
+        c_string(f, u->source_abs);
+        fputs(",\n    ", f);
+        c_string(f, u->built_with);
+        fprintf(f, ",\n};\n\nint main(int argc, char **argv) {\n"
+                   "    return rt_main(argc, argv, %d, experiments, &info);\n}\n",
+                u->n_experiments);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+int build_write_header(FILE *f, const build_unit *u, const char *embed_h, char *err, size_t errlen) {
+    FILE *in = fopen(embed_h, "r");
+    if (!in) {
+        snprintf(err, errlen, "cannot read %s (the embedding API): set QNN_RUNTIME_DIR to the "
+                              "folder of the runtime's headers", embed_h);
+        return -1;
+    }
+    const sema_experiment *sx = u->experiments[0].x;
+    const rt_experiment *x = &sx->exp;
+    char upper[128];
+    size_t n = 0;
+    for (const char *p = u->lib_name; *p && n + 1 < sizeof upper; p++)
+        upper[n++] = (char)toupper((unsigned char)*p);
+    upper[n] = '\0';
+    fprintf(f, "/* %s.h: the model of experiment `%s` (%s) as a C library, generated by qnnc build\n"
+               " * (%s). Link:  cc app.c %s.a -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm\n"
+               " *\n * The model maps %d coordinate%s to %d value%s and has %lld parameters; it was\n"
+               " * trained with batchnorm_eval = %s. Create it with %s_create, load the weights\n"
+               " * that `qnnc run` (or its native binary) wrote with qnn_model_load, evaluate it\n"
+               " * with qnn_model_forward. The API (qnn_embed.h) follows. */\n",
+            u->lib_name, x->name, x->source, u->built_with, u->lib_name, x->in_dim,
+            x->in_dim == 1 ? "" : "s", x->out_dim, x->out_dim == 1 ? "" : "s", sx->model.n_params,
+            x->bn_eval_running ? "running" : "batch", u->lib_name);
+    fprintf(f, "#ifndef %s_H\n#define %s_H\n\n", upper, upper);
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, got, f);
+    fclose(in);
+    fprintf(f, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+               "#define %s_IN_DIM %d   /* coordinates per point */\n"
+               "#define %s_OUT_DIM %d  /* values per point */\n\n"
+               "/* A new model of this experiment (initial weights from its seed); threads as for\n"
+               " * qnn_model_create. NULL with a message in err on failure. */\n"
+               "qnn_model *%s_create(int threads, char *err, size_t errlen);\n\n"
+               "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+            upper, x->in_dim, upper, x->out_dim, u->lib_name);
+    if (ferror(f)) {
+        snprintf(err, errlen, "writing the header failed");
+        return -1;
+    }
+    return 0;
+}

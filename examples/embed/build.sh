@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the embedding example into a folder: the model as a C library (sine.a + sine.h,
+# by `qnnc build --emit lib`) and predict.c linked against it. Usage:
+#   examples/embed/build.sh OUT_DIR        (QNNC=path/to/qnnc, default build/qnnc; CC, default cc)
+# The equivalent Makefile rules are in README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUT_DIR}
+QNNC=${QNNC:-build/qnnc}
+CC=${CC:-cc}
+mkdir -p "$out"
+"$QNNC" build "$here/sine.qnn" --emit lib -o "$out/sine" --quiet ${QNN_BUILD_FLAGS:-}
+# The library holds the qnn runtime too: only the system libraries it uses are added.
+$CC -std=c11 -O2 -Wall -Wextra -I "$out" "$here/predict.c" "$out/sine.a" \
+    -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm ${QNN_LDFLAGS:-} -o "$out/predict"
+echo "built $out/predict"

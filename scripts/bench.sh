@@ -1,0 +1,78 @@
+#!/bin/sh
+# make bench: the QIREN benchmark of docs/performance.md (issue 6). Runs after `make all`;
+# prints every figure and writes bench/results.json. Budget: under 10 minutes on the 2-core
+# machine, so W1/W2 use 300 epochs and the large W3 sizes fewer (printed beside each figure).
+# The peer (/work/shared/bench/peer_qiren_torch.py, or $QNN_PEER) runs in the same session
+# where it is installed; nothing is installed here.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+QNNC=$BUILD/qnnc
+export QNN_DATA_DIR=${QNN_DATA_DIR:-/work/shared/data}
+PEER=${QNN_PEER:-/work/shared/bench/peer_qiren_torch.py}
+PY=/usr/bin/python3
+EPOCHS=${QNN_BENCH_EPOCHS:-300}
+TMP=$(mktemp -d /tmp/qnn_bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+RAW=$TMP/raw.txt
+: >"$RAW"
+
+# The driver: bench/bench.c against the two libraries (peak loop needs -O3 and FMA).
+LLVM_CONFIG=$(command -v llvm-config-19 || echo llvm-config)
+cc -std=c11 -O3 -march=native -ffp-contract=fast -Wall -Wextra -Werror -Wshadow \
+   -Wstrict-prototypes -Wvla -D_POSIX_C_SOURCE=200809L -Icompiler -Iruntime \
+   $($LLVM_CONFIG --cflags | sed 's/-D_GNU_SOURCE//') bench/bench.c \
+   $BUILD/libqnnc.a $BUILD/libqnnrt.a $($LLVM_CONFIG --ldflags) $($LLVM_CONFIG --libs) \
+   -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm -o $BUILD/bench
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+$BUILD/bench peak | tee -a "$RAW" | sed 's/^/peak (one core, FMA loop): /'
+
+# run TAG FILE EPOCHS THREADS PREC [--set ...]: one training run; per-epoch seconds from
+# metrics.jsonl, peak RSS from /usr/bin/time, compile time from --time.
+run() {
+    tag=$1 file=$2 ep=$3 th=$4 prec=$5
+    shift 5
+    out=$TMP/$tag
+    /usr/bin/time -f "maxrss_kb=%M" -o "$out.rss" \
+        $QNNC run "$file" --set epochs="$ep" --threads "$th" --precision "$prec" --time \
+        --quiet --out "$out" "$@" >"$out.log" 2>&1 || { cat "$out.log"; exit 1; }
+    jit=$(grep -o 'JIT [0-9.]* ms' "$out.log" | head -1 | tr -dc '0-9.')
+    echo "run tag=$tag epochs=$ep threads=$th prec=$prec jit_ms=$jit $(cat "$out.rss") metrics=$out/metrics.jsonl" >>"$RAW"
+}
+
+peer() { # peer TAG TASK DTYPE EPOCHS [args]
+    tag=$1 task=$2 dt=$3 ep=$4
+    shift 4
+    if [ ! -f "$PEER" ] || ! $PY -c 'import torch' 2>/dev/null; then
+        echo "peer tag=$tag missing=1" >>"$RAW"
+        return
+    fi
+    r=$($PY "$PEER" --task "$task" --epochs "$ep" --dtype "$dt" --threads 2 "$@" 2>&1 | grep '^RESULT' | tail -1)
+    echo "peer tag=$tag $(echo "$r" | grep -o 'sec_per_epoch=[0-9.e+-]*')" >>"$RAW"
+}
+
+echo "== W1: QIREN image 32x32, $EPOCHS epochs per run"
+for prec in f64 f32; do for th in 1 2; do run w1_${prec}_t$th bench/w1_image.qnn $EPOCHS $th $prec; done; done
+echo "== W2: QIREN sound 1000 samples, $EPOCHS epochs per run"
+for prec in f64 f32; do for th in 1 2; do run w2_${prec}_t$th bench/w2_sound.qnn $EPOCHS $th $prec; done; done
+echo "== peer (PyTorch, --sim kron, 2 threads, 100 epochs)"
+IMG=$QNN_DATA_DIR/astronaut.png
+WAV=$QNN_DATA_DIR/gt_bach.wav
+peer w1_f64 image float64 100 --image "$IMG" --img-size 32
+peer w1_f32 image float32 100 --image "$IMG" --img-size 32
+peer w2_f64 sound float64 100 --wav "$WAV"
+peer w2_f32 sound float32 100 --wav "$WAV"
+echo "== W3: image size scaling (f64, 2 threads)"
+run w3_32 bench/w1_image.qnn 100 2 f64
+run w3_64 bench/w1_image.qnn 50 2 f64 --set data.size=64
+run w3_128 bench/w1_image.qnn 20 2 f64 --set data.size=128
+run w3_256 bench/w1_image.qnn 8 2 f64 --set data.size=256
+echo "== W4: one QIREN layer, qubit scaling (one thread)"
+for n in 4 6 8 10 12 14 16; do
+    b=1024
+    [ "$n" -ge 14 ] && b=64 # 2^16 amplitudes x 8 lanes: batch 64 keeps this under a minute
+    for prec in 64 32; do echo "layer $($BUILD/bench layer $n $b $prec)" >>"$RAW"; done
+done
+
+$PY bench/report.py "$RAW" bench/results.json
