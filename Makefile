@@ -87,6 +87,8 @@ $(BUILD)/gen $(BUILD)/compiler $(BUILD)/runtime $(BUILD)/tests:
 test: all
 	QNNC=$(BUILD)/qnnc BUILD=$(BUILD) tests/run.sh
 
+# fontconfig (through cairo's text) keeps its caches until exit: not our leak.
+asan: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 

@@ -183,6 +183,8 @@ int io_sound_write_wav(const char *path, const double *x, size_t n, int rate,
         io_atomic_abort(&a);
         return -1;
     }
+    /* No PEAK chunk: it carries a timestamp, and the same samples must give the same bytes. */
+    sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     float fbuf[CHUNK_FRAMES];
     short sbuf[CHUNK_FRAMES];
     int ok = 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the embedding example into a folder: the model as a C library (sine.a + sine.h,
 # by `qnnc build --emit lib`) and predict.c linked against it. Usage:
-#   examples/embed/build.sh OUT_DIR        (QNNC=path/to/qnnc, default build/qnnc; CC, default cc)
+#   examples/embed/build.sh OUT_DIR        (QNNC=path/to/qnnc, default build/qnnc; CC, default cc;
+#                                          QNN_BUILD_FLAGS: more qnnc build options, e.g. --cpu x86-64-v3)
 # The equivalent Makefile rules are in README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
