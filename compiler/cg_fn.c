@@ -213,7 +213,10 @@ static void bwd_op(cg *g, int oi) {
     }
     for (int i = 0; i < in->n_occ; i++) {
         const cg_occ *o = &g->occ[in->first_occ + i];
-        cg_chain(g, o->prim->angle[o->k], cg_splat(g, dth[i]));
+        if (g->dout) /* a shared kernel: the caller chains through this op's expressions */
+            cg_vstore(g, g->dout, cg_i64(g, i), dth[i]);
+        else
+            cg_chain(g, o->prim->angle[o->k], cg_splat(g, dth[i]));
     }
     free(dth);
     free(Z);
@@ -444,15 +447,180 @@ static LLVMValueRef emit_bwd_kernel(cg *g, int oi, const char *prefix, const cg_
     return fn;
 }
 
+/* ---- kernels shared between ops ---------------------------------------------------------
+ * Ops with cached matrices (every Rot, RY, ... of parameters only) differ only in where
+ * their matrices live in the shared table and in the expressions their gradients chain
+ * into. Their kernels take the table address as an argument (slots relative to the op's
+ * first slot), and the backward kernel stores dL/da per angle for the caller to chain. So
+ * one kernel serves every op of the same gate, wires and matrix structure: the 48 RY sweeps
+ * of the 8-qubit QIREN layer need 8 forward and 8 backward kernels, not 48 + 48, which cuts
+ * LLVM's instruction selection (most of the compile time) by about that factor. */
 typedef struct {
     LLVMValueRef pre, *fwd, *bwd, *sim; /* per op; NULL = nothing to do */
+    long *tab;                          /* per op: first shared slot of a shared kernel, or -1 */
+    int max_occ;                        /* most angles of an op with a shared kernel */
 } kernels;
+
+static int shareable(const cg *g, int oi) {
+    const ir_op *op = &g->c->ops[oi];
+    const cg_opinfo *in = &g->ops[oi];
+    return g->opt.grad != CG_GRAD_SHIFT && in->shared && in->cached && in->n_occ > 0 &&
+           op->gate != IR_FUSED_DIAG && op->gate != IR_SWAP && !op_is_noop(op);
+}
+
+static void desc_shift(cmat_desc *d, long by, long *lo) {
+    for (int i = 0; i < 8; i++)
+        if (d->c[i].kind == CC_SLOT) {
+            if (lo && (long)d->c[i].slot < *lo)
+                *lo = (long)d->c[i].slot;
+            if (!lo)
+                d->c[i].slot = (size_t)((long)d->c[i].slot + by);
+        }
+}
+
+static long first_slot(const cg_opinfo *in) {
+    long lo = (long)1 << 60;
+    desc_shift((cmat_desc *)&in->U, 0, &lo);
+    for (int i = 0; i < in->n_occ; i++)
+        desc_shift(&in->Z[i], 0, &lo);
+    return lo == (long)1 << 60 ? 0 : lo;
+}
+
+static void rebase(cg_opinfo *in, long by) {
+    desc_shift(&in->U, by, NULL);
+    for (int i = 0; i < in->n_occ; i++)
+        desc_shift(&in->Z[i], by, NULL);
+}
+
+/* What makes two shareable ops' kernels identical (slots already relative). */
+static char *signature(const cg *g, int oi) {
+    const ir_op *op = &g->c->ops[oi];
+    const cg_opinfo *in = &g->ops[oi];
+    size_t cap = (size_t)(in->n_occ + 2) * 8 * 40 + 64, n = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    n += (size_t)snprintf(s + n, cap - n, "%d %d %d %d %d|", (int)op->gate, op->wires[0],
+                          op->wires[1], in->n_occ, op->n_members);
+    for (int d = -1; d < in->n_occ; d++) {
+        const cmat_desc *m = d < 0 ? &in->U : &in->Z[d];
+        if (d >= 0)
+            n += (size_t)snprintf(s + n, cap - n, "k%d", g->occ[in->first_occ + d].k);
+        for (int i = 0; i < 8; i++)
+            n += (size_t)snprintf(s + n, cap - n, "%d:%a:%zu,", (int)m->c[i].kind,
+                                  m->c[i].kind == CC_CONST ? m->c[i].k : 0.0,
+                                  m->c[i].kind == CC_SLOT ? m->c[i].slot : (size_t)0);
+    }
+    return s;
+}
+
+/* Forward and backward kernels of shareable op oi (slots relative to its first one). */
+static void emit_shared_kernels(cg *g, int oi, const char *prefix, int id,
+                                const cg_fn_target *ft, LLVMValueRef *fwd, LLVMValueRef *bwd) {
+    char name[200];
+    snprintf(name, sizeof name, "%s_F%d", prefix, id);
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->ptr, g->ptr};
+    *fwd = new_fn(g, name, LLVMFunctionType(g->voidt, a, 3, 0), ft, 1);
+    begin_fn(g, *fwd, LLVMGetParam(*fwd, 0), 0);
+    g->params = LLVMGetParam(*fwd, 1);
+    g->shtab = LLVMGetParam(*fwd, 2);
+    g->use_cache = 1;
+    fwd_op(g, oi);
+    LLVMBuildRetVoid(g->b);
+    end_fn(g);
+    snprintf(name, sizeof name, "%s_B%d", prefix, id);
+    *bwd = new_fn(g, name, LLVMFunctionType(g->voidt, a, 4, 0), ft, 1);
+    begin_fn(g, *bwd, LLVMGetParam(*bwd, 0), 0);
+    g->params = LLVMGetParam(*bwd, 1);
+    g->shtab = LLVMGetParam(*bwd, 2);
+    g->dout = LLVMGetParam(*bwd, 3);
+    g->use_cache = 1;
+    bwd_op(g, oi);
+    g->dout = NULL;
+    LLVMBuildRetVoid(g->b);
+    end_fn(g);
+}
+
+/* Assigns shared kernels to every shareable op, emitting one pair per distinct signature. */
+static void emit_all_shared(cg *g, kernels *k, const char *prefix, const cg_fn_target *ft) {
+    int n = g->c->n_ops, n_sig = 0;
+    char **sigs = calloc((size_t)n + 1, sizeof *sigs);
+    int *owner = calloc((size_t)n + 1, sizeof *owner);
+    if (!sigs || !owner) {
+        cg_fail(g, "out of memory");
+        free(sigs);
+        free(owner);
+        return;
+    }
+    for (int oi = 0; oi < n && !g->failed; oi++) {
+        k->tab[oi] = -1;
+        if (!shareable(g, oi))
+            continue;
+        cg_opinfo *in = &g->ops[oi];
+        long base = first_slot(in);
+        rebase(in, -base);
+        char *sig = signature(g, oi);
+        int j = 0;
+        while (sig && j < n_sig && strcmp(sigs[j], sig))
+            j++;
+        if (!sig) {
+            cg_fail(g, "out of memory");
+        } else if (j < n_sig) {
+            free(sig);
+            k->fwd[oi] = k->fwd[owner[j]];
+            k->bwd[oi] = k->bwd[owner[j]];
+        } else {
+            sigs[n_sig] = sig;
+            owner[n_sig++] = oi;
+            emit_shared_kernels(g, oi, prefix, n_sig - 1, ft, &k->fwd[oi], &k->bwd[oi]);
+        }
+        rebase(in, base);
+        k->tab[oi] = base;
+        if (in->n_occ > k->max_occ)
+            k->max_occ = in->n_occ;
+    }
+    for (int j = 0; j < n_sig; j++)
+        free(sigs[j]);
+    free(sigs);
+    free(owner);
+}
+
+static void call_kernel_tab(cg *g, LLVMValueRef k, long tab, LLVMValueRef dout) {
+    LLVMValueRef idx = cg_i64(g, tab);
+    LLVMValueRef args[4] = {g->work, g->params, LLVMBuildGEP2(g->b, g->T, g->shtab, &idx, 1, ""),
+                            dout};
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k), k, args, dout ? 4 : 3, "");
+}
 
 static void call_kernel(cg *g, LLVMValueRef k, int sim, LLVMValueRef slot, LLVMValueRef shift) {
     if (!k)
         return;
     LLVMValueRef args[4] = {g->work, g->params, slot, shift};
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k), k, args, sim ? 4 : 2, "");
+}
+
+/* Forward kernel of op oi, shared or its own. */
+static void call_fwd(cg *g, const kernels *k, int oi) {
+    if (k->tab[oi] >= 0)
+        call_kernel_tab(g, k->fwd[oi], k->tab[oi], NULL);
+    else
+        call_kernel(g, k->fwd[oi], 0, NULL, NULL);
+}
+
+/* Backward kernel of op oi; for a shared one, then the chain through its angles' expressions
+ * (here, in the vjp function: that part differs per op). */
+static void call_bwd(cg *g, const kernels *k, int oi, LLVMValueRef dout) {
+    if (k->tab[oi] < 0) {
+        call_kernel(g, k->bwd[oi], 0, NULL, NULL);
+        return;
+    }
+    call_kernel_tab(g, k->bwd[oi], k->tab[oi], dout);
+    const cg_opinfo *in = &g->ops[oi];
+    cg_memo_reset(g);
+    for (int i = 0; i < in->n_occ; i++) {
+        const cg_occ *o = &g->occ[in->first_occ + i];
+        cg_chain(g, o->prim->angle[o->k], cg_vload(g, dout, cg_i64(g, i)));
+    }
 }
 
 static void call_pre(cg *g, const kernels *k, int want_z) {
@@ -479,7 +647,7 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
     load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, base, rem, 0);
     cg_init_state(g, g->psi);
     for (int oi = 0; oi < g->c->n_ops; oi++)
-        call_kernel(g, k->fwd[oi], 0, NULL, NULL);
+        call_fwd(g, k, oi);
     val *out = calloc((size_t)g->c->n_obs + 1, sizeof *out);
     if (!out) {
         cg_fail(g, "out of memory");
@@ -534,12 +702,17 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
     cg_loop l;
     LLVMValueRef base, rem;
     LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, k);
+    LLVMValueRef dout = NULL;
+    if (k->max_occ > 0) {
+        dout = cg_alloca(g, LLVMArrayType2(g->VT, (uint64_t)k->max_occ));
+        LLVMSetAlignment(dout, g->valign);
+    }
     cg_init_state(g, g->psi);
     for (int oi = 0; oi < g->c->n_ops; oi++)
-        call_kernel(g, k->fwd[oi], 0, NULL, NULL);
+        call_fwd(g, k, oi);
     cg_seed_lambda(g);
     for (int oi = g->c->n_ops - 1; oi >= 0; oi--)
-        call_kernel(g, k->bwd[oi], 0, NULL, NULL);
+        call_bwd(g, k, oi, dout);
     vjp_end(g, fn, &l, base, rem);
 }
 
@@ -605,15 +778,20 @@ LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
     k.fwd = calloc((size_t)n + 1, sizeof *k.fwd);
     k.bwd = calloc((size_t)n + 1, sizeof *k.bwd);
     k.sim = calloc((size_t)n + 1, sizeof *k.sim);
+    k.tab = calloc((size_t)n + 1, sizeof *k.tab);
+    k.max_occ = 0;
     LLVMValueRef fwd = NULL;
     char name[200];
-    if (!k.fwd || !k.bwd || !k.sim) {
+    if (!k.fwd || !k.bwd || !k.sim || !k.tab) {
         cg_fail(g, "out of memory");
         goto out;
     }
     snprintf(name, sizeof name, "%s_pre", prefix);
     k.pre = emit_pre(g, name, ft); /* first: assigns the shared-table slots */
+    emit_all_shared(g, &k, prefix, ft);
     for (int oi = 0; oi < n && !g->failed; oi++) {
+        if (k.tab[oi] >= 0)
+            continue;
         k.fwd[oi] = emit_fwd_kernel(g, oi, prefix, 0, ft);
         if (g->opt.grad == CG_GRAD_SHIFT)
             k.sim[oi] = emit_fwd_kernel(g, oi, prefix, 1, ft);
@@ -632,6 +810,7 @@ out:
     free(k.fwd);
     free(k.bwd);
     free(k.sim);
+    free(k.tab);
     return fwd;
 }
 

@@ -66,6 +66,7 @@ typedef struct cg {
     LLVMValueRef psi, lam, xin, gout, gp, gi, diag, shtab; /* region base pointers */
     LLVMValueRef slot, shift;  /* parameter-shift simulation only, else NULL */
     int use_cache;             /* matrices of shared ops come from the shared table */
+    LLVMValueRef dout;         /* shared backward kernel: store dL/da here, the caller chains */
 
     /* work layout: element offsets from the aligned base */
     size_t off_xin, off_gout, off_gp, off_gi, off_psi, off_lam, off_diag, off_shared;

@@ -99,10 +99,16 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
     int n_sel = 0, failed = 0;
     for (int i = 0; i < r->n_experiments; i++) n_sel += selected(o, &r->experiments[i]);
     if (!n_sel) fprintf(stderr, "qnnc: %s\n", o->experiment ? "no experiment of that name" : "the file has no experiment to run");
-    const rt_experiment **done = calloc((size_t)n_sel + 1, sizeof *done);
-    rt_run_result *results = calloc((size_t)n_sel + 1, sizeof *results);
-    int n_done = 0;
-    for (int i = 0; i < r->n_experiments && done && results; i++) {
+    rt_run_options ro = {0};
+    ro.resume = o->resume;
+    ro.threads = o->threads;
+    ro.quiet = o->quiet;
+    ro.eval_only = eval_only;
+    ro.checkpoint = o->checkpoint;
+    ro.grid = o->grid;
+    ro.target = o->target;
+    rt_batch *batch = rt_batch_create(n_sel, o->out_dir, &ro);
+    for (int i = 0; i < r->n_experiments && batch; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
         int precision = o->precision ? o->precision : x->exp.precision;
@@ -115,37 +121,12 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
             break;
         }
         for (int k = 0; k < x->model.n_circuits; k++) ptrs[k] = &circuits[k];
-        char dir[1200];
-        rt_run_options ro = {0};
-        if (o->out_dir && n_sel > 1) snprintf(dir, sizeof dir, "%s/%s", o->out_dir, x->exp.name);
-        else if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
-        else snprintf(dir, sizeof dir, "out/%s", x->exp.name);
-        ro.out_dir = dir;
-        ro.resume = o->resume;
-        ro.threads = o->threads;
-        ro.quiet = o->quiet;
-        ro.eval_only = eval_only;
-        ro.checkpoint = o->checkpoint;
-        ro.grid = o->grid;
-        ro.target = o->target;
-        if (rt_run_experiment(&x->exp, ptrs, &ro, &results[n_done])) failed = 1;
-        else done[n_done++] = &x->exp;
+        rt_batch_run(batch, &x->exp, ptrs);
         free(circuits);
         free(ptrs);
         refback_reset();
     }
-    if (n_done > 1) {
-        printf("\n%-28s %10s %12s %10s %12s\n", "experiment", "params", "mse", "psnr", "ms/epoch");
-        for (int i = 0; i < n_done; i++)
-            printf("%-28s %10lld %12.4e %10.2f %12.2f\n", done[i]->name, results[i].n_params,
-                   results[i].mse, results[i].psnr, 1e3 * results[i].seconds_per_epoch);
-        char dir[1200];
-        snprintf(dir, sizeof dir, "%s/comparison", o->out_dir ? o->out_dir : "out");
-        if (rt_write_comparison(dir, done, results, n_done)) failed = 1;
-        else printf("comparison report: %s\n", dir);
-    }
-    free(done);
-    free(results);
+    if (!batch || rt_batch_finish(batch)) failed = 1;
     jit_destroy(jit);
     return failed || !n_sel ? 1 : 0;
 }

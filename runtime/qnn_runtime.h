@@ -31,7 +31,12 @@ typedef struct {
     long long n_params;
     int has_baselines;       /* superresolution: interpolation of the training signal */
     double mse_bilinear, mse_nearest;
+    double *loss;            /* training loss per epoch run (malloc'ed; rt_run_result_free) */
+    int n_loss;
+    char report_dir[2048];   /* the run's report folder, or "" when it wrote none */
 } rt_run_result;
+
+void rt_run_result_free(rt_run_result *r);
 
 /* Runs the experiment: loads its data, builds the model (circuits[k] is the compiled circuit
  * of the layers whose spec has circuit == k), trains, evaluates and writes the outputs
@@ -39,7 +44,19 @@ typedef struct {
 int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
                       const rt_run_options *o, rt_run_result *result);
 
-/* Writes one comparison report (a table and the pictures of each run) into dir. */
+/* Several experiments of one file, run one after the other, as `qnnc run` and native binaries
+ * do: each writes into OUT/NAME when there are several (OUT = out_dir, default out), else into
+ * out_dir (default out/NAME); with more than one run, a table is printed and a comparison
+ * report written to OUT/comparison. A failed run does not stop the others. */
+typedef struct rt_batch rt_batch;
+rt_batch *rt_batch_create(int n_experiments, const char *out_dir, const rt_run_options *common);
+/* Runs one experiment with the batch's options (out_dir set per experiment). 0 or -1. */
+int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *circuits);
+/* Prints the table, writes the comparison, frees the batch; 0 if every run succeeded. */
+int rt_batch_finish(rt_batch *b);
+
+/* Writes one comparison report into dir: a table of the runs (mean and spread where a model
+ * ran several times), their loss curves in one picture, and links to each run's report. */
 int rt_write_comparison(const char *dir, const rt_experiment *const *xs,
                         const rt_run_result *results, int n);
 

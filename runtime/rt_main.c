@@ -130,10 +130,17 @@ static void find_moved_data(rt_data_spec *d, const char *source, const rt_main_i
 
 static int run_all(const main_options *o, rt_experiment *xs, const rt_compiled_experiment *cx,
                    int n, int n_sel, const rt_main_info *info) {
-    const rt_experiment **done = calloc((size_t)n + 1, sizeof *done);
-    rt_run_result *results = calloc((size_t)n + 1, sizeof *results);
+    rt_run_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.resume = o->resume;
+    ro.threads = o->threads;
+    ro.quiet = o->quiet;
+    ro.eval_only = o->checkpoint != NULL;
+    ro.checkpoint = o->checkpoint;
+    ro.grid = o->grid;
+    rt_batch *batch = rt_batch_create(n_sel, o->out_dir, &ro);
     /* As in qnnc run: a run that fails does not stop the others; a setup failure does. */
-    int failed = !done || !results, broken = failed, n_done = 0;
+    int broken = !batch;
     for (int i = 0; i < n && !broken; i++) {
         rt_experiment *x = &xs[i];
         if (o->experiment && strcmp(o->experiment, x->name) != 0) continue;
@@ -150,41 +157,12 @@ static int run_all(const main_options *o, rt_experiment *xs, const rt_compiled_e
             ptrs[k] = &circuits[k];
         }
         if (!circuits || !ptrs) broken = 1;
-        if (!broken) {
-            char dir[1200];
-            rt_run_options ro;
-            memset(&ro, 0, sizeof ro);
-            /* The folders of qnnc run: one per experiment below --out when there are several. */
-            if (o->out_dir && n_sel > 1) snprintf(dir, sizeof dir, "%s/%s", o->out_dir, x->name);
-            else if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
-            else snprintf(dir, sizeof dir, "out/%s", x->name);
-            ro.out_dir = dir;
-            ro.resume = o->resume;
-            ro.threads = o->threads;
-            ro.quiet = o->quiet;
-            ro.eval_only = o->checkpoint != NULL;
-            ro.checkpoint = o->checkpoint;
-            ro.grid = o->grid;
-            if (rt_run_experiment(x, ptrs, &ro, &results[n_done])) failed = 1;
-            else done[n_done++] = x;
-        }
+        if (!broken) rt_batch_run(batch, x, ptrs);
         free(circuits);
         free(ptrs);
     }
-    failed |= broken;
-    if (n_done > 1) {
-        printf("\n%-28s %10s %12s %10s %12s\n", "experiment", "params", "mse", "psnr", "ms/epoch");
-        for (int i = 0; i < n_done; i++)
-            printf("%-28s %10lld %12.4e %10.2f %12.2f\n", done[i]->name, results[i].n_params,
-                   results[i].mse, results[i].psnr, 1e3 * results[i].seconds_per_epoch);
-        char dir[1200];
-        snprintf(dir, sizeof dir, "%s/comparison", o->out_dir ? o->out_dir : "out");
-        if (rt_write_comparison(dir, done, results, n_done)) failed = 1;
-        else printf("comparison report: %s\n", dir);
-    }
-    free(done);
-    free(results);
-    return failed ? EXIT_FAILED : 0;
+    int failed = rt_batch_finish(batch) != 0;
+    return failed || broken ? EXIT_FAILED : 0;
 }
 
 int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, const rt_main_info *info) {

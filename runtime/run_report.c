@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io_file.h"
 #include "report.h"
@@ -110,14 +111,35 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     return report_write_index(dir, &s, err, errlen);
 }
 
+/* The run's report folder as seen from the comparison folder (both usually below one
+ * output folder: OUT/comparison and OUT/NAME/report), or NULL. */
+static const char *relative_link(const char *from_dir, const char *to, char *buf, size_t n) {
+    const char *slash = strrchr(from_dir, '/');
+    size_t parent = slash ? (size_t)(slash - from_dir) : 0;
+    if (!to[0]) return NULL;
+    if (parent && strncmp(to, from_dir, parent) == 0 && to[parent] == '/') {
+        snprintf(buf, n, "..%s", to + parent);
+        return buf;
+    }
+    return to[0] == '/' ? to : NULL;
+}
+
 int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const rt_run_result *results,
                         int n) {
-    char err[1024];
+    static const char *const figures[][2] = {{"loss.png", "training loss"},
+                                             {"reconstruction.png", "truth | reconstruction | error"},
+                                             {"waveform.png", "target and output"},
+                                             {"spectrum.png", "spectra"}};
+    char err[1024], path[2048];
     report_summary *runs = calloc((size_t)n + 1, sizeof *runs);
     char (*models)[2048] = calloc((size_t)n + 1, sizeof *models);
-    int rc = -1;
-    if (!runs || !models) {
-        fprintf(stderr, "qnn: %s: out of memory\n", dir);
+    char (*links)[2048] = calloc((size_t)n + 1, sizeof *links);
+    const double **curves = calloc((size_t)n + 1, sizeof *curves);
+    const char **labels = calloc((size_t)n + 1, sizeof *labels);
+    int *lens = calloc((size_t)n + 1, sizeof *lens);
+    int rc = -1, n_curves = 0;
+    if (!runs || !models || !links || !curves || !labels || !lens || io_mkdir_p(dir, err, sizeof err)) {
+        fprintf(stderr, "qnn: %s: %s\n", dir, runs && models ? err : "out of memory");
         goto done;
     }
     for (int i = 0; i < n; i++) {
@@ -134,13 +156,37 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
         runs[i].psnr = results[i].psnr;
         runs[i].seconds_per_epoch = results[i].seconds_per_epoch;
         runs[i].seconds_total = results[i].seconds;
+        runs[i].link = relative_link(dir, results[i].report_dir, links[i], sizeof links[i]);
+        for (size_t f = 0; runs[i].link && f < sizeof figures / sizeof *figures; f++) {
+            snprintf(path, sizeof path, "%s/%s", results[i].report_dir, figures[f][0]);
+            if (access(path, R_OK) == 0) report_summary_add_figure(&runs[i], figures[f][0], figures[f][1]);
+        }
+        if (results[i].n_loss > 0) {
+            curves[n_curves] = results[i].loss;
+            lens[n_curves] = results[i].n_loss;
+            labels[n_curves++] = xs[i]->name;
+        }
     }
-    if (report_write_comparison(dir, "Comparison", runs, n, NULL, 0, err, sizeof err))
+    report_figure fig = {"loss_curves.png", "training loss of every run"};
+    int n_fig = 0;
+    if (n_curves > 0) {
+        snprintf(path, sizeof path, "%s/loss_curves.png", dir);
+        if (report_loss_curves(path, curves, lens, labels, n_curves, "Comparison", err, sizeof err)) {
+            fprintf(stderr, "qnn: %s\n", err);
+            goto done;
+        }
+        n_fig = 1;
+    }
+    if (report_write_comparison(dir, "Comparison", runs, n, &fig, n_fig, err, sizeof err))
         fprintf(stderr, "qnn: %s\n", err);
     else
         rc = 0;
 done:
     free(runs);
     free(models);
+    free(links);
+    free(curves);
+    free(labels);
+    free(lens);
     return rc;
 }

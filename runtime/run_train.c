@@ -330,6 +330,11 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     if (x->out_report[0]) {
         run_report_input in = {x, &s.train, g, s.pred_eval, target, s.loss_log, s.psnr_log, &r};
         if (run_write_report(join(path, sizeof path, dir, x->out_report), &in, err, sizeof err)) goto done;
+        snprintf(r.report_dir, sizeof r.report_dir, "%s", path);
+    }
+    if (r.epochs_run > 0 && (r.loss = malloc(sizeof(double) * (size_t)r.epochs_run))) {
+        memcpy(r.loss, s.loss_log + (x->epochs - r.epochs_run), sizeof(double) * (size_t)r.epochs_run);
+        r.n_loss = r.epochs_run;
     }
     if (!o->quiet || o->eval_only) {
         fprintf(stderr, "%s: %d parameters, %d epochs in %.2f s (%.2f ms/epoch)", x->name,
@@ -344,5 +349,12 @@ done:
     if (rc) fail(x->name, err);
     state_free(&s);
     if (result) *result = r;
+    else rt_run_result_free(&r);
     return rc;
+}
+
+void rt_run_result_free(rt_run_result *r) {
+    free(r->loss);
+    r->loss = NULL;
+    r->n_loss = 0;
 }
