@@ -141,7 +141,25 @@ static LLVMValueRef diag_tab(cg *g, int oi, int *scalar) {
     if (g->use_cache && in->cached)
         return cg_region(g, g->off_shared + in->table);
     LLVMValueRef tab = cg_region(g, g->off_diag);
-    cg_diag_table(g, &g->c->ops[oi], tab, *scalar);
+    if (!(g->use_cache && in->part)) {
+        cg_diag_table(g, &g->c->ops[oi], tab, *scalar, CG_DIAG_ALL);
+        return tab;
+    }
+    /* the per-lane members' table times the shared members' one, cached by _pre: the
+     * kernel evaluates only the encodings' phases, not the weights' sines and cosines */
+    int wires[IR_MAX_QUBITS], s = cg_diag_wires(g, &g->c->ops[oi], wires);
+    cg_diag_table(g, &g->c->ops[oi], tab, 0, CG_DIAG_LANE);
+    LLVMValueRef sh = cg_region(g, g->off_shared + in->table);
+    cg_loop l;
+    LLVMValueRef p = cg_loop_begin(g, &l, cg_i64(g, (int64_t)1 << s));
+    LLVMValueRef p2 = LLVMBuildShl(g->b, p, cg_i64(g, 1), "");
+    LLVMValueRef p21 = LLVMBuildOr(g->b, p2, cg_i64(g, 1), "");
+    cval d = {cg_vload(g, tab, p2), cg_vload(g, tab, p21)};
+    cval e = {cg_splat(g, cg_sload(g, sh, p2)), cg_splat(g, cg_sload(g, sh, p21))};
+    cval r = cg_cmul(g, d, e);
+    cg_vstore(g, tab, p2, r.re);
+    cg_vstore(g, tab, p21, r.im);
+    cg_loop_end(g, &l);
     return tab;
 }
 
@@ -372,13 +390,22 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
         const ir_op *op = &g->c->ops[oi];
         cg_opinfo *in = &g->ops[oi];
         in->cached = 0;
+        in->part = 0;
+        if (!in->shared && op->gate == IR_FUSED_DIAG) { /* its shared members' table */
+            int wires[IR_MAX_QUBITS];
+            cg_memo_reset(g);
+            in->table = shared_alloc(g, (size_t)2 << cg_diag_wires(g, op, wires));
+            cg_diag_table(g, op, cg_region(g, g->off_shared + in->table), 1, CG_DIAG_SHARED);
+            in->part = 1;
+            continue;
+        }
         if (!in->shared || op->gate == IR_SWAP || op->gate == IR_I)
             continue;
         cg_memo_reset(g);
         if (op->gate == IR_FUSED_DIAG) {
             int wires[IR_MAX_QUBITS];
             in->table = shared_alloc(g, (size_t)2 << cg_diag_wires(g, op, wires));
-            cg_diag_table(g, op, cg_region(g, g->off_shared + in->table), 1);
+            cg_diag_table(g, op, cg_region(g, g->off_shared + in->table), 1, CG_DIAG_ALL);
             in->cached = 1;
             continue;
         }

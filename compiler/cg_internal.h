@@ -44,7 +44,9 @@ typedef struct {
     int cached;       /* U (and Z[] in vjp) were stored at function entry */
     cmat_desc U;
     cmat_desc *Z;     /* n_occ gradient matrices (vjp only) */
-    size_t table;     /* FUSED_DIAG: element offset of its phase table, if cached */
+    size_t table;     /* FUSED_DIAG: element offset of its phase table, if cached, or of
+                       * the table of its shared members, if part */
+    int part;         /* per-lane FUSED_DIAG whose shared members' table is cached */
 } cg_opinfo;
 
 typedef struct cg {
@@ -136,7 +138,10 @@ void cg_init_state(cg *g, LLVMValueRef st);
 void cg_apply_1q(cg *g, LLVMValueRef st, int target, int control, const cmat *u);
 void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8], val G[8]);
 void cg_swap(cg *g, LLVMValueRef st, int w0, int w1);
-void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar);
+/* which members a FUSED_DIAG table holds: all, those of parameters and constants only
+ * (built once per call), or those whose angles use inputs (built per lane group) */
+enum { CG_DIAG_ALL, CG_DIAG_SHARED, CG_DIAG_LANE };
+void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, int which);
 void cg_diag_apply(cg *g, LLVMValueRef st, const ir_op *op, LLVMValueRef tab, int scalar);
 void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dtheta);
 int cg_diag_wires(const cg *g, const ir_op *op, int *wires);

@@ -187,7 +187,18 @@ static void member_angles(cg *g, const ir_op *m, val ang[3]) {
             ang[g->occ[o].k] = cg_angle(g, &g->occ[o]);
 }
 
-void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar) {
+/* Does member m belong in a table of kind `which`? Fixed members count as shared. */
+static int member_in(const cg *g, const ir_op *m, int which) {
+    if (which == CG_DIAG_ALL)
+        return 1;
+    int lane = 0;
+    for (int k = 0; k < 3; k++)
+        if (m->angle[k] >= 0 && g->uses_in[m->angle[k]])
+            lane = 1;
+    return lane == (which == CG_DIAG_LANE);
+}
+
+void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, int which) {
     int wires[IR_MAX_QUBITS], s = cg_diag_wires(g, op, wires);
     cval one = {cg_k(g, 1.0), NULL};
     cval f0[IR_MAX_QUBITS], f1[IR_MAX_QUBITS];
@@ -195,7 +206,7 @@ void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar) {
         f0[i] = f1[i] = one;
     const ir_op *mem = &g->c->members[op->first_member];
     for (int j = 0; j < op->n_members; j++) { /* diagonal gates commute: order is free */
-        if (ir_gate_arity(mem[j].gate) != 1 || mem[j].gate == IR_I)
+        if (ir_gate_arity(mem[j].gate) != 1 || mem[j].gate == IR_I || !member_in(g, &mem[j], which))
             continue;
         val ang[3];
         cmat m;
@@ -230,7 +241,7 @@ void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar) {
         cg_loop_end(g, &l);
     }
     for (int j = 0; j < op->n_members; j++) {
-        if (ir_gate_arity(mem[j].gate) != 2)
+        if (ir_gate_arity(mem[j].gate) != 2 || !member_in(g, &mem[j], which))
             continue;
         val ang[3];
         cmat m;
