@@ -376,9 +376,9 @@ static void finish_params(cg *g, LLVMValueRef gparams) {
 }
 
 /* <prefix>_pre(work, params, want_z): matrices and phase tables of the shared ops (angles
- * of parameters and constants only), once per call, into the shared table; the gradient
- * matrices Z only for the vjp. Slots are assigned here, at code-generation time, so the
- * kernels know where to load from. */
+ * of parameters and constants only), once per call, into the shared table, with the
+ * gradient matrices Z (want_z is no longer consulted: see below). Slots are assigned here,
+ * at code-generation time, so the kernels know where to load from. */
 static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
     LLVMTypeRef a[3] = {g->ptr, g->ptr, g->i1};
     LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, 3, 0), ft, 1);
@@ -416,18 +416,15 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
             cg_fail(g, "out of memory");
             break;
         }
-        compute_mats(g, oi, 0, &U, NULL);
-        cache_store(g, &U, &in->U);
-        LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, fn, "z");
-        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, fn, "z.done");
-        LLVMBuildCondBr(g->b, LLVMGetParam(fn, 2), yes, join);
-        LLVMPositionBuilderAtEnd(g->b, yes);
-        cg_memo_reset(g); /* values of this block must not be reused after the join */
+        /* U and the gradient matrices together, unconditionally: they share the sines and
+         * cosines, and one straight-line block is half the code of computing U, then Z
+         * again under a want_z branch (this function is the largest of the module, and
+         * instruction selection time follows code size); the forward call's extra work is a
+         * few flops per angle, once per call. */
         compute_mats(g, oi, 1, &U, Z);
+        cache_store(g, &U, &in->U);
         for (int i = 0; i < in->n_occ; i++)
             cache_store(g, &Z[i], &in->Z[i]);
-        LLVMBuildBr(g->b, join);
-        LLVMPositionBuilderAtEnd(g->b, join);
         free(Z);
         in->cached = 1;
     }

@@ -47,9 +47,16 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     const rt_experiment *x = in->x;
     const rt_run_result *r = in->result;
     const run_data *g = in->grid;
-    char model[2048], settings[1024], data[1200], path[2048];
+    char model[2048], settings[1400], data[1200], path[2048];
     describe_model(x, model, sizeof model);
     describe_settings(x, settings, sizeof settings);
+    if (r->has_baselines) {
+        size_t k = strlen(settings);
+        snprintf(settings + k, sizeof settings - k,
+                 "\nsuperresolution: %d x %d grid; upsampling the training image gives MSE %.4e "
+                 "(bilinear) and %.4e (nearest neighbour) against the same target",
+                 g->height, g->width, r->mse_bilinear, r->mse_nearest);
+    }
     if (x->data.kind == RT_DATA_IMAGE)
         snprintf(data, sizeof data, "image %s, %d x %d", in->train->path, g->height, g->width);
     else
