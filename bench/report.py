@@ -76,7 +76,7 @@ for w, pts, name in (('w1', 1024, 'W1 image 32x32'), ('w2', 1000, 'W2 sound 1000
 if any(v is None for v in peers.values()) or not peers:
     print("(peer: not installed here, skipped)")
 
-print("\nW3: image size scaling, f64, 2 threads")
+print("\nW3: image size scaling, f64, 2 threads (median per run, the faster of 2 rounds; peak RSS of that run)")
 print(f"{'size':>6}{'points':>8}{'epochs':>7}{'ms/epoch':>10}{'x 32x32':>9}{'per point':>10}{'peak RSS MB':>12}")
 base = runs.get('w3_32')
 for s in (32, 64, 128, 256):

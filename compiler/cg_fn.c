@@ -1,6 +1,6 @@
-/* Code generator, part 4 of 4: the module's functions. Every op gets small internal kernel
- * functions (forward, backward, shifted simulation) that sweep one lane group's state; the
- * entry points <prefix>_forward / <prefix>_vjp loop over lane groups and call them in order.
+/* Code generator, part 4 of 5: the module's functions (part 5, cg_share.c, shares kernels
+ * between ops). Every op gets small internal kernel functions (forward, backward, shifted
+ * simulation) that sweep one lane group's state; the entry points <prefix>_forward / <prefix>_vjp loop over lane groups and call them in order.
  * One function per op keeps LLVM's optimisation time linear in the circuit size (a single
  * function with hundreds of loops made ScalarEvolution quadratic) and keeps kernels of
  * identical ops mergeable. Shared matrices are computed once per call by <prefix>_pre. */
@@ -121,7 +121,7 @@ static void get_mats(cg *g, int oi, int want_z, cmat *U, cmat *Z) {
 }
 
 /* I and empty fused groups get no kernel. */
-static int op_is_noop(const ir_op *op) {
+int cg_op_is_noop(const ir_op *op) {
     return op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0);
 }
 
@@ -163,10 +163,10 @@ static LLVMValueRef diag_tab(cg *g, int oi, int *scalar) {
     return tab;
 }
 
-static void fwd_op(cg *g, int oi) {
+void cg_fwd_op(cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     cg_memo_reset(g);
-    if (op_is_noop(op))
+    if (cg_op_is_noop(op))
         return;
     if (op->gate == IR_SWAP) {
         cg_swap(g, g->psi, op->wires[0], op->wires[1]);
@@ -185,11 +185,11 @@ static void fwd_op(cg *g, int oi) {
     cg_apply_1q(g, g->psi, t, ctl, &U);
 }
 
-static void bwd_op(cg *g, int oi) {
+void cg_bwd_op(cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     const cg_opinfo *in = &g->ops[oi];
     cg_memo_reset(g);
-    if (op_is_noop(op))
+    if (cg_op_is_noop(op))
         return;
     if (op->gate == IR_SWAP) {
         cg_swap(g, g->psi, op->wires[0], op->wires[1]);
@@ -253,7 +253,7 @@ static void add_str_attr(cg *g, LLVMValueRef fn, const char *k, const char *v) {
                                                       (unsigned)strlen(v)));
 }
 
-static LLVMValueRef new_fn(cg *g, const char *name, LLVMTypeRef fty, const cg_fn_target *ft,
+LLVMValueRef cg_new_fn(cg *g, const char *name, LLVMTypeRef fty, const cg_fn_target *ft,
                            int internal) {
     LLVMValueRef fn = LLVMAddFunction(g->mod, name, fty);
     add_attr(g, fn, LLVMAttributeFunctionIndex, "nounwind");
@@ -269,7 +269,7 @@ static LLVMValueRef new_fn(cg *g, const char *name, LLVMTypeRef fty, const cg_fn
 
 /* Entry blocks; work_arg is aligned up to 64 bytes unless it already is (the simulation
  * helper receives the aligned pointer). All region pointers are derived here. */
-static void begin_fn(cg *g, LLVMValueRef fn, LLVMValueRef work_arg, int align) {
+void cg_begin_fn(cg *g, LLVMValueRef fn, LLVMValueRef work_arg, int align) {
     g->fn = fn;
     g->alloca_bb = LLVMAppendBasicBlockInContext(g->ctx, fn, "allocas");
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
@@ -292,7 +292,7 @@ static void begin_fn(cg *g, LLVMValueRef fn, LLVMValueRef work_arg, int align) {
     cg_memo_reset(g);
 }
 
-static void end_fn(cg *g) {
+void cg_end_fn(cg *g) {
     LLVMPositionBuilderAtEnd(g->ab, g->alloca_bb);
     LLVMBuildBr(g->ab, LLVMGetNextBasicBlock(g->alloca_bb));
 }
@@ -381,8 +381,8 @@ static void finish_params(cg *g, LLVMValueRef gparams) {
  * at code-generation time, so the kernels know where to load from. */
 static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
     LLVMTypeRef a[3] = {g->ptr, g->ptr, g->i1};
-    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, 3, 0), ft, 1);
-    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 3, 0), ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     g->use_cache = 0;
     g->n_shared = 0;
@@ -429,7 +429,7 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
         in->cached = 1;
     }
     LLVMBuildRetVoid(g->b);
-    end_fn(g);
+    cg_end_fn(g);
     return fn;
 }
 
@@ -437,177 +437,41 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
  * for ops that do nothing. */
 static LLVMValueRef emit_fwd_kernel(cg *g, int oi, const char *prefix, int sim,
                                     const cg_fn_target *ft) {
-    if (op_is_noop(&g->c->ops[oi]))
+    if (cg_op_is_noop(&g->c->ops[oi]))
         return NULL;
     char name[200];
     snprintf(name, sizeof name, "%s_%s%d", prefix, sim ? "s" : "f", oi);
     LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
-    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, sim ? 4 : 2, 0), ft, 1);
-    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, sim ? 4 : 2, 0), ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     g->slot = sim ? LLVMGetParam(fn, 2) : NULL;
     g->shift = sim ? LLVMGetParam(fn, 3) : NULL;
     g->use_cache = !sim;
-    fwd_op(g, oi);
+    cg_fwd_op(g, oi);
     LLVMBuildRetVoid(g->b);
-    end_fn(g);
+    cg_end_fn(g);
     g->slot = g->shift = NULL;
     return fn;
 }
 
 static LLVMValueRef emit_bwd_kernel(cg *g, int oi, const char *prefix, const cg_fn_target *ft) {
-    if (op_is_noop(&g->c->ops[oi]))
+    if (cg_op_is_noop(&g->c->ops[oi]))
         return NULL;
     char name[200];
     snprintf(name, sizeof name, "%s_b%d", prefix, oi);
     LLVMTypeRef a[2] = {g->ptr, g->ptr};
-    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, 2, 0), ft, 1);
-    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 2, 0), ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     g->use_cache = 1;
-    bwd_op(g, oi);
+    cg_bwd_op(g, oi);
     LLVMBuildRetVoid(g->b);
-    end_fn(g);
+    cg_end_fn(g);
     return fn;
 }
 
-/* ---- kernels shared between ops ---------------------------------------------------------
- * Ops with cached matrices (every Rot, RY, ... of parameters only) differ only in where
- * their matrices live in the shared table and in the expressions their gradients chain
- * into. Their kernels take the table address as an argument (slots relative to the op's
- * first slot), and the backward kernel stores dL/da per angle for the caller to chain. So
- * one kernel serves every op of the same gate, wires and matrix structure: the 48 RY sweeps
- * of the 8-qubit QIREN layer need 8 forward and 8 backward kernels, not 48 + 48, which cuts
- * LLVM's instruction selection (most of the compile time) by about that factor. */
-typedef struct {
-    LLVMValueRef pre, *fwd, *bwd, *sim; /* per op; NULL = nothing to do */
-    long *tab;                          /* per op: first shared slot of a shared kernel, or -1 */
-    int max_occ;                        /* most angles of an op with a shared kernel */
-} kernels;
-
-static int shareable(const cg *g, int oi) {
-    const ir_op *op = &g->c->ops[oi];
-    const cg_opinfo *in = &g->ops[oi];
-    return g->opt.grad != CG_GRAD_SHIFT && in->shared && in->cached && in->n_occ > 0 &&
-           op->gate != IR_FUSED_DIAG && op->gate != IR_SWAP && !op_is_noop(op);
-}
-
-static void desc_shift(cmat_desc *d, long by, long *lo) {
-    for (int i = 0; i < 8; i++)
-        if (d->c[i].kind == CC_SLOT) {
-            if (lo && (long)d->c[i].slot < *lo)
-                *lo = (long)d->c[i].slot;
-            if (!lo)
-                d->c[i].slot = (size_t)((long)d->c[i].slot + by);
-        }
-}
-
-static long first_slot(const cg_opinfo *in) {
-    long lo = (long)1 << 60;
-    desc_shift((cmat_desc *)&in->U, 0, &lo);
-    for (int i = 0; i < in->n_occ; i++)
-        desc_shift(&in->Z[i], 0, &lo);
-    return lo == (long)1 << 60 ? 0 : lo;
-}
-
-static void rebase(cg_opinfo *in, long by) {
-    desc_shift(&in->U, by, NULL);
-    for (int i = 0; i < in->n_occ; i++)
-        desc_shift(&in->Z[i], by, NULL);
-}
-
-/* What makes two shareable ops' kernels identical (slots already relative). */
-static char *signature(const cg *g, int oi) {
-    const ir_op *op = &g->c->ops[oi];
-    const cg_opinfo *in = &g->ops[oi];
-    size_t cap = (size_t)(in->n_occ + 2) * 8 * 40 + 64, n = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    n += (size_t)snprintf(s + n, cap - n, "%d %d %d %d %d|", (int)op->gate, op->wires[0],
-                          op->wires[1], in->n_occ, op->n_members);
-    for (int d = -1; d < in->n_occ; d++) {
-        const cmat_desc *m = d < 0 ? &in->U : &in->Z[d];
-        if (d >= 0)
-            n += (size_t)snprintf(s + n, cap - n, "k%d", g->occ[in->first_occ + d].k);
-        for (int i = 0; i < 8; i++)
-            n += (size_t)snprintf(s + n, cap - n, "%d:%a:%zu,", (int)m->c[i].kind,
-                                  m->c[i].kind == CC_CONST ? m->c[i].k : 0.0,
-                                  m->c[i].kind == CC_SLOT ? m->c[i].slot : (size_t)0);
-    }
-    return s;
-}
-
-/* Forward and backward kernels of shareable op oi (slots relative to its first one). */
-static void emit_shared_kernels(cg *g, int oi, const char *prefix, int id,
-                                const cg_fn_target *ft, LLVMValueRef *fwd, LLVMValueRef *bwd) {
-    char name[200];
-    snprintf(name, sizeof name, "%s_F%d", prefix, id);
-    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->ptr, g->ptr};
-    *fwd = new_fn(g, name, LLVMFunctionType(g->voidt, a, 3, 0), ft, 1);
-    begin_fn(g, *fwd, LLVMGetParam(*fwd, 0), 0);
-    g->params = LLVMGetParam(*fwd, 1);
-    g->shtab = LLVMGetParam(*fwd, 2);
-    g->use_cache = 1;
-    fwd_op(g, oi);
-    LLVMBuildRetVoid(g->b);
-    end_fn(g);
-    snprintf(name, sizeof name, "%s_B%d", prefix, id);
-    *bwd = new_fn(g, name, LLVMFunctionType(g->voidt, a, 4, 0), ft, 1);
-    begin_fn(g, *bwd, LLVMGetParam(*bwd, 0), 0);
-    g->params = LLVMGetParam(*bwd, 1);
-    g->shtab = LLVMGetParam(*bwd, 2);
-    g->dout = LLVMGetParam(*bwd, 3);
-    g->use_cache = 1;
-    bwd_op(g, oi);
-    g->dout = NULL;
-    LLVMBuildRetVoid(g->b);
-    end_fn(g);
-}
-
-/* Assigns shared kernels to every shareable op, emitting one pair per distinct signature. */
-static void emit_all_shared(cg *g, kernels *k, const char *prefix, const cg_fn_target *ft) {
-    int n = g->c->n_ops, n_sig = 0;
-    char **sigs = calloc((size_t)n + 1, sizeof *sigs);
-    int *owner = calloc((size_t)n + 1, sizeof *owner);
-    if (!sigs || !owner) {
-        cg_fail(g, "out of memory");
-        free(sigs);
-        free(owner);
-        return;
-    }
-    for (int oi = 0; oi < n && !g->failed; oi++) {
-        k->tab[oi] = -1;
-        if (!shareable(g, oi))
-            continue;
-        cg_opinfo *in = &g->ops[oi];
-        long base = first_slot(in);
-        rebase(in, -base);
-        char *sig = signature(g, oi);
-        int j = 0;
-        while (sig && j < n_sig && strcmp(sigs[j], sig))
-            j++;
-        if (!sig) {
-            cg_fail(g, "out of memory");
-        } else if (j < n_sig) {
-            free(sig);
-            k->fwd[oi] = k->fwd[owner[j]];
-            k->bwd[oi] = k->bwd[owner[j]];
-        } else {
-            sigs[n_sig] = sig;
-            owner[n_sig++] = oi;
-            emit_shared_kernels(g, oi, prefix, n_sig - 1, ft, &k->fwd[oi], &k->bwd[oi]);
-        }
-        rebase(in, base);
-        k->tab[oi] = base;
-        if (in->n_occ > k->max_occ)
-            k->max_occ = in->n_occ;
-    }
-    for (int j = 0; j < n_sig; j++)
-        free(sigs[j]);
-    free(sigs);
-    free(owner);
-}
+typedef cg_kernels kernels;
 
 static void call_kernel_tab(cg *g, LLVMValueRef k, long tab, LLVMValueRef dout) {
     LLVMValueRef idx = cg_i64(g, tab);
@@ -660,9 +524,9 @@ static LLVMTypeRef vjp_type(cg *g) {
 static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
                                   const cg_fn_target *ft) {
     LLVMTypeRef a[5] = {g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
-    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->voidt, a, 5, 0), ft, 0);
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 5, 0), ft, 0);
     add_attr(g, fn, 5, "noalias"); /* work: private scratch */
-    begin_fn(g, fn, LLVMGetParam(fn, 4), 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 4), 1);
     g->params = LLVMGetParam(fn, 0);
     call_pre(g, k, 0);
     cg_loop l;
@@ -684,16 +548,16 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
     store_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, base, rem);
     cg_loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
-    end_fn(g);
+    cg_end_fn(g);
     return fn;
 }
 
 /* Prologue and group set-up shared by both vjp flavours. */
 static LLVMValueRef vjp_begin(cg *g, const char *name, const cg_fn_target *ft, cg_loop *l,
                               LLVMValueRef *base, LLVMValueRef *rem, const kernels *k) {
-    LLVMValueRef fn = new_fn(g, name, vjp_type(g), ft, 0);
+    LLVMValueRef fn = cg_new_fn(g, name, vjp_type(g), ft, 0);
     add_attr(g, fn, 7, "noalias");
-    begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
     g->params = LLVMGetParam(fn, 0);
     if (k)
         call_pre(g, k, 1);
@@ -719,7 +583,7 @@ static void vjp_end(cg *g, LLVMValueRef fn, cg_loop *l, LLVMValueRef base, LLVMV
     cg_loop_end(g, l);
     finish_params(g, LLVMGetParam(fn, 3));
     LLVMBuildRetVoid(g->b);
-    end_fn(g);
+    cg_end_fn(g);
 }
 
 static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_target *ft) {
@@ -747,8 +611,8 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
 static LLVMValueRef build_sim(cg *g, const kernels *k, const char *name,
                               const cg_fn_target *ft) {
     LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
-    LLVMValueRef fn = new_fn(g, name, LLVMFunctionType(g->VT, a, 4, 0), ft, 1);
-    begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->VT, a, 4, 0), ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     cg_init_state(g, g->psi);
     for (int oi = 0; oi < g->c->n_ops; oi++)
@@ -764,7 +628,7 @@ static LLVMValueRef build_sim(cg *g, const kernels *k, const char *name,
     }
     free(out);
     LLVMBuildRet(g->b, cg_splat(g, cg_zero_if_null(g, L)));
-    end_fn(g);
+    cg_end_fn(g);
     return fn;
 }
 
@@ -812,7 +676,7 @@ LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
     }
     snprintf(name, sizeof name, "%s_pre", prefix);
     k.pre = emit_pre(g, name, ft); /* first: assigns the shared-table slots */
-    emit_all_shared(g, &k, prefix, ft);
+    cg_emit_shared(g, &k, prefix, ft);
     for (int oi = 0; oi < n && !g->failed; oi++) {
         if (k.tab[oi] >= 0)
             continue;

@@ -154,5 +154,23 @@ typedef struct { const char *cpu, *features; } cg_fn_target; /* function attribu
 LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
                                const cg_fn_target *ft);
 void cg_build_info(cg *g, const char *name, size_t work_bytes);
+/* cg_fn.c helpers shared with cg_share.c */
+int cg_op_is_noop(const ir_op *op);
+void cg_fwd_op(cg *g, int oi);
+void cg_bwd_op(cg *g, int oi);
+LLVMValueRef cg_new_fn(cg *g, const char *name, LLVMTypeRef fty, const cg_fn_target *ft,
+                       int internal);
+void cg_begin_fn(cg *g, LLVMValueRef fn, LLVMValueRef work_arg, int align);
+void cg_end_fn(cg *g);
+
+/* ---- cg_share.c: kernels shared between ops --------------------------------------------- */
+typedef struct {
+    LLVMValueRef pre, *fwd, *bwd, *sim; /* per op; NULL = nothing to do */
+    long *tab;                          /* per op: first shared slot of a shared kernel, or -1 */
+    int max_occ;                        /* most angles of an op with a shared kernel */
+} cg_kernels;
+/* Gives every op with cached matrices a shared kernel pair (k->tab[op] = its first slot),
+ * emitting one pair per distinct gate, wires and matrix structure; others get k->tab = -1. */
+void cg_emit_shared(cg *g, cg_kernels *k, const char *prefix, const cg_fn_target *ft);
 
 #endif

@@ -19,7 +19,8 @@
  * Every primitive op of the input (fused inputs are first expanded into their members)
  * appears exactly once in the result; locations, expressions, tensors and observables are
  * kept. For QIREN (Rot + CZ-ring StronglyEntanglingLayers, RZ(x_j) encodings) each block
- * becomes n Rot, FUSED_DIAG(ring 1), n Rot, FUSED_DIAG(ring 2 + encodings).
+ * becomes n Rot, FUSED_DIAG(ring 1), n Rot, FUSED_DIAG(ring 2 + encodings) under these rules;
+ * rule 6 below does better there and is the one chosen.
  *
  * Cost model (per sample; dim = 2^n amplitudes; a complex multiply is 6 flops, a complex add
  * 2): a dense one-qubit op (non-diagonal primitive or FUSED_1Q) costs 14 dim (a 2x2 complex
