@@ -143,8 +143,28 @@ static LLVMValueRef libm_call(cg *g, const char *base, LLVMValueRef a) {
     return LLVMBuildCall2(g->b, fty, fn, &a, 1, "");
 }
 
+/* sin or cos of every lane of a vector as a loop of scalar libm calls. LLVM expands
+ * llvm.sin on a <W x T> into W inline calls with their spills. At 16 lanes (f32) that was a
+ * fifth of the JIT time of the QIREN layer; the loop measured 308 -> 251 ms to compile and
+ * 3 % slower per epoch. At 8 lanes (f64) compile time did not move and epochs were 5 %
+ * slower, so the loop is used from 16 lanes up (docs/performance.md). */
+static val lane_loop(cg *g, const char *name, val a) {
+    LLVMValueRef in = cg_alloca(g, g->VT), out = cg_alloca(g, g->VT);
+    LLVMBuildStore(g->b, a, in);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->W));
+    LLVMValueRef pin = LLVMBuildGEP2(g->b, g->T, in, &i, 1, "");
+    LLVMValueRef x = LLVMBuildLoad2(g->b, g->T, pin, "");
+    LLVMValueRef pout = LLVMBuildGEP2(g->b, g->T, out, &i, 1, "");
+    LLVMBuildStore(g->b, libm_call(g, name, x), pout);
+    cg_loop_end(g, &l);
+    return LLVMBuildLoad2(g->b, g->VT, out, "");
+}
+
 val cg_math(cg *g, const char *name, val a) {
     a = cg_zero_if_null(g, a);
+    if (cg_isvec(a) && g->W >= 16 && (!strcmp(name, "sin") || !strcmp(name, "cos")))
+        return lane_loop(g, name, a);
     static const char *const intr[] = {"sin", "cos", "exp", "log", "sqrt"};
     for (size_t i = 0; i < sizeof intr / sizeof *intr; i++)
         if (!strcmp(name, intr[i])) {
