@@ -143,7 +143,7 @@ static LLVMTargetMachineRef make_tm(const aot_target *t, char *err, size_t errle
         return NULL;
     }
     LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, t->triple, t->cpu, t->features,
-                                                      LLVMCodeGenLevelAggressive, LLVMRelocPIC,
+                                                      LLVMCodeGenLevelLess, LLVMRelocPIC,
                                                       LLVMCodeModelDefault);
     if (!tm) snprintf(err, errlen, "target `%s`: cannot create a target machine", t->triple);
     return tm;

@@ -85,7 +85,7 @@ static LLVMTargetMachineRef make_tm(const cg_target *t, target_strings *ts, char
         return NULL;
     }
     return LLVMCreateTargetMachine(target, ts->triple, ts->cpu, ts->features,
-                                   LLVMCodeGenLevelAggressive, LLVMRelocPIC,
+                                   LLVMCodeGenLevelLess, LLVMRelocPIC,
                                    LLVMCodeModelDefault);
 }
 

@@ -127,8 +127,11 @@ jit_session *jit_create(char *err, size_t errlen) {
         jit_destroy(s);
         return NULL;
     }
+    /* CodeGenLevelLess: instruction selection of the QIREN layer 282 -> 251 ms (f64) with the
+     * same epoch time (docs/performance.md, step 7). cg.c and aot.c use the same level, so
+     * that JIT and native builds stay bit-identical. */
     LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
-        target, s->triple, s->cpu, s->features, LLVMCodeGenLevelAggressive, LLVMRelocDefault,
+        target, s->triple, s->cpu, s->features, LLVMCodeGenLevelLess, LLVMRelocDefault,
         LLVMCodeModelJITDefault);
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
