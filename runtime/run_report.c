@@ -137,7 +137,7 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
                                              {"reconstruction.png", "truth | reconstruction | error"},
                                              {"waveform.png", "target and output"},
                                              {"spectrum.png", "spectra"}};
-    char err[1024], path[2048];
+    char err[1024], path[2048 + 64]; /* report_dir + '/' + a figure name */
     report_summary *runs = calloc((size_t)n + 1, sizeof *runs);
     char (*models)[2048] = calloc((size_t)n + 1, sizeof *models);
     char (*links)[2048] = calloc((size_t)n + 1, sizeof *links);
