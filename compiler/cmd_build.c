@@ -325,16 +325,6 @@ static uint64_t fnv1a(const char *s, size_t n) {
     return h;
 }
 
-static char *ir_text(const ir_circuit *c) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return NULL;
-    ir_print(c, f);
-    fclose(f);
-    return buf;
-}
-
 /* Everything the object depends on, qnnc itself included (its size and time stamp). */
 static char *cache_key(const circuit_set *cs, const aot_target *t, size_t *len) {
     char *buf = NULL;
@@ -346,7 +336,7 @@ static char *cache_key(const circuit_set *cs, const aot_target *t, size_t *len) 
     fprintf(f, "qnnc-aot 1 %s %lld %lld.%09ld\n%s\n%s\n%s\n", QNN_VERSION, (long long)st.st_size,
             (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, t->triple, t->cpu, t->features);
     for (int i = 0; i < cs->n; i++) {
-        char *text = ir_text(cs->ir[i]);
+        char *text = ir_to_text(cs->ir[i]);
         const cg_options *o = &cs->opts[i];
         fprintf(f, "circuit %s precision %d lanes %d opt %d grad %d\n%s\n", cs->prefixes[i],
                 o->precision, o->lanes, o->opt_level, (int)o->grad, text ? text : "?");
@@ -469,7 +459,7 @@ static int collect_circuits(build *b, const sema_result *r) {
         be->precision = o->precision ? o->precision : x->exp.precision;
         be->circuit = arena_alloc(b->ar, sizeof(int) * (size_t)(x->model.n_circuits + 1));
         for (int k = 0; k < x->model.n_circuits && !rc; k++) {
-            char *text = ir_text(x->model.circuits[k]);
+            char *text = ir_to_text(x->model.circuits[k]);
             int same = -1;
             for (int j = 0; j < n && same < 0 && text; j++)
                 if (prec[j] == be->precision && strcmp(texts[j], text) == 0) same = j;

@@ -27,18 +27,6 @@ static int selected(const command_options *o, const sema_experiment *x) {
 static int compile_one(jit_session *jit, const sema_experiment *x, const command_options *o,
                        const jit_options *jo, const ir_circuit *src, rt_circuit *out);
 
-/* The IR as text: layers built from the same circuit with the same arguments lower to the
- * same IR, and are compiled once. */
-static char *ir_text(const ir_circuit *c) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return NULL;
-    ir_print(c, f);
-    fclose(f);
-    return buf;
-}
-
 /* Compiles every distinct circuit of one experiment into the session. */
 static int compile_circuits(jit_session *jit, const sema_experiment *x, const command_options *o,
                             int precision, rt_circuit *out) {
@@ -48,7 +36,7 @@ static int compile_circuits(jit_session *jit, const sema_experiment *x, const co
     char **texts = calloc((size_t)x->model.n_circuits + 1, sizeof *texts);
     int rc = 0;
     for (int k = 0; k < x->model.n_circuits && texts && !rc; k++) {
-        texts[k] = ir_text(x->model.circuits[k]);
+        texts[k] = ir_to_text(x->model.circuits[k]);
         int same = -1;
         for (int j = 0; j < k && same < 0 && texts[k]; j++)
             if (texts[j] && strcmp(texts[j], texts[k]) == 0) same = j;

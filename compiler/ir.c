@@ -665,3 +665,13 @@ ir_circuit *ir_clone(const ir_circuit *c) {
         d->tensors[t].name = xstrdup(c->tensors[t].name);
     return d;
 }
+
+char *ir_to_text(const ir_circuit *c) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    ir_print(c, f);
+    fclose(f);
+    return buf;
+}

@@ -179,6 +179,9 @@ int ir_depth(const ir_circuit *c);
 
 /* Human-readable dump (qnnc emit-ir). */
 void ir_print(const ir_circuit *c, void *file /* FILE* */);
+/* The same dump as a malloc'ed string (NULL when out of memory): equal texts mean equal
+ * circuits, which is how layers built from one circuit are compiled once. */
+char *ir_to_text(const ir_circuit *c);
 
 /* Deep copy. */
 ir_circuit *ir_clone(const ir_circuit *c);
