@@ -8,34 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
-
-static int setup_dir(void **state) {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/qnn_io_csv_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state) {
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(tmpdir);
-    return 0;
-}
-
-/* Writes text to tmpdir/name and returns the path. */
+/* Writes text to test_tmpdir/name and returns the path. */
 static const char *put(const char *name, const char *text) {
     static char buf[4][512];
     static int k;
     k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    snprintf(buf[k], sizeof buf[k], "%s/%s", test_tmpdir, name);
     FILE *f = fopen(buf[k], "wb");
     assert_non_null(f);
     fputs(text, f);
@@ -133,7 +111,7 @@ static void test_errors_name_line_and_column(void **state) {
     char err[256] = "";
     io_csv t;
     char missing[600];
-    snprintf(missing, sizeof missing, "%s/none.csv", tmpdir);
+    snprintf(missing, sizeof missing, "%s/none.csv", test_tmpdir);
     assert_int_equal(io_csv_read(missing, IO_CSV_HEADER_AUTO, &t, err, sizeof err), -1);
     assert_non_null(strstr(err, missing));
     /* A long bad field is shown shortened. */
@@ -150,14 +128,14 @@ static void test_writer_errors(void **state) {
     double d[2] = {1, 2};
     const char *bad[2] = {"ok", "a,b"};
     char p[600];
-    snprintf(p, sizeof p, "%s/w.csv", tmpdir);
+    snprintf(p, sizeof p, "%s/w.csv", test_tmpdir);
     assert_int_equal(io_csv_write(p, bad, d, 1, 2, err, sizeof err), -1);
     assert_non_null(strstr(err, "column name 1"));
     assert_int_equal(io_csv_write(p, NULL, d, 1, 0, err, sizeof err), -1);
-    snprintf(p, sizeof p, "%s/no/w.csv", tmpdir);
+    snprintf(p, sizeof p, "%s/no/w.csv", test_tmpdir);
     assert_int_equal(io_csv_write(p, NULL, d, 1, 2, err, sizeof err), -1);
     assert_non_null(strstr(err, p));
-    DIR *dir = opendir(tmpdir);
+    DIR *dir = opendir(test_tmpdir);
     struct dirent *e;
     while ((e = readdir(dir))) assert_null(strstr(e->d_name, ".tmp."));
     closedir(dir);
@@ -165,11 +143,11 @@ static void test_writer_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip_is_exact, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_dialect, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_errors_name_line_and_column, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_writer_errors, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_round_trip_is_exact, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_dialect, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_errors_name_line_and_column, test_tmp_setup,
+                                        test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_errors, test_tmp_setup, test_tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,39 +9,6 @@
 #include <unistd.h>
 
 /* A fresh folder under /tmp for one test, removed (with what is in it) afterwards. */
-static char tmpdir[64];
-
-static int setup_dir(void **state) {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/qnn_io_file_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static void rm_rf(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[512];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_rf(sub);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int teardown_dir(void **state) {
-    (void)state;
-    rm_rf(tmpdir);
-    return 0;
-}
-
 /* Number of entries in folder dir whose name contains needle. */
 static int count_names(const char *dir, const char *needle) {
     DIR *d = opendir(dir);
@@ -54,18 +21,10 @@ static int count_names(const char *dir, const char *needle) {
     return n;
 }
 
-static char *in_tmp(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
 static void test_write_read_round_trip(void **state) {
     (void)state;
     char err[256];
-    const char *p = in_tmp("a.bin");
+    const char *p = test_tmp_path("a.bin");
     const char data[] = "hello\0world";
     assert_int_equal(io_write_file_atomic(p, data, sizeof data, err, sizeof err), 0);
     unsigned char *got;
@@ -86,14 +45,14 @@ static void test_write_read_round_trip(void **state) {
     assert_int_equal(io_read_file(p, 1 << 20, &got, &len, err, sizeof err), 0);
     assert_int_equal(len, 0);
     free(got);
-    assert_int_equal(count_names(tmpdir, ".tmp."), 0);
+    assert_int_equal(count_names(test_tmpdir, ".tmp."), 0);
 }
 
 static void test_permissions_follow_umask(void **state) {
     (void)state;
     char err[256];
     mode_t old = umask(022);
-    const char *p = in_tmp("perm.txt");
+    const char *p = test_tmp_path("perm.txt");
     assert_int_equal(io_write_file_atomic(p, "x", 1, err, sizeof err), 0);
     umask(old);
     struct stat st;
@@ -105,40 +64,40 @@ static void test_failed_rename_leaves_no_temporary(void **state) {
     (void)state;
     char err[256] = "";
     /* The target is a non-empty folder: creating the temporary works, the rename fails. */
-    const char *target = in_tmp("busy");
-    assert_int_equal(io_mkdir_p(in_tmp("busy/inner"), err, sizeof err), 0);
+    const char *target = test_tmp_path("busy");
+    assert_int_equal(io_mkdir_p(test_tmp_path("busy/inner"), err, sizeof err), 0);
     assert_int_equal(io_write_file_atomic(target, "data", 4, err, sizeof err), -1);
     assert_non_null(strstr(err, target));
     assert_non_null(strstr(err, "cannot replace"));
-    assert_int_equal(count_names(tmpdir, ".tmp."), 0);
+    assert_int_equal(count_names(test_tmpdir, ".tmp."), 0);
     struct stat st;
-    assert_int_equal(stat(in_tmp("busy/inner"), &st), 0);
+    assert_int_equal(stat(test_tmp_path("busy/inner"), &st), 0);
 }
 
 static void test_missing_folder_is_reported(void **state) {
     (void)state;
     char err[256] = "";
-    const char *p = in_tmp("no/such/folder/x.txt");
+    const char *p = test_tmp_path("no/such/folder/x.txt");
     assert_int_equal(io_write_file_atomic(p, "data", 4, err, sizeof err), -1);
     assert_non_null(strstr(err, p));
-    assert_int_equal(count_names(tmpdir, ".tmp."), 0);
+    assert_int_equal(count_names(test_tmpdir, ".tmp."), 0);
     /* A folder name is not a file name. */
-    assert_int_equal(io_write_file_atomic(in_tmp("dir/"), "x", 1, err, sizeof err), -1);
+    assert_int_equal(io_write_file_atomic(test_tmp_path("dir/"), "x", 1, err, sizeof err), -1);
     assert_int_equal(io_write_file_atomic("", "x", 1, err, sizeof err), -1);
 }
 
 static void test_abort_keeps_old_content(void **state) {
     (void)state;
     char err[256];
-    const char *p = in_tmp("keep.txt");
+    const char *p = test_tmp_path("keep.txt");
     assert_int_equal(io_write_file_atomic(p, "old", 3, err, sizeof err), 0);
     io_atomic a;
     assert_int_equal(io_atomic_open(&a, p, err, sizeof err), 0);
-    assert_int_equal(count_names(tmpdir, ".tmp."), 1);
+    assert_int_equal(count_names(test_tmpdir, ".tmp."), 1);
     fputs("half-written new content", a.fp);
     io_atomic_abort(&a);
     io_atomic_abort(&a); /* harmless twice */
-    assert_int_equal(count_names(tmpdir, ".tmp."), 0);
+    assert_int_equal(count_names(test_tmpdir, ".tmp."), 0);
     /* Committing an abandoned write is an error, not a crash. */
     assert_int_equal(io_atomic_commit(&a, err, sizeof err), -1);
     unsigned char *got;
@@ -152,7 +111,7 @@ static void test_abort_keeps_old_content(void **state) {
 static void test_atomic_through_descriptor(void **state) {
     (void)state;
     char err[256];
-    const char *p = in_tmp("fd.txt");
+    const char *p = test_tmp_path("fd.txt");
     io_atomic a;
     assert_int_equal(io_atomic_open(&a, p, err, sizeof err), 0);
     assert_int_equal(write(a.fd, "abc", 3), 3);
@@ -168,16 +127,16 @@ static void test_mkdir_p(void **state) {
     (void)state;
     char err[256] = "";
     struct stat st;
-    assert_int_equal(io_mkdir_p(in_tmp("a/b//c/"), err, sizeof err), 0);
-    assert_int_equal(stat(in_tmp("a/b/c"), &st), 0);
+    assert_int_equal(io_mkdir_p(test_tmp_path("a/b//c/"), err, sizeof err), 0);
+    assert_int_equal(stat(test_tmp_path("a/b/c"), &st), 0);
     assert_true(S_ISDIR(st.st_mode));
-    assert_int_equal(io_mkdir_p(in_tmp("a/b/c"), err, sizeof err), 0); /* exists: fine */
-    assert_int_equal(io_write_file_atomic(in_tmp("a/file"), "x", 1, err, sizeof err), 0);
-    assert_int_equal(io_mkdir_p(in_tmp("a/file/d"), err, sizeof err), -1);
+    assert_int_equal(io_mkdir_p(test_tmp_path("a/b/c"), err, sizeof err), 0); /* exists: fine */
+    assert_int_equal(io_write_file_atomic(test_tmp_path("a/file"), "x", 1, err, sizeof err), 0);
+    assert_int_equal(io_mkdir_p(test_tmp_path("a/file/d"), err, sizeof err), -1);
     assert_non_null(strstr(err, "not a folder"));
     assert_int_equal(io_mkdir_p("", err, sizeof err), -1);
-    assert_int_equal(io_mkdir_parent(in_tmp("p/q/out.png"), err, sizeof err), 0);
-    assert_int_equal(stat(in_tmp("p/q"), &st), 0);
+    assert_int_equal(io_mkdir_parent(test_tmp_path("p/q/out.png"), err, sizeof err), 0);
+    assert_int_equal(stat(test_tmp_path("p/q"), &st), 0);
     assert_int_equal(io_mkdir_parent("bare-name.png", err, sizeof err), 0);
 }
 
@@ -186,13 +145,13 @@ static void test_read_errors(void **state) {
     char err[256] = "";
     unsigned char *got;
     size_t len;
-    const char *p = in_tmp("missing.txt");
+    const char *p = test_tmp_path("missing.txt");
     assert_int_equal(io_read_file(p, 100, &got, &len, err, sizeof err), -1);
     assert_non_null(strstr(err, p));
     assert_null(got);
-    assert_int_equal(io_read_file(tmpdir, 100, &got, &len, err, sizeof err), -1);
+    assert_int_equal(io_read_file(test_tmpdir, 100, &got, &len, err, sizeof err), -1);
     assert_non_null(strstr(err, "not a regular file"));
-    const char *big = in_tmp("big.txt");
+    const char *big = test_tmp_path("big.txt");
     assert_int_equal(io_write_file_atomic(big, "0123456789", 10, err, sizeof err), 0);
     assert_int_equal(io_read_file(big, 9, &got, &len, err, sizeof err), -1);
     assert_non_null(strstr(err, "too large"));
@@ -202,15 +161,15 @@ static void test_read_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_read_round_trip, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_permissions_follow_umask, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_failed_rename_leaves_no_temporary, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_missing_folder_is_reported, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_abort_keeps_old_content, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_atomic_through_descriptor, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_mkdir_p, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_read_errors, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_write_read_round_trip, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_permissions_follow_umask, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_rename_leaves_no_temporary, test_tmp_setup,
+                                        test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_folder_is_reported, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_keeps_old_content, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_atomic_through_descriptor, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_mkdir_p, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_read_errors, test_tmp_setup, test_tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,36 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
-
-static int setup_dir(void **state) {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/qnn_io_image_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state) {
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(tmpdir);
-    return 0;
-}
-
-static const char *in_tmp(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
 /* ---- making PNG files ------------------------------------------------------------------ */
 
 static int png_channels(int ctype) {
@@ -150,7 +120,7 @@ static double expected(int x, int y, int c, int depth, int ctype, int trns, int 
 static void check_png_case(int ctype, int depth, int interlace, int trns) {
     char err[256];
     const int w = 13, h = 7;
-    const char *p = in_tmp("case.png");
+    const char *p = test_tmp_path("case.png");
     make_png(p, w, h, ctype, depth, interlace, trns);
     io_image img;
     if (io_image_read_png(p, &img, err, sizeof err) != 0)
@@ -244,11 +214,11 @@ static void expect_read_error(const char *path, const char *needle) {
 
 static void test_corrupt_files(void **state) {
     (void)state;
-    const char *good = in_tmp("good.png"), *bad = in_tmp("bad.png");
+    const char *good = test_tmp_path("good.png"), *bad = test_tmp_path("bad.png");
     make_png(good, 40, 30, PNG_COLOR_TYPE_RGB, 8, 0, 0);
     size_t n;
     unsigned char *b = slurp(good, &n);
-    expect_read_error(in_tmp("missing.png"), "cannot open");
+    expect_read_error(test_tmp_path("missing.png"), "cannot open");
     spit(bad, (const unsigned char *)"GIF89a not a png at all", 23);
     expect_read_error(bad, "not a PNG file");
     spit(bad, b, 0);
@@ -302,7 +272,7 @@ static void test_write_round_trip(void **state) {
     img.data[13] = 2.0;  /* clamped to 255 */
     img.data[14] = NAN;  /* written as 0 */
     img.data[0] = -3.0;  /* clamped to 0 */
-    const char *p = in_tmp("w.png");
+    const char *p = test_tmp_path("w.png");
     assert_int_equal(io_image_write_png(p, &img, -1.0, 1.0, err, sizeof err), 0);
     assert_int_equal(io_image_read_png(p, &back, err, sizeof err), 0);
     assert_int_equal(back.channels, 1);
@@ -325,7 +295,7 @@ static void test_write_round_trip(void **state) {
     /* Bad range, missing folder: errors that name the file, no temporary left. */
     assert_int_equal(io_image_write_png(p, &img, 1.0, 1.0, err, sizeof err), -1);
     assert_non_null(strstr(err, "range"));
-    const char *q = in_tmp("nope/x.png");
+    const char *q = test_tmp_path("nope/x.png");
     assert_int_equal(io_image_write_png(q, &img, 0.0, 1.0, err, sizeof err), -1);
     assert_non_null(strstr(err, q));
     io_image_free(&img);
@@ -560,7 +530,7 @@ static void test_prepare_synthetic(void **state) {
     (void)state;
     char err[256];
     double out[49];
-    const char *p = in_tmp("synth.png");
+    const char *p = test_tmp_path("synth.png");
     write_u8(p, 10, 6, 3, colours);
     assert_int_equal(io_image_prepare(p, 4, 0.0, 1.0, out, err, sizeof err), 0);
     for (int i = 0; i < 16; i++) assert_true(out[i] == synth_a[i]);
@@ -579,7 +549,7 @@ static void test_prepare_synthetic(void **state) {
     write_u8(p, 7, 7, 1, grays);
     assert_int_equal(io_image_prepare(p, 7, 0.0, 1.0, out, err, sizeof err), 0);
     assert_close(out[8] * 255.0, grays(1, 1, 0), 1e-12);
-    assert_int_equal(io_image_prepare(in_tmp("none.png"), 32, -1, 1, out, err, sizeof err), -1);
+    assert_int_equal(io_image_prepare(test_tmp_path("none.png"), 32, -1, 1, out, err, sizeof err), -1);
     assert_non_null(strstr(err, "none.png"));
     assert_int_equal(io_image_prepare(p, 0, -1, 1, out, err, sizeof err), -1);
 }
@@ -645,16 +615,16 @@ static void test_prepare_reference_images(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_read_every_colour_type_and_depth, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_corrupt_files, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_write_round_trip, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_read_every_colour_type_and_depth, test_tmp_setup,
+                                        test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_files, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_write_round_trip, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test(test_gray),
         cmocka_unit_test(test_resize_matches_pil),
         cmocka_unit_test(test_resize_by_hand),
         cmocka_unit_test(test_crop),
         cmocka_unit_test(test_upsample),
-        cmocka_unit_test_setup_teardown(test_prepare_synthetic, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_prepare_synthetic, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test(test_prepare_reference_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

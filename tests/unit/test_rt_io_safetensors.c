@@ -8,28 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
 static char path[600];
 
 static int setup_dir(void **state) {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/qnn_io_st_XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
-    snprintf(path, sizeof path, "%s/w.safetensors", tmpdir);
-    return 0;
-}
-
-static int teardown_dir(void **state) {
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(tmpdir);
+    if (test_tmp_setup(state)) return -1;
+    snprintf(path, sizeof path, "%s/w.safetensors", test_tmpdir);
     return 0;
 }
 
@@ -221,7 +204,7 @@ static void test_bad_files(void **state) {
     char err[256] = "";
     io_st_file f;
     char missing[700];
-    snprintf(missing, sizeof missing, "%s/none.safetensors", tmpdir);
+    snprintf(missing, sizeof missing, "%s/none.safetensors", test_tmpdir);
     assert_int_equal(io_st_read(missing, &f, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot open"));
     FILE *fp = fopen(path, "wb");
@@ -302,10 +285,10 @@ static void test_writer_refuses_bad_input(void **state) {
     assert_non_null(strstr(err, "metadata key 'k' appears twice"));
     assert_int_equal(io_st_write(path, t, 2, k, NULL, 1, err, sizeof err), -1);
     char nodir[700];
-    snprintf(nodir, sizeof nodir, "%s/no/x.safetensors", tmpdir);
+    snprintf(nodir, sizeof nodir, "%s/no/x.safetensors", test_tmpdir);
     assert_int_equal(io_st_write(nodir, t, 2, NULL, NULL, 0, err, sizeof err), -1);
     assert_non_null(strstr(err, nodir));
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(test_tmpdir);
     struct dirent *e;
     while ((e = readdir(d))) assert_null(strstr(e->d_name, ".tmp."));
     closedir(d);
@@ -313,12 +296,12 @@ static void test_writer_refuses_bad_input(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_output_is_byte_exact, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_round_trip, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_reads_foreign_layouts, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_malformed_headers, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_bad_files, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_writer_refuses_bad_input, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_output_is_byte_exact, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_reads_foreign_layouts, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_headers, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_files, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_refuses_bad_input, setup_dir, test_tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

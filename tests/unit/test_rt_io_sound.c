@@ -9,38 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
-
-static int setup_dir(void **state) {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/qnn_io_sound_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state) {
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(tmpdir);
-    return 0;
-}
-
-static const char *in_tmp(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
 static int count_tmp_files(void) {
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(test_tmpdir);
     int n = 0;
     struct dirent *e;
     while (d && (e = readdir(d)))
@@ -55,7 +25,7 @@ static void test_wav_float_round_trip(void **state) {
     double x[300];
     for (int i = 0; i < 300; i++) x[i] = sin(0.05 * i) * 0.8;
     x[7] = NAN; /* written as 0 */
-    const char *p = in_tmp("f.wav");
+    const char *p = test_tmp_path("f.wav");
     assert_int_equal(io_sound_write_wav(p, x, 300, 22050, IO_WAV_FLOAT, err, sizeof err), 0);
     assert_int_equal(count_tmp_files(), 0);
     io_sound s;
@@ -73,7 +43,7 @@ static void test_wav_pcm16_round_trip(void **state) {
     (void)state;
     char err[256];
     double x[5] = {0.0, 0.5, -0.25, 1.5, -2.0};
-    const char *p = in_tmp("s.wav");
+    const char *p = test_tmp_path("s.wav");
     assert_int_equal(io_sound_write_wav(p, x, 5, 8000, IO_WAV_PCM16, err, sizeof err), 0);
     io_sound s;
     assert_int_equal(io_sound_read(p, IO_SOUND_FIRST, &s, err, sizeof err), 0);
@@ -84,7 +54,7 @@ static void test_wav_pcm16_round_trip(void **state) {
     io_sound_free(&s);
     assert_int_equal(io_sound_write_wav(p, x, 5, 0, IO_WAV_PCM16, err, sizeof err), -1);
     assert_non_null(strstr(err, "rate"));
-    const char *q = in_tmp("missing/dir.wav");
+    const char *q = test_tmp_path("missing/dir.wav");
     assert_int_equal(io_sound_write_wav(q, x, 5, 8000, IO_WAV_FLOAT, err, sizeof err), -1);
     assert_non_null(strstr(err, q));
     assert_int_equal(count_tmp_files(), 0);
@@ -111,7 +81,7 @@ static void test_stereo_first_and_mix(void **state) {
     char err[256];
     double inter[20];
     for (int f = 0; f < 10; f++) inter[2 * f] = 0.5, inter[2 * f + 1] = -0.25 + f * 0.0625;
-    const char *p = in_tmp("st.wav");
+    const char *p = test_tmp_path("st.wav");
     assert_int_equal(write_with_sndfile(p, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2, inter, 10), 0);
     io_sound s;
     assert_int_equal(io_sound_read(p, IO_SOUND_FIRST, &s, err, sizeof err), 0);
@@ -129,7 +99,7 @@ static void test_flac_and_ogg(void **state) {
     char err[256];
     double x[400];
     for (int i = 0; i < 400; i++) x[i] = 0.5 * sin(0.1 * i);
-    const char *p = in_tmp("a.flac");
+    const char *p = test_tmp_path("a.flac");
     SF_INFO probe = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16};
     if (!sf_format_check(&probe)) skip(); /* libsndfile built without FLAC/Vorbis */
     if (write_with_sndfile(p, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 1, x, 400) == 0) {
@@ -140,7 +110,7 @@ static void test_flac_and_ogg(void **state) {
         for (int i = 0; i < 400; i++) assert_close(s.samples[i], x[i], 1.0 / 32768); /* 16 bits */
         io_sound_free(&s);
     }
-    p = in_tmp("a.ogg");
+    p = test_tmp_path("a.ogg");
     if (write_with_sndfile(p, SF_FORMAT_OGG | SF_FORMAT_VORBIS, 1, x, 400) == 0) {
         io_sound s;
         assert_int_equal(io_sound_read(p, IO_SOUND_FIRST, &s, err, sizeof err), 0);
@@ -201,11 +171,11 @@ static void test_corrupt_files(void **state) {
     (void)state;
     char err[256] = "";
     io_sound s;
-    const char *p = in_tmp("missing.wav");
+    const char *p = test_tmp_path("missing.wav");
     assert_int_equal(io_sound_read(p, IO_SOUND_FIRST, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, p));
     assert_null(s.samples);
-    p = in_tmp("text.wav");
+    p = test_tmp_path("text.wav");
     FILE *f = fopen(p, "wb");
     fputs("this is not a sound file, just some text that is long enough", f);
     fclose(f);
@@ -215,13 +185,13 @@ static void test_corrupt_files(void **state) {
      * crash. */
     double x[500];
     for (int i = 0; i < 500; i++) x[i] = sin(0.3 * i);
-    const char *good = in_tmp("good.wav");
+    const char *good = test_tmp_path("good.wav");
     assert_int_equal(io_sound_write_wav(good, x, 500, 8000, IO_WAV_FLOAT, err, sizeof err), 0);
     f = fopen(good, "rb");
     unsigned char buf[4096];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    const char *bad = in_tmp("bad.wav");
+    const char *bad = test_tmp_path("bad.wav");
     for (size_t cut = 0; cut < n; cut += (cut < 80 ? 1 : 97)) {
         f = fopen(bad, "wb");
         fwrite(buf, 1, cut, f);
@@ -287,13 +257,13 @@ static void test_bach_reference_slice(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_wav_float_round_trip, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_wav_pcm16_round_trip, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_stereo_first_and_mix, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_flac_and_ogg, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_wav_float_round_trip, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_wav_pcm16_round_trip, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_stereo_first_and_mix, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_flac_and_ogg, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test(test_slice_and_normalize),
         cmocka_unit_test(test_linspace),
-        cmocka_unit_test_setup_teardown(test_corrupt_files, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_corrupt_files, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test(test_bach_reference_slice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,48 +16,6 @@
 
 /* ---- fixtures ------------------------------------------------------------------------- */
 
-static char tmpdir[64];
-
-static int setup_dir(void **state) {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/qnn_report_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static void rm_rf(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        chmod(path, 0700);
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[768];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_rf(sub);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int teardown_dir(void **state) {
-    (void)state;
-    rm_rf(tmpdir);
-    return 0;
-}
-
-static char *in_tmp(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
 /* Entries of dir whose name contains needle (-1: no such folder). */
 static int count_names(const char *dir, const char *needle) {
     DIR *d = opendir(dir);
@@ -330,7 +288,7 @@ static void test_loss_curve_png(void **state) {
     double loss[E], psnr[E];
     char err[256];
     fake_curve(loss, psnr, E);
-    const char *p = in_tmp("loss.png");
+    const char *p = test_tmp_path("loss.png");
     assert_int_equal(report_loss_curve(p, loss, E, psnr, "camera: QIREN", err, sizeof err), 0);
     assert_png(p, REPORT_PLOT_WIDTH, REPORT_PLOT_HEIGHT);
     /* Without PSNR, with gaps (NaN, 0, negative) and a single epoch: still a figure. */
@@ -354,7 +312,7 @@ static void test_loss_curve_png(void **state) {
     assert_png(p, REPORT_PLOT_WIDTH, REPORT_PLOT_HEIGHT);
     assert_int_equal(report_loss_curve(p, loss, 0, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "loss.png"));
-    assert_int_equal(count_names(tmpdir, ".tmp."), 0);
+    assert_int_equal(count_names(test_tmpdir, ".tmp."), 0);
 }
 
 static void test_loss_curves_png(void **state) {
@@ -370,7 +328,7 @@ static void test_loss_curves_png(void **state) {
         for (int e = 0; e < n[r]; e++) loss[r][e] *= 1.0 + 0.4 * r;
     }
     char err[256];
-    const char *p = in_tmp("losses.png");
+    const char *p = test_tmp_path("losses.png");
     assert_int_equal(report_loss_curves(p, (const double *const *)loss, n, labels, R,
                                         "camera: every model", err, sizeof err),
                      0);
@@ -394,7 +352,7 @@ static void test_triptych_png(void **state) {
             r[i * W + j] = 0.9 * t[i * W + j]; /* never exactly black */
         }
     char err[256];
-    const char *p = in_tmp("recon.png");
+    const char *p = test_tmp_path("recon.png");
     assert_int_equal(
         report_image_triptych(p, t, r, H, W, 1, -1.0, 1.0, "checkerboard", err, sizeof err), 0);
     int width, height;
@@ -439,12 +397,12 @@ static void test_waveform_and_spectrum_png(void **state) {
         o[i] = 0.6 * sin(2 * PI * 7 * t[i]) + 0.25 * sin(2 * PI * 41 * t[i] + 0.6);
     }
     char err[256];
-    const char *p = in_tmp("wave.png");
+    const char *p = test_tmp_path("wave.png");
     assert_int_equal(report_waveform(p, t, y, o, N, "bach", err, sizeof err), 0);
     assert_png(p, REPORT_PLOT_WIDTH, REPORT_WAVE_HEIGHT);
     assert_int_equal(report_waveform(p, NULL, y, y, N, NULL, err, sizeof err), 0);
     assert_int_equal(report_waveform(p, t, y, o, 0, NULL, err, sizeof err), -1);
-    p = in_tmp("spectrum.png");
+    p = test_tmp_path("spectrum.png");
     assert_int_equal(report_spectrum(p, y, o, N, 1, 0.25, "bach spectrum", err, sizeof err), 0);
     assert_png(p, REPORT_PLOT_WIDTH, REPORT_PLOT_HEIGHT);
     assert_int_equal(report_spectrum(p, y, y, N, 1, 0.25, NULL, err, sizeof err), 0);
@@ -462,35 +420,35 @@ static void test_unwritable_leaves_nothing(void **state) {
     double loss[3] = {1, 0.5, 0.25};
     char err[512] = "";
     /* A folder that does not exist. */
-    const char *p = in_tmp("missing/loss.png");
+    const char *p = test_tmp_path("missing/loss.png");
     assert_int_equal(report_loss_curve(p, loss, 3, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "missing/loss.png"));
     /* The target is a folder: the temporary file is written, the rename fails, and the
      * temporary must be gone afterwards. */
-    mkdir(in_tmp("taken.png"), 0700);
+    mkdir(test_tmp_path("taken.png"), 0700);
     err[0] = 0;
-    assert_int_equal(report_loss_curve(in_tmp("taken.png"), loss, 3, NULL, NULL, err, sizeof err),
+    assert_int_equal(report_loss_curve(test_tmp_path("taken.png"), loss, 3, NULL, NULL, err, sizeof err),
                      -1);
     assert_non_null(strstr(err, "taken.png"));
-    assert_int_equal(count_names(tmpdir, ".tmp."), 0);
+    assert_int_equal(count_names(test_tmpdir, ".tmp."), 0);
     /* Same for the text files. */
-    mkdir(in_tmp("run"), 0700);
-    mkdir(in_tmp("run/index.html"), 0700);
+    mkdir(test_tmp_path("run"), 0700);
+    mkdir(test_tmp_path("run/index.html"), 0700);
     report_summary s;
     report_summary_init(&s);
     s.name = "x";
     err[0] = 0;
-    assert_int_equal(report_write_index(in_tmp("run"), &s, err, sizeof err), -1);
+    assert_int_equal(report_write_index(test_tmp_path("run"), &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "index.html"));
-    assert_int_equal(count_names(in_tmp("run"), ".tmp."), 0);
+    assert_int_equal(count_names(test_tmp_path("run"), ".tmp."), 0);
     /* A read-only folder (root may write anyway, so only checked for others). */
     if (geteuid() != 0) {
-        mkdir(in_tmp("ro"), 0500);
+        mkdir(test_tmp_path("ro"), 0500);
         err[0] = 0;
         assert_int_equal(
-            report_loss_curve(in_tmp("ro/loss.png"), loss, 3, NULL, NULL, err, sizeof err), -1);
+            report_loss_curve(test_tmp_path("ro/loss.png"), loss, 3, NULL, NULL, err, sizeof err), -1);
         assert_non_null(strstr(err, "ro/loss.png"));
-        assert_int_equal(count_names(in_tmp("ro"), ""), 2); /* . and .. */
+        assert_int_equal(count_names(test_tmp_path("ro"), ""), 2); /* . and .. */
     }
 }
 
@@ -516,7 +474,7 @@ static void test_index(void **state) {
     assert_int_equal(report_summary_add_figure(&s, "loss.png", "Training loss"), 0);
     assert_int_equal(report_summary_add_figure(&s, "recon image.png", NULL), 0);
     char err[256];
-    const char *dir = in_tmp("out/run1");
+    const char *dir = test_tmp_path("out/run1");
     assert_int_equal(report_write_index(dir, &s, err, sizeof err), 0);
     char path[600];
     snprintf(path, sizeof path, "%s/index.html", dir);
@@ -572,7 +530,7 @@ static void test_comparison(void **state) {
     }
     report_figure f = {"losses.png", "All runs"};
     char err[256];
-    const char *dir = in_tmp("cmp");
+    const char *dir = test_tmp_path("cmp");
     assert_int_equal(report_write_comparison(dir, "Camera, every model", r, 3, &f, 1, err,
                                              sizeof err),
                      0);
@@ -618,7 +576,7 @@ static void test_gallery(void **state) {
     (void)state;
     const char *keep = getenv("QNN_REPORT_KEEP");
     char dir[512], p[600], err[256];
-    snprintf(dir, sizeof dir, "%s", keep && *keep ? keep : tmpdir);
+    snprintf(dir, sizeof dir, "%s", keep && *keep ? keep : test_tmpdir);
     mkdir(dir, 0777);
     enum { E = 301, H = 32, W = 32, N = 1000 };
     double loss[E], psnr[E];
@@ -706,14 +664,14 @@ int main(void) {
         cmocka_unit_test(test_spectral_2d_shapes),
         cmocka_unit_test(test_radial_spectrum_1d),
         cmocka_unit_test(test_radial_spectrum_2d),
-        cmocka_unit_test_setup_teardown(test_loss_curve_png, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_loss_curves_png, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_triptych_png, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_waveform_and_spectrum_png, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_unwritable_leaves_nothing, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_index, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_comparison, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_gallery, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_loss_curve_png, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_loss_curves_png, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_triptych_png, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_waveform_and_spectrum_png, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_leaves_nothing, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_index, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_comparison, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_gallery, test_tmp_setup, test_tmp_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     /* Hand cairo's and fontconfig's caches back so that leak checkers see only our leaks. */
