@@ -52,7 +52,7 @@ typedef enum { RT_SCHED_CONSTANT, RT_SCHED_COSINE, RT_SCHED_LINEAR } rt_schedule
 
 typedef struct {
     rt_data_kind kind;
-    char path[1024];       /* resolved path */
+    char path[1024];       /* as written; the runtime searches for it (run_find_data) */
     /* image */
     int size;              /* shorter side after resize; then centre crop to size x size */
     int channels;          /* 1 = gray (luminance), 3 = RGB */

@@ -24,13 +24,19 @@ static void describe_model(const rt_experiment *x, char *buf, size_t n) {
 }
 
 static void describe_settings(const rt_experiment *x, char *buf, size_t n) {
+    char opt[160], batch[32];
+    if (x->optimizer == RT_OPT_SGD)
+        snprintf(opt, sizeof opt, "sgd, lr %g, momentum %g", x->lr, x->momentum);
+    else
+        snprintf(opt, sizeof opt, "adam, lr %g, betas %g/%g, eps %g", x->lr, x->beta1, x->beta2, x->eps);
+    if (x->batch) snprintf(batch, sizeof batch, "%d", x->batch);
+    else snprintf(batch, sizeof batch, "full");
     snprintf(buf, n,
-             "loss: %s\noptimizer: %s, lr %g%s\nschedule: %s\nepochs: %d\nbatch: %s\nseed: %llu\n"
+             "loss: %s\noptimizer: %s\nschedule: %s\nepochs: %d\nbatch: %s\nseed: %llu\n"
              "batch norm at evaluation: %s statistics\nsimulation precision: f%d",
-             x->loss == RT_LOSS_L1 ? "l1" : "mse", x->optimizer == RT_OPT_SGD ? "sgd" : "adam", x->lr,
-             x->optimizer == RT_OPT_ADAM ? "" : "", x->schedule == RT_SCHED_COSINE ? "cosine"
-                                                   : x->schedule == RT_SCHED_LINEAR ? "linear" : "constant",
-             x->epochs, x->batch ? "mini-batches" : "full", (unsigned long long)x->seed,
+             x->loss == RT_LOSS_L1 ? "l1" : "mse", opt,
+             x->schedule == RT_SCHED_COSINE ? "cosine" : x->schedule == RT_SCHED_LINEAR ? "linear" : "constant",
+             x->epochs, batch, (unsigned long long)x->seed,
              x->bn_eval_running ? "running" : "the batch's", x->precision);
 }
 
@@ -68,7 +74,7 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     s.model = model;
     s.data = data;
     s.n_params = (long)r->n_params;
-    s.epochs = r->epochs_run;
+    s.epochs = r->epochs_run > 0 ? r->epochs_run : -1; /* eval only: not trained here */
     s.seed = (long)x->seed;
     s.final_loss = r->final_loss;
     s.mse = r->mse;

@@ -264,6 +264,7 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     char err[2048] = "", dir[1024], path[2048], line[512];
     rt_run_result r;
     memset(&r, 0, sizeof r);
+    r.final_loss = NAN; /* until an epoch has run (eval only: never) */
     run_state s;
     memset(&s, 0, sizeof s);
     if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
@@ -337,8 +338,11 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         r.n_loss = r.epochs_run;
     }
     if (!o->quiet || o->eval_only) {
-        fprintf(stderr, "%s: %d parameters, %d epochs in %.2f s (%.2f ms/epoch)", x->name,
-                (int)r.n_params, r.epochs_run, r.seconds, 1e3 * r.seconds_per_epoch);
+        if (o->eval_only)
+            fprintf(stderr, "%s: %d parameters, evaluated on %zu points", x->name, (int)r.n_params, g->n);
+        else
+            fprintf(stderr, "%s: %d parameters, %d epochs in %.2f s (%.2f ms/epoch)", x->name,
+                    (int)r.n_params, r.epochs_run, r.seconds, 1e3 * r.seconds_per_epoch);
         if (target) fprintf(stderr, ", final mse %.4e, psnr %.2f dB", r.mse, r.psnr);
         if (r.has_baselines)
             fprintf(stderr, " (bilinear %.4e, nearest %.4e)", r.mse_bilinear, r.mse_nearest);
