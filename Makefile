@@ -32,7 +32,7 @@ COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lexer.o $(BUILD)/g
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test asan fuzz demo bench clean check-examples
+.PHONY: all deps test asan valgrind fuzz demo bench clean check-examples
 all: $(BUILD)/qnnc $(TEST_BIN)
 
 # ---- dependencies (Debian) -------------------------------------------------------------
@@ -91,6 +91,14 @@ test: all
 asan: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+# Every unit-test binary under valgrind (errors and definite leaks fail). test_jit is left to
+# `make asan`: valgrind runs JIT-generated AVX-512 code very slowly.
+valgrind: all
+	@fail=0; for t in $(filter-out %/test_jit,$(TEST_BIN)); do \
+	  valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp $$t >/dev/null 2>$$t.valgrind \
+	    && echo "valgrind clean: $$t" || { echo "valgrind FAILED: $$t (see $$t.valgrind)"; fail=1; }; \
+	done; exit $$fail
 
 check-examples: $(BUILD)/qnnc
 	@for f in stdlib/*.qnn examples/*.qnn; do $(BUILD)/qnnc check $$f || exit 1; done; echo "examples and stdlib check"
