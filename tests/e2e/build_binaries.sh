@@ -47,19 +47,7 @@ PY
 }
 
 # ---- a small experiment on a CSV signal -------------------------------------------------
-cp examples/embed/signal.csv "$tmp/"
-cat > "$tmp/small.qnn" <<'QNN'
-import "qiren.qnn";
-experiment small {
-    data = csv("signal.csv", inputs = 1, outputs = 1);
-    model = qiren(d = 1, n = 3, hidden = 1, depth = 1);
-    optimizer = adam(lr = 0.05);
-    epochs = 40;
-    seed = 7;
-    outputs = [csv("fit.csv"), checkpoint("model.safetensors")];
-    log_every = 1;
-}
-QNN
+cp examples/embed/signal.csv tests/e2e/small.qnn "$tmp/"
 "$QNNC" build "$tmp/small.qnn" -o "$tmp/small" --cache "$cache" --quiet
 if ldd "$tmp/small" | grep -qi llvm; then die "the binary links LLVM"; fi
 settings=(""

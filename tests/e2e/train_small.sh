@@ -1,31 +1,12 @@
 #!/usr/bin/env bash
-# End-to-end: a small hybrid model trained on a CSV signal made here. Checks that the loss
+# End-to-end: the small experiment of tests/e2e/small.qnn. Checks that the loss
 # decreases, that two runs with one seed write identical checkpoints, that `eval` of the
 # checkpoint reproduces the run's outputs, and that --resume continues where a run stopped.
 set -euo pipefail
 QNNC=${QNNC:-build/qnnc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$tmp/signal.csv" <<'PY'
-import math, sys
-with open(sys.argv[1], "w") as f:
-    f.write("t,value\n")
-    for i in range(64):
-        t = -1 + 2 * i / 63
-        f.write(f"{t:.17g},{math.sin(3 * t) * 0.8:.17g}\n")
-PY
-cat > "$tmp/small.qnn" <<'QNN'
-import "qiren.qnn";
-experiment small {
-    data = csv("signal.csv", inputs = 1, outputs = 1);
-    model = qiren(d = 1, n = 3, hidden = 1, depth = 1);
-    optimizer = adam(lr = 0.05);
-    epochs = 40;
-    seed = 7;
-    outputs = [csv("fit.csv"), checkpoint("model.safetensors")];
-    log_every = 1;
-}
-QNN
+cp examples/embed/signal.csv tests/e2e/small.qnn "$tmp/"
 run() { "$QNNC" run "$tmp/small.qnn" --quiet "$@"; }
 run --out "$tmp/a"
 run --out "$tmp/b"
