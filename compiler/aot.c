@@ -10,7 +10,6 @@
  *    disposed of after emission. Messages from LLVM are disposed of where they are read. */
 #include "aot.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +24,6 @@ static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
-
-/* Every target LLVM was built with (registration is idempotent, so cg.c doing the same is
- * harmless): objects can be written for any triple, and errors can list the targets. */
-static void init_targets(void) {
-    LLVMInitializeAllTargetInfos();
-    LLVMInitializeAllTargets();
-    LLVMInitializeAllTargetMCs();
-    LLVMInitializeAllAsmPrinters();
 }
 
 static char *take(char *m) { /* LLVM message -> malloc'ed copy */
@@ -80,7 +68,7 @@ static void list_targets(char *buf, size_t n) {
 
 int aot_target_resolve(const char *triple, const char *cpu, const char *features,
                        aot_target *out, char *err, size_t errlen) {
-    pthread_once(&targets_once, init_targets);
+    cg_init_targets();
     memset(out, 0, sizeof *out);
     int given_cpu = cpu && *cpu, given_features = features && *features;
     char *host_triple = take(LLVMGetDefaultTargetTriple());
@@ -180,7 +168,7 @@ static int write_module(LLVMModuleRef mod, const aot_target *t, aot_kind kind, c
 int aot_emit(const ir_circuit *const *circuits, const char *const *prefixes, int n,
              const cg_options *opts, const aot_target *t, aot_kind kind, const char *path,
              cg_info *infos, aot_times *times, char *err, size_t errlen) {
-    pthread_once(&targets_once, init_targets);
+    cg_init_targets();
     aot_times tm = {0, 0};
     /* The triple is always explicit: cg then takes the CPU and features as given (an empty
      * feature string stays empty instead of becoming the host's), and since lanes are set,

@@ -33,12 +33,14 @@ int cg_default_lanes(const char *features, int precision) {
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
 
 /* Every target LLVM was built with, so that objects can be emitted for any triple. */
-static void init_targets(void) {
+static void init_all_targets(void) {
     LLVMInitializeAllTargetInfos();
     LLVMInitializeAllTargets();
     LLVMInitializeAllTargetMCs();
     LLVMInitializeAllAsmPrinters();
 }
+
+void cg_init_targets(void) { pthread_once(&targets_once, init_all_targets); }
 
 /* A resolved target: strings owned here (malloc), host values filled in for empty fields. */
 typedef struct {
@@ -62,7 +64,7 @@ static int empty(const char *s) { return !s || !*s; }
 
 static LLVMTargetMachineRef make_tm(const cg_target *t, target_strings *ts, char *err,
                                     size_t errlen) {
-    pthread_once(&targets_once, init_targets);
+    cg_init_targets();
     int host = !t || empty(t->triple);
     ts->triple = host ? dup_llvm(LLVMGetDefaultTargetTriple()) : strdup(t->triple);
     if (t && !empty(t->cpu))

@@ -41,6 +41,10 @@ typedef struct cg_info {
     char info_name[160];      /* <prefix>_info: const int64_t[8], see docs/codegen.md */
 } cg_info;
 
+/* Registers every LLVM target (once per process; safe from several threads). The other
+ * cg functions call it; aot.c needs it before resolving a triple. */
+void cg_init_targets(void);
+
 /* Lanes for a feature string ("+avx512f,..."; NULL = host): 512-bit vectors -> 8 doubles /
  * 16 floats, 256-bit -> 4 / 8, otherwise 128-bit -> 2 / 4. */
 int cg_default_lanes(const char *features, int precision);
