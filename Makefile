@@ -4,7 +4,12 @@
 #   runtime/*.c                                         -> build/libqnnrt.a
 #   tests/unit/test_*.c                                 -> build/tests/test_* (cmocka)
 
-LLVM_CONFIG ?= $(shell command -v llvm-config-19 2>/dev/null || echo llvm-config)
+# LLVM 19 only: its C API is what the code generator is written against. The versioned name
+# comes first; a plain `llvm-config` (Debian 12 ships LLVM 14's) is accepted only if it says 19,
+# which scripts/check-llvm.sh verifies before anything that includes llvm-c/ is compiled.
+LLVM_MAJOR       := 19
+LLVM_CONFIG_NAME ?= llvm-config-$(LLVM_MAJOR)
+LLVM_CONFIG      ?= $(or $(shell command -v $(LLVM_CONFIG_NAME) 2>/dev/null),$(shell command -v llvm-config 2>/dev/null),$(LLVM_CONFIG_NAME))
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
@@ -32,21 +37,30 @@ COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lexer.o $(BUILD)/g
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test asan valgrind fuzz demo bench clean check-examples
+.PHONY: all deps test test-steps demo demo-steps llvm-check asan valgrind fuzz bench clean check-examples
 all: $(BUILD)/qnnc $(TEST_BIN)
 
 # ---- dependencies (Debian) -------------------------------------------------------------
-DEB_PKGS := make gcc pkg-config flex bison llvm-19-dev libpng-dev libsndfile1-dev libfftw3-dev \
-            libcmocka-dev libcairo2-dev valgrind
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "all dependencies present"; fi
+	@$(DEPS_SCRIPT)
+DEPS_SCRIPT ?= scripts/deps.sh
+
+# The README's two entry points install what is missing first and only then build, in a fresh
+# make: every variable above (LLVM's flags above all) is resolved after the install, so the
+# first run on a new machine cannot pick up an older LLVM. The *-steps targets are the rest.
+demo: deps
+	@$(MAKE) --no-print-directory demo-steps
+test: deps
+	@$(MAKE) --no-print-directory test-steps
+demo-steps: all
+	scripts/demo.sh
+TEST_RUNNER ?= QNNC=$(BUILD)/qnnc BUILD=$(BUILD) tests/run.sh
+test-steps: all
+	$(TEST_RUNNER)
+
+# Before anything that includes llvm-c/: one line instead of a compile error on the wrong LLVM.
+llvm-check:
+	@scripts/check-llvm.sh "$(LLVM_CONFIG)" $(LLVM_MAJOR)
 
 # ---- build -----------------------------------------------------------------------------
 $(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: compiler/lexer.l | $(BUILD)/gen
@@ -59,7 +73,7 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 	$(CC) $(GEN_CFLAGS) -c $< -o $@
 
 # The compiler's LLVM users (cg, jit, aot) need LLVM's headers; nothing else includes llvm-c.
-$(BUILD)/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h | $(BUILD)/compiler
+$(BUILD)/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h | $(BUILD)/compiler llvm-check
 	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -c $< -o $@
 
 $(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)/runtime
@@ -77,15 +91,13 @@ $(BUILD)/qnnc: $(BUILD)/compiler/main.o $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a
 $(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN) -lcmocka -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests llvm-check
 	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Itests/unit $< $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/gen $(BUILD)/compiler $(BUILD)/runtime $(BUILD)/tests:
 	mkdir -p $@
 
 # ---- tests -----------------------------------------------------------------------------
-test: all
-	QNNC=$(BUILD)/qnnc BUILD=$(BUILD) tests/run.sh
 
 # fontconfig (through cairo's text) keeps its caches until exit: not our leak.
 asan: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp
@@ -108,8 +120,6 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
 
-demo: deps all
-	scripts/demo.sh
 
 bench: all
 	scripts/bench.sh
