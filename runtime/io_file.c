@@ -31,18 +31,41 @@ static char *dup_str(const char *s) {
 /* Distinguishes temporary names made by threads of one process; O_EXCL does the rest. */
 static atomic_uint tmp_counter;
 
-int io_atomic_open(io_atomic *a, const char *path, char *err, size_t errlen) {
-    memset(a, 0, sizeof *a);
-    a->fd = -1;
+int io_check_output_target(const char *path, char *err, size_t errlen) {
     if (!path || !*path) {
         io_errf(err, errlen, "(no file name): cannot write an unnamed file");
         return -1;
     }
-    size_t n = strlen(path);
-    if (path[n - 1] == '/') {
+    if (path[strlen(path) - 1] == '/') {
         io_errf(err, errlen, "%s: is a folder name, not a file name", path);
         return -1;
     }
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) return 0; /* a new file */
+        io_errf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISREG(st.st_mode)) return 0;
+    const char *what = S_ISDIR(st.st_mode)   ? "a folder"
+                       : S_ISLNK(st.st_mode) ? "a symbolic link"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                      : "not a regular file";
+    io_errf(err, errlen, "%s: exists and is %s; outputs only replace regular files", path, what);
+    return -1;
+}
+
+/* Longest base name kept in a temporary name: with ".", ".tmp.", a pid and a counter it stays
+ * under NAME_MAX (255) however long the target's own name is. */
+enum { TMP_BASE_MAX = 200 };
+
+int io_atomic_open(io_atomic *a, const char *path, char *err, size_t errlen) {
+    memset(a, 0, sizeof *a);
+    a->fd = -1;
+    if (io_check_output_target(path, err, errlen) != 0) return -1;
+    size_t n = strlen(path);
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
     const char *base = path + dirlen;
@@ -56,7 +79,8 @@ int io_atomic_open(io_atomic *a, const char *path, char *err, size_t errlen) {
     }
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned k = atomic_fetch_add(&tmp_counter, 1u);
-        snprintf(a->tmp, cap, "%.*s.%s.tmp.%ld.%u", (int)dirlen, path, base, (long)getpid(), k);
+        snprintf(a->tmp, cap, "%.*s.%.*s.tmp.%ld.%u", (int)dirlen, path, (int)TMP_BASE_MAX, base,
+                 (long)getpid(), k);
         /* 0666 so that the file gets the permissions of an ordinary new file (less umask). */
         a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
         if (a->fd >= 0 || errno != EEXIST) break;
@@ -206,18 +230,43 @@ int io_mkdir_parent(const char *path, char *err, size_t errlen) {
     return rc;
 }
 
+FILE *io_fopen_input(const char *path, char *err, size_t errlen) {
+    if (!path || !*path) {
+        io_errf(err, errlen, "(no file name): cannot read an unnamed file");
+        return NULL;
+    }
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        io_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        io_errf(err, errlen, "%s: %s", path,
+                S_ISDIR(st.st_mode) ? "is a folder, not a file" : "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        io_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 int io_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *len,
                  char *err, size_t errlen) {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        io_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = io_fopen_input(path, err, errlen);
+    if (!f) return -1;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        io_errf(err, errlen, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) {
+        io_errf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         fclose(f);
         return -1;
     }

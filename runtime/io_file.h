@@ -25,7 +25,13 @@ typedef struct {
     char *tmp;   /* the temporary file */
 } io_atomic;
 
-/* Creates the temporary file for path (the folder must exist). */
+/* The output policy, applied by io_atomic_open to every file the runtime writes (and by
+ * `qnnc build` to its outputs): the target may be a new name or an existing regular file.
+ * An existing folder, device, FIFO, socket or symbolic link is refused with the reason, so
+ * that an output never replaces /dev/zero or whatever a link points at. */
+int io_check_output_target(const char *path, char *err, size_t errlen);
+
+/* Creates the temporary file for path (the folder must exist), after the policy above. */
 int io_atomic_open(io_atomic *a, const char *path, char *err, size_t errlen);
 /* Flushes, fsyncs and renames onto the target; on any failure removes the temporary file.
  * Either way *a is released. */
@@ -42,6 +48,10 @@ int io_mkdir_p(const char *path, char *err, size_t errlen);
 
 /* Creates the folder that will hold the file path (nothing to do for a bare name). */
 int io_mkdir_parent(const char *path, char *err, size_t errlen);
+
+/* Opens path for reading only if it is a regular file: a FIFO or device is refused at once
+ * (without blocking), a folder with "is a folder". Every reader of user files uses this. */
+FILE *io_fopen_input(const char *path, char *err, size_t errlen);
 
 /* Reads the whole regular file path into a new buffer (NUL-terminated one byte past *len,
  * for text parsers); refuses files larger than max_bytes. Free *data with free(). */
