@@ -9,7 +9,10 @@
 # which scripts/check-llvm.sh verifies before anything that includes llvm-c/ is compiled.
 LLVM_MAJOR       := 19
 LLVM_CONFIG_NAME ?= llvm-config-$(LLVM_MAJOR)
-LLVM_CONFIG      ?= $(or $(shell command -v $(LLVM_CONFIG_NAME) 2>/dev/null),$(shell command -v llvm-config 2>/dev/null),$(LLVM_CONFIG_NAME))
+# Resolved once (:=), so that the check and the flags below see the same llvm-config.
+ifeq ($(origin LLVM_CONFIG),undefined)
+LLVM_CONFIG := $(or $(shell command -v $(LLVM_CONFIG_NAME) 2>/dev/null),$(shell command -v llvm-config 2>/dev/null),$(LLVM_CONFIG_NAME))
+endif
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
@@ -37,7 +40,7 @@ COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lexer.o $(BUILD)/g
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-steps demo demo-steps llvm-check asan valgrind fuzz bench clean check-examples
+.PHONY: all deps test test-steps demo demo-steps llvm-check install uninstall asan valgrind fuzz bench clean check-examples
 all: $(BUILD)/qnnc $(TEST_BIN)
 
 # ---- dependencies (Debian) -------------------------------------------------------------
@@ -52,8 +55,9 @@ demo: deps
 	@$(MAKE) --no-print-directory demo-steps
 test: deps
 	@$(MAKE) --no-print-directory test-steps
+DEMO_RUNNER ?= scripts/demo.sh
 demo-steps: all
-	scripts/demo.sh
+	$(DEMO_RUNNER)
 TEST_RUNNER ?= QNNC=$(BUILD)/qnnc BUILD=$(BUILD) tests/run.sh
 test-steps: all
 	$(TEST_RUNNER)
@@ -121,8 +125,53 @@ fuzz:
 	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
 
 
-bench: all
-	scripts/bench.sh
+# The benchmark driver: -O3 and FMA for its peak loop.
+$(BUILD)/bench: bench/bench.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a | llvm-check
+	$(CC) -std=c11 -O3 -march=native -ffp-contract=fast $(WARN) -D_POSIX_C_SOURCE=200809L \
+	    -Icompiler -Iruntime $(LLVM_CFLAGS) $< $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a $(LDLIBS) -o $@
+
+bench: all $(BUILD)/bench
+	BUILD=$(BUILD) scripts/bench.sh
+
+# ---- install (GNU conventions: PREFIX, DESTDIR; the layout qnnc looks for next to itself) ----
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+DOCDIR     ?= $(DATADIR)/doc/qnn
+INSTALL    ?= install
+# What `make uninstall` removes, folder by folder (files only; the folders if left empty).
+INSTALLED = $(BINDIR)/qnnc $(LIBDIR)/libqnnrt.a $(LIBDIR)/pkgconfig/qnn.pc $(MANDIR)/man1/qnnc.1 \
+            $(addprefix $(DATADIR)/qnn/stdlib/,$(notdir $(wildcard stdlib/*.qnn))) \
+            $(addprefix $(INCLUDEDIR)/qnn/,$(notdir $(wildcard runtime/*.h))) \
+            $(DATADIR)/vim/vimfiles/syntax/qnn.vim $(DATADIR)/vim/vimfiles/ftdetect/qnn.vim \
+            $(DATADIR)/qnn/editors/qnn.tmLanguage.json \
+            $(addprefix $(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md)))
+
+# qnn.pc is written at install time: it must name the PREFIX of this install.
+PC_SUBST = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+           -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|'
+install: $(BUILD)/qnnc $(BUILD)/libqnnrt.a
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/qnn \
+	    $(DESTDIR)$(DATADIR)/qnn/stdlib $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 755 $(BUILD)/qnnc $(DESTDIR)$(BINDIR)/qnnc
+	$(INSTALL) -m 644 $(BUILD)/libqnnrt.a $(DESTDIR)$(LIBDIR)/libqnnrt.a
+	sed $(PC_SUBST) packaging/qnn.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/qnn.pc
+	$(INSTALL) -m 644 runtime/*.h $(DESTDIR)$(INCLUDEDIR)/qnn/
+	$(INSTALL) -m 644 stdlib/*.qnn $(DESTDIR)$(DATADIR)/qnn/stdlib/
+	$(INSTALL) -m 644 docs/qnnc.1 $(DESTDIR)$(MANDIR)/man1/qnnc.1
+	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	@if [ -f editors/vim/syntax/qnn.vim ]; then \
+	  $(INSTALL) -d $(DESTDIR)$(DATADIR)/vim/vimfiles/syntax $(DESTDIR)$(DATADIR)/vim/vimfiles/ftdetect $(DESTDIR)$(DATADIR)/qnn/editors && \
+	  $(INSTALL) -m 644 editors/vim/syntax/qnn.vim $(DESTDIR)$(DATADIR)/vim/vimfiles/syntax/qnn.vim && \
+	  $(INSTALL) -m 644 editors/vim/ftdetect/qnn.vim $(DESTDIR)$(DATADIR)/vim/vimfiles/ftdetect/qnn.vim && \
+	  $(INSTALL) -m 644 editors/textmate/qnn.tmLanguage.json $(DESTDIR)$(DATADIR)/qnn/editors/; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(addprefix $(DESTDIR),$(INCLUDEDIR)/qnn $(DATADIR)/qnn/stdlib $(DATADIR)/qnn/editors $(DATADIR)/qnn $(DOCDIR)) 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -17,13 +17,9 @@ trap 'rm -rf "$TMP"' EXIT
 RAW=$TMP/raw.txt
 : >"$RAW"
 
-# The driver: bench/bench.c against the two libraries (peak loop needs -O3 and FMA).
-LLVM_CONFIG=$(command -v llvm-config-19 || echo llvm-config)
-cc -std=c11 -O3 -march=native -ffp-contract=fast -Wall -Wextra -Werror -Wshadow \
-   -Wstrict-prototypes -Wvla -D_POSIX_C_SOURCE=200809L -Icompiler -Iruntime \
-   $($LLVM_CONFIG --cflags | sed 's/-D_GNU_SOURCE//') bench/bench.c \
-   $BUILD/libqnnc.a $BUILD/libqnnrt.a $($LLVM_CONFIG --ldflags) $($LLVM_CONFIG --libs) \
-   -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm -o $BUILD/bench
+# The driver (bench/bench.c) is built by `make bench` ($(BUILD)/bench), with the LLVM the
+# Makefile checked.
+[ -x "$BUILD/bench" ] || { echo "bench.sh: $BUILD/bench is not built: run \`make bench\`" >&2; exit 2; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 $BUILD/bench peak | tee -a "$RAW" | sed 's/^/peak (one core, FMA loop): /'
