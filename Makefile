@@ -28,6 +28,9 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DQNN_VERSION='"$(VERSION)"' \
             -Icompiler -Iruntime -I$(BUILD)/gen $(CAIRO_CFLAGS)
 # Generated scanner/parser code is not ours to warn about.
+# -MMD -MP: every object and test binary records the headers it includes (compiler objects
+# include runtime headers such as rt_spec.h), so a changed header rebuilds exactly its users.
+DEPFLAGS := -MMD -MP
 GEN_CFLAGS := $(filter-out -Wshadow -Wstrict-prototypes,$(CFLAGS)) -Wno-unused-function \
               -Wno-sign-compare -Wno-unused-parameter -Wno-unused-but-set-variable
 LDLIBS   += $(LLVM_LDFLAGS) -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN)
@@ -67,21 +70,22 @@ llvm-check:
 	@scripts/check-llvm.sh "$(LLVM_CONFIG)" $(LLVM_MAJOR)
 
 # ---- build -----------------------------------------------------------------------------
-$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: compiler/lexer.l | $(BUILD)/gen
+# Grouped targets (&:): one flex or bison run writes both files, also under -j.
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h &: compiler/lexer.l | $(BUILD)/gen
 	flex --outfile=$(BUILD)/gen/lexer.c --header-file=$(BUILD)/gen/lexer.h $<
 
-$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: compiler/parser.y | $(BUILD)/gen
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h &: compiler/parser.y | $(BUILD)/gen
 	bison -Wall -Werror --defines=$(BUILD)/gen/parser.h -o $(BUILD)/gen/parser.c $<
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 	$(CC) $(GEN_CFLAGS) -c $< -o $@
 
 # The compiler's LLVM users (cg, jit, aot) need LLVM's headers; nothing else includes llvm-c.
-$(BUILD)/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h | $(BUILD)/compiler llvm-check
-	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -c $< -o $@
+$(BUILD)/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h | $(BUILD)/compiler llvm-check
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LLVM_CFLAGS) -c $< -o $@
 
-$(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h) | $(BUILD)/runtime
-	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/runtime/%.o: runtime/%.c | $(BUILD)/runtime
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libqnnc.a: $(COMPILER_OBJ)
 	ar rcs $@ $^
@@ -93,13 +97,15 @@ $(BUILD)/qnnc: $(BUILD)/compiler/main.o $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a
 
 # Runtime-only tests (test_rt_*) do not need the compiler or LLVM.
 $(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN) -lcmocka -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests llvm-check
-	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Itests/unit $< $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(LLVM_CFLAGS) -Itests/unit $< $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/gen $(BUILD)/compiler $(BUILD)/runtime $(BUILD)/tests:
 	mkdir -p $@
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/gen/*.d)
 
 # ---- tests -----------------------------------------------------------------------------
 
@@ -142,12 +148,18 @@ DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 DOCDIR     ?= $(DATADIR)/doc/qnn
 INSTALL    ?= install
+# Vim's system-wide folder on Debian (in its default runtimepath); the other editors' files
+# (TextMate grammar, VS Code extension, Sublime package) go to share/qnn/editors to copy from.
+VIMDIR     ?= $(DATADIR)/vim/vimfiles
+VIM_PARTS  := ftdetect ftplugin indent syntax
+EDITOR_FILES := textmate/qnn.tmLanguage.json vscode/package.json vscode/language-configuration.json \
+                vscode/syntaxes/qnn.tmLanguage.json sublime/qnn.tmLanguage sublime/Comments.tmPreferences
 # What `make uninstall` removes, folder by folder (files only; the folders if left empty).
 INSTALLED = $(BINDIR)/qnnc $(LIBDIR)/libqnnrt.a $(LIBDIR)/pkgconfig/qnn.pc $(MANDIR)/man1/qnnc.1 \
             $(addprefix $(DATADIR)/qnn/stdlib/,$(notdir $(wildcard stdlib/*.qnn))) \
             $(addprefix $(INCLUDEDIR)/qnn/,$(notdir $(wildcard runtime/*.h))) \
-            $(DATADIR)/vim/vimfiles/syntax/qnn.vim $(DATADIR)/vim/vimfiles/ftdetect/qnn.vim \
-            $(DATADIR)/qnn/editors/qnn.tmLanguage.json \
+            $(foreach d,$(VIM_PARTS),$(VIMDIR)/$(d)/qnn.vim) \
+            $(addprefix $(DATADIR)/qnn/editors/,$(EDITOR_FILES)) \
             $(addprefix $(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md)))
 
 # qnn.pc is written at install time: it must name the PREFIX of this install.
@@ -163,15 +175,15 @@ install: $(BUILD)/qnnc $(BUILD)/libqnnrt.a
 	$(INSTALL) -m 644 stdlib/*.qnn $(DESTDIR)$(DATADIR)/qnn/stdlib/
 	$(INSTALL) -m 644 docs/qnnc.1 $(DESTDIR)$(MANDIR)/man1/qnnc.1
 	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
-	@if [ -f editors/vim/syntax/qnn.vim ]; then \
-	  $(INSTALL) -d $(DESTDIR)$(DATADIR)/vim/vimfiles/syntax $(DESTDIR)$(DATADIR)/vim/vimfiles/ftdetect $(DESTDIR)$(DATADIR)/qnn/editors && \
-	  $(INSTALL) -m 644 editors/vim/syntax/qnn.vim $(DESTDIR)$(DATADIR)/vim/vimfiles/syntax/qnn.vim && \
-	  $(INSTALL) -m 644 editors/vim/ftdetect/qnn.vim $(DESTDIR)$(DATADIR)/vim/vimfiles/ftdetect/qnn.vim && \
-	  $(INSTALL) -m 644 editors/textmate/qnn.tmLanguage.json $(DESTDIR)$(DATADIR)/qnn/editors/; fi
+	for d in $(VIM_PARTS); do $(INSTALL) -d $(DESTDIR)$(VIMDIR)/$$d && \
+	  $(INSTALL) -m 644 editors/vim/$$d/qnn.vim $(DESTDIR)$(VIMDIR)/$$d/qnn.vim || exit 1; done
+	for f in $(EDITOR_FILES); do $(INSTALL) -D -m 644 editors/$$f $(DESTDIR)$(DATADIR)/qnn/editors/$$f || exit 1; done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(addprefix $(DESTDIR),$(INCLUDEDIR)/qnn $(DATADIR)/qnn/stdlib $(DATADIR)/qnn/editors $(DATADIR)/qnn $(DOCDIR)) 2>/dev/null
+	-rmdir $(addprefix $(DESTDIR),$(INCLUDEDIR)/qnn $(DATADIR)/qnn/stdlib \
+	    $(addprefix $(DATADIR)/qnn/editors/,vscode/syntaxes vscode sublime textmate) \
+	    $(DATADIR)/qnn/editors $(DATADIR)/qnn $(DOCDIR)) 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-fuzz

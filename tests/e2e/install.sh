@@ -17,7 +17,9 @@ out=$(make -C "$repo" --no-print-directory BUILD="$BUILD" DESTDIR="$root" PREFIX
   fail "make install failed: $(echo "$out" | tail -5)"
 P=$root$prefix
 for f in bin/qnnc lib/libqnnrt.a lib/pkgconfig/qnn.pc include/qnn/qnn_embed.h include/qnn/rt_main.h \
-         share/qnn/stdlib/qiren.qnn share/man/man1/qnnc.1 share/doc/qnn/README.md; do
+         share/qnn/stdlib/qiren.qnn share/man/man1/qnnc.1 share/doc/qnn/README.md \
+         share/vim/vimfiles/syntax/qnn.vim share/vim/vimfiles/ftdetect/qnn.vim \
+         share/qnn/editors/textmate/qnn.tmLanguage.json share/qnn/editors/vscode/package.json; do
   [ -f "$P/$f" ] || fail "make install did not install $f"
 done
 grep -qx "prefix=$prefix" "$P/lib/pkgconfig/qnn.pc" || fail "qnn.pc does not name the prefix $prefix"

@@ -1,0 +1,2 @@
+" qnn source files (editors/README.md)
+autocmd BufRead,BufNewFile *.qnn setfiletype qnn
