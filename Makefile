@@ -84,8 +84,10 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 $(BUILD)/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h | $(BUILD)/compiler llvm-check
 	$(CC) $(CFLAGS) $(DEPFLAGS) $(LLVM_CFLAGS) -c $< -o $@
 
+# Position-independent, so that the same libqnnrt.a links into executables and into the shared
+# libraries of `qnnc build --emit shared` (the Python bridge).
 $(BUILD)/runtime/%.o: runtime/%.c | $(BUILD)/runtime
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
 $(BUILD)/libqnnc.a: $(COMPILER_OBJ)
 	ar rcs $@ $^
