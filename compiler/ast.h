@@ -36,10 +36,12 @@ typedef enum {
     AST_IDENT,   /* name */
     AST_BINOP,   /* op = operator (AST_OP_*), a, b */
     AST_UNOP,    /* op = '-' or '!', a */
-    AST_CALL,    /* name, list = args */
+    AST_CALL,    /* name, list = args; flag = 1 with qubit args in list2 (`hermitian(M) q[0]`) */
     AST_INDEX,   /* a = base, b = index */
     AST_LIST,    /* list = elements */
     AST_NAMED,   /* name = value  (named argument): name, a */
+    AST_SUM,     /* str(i in a..b) c: str = function name (sum), name = variable, a, b = range */
+    AST_SLICE,   /* a[b..c]: a = base, b = lo, c = hi (excluded) */
     AST_KIND_COUNT
 } ast_kind;
 

@@ -610,23 +610,14 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
  * (controlled rotations: eigenvalues 0, +-1/2) such runs per occurrence. */
 static LLVMValueRef build_sim(cg *g, const kernels *k, const char *name,
                               const cg_fn_target *ft) {
-    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
-    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->VT, a, 4, 0), ft, 1);
+    LLVMTypeRef a[5] = {g->ptr, g->ptr, g->i32, g->T, g->ptr};
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->VT, a, 5, 0), ft, 1);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     cg_init_state(g, g->psi);
     for (int oi = 0; oi < g->c->n_ops; oi++)
         call_kernel(g, k->sim[oi], 1, LLVMGetParam(fn, 2), LLVMGetParam(fn, 3));
-    val *out = calloc((size_t)g->c->n_obs + 1, sizeof *out);
-    val L = NULL;
-    if (!out)
-        cg_fail(g, "out of memory");
-    else {
-        cg_observables(g, g->psi, out);
-        for (int o = 0; o < g->c->n_obs; o++)
-            L = cg_add(g, L, cg_mul(g, cg_vload(g, g->gout, cg_i64(g, o)), out[o]));
-    }
-    free(out);
+    val L = cg_weighted_outputs(g, g->psi, LLVMGetParam(fn, 4));
     LLVMBuildRet(g->b, cg_splat(g, cg_zero_if_null(g, L)));
     cg_end_fn(g);
     return fn;
@@ -642,15 +633,27 @@ static void build_vjp_shift(cg *g, const kernels *k, const char *name, const cha
     cg_loop l;
     LLVMValueRef base, rem;
     LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, NULL);
+    /* Variances are not linear in the state: the shifted runs measure them linearised at
+     * the unshifted means <O>, computed once per lane group (a run with no slot shifted). */
+    int n_var = cg_n_var(g);
+    LLVMValueRef means = cg_alloca(g, LLVMArrayType2(g->VT, (uint64_t)(n_var > 0 ? n_var : 1)));
+    LLVMSetAlignment(means, g->valign);
+    if (n_var > 0) {
+        cg_init_state(g, g->psi);
+        for (int oi = 0; oi < g->c->n_ops; oi++)
+            call_kernel(g, k->sim[oi], 1, LLVMConstInt(g->i32, (unsigned long long)-1, 1),
+                        cg_k(g, 0.0));
+        cg_var_means(g, g->psi, means);
+    }
     for (int s = 0; s < g->n_occ && !g->failed; s++) {
         const cg_occ *o = &g->occ[s];
         ir_gate gt = o->prim->gate;
         int four = gt == IR_CRX || gt == IR_CRY || gt == IR_CRZ;
         val d = NULL;
         for (int t = 0; t < (four ? 4 : 2); t++) {
-            LLVMValueRef args[4] = {g->work, g->params, LLVMConstInt(g->i32, (unsigned)s, 0),
-                                    cg_k(g, four ? sh4[t] : sh2[t])};
-            val f = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sim), sim, args, 4, "");
+            LLVMValueRef args[5] = {g->work, g->params, LLVMConstInt(g->i32, (unsigned)s, 0),
+                                    cg_k(g, four ? sh4[t] : sh2[t]), means};
+            val f = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sim), sim, args, 5, "");
             d = cg_add(g, d, cg_mul(g, f, cg_k(g, four ? co4[t] : co2[t])));
         }
         cg_memo_reset(g);

@@ -147,6 +147,11 @@ void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dth
 int cg_diag_wires(const cg *g, const ir_op *op, int *wires);
 void cg_observables(cg *g, LLVMValueRef st, val *out);
 void cg_seed_lambda(cg *g);
+/* Variance outputs (IR_OBS_VAR): how many, their means <O> into means[0 .. n) (a vector
+ * per output), and sum_o gout_o out_o linearised at those means (the shift rule's loss). */
+int cg_n_var(const cg *g);
+void cg_var_means(cg *g, LLVMValueRef st, LLVMValueRef means);
+val cg_weighted_outputs(cg *g, LLVMValueRef st, LLVMValueRef means);
 
 /* ---- cg_fn.c: functions --------------------------------------------------------------------- */
 typedef struct { const char *cpu, *features; } cg_fn_target; /* function attributes */

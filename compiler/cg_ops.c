@@ -439,18 +439,70 @@ static cval times_i_pow(cg *g, int ny, cval z) {
     return r;
 }
 
-/* <psi|P|psi> for each term; a Pauli product maps |k> to i^ny (-1)^{|k & z|} |k ^ x>. Pure
- * Z/I terms share one sweep over |psi_k|^2; each term with X or Y gets its own sweep. */
-void cg_observables(cg *g, LLVMValueRef st, val *out) {
+/* Terms are measured once per distinct Pauli product: the outputs of `probs` share their
+ * Z products, and a variance's O shares its terms with other outputs. rep[t] is the first
+ * term with the same masks (rep[t] == t for representatives). */
+typedef struct { uint32_t x, z; int t; } term_ref;
+
+static int cmp_term_ref(const void *pa, const void *pb) {
+    const term_ref *a = pa, *b = pb;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    if (a->z != b->z) return a->z < b->z ? -1 : 1;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+static int *term_reps(cg *g) {
+    const ir_circuit *c = g->c;
+    int *rep = malloc(sizeof *rep * (size_t)(c->n_terms + 1));
+    term_ref *r = malloc(sizeof *r * (size_t)(c->n_terms + 1));
+    if (!rep || !r) {
+        free(rep);
+        free(r);
+        cg_fail(g, "out of memory");
+        return NULL;
+    }
+    for (int t = 0; t < c->n_terms; t++)
+        r[t] = (term_ref){c->terms[t].x_mask, c->terms[t].z_mask, t};
+    qsort(r, (size_t)c->n_terms, sizeof *r, cmp_term_ref);
+    for (int i = 0; i < c->n_terms; i++)
+        rep[r[i].t] = i > 0 && r[i].x == r[i - 1].x && r[i].z == r[i - 1].z ? rep[r[i - 1].t] : r[i].t;
+    free(r);
+    return rep;
+}
+
+/* Marks the terms of output o (both ranges of a variance, or only O's when lin_only). */
+static void need_obs(const ir_circuit *c, int o, int lin_only, unsigned char *need) {
+    const ir_observable *ob = &c->obs[o];
+    if (ob->kind == IR_OBS_PROB) /* binned, not measured term by term */
+        return;
+    if (!lin_only)
+        for (int t = ob->first_term; t < ob->first_term + ob->n_terms; t++)
+            need[t] = 1;
+    if (ob->kind == IR_OBS_VAR)
+        for (int t = ob->first_lin; t < ob->first_lin + ob->n_lin; t++)
+            need[t] = 1;
+}
+
+/* <psi|P|psi> for each needed term into tv[t]; a Pauli product maps |k> to
+ * i^ny (-1)^{|k & z|} |k ^ x>. Pure Z/I terms share one sweep over |psi_k|^2; each term with
+ * X or Y gets its own sweep. */
+static void measure_terms(cg *g, LLVMValueRef st, const unsigned char *need, const int *rep,
+                          val *tv) {
     const ir_circuit *c = g->c;
     LLVMValueRef *acc = calloc((size_t)c->n_terms + 1, sizeof *acc);
-    if (!acc) {
+    unsigned char *sweep = calloc((size_t)c->n_terms + 1, 1); /* representatives to measure */
+    if (!acc || !sweep) {
+        free(acc);
+        free(sweep);
         cg_fail(g, "out of memory");
         return;
     }
+    for (int t = 0; t < c->n_terms; t++)
+        if (need[t])
+            sweep[rep[t]] = 1;
     int n_diag = 0;
     for (int t = 0; t < c->n_terms; t++)
-        if (!c->terms[t].x_mask) {
+        if (sweep[t] && !c->terms[t].x_mask) {
             acc[t] = cg_acc_new(g);
             n_diag++;
         }
@@ -460,13 +512,13 @@ void cg_observables(cg *g, LLVMValueRef st, val *out) {
         cval a = amp_load(g, st, k);
         val p = cg_add(g, cg_mul(g, a.re, a.re), cg_mul(g, a.im, a.im));
         for (int t = 0; t < c->n_terms; t++)
-            if (!c->terms[t].x_mask)
+            if (acc[t])
                 cg_acc_add(g, acc[t], signed_by(g, k, state_mask(g, c->terms[t].z_mask), p));
         cg_loop_end(g, &l);
     }
     for (int t = 0; t < c->n_terms; t++) {
         const ir_pauli_term *pt = &c->terms[t];
-        if (!pt->x_mask)
+        if (!sweep[t] || !pt->x_mask)
             continue;
         acc[t] = cg_acc_new(g);
         int ny = popcount64(pt->x_mask & pt->z_mask);
@@ -480,33 +532,260 @@ void cg_observables(cg *g, LLVMValueRef st, val *out) {
                                         times_i_pow(g, ny, z).re));
         cg_loop_end(g, &l);
     }
-    for (int o = 0; o < c->n_obs; o++) {
-        val s = NULL;
-        for (int t = c->obs[o].first_term; t < c->obs[o].first_term + c->obs[o].n_terms; t++)
-            s = cg_add(g, s, cg_mul(g, cg_acc_get(g, acc[t]), cg_k(g, c->terms[t].coef)));
-        out[o] = s ? s : cg_splat(g, cg_k(g, 0.0));
-    }
+    for (int t = 0; t < c->n_terms; t++)
+        if (need[t])
+            tv[t] = acc[rep[t]] ? cg_acc_get(g, acc[rep[t]]) : NULL;
     free(acc);
+    free(sweep);
 }
 
-/* lambda = sum_o gout_o O_o psi, gout being this group's output gradients (zero on padding
- * lanes, which keeps their gradient contributions exactly zero). */
+/* sum of coef * <P> over terms[first .. first + n) */
+static val term_sum(cg *g, int first, int n, const val *tv) {
+    val s = NULL;
+    for (int t = first; t < first + n; t++)
+        s = cg_add(g, s, cg_mul(g, tv[t], cg_k(g, g->c->terms[t].coef)));
+    return s;
+}
+
+static int valid_ranges(cg *g) {
+    const ir_circuit *c = g->c;
+    for (int o = 0; o < c->n_obs; o++) {
+        const ir_observable *ob = &c->obs[o];
+        if (ob->kind == IR_OBS_VAR &&
+            (ob->first_lin < 0 || ob->n_lin < 0 || ob->first_lin + ob->n_lin > c->n_terms)) {
+            cg_fail(g, "observable %d: bad variance term range", o);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Per-term values of the needed terms, with their buffers (freed by the caller). */
+static val *measure(cg *g, LLVMValueRef st, int lin_only, int **rep_out) {
+    const ir_circuit *c = g->c;
+    *rep_out = NULL;
+    if (!valid_ranges(g))
+        return NULL;
+    unsigned char *need = calloc((size_t)c->n_terms + 1, 1);
+    val *tv = calloc((size_t)c->n_terms + 1, sizeof *tv);
+    int *rep = term_reps(g);
+    if (!need || !tv || !rep) {
+        free(need);
+        free(tv);
+        free(rep);
+        cg_fail(g, "out of memory");
+        return NULL;
+    }
+    for (int o = 0; o < c->n_obs; o++)
+        if (!lin_only || c->obs[o].kind == IR_OBS_VAR)
+            need_obs(c, o, lin_only, need);
+    measure_terms(g, st, need, rep, tv);
+    free(need);
+    *rep_out = rep;
+    return tv;
+}
+
+/* ---- probabilities: |psi_j|^2 binned by the bits of j on the listed wires ---------------- */
+
+/* If output o starts a `probs` group (index 0), its size 2^m; 0 otherwise; -1 (reported)
+ * if the group is malformed. */
+static int prob_group(cg *g, int o) {
+    const ir_circuit *c = g->c;
+    const ir_observable *ob = &c->obs[o];
+    if (ob->kind != IR_OBS_PROB || ob->index != 0)
+        return 0;
+    int m = ob->n_prob_wires, size = 1 << m;
+    int ok = m >= 1 && m <= IR_MAX_PROB_WIRES && o + size <= c->n_obs;
+    for (int i = 0; ok && i < m; i++)
+        ok = ob->prob_wires[i] >= 0 && ob->prob_wires[i] < c->n_qubits;
+    for (int k = 1; ok && k < size; k++) {
+        const ir_observable *q = &c->obs[o + k];
+        ok = q->kind == IR_OBS_PROB && q->index == k && q->n_prob_wires == m &&
+             memcmp(q->prob_wires, ob->prob_wires, sizeof(int) * (size_t)m) == 0;
+    }
+    if (!ok) {
+        cg_fail(g, "observable %d: malformed probability outputs", o);
+        return -1;
+    }
+    return size;
+}
+
+/* The bin of amplitude index k: wire prob_wires[i] gives bit m-1-i. */
+static LLVMValueRef prob_bin(cg *g, LLVMValueRef k, const ir_observable *ob) {
+    int m = ob->n_prob_wires;
+    LLVMValueRef bin = cg_i64(g, 0);
+    for (int i = 0; i < m; i++) {
+        LLVMValueRef b = LLVMBuildAnd(g->b, LLVMBuildLShr(g->b, k, cg_i64(g, g->n - 1 - ob->prob_wires[i]), ""),
+                                      cg_i64(g, 1), "");
+        if (m - 1 - i)
+            b = LLVMBuildShl(g->b, b, cg_i64(g, m - 1 - i), "");
+        bin = LLVMBuildOr(g->b, bin, b, "");
+    }
+    return bin;
+}
+
+/* out[o .. o + 2^m) of every `probs` group: one sweep per group into a stack array. */
+static void prob_values(cg *g, LLVMValueRef st, val *out) {
+    const ir_circuit *c = g->c;
+    for (int o = 0; o < c->n_obs && !g->failed; o++) {
+        int size = prob_group(g, o);
+        if (size <= 0)
+            continue;
+        LLVMValueRef bins = cg_alloca(g, LLVMArrayType2(g->VT, (uint64_t)size));
+        LLVMSetAlignment(bins, g->valign);
+        for (int k = 0; k < size; k++)
+            cg_vstore(g, bins, cg_i64(g, k), cg_splat(g, cg_k(g, 0.0)));
+        cg_loop l;
+        LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
+        cval a = amp_load(g, st, k);
+        val p = cg_add(g, cg_mul(g, a.re, a.re), cg_mul(g, a.im, a.im));
+        LLVMValueRef bin = prob_bin(g, k, &c->obs[o]);
+        cg_vstore(g, bins, bin, cg_add(g, cg_vload(g, bins, bin), p));
+        cg_loop_end(g, &l);
+        for (int k2 = 0; k2 < size; k2++)
+            out[o + k2] = cg_vload(g, bins, cg_i64(g, k2));
+        o += size - 1;
+    }
+}
+
+/* The outputs: <O> of each expectation, <O^2> - <O>^2 of each variance, the binned
+ * probabilities of `probs`. */
+void cg_observables(cg *g, LLVMValueRef st, val *out) {
+    const ir_circuit *c = g->c;
+    int *rep;
+    val *tv = measure(g, st, 0, &rep);
+    if (!tv)
+        return;
+    prob_values(g, st, out);
+    for (int o = 0; o < c->n_obs; o++) {
+        const ir_observable *ob = &c->obs[o];
+        if (ob->kind == IR_OBS_PROB)
+            continue;
+        val s = term_sum(g, ob->first_term, ob->n_terms, tv);
+        if (ob->kind == IR_OBS_VAR) {
+            val m = term_sum(g, ob->first_lin, ob->n_lin, tv);
+            s = cg_sub(g, s, cg_mul(g, m, m));
+        }
+        out[o] = s ? s : cg_splat(g, cg_k(g, 0.0));
+    }
+    free(tv);
+    free(rep);
+}
+
+int cg_n_var(const cg *g) {
+    int n = 0;
+    for (int o = 0; o < g->c->n_obs; o++)
+        n += g->c->obs[o].kind == IR_OBS_VAR;
+    return n;
+}
+
+/* <O> of each variance output, in order, into means[0 .. cg_n_var) (vectors). */
+void cg_var_means(cg *g, LLVMValueRef st, LLVMValueRef means) {
+    const ir_circuit *c = g->c;
+    int *rep;
+    val *tv = measure(g, st, 1, &rep);
+    if (!tv)
+        return;
+    int v = 0;
+    for (int o = 0; o < c->n_obs; o++)
+        if (c->obs[o].kind == IR_OBS_VAR)
+            cg_vstore(g, means, cg_i64(g, v++),
+                      term_sum(g, c->obs[o].first_lin, c->obs[o].n_lin, tv));
+    free(tv);
+    free(rep);
+}
+
+/* sum_o gout_o * out_o, linearised around the unshifted state for variances: their term is
+ * gout (<O^2> - 2 m <O>) with m = <O> unshifted (means), whose derivative is gout dVar. */
+val cg_weighted_outputs(cg *g, LLVMValueRef st, LLVMValueRef means) {
+    const ir_circuit *c = g->c;
+    int *rep;
+    val *tv = measure(g, st, 0, &rep);
+    if (!tv)
+        return NULL;
+    val L = NULL;
+    int v = 0;
+    val *pv = calloc((size_t)c->n_obs + 1, sizeof *pv);
+    if (!pv) {
+        cg_fail(g, "out of memory");
+        free(tv);
+        free(rep);
+        return NULL;
+    }
+    prob_values(g, st, pv);
+    for (int o = 0; o < c->n_obs; o++) {
+        const ir_observable *ob = &c->obs[o];
+        val s = ob->kind == IR_OBS_PROB ? pv[o] : term_sum(g, ob->first_term, ob->n_terms, tv);
+        if (ob->kind == IR_OBS_VAR) {
+            val m = cg_vload(g, means, cg_i64(g, v++));
+            s = cg_sub(g, s, cg_mul(g, cg_mul(g, cg_k(g, 2.0), m),
+                                    term_sum(g, ob->first_lin, ob->n_lin, tv)));
+        }
+        L = cg_add(g, L, cg_mul(g, cg_vload(g, g->gout, cg_i64(g, o)), s));
+    }
+    free(pv);
+    free(tv);
+    free(rep);
+    return L;
+}
+
+/* lambda = sum_t w_t P_t psi with w_t = dL/d<P_t>: gout_o coef for expectations and O^2,
+ * -2 gout_o <O> coef for the O of a variance (gout being this group's output gradients,
+ * zero on padding lanes, which keeps their gradient contributions exactly zero). Equal
+ * products are weighted once. */
 void cg_seed_lambda(cg *g) {
     const ir_circuit *c = g->c;
     val *w = calloc((size_t)c->n_terms + 1, sizeof *w);
+    int *rep = NULL;
+    val *tv = NULL;
     if (!w) {
         cg_fail(g, "out of memory");
         return;
     }
-    for (int o = 0; o < c->n_obs; o++)
-        for (int t = c->obs[o].first_term; t < c->obs[o].first_term + c->obs[o].n_terms; t++)
-            w[t] = cg_mul(g, cg_vload(g, g->gout, cg_i64(g, o)), cg_k(g, c->terms[t].coef));
+    if (cg_n_var(g) > 0) {
+        tv = measure(g, g->psi, 1, &rep);
+        free(rep);
+        if (!tv) {
+            free(w);
+            return;
+        }
+    }
+    rep = term_reps(g);
+    if (!rep) {
+        free(w);
+        free(tv);
+        return;
+    }
+    for (int o = 0; o < c->n_obs; o++) {
+        const ir_observable *ob = &c->obs[o];
+        if (ob->kind == IR_OBS_PROB)
+            continue; /* below: gout of the amplitude's bin */
+        val go = cg_vload(g, g->gout, cg_i64(g, o));
+        for (int t = ob->first_term; t < ob->first_term + ob->n_terms; t++)
+            w[rep[t]] = cg_add(g, w[rep[t]], cg_mul(g, go, cg_k(g, c->terms[t].coef)));
+        if (ob->kind != IR_OBS_VAR)
+            continue;
+        val m = term_sum(g, ob->first_lin, ob->n_lin, tv);
+        val gm = cg_mul(g, cg_mul(g, go, cg_k(g, -2.0)), m);
+        for (int t = ob->first_lin; t < ob->first_lin + ob->n_lin; t++)
+            w[rep[t]] = cg_add(g, w[rep[t]], cg_mul(g, gm, cg_k(g, c->terms[t].coef)));
+    }
+    free(tv);
     cg_loop l;
     LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
     val dk = NULL;
     for (int t = 0; t < c->n_terms; t++)
         if (!c->terms[t].x_mask && w[t])
             dk = cg_add(g, dk, signed_by(g, k, state_mask(g, c->terms[t].z_mask), w[t]));
+    /* d P(b) / d psi_k: the projector's diagonal, 1 where k is in bin b */
+    for (int o = 0; o < c->n_obs && !g->failed; o++) {
+        int size = prob_group(g, o);
+        if (size <= 0)
+            continue;
+        LLVMValueRef bin = LLVMBuildAdd(g->b, prob_bin(g, k, &c->obs[o]), cg_i64(g, o), "");
+        dk = cg_add(g, dk, cg_vload(g, g->gout, bin));
+        o += size - 1;
+    }
     cval a = amp_load(g, g->psi, k);
     cval r = {cg_mul(g, dk, a.re), cg_mul(g, dk, a.im)};
     amp_store(g, g->lam, k, r);
@@ -526,4 +805,5 @@ void cg_seed_lambda(cg *g) {
         cg_loop_end(g, &l2);
     }
     free(w);
+    free(rep);
 }

@@ -12,6 +12,7 @@ static struct {
     const char *text[MAX_SOURCES];
     int n_sources;
     int errors;         /* every error, repeated ones included: what phases test */
+    int warnings;       /* warnings printed */
     int shown;          /* errors printed */
     int max_errors;
     int capped;
@@ -35,24 +36,47 @@ const char *diag_source_path(int file) {
     return (file > 0 && file <= D.n_sources) ? D.path[file] : "<unknown>";
 }
 
+/* Lines longer than this are shown as a window around the caret: one error on a
+ * megabyte-long generated line must not echo the whole line. */
+enum { LINE_SHOW_MAX = 240, WINDOW_BEFORE = 60, WINDOW_WIDTH = 160 };
+
+static int is_utf8_continuation(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
+
 static void show_line(src_loc loc) {
     if (loc.file <= 0 || loc.file > D.n_sources || !D.text[loc.file] || loc.line <= 0) return;
     const char *p = D.text[loc.file];
     for (int l = 1; l < loc.line && *p; p++)
         if (*p == '\n') l++;
     const char *end = strchr(p, '\n');
-    int n = end ? (int)(end - p) : (int)strlen(p);
-    /* Long lines are cut: the caret line is what matters. */
-    int shown_n = n > 400 && loc.col < 300 ? 400 : n;
-    fprintf(out(), "%5d | %.*s%s\n      | ", loc.line, shown_n, p, shown_n < n ? " ..." : "");
-    char caret[512];
+    long n = end ? (long)(end - p) : (long)strlen(p);
+    long col = loc.col > 0 ? loc.col : 1;
+    /* The window [from, to) of the line that is printed; ... marks what is cut off. */
+    long from = 0, to = n;
+    if (n > LINE_SHOW_MAX) {
+        from = col - 1 > WINDOW_BEFORE ? col - 1 - WINDOW_BEFORE : 0;
+        if (from > n) from = n;
+        to = from + WINDOW_WIDTH < n ? from + WINDOW_WIDTH : n;
+        /* never split a UTF-8 character */
+        while (from > 0 && from < n && is_utf8_continuation(p[from])) from--;
+        while (to < n && to > from && is_utf8_continuation(p[to])) to--;
+    }
+    const char *cut_l = from > 0 ? "\xe2\x80\xa6" : "", *cut_r = to < n ? "\xe2\x80\xa6" : "";
+    /* The gutter is as wide as the line number (at least 5), on both lines. */
+    char num[24];
+    int width = snprintf(num, sizeof num, "%d", loc.line);
+    if (width < 5) width = 5;
+    fprintf(out(), "%*s | %s%.*s%s\n%*s | ", width, num, cut_l, (int)(to - from), p + from, cut_r,
+            width, "");
+    char caret[WINDOW_WIDTH + LINE_SHOW_MAX + 8];
     int k = 0;
+    if (from > 0) caret[k++] = ' '; /* under the one-column marker */
     /* Tabs in the prefix keep the caret aligned with the text above. */
-    for (int i = 1; i < loc.col && i <= n && k < 400; i++) caret[k++] = p[i - 1] == '\t' ? '\t' : ' ';
+    for (long i = from + 1; i < col && i <= to && k < LINE_SHOW_MAX + WINDOW_WIDTH; i++)
+        caret[k++] = p[i - 1] == '\t' ? '\t' : ' ';
     caret[k++] = '^';
-    int len = loc.len;
-    if (loc.col - 1 + len > n) len = n - (loc.col - 1);
-    for (int i = 1; i < len && k < 500; i++) caret[k++] = '~';
+    long len = loc.len;
+    if (col - 1 + len > to) len = to - (col - 1);
+    for (long i = 1; i < len && k < (int)sizeof caret - 2; i++) caret[k++] = '~';
     caret[k++] = '\n';
     fwrite(caret, 1, (size_t)k, out());
 }
@@ -109,6 +133,35 @@ void diag_error(src_loc loc, const char *fmt, ...) {
     va_end(ap);
 }
 
+void diag_warning(src_loc loc, const char *fmt, ...) {
+    /* Warnings have their own cap: a generated file must not print 100000 of them. */
+    if (D.warnings >= D.max_errors) {
+        if (D.warnings == D.max_errors)
+            fprintf(out(), "qnnc: too many warnings (%d), not showing more\n", D.max_errors);
+        D.warnings = D.max_errors + 1;
+        D.suppress_notes = 1;
+        return;
+    }
+    va_list probe;
+    va_start(probe, fmt);
+    /* Warnings share the place table with errors, shifted so that a warning does not hide
+     * an error reported later at the same place. */
+    src_loc key = loc;
+    key.col = -1 - key.col;
+    int dup = seen_before(key, fmt, probe);
+    va_end(probe);
+    if (dup || D.capped) {
+        D.suppress_notes = 1;
+        return;
+    }
+    D.warnings++;
+    D.suppress_notes = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vreport("warning", loc, fmt, ap);
+    va_end(ap);
+}
+
 void diag_note(src_loc loc, const char *fmt, ...) {
     if (D.suppress_notes) return;
     va_list ap;
@@ -135,6 +188,7 @@ void diag_internal(const char *fmt, ...) {
 
 int diag_error_count(void) { return D.errors; }
 int diag_shown_count(void) { return D.shown; }
+int diag_warning_count(void) { return D.warnings > D.max_errors ? D.max_errors : D.warnings; }
 int diag_too_many(void) { return D.capped; }
 void diag_set_stream(FILE *f) { D.out = f; }
 void diag_set_max_errors(int n) { D.max_errors = n; }
@@ -142,6 +196,7 @@ void diag_set_max_errors(int n) { D.max_errors = n; }
 void diag_reset(void) {
     D.errors = 0;
     D.shown = 0;
+    D.warnings = 0;
     D.capped = 0;
     D.suppress_notes = 0;
     D.n_sources = 0;

@@ -16,7 +16,10 @@ int diag_add_source(const char *path, const char *text);
 const char *diag_source_path(int file);
 
 void diag_error(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A hint attached to the previous error ("did you mean `rz`?"). */
+/* A warning: printed like an error (`file:line:col: warning:`, line and caret), counted
+ * apart, never failing a phase. Repeats at one place are shown once. */
+void diag_warning(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A hint attached to the previous error or warning ("did you mean `rz`?"). */
 void diag_note(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A compiler bug or a failure of a library (LLVM): reported as such, counted as an error. */
 void diag_internal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -25,6 +28,8 @@ void diag_internal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int diag_error_count(void);
 /* Errors printed (each place once, up to the cap): what the summary line counts. */
 int diag_shown_count(void);
+/* Warnings printed (each place once, at most the error cap; then one line says so). */
+int diag_warning_count(void);
 /* True once the error cap is hit: phases should stop early. */
 int diag_too_many(void);
 void diag_set_stream(FILE *f);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
@@ -39,8 +40,11 @@ void env_bind(arena *ar, env *e, const char *name, value v) {
 }
 
 const value *env_lookup(const env *e, const char *name) {
-    for (const binding *b = e->head; b; b = b->next)
-        if (strcmp(b->name, name) == 0) return &b->val;
+    for (binding *b = e->head; b; b = b->next)
+        if (strcmp(b->name, name) == 0) {
+            b->used = 1;
+            return &b->val;
+        }
     return NULL;
 }
 
@@ -223,12 +227,11 @@ static value obs_scale(elab_ctx *cx, value o, double s) {
     return v;
 }
 
-static value obs_binop(elab_ctx *cx, ast_node *n, value a, value b) {
-    int op = n->op;
+static value obs_binop(elab_ctx *cx, int op, src_loc loc, value a, value b) {
     if ((op == '*') && is_number(&a) && b.kind == V_OBS) return obs_scale(cx, b, num(&a));
     if ((op == '*' || op == '/') && a.kind == V_OBS && is_number(&b)) {
         if (op == '/' && num(&b) == 0) {
-            elab_error(cx, n->loc, "division by zero");
+            elab_error(cx, loc, "division by zero");
             return none();
         }
         return obs_scale(cx, a, op == '*' ? num(&b) : 1.0 / num(&b));
@@ -250,7 +253,7 @@ static value obs_binop(elab_ctx *cx, ast_node *n, value a, value b) {
             for (int j = 0; j < b.n_terms; j++) {
                 obs_term s = a.terms[i], t = b.terms[j];
                 if (s.used_mask & t.used_mask) {
-                    elab_error(cx, n->loc, "a Pauli product acts twice on the same qubit");
+                    elab_error(cx, loc, "a Pauli product acts twice on the same qubit");
                     return none();
                 }
                 obs_term *r = &v.terms[i * b.n_terms + j];
@@ -261,21 +264,21 @@ static value obs_binop(elab_ctx *cx, ast_node *n, value a, value b) {
             }
         return v;
     }
-    elab_error(cx, n->loc, "operator `%s` cannot combine %s and %s in an observable",
+    elab_error(cx, loc, "operator `%s` cannot combine %s and %s in an observable",
                ast_op_name(op), value_kind_name(a.kind), value_kind_name(b.kind));
     return none();
 }
 
-static value int_binop(elab_ctx *cx, ast_node *n, long long x, long long y) {
+static value int_binop(elab_ctx *cx, int op, src_loc loc, long long x, long long y) {
     long long r = 0;
     int overflow = 0;
-    switch (n->op) {
+    switch (op) {
     case '+': overflow = __builtin_add_overflow(x, y, &r); break;
     case '-': overflow = __builtin_sub_overflow(x, y, &r); break;
     case '*': overflow = __builtin_mul_overflow(x, y, &r); break;
     case '%':
         if (y == 0) {
-            elab_error(cx, n->loc, "remainder by zero");
+            elab_error(cx, loc, "remainder by zero");
             return none();
         }
         r = x % y;
@@ -284,11 +287,13 @@ static value int_binop(elab_ctx *cx, ast_node *n, long long x, long long y) {
     default: break;
     }
     if (overflow || r > 2147483647LL || r < -2147483647LL) {
-        elab_error(cx, n->loc, "integer overflow in `%s`", ast_op_name(n->op));
+        elab_error(cx, loc, "integer overflow in `%s`", ast_op_name(op));
         return none();
     }
-    return mk_int(r, n->loc);
+    return mk_int(r, loc);
 }
+
+static value binop_values(elab_ctx *cx, int op, src_loc loc, value a, value b);
 
 static value eval_binop(elab_ctx *cx, env *e, ast_node *n) {
     value a = elab_eval(cx, e, n->a);
@@ -303,7 +308,17 @@ static value eval_binop(elab_ctx *cx, env *e, ast_node *n) {
     }
     value b = elab_eval(cx, e, n->b);
     if (b.kind == V_NONE) return b;
-    if (a.kind == V_OBS || b.kind == V_OBS || n->op == '@') return obs_binop(cx, n, a, b);
+    return binop_values(cx, n->op, n->loc, a, b);
+}
+
+/* a op b on evaluated operands (also what `sum` folds with). */
+static value binop_values(elab_ctx *cx, int op, src_loc loc, value a, value b) {
+    /* An empty sum adds nothing, whatever the other side is: sum(j in i+1..n) at i = n-1. */
+    if ((op == '+' || op == '-') && b.empty_sum) return a;
+    if (op == '+' && a.empty_sum) return b;
+    if (op == '-' && a.empty_sum && b.kind == V_OBS) return obs_scale(cx, b, -1.0);
+    if (op == '-' && a.empty_sum) return binop_values(cx, op, loc, mk_int(0, loc), b);
+    if (a.kind == V_OBS || b.kind == V_OBS || op == '@') return obs_binop(cx, op, loc, a, b);
     a = scalar_tensor_to_angle(cx, a);
     b = scalar_tensor_to_angle(cx, b);
     for (int k = 0; k < 2; k++) {
@@ -316,12 +331,11 @@ static value eval_binop(elab_ctx *cx, env *e, ast_node *n) {
             return none();
         }
         if (!is_number(v) && v->kind != V_ANGLE) {
-            elab_error(cx, v->loc, "operator `%s` needs numbers, not %s", ast_op_name(n->op),
+            elab_error(cx, v->loc, "operator `%s` needs numbers, not %s", ast_op_name(op),
                        value_kind_name(v->kind));
             return none();
         }
     }
-    int op = n->op;
     if (a.kind == V_ANGLE || b.kind == V_ANGLE) {
         ir_expr_kind k;
         switch (op) {
@@ -330,25 +344,25 @@ static value eval_binop(elab_ctx *cx, env *e, ast_node *n) {
         case '*': k = IR_EXPR_MUL; break;
         case '/': k = IR_EXPR_DIV; break;
         default:
-            elab_error(cx, n->loc, "operator `%s` needs compile-time numbers, but this operand "
+            elab_error(cx, loc, "operator `%s` needs compile-time numbers, but this operand "
                                    "depends on parameters or inputs", ast_op_name(op));
             return none();
         }
         value v = none();
         v.kind = V_ANGLE;
-        v.loc = n->loc;
+        v.loc = loc;
         v.expr = ir_binary(cx->circ, k, elab_angle_node(cx, &a), elab_angle_node(cx, &b));
         return v;
     }
     if (a.kind == V_INT && b.kind == V_INT && op != '/' && op != AST_OP_POW) {
         switch (op) {
-        case '+': case '-': case '*': case '%': return int_binop(cx, n, a.i, b.i);
-        case '<': return mk_int(a.i < b.i, n->loc);
-        case '>': return mk_int(a.i > b.i, n->loc);
-        case AST_OP_LE: return mk_int(a.i <= b.i, n->loc);
-        case AST_OP_GE: return mk_int(a.i >= b.i, n->loc);
-        case AST_OP_EQ: return mk_int(a.i == b.i, n->loc);
-        case AST_OP_NE: return mk_int(a.i != b.i, n->loc);
+        case '+': case '-': case '*': case '%': return int_binop(cx, op, loc, a.i, b.i);
+        case '<': return mk_int(a.i < b.i, loc);
+        case '>': return mk_int(a.i > b.i, loc);
+        case AST_OP_LE: return mk_int(a.i <= b.i, loc);
+        case AST_OP_GE: return mk_int(a.i >= b.i, loc);
+        case AST_OP_EQ: return mk_int(a.i == b.i, loc);
+        case AST_OP_NE: return mk_int(a.i != b.i, loc);
         default: break;
         }
     }
@@ -359,32 +373,32 @@ static value eval_binop(elab_ctx *cx, env *e, ast_node *n) {
     case '*': r = x * y; break;
     case '/':
         if (y == 0) {
-            elab_error(cx, n->loc, "division by zero");
+            elab_error(cx, loc, "division by zero");
             return none();
         }
         r = x / y;
         break;
     case '%':
         if (y == 0) {
-            elab_error(cx, n->loc, "remainder by zero");
+            elab_error(cx, loc, "remainder by zero");
             return none();
         }
         r = fmod(x, y);
         break;
     case AST_OP_POW: r = pow(x, y); break;
-    case '<': return mk_int(x < y, n->loc);
-    case '>': return mk_int(x > y, n->loc);
-    case AST_OP_LE: return mk_int(x <= y, n->loc);
-    case AST_OP_GE: return mk_int(x >= y, n->loc);
-    case AST_OP_EQ: return mk_int(x == y, n->loc);
-    case AST_OP_NE: return mk_int(x != y, n->loc);
+    case '<': return mk_int(x < y, loc);
+    case '>': return mk_int(x > y, loc);
+    case AST_OP_LE: return mk_int(x <= y, loc);
+    case AST_OP_GE: return mk_int(x >= y, loc);
+    case AST_OP_EQ: return mk_int(x == y, loc);
+    case AST_OP_NE: return mk_int(x != y, loc);
     default: r = NAN; break;
     }
     if (!isfinite(r)) {
-        elab_error(cx, n->loc, "`%s` gives a value that is not a finite number", ast_op_name(op));
+        elab_error(cx, loc, "`%s` gives a value that is not a finite number", ast_op_name(op));
         return none();
     }
-    return mk_real(r, n->loc);
+    return mk_real(r, loc);
 }
 
 static value eval_unop(elab_ctx *cx, env *e, ast_node *n) {
@@ -433,9 +447,378 @@ static value eval_pauli(elab_ctx *cx, env *e, ast_node *n, char letter) {
     return v;
 }
 
+/* ---- observables: canonical form, square, Hermitian matrices ---------------------------- */
+
+typedef struct {
+    uint32_t x, z;
+    int first; /* index of the first appearance */
+    int idx;
+} term_key;
+
+static int cmp_key(const void *pa, const void *pb) {
+    const term_key *a = pa, *b = pb;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    if (a->z != b->z) return a->z < b->z ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int cmp_first(const void *pa, const void *pb) {
+    const term_key *a = pa, *b = pb;
+    return a->first < b->first ? -1 : a->first > b->first;
+}
+
+int elab_obs_canonical(elab_ctx *cx, value *o) {
+    int n = o->n_terms;
+    if (n == 0) return 0;
+    term_key *k = malloc(sizeof *k * (size_t)n);
+    obs_term *out = arena_alloc(cx->ar, sizeof *out * (size_t)n);
+    if (!k) {
+        diag_internal("out of memory merging the terms of an observable");
+        return 0;
+    }
+    for (int i = 0; i < n; i++) k[i] = (term_key){o->terms[i].x_mask, o->terms[i].z_mask, i, i};
+    qsort(k, (size_t)n, sizeof *k, cmp_key);
+    /* One group per distinct product: coefficients added, kept unless they cancel (to
+     * rounding: 0.1 + 0.2 - 0.3 is 5.6e-17, not a term). */
+    int m = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        double sum = 0, mag = 0;
+        uint32_t used = 0;
+        for (; j < n && k[j].x == k[i].x && k[j].z == k[i].z; j++) {
+            const obs_term *t = &o->terms[k[j].idx];
+            sum += t->coef;
+            mag += fabs(t->coef);
+            used |= t->used_mask;
+        }
+        if (fabs(sum) > 1e-14 * mag) {
+            out[m] = (obs_term){sum, k[i].x, k[i].z, used};
+            k[m].first = k[i].idx; /* k[i] is the group's first appearance (sorted by idx) */
+            k[m].idx = m;
+            m++;
+        }
+        i = j;
+    }
+    qsort(k, (size_t)m, sizeof *k, cmp_first);
+    obs_term *ordered = arena_alloc(cx->ar, sizeof *ordered * (size_t)(m + 1));
+    for (int i = 0; i < m; i++) ordered[i] = out[k[i].idx];
+    free(k);
+    o->terms = ordered;
+    o->n_terms = m;
+    return m;
+}
+
+static int popcount32(uint32_t v) { return __builtin_popcount(v); }
+
+enum { MAX_SQUARE_PRODUCTS = 1 << 22 };
+
+value elab_obs_square(elab_ctx *cx, const value *o, src_loc loc) {
+    long long nn = (long long)o->n_terms * o->n_terms;
+    if (nn > MAX_SQUARE_PRODUCTS) {
+        elab_error(cx, loc, "`var` of an observable with %d terms is too large (its square has "
+                            "more than %d products)", o->n_terms, MAX_SQUARE_PRODUCTS);
+        return none();
+    }
+    value v = *o;
+    v.n_terms = 0;
+    v.terms = arena_alloc(cx->ar, sizeof(obs_term) * (size_t)(nn + 1));
+    for (int i = 0; i < o->n_terms; i++)
+        for (int j = 0; j < o->n_terms; j++) {
+            const obs_term *a = &o->terms[i], *b = &o->terms[j];
+            /* P = i^{|x&z|} X^x Z^z; Z^z1 X^x2 = (-1)^{|z1&x2|} X^x2 Z^z1. */
+            uint32_t x = a->x_mask ^ b->x_mask, z = a->z_mask ^ b->z_mask;
+            int k = popcount32(a->x_mask & a->z_mask) + popcount32(b->x_mask & b->z_mask) -
+                    popcount32(x & z) + 2 * popcount32(a->z_mask & b->x_mask);
+            k = ((k % 4) + 4) % 4;
+            /* odd powers of i are imaginary: they cancel between PQ and QP */
+            if (k & 1) continue;
+            v.terms[v.n_terms++] = (obs_term){a->coef * b->coef * (k == 0 ? 1 : -1), x, z,
+                                              a->used_mask | b->used_mask};
+        }
+    elab_obs_canonical(cx, &v);
+    return v;
+}
+
+/* Pauli matrices I, X, Y, Z as interleaved complex 2x2. */
+static const double PAULI[4][8] = {{1, 0, 0, 0, 0, 0, 1, 0},
+                                   {0, 0, 1, 0, 1, 0, 0, 0},
+                                   {0, 0, 0, -1, 0, 1, 0, 0},
+                                   {1, 0, 0, 0, 0, 0, -1, 0}};
+
+static void format_complex(double re, double im, char *buf, size_t n) {
+    if (im == 0) snprintf(buf, n, "%g", re);
+    else if (re == 0) snprintf(buf, n, "[0, %g]", im);
+    else snprintf(buf, n, "[%g, %g]", re, im);
+}
+
+/* A constant matrix written as rows: [[a, b], [c, d]], each entry a number or [re, im]. */
+static int read_matrix(elab_ctx *cx, const value *m, const char *fn, int *dim, double *re,
+                       double *im) {
+    if (m->kind != V_LIST) {
+        elab_error(cx, m->loc, "`%s` needs a matrix written as a list of rows, e.g. "
+                               "`[[1, 0], [0, -1]]`, not %s", fn, value_kind_name(m->kind));
+        return 0;
+    }
+    int d = m->n_items;
+    if (d != 2 && d != 4) {
+        elab_error(cx, m->loc, "`%s` takes a 2x2 or a 4x4 matrix, got %d row%s", fn, d,
+                   d == 1 ? "" : "s");
+        return 0;
+    }
+    for (int r = 0; r < d; r++) {
+        const value *row = &m->items[r];
+        if (row->kind != V_LIST || row->n_items != d) {
+            elab_error(cx, row->loc, "row %d of the matrix of `%s` must be a list of %d entries",
+                       r, fn, d);
+            return 0;
+        }
+        for (int c = 0; c < d; c++) {
+            value xv = scalar_tensor_to_angle(cx, row->items[c]);
+            const value *x = &xv;
+            if (is_number(x)) {
+                re[r * d + c] = num(x);
+                im[r * d + c] = 0;
+            } else if (x->kind == V_LIST && x->n_items == 2 && is_number(&x->items[0]) &&
+                       is_number(&x->items[1])) {
+                re[r * d + c] = num(&x->items[0]);
+                im[r * d + c] = num(&x->items[1]);
+            } else {
+                elab_error(cx, x->loc, "matrix entry [%d][%d] must be a compile-time number or a "
+                                       "pair [re, im], not %s", r, c,
+                           x->kind == V_ANGLE ? "a value that depends on parameters or inputs"
+                                              : value_kind_name(x->kind));
+                return 0;
+            }
+        }
+    }
+    *dim = d;
+    return 1;
+}
+
+/* hermitian(M, q[a] [, q[b]]) or (from `expval hermitian(M) q[a], q[b];`) with qubit
+ * arguments: M decomposed into Pauli products, c_P = Tr(P M) / 2^m, real for Hermitian M. */
+static value eval_hermitian(elab_ctx *cx, env *e, ast_node *n) {
+    const ast_list *qs = n->flag ? &n->list2 : NULL;
+    int n_args = n->list.n;
+    int first_q = n->flag ? 0 : 1;
+    if (n_args < 1 || (!n->flag && n_args < 2) || (n->flag && n_args != 1)) {
+        elab_error(cx, n->loc, "`hermitian` takes a matrix and its qubits, e.g. "
+                               "`hermitian([[1, 0], [0, -1]], q[0])`");
+        return none();
+    }
+    for (int i = 0; i < n_args; i++)
+        if (n->list.items[i]->kind == AST_NAMED) {
+            elab_error(cx, n->list.items[i]->loc, "the arguments of `hermitian` are positional");
+            return none();
+        }
+    value m = elab_eval(cx, e, n->list.items[0]);
+    if (m.kind == V_NONE) return m;
+    int d;
+    double re[16], im[16];
+    if (!read_matrix(cx, &m, "hermitian", &d, re, im)) return none();
+    int want = d == 2 ? 1 : 2;
+    int got = n->flag ? qs->n : n_args - 1;
+    if (got != want) {
+        elab_error(cx, n->loc, "`hermitian` with a %dx%d matrix acts on %d qubit%s, got %d", d, d,
+                   want, want == 1 ? "" : "s", got);
+        return none();
+    }
+    double scale = 0;
+    for (int i = 0; i < d * d; i++) scale = fmax(scale, hypot(re[i], im[i]));
+    for (int r = 0; r < d; r++)
+        for (int c = r; c < d; c++) {
+            double dre = re[r * d + c] - re[c * d + r], dim = im[r * d + c] + im[c * d + r];
+            if (hypot(dre, dim) > 1e-12 * (1 + scale)) {
+                char a[64], b[64];
+                format_complex(re[r * d + c], im[r * d + c], a, sizeof a);
+                format_complex(re[c * d + r], im[c * d + r], b, sizeof b);
+                if (r == c)
+                    elab_error(cx, m.loc, "the matrix of `hermitian` is not Hermitian: the "
+                                          "diagonal entry [%d][%d] is %s, which is not real",
+                               r, r, a);
+                else
+                    elab_error(cx, m.loc, "the matrix of `hermitian` is not Hermitian: entry "
+                                          "[%d][%d] is %s but entry [%d][%d] is %s (it must be "
+                                          "the complex conjugate)", r, c, a, c, r, b);
+                return none();
+            }
+        }
+    int wires[2];
+    for (int i = 0; i < want; i++) {
+        ast_node *qa = n->flag ? qs->items[i] : n->list.items[first_q + i];
+        value q = elab_eval(cx, e, qa);
+        if (q.kind == V_NONE) return q;
+        if (q.kind != V_REG || q.n_wires != 1) {
+            elab_error(cx, qa->loc, "`hermitian` needs single qubits, got %s",
+                       q.kind == V_REG ? "a register" : value_kind_name(q.kind));
+            return none();
+        }
+        wires[i] = q.wires[0];
+    }
+    if (want == 2 && wires[0] == wires[1]) {
+        elab_error(cx, n->loc, "`hermitian` needs two different qubits, got qubit %d twice",
+                   wires[0]);
+        return none();
+    }
+    value v = none();
+    v.kind = V_OBS;
+    v.loc = n->loc;
+    v.terms = arena_alloc(cx->ar, sizeof(obs_term) * 16);
+    int n_p = want == 1 ? 4 : 16;
+    for (int p = 0; p < n_p; p++) {
+        int la = want == 1 ? p : p / 4, lb = p % 4; /* letters: the first qubit is the MSB */
+        double tr = 0; /* Re Tr(P M) = sum_{r,c} Re(P[r][c] M[c][r]) */
+        for (int r = 0; r < d; r++)
+            for (int c = 0; c < d; c++) {
+                double pre, pim;
+                if (want == 1) {
+                    pre = PAULI[la][2 * (2 * r + c)];
+                    pim = PAULI[la][2 * (2 * r + c) + 1];
+                } else {
+                    int ra = r / 2, rb = r % 2, ca = c / 2, cb = c % 2;
+                    double are = PAULI[la][2 * (2 * ra + ca)], aim = PAULI[la][2 * (2 * ra + ca) + 1];
+                    double bre = PAULI[lb][2 * (2 * rb + cb)], bim = PAULI[lb][2 * (2 * rb + cb) + 1];
+                    pre = are * bre - aim * bim;
+                    pim = are * bim + aim * bre;
+                }
+                tr += pre * re[c * d + r] - pim * im[c * d + r];
+            }
+        double coef = tr / d;
+        if (coef == 0) continue;
+        obs_term t = {coef, 0, 0, 0};
+        int letters[2] = {la, lb};
+        for (int i = 0; i < want; i++) {
+            uint32_t bit = 1u << wires[i];
+            int l = letters[i];
+            if (l == 1 || l == 2) t.x_mask |= bit;
+            if (l == 2 || l == 3) t.z_mask |= bit;
+            if (l) t.used_mask |= bit;
+        }
+        v.terms[v.n_terms++] = t;
+    }
+    if (v.n_terms == 0) { /* the zero matrix: canonical zero, reported where it is measured */
+        v.terms[0] = (obs_term){0, 0, 0, 0};
+        v.n_terms = 1;
+    }
+    return v;
+}
+
+/* sum(i in lo..hi) body: the body folded with `+` over the range (HI excluded). Observable
+ * terms are collected in one growing array: a long sum stays linear. */
+static value eval_sum(elab_ctx *cx, env *e, ast_node *n) {
+    if (strcmp(n->str, "sum") != 0) {
+        elab_error(cx, n->loc, "`%s(%s in ...)`: only `sum` takes a range", n->str, n->name);
+        return none();
+    }
+    long long lo, hi;
+    if (!elab_int(cx, e, n->a, -2147483647LL, 2147483647LL, "`sum` bound", &lo)) return none();
+    if (!elab_int(cx, e, n->b, -2147483647LL, 2147483647LL, "`sum` bound", &hi)) return none();
+    if (hi <= lo) { /* nothing to add: 0 as a number, and no terms in a sum of observables */
+        value z = mk_int(0, n->loc);
+        z.empty_sum = 1;
+        return z;
+    }
+    env inner = *e;
+    value iv = mk_int(lo, n->loc);
+    env_bind(cx->ar, &inner, n->name, iv);
+    binding *var = inner.head;
+    value acc = none();
+    obs_term *buf = NULL;
+    int n_buf = 0, cap = 0, is_obs = 0;
+    for (long long i = lo; i < hi; i++) {
+        if (++cx->steps > cx->max_steps) {
+            elab_error(cx, n->loc, "`sum` is too large: more than %lld steps", cx->max_steps);
+            free(buf);
+            return none();
+        }
+        var->val.i = i;
+        value v = elab_eval(cx, &inner, n->c);
+        if (v.kind == V_NONE) {
+            free(buf);
+            return none();
+        }
+        if (v.empty_sum) continue; /* an inner sum with nothing to add */
+        if (acc.kind == V_NONE) {
+            acc = v;
+            is_obs = v.kind == V_OBS;
+        } else if (is_obs != (v.kind == V_OBS)) {
+            elab_error(cx, n->c->loc, "`sum` adds %s to %s", value_kind_name(v.kind),
+                       is_obs ? "observables" : value_kind_name(acc.kind));
+            free(buf);
+            return none();
+        } else if (!is_obs) {
+            acc = binop_values(cx, '+', n->loc, acc, v);
+            acc.empty_sum = 0;
+            if (acc.kind == V_NONE) return none();
+            continue;
+        }
+        if (!is_obs) continue;
+        if (n_buf + v.n_terms > cap) {
+            cap = 2 * (n_buf + v.n_terms) + 16;
+            obs_term *nb = realloc(buf, sizeof *buf * (size_t)cap);
+            if (!nb) {
+                free(buf);
+                diag_internal("out of memory in `sum`");
+                return none();
+            }
+            buf = nb;
+        }
+        memcpy(buf + n_buf, v.terms, sizeof *buf * (size_t)v.n_terms);
+        n_buf += v.n_terms;
+    }
+    if (acc.kind == V_NONE) { /* every iteration was an empty inner sum */
+        value z = mk_int(0, n->loc);
+        z.empty_sum = 1;
+        return z;
+    }
+    if (is_obs) {
+        acc.terms = arena_alloc(cx->ar, sizeof *buf * (size_t)n_buf);
+        memcpy(acc.terms, buf, sizeof *buf * (size_t)n_buf);
+        acc.n_terms = n_buf;
+        free(buf);
+    }
+    acc.loc = n->loc;
+    return acc;
+}
+
+/* q[a..b]: wires a, a+1, ..., b-1 of a register, itself a register. */
+static value eval_slice(elab_ctx *cx, env *e, ast_node *n) {
+    value base = elab_eval(cx, e, n->a);
+    if (base.kind == V_NONE) return base;
+    if (base.kind != V_REG || base.i) {
+        elab_error(cx, n->loc, "only a qubit register can be sliced (`q[0..2]`), not %s",
+                   base.kind == V_REG ? "a single qubit" : value_kind_name(base.kind));
+        return none();
+    }
+    long long lo, hi;
+    if (!elab_int(cx, e, n->b, 0, base.n_wires, "qubit index", &lo)) return none();
+    if (!elab_int(cx, e, n->c, 0, base.n_wires, "qubit index", &hi)) return none();
+    if (hi <= lo) {
+        elab_error(cx, n->loc, "the qubit range %lld..%lld is empty (the upper bound is excluded)",
+                   lo, hi);
+        return none();
+    }
+    value v = base;
+    v.n_wires = (int)(hi - lo);
+    v.wires = base.wires + lo;
+    v.loc = ast_span(base.loc, n->loc);
+    return v;
+}
+
 static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
+    if (strcmp(n->name, "hermitian") == 0 && !cx->in_setting) return eval_hermitian(cx, e, n);
+    if (n->flag) { /* `expval NAME(...) q[0];` */
+        elab_error(cx, n->loc, "`%s(...)` does not take qubits after it; that form is for "
+                               "`hermitian(M) q[0]`", n->name);
+        return none();
+    }
     if (strlen(n->name) == 1 && strchr("XYZI", n->name[0]) && !cx->in_setting)
         return eval_pauli(cx, e, n, n->name[0]);
+    if ((strcmp(n->name, "var") == 0 || strcmp(n->name, "probs") == 0) && !cx->in_setting) {
+        elab_error(cx, n->loc, "`%s` is a measurement: write it as a statement, `%s(...);`, or "
+                               "as `expval %s(...);`", n->name, n->name, n->name);
+        return none();
+    }
     int fn = elab_is_math_function(n->name);
     if (fn) {
         if (n->list.n != 1 || n->list.items[0]->kind == AST_NAMED) {
@@ -543,6 +926,8 @@ static value eval_node(elab_ctx *cx, env *e, ast_node *n) {
     case AST_BINOP: return eval_binop(cx, e, n);
     case AST_UNOP: return eval_unop(cx, e, n);
     case AST_CALL: return eval_call(cx, e, n);
+    case AST_SUM: return eval_sum(cx, e, n);
+    case AST_SLICE: return eval_slice(cx, e, n);
     case AST_LIST: {
         value v = none();
         v.kind = V_LIST;

@@ -34,6 +34,7 @@ struct value {
     value_kind kind;
     src_loc loc;
     long long i;             /* V_INT */
+    int empty_sum;           /* V_INT 0 from a `sum` over an empty range: `+` and `-` skip it */
     double r;                /* V_REAL */
     const char *s;           /* V_STR, V_SYM, V_CALL name */
     int expr;                /* V_ANGLE */
@@ -59,6 +60,9 @@ typedef struct binding {
     const char *name;
     value val;
     struct binding *next;
+    int used;              /* set by env_lookup: the value was read */
+    const ast_node *origin; /* the `let` that made it, or NULL */
+    int hides;              /* that `let` hid an earlier binding of the name */
 } binding;
 
 /* Lookup chain: the innermost binding first. */
@@ -84,6 +88,7 @@ struct elab_ctx {
 };
 
 void env_bind(arena *ar, env *e, const char *name, value v);
+/* The innermost binding of `name`, marked as used (for the unused-`let` warning). */
 const value *env_lookup(const env *e, const char *name);
 /* Names bound in `e` (for "did you mean" hints); returns how many were written. */
 int env_names(const env *e, const char **out, int max);
@@ -107,6 +112,15 @@ void elab_error_hint(elab_ctx *cx, src_loc loc, const char *hint, const char *fm
     __attribute__((format(printf, 4, 5)));
 
 const char *value_kind_name(value_kind k);
+
+/* Observables in canonical form: equal Pauli products merged (coefficients added, in the
+ * order of their first appearance), terms that cancel dropped. Returns the number of terms
+ * left (0: the observable is zero). */
+int elab_obs_canonical(elab_ctx *cx, value *o);
+/* O @ O with the Pauli algebra (XY = iZ, ...), canonical; for a Hermitian O (real
+ * coefficients) the result is Hermitian, the imaginary parts cancelling. V_NONE (reported
+ * at loc) when it would have too many terms. */
+value elab_obs_square(elab_ctx *cx, const value *o, src_loc loc);
 
 /* Names of the builtin functions usable in angle expressions (sin, cos, ...). */
 int elab_is_math_function(const char *name);

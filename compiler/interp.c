@@ -150,22 +150,41 @@ double interp_pauli_expect(int n_qubits, uint32_t x_mask, uint32_t z_mask,
     return creal(sum); /* P is Hermitian: the imaginary part is rounding noise */
 }
 
-double interp_expect(const ir_circuit *c, int obs, const cplx *state) {
-    double e = 0;
-    const ir_observable *o = &c->obs[obs];
-    for (int k = 0; k < o->n_terms; k++) {
-        const ir_pauli_term *t = &c->terms[o->first_term + k];
-        e += t->coef * interp_pauli_expect(c->n_qubits, t->x_mask, t->z_mask, state);
+static void measure_range(const ir_circuit *c, int first, int n, const cplx *state,
+                          double *tv) {
+    for (int t = first; t < first + n; t++)
+        tv[t] = interp_pauli_expect(c->n_qubits, c->terms[t].x_mask, c->terms[t].z_mask, state);
+}
+
+/* <P_t> for every term of every observable (term_values indexed like c->terms). */
+static void measure_all(const ir_circuit *c, const cplx *state, double *tv) {
+    for (int o = 0; o < c->n_obs; o++) {
+        measure_range(c, c->obs[o].first_term, c->obs[o].n_terms, state, tv);
+        if (c->obs[o].kind == IR_OBS_VAR)
+            measure_range(c, c->obs[o].first_lin, c->obs[o].n_lin, state, tv);
     }
+}
+
+double interp_expect(const ir_circuit *c, int obs, const cplx *state) {
+    double *tv = alloc_or_die((size_t)c->n_terms * sizeof *tv);
+    const ir_observable *o = &c->obs[obs];
+    measure_range(c, o->first_term, o->n_terms, state, tv);
+    if (o->kind == IR_OBS_VAR)
+        measure_range(c, o->first_lin, o->n_lin, state, tv);
+    double e = ir_obs_value(c, obs, tv);
+    free(tv);
     return e;
 }
 
 void interp_forward(const ir_circuit *c, const double *params, const double *inputs,
                     double *outputs) {
     cplx *state = alloc_or_die(state_dim(c) * sizeof *state);
+    double *tv = alloc_or_die((size_t)c->n_terms * sizeof *tv);
     interp_state(c, params, inputs, state);
+    measure_all(c, state, tv);
     for (int k = 0; k < c->n_obs; k++)
-        outputs[k] = interp_expect(c, k, state);
+        outputs[k] = ir_obs_value(c, k, tv);
+    free(tv);
     free(state);
 }
 
@@ -222,23 +241,24 @@ void interp_vjp(const ir_circuit *c, const double *params, const double *inputs,
     cplx *psi = alloc_or_die(dim * sizeof *psi);
     cplx *lam = alloc_or_die(dim * sizeof *lam);
     cplx *tmp = alloc_or_die(dim * sizeof *tmp);
+    double *tv = alloc_or_die((size_t)c->n_terms * sizeof *tv);
+    double *w = alloc_or_die((size_t)c->n_terms * sizeof *w);
     for (int b = 0; b < n_samples; b++) {
         const double *in = sample_inputs(c, inputs, b);
         double *gin = grad_inputs ? grad_inputs + (size_t)b * c->n_inputs : NULL;
         if (gin)
             memset(gin, 0, (size_t)c->n_inputs * sizeof *gin);
         interp_state(c, params, in, psi);
-        /* lambda = O psi with O = sum_k grad_outputs[b][k] O_k (Hermitian), so that
-         * dL/dtheta = 2 Re <lambda | d psi / d theta>. */
+        /* lambda = O psi with O = sum_t w_t P_t (Hermitian), w_t = dL/d<P_t>, so that
+         * dL/dtheta = 2 Re <lambda | d psi / d theta>. A variance's weights depend on <O>. */
         memset(lam, 0, dim * sizeof *lam);
-        for (int k = 0; k < c->n_obs; k++) {
-            double g = grad_outputs[(size_t)b * c->n_obs + k];
-            const ir_observable *o = &c->obs[k];
-            for (int t = 0; t < o->n_terms; t++) {
-                const ir_pauli_term *term = &c->terms[o->first_term + t];
-                add_pauli(c->n_qubits, term, g * term->coef, psi, lam);
-            }
-        }
+        memset(w, 0, (size_t)c->n_terms * sizeof *w);
+        measure_all(c, psi, tv);
+        for (int k = 0; k < c->n_obs; k++)
+            ir_obs_weights(c, k, tv, grad_outputs[(size_t)b * c->n_obs + k], w);
+        for (int t = 0; t < c->n_terms; t++)
+            if (w[t] != 0)
+                add_pauli(c->n_qubits, &c->terms[t], w[t], psi, lam);
         for (int i = c->n_ops - 1; i >= 0; i--) {
             const ir_op *op = &c->ops[i];
             if (op->n_members == 0) {
@@ -253,6 +273,8 @@ void interp_vjp(const ir_circuit *c, const double *params, const double *inputs,
     free(psi);
     free(lam);
     free(tmp);
+    free(tv);
+    free(w);
 }
 
 /* L(params, inputs) = sum_b sum_k g[b][k] * outputs[b][k] for the finite differences. */

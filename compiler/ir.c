@@ -167,9 +167,55 @@ int ir_add_fused(ir_circuit *c, ir_gate g, const ir_op *members, int n_members) 
 
 int ir_begin_observable(ir_circuit *c) {
     GROW(c->obs, c->n_obs, c->cap_obs);
+    memset(&c->obs[c->n_obs], 0, sizeof c->obs[c->n_obs]);
     c->obs[c->n_obs].first_term = c->n_terms;
-    c->obs[c->n_obs].n_terms = 0;
     return c->n_obs++;
+}
+
+int ir_begin_var(ir_circuit *c) {
+    int o = ir_begin_observable(c);
+    c->obs[o].kind = IR_OBS_VAR;
+    c->obs[o].first_lin = -1; /* terms go to O^2 until ir_var_linear */
+    return o;
+}
+
+int ir_begin_prob(ir_circuit *c, int n_wires, const int *wires, int index) {
+    int o = ir_begin_observable(c);
+    c->obs[o].kind = IR_OBS_PROB;
+    c->obs[o].index = index;
+    c->obs[o].n_prob_wires = n_wires < IR_MAX_PROB_WIRES ? n_wires : IR_MAX_PROB_WIRES;
+    for (int i = 0; i < c->obs[o].n_prob_wires; i++)
+        c->obs[o].prob_wires[i] = wires[i];
+    return o;
+}
+
+void ir_var_linear(ir_circuit *c) {
+    c->obs[c->n_obs - 1].first_lin = c->n_terms;
+}
+
+double ir_obs_value(const ir_circuit *c, int obs, const double *tv) {
+    const ir_observable *o = &c->obs[obs];
+    double a = 0, b = 0;
+    for (int t = o->first_term; t < o->first_term + o->n_terms; t++)
+        a += c->terms[t].coef * tv[t];
+    if (o->kind != IR_OBS_VAR)
+        return a;
+    for (int t = o->first_lin; t < o->first_lin + o->n_lin; t++)
+        b += c->terms[t].coef * tv[t];
+    return a - b * b;
+}
+
+void ir_obs_weights(const ir_circuit *c, int obs, const double *tv, double g, double *w) {
+    const ir_observable *o = &c->obs[obs];
+    for (int t = o->first_term; t < o->first_term + o->n_terms; t++)
+        w[t] += g * c->terms[t].coef;
+    if (o->kind != IR_OBS_VAR)
+        return;
+    double b = 0;
+    for (int t = o->first_lin; t < o->first_lin + o->n_lin; t++)
+        b += c->terms[t].coef * tv[t];
+    for (int t = o->first_lin; t < o->first_lin + o->n_lin; t++)
+        w[t] += -2 * g * b * c->terms[t].coef;
 }
 
 void ir_add_term(ir_circuit *c, double coef, const char *paulis) {
@@ -188,7 +234,11 @@ void ir_add_term(ir_circuit *c, double coef, const char *paulis) {
     }
     GROW(c->terms, c->n_terms, c->cap_terms);
     c->terms[c->n_terms++] = t;
-    c->obs[c->n_obs - 1].n_terms++;
+    ir_observable *o = &c->obs[c->n_obs - 1];
+    if (o->kind == IR_OBS_VAR && o->first_lin >= 0)
+        o->n_lin++;
+    else
+        o->n_terms++;
 }
 
 /* ---- gate facts ---------------------------------------------------------------------- */
@@ -613,6 +663,17 @@ static void print_op(const ir_circuit *c, const ir_op *op, int indent, FILE *f) 
         print_op(c, &c->members[op->first_member + k], indent + 4, f);
 }
 
+static void print_terms(const ir_circuit *c, int first, int n, FILE *f) {
+    for (int k = 0; k < n; k++) {
+        const ir_pauli_term *t = &c->terms[first + k];
+        fprintf(f, " %s%.15g*", k && t->coef >= 0 ? "+" : "", t->coef);
+        for (int w = 0; w < c->n_qubits; w++) {
+            int x = t->x_mask >> w & 1, z = t->z_mask >> w & 1;
+            fputc(x ? (z ? 'Y' : 'X') : (z ? 'Z' : 'I'), f);
+        }
+    }
+}
+
 void ir_print(const ir_circuit *c, void *file) {
     FILE *f = file;
     fprintf(f, "circuit %s: %d qubits, %d inputs, %d params, %d ops, depth %d\n",
@@ -628,15 +689,19 @@ void ir_print(const ir_circuit *c, void *file) {
     for (int i = 0; i < c->n_ops; i++)
         print_op(c, &c->ops[i], 2, f);
     for (int o = 0; o < c->n_obs; o++) {
+        const ir_observable *ob = &c->obs[o];
         fprintf(f, "  observable %d =", o);
-        for (int k = 0; k < c->obs[o].n_terms; k++) {
-            const ir_pauli_term *t = &c->terms[c->obs[o].first_term + k];
-            fprintf(f, " %s%.15g*", k && t->coef >= 0 ? "+" : "", t->coef);
-            for (int w = 0; w < c->n_qubits; w++) {
-                int x = t->x_mask >> w & 1, z = t->z_mask >> w & 1;
-                fputc(x ? (z ? 'Y' : 'X') : (z ? 'Z' : 'I'), f);
-            }
+        if (ob->kind == IR_OBS_VAR) {
+            fputs(" var(", f);
+            print_terms(c, ob->first_lin, ob->n_lin, f);
+            fputs(" ), squared", f);
+        } else if (ob->kind == IR_OBS_PROB) {
+            fputs(" prob(", f);
+            for (int i = 0; i < ob->n_prob_wires; i++)
+                fprintf(f, "%sq[%d]", i ? ", " : "", ob->prob_wires[i]);
+            fprintf(f, ") = %d:", ob->index);
         }
+        print_terms(c, ob->first_term, ob->n_terms, f);
         fputc('\n', f);
     }
 }

@@ -76,8 +76,24 @@ typedef struct {
     uint32_t x_mask, z_mask;
 } ir_pauli_term;
 
+/* An output. EXPVAL: <O> with O = terms[first_term .. +n_terms). VAR: the variance
+ * <O^2> - <O>^2, with O^2 (canonical, from the Pauli algebra) in terms[first_term ..
+ * +n_terms) and O itself in terms[first_lin .. +n_lin). Both are linear in Pauli
+ * expectations, so every back end measures terms as before and only combines them. */
+typedef enum { IR_OBS_EXPVAL, IR_OBS_VAR, IR_OBS_PROB } ir_obs_kind;
+
+/* IR_OBS_PROB: the probability of basis state `index` of the wires prob_wires[0 ..
+ * n_prob_wires), the first the most significant bit. Its terms hold the same value as an
+ * expectation (the projector prod_j (I +- Z_j) / 2), so every consumer may treat it as
+ * EXPVAL; the code generator bins |amplitude|^2 instead (2^m outputs in one sweep, not
+ * 4^m products). A `probs` statement makes 2^m consecutive outputs, index 0 .. 2^m - 1. */
+enum { IR_MAX_PROB_WIRES = 8 };
+
 typedef struct {
     int first_term, n_terms;
+    ir_obs_kind kind;
+    int first_lin, n_lin; /* VAR only */
+    int index, n_prob_wires, prob_wires[IR_MAX_PROB_WIRES]; /* PROB only */
 } ir_observable;
 
 typedef enum { IR_INIT_UNIFORM, IR_INIT_NORMAL, IR_INIT_CONST } ir_init_kind;
@@ -135,6 +151,17 @@ int ir_add_fused(ir_circuit *c, ir_gate g, const ir_op *members, int n_members);
  * (length n_qubits, characters 'I','X','Y','Z'). */
 int ir_begin_observable(ir_circuit *c);
 void ir_add_term(ir_circuit *c, double coef, const char *paulis);
+/* A variance output: ir_add_term adds the terms of O^2, then after ir_var_linear those of O. */
+int ir_begin_var(ir_circuit *c);
+void ir_var_linear(ir_circuit *c);
+/* A probability output (then its terms, the projector's Z products, with ir_add_term). */
+int ir_begin_prob(ir_circuit *c, int n_wires, const int *wires, int index);
+/* The value of output `obs` from its terms' expectation values term_values[t] (indexed like
+ * c->terms), and the weight dL/d(term value) of each of its terms for dL/d(output) = g:
+ * weights[t] += g * coef (EXPVAL, and O^2 of VAR), -2 g <O> coef (O of VAR). */
+double ir_obs_value(const ir_circuit *c, int obs, const double *term_values);
+void ir_obs_weights(const ir_circuit *c, int obs, const double *term_values, double g,
+                    double *weights);
 
 /* ---- inspection ---------------------------------------------------------------------- */
 /* Static facts about gate kinds. */

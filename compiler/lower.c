@@ -3,7 +3,9 @@
 #include "lower.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
@@ -19,9 +21,71 @@ typedef struct {
     int measured;
     const char *inputs[64]; /* names of the inputs declared so far */
     int n_inputs;
+    int loop_depth;
+    /* `let`s that shadowed a name and were unused in some elaboration: warned about at the
+     * end unless another elaboration (a later iteration, another expansion) used them */
+    struct dead_let { ast_node *let; int in_loop, used; } *dead;
+    int n_dead, cap_dead;
+    int *dead_index; /* open addressing over the `let` node's address: index into dead, or -1 */
+    int cap_index;
+    /* every name bound so far: a `let` of a new name cannot hide anything, so only a
+     * repeated one walks the environment (a file of 100000 distinct `let`s stays linear) */
+    const char **names;
+    int n_names, cap_names;
 } lowering;
 
+enum { MAX_PROBS_WIRES = IR_MAX_PROB_WIRES };
+
 static void lower_block(lowering *L, env *e, ast_node *block);
+
+static unsigned long name_hash(const char *s) {
+    unsigned long h = 5381;
+    for (; *s; s++) h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+static int name_seen(const lowering *L, const char *name) {
+    if (!L->cap_names) return 0;
+    for (unsigned long i = name_hash(name) & (unsigned long)(L->cap_names - 1);; i = (i + 1) & (unsigned long)(L->cap_names - 1)) {
+        if (!L->names[i]) return 0;
+        if (strcmp(L->names[i], name) == 0) return 1;
+    }
+}
+
+static void name_add(lowering *L, const char *name) {
+    if (name_seen(L, name)) return;
+    if (2 * (L->n_names + 1) > L->cap_names) { /* open addressing, at most half full */
+        int cap = L->cap_names ? 2 * L->cap_names : 64;
+        const char **t = arena_alloc(L->cx->ar, sizeof *t * (size_t)cap);
+        memset(t, 0, sizeof *t * (size_t)cap);
+        for (int k = 0; k < L->cap_names; k++)
+            if (L->names[k]) {
+                unsigned long i = name_hash(L->names[k]) & (unsigned long)(cap - 1);
+                while (t[i]) i = (i + 1) & (unsigned long)(cap - 1);
+                t[i] = L->names[k];
+            }
+        L->names = t;
+        L->cap_names = cap;
+    }
+    unsigned long i = name_hash(name) & (unsigned long)(L->cap_names - 1);
+    while (L->names[i]) i = (i + 1) & (unsigned long)(L->cap_names - 1);
+    L->names[i] = name;
+    L->n_names++;
+}
+
+/* env_bind, remembering the name. */
+static void bind(lowering *L, env *e, const char *name, value v) {
+    env_bind(L->cx->ar, e, name, v);
+    name_add(L, name);
+}
+
+/* Names bound by elab_bind_args (formals) down to `stop` (the globals, added once). */
+static void add_env_names(lowering *L, const env *e, const binding *stop) {
+    for (const binding *b = e->head; b && b != stop; b = b->next) name_add(L, b->name);
+}
+
+static void lower_var(lowering *L, env *e, ast_node *s, const ast_list *args);
+static void lower_probs(lowering *L, env *e, ast_node *s, const ast_list *args);
 
 double lower_state_bytes(int n_qubits) { return ldexp(16.0, n_qubits); }
 
@@ -93,7 +157,7 @@ static void declare_qubits(lowering *L, env *e, ast_node *s) {
     r.n_wires = (int)n;
     r.wires = arena_alloc(cx->ar, sizeof(int) * (size_t)n);
     for (int i = 0; i < n; i++) r.wires[i] = i;
-    env_bind(cx->ar, e, s->name, r);
+    bind(L, e, s->name, r);
 }
 
 /* input x[n] / param w[a][b] init f(...): shapes are compile-time, bounded. */
@@ -159,7 +223,7 @@ static void declare_input(lowering *L, env *e, ast_node *s) {
     t.is_input = 1;
     t.offset = L->cx->circ->n_inputs;
     L->cx->circ->n_inputs += size;
-    env_bind(L->cx->ar, e, s->name, t);
+    bind(L, e, s->name, t);
 }
 
 static void declare_param(lowering *L, env *e, ast_node *s) {
@@ -206,7 +270,7 @@ static void declare_param(lowering *L, env *e, ast_node *s) {
         }
     }
     t.offset = ir_add_tensor(cx->circ, s->name, t.rank, t.dims, init, a, b);
-    env_bind(cx->ar, e, s->name, t);
+    bind(L, e, s->name, t);
     L->failed_decl = 0;
 }
 
@@ -296,6 +360,7 @@ static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, co
     /* A template sees the globals and its own arguments, never the caller's locals. */
     env callee = *cx->globals;
     if (!elab_bind_args(cx, templ->name, &templ->list, args, s->loc, e, &callee)) return;
+    add_env_names(L, &callee, cx->globals->head);
     value q[16];
     int nq = eval_qargs(L, e, s, q, 16);
     if (nq < 0) return;
@@ -317,7 +382,7 @@ static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, co
             memset(&n, 0, sizeof n);
             n.kind = V_INT;
             n.i = q[i].n_wires;
-            env_bind(cx->ar, &callee, qf->a->name, n);
+            bind(L, &callee, qf->a->name, n);
         } else {
             long long want;
             if (!elab_int(cx, &callee, qf->a, 1, IR_MAX_QUBITS, "register size", &want)) return;
@@ -334,7 +399,7 @@ static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, co
                         elab_error(cx, s->loc, "qubit %d is passed to `%s` twice", q[i].wires[a], templ->name);
                         return;
                     }
-        env_bind(cx->ar, &callee, qf->name, q[i]);
+        bind(L, &callee, qf->name, q[i]);
     }
     cx->call_sites[cx->n_calls] = s->loc;
     cx->call_names[cx->n_calls] = templ->name;
@@ -349,6 +414,17 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
     elab_ctx *cx = L->cx;
     if (s->op) {
         elab_error(cx, s->loc, "`quantum` layers belong in a model, not in a circuit");
+        return;
+    }
+    const value *measure = env_lookup(e, s->name);
+    if (!measure && !s->list2.n && (strcmp(s->name, "var") == 0 || strcmp(s->name, "probs") == 0)) {
+        if (s->name[0] == 'v') lower_var(L, e, s, &s->list);
+        else lower_probs(L, e, s, &s->list);
+        return;
+    }
+    if (!measure && strcmp(s->name, "hermitian") == 0) {
+        elab_error(cx, s->loc, "`hermitian` is an observable: measure it with `expval "
+                               "hermitian(M) q[0];`");
         return;
     }
     if (!need_circuit(L, s)) return;
@@ -400,29 +476,161 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
     elab_error_hint(cx, s->loc, hint, "unknown gate `%s`", s->name);
 }
 
-static void lower_expval(lowering *L, env *e, ast_node *s) {
-    if (!need_circuit(L, s)) return;
-    if (!L->measured) L->first_expval = s->loc;
-    L->measured = 1;
-    value v = elab_eval(L->cx, e, s->a);
-    if (v.kind == V_NONE) return;
-    if (v.kind != V_OBS) {
-        elab_error(L->cx, s->a->loc, "`expval` needs an observable such as `Z(q[0])` or "
-                                      "`0.5 * X(q[0]) @ X(q[1])`, not %s", value_kind_name(v.kind));
-        return;
-    }
-    ir_circuit *c = L->cx->circ;
-    ir_begin_observable(c);
+static int mentions(const ast_node *n, const char *name) {
+    if (!n) return 0;
+    if (n->kind == AST_IDENT && strcmp(n->name, name) == 0) return 1;
+    if (mentions(n->a, name) || mentions(n->b, name) || mentions(n->c, name)) return 1;
+    for (int i = 0; i < n->list.n; i++)
+        if (mentions(n->list.items[i], name)) return 1;
+    return 0;
+}
+
+/* Appends observable v's terms (one letter per wire) to the current output. */
+static void add_terms(ir_circuit *c, const value *v) {
     char paulis[IR_MAX_QUBITS + 1];
-    for (int t = 0; t < v.n_terms; t++) {
+    for (int t = 0; t < v->n_terms; t++) {
         for (int w = 0; w < c->n_qubits; w++) {
             uint32_t bit = 1u << w;
-            int x = (v.terms[t].x_mask & bit) != 0, z = (v.terms[t].z_mask & bit) != 0;
+            int x = (v->terms[t].x_mask & bit) != 0, z = (v->terms[t].z_mask & bit) != 0;
             paulis[w] = x && z ? 'Y' : x ? 'X' : z ? 'Z' : 'I';
         }
         paulis[c->n_qubits] = '\0';
-        ir_add_term(c, v.terms[t].coef, paulis);
+        ir_add_term(c, v->terms[t].coef, paulis);
     }
+}
+
+/* The observable of an `expval` or `var`, canonical (equal products merged); a zero
+ * observable is an error: a constant 0 output is the symptom of a mistake, such as a sum
+ * built in a loop with `let` (§4.9). */
+static int eval_observable(lowering *L, env *e, ast_node *x, const char *what, value *out) {
+    value v = elab_eval(L->cx, e, x);
+    if (v.kind == V_NONE) return 0;
+    if (v.empty_sum) {
+        elab_error(L->cx, x->loc, "`%s` of a `sum` over an empty range: there are no terms (the "
+                                  "upper bound of a range is excluded)", what);
+        return 0;
+    }
+    if (v.kind != V_OBS) {
+        elab_error(L->cx, x->loc, "`%s` needs an observable such as `Z(q[0])` or "
+                                  "`0.5 * X(q[0]) @ X(q[1])`, not %s", what, value_kind_name(v.kind));
+        return 0;
+    }
+    if (elab_obs_canonical(L->cx, &v) == 0) {
+        elab_error(L->cx, x->loc, "the observable is zero: all its terms cancel");
+        for (int i = 0; i < L->n_dead; i++)
+            if (!L->dead[i].used && L->dead[i].in_loop && mentions(x, L->dead[i].let->name)) {
+                const char *name = L->dead[i].let->name;
+                diag_note(L->dead[i].let->loc, "this `let` makes a new `%s` in each iteration "
+                          "and does not change the `%s` measured here; add the terms with "
+                          "`sum(i in LO..HI) TERM` (language.md §4.11)", name, name);
+                break;
+            }
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int begin_measurement(lowering *L, ast_node *s) {
+    if (!need_circuit(L, s)) return 0;
+    if (!L->measured) L->first_expval = s->loc;
+    L->measured = 1;
+    return 1;
+}
+
+/* var(O): outputs <O^2> - <O>^2, O^2 from the Pauli algebra. */
+static void lower_var(lowering *L, env *e, ast_node *s, const ast_list *args) {
+    if (!begin_measurement(L, s)) return;
+    if (args->n != 1 || args->items[0]->kind == AST_NAMED) {
+        elab_error(L->cx, s->loc, "`var` takes one observable, e.g. `var(Z(q[0]));`");
+        return;
+    }
+    value o;
+    if (!eval_observable(L, e, args->items[0], "var", &o)) return;
+    value sq = elab_obs_square(L->cx, &o, args->items[0]->loc);
+    if (sq.kind == V_NONE) return;
+    ir_circuit *c = L->cx->circ;
+    ir_begin_var(c);
+    add_terms(c, &sq);
+    ir_var_linear(c);
+    add_terms(c, &o);
+}
+
+/* probs(q[a..b]) / probs(q) / probs(q[0], q[2]): one output per basis state of the listed
+ * wires, the first listed wire the most significant bit (PennyLane's order). P(k) is the
+ * expectation of the projector prod_j (I + s_j Z_j) / 2, s_j = +1 where bit j of k is 0:
+ * 2^m Z products, which the back ends measure in one sweep. */
+static void lower_probs(lowering *L, env *e, ast_node *s, const ast_list *args) {
+    elab_ctx *cx = L->cx;
+    if (!begin_measurement(L, s)) return;
+    if (args->n < 1) {
+        elab_error(cx, s->loc, "`probs` takes qubits, e.g. `probs(q);` or `probs(q[0..2]);`");
+        return;
+    }
+    int wires[IR_MAX_QUBITS], m = 0;
+    for (int i = 0; i < args->n; i++) {
+        ast_node *a = args->items[i];
+        if (a->kind == AST_NAMED) {
+            elab_error(cx, a->loc, "the arguments of `probs` are qubits, not named");
+            return;
+        }
+        value q = elab_eval(cx, e, a);
+        if (q.kind == V_NONE) return;
+        if (q.kind != V_REG) {
+            elab_error(cx, a->loc, "`probs` needs qubits, not %s", value_kind_name(q.kind));
+            return;
+        }
+        for (int k = 0; k < q.n_wires; k++) {
+            for (int j = 0; j < m; j++)
+                if (wires[j] == q.wires[k]) {
+                    elab_error(cx, a->loc, "`probs` lists qubit %d twice", q.wires[k]);
+                    return;
+                }
+            if (m >= MAX_PROBS_WIRES) {
+                elab_error(cx, a->loc, "`probs` of more than %d qubits (%s outputs) is too "
+                                       "large", MAX_PROBS_WIRES, "over 256");
+                return;
+            }
+            wires[m++] = q.wires[k];
+        }
+    }
+    ir_circuit *c = cx->circ;
+    char paulis[IR_MAX_QUBITS + 1];
+    double coef = ldexp(1.0, -m);
+    for (int k = 0; k < (1 << m); k++) {
+        ir_begin_prob(c, m, wires, k);
+        for (int sub = 0; sub < (1 << m); sub++) { /* Z on the wires of subset sub */
+            int neg = 0;
+            memset(paulis, 'I', (size_t)c->n_qubits);
+            paulis[c->n_qubits] = '\0';
+            for (int j = 0; j < m; j++)
+                if (sub >> j & 1) {
+                    paulis[wires[j]] = 'Z';
+                    neg ^= k >> (m - 1 - j) & 1; /* wire j is bit m-1-j of k */
+                }
+            ir_add_term(c, neg ? -coef : coef, paulis);
+        }
+    }
+}
+
+static void lower_expval(lowering *L, env *e, ast_node *s) {
+    ast_node *x = s->a;
+    /* `expval var(O);` and `expval probs(q);` read as the measurement statements */
+    if (x->kind == AST_CALL && !x->flag && !env_lookup(e, x->name)) {
+        if (strcmp(x->name, "var") == 0) {
+            lower_var(L, e, s, &x->list);
+            return;
+        }
+        if (strcmp(x->name, "probs") == 0) {
+            lower_probs(L, e, s, &x->list);
+            return;
+        }
+    }
+    if (!begin_measurement(L, s)) return;
+    value v;
+    if (!eval_observable(L, e, x, "expval", &v)) return;
+    ir_begin_observable(L->cx->circ);
+    add_terms(L->cx->circ, &v);
 }
 
 static void lower_loop(lowering *L, env *e, ast_node *s, long long lo, long long hi) {
@@ -434,14 +642,16 @@ static void lower_loop(lowering *L, env *e, ast_node *s, long long lo, long long
         memset(&v, 0, sizeof v);
         v.kind = V_INT;
         v.loc = s->loc;
-        env_bind(L->cx->ar, &inner, s->name, v);
+        bind(L, &inner, s->name, v);
         var = inner.head;
     }
+    L->loop_depth++;
     for (long long i = lo; i < hi && !L->failed_decl && !diag_too_many() && L->cx->steps <= L->cx->max_steps; i++) {
-        if (!count_steps(L, s->loc)) return;
+        if (!count_steps(L, s->loc)) break;
         if (var) var->val.i = i;
         lower_block(L, &inner, s->c);
     }
+    L->loop_depth--;
 }
 
 static void lower_stmt(lowering *L, env *e, ast_node *s) {
@@ -453,8 +663,16 @@ static void lower_stmt(lowering *L, env *e, ast_node *s) {
     case AST_PARAM: declare_param(L, e, s); break;
     case AST_LET: {
         value v = elab_eval(cx, e, s->a);
-        if (v.kind != V_NONE) env_bind(cx->ar, e, s->name, v);
-        else L->failed_decl = 1; /* every later use would report the same cause again */
+        if (v.kind != V_NONE) {
+            int hides = 0; /* an earlier binding of the name, in this scope or outside */
+            if (name_seen(L, s->name))
+                for (const binding *o = e->head; o && !hides; o = o->next) hides = strcmp(o->name, s->name) == 0;
+            bind(L, e, s->name, v);
+            e->head->origin = s;
+            e->head->hides = hides;
+        } else {
+            L->failed_decl = 1; /* every later use would report the same cause again */
+        }
         break;
     }
     case AST_FOR: {
@@ -494,6 +712,81 @@ static void lower_stmt(lowering *L, env *e, ast_node *s) {
     }
 }
 
+static unsigned long ptr_hash(const void *p) {
+    return (unsigned long)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull >> 20);
+}
+
+static struct dead_let *find_dead(lowering *L, const ast_node *let) {
+    if (!L->cap_index) return NULL;
+    unsigned long m = (unsigned long)L->cap_index - 1;
+    for (unsigned long i = ptr_hash(let) & m;; i = (i + 1) & m) {
+        if (L->dead_index[i] < 0) return NULL;
+        if (L->dead[L->dead_index[i]].let == let) return &L->dead[L->dead_index[i]];
+    }
+}
+
+static void index_dead(lowering *L, int k) {
+    unsigned long m = (unsigned long)L->cap_index - 1, i = ptr_hash(L->dead[k].let) & m;
+    while (L->dead_index[i] >= 0) i = (i + 1) & m;
+    L->dead_index[i] = k;
+}
+
+static void add_dead(lowering *L, ast_node *let, int in_loop) {
+    if (L->n_dead == L->cap_dead) {
+        int cap = L->cap_dead ? 2 * L->cap_dead : 8;
+        struct dead_let *nd = arena_alloc(L->cx->ar, sizeof *nd * (size_t)cap);
+        if (L->n_dead) memcpy(nd, L->dead, sizeof *nd * (size_t)L->n_dead);
+        L->dead = nd;
+        L->cap_dead = cap;
+        L->cap_index = 2 * cap; /* at most half full */
+        L->dead_index = arena_alloc(L->cx->ar, sizeof *L->dead_index * (size_t)L->cap_index);
+        for (int i = 0; i < L->cap_index; i++) L->dead_index[i] = -1;
+        for (int k = 0; k < L->n_dead; k++) index_dead(L, k);
+    }
+    L->dead[L->n_dead] = (struct dead_let){let, in_loop, 0};
+    index_dead(L, L->n_dead++);
+}
+
+/* At the end of a scope: its `let`s that hid an earlier binding of their name and were
+ * never read. Such a `let` is dead code, and usually a mistake: in a loop body it makes a
+ * new name for one iteration instead of updating the outer one. */
+static void scope_end(lowering *L, const env *scope, const env *outer) {
+    for (binding *b = scope->head; b && b != outer->head; b = b->next) {
+        if (!b->origin) continue;
+        struct dead_let *d = find_dead(L, b->origin);
+        if (b->used) {
+            if (d) d->used = 1;
+            continue;
+        }
+        if (!b->hides || d) continue;
+        add_dead(L, (ast_node *)b->origin, L->loop_depth > 0);
+    }
+}
+
+
+static int cmp_dead_place(const void *pa, const void *pb) {
+    const struct dead_let *a = pa, *b = pb;
+    if (a->let->loc.file != b->let->loc.file) return a->let->loc.file < b->let->loc.file ? -1 : 1;
+    if (a->let->loc.line != b->let->loc.line) return a->let->loc.line < b->let->loc.line ? -1 : 1;
+    return (a->let->loc.col > b->let->loc.col) - (a->let->loc.col < b->let->loc.col);
+}
+
+/* In source order (the index is not needed any more). */
+static void report_dead_lets(lowering *L) {
+    if (L->n_dead > 1) qsort(L->dead, (size_t)L->n_dead, sizeof *L->dead, cmp_dead_place);
+    L->cap_index = 0;
+    for (int i = 0; i < L->n_dead; i++) {
+        const struct dead_let *d = &L->dead[i];
+        if (d->used) continue;
+        const char *name = d->let->name;
+        diag_warning(d->let->loc, "this `let` hides the earlier `%s` and is never used", name);
+        if (d->in_loop && mentions(d->let->a, name))
+            diag_note((src_loc){0, 0, 0, 0}, "a `let` in a loop body makes a new `%s` for one "
+                      "iteration; the outer `%s` does not change. To add up terms over a range, "
+                      "write `let %s = sum(i in LO..HI) TERM;` (language.md §4.11)", name, name, name);
+    }
+}
+
 static void lower_block(lowering *L, env *e, ast_node *block) {
     if (block->kind != AST_BLOCK) {
         lower_stmt(L, e, block);
@@ -517,6 +810,7 @@ static void lower_block(lowering *L, env *e, ast_node *block) {
         }
         lower_stmt(L, &scope, s);
     }
+    scope_end(L, &scope, e);
 }
 
 ir_circuit *lower_circuit(elab_ctx *cx, env *globals, ast_node *circuit, const ast_list *args,
@@ -534,7 +828,9 @@ ir_circuit *lower_circuit(elab_ctx *cx, env *globals, ast_node *circuit, const a
     ast_list none = {0};
     int ok = elab_bind_args(cx, circuit->name, &circuit->list, args ? args : &none, call_loc,
                             caller ? caller : globals, &e);
+    if (ok) add_env_names(&L, &e, NULL);
     if (ok) lower_block(&L, &e, circuit->a);
+    if (!diag_too_many()) report_dead_lets(&L);
     ir_circuit *c = cx->circ;
     if (ok && !c && diag_error_count() == before)
         elab_error(cx, circuit->loc, "circuit `%s` declares no qubits (`qubits q[n];`)", circuit->name);

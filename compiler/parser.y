@@ -60,6 +60,7 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, const char *msg);
 %left AND
 %nonassoc EQ NE '<' '>' LE GE
 %left '+' '-'
+%precedence SUM
 %left '*' '/' '%' '@'
 %precedence UMINUS '!'
 %right POW
@@ -165,6 +166,10 @@ stmt
     | "`if`" expr block else_part
                             { $$ = NODE(AST_IF, @1); $$->a = $2; $$->b = $3; $$->c = $4; }
     | "`expval`" expr ';'     { $$ = NODE(AST_EXPVAL, @1); $$->a = $2; }
+    /* expval hermitian(M) q[0], q[1]; -- an observable applied like a gate */
+    | "`expval`" IDENT '(' args_opt ')' qargs ';'
+                            { $$ = NODE(AST_EXPVAL, @1); $$->a = NODE(AST_CALL, @2); $$->a->name = $2;
+                              $$->a->list = $4; $$->a->list2 = $6; $$->a->flag = 1; }
     | IDENT '=' expr ';'    { $$ = NODE(AST_ASSIGN, @1); $$->name = $1; $$->a = $3; }
     | "`model`" '=' expr ';' { $$ = NODE(AST_ASSIGN, @1); $$->name = "model"; $$->a = $3; }
     | IDENT '(' args_opt ')' qargs_opt ';'
@@ -198,10 +203,13 @@ qargs
     | qargs ',' qref        { $$ = $1; ast_append(AR, &$$, $3); }
     ;
 
-/* Qubit arguments are register names, optionally indexed: q, q[i], q[(i + r) % n]. */
+/* Qubit arguments are register names, optionally indexed or sliced: q, q[i],
+   q[(i + r) % n], q[1..3]. */
 qref
     : IDENT                 { $$ = NODE(AST_IDENT, @1); $$->name = $1; }
     | qref '[' expr ']'     { $$ = NODE(AST_INDEX, @3); $$->a = $1; $$->b = $3; }
+    | qref '[' expr "`..`" expr ']'
+                            { $$ = NODE(AST_SLICE, ast_span(@3, @5)); $$->a = $1; $$->b = $3; $$->c = $5; }
     ;
 
 exprs_opt
@@ -248,6 +256,11 @@ expr
     | expr NE expr          { $$ = NODE(AST_BINOP, @2); $$->op = AST_OP_NE; $$->a = $1; $$->b = $3; }
     | expr AND expr         { $$ = NODE(AST_BINOP, @2); $$->op = AST_OP_AND; $$->a = $1; $$->b = $3; }
     | expr OR expr          { $$ = NODE(AST_BINOP, @2); $$->op = AST_OP_OR; $$->a = $1; $$->b = $3; }
+    /* sum(i in lo..hi) body: the body extends over `* / % @` and ends at `+ -`, like a
+       sum sign in a formula: `-sum(i in 0..n) Z(q[i]) @ Z(q[i+1]) + h * sum(...) X(q[i])` */
+    | IDENT '(' IDENT "`in`" expr "`..`" expr ')' expr %prec SUM
+                            { $$ = NODE(AST_SUM, @1); $$->str = $1; $$->name = $3; $$->a = $5;
+                              $$->b = $7; $$->c = $9; }
     | '-' expr %prec UMINUS { $$ = NODE(AST_UNOP, @1); $$->op = '-'; $$->a = $2; }
     | '!' expr              { $$ = NODE(AST_UNOP, @1); $$->op = '!'; $$->a = $2; }
     ;
@@ -260,6 +273,8 @@ primary
     | IDENT '(' args_opt ')'
                             { $$ = NODE(AST_CALL, @1); $$->name = $1; $$->list = $3; }
     | primary '[' expr ']'  { $$ = NODE(AST_INDEX, @3); $$->a = $1; $$->b = $3; }
+    | primary '[' expr "`..`" expr ']'
+                            { $$ = NODE(AST_SLICE, ast_span(@3, @5)); $$->a = $1; $$->b = $3; $$->c = $5; }
     | '[' exprs_opt ']'     { $$ = NODE(AST_LIST, @1); $$->list = $2; }
     | '(' expr ')'          { $$ = $2; }
     ;

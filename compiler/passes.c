@@ -393,6 +393,11 @@ static double op_grad_cost(const ir_circuit *c, const ir_op *op, double dim) {
     return (op_is_real(c, op) ? 8 : 16) * dim;
 }
 
+static int cmp_masks(const void *pa, const void *pb) {
+    const uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
 void pass_cost_of(const ir_circuit *c, pass_cost *out) {
     double dim = (double)((size_t)1 << c->n_qubits);
     memset(out, 0, sizeof *out);
@@ -407,10 +412,33 @@ void pass_cost_of(const ir_circuit *c, pass_cost *out) {
         ops += a + b;
         back += 2 * a + op_grad_cost(c, op, dim);
     }
-    for (int t = 0; t < c->n_terms; t++) {
-        meas += (c->terms[t].x_mask ? 8 : 4) * dim;
+    /* The code generator measures and weights each distinct Pauli product once, and bins
+     * the probabilities of a `probs` group in one sweep. */
+    uint64_t *m = malloc(sizeof *m * (size_t)(c->n_terms + 1));
+    int n = 0;
+    for (int o = 0; m && o < c->n_obs; o++) {
+        const ir_observable *ob = &c->obs[o];
+        if (ob->kind == IR_OBS_PROB) { /* binned: one sweep per group, not its terms */
+            if (ob->index == 0) {
+                meas += 4 * dim;
+                lambda += dim;
+            }
+            continue;
+        }
+        for (int t = ob->first_term; t < ob->first_term + ob->n_terms; t++)
+            m[n++] = (uint64_t)c->terms[t].x_mask << 32 | c->terms[t].z_mask;
+        for (int t = ob->first_lin; ob->kind == IR_OBS_VAR && t < ob->first_lin + ob->n_lin; t++)
+            m[n++] = (uint64_t)c->terms[t].x_mask << 32 | c->terms[t].z_mask;
+    }
+    if (m)
+        qsort(m, (size_t)n, sizeof *m, cmp_masks);
+    for (int t = 0; m && t < n; t++) {
+        if (t > 0 && m[t] == m[t - 1])
+            continue;
+        meas += (m[t] >> 32 ? 8 : 4) * dim;
         lambda += 8 * dim;
     }
+    free(m);
     out->forward_flops = ops + meas;
     out->vjp_flops = ops + lambda + back;
 }

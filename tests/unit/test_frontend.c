@@ -5,12 +5,16 @@
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "testutil.h"
 
+#include <complex.h>
+#include <time.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
 #include "ast.h"
 #include "diag.h"
+#include "interp.h"
 #include "ir.h"
 #include "parse.h"
 #include "sema.h"
@@ -1007,6 +1011,462 @@ static void test_qiren_layer_structure(void **state) {
     sema_free(r);
 }
 
+/* ================================ observables (language.md §4.11) ========================= */
+
+typedef double _Complex zc;
+
+/* The state of independent single-qubit states q[w] = (a, b), wire 0 the most significant
+ * bit: the product that an ry-rz layer makes, computed without the interpreter. */
+static void product_state(int n, const zc (*q)[2], zc *psi) {
+    for (int idx = 0; idx < 1 << n; idx++) {
+        zc a = 1;
+        for (int w = 0; w < n; w++) a *= q[w][(idx >> (n - 1 - w)) & 1];
+        psi[idx] = a;
+    }
+}
+
+/* <psi| (op_0 x op_1 x ... x op_(n-1)) |psi> with a dense Kronecker product of 2x2 matrices
+ * (row-major), wire 0 first: an independent check of the Pauli bit tricks. */
+static zc dense_expect(int n, const zc *const *ops, const zc *psi) {
+    int dim = 1 << n;
+    zc *m = calloc((size_t)dim * dim, sizeof *m), *t = calloc((size_t)dim * dim, sizeof *t);
+    m[0] = 1;
+    for (int w = 0, d = 1; w < n; w++, d *= 2) {
+        for (int r = 0; r < 2 * d; r++)
+            for (int c = 0; c < 2 * d; c++)
+                t[r * 2 * d + c] = m[(r / 2) * d + c / 2] * ops[w][2 * (r % 2) + c % 2];
+        memcpy(m, t, sizeof *m * (size_t)(4 * d * d));
+    }
+    zc e = 0;
+    for (int r = 0; r < dim; r++)
+        for (int c = 0; c < dim; c++) e += conj(psi[r]) * m[r * dim + c] * psi[c];
+    free(m);
+    free(t);
+    return e;
+}
+
+static const zc PI_[2 * 2] = {1, 0, 0, 1}, PX_[4] = {0, 1, 1, 0}, PY_[4] = {0, -_Complex_I, _Complex_I, 0},
+                PZ_[4] = {1, 0, 0, -1};
+
+/* ry(t) then rz(f) on |0>: (e^{-if/2} cos(t/2), e^{if/2} sin(t/2)). */
+static void ry_rz_qubit(double t, double f, zc q[2]) {
+    q[0] = cexp(-_Complex_I * f / 2) * cos(t / 2);
+    q[1] = cexp(_Complex_I * f / 2) * sin(t / 2);
+}
+
+static const ir_circuit *only_circuit(sema_result *r) {
+    assert_int_equal(r->n_circuits, 1);
+    return r->circuits[0];
+}
+
+/* The gradient of L = sum_k g_k out_k by the adjoint method equals central differences. */
+static void check_interp_grad(const ir_circuit *c, const double *p) {
+    double g[300], ga[64] = {0}, gf[64] = {0};
+    assert_true(c->n_obs <= 300 && c->n_params <= 64);
+    for (int k = 0; k < c->n_obs; k++) g[k] = 0.3 + 0.1 * k * (k % 2 ? -1 : 1);
+    interp_vjp(c, p, NULL, g, ga, NULL, 1);
+    interp_vjp_fd(c, p, NULL, g, gf, NULL, 1, 1e-5);
+    for (int i = 0; i < c->n_params; i++) assert_close(ga[i], gf[i], 1e-7);
+}
+
+static char *tfim_source(int n, int with_sum) {
+    static char buf[8192];
+    int k = snprintf(buf, sizeof buf,
+                     "circuit tfim(int n = %d, float h = 0.7) {\n"
+                     "    qubits q[n];\n    param w[n];\n    param v[n];\n"
+                     "    for i in 0..n { ry(w[i]) q[i]; rz(v[i]) q[i]; }\n", n);
+    if (with_sum) {
+        k += snprintf(buf + k, sizeof buf - (size_t)k,
+                      "    expval -sum(i in 0..n-1) Z(q[i]) @ Z(q[i+1]) - h * sum(i in 0..n) X(q[i]);\n"
+                      "    expval sum(i in 0..n-1) 0.5 * (X(q[i]) @ X(q[i+1]) + Y(q[i]) @ Y(q[i+1]));\n");
+    } else {
+        k += snprintf(buf + k, sizeof buf - (size_t)k, "    expval ");
+        for (int i = 0; i + 1 < n; i++)
+            k += snprintf(buf + k, sizeof buf - (size_t)k, "- Z(q[%d]) @ Z(q[%d]) ", i, i + 1);
+        for (int i = 0; i < n; i++) k += snprintf(buf + k, sizeof buf - (size_t)k, "- h * X(q[%d]) ", i);
+        k += snprintf(buf + k, sizeof buf - (size_t)k, ";\n    expval");
+        for (int i = 0; i + 1 < n; i++)
+            k += snprintf(buf + k, sizeof buf - (size_t)k,
+                          "%s 0.5 * X(q[%d]) @ X(q[%d]) + 0.5 * Y(q[%d]) @ Y(q[%d])", i ? " +" : "",
+                          i, i + 1, i, i + 1);
+        k += snprintf(buf + k, sizeof buf - (size_t)k, ";\n");
+    }
+    snprintf(buf + k, sizeof buf - (size_t)k, "}\n");
+    return buf;
+}
+
+/* The transverse-field Ising (and XY) Hamiltonians on 4 and 8 qubits: written with `sum` and
+ * term by term they lower to the same IR text; their values equal a dense computation. */
+static void test_obs_sum_ising(void **state) {
+    (void)state;
+    for (int n = 4; n <= 8; n += 4) {
+        sema_result *r1 = check_ok(tfim_source(n, 1));
+        char *t1 = ir_to_text(only_circuit(r1));
+        sema_result *r2 = check_ok(tfim_source(n, 0));
+        char *t2 = ir_to_text(only_circuit(r2));
+        assert_string_equal(t1, t2); /* the whole circuit: gates and both observables */
+        const char *o1 = strstr(t1, "observable 0"), *o2 = strstr(t2, "observable 0");
+        assert_non_null(o1);
+        assert_non_null(o2);
+        assert_string_equal(o1, o2);
+        const ir_circuit *c = only_circuit(r1);
+        assert_int_equal(c->obs[0].n_terms, 2 * n - 1);
+        assert_int_equal(c->obs[1].n_terms, 2 * (n - 1));
+        double p[16];
+        zc q[8][2];
+        for (int i = 0; i < n; i++) {
+            p[i] = 0.4 + 0.37 * i;
+            p[n + i] = -0.9 + 0.23 * i;
+            ry_rz_qubit(p[i], p[n + i], q[i]);
+        }
+        double y1[2], y2[2];
+        interp_forward(c, p, NULL, y1);
+        interp_forward(only_circuit(r2), p, NULL, y2);
+        zc *psi = malloc(sizeof *psi << n);
+        product_state(n, (const zc (*)[2])q, psi);
+        const zc *ops[8];
+        double want0 = 0, want1 = 0;
+        for (int i = 0; i < n; i++) {
+            for (int w = 0; w < n; w++) ops[w] = PI_;
+            ops[i] = PX_;
+            want0 += -0.7 * creal(dense_expect(n, ops, psi));
+            if (i + 1 == n) continue;
+            ops[i] = ops[i + 1] = PZ_;
+            want0 -= creal(dense_expect(n, ops, psi));
+            ops[i] = ops[i + 1] = PX_;
+            want1 += 0.5 * creal(dense_expect(n, ops, psi));
+            ops[i] = ops[i + 1] = PY_;
+            want1 += 0.5 * creal(dense_expect(n, ops, psi));
+        }
+        assert_close(y1[0], want0, 1e-12);
+        assert_close(y2[0], want0, 1e-12);
+        assert_close(y1[1], want1, 1e-12);
+        assert_close(y1[1], y2[1], 1e-12);
+        if (n == 4) check_interp_grad(c, p);
+        free(psi);
+        free(t1);
+        free(t2);
+        sema_free(r1);
+        sema_free(r2);
+    }
+}
+
+/* Nested sums, sums of numbers and of angles; equal products merged in first-appearance
+ * order, cancelled ones dropped. */
+static void test_obs_sum_forms(void **state) {
+    (void)state;
+    sema_result *r = check_ok("circuit c(int n = 4) {\n"
+                 "    qubits q[n];\n    param w[n];\n"
+                 "    ry(sum(i in 0..n) w[i]) q[0];\n"
+                 "    expval sum(i in 0..n) sum(j in i+1..n) Z(q[i]) @ Z(q[j]);\n"
+                 "    expval sum(k in 1..5) k * k * Z(q[1]);\n"
+                 "    expval Z(q[0]) + Z(q[0]) - 2 * X(q[1]) + X(q[1]) + 0.1 * Y(q[2])"
+                 " + 0.2 * Y(q[2]) - 0.3 * Y(q[2]);\n"
+                 "}\n");
+    const ir_circuit *c = only_circuit(r);
+    const double p[4] = {0.1, 0.2, 0.3, 0.4};
+    assert_close(ir_eval(c, c->ops[0].angle[0], p, NULL), 1.0, 1e-15);
+    assert_int_equal(c->obs[0].n_terms, 6);
+    assert_int_equal(c->obs[1].n_terms, 1);
+    assert_close(c->terms[c->obs[1].first_term].coef, 30.0, 0);
+    assert_int_equal(c->obs[2].n_terms, 2); /* 2 Z0 - X1; the Y terms cancel */
+    const ir_pauli_term *t = &c->terms[c->obs[2].first_term];
+    assert_close(t[0].coef, 2.0, 0);
+    assert_int_equal(t[0].z_mask, 1u);
+    assert_close(t[1].coef, -1.0, 0);
+    assert_int_equal(t[1].x_mask, 2u);
+    sema_free(r);
+    /* an empty sum of numbers is 0 */
+    r = check_ok("circuit c { qubits q[1]; param w; ry(w + sum(i in 3..1) i) q[0]; "
+                 "expval (1 + sum(i in 0..0) i - sum(i in 0..0) i) * Z(q[0]); }");
+    c = only_circuit(r);
+    assert_close(c->terms[0].coef, 1.0, 0);
+    sema_free(r);
+    check_fails("circuit c { qubits q[2]; expval -sum(i in 0..2) X(q[i]) * 2 + 1; }",
+                "operator `+` cannot combine an observable and an integer in an observable");
+    check_fails("circuit c { qubits q[2]; expval sum(i in 2..2) Z(q[i]); }",
+                "`expval` of a `sum` over an empty range: there are no terms");
+    check_fails("circuit c { qubits q[2]; expval sum(i in 0..2) sum(j in 5..i) Z(q[i]); }",
+                "`expval` of a `sum` over an empty range");
+
+    check_fails("circuit c { qubits q[2]; expval prod(i in 0..2) Z(q[i]); }",
+                "`prod(i in ...)`: only `sum` takes a range");
+    check_fails("circuit c { qubits q[2]; expval sum(i in 0..2) (i + Z(q[i])); }",
+                "operator `+` cannot combine an integer and an observable");
+    check_fails("circuit c { qubits q[2]; param w[2]; expval sum(i in 0..2) w[i]; }",
+                "`expval` needs an observable");
+    check_fails("circuit c { qubits q[2]; expval Z(q[0]) - Z(q[0]); }",
+                "the observable is zero: all its terms cancel");
+}
+
+/* A `let` that hides an outer name and is never read is a warning (not an error), with a
+ * note pointing at `sum` in a loop; a used one is not. The loop that builds nothing makes
+ * the measured observable zero: an error with the same hint. */
+static void test_let_shadow_warning(void **state) {
+    (void)state;
+    sema_result *r = check_ok("circuit c(int n = 3) {\n"
+                              "    qubits q[n];\n    param w[n];\n"
+                              "    for i in 0..n { ry(w[i]) q[i]; }\n"
+                              "    let H = Z(q[0]);\n"
+                              "    for i in 0..n-1 {\n"
+                              "        let H = H - Z(q[i]) @ Z(q[i+1]);\n"
+                              "    }\n"
+                              "    let k = 1;\n"
+                              "    for i in 0..2 { let k = k + i; ry(k * w[0]) q[0]; }\n"
+                              "    expval H;\n"
+                              "}\n");
+    assert_int_equal(diag_warning_count(), 1);
+    assert_diag_contains(":7:13: warning: this `let` hides the earlier `H` and is never used\n"
+                         "    7 |         let H = H - Z(q[i]) @ Z(q[i+1]);\n"
+                         "      |             ^\n"
+                         "note: a `let` in a loop body makes a new `H` for one iteration");
+    sema_free(r);
+    check_fails("circuit c(int n = 4) {\n"
+                "    qubits q[n];\n"
+                "    let H = 0 * I(q[0]);\n"
+                "    for i in 0..n-1 { let H = H - Z(q[i]) @ Z(q[i+1]); }\n"
+                "    expval H;\n"
+                "}\n",
+                "error: the observable is zero: all its terms cancel");
+    assert_diag_contains("note: this `let` makes a new `H` in each iteration and does not change "
+                         "the `H` measured here; add the terms with `sum(i in LO..HI) TERM`");
+}
+
+/* 100000 `let`s, all distinct or all of one name: linear time, at most 20 warnings, the
+ * first ones in source order. */
+static void test_let_warning_scale(void **state) {
+    (void)state;
+    for (int same = 0; same < 2; same++) {
+        size_t cap = 100000 * 32 + 256, k = 0;
+        char *src = malloc(cap);
+        k += (size_t)snprintf(src + k, cap - k, "circuit c {\n    qubits q[1];\n");
+        for (int i = 0; i < 100000; i++)
+            k += (size_t)snprintf(src + k, cap - k, "    let %s%d = %d;\n", same ? "a" : "v",
+                                  same ? 0 : i, i);
+        snprintf(src + k, cap - k, "    expval Z(q[0]);\n}\n");
+        clock_t t0 = clock();
+        sema_result *r = check_ok(src);
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        if (secs > 5) fail_msg("100000 lets took %.1f s", secs);
+        assert_int_equal(diag_warning_count(), same ? 20 : 0);
+        if (same) {
+            assert_diag_contains("t.qnn:4:9: warning: this `let` hides the earlier `a0` and is never used");
+            assert_diag_contains("qnnc: too many warnings (20), not showing more\n");
+        }
+        sema_free(r);
+        free(src);
+    }
+}
+
+/* probs: PennyLane's order (the first listed wire is the most significant bit), against
+ * the closed form of a product state; gradients against central differences. */
+static void test_obs_probs(void **state) {
+    (void)state;
+    sema_result *r = check_ok("circuit c {\n"
+                              "    qubits q[3];\n    param w[3];\n    param v[3];\n"
+                              "    for i in 0..3 { ry(w[i]) q[i]; rz(v[i]) q[i]; }\n"
+                              "    probs(q[0..2]);\n"
+                              "    probs(q[2], q[0]);\n"
+                              "    expval probs(q);\n"
+                              "}\n");
+    const ir_circuit *c = only_circuit(r);
+    assert_int_equal(c->n_obs, 4 + 4 + 8);
+    double p[6] = {0.3, 1.1, 2.0, 0.5, -0.4, 0.9}, y[16];
+    interp_forward(c, p, NULL, y);
+    double pr[3][2];
+    for (int w = 0; w < 3; w++) {
+        pr[w][0] = cos(p[w] / 2) * cos(p[w] / 2);
+        pr[w][1] = sin(p[w] / 2) * sin(p[w] / 2);
+    }
+    for (int k = 0; k < 4; k++) {
+        assert_close(y[k], pr[0][k >> 1] * pr[1][k & 1], 1e-14);
+        assert_close(y[4 + k], pr[2][k >> 1] * pr[0][k & 1], 1e-14);
+    }
+    double total = 0;
+    for (int k = 0; k < 8; k++) {
+        assert_close(y[8 + k], pr[0][k >> 2] * pr[1][(k >> 1) & 1] * pr[2][k & 1], 1e-14);
+        total += y[8 + k];
+    }
+    assert_close(total, 1.0, 1e-14);
+    check_interp_grad(c, p);
+    sema_free(r);
+    /* slices are registers everywhere: a broadcast, a template's register formal */
+    r = check_ok("gate pair r[2] { cz r[0], r[1]; }\n"
+                 "circuit c { qubits q[4]; h q[1..3]; let s = q[2..4]; pair s; x s[1]; "
+                 "expval Z(q[0]); }\n");
+    c = only_circuit(r);
+    assert_int_equal(c->n_ops, 4);
+    assert_op_gate(c, 0, IR_H);
+    assert_int_equal(c->ops[0].wires[0], 1);
+    assert_int_equal(c->ops[1].wires[0], 2);
+    assert_op_gate(c, 2, IR_CZ);
+    assert_int_equal(c->ops[2].wires[0], 2);
+    assert_int_equal(c->ops[2].wires[1], 3);
+    assert_int_equal(c->ops[3].wires[0], 3);
+    sema_free(r);
+    check_fails("circuit c { qubits q[3]; probs(q[0], q[1..3], q[0]); }", "`probs` lists qubit 0 twice");
+    check_fails("circuit c { qubits q[3]; probs(q[2..2]); }", "the qubit range 2..2 is empty");
+    check_fails("circuit c { qubits q[3]; probs(q[1..4]); }", "qubit index 4 is out of range (0 to 3)");
+    check_fails("circuit c { qubits q[3]; probs(); }", "`probs` takes qubits");
+    check_fails("circuit c { qubits q[10]; probs(q); }", "`probs` of more than 8 qubits");
+    check_fails("circuit c { qubits q[3]; expval var(Z(q[0])) + Z(q[1]); }", "`var` is a measurement");
+}
+
+/* var(O) = <O^2> - <O>^2: closed forms on a product state, O^2 by the Pauli algebra
+ * (X Y = i Z cancels against Y X), gradients against central differences. */
+static void test_obs_var(void **state) {
+    (void)state;
+    sema_result *r = check_ok("circuit c {\n"
+                              "    qubits q[2];\n    param w[2];\n    param v[2];\n"
+                              "    for i in 0..2 { ry(w[i]) q[i]; rz(v[i]) q[i]; }\n"
+                              "    var(Z(q[0]));\n"
+                              "    var(X(q[0]) + 2 * Z(q[1]));\n"
+                              "    expval var(X(q[0]) + Y(q[0]));\n"
+                              "    var(0.5 * I(q[0]));\n"
+                              "}\n");
+    const ir_circuit *c = only_circuit(r);
+    assert_int_equal(c->n_obs, 4);
+    assert_int_equal(c->obs[2].kind, IR_OBS_VAR);
+    assert_int_equal(c->obs[2].n_terms, 1); /* (X + Y)^2 = 2 I */
+    double p[4] = {0.7, 1.9, -0.6, 0.35}, y[4];
+    interp_forward(c, p, NULL, y);
+    zc q0[2], q1[2];
+    ry_rz_qubit(p[0], p[2], q0);
+    ry_rz_qubit(p[1], p[3], q1);
+    double z0 = creal(conj(q0[0]) * q0[0] - conj(q0[1]) * q0[1]);
+    double x0 = 2 * creal(conj(q0[0]) * q0[1]);
+    double y0 = 2 * cimag(conj(q0[0]) * q0[1]);
+    double z1 = creal(conj(q1[0]) * q1[0] - conj(q1[1]) * q1[1]);
+    assert_close(y[0], 1 - z0 * z0, 1e-14);
+    assert_close(y[1], (1 - x0 * x0) + 4 * (1 - z1 * z1), 1e-14);
+    assert_close(y[2], 2 - (x0 + y0) * (x0 + y0), 1e-14);
+    assert_close(y[3], 0, 1e-15);
+    check_interp_grad(c, p);
+    sema_free(r);
+    check_fails("circuit c { qubits q[2]; var(Z(q[0]), Z(q[1])); }", "`var` takes one observable");
+    check_fails("circuit c { qubits q[2]; var(3); }", "`var` needs an observable");
+}
+
+/* hermitian(M): Pauli decomposition of 2x2 and 4x4 constant matrices (entries numbers or
+ * [re, im]) against <psi|M|psi> computed directly; the checks of the matrix. */
+static void test_obs_hermitian(void **state) {
+    (void)state;
+    sema_result *r = check_ok("circuit c {\n"
+                              "    qubits q[3];\n    param w[3];\n    param v[3];\n"
+                              "    for i in 0..3 { ry(w[i]) q[i]; rz(v[i]) q[i]; }\n"
+                              "    let M = [[2, [0.5, -1]], [[0.5, 1], -0.25]];\n"
+                              "    expval hermitian(M) q[1];\n"
+                              "    expval hermitian([[1, 0, 0, [0, 2]], [0, 3, 0.5, 0], [0, 0.5, -1, 0],"
+                              " [[0, -2], 0, 0, 0.75]]) q[2], q[0];\n"
+                              "    expval 2 * hermitian(M, q[0]) + Z(q[2]);\n"
+                              "    var(hermitian(M, q[2]));\n"
+                              "}\n");
+    const ir_circuit *c = only_circuit(r);
+    double p[6] = {0.3, 1.2, 2.2, -0.5, 0.8, 1.7}, y[4];
+    interp_forward(c, p, NULL, y);
+    zc q[3][2];
+    for (int w = 0; w < 3; w++) ry_rz_qubit(p[w], p[3 + w], q[w]);
+    const zc M[4] = {2, 0.5 - _Complex_I, 0.5 + _Complex_I, -0.25};
+    const zc M4[16] = {1, 0, 0, 2 * _Complex_I, 0, 3, 0.5, 0, 0, 0.5, -1, 0, -2 * _Complex_I, 0, 0, 0.75};
+    zc e1 = 0, e4 = 0, e0 = 0, e2 = 0, e2sq = 0;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            e1 += conj(q[1][a]) * M[2 * a + b] * q[1][b];
+            e0 += conj(q[0][a]) * M[2 * a + b] * q[0][b];
+            e2 += conj(q[2][a]) * M[2 * a + b] * q[2][b];
+            zc m2 = 0;
+            for (int k = 0; k < 2; k++) m2 += M[2 * a + k] * M[2 * k + b];
+            e2sq += conj(q[2][a]) * m2 * q[2][b];
+        }
+    zc phi[4]; /* q[2] (x) q[0]: the first listed qubit is the more significant */
+    for (int i = 0; i < 4; i++) phi[i] = q[2][i >> 1] * q[0][i & 1];
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) e4 += conj(phi[a]) * M4[4 * a + b] * phi[b];
+    double z2 = creal(conj(q[2][0]) * q[2][0] - conj(q[2][1]) * q[2][1]);
+    assert_close(y[0], creal(e1), 1e-14);
+    assert_close(y[1], creal(e4), 1e-14);
+    assert_close(y[2], 2 * creal(e0) + z2, 1e-14);
+    assert_close(y[3], creal(e2sq) - creal(e2) * creal(e2), 1e-13);
+    check_interp_grad(c, p);
+    sema_free(r);
+    check_fails("circuit c { qubits q[2]; expval hermitian([[1, 2], [3, 4]]) q[0]; }",
+                "the matrix of `hermitian` is not Hermitian: entry [0][1] is 2 but entry [1][0] is 3");
+    check_fails("circuit c { qubits q[2]; expval hermitian([[[1, 1], 0], [0, 4]]) q[0]; }",
+                "the diagonal entry [0][0] is [1, 1], which is not real");
+    check_fails("circuit c { qubits q[2]; expval hermitian([[1, 0], [0, 1]]) q[0], q[1]; }",
+                "`hermitian` with a 2x2 matrix acts on 1 qubit, got 2");
+    check_fails("circuit c { qubits q[2]; expval hermitian([[1, 0, 0], [0, 1, 0], [0, 0, 1]]) q[0]; }",
+                "`hermitian` takes a 2x2 or a 4x4 matrix, got 3 rows");
+    check_fails("circuit c { qubits q[2]; expval hermitian([[1, 0], [0]]) q[0]; }",
+                "row 1 of the matrix of `hermitian` must be a list of 2 entries");
+    check_fails("circuit c { qubits q[2]; param w; expval hermitian([[w, 0], [0, 1]]) q[0]; }",
+                "matrix entry [0][0] must be a compile-time number or a pair [re, im], not a value "
+                "that depends on parameters or inputs");
+    check_fails("circuit c { qubits q[2]; expval Z(q[0]) q[1]; }",
+                "`Z(...)` does not take qubits after it; that form is for `hermitian(M) q[0]`");
+    check_fails("circuit c { qubits q[2]; hermitian([[1, 0], [0, 1]]) q[0]; }",
+                "`hermitian` is an observable: measure it with `expval hermitian(M) q[0];`");
+    check_fails("circuit c { qubits q[2]; expval hermitian([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], "
+                "[0, 0, 0, 1]]) q[1], q[1]; }",
+                "`hermitian` needs two different qubits, got qubit 1 twice");
+    check_fails("circuit c { qubits q[2]; expval hermitian([[0, 0], [0, 0]]) q[0]; }",
+                "the observable is zero");
+}
+
+/* D18: an error on a 5 MB line prints a window around the caret, not the line; the gutter
+ * of 6-digit line numbers is as wide on the caret line as on the source line. */
+static void test_diag_long_lines(void **state) {
+    (void)state;
+    size_t n = 5u << 20;
+    char *text = malloc(n + 2);
+    memset(text, 'a', n);
+    memcpy(text + 3000000, "BAD", 3);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    int f = diag_add_source("long.qnn", text);
+    diag_error((src_loc){f, 1, 3000001, 3}, "bad");
+    const char *out = diag_text();
+    assert_true(strlen(out) < 1000);
+    const char *src = strstr(out, "    1 | \xe2\x80\xa6");
+    assert_non_null(src);
+    const char *bad = strstr(src, "BAD");
+    assert_non_null(bad);
+    assert_non_null(strstr(src, "\xe2\x80\xa6\n"));
+    const char *caret_line = strchr(src, '\n') + 1;
+    const char *caret = strchr(caret_line, '^');
+    assert_non_null(caret);
+    /* the marker is one column wide but 3 bytes: the caret is under B, column-wise */
+    assert_int_equal((long)(caret - caret_line), (long)(bad - src) - 2);
+    assert_int_equal(strncmp(caret, "^~~\n", 4), 0);
+    free(text);
+    /* line 123456: a 6-digit gutter on both lines */
+    size_t lines = 123456;
+    char *many = malloc(lines * 2 + 8);
+    for (size_t i = 0; i < lines; i++) {
+        many[2 * i] = 'x';
+        many[2 * i + 1] = '\n';
+    }
+    many[2 * lines] = '\0';
+    int g = diag_add_source("many.qnn", many);
+    diag_error((src_loc){g, 123456, 1, 1}, "late");
+    assert_diag_contains("many.qnn:123456:1: error: late\n"
+                         "123456 | x\n"
+                         "       | ^\n");
+    free(many);
+    /* a long line with the caret near its start: cut on the right only */
+    char *start = malloc(1002);
+    memset(start, 'b', 1000);
+    start[1000] = '\n';
+    start[1001] = '\0';
+    int h = diag_add_source("start.qnn", start);
+    diag_error((src_loc){h, 1, 5, 2}, "early");
+    assert_diag_contains("start.qnn:1:5: error: early\n    1 | bbbb");
+    out = diag_text();
+    const char *e = strstr(out, "start.qnn:1:5");
+    assert_non_null(strstr(e, "b\xe2\x80\xa6\n      |     ^~\n"));
+    free(start);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1048,6 +1508,14 @@ int main(void) {
         T(test_lower_templates),
         T(test_strongly_entangling_ranges),
         T(test_qiren_layer_structure),
+        T(test_obs_sum_ising),
+        T(test_obs_sum_forms),
+        T(test_let_shadow_warning),
+        T(test_let_warning_scale),
+        T(test_obs_probs),
+        T(test_obs_var),
+        T(test_obs_hermitian),
+        T(test_diag_long_lines),
 #undef T
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -401,6 +401,43 @@ static void test_vjp_closed_form(void **state) {
     ir_free(c);
 }
 
+/* A variance output built by hand: var(Z) after RX(p x) is sin^2(p x), its gradient
+ * 2 sin cos times the chain; var(X + Z) after RY(t) is 2 - (sin t + cos t)^2 (X Z + Z X = 0);
+ * against the closed forms and central differences. */
+static void test_var_closed_form(void **state) {
+    (void)state;
+    ir_circuit *c = ir_new("var", 1, 1);
+    gate1(c, IR_RX, 0, ir_binary(c, IR_EXPR_MUL, ir_param(c, 0), ir_input(c, 0)));
+    gate1(c, IR_RY, 0, ir_param(c, 1));
+    ir_begin_var(c);
+    ir_add_term(c, 1.0, "I");
+    ir_var_linear(c);
+    ir_add_term(c, 1.0, "Z");
+    ir_begin_var(c);
+    ir_add_term(c, 2.0, "I");
+    ir_var_linear(c);
+    ir_add_term(c, 1.0, "X");
+    ir_add_term(c, 1.0, "Z");
+    assert_int_equal(c->obs[1].kind, IR_OBS_VAR);
+    assert_int_equal(c->obs[1].n_terms, 1);
+    assert_int_equal(c->obs[1].n_lin, 2);
+    double p[2] = {0.7, 0.0}, x = 0.9, out[2];
+    interp_forward(c, p, &x, out);
+    double a = 0.63;
+    assert_close(out[0], sin(a) * sin(a), 1e-15);
+    assert_close(out[1], 2 - cos(a) * cos(a), 1e-15); /* RY(0): <X> = 0, <Z> = cos a */
+    double g[2] = {1.0, 0.5}, gp[2] = {0}, gx = 0, gpf[2] = {0}, gxf = 0;
+    interp_vjp(c, p, &x, g, gp, &gx, 1);
+    interp_vjp_fd(c, p, &x, g, gpf, &gxf, 1, 1e-5);
+    /* d/da: sin 2a + 0.5 * sin 2a */
+    assert_close(gp[0], 1.5 * sin(2 * a) * x, 1e-13);
+    assert_close(gx, 1.5 * sin(2 * a) * p[0], 1e-13);
+    assert_close(gp[0], gpf[0], 1e-8);
+    assert_close(gp[1], gpf[1], 1e-8);
+    assert_close(gx, gxf, 1e-8);
+    ir_free(c);
+}
+
 int main(void) {
     srand(4242);
     const struct CMUnitTest tests[] = {
@@ -411,6 +448,7 @@ int main(void) {
         cmocka_unit_test(test_pauli_products),
         cmocka_unit_test(test_vjp),
         cmocka_unit_test(test_vjp_closed_form),
+        cmocka_unit_test(test_var_closed_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

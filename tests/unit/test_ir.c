@@ -432,6 +432,41 @@ static void test_fused_helpers(void **state) {
     ir_free(c);
 }
 
+/* A variance output prints both of its term ranges, survives ir_clone, and ir_obs_value /
+ * ir_obs_weights implement <O^2> - <O>^2 and its derivative. */
+static void test_var_observable(void **state) {
+    (void)state;
+    ir_circuit *c = ir_new("v", 2, 0);
+    ir_begin_observable(c);
+    ir_add_term(c, 0.5, "ZI");
+    ir_begin_var(c);
+    ir_add_term(c, 2.0, "II");
+    ir_add_term(c, 2.0, "ZZ");
+    ir_var_linear(c);
+    ir_add_term(c, 1.0, "ZI");
+    ir_add_term(c, 1.0, "IZ");
+    char *t = ir_to_text(c);
+    assert_non_null(strstr(t, "  observable 0 = 0.5*ZI\n"));
+    assert_non_null(strstr(t, "  observable 1 = var( 1*ZI +1*IZ ), squared 2*II +2*ZZ\n"));
+    ir_circuit *d = ir_clone(c);
+    char *u = ir_to_text(d);
+    assert_string_equal(t, u);
+    const double tv[5] = {0.3, 1.0, 0.2, 0.6, -0.1};
+    assert_close(ir_obs_value(c, 0, tv), 0.15, 1e-15);
+    assert_close(ir_obs_value(c, 1, tv), 2 + 0.4 - 0.25, 1e-15);
+    double w[5] = {0};
+    ir_obs_weights(c, 1, tv, 2.0, w);
+    assert_close(w[1], 4.0, 0);
+    assert_close(w[2], 4.0, 0);
+    assert_close(w[3], -2 * 2.0 * 0.5, 1e-15);
+    assert_close(w[4], -2 * 2.0 * 0.5, 1e-15);
+    assert_close(w[0], 0, 0);
+    free(t);
+    free(u);
+    ir_free(c);
+    ir_free(d);
+}
+
 int main(void) {
     srand(12345);
     const struct CMUnitTest tests[] = {
@@ -446,6 +481,7 @@ int main(void) {
         cmocka_unit_test(test_grad_null_targets),
         cmocka_unit_test(test_build_print_clone),
         cmocka_unit_test(test_fused_helpers),
+        cmocka_unit_test(test_var_observable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

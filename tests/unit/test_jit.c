@@ -8,11 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "cg.h"
+#include "diag.h"
 #include "interp.h"
 #include "ir.h"
 #include "jit.h"
 #include "passes.h"
+#include "sema.h"
 
 static jit_session *S; /* one JIT for the whole file: creating one costs ~10 ms */
 
@@ -405,48 +408,51 @@ static void test_qiren(void **state) {
     ir_free(c0);
 }
 
-/* Single precision: forward and gradients within float tolerances of the f64 reference. */
+/* Single precision: forward and gradients of c within float tolerances of the f64 reference. */
+static void check_f32(const ir_circuit *c) {
+    jit_options o = jit_default_options();
+    o.precision = 32;
+    rt_circuit rc;
+    compile_ok(c, &o, &rc);
+    assert_int_equal(rc.precision, 32);
+    assert_int_equal(rc.lanes, cg_default_lanes(NULL, 32));
+    rng r = {900};
+    int B = rc.lanes + 3, P = c->n_params, I = c->n_inputs, O = c->n_obs;
+    double *p = rand_vec(&r, (size_t)P, -3, 3), *x = rand_vec(&r, (size_t)B * I, -1, 1);
+    double *gy = rand_vec(&r, (size_t)B * O, -1, 1);
+    float *pf = malloc(sizeof *pf * (size_t)P), *xf = malloc(sizeof *xf * (size_t)B * I);
+    float *gyf = malloc(sizeof *gyf * (size_t)B * O), *yf = malloc(sizeof *yf * (size_t)B * O);
+    float *gpf = calloc((size_t)P, sizeof *gpf), *gxf = calloc((size_t)B * I, sizeof *gxf);
+    double *y = malloc(sizeof *y * (size_t)B * O), *gp = calloc((size_t)P, sizeof *gp);
+    double *gx = calloc((size_t)B * I, sizeof *gx);
+    for (int i = 0; i < P; i++) p[i] = pf[i] = (float)p[i]; /* same inputs exactly */
+    for (int i = 0; i < B * I; i++) x[i] = xf[i] = (float)x[i];
+    for (int i = 0; i < B * O; i++) gy[i] = gyf[i] = (float)gy[i];
+    unsigned char *w = work_for(&rc);
+    rc.forward(pf, xf, yf, B, w + 8);
+    rc.vjp(pf, xf, gyf, gpf, gxf, B, w + 8);
+    work_done(&rc, w);
+    interp_forward_batch(c, p, x, y, B);
+    interp_vjp(c, p, x, gy, gp, gx, B);
+    for (int i = 0; i < B * O; i++)
+        assert_close(yf[i], y[i], 2e-5); /* docs/codegen.md: f32 error */
+    for (int i = 0; i < P; i++) /* sums over the batch: scale by it */
+        assert_close(gpf[i] / B, gp[i] / B, 1e-4);
+    for (int i = 0; i < B * I; i++)
+        assert_close(gxf[i], gx[i], 1e-4);
+    free(p); free(x); free(gy); free(pf); free(xf); free(gyf); free(yf);
+    free(gpf); free(gxf); free(y); free(gp); free(gx);
+}
+
 static void test_f32(void **state) {
     (void)state;
     for (int n = 2; n <= 8; n += 3) {
         ir_circuit *c = random_circuit(n, n, 3, 6, 800 + (uint64_t)n);
-        jit_options o = jit_default_options();
-        o.precision = 32;
-        rt_circuit rc;
-        compile_ok(c, &o, &rc);
-        assert_int_equal(rc.precision, 32);
-        assert_int_equal(rc.lanes, cg_default_lanes(NULL, 32));
-        rng r = {900};
-        int B = rc.lanes + 3, P = c->n_params, I = c->n_inputs, O = c->n_obs;
-        double *p = rand_vec(&r, (size_t)P, -3, 3), *x = rand_vec(&r, (size_t)B * I, -1, 1);
-        double *gy = rand_vec(&r, (size_t)B * O, -1, 1);
-        float *pf = malloc(sizeof *pf * (size_t)P), *xf = malloc(sizeof *xf * (size_t)B * I);
-        float *gyf = malloc(sizeof *gyf * (size_t)B * O), *yf = malloc(sizeof *yf * (size_t)B * O);
-        float *gpf = calloc((size_t)P, sizeof *gpf), *gxf = calloc((size_t)B * I, sizeof *gxf);
-        double *y = malloc(sizeof *y * (size_t)B * O), *gp = calloc((size_t)P, sizeof *gp);
-        double *gx = calloc((size_t)B * I, sizeof *gx);
-        for (int i = 0; i < P; i++) p[i] = pf[i] = (float)p[i]; /* same inputs exactly */
-        for (int i = 0; i < B * I; i++) x[i] = xf[i] = (float)x[i];
-        for (int i = 0; i < B * O; i++) gy[i] = gyf[i] = (float)gy[i];
-        unsigned char *w = work_for(&rc);
-        rc.forward(pf, xf, yf, B, w + 8);
-        rc.vjp(pf, xf, gyf, gpf, gxf, B, w + 8);
-        work_done(&rc, w);
-        interp_forward_batch(c, p, x, y, B);
-        interp_vjp(c, p, x, gy, gp, gx, B);
-        for (int i = 0; i < B * O; i++)
-            assert_close(yf[i], y[i], 2e-5); /* docs/codegen.md: f32 error */
-        for (int i = 0; i < P; i++) /* sums over the batch: scale by it */
-            assert_close(gpf[i] / B, gp[i] / B, 1e-4);
-        for (int i = 0; i < B * I; i++)
-            assert_close(gxf[i], gx[i], 1e-4);
-        free(p); free(x); free(gy); free(pf); free(xf); free(gyf); free(yf);
-        free(gpf); free(gxf); free(y); free(gp); free(gx);
+        check_f32(c);
         ir_free(c);
     }
 }
 
-/* Lanes other than the host's width give the same numbers. */
 static void test_lanes(void **state) {
     (void)state;
     ir_circuit *c = random_circuit(3, 6, 2, 4, 1000);
@@ -718,6 +724,101 @@ static void test_bench_qiren(void **state) {
     ir_free(c0);
 }
 
+/* Observables from the language (language.md §4.11): sums, probs, var and hermitian on an
+ * entangled circuit with inputs, compiled from source. Generated forward equals the
+ * interpreter; the adjoint vjp equals its exact vjp and central differences; the
+ * parameter-shift vjp equals the adjoint one; fused and unfused; f64. */
+/* Compiles the one circuit of source text `src` (n_obs outputs): JIT forward equals the
+ * interpreter; the adjoint vjp equals its exact vjp and central differences; the
+ * parameter-shift vjp equals the adjoint one; fused and unfused; f64 and f32. */
+static void check_source_circuit(const char *src, int n_obs) {
+    const char *path = test_tmp_path("obs.qnn");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(src, f);
+    fclose(f);
+    arena *ar = arena_create();
+    sema_options so = {0};
+    so.max_qubits = 24;
+    sema_result *r = sema_check_file(ar, path, &so);
+    assert_non_null(r);
+    assert_int_equal(r->n_circuits, 1);
+    const ir_circuit *c0 = r->circuits[0];
+    assert_int_equal(c0->n_obs, n_obs);
+    for (int fused = 0; fused < 2; fused++) {
+        ir_circuit *c = fused ? pass_fuse(c0) : ir_clone(c0);
+        jit_options o = jit_default_options();
+        rt_circuit ra, rs;
+        compile_ok(c, &o, &ra);
+        check_forward(c, &ra, 500 + (uint64_t)fused, 1e-12);
+        check_vjp(c, &ra, 3, 510 + (uint64_t)fused, 1e-10, 1);
+        o.grad = CG_GRAD_SHIFT;
+        compile_ok(c, &o, &rs);
+        rng rr = {520 + (uint64_t)fused};
+        int B = 5, P = c->n_params, I = c->n_inputs, O = c->n_obs;
+        double *p = rand_vec(&rr, (size_t)P, -3, 3), *x = rand_vec(&rr, (size_t)B * I, -1, 1);
+        double *gy = rand_vec(&rr, (size_t)B * O, -1, 1);
+        double *ga = calloc((size_t)P, sizeof *ga), *gs = calloc((size_t)P, sizeof *gs);
+        double *xa = calloc((size_t)B * I, sizeof *xa), *xs = calloc((size_t)B * I, sizeof *xs);
+        run_vjp(&ra, p, x, gy, ga, xa, B);
+        run_vjp(&rs, p, x, gy, gs, xs, B);
+        for (int i = 0; i < P; i++)
+            assert_close(gs[i], ga[i], 1e-10);
+        for (int i = 0; i < B * I; i++)
+            assert_close(xs[i], xa[i], 1e-10);
+        /* the probabilities of each probs group add up to 1 and are >= 0 (binned: exactly
+         * sums of squares), variances are >= 0 */
+        double *y = calloc((size_t)B * O, sizeof *y);
+        run_forward(&ra, p, x, y, B);
+        for (int b = 0; b < B; b++) {
+            const double *yb = y + (size_t)b * O;
+            for (int oi = 0; oi < O; oi++) {
+                const ir_observable *ob = &c->obs[oi];
+                if (ob->kind != IR_OBS_EXPVAL)
+                    assert_true(yb[oi] >= (ob->kind == IR_OBS_PROB ? 0 : -1e-12));
+                if (ob->kind != IR_OBS_PROB || ob->index) continue;
+                double total = 0;
+                for (int k = 0; k < 1 << ob->n_prob_wires; k++) total += yb[oi + k];
+                assert_close(total, 1.0, 1e-12);
+            }
+        }
+        free(y);
+        free(p); free(x); free(gy); free(ga); free(gs); free(xa); free(xs);
+        check_f32(c);
+        ir_free(c);
+    }
+    sema_free(r);
+    arena_destroy(ar);
+}
+
+static void test_observables_from_source(void **state) {
+    (void)state;
+    const char *src =
+        "circuit obs(int n = 4) {\n"
+        "    qubits q[n];\n    input x[n];\n    param w[2][n];\n"
+        "    for i in 0..n { ry(x[i] * w[0][i]) q[i]; }\n"
+        "    for i in 0..n-1 { cnot q[i], q[i+1]; }\n"
+        "    for i in 0..n { rx(w[1][i]) q[i]; crz(w[0][i] + x[0]) q[i], q[(i + 1) % n]; }\n"
+        "    expval -sum(i in 0..n-1) Z(q[i]) @ Z(q[i+1]) - 0.7 * sum(i in 0..n) X(q[i]);\n"
+        "    probs(q[1..3]);\n"
+        "    var(sum(i in 0..n) 0.5 * X(q[i]) + Y(q[0]) @ Z(q[2]));\n"
+        "    expval hermitian([[1, 0, 0, [0, 2]], [0, 3, 0.5, 0], [0, 0.5, -1, 0],"
+        " [[0, -2], 0, 0, 0.75]]) q[3], q[1];\n"
+        "    var(hermitian([[2, [0.5, -1]], [[0.5, 1], -0.25]], q[0]));\n"
+        "    expval probs(q[2], q[0]);\n"
+        "    var(Z(q[1]));\n"
+        "}\n";
+    check_source_circuit(src, 1 + 4 + 1 + 1 + 1 + 4 + 1);
+    /* all 32 probabilities of 5 wires, in one sweep, and a Hamiltonian beside them */
+    check_source_circuit("circuit p5(int n = 5) {\n"
+                         "    qubits q[n];\n    input x[2];\n    param w[n];\n"
+                         "    for i in 0..n { ry(x[i % 2] * w[i]) q[i]; rx(0.3 * w[i]) q[i]; }\n"
+                         "    for i in 0..n-1 { cz q[i], q[i+1]; ry(w[i]) q[i+1]; }\n"
+                         "    probs(q[4], q[0..4]);\n"
+                         "    expval sum(i in 0..n-1) Z(q[i]) @ Z(q[i+1]);\n"
+                         "}\n", 33);
+}
+
 int main(void) {
     char err[512];
     S = jit_create(err, sizeof err);
@@ -739,8 +840,9 @@ int main(void) {
         cmocka_unit_test(test_runtime_symbols),
         cmocka_unit_test(test_text_and_objects),
         cmocka_unit_test(test_bench_qiren),
+        cmocka_unit_test(test_observables_from_source),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, test_tmp_setup, test_tmp_teardown);
     jit_destroy(S);
     return rc;
 }
