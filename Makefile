@@ -150,6 +150,9 @@ DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 DOCDIR     ?= $(DATADIR)/doc/qnn
 INSTALL    ?= install
+# The Python package (python/qnn, pure Python): Debian's dist-packages of the system python3.
+PYTHON3    ?= /usr/bin/python3
+PYTHONDIR  ?= $(if $(filter /usr,$(PREFIX)),$(LIBDIR)/python3/dist-packages,$(LIBDIR)/python$(shell $(PYTHON3) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages)
 # Vim's system-wide folder on Debian (in its default runtimepath); the other editors' files
 # (TextMate grammar, VS Code extension, Sublime package) go to share/qnn/editors to copy from.
 VIMDIR     ?= $(DATADIR)/vim/vimfiles
@@ -162,7 +165,8 @@ INSTALLED = $(BINDIR)/qnnc $(LIBDIR)/libqnnrt.a $(LIBDIR)/pkgconfig/qnn.pc $(MAN
             $(addprefix $(INCLUDEDIR)/qnn/,$(notdir $(wildcard runtime/*.h))) \
             $(foreach d,$(VIM_PARTS),$(VIMDIR)/$(d)/qnn.vim) \
             $(addprefix $(DATADIR)/qnn/editors/,$(EDITOR_FILES)) \
-            $(addprefix $(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md)))
+            $(addprefix $(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md))) \
+            $(addprefix $(PYTHONDIR)/qnn/,$(notdir $(wildcard python/qnn/*.py)))
 
 # qnn.pc is written at install time: it must name the PREFIX of this install.
 PC_SUBST = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
@@ -180,12 +184,14 @@ install: $(BUILD)/qnnc $(BUILD)/libqnnrt.a
 	for d in $(VIM_PARTS); do $(INSTALL) -d $(DESTDIR)$(VIMDIR)/$$d && \
 	  $(INSTALL) -m 644 editors/vim/$$d/qnn.vim $(DESTDIR)$(VIMDIR)/$$d/qnn.vim || exit 1; done
 	for f in $(EDITOR_FILES); do $(INSTALL) -D -m 644 editors/$$f $(DESTDIR)$(DATADIR)/qnn/editors/$$f || exit 1; done
+	$(INSTALL) -d $(DESTDIR)$(PYTHONDIR)/qnn
+	$(INSTALL) -m 644 python/qnn/*.py $(DESTDIR)$(PYTHONDIR)/qnn/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(addprefix $(DESTDIR),$(INCLUDEDIR)/qnn $(DATADIR)/qnn/stdlib \
 	    $(addprefix $(DATADIR)/qnn/editors/,vscode/syntaxes vscode sublime textmate) \
-	    $(DATADIR)/qnn/editors $(DATADIR)/qnn $(DOCDIR)) 2>/dev/null || true
+	    $(DATADIR)/qnn/editors $(DATADIR)/qnn $(DOCDIR) $(PYTHONDIR)/qnn) 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-fuzz

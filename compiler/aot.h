@@ -23,7 +23,10 @@ typedef struct aot_target {
  * a CPU nor features were given for the host's triple, else "generic" and "" (LLVM derives
  * the features from the CPU name). The vector width comes from the features, or from the
  * CPU name for the x86-64 levels and common CPUs, else 128 bits. An unknown triple is an
- * error that lists the targets this LLVM was built with. 0 or -1 with a message. */
+ * error that lists the targets this LLVM was built with; a CPU or feature that the target
+ * does not have (LLVM's own tables) is an error with a suggestion; "native" is the host's
+ * CPU. cpu or features "help" print the target's table on stdout and return 1.
+ * 0, 1, or -1 with a message. */
 int aot_target_resolve(const char *triple, const char *cpu, const char *features,
                        aot_target *out, char *err, size_t errlen);
 void aot_target_free(aot_target *t);

@@ -15,10 +15,18 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
+#include <llvm/Config/llvm-config.h> /* LLVM_VERSION_STRING: plain C macros */
 
 #include "cg_internal.h"
 
 /* ---- targets -------------------------------------------------------------------------- */
+
+static char *dup_llvm(char *m) { /* LLVM message -> malloc'ed copy */
+    char *s = strdup(m ? m : "");
+    if (m)
+        LLVMDisposeMessage(m);
+    return s;
+}
 
 int cg_default_lanes(const char *features, int precision) {
     char *host = NULL;
@@ -28,6 +36,23 @@ int cg_default_lanes(const char *features, int precision) {
     if (host)
         LLVMDisposeMessage(host);
     return bits / (precision == 32 ? 32 : 64);
+}
+
+void cg_llvm_version(char *built, size_t nbuilt, char *running, size_t nrunning) {
+    unsigned major = 0, minor = 0, patch = 0;
+    LLVMGetVersion(&major, &minor, &patch);
+    snprintf(built, nbuilt, "%s", LLVM_VERSION_STRING);
+    snprintf(running, nrunning, "%u.%u.%u", major, minor, patch);
+}
+
+int cg_host_cpu(char **name, char **features) {
+    *name = dup_llvm(LLVMGetHostCPUName());
+    *features = dup_llvm(LLVMGetHostCPUFeatures());
+    if (*name && *features) return 0;
+    free(*name);
+    free(*features);
+    *name = *features = NULL;
+    return -1;
 }
 
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
@@ -46,13 +71,6 @@ void cg_init_targets(void) { pthread_once(&targets_once, init_all_targets); }
 typedef struct {
     char *triple, *cpu, *features;
 } target_strings;
-
-static char *dup_llvm(char *m) { /* LLVM message -> malloc'ed copy */
-    char *s = strdup(m ? m : "");
-    if (m)
-        LLVMDisposeMessage(m);
-    return s;
-}
 
 static void target_free(target_strings *t) {
     free(t->triple);

@@ -49,6 +49,14 @@ void cg_init_targets(void);
  * 16 floats, 256-bit -> 4 / 8, otherwise 128-bit -> 2 / 4. */
 int cg_default_lanes(const char *features, int precision);
 
+/* What `qnnc --version` and `qnnc doctor` report about LLVM: the version qnnc was built
+ * against (its headers) and the one it runs with (the library), "19.1.7" style. */
+void cg_llvm_version(char *built, size_t nbuilt, char *running, size_t nrunning);
+
+/* The host CPU as LLVM sees it: its name and feature string ("+avx2,-avx512f,..."), both
+ * malloc'ed (the caller frees them). 0, or -1 when out of memory. */
+int cg_host_cpu(char **name, char **features);
+
 /* Checks that the circuit is something the code generator accepts (qubit count, wires,
  * expression indices, fused members). 0 or -1 with a message naming the circuit and op. */
 int cg_check(const ir_circuit *c, char *err, size_t errlen);

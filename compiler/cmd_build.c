@@ -17,18 +17,24 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aot.h"
+#include "commands.h"
 #include "diag.h"
+#include "io_file.h"
 #include "passes.h"
 
 extern char **environ;
 
 enum { EXIT_ERRORS = 1, EXIT_USAGE = 2, MAX_SETS = 256, MAX_ARGV = 96 };
-typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_ASM, EMIT_LLVM, EMIT_LIB, EMIT_C } emit_kind;
-static const char *const EMIT_NAMES[] = {"exe", "obj", "asm", "llvm", "lib", "c"};
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define CG_MAX_QUBITS_TEXT STR(CG_MAX_QUBITS)
+typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_ASM, EMIT_LLVM, EMIT_LIB, EMIT_C, EMIT_SHARED } emit_kind;
+static const char *const EMIT_NAMES[] = {"exe", "obj", "asm", "llvm", "lib", "c", "shared"};
 
 typedef struct {
     const char *file, *output, *triple, *cpu, *features, *cache_dir, *experiment;
@@ -52,20 +58,27 @@ static void usage(FILE *f) {
           "into an executable that trains and evaluates like `qnnc run FILE` (same results for a\n"
           "seed) and takes --set KEY=VALUE for the settings that leave the model alone (NAME --help).\n"
           "\n"
-          "  -o NAME            output (default: FILE without .qnn, plus .o/.s/.ll/.c for --emit)\n"
+          "  -o NAME            output (default: FILE without .qnn, plus .o/.s/.ll/.c for --emit);\n"
+          "                     `-o -` writes --emit asm, llvm or c to standard output\n"
           "  --emit KIND        exe (default), obj (the circuits' object file), asm, llvm (IR),\n"
           "                     c (the generated main), lib (NAME.a + NAME.h: the model for C\n"
-          "                     programs, runtime/qnn_embed.h; one experiment, see --experiment)\n"
+          "                     programs, runtime/qnn_embed.h; one experiment, see --experiment),\n"
+          "                     shared (NAME.so: every circuit and model of the file for Python\n"
+          "                     or any C FFI, runtime/qnn_shared.h, docs/python.md)\n"
           "  --target TRIPLE    generate code for another machine (e.g. aarch64-linux-gnu);\n"
           "                     linking it needs CC and QNN_RUNTIME_LIB for that machine\n"
-          "  --cpu NAME         CPU to tune for and assume (default: this machine's), e.g. x86-64-v3\n"
-          "  --features STR     LLVM CPU features, e.g. +avx2,+fma (decide the SIMD width)\n"
+          "  --cpu NAME         CPU to tune for and assume (default: this machine's), e.g. x86-64-v3;\n"
+          "                     native: this machine's; help: the target's CPUs\n"
+          "  --features STR     LLVM CPU features, e.g. +avx2,+fma (decide the SIMD width);\n"
+          "                     help: the target's features\n"
           "  --cache DIR        reuse object files compiled before (also QNN_CACHE_DIR)\n"
           "  --set KEY=VALUE    change a setting before compiling (repeatable)\n"
           "  --experiment NAME  build only this experiment\n"
-          "  --precision f64|f32, --grad adjoint|shift, --no-fuse, --max-qubits N, --stdlib DIR\n"
+          "  --precision f64|f32, --grad adjoint|shift, --no-fuse, --stdlib DIR\n"
+          "  --max-qubits N     refuse circuits above N qubits (default 24, at most " CG_MAX_QUBITS_TEXT ")\n"
           "  --time             print the time of each phase\n"
-          "  --quiet, --verbose (print the C compiler and linker commands), --help\n"
+          "  --quiet, -q        no summary line; --verbose, -v: print the C compiler and linker commands\n"
+          "  --help, -h         this text\n"
           "\n"
           "Environment: CC (default cc), AR (default ar), QNN_RUNTIME_DIR (runtime headers, default\n"
           "<qnnc's folder>/../runtime), QNN_RUNTIME_LIB (default <qnnc's folder>/libqnnrt.a),\n"
@@ -116,9 +129,9 @@ static int parse_args(int argc, char **argv, build_options *o) {
             else if (strcmp(a, "--stdlib") == 0) o->sema.stdlib_dir = next;
             else if (strcmp(a, "--emit") == 0) {
                 int k = -1;
-                for (int j = 0; j < 6; j++)
+                for (int j = 0; j < (int)(sizeof EMIT_NAMES / sizeof *EMIT_NAMES); j++)
                     if (strcmp(next, EMIT_NAMES[j]) == 0) k = j;
-                if (k < 0) return usage_error("`--emit` takes exe, obj, asm, llvm, lib or c, not `%s`", next);
+                if (k < 0) return usage_error("`--emit` takes exe, obj, asm, llvm, lib, c or shared, not `%s`", next);
                 o->emit = (emit_kind)k;
             } else if (strcmp(a, "--precision") == 0) {
                 if (strcmp(next, "f64") != 0 && strcmp(next, "f32") != 0)
@@ -131,11 +144,12 @@ static int parse_args(int argc, char **argv, build_options *o) {
             } else {
                 char *end;
                 long v = strtol(next, &end, 10);
-                if (*end || v < 1 || v > IR_MAX_QUBITS) return usage_error("`--max-qubits` needs a number%s", "");
+                if (*end || v < 1 || v > CG_MAX_QUBITS)
+                    return usage_error("`--max-qubits` needs a number from 1 to %s", CG_MAX_QUBITS_TEXT);
                 o->sema.max_qubits = (int)v;
             }
         } else if (a[0] == '-' && a[1]) {
-            return usage_error("unknown option `%s`; build takes -o NAME, --emit exe|obj|asm|llvm|lib|c, "
+            return usage_error("unknown option `%s`; build takes -o NAME, --emit exe|obj|asm|llvm|lib|c|shared, "
                                "--target TRIPLE, --cpu NAME, --features STR, --cache DIR, --set KEY=VALUE, "
                                "--experiment NAME, --no-fuse, --precision f64|f32, --grad adjoint|shift, "
                                "--max-qubits N, --stdlib DIR, --time, --quiet, --verbose, --help", a);
@@ -155,7 +169,7 @@ static int parse_args(int argc, char **argv, build_options *o) {
 
 static int exe_dir(char *dir, size_t n) {
     ssize_t len = readlink("/proc/self/exe", dir, n - 1);
-    if (len <= 0) return -1;
+    if (len <= 0 || (size_t)len >= n - 1) return -1; /* a cut name would be some other folder */
     dir[len] = '\0';
     char *slash = strrchr(dir, '/');
     if (!slash) return -1;
@@ -164,21 +178,6 @@ static int exe_dir(char *dir, size_t n) {
 }
 
 static int readable(const char *p) { return access(p, R_OK) == 0; }
-
-/* The standard library ships next to the binary, as main.c finds it. */
-static const char *find_stdlib(arena *ar) {
-    const char *env = getenv("QNN_STDLIB");
-    char dir[PATH_MAX], real[PATH_MAX];
-    if (env && *env) return env;
-    if (exe_dir(dir, sizeof dir)) return NULL;
-    const char *cands[] = {"%s/../stdlib", "%s/stdlib", "%s/../share/qnn/stdlib"};
-    for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
-        char *d = arena_printf(ar, cands[i], dir);
-        if (readable(arena_printf(ar, "%s/qiren.qnn", d)))
-            return realpath(d, real) ? arena_strdup(ar, real) : d;
-    }
-    return NULL;
-}
 
 /* The runtime: headers (rt_main.h, qnn_embed.h) and libqnnrt.a, next to qnnc in the build
  * tree (build/qnnc: build/libqnnrt.a, runtime/) or installed (bin/qnnc: lib/, include/qnn). */
@@ -212,15 +211,20 @@ static int find_runtime(arena *ar, const char **inc, const char **lib, char *err
     return 0;
 }
 
+/* The temporary folder holds only files written here (and a folder per tool at most), so
+ * two levels are all there is; paths are built to size, never cut. */
 static void remove_tree(const char *path, int depth) {
     DIR *d = depth < 3 ? opendir(path) : NULL;
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            char p[PATH_MAX];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            size_t len = strlen(path) + strlen(e->d_name) + 2;
+            char *p = malloc(len);
+            if (!p) continue;
+            snprintf(p, len, "%s/%s", path, e->d_name);
             remove_tree(p, depth + 1);
+            free(p);
         }
         closedir(d);
         rmdir(path);
@@ -229,8 +233,10 @@ static void remove_tree(const char *path, int depth) {
     }
 }
 
+/* Reads only regular files (a FIFO planted in the cache or as the runtime library cannot make
+ * the build wait forever). */
 static int copy_file(const char *from, const char *to) {
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    FILE *in = io_fopen_input(from, NULL, 0), *out = in ? fopen(to, "wb") : NULL;
     char buf[65536];
     size_t n;
     int rc = in && out ? 0 : -1;
@@ -347,7 +353,7 @@ static char *cache_key(const circuit_set *cs, const aot_target *t, size_t *len) 
 }
 
 static int same_file_text(const char *path, const char *text, size_t len) {
-    FILE *f = fopen(path, "rb");
+    FILE *f = io_fopen_input(path, NULL, 0);
     if (!f) return 0;
     int same = 1;
     size_t i = 0;
@@ -357,12 +363,15 @@ static int same_file_text(const char *path, const char *text, size_t len) {
     return same && i == len;
 }
 
-/* Writes to the cache atomically (a file, then a rename). Failures only cost a later rebuild. */
+/* Writes to the cache atomically (a file, then a rename). Failures only cost a later rebuild;
+ * a cache entry that is not a regular file (a link, a device) is left alone. */
 static void cache_store(const char *dir, const char *name, const char *from, const char *text,
                         size_t len) {
     char tmp[PATH_MAX], dst[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/.%s.%ld", dir, name, (long)getpid());
-    snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    int nt = snprintf(tmp, sizeof tmp, "%s/.%s.%ld", dir, name, (long)getpid());
+    int nd = snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    if (nt < 0 || nd < 0 || (size_t)nt >= sizeof tmp || (size_t)nd >= sizeof dst) return;
+    if (io_check_output_target(dst, NULL, 0)) return;
     int ok;
     if (from) ok = copy_file(from, tmp) == 0;
     else {
@@ -373,22 +382,108 @@ static void cache_store(const char *dir, const char *name, const char *from, con
     if (!ok || rename(tmp, dst)) unlink(tmp);
 }
 
+/* Signals on which the temporary folder is removed before dying (guard_tmp). */
+static const int CLEANUP_SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+
+/* What the child of emit_isolated sends back. */
+typedef struct {
+    int rc;
+    aot_times times;
+    char err[2048];
+} emit_reply;
+
+static int write_all(int fd, const void *p, size_t n) {
+    for (const char *c = p; n;) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        c += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* aot_emit in a child process. LLVM stops the process on some --cpu/--features combinations
+ * that it accepts at first (`--cpu i386` for x86-64: "LLVM ERROR: 64-bit code requested on a
+ * subtarget that doesn't support it", exit 134; `--features -sse2`: a segmentation fault in
+ * the code generator): here that is one clear message, and the build still cleans up. */
+static int emit_isolated(const circuit_set *cs, const aot_target *t, aot_kind kind, const char *path,
+                         const char *log, aot_times *times, char *err, size_t errlen) {
+    int fds[2];
+    fflush(NULL);
+    if (pipe(fds)) return snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno)), -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return snprintf(err, errlen, "cannot start the code generator: %s", strerror(errno)), -1;
+    }
+    if (pid == 0) {
+        for (size_t i = 0; i < sizeof CLEANUP_SIGNALS / sizeof *CLEANUP_SIGNALS; i++)
+            signal(CLEANUP_SIGNALS[i], SIG_DFL); /* the parent cleans up, not the child */
+        close(fds[0]);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) dup2(fd, 2);
+        emit_reply r;
+        memset(&r, 0, sizeof r);
+        r.rc = aot_emit(cs->ir, cs->prefixes, cs->n, cs->opts, t, kind, path, NULL, &r.times, r.err,
+                        sizeof r.err);
+        _exit(write_all(fds[1], &r, sizeof r) ? 3 : 0);
+    }
+    close(fds[1]);
+    emit_reply r;
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = read(fds[0], (char *)&r + got, sizeof r - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (got == sizeof r && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        r.err[sizeof r.err - 1] = '\0';
+        if (times) *times = r.times;
+        if (r.rc) snprintf(err, errlen, "%s", r.err);
+        return r.rc;
+    }
+    /* LLVM's own words: the first line it printed. */
+    char said[300] = "";
+    FILE *f = fopen(log, "r");
+    if (f) {
+        while (fgets(said, sizeof said, f) && strncmp(said, "LLVM ERROR", 10) != 0 && !strstr(said, "error")) {}
+        fclose(f);
+        said[strcspn(said, "\n")] = '\0';
+    }
+    remove(path);
+    snprintf(err, errlen, "LLVM cannot generate code for %s with cpu `%s`%s%s%s (%s%s%s%s): this CPU and "
+                          "feature combination does not work for the target; change --cpu or --features",
+             t->triple, t->cpu, *t->features ? " and features `" : "", t->features, *t->features ? "`" : "",
+             WIFSIGNALED(status) ? "it crashed: " : "it stopped",
+             WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "", *said ? "; " : "", said);
+    return -1;
+}
+
 static int emit_circuits(const circuit_set *cs, const aot_target *t, aot_kind kind, const char *path,
-                         const char *cache_dir, int *hit, aot_times *times, char *err, size_t errlen) {
+                         const char *cache_dir, const char *log, int *hit, aot_times *times, char *err,
+                         size_t errlen) {
     char *key = NULL, obj[PATH_MAX], keyfile[PATH_MAX];
     size_t klen = 0;
     *hit = 0;
     if (cache_dir && kind == AOT_OBJECT && (key = cache_key(cs, t, &klen)) != NULL) {
         uint64_t h = fnv1a(key, klen);
-        snprintf(obj, sizeof obj, "%s/%016llx.o", cache_dir, (unsigned long long)h);
-        snprintf(keyfile, sizeof keyfile, "%s/%016llx.key", cache_dir, (unsigned long long)h);
-        if (same_file_text(keyfile, key, klen) && copy_file(obj, path) == 0) {
+        int no = snprintf(obj, sizeof obj, "%s/%016llx.o", cache_dir, (unsigned long long)h);
+        int nk = snprintf(keyfile, sizeof keyfile, "%s/%016llx.key", cache_dir, (unsigned long long)h);
+        if (no < 0 || nk < 0 || (size_t)no >= sizeof obj || (size_t)nk >= sizeof keyfile) {
+            free(key); /* a cache folder name too long to use: build without it */
+            key = NULL;
+        } else if (same_file_text(keyfile, key, klen) && copy_file(obj, path) == 0) {
             *hit = 1;
             free(key);
             return 0;
         }
     }
-    int rc = aot_emit(cs->ir, cs->prefixes, cs->n, cs->opts, t, kind, path, NULL, times, err, errlen);
+    int rc = emit_isolated(cs, t, kind, path, log, times, err, errlen);
     if (rc == 0 && key && (mkdir(cache_dir, 0777) == 0 || errno == EEXIST)) {
         cache_store(cache_dir, strrchr(obj, '/') + 1, path, NULL, 0);
         cache_store(cache_dir, strrchr(keyfile, '/') + 1, NULL, key, klen);
@@ -411,6 +506,7 @@ typedef struct {
     double t_front, t_passes, t_cc, t_link;
     aot_times t_llvm;
     int cache_hit;
+    int to_stdout;             /* -o -: the one text output goes to standard output */
     char err[4096];
 } build;
 
@@ -498,6 +594,44 @@ static int collect_circuits(build *b, const sema_result *r) {
     return rc;
 }
 
+/* ---- the temporary folder on every exit path -------------------------------------------- */
+
+/* Every name the build writes in its temporary folder. A signal handler cannot walk a folder
+ * (opendir is not async-signal-safe), so the files' paths are made in advance and the handler
+ * only unlinks and rmdirs them, then dies of the signal as it would have. */
+static const char *const TMP_NAMES[] = {"out", "out.c", "a.out", "lib.a", "lib.h", "circuits.o",
+                                        "main.c", "main.o", "model.c", "qnnc_gen_circuits.o",
+                                        "qnnc_gen_model.o", "cc.log", "link.log", "ar.log", "llvm.log",
+                                        "lib.so", "exports.map"};
+enum { N_TMP_NAMES = sizeof TMP_NAMES / sizeof *TMP_NAMES };
+static const char *volatile tmp_dir_for_signal;
+static const char *tmp_files_for_signal[N_TMP_NAMES];
+
+static void remove_tmp_on_signal(int sig) {
+    const char *dir = tmp_dir_for_signal;
+    if (dir) {
+        for (int i = 0; i < N_TMP_NAMES; i++)
+            if (tmp_files_for_signal[i]) unlink(tmp_files_for_signal[i]);
+        rmdir(dir);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void guard_tmp(build *b, const char *dir) {
+    for (int i = 0; i < N_TMP_NAMES; i++)
+        tmp_files_for_signal[i] = arena_printf(b->ar, "%s/%s", dir, TMP_NAMES[i]);
+    tmp_dir_for_signal = dir;
+    for (size_t i = 0; i < sizeof CLEANUP_SIGNALS / sizeof *CLEANUP_SIGNALS; i++)
+        signal(CLEANUP_SIGNALS[i], remove_tmp_on_signal);
+}
+
+static void unguard_tmp(void) {
+    for (size_t i = 0; i < sizeof CLEANUP_SIGNALS / sizeof *CLEANUP_SIGNALS; i++)
+        signal(CLEANUP_SIGNALS[i], SIG_DFL);
+    tmp_dir_for_signal = NULL;
+}
+
 static const char *in_tmp(build *b, const char *name) { return arena_printf(b->ar, "%s/%s", b->tmp, name); }
 
 static int write_c(build *b, const char *path) {
@@ -515,6 +649,7 @@ static int compile_c(build *b, const char *inc, const char *src, const char *obj
     push_words(&c, b->ar, "CC", "cc");
     const char *args[] = {"-std=c11", "-O1", "-I", inc, "-c", src, "-o", obj};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
+    if (b->o->emit == EMIT_SHARED) push(&c, b->ar, "-fPIC"); /* the circuits and runtime are PIC too */
     push_sanitizers(&c, b->ar);
     int rc = run_tool(&c, in_tmp(b, "cc.log"), b->o->verbose, b->err, sizeof b->err);
     b->t_cc += now() - t0;
@@ -557,9 +692,35 @@ static int archive_lib(build *b, const char *lib, const char *out) {
     return rc;
 }
 
+/* NAME.so: the generated table, the circuits and the runtime (no LLVM). Only the ABI of
+ * qnn_shared.h is exported: the runtime's own symbols stay inside, so two libraries loaded
+ * into one process never bind to each other's runtime. */
+static int link_shared(build *b, const char *lib, const char *out) {
+    const char *map = in_tmp(b, "exports.map");
+    FILE *f = fopen(map, "w");
+    if (!f || fputs("{ global: qnn_abi_version; qnn_version; qnn_lib_*; qnn_st_*; local: *; };\n", f) < 0 ||
+        fclose(f)) {
+        if (f) fclose(f);
+        snprintf(b->err, sizeof b->err, "cannot write %s", map);
+        return -1;
+    }
+    cmdline c = {{0}, 0};
+    double t0 = now();
+    push_words(&c, b->ar, "CC", "cc");
+    const char *args[] = {"-shared", "-o", out, in_tmp(b, "main.o"), in_tmp(b, "circuits.o"), lib,
+                          "-lpng", "-lsndfile", "-lfftw3", "-lcairo", "-lpthread", "-lm",
+                          arena_printf(b->ar, "-Wl,--version-script=%s", map)};
+    for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
+    push_sanitizers(&c, b->ar);
+    push_words(&c, b->ar, "QNN_LDFLAGS", NULL);
+    int rc = run_tool(&c, in_tmp(b, "link.log"), b->o->verbose, b->err, sizeof b->err);
+    b->t_link += now() - t0;
+    return rc;
+}
+
 static int emit(build *b, aot_kind kind, const char *path) {
-    return emit_circuits(&b->cs, &b->target, kind, path, b->o->cache_dir, &b->cache_hit, &b->t_llvm,
-                         b->err, sizeof b->err);
+    return emit_circuits(&b->cs, &b->target, kind, path, b->o->cache_dir, in_tmp(b, "llvm.log"),
+                         &b->cache_hit, &b->t_llvm, b->err, sizeof b->err);
 }
 
 /* Everything in the temporary folder; on success tmp_out[i] are ready to be renamed. */
@@ -580,6 +741,12 @@ static int produce(build *b) {
         return emit(b, AOT_OBJECT, in_tmp(b, "circuits.o")) || write_c(b, in_tmp(b, "main.c")) ||
                compile_c(b, inc, in_tmp(b, "main.c"), in_tmp(b, "main.o")) ||
                link_exe(b, lib, b->tmp_out[0]) ? -1 : 0;
+    case EMIT_SHARED:
+        if (find_runtime(b->ar, &inc, &lib, b->err, sizeof b->err)) return -1;
+        b->tmp_out[0] = in_tmp(b, "lib.so");
+        return emit(b, AOT_OBJECT, in_tmp(b, "circuits.o")) || write_c(b, in_tmp(b, "main.c")) ||
+               compile_c(b, inc, in_tmp(b, "main.c"), in_tmp(b, "main.o")) ||
+               link_shared(b, lib, b->tmp_out[0]) ? -1 : 0;
     case EMIT_LIB: {
         if (find_runtime(b->ar, &inc, &lib, b->err, sizeof b->err)) return -1;
         b->tmp_out[0] = in_tmp(b, "lib.a");
@@ -602,8 +769,27 @@ static int produce(build *b) {
 /* The output names, and the temporary folder beside them (same file system: rename works). */
 static int prepare_outputs(build *b) {
     build_options *o = b->o;
-    static const char *const exts[] = {"", ".o", ".s", ".ll", "", ".c"};
+    static const char *const exts[] = {"", ".o", ".s", ".ll", "", ".c", ""};
     const char *out = o->output;
+    if (out && strcmp(out, "-") == 0) {
+        /* standard output, for the text kinds; never a file named `-` */
+        if (o->emit != EMIT_ASM && o->emit != EMIT_LLVM && o->emit != EMIT_C) {
+            snprintf(b->err, sizeof b->err, "`-o -` writes to standard output, which takes only text "
+                                            "(--emit asm, llvm or c); --emit %s needs a file name",
+                     EMIT_NAMES[o->emit]);
+            return -1;
+        }
+        b->to_stdout = 1;
+        const char *td = getenv("TMPDIR");
+        char *tmpl = arena_printf(b->ar, "%s/.qnnc-build-XXXXXX", td && *td ? td : "/tmp");
+        if (!mkdtemp(tmpl)) {
+            snprintf(b->err, sizeof b->err, "cannot create a temporary folder %s: %s", tmpl, strerror(errno));
+            return -1;
+        }
+        b->tmp = tmpl;
+        guard_tmp(b, tmpl);
+        return 0;
+    }
     if (!out) out = arena_printf(b->ar, "%s%s", base_no_ext(b->ar, o->file, ".qnn"), exts[o->emit]);
     if (o->emit == EMIT_LIB) {
         const char *stem = arena_strndup(b->ar, out, strlen(out) - (strlen(out) > 2 &&
@@ -611,16 +797,27 @@ static int prepare_outputs(build *b) {
         b->final[0] = arena_printf(b->ar, "%s.a", stem);
         b->final[1] = arena_printf(b->ar, "%s.h", stem);
         b->unit.lib_name = c_ident(b->ar, base_no_ext(b->ar, stem, ""), 60);
+    } else if (o->emit == EMIT_SHARED) {
+        size_t n = strlen(out);
+        b->final[0] = arena_printf(b->ar, "%.*s.so", (int)(n - (n > 3 && strcmp(out + n - 3, ".so") == 0 ? 3 : 0)), out);
+        b->unit.shared = 1;
     } else {
         b->final[0] = out;
     }
     for (int i = 0; i < 2 && b->final[i]; i++) {
         struct stat st;
         size_t len = strlen(b->final[i]);
-        if (!len || b->final[i][len - 1] == '/' || (stat(b->final[i], &st) == 0 && S_ISDIR(st.st_mode))) {
+        if (!len) {
+            snprintf(b->err, sizeof b->err, "-o needs a file name, not an empty one");
+            return -1;
+        }
+        if (b->final[i][len - 1] == '/' || (stat(b->final[i], &st) == 0 && S_ISDIR(st.st_mode))) {
             snprintf(b->err, sizeof b->err, "`%s` is a folder: -o takes the output file's name", b->final[i]);
             return -1;
         }
+        /* the runtime's output policy: a new name or a regular file, never a device, FIFO or
+         * symbolic link (`-o /dev/full` must not turn /dev/full into a text file) */
+        if (io_check_output_target(b->final[i], b->err, sizeof b->err)) return -1;
     }
     const char *slash = strrchr(b->final[0], '/');
     const char *dir = slash ? arena_strndup(b->ar, b->final[0], (size_t)(slash - b->final[0]) + (slash == b->final[0])) : ".";
@@ -633,10 +830,30 @@ static int prepare_outputs(build *b) {
         return -1;
     }
     b->tmp = tmpl;
+    guard_tmp(b, tmpl);
     return 0;
 }
 
+/* -o -: the text product to standard output. */
+static int copy_to_stdout(build *b, const char *path) {
+    signal(SIGPIPE, SIG_IGN); /* `| head`: an EPIPE error, then the usual cleanup */
+    FILE *in = fopen(path, "rb");
+    char buf[65536];
+    size_t n;
+    int rc = in ? 0 : -1;
+    while (!rc && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, stdout) != n) rc = -1;
+    if (in && ferror(in)) rc = -1;
+    if (in) fclose(in);
+    if (fflush(stdout)) rc = -1;
+    if (rc) snprintf(b->err, sizeof b->err, "writing to standard output failed: %s", strerror(errno));
+    return rc;
+}
+
 static int finish(build *b) {
+    if (b->to_stdout) return copy_to_stdout(b, b->tmp_out[0]);
+    for (int i = 0; i < 2 && b->final[i]; i++) /* checked again: the build took a while */
+        if (io_check_output_target(b->final[i], b->err, sizeof b->err)) return -1;
     for (int i = 0; i < 2 && b->final[i]; i++)
         if (rename(b->tmp_out[i], b->final[i])) {
             snprintf(b->err, sizeof b->err, "cannot write `%s`: %s", b->final[i], strerror(errno));
@@ -661,10 +878,10 @@ static void print_times(const build *b, double total) {
         fprintf(stderr, "  LLVM optimisation + code generation         %9.1f ms  (IR + optimisation %.1f, "
                         "code generation %.1f)\n", 1e3 * (b->t_llvm.build + b->t_llvm.codegen),
                 1e3 * b->t_llvm.build, 1e3 * b->t_llvm.codegen);
-    if (o->emit == EMIT_EXE || o->emit == EMIT_LIB) {
+    if (o->emit == EMIT_EXE || o->emit == EMIT_LIB || o->emit == EMIT_SHARED) {
         fprintf(stderr, "  C compiler (generated %-4s)                 %9.1f ms\n",
-                o->emit == EMIT_LIB ? "code" : "main", 1e3 * b->t_cc);
-        fprintf(stderr, "  link%-40s %9.1f ms\n", o->emit == EMIT_LIB ? " (archive)" : "", 1e3 * b->t_link);
+                o->emit == EMIT_EXE ? "main" : "code", 1e3 * b->t_cc);
+        fprintf(stderr, "  link%-40s %9.1f ms\n", o->emit == EMIT_LIB ? " (archive)" : o->emit == EMIT_SHARED ? " (shared)" : "", 1e3 * b->t_link);
     }
     fprintf(stderr, "  total                                       %9.1f ms\n", 1e3 * total);
 }
@@ -679,12 +896,13 @@ int cmd_build_main(int argc, char **argv) {
     b.o = &o;
     if (!o.cache_dir && getenv("QNN_CACHE_DIR") && *getenv("QNN_CACHE_DIR")) o.cache_dir = getenv("QNN_CACHE_DIR");
     /* The target first: a wrong triple is reported before any work. */
-    if (aot_target_resolve(o.triple, o.cpu, o.features, &b.target, b.err, sizeof b.err)) {
-        fprintf(stderr, "qnnc build: %s\n", b.err);
-        return EXIT_ERRORS;
+    int t = aot_target_resolve(o.triple, o.cpu, o.features, &b.target, b.err, sizeof b.err);
+    if (t) {
+        if (t < 0) fprintf(stderr, "qnnc build: %s\n", b.err);
+        return t < 0 ? EXIT_ERRORS : 0; /* 1: --cpu help / --features help printed the table */
     }
     b.ar = arena_create();
-    if (!o.sema.stdlib_dir) o.sema.stdlib_dir = find_stdlib(b.ar);
+    if (!o.sema.stdlib_dir) o.sema.stdlib_dir = cmd_find_stdlib(b.ar);
     double t0 = now();
     sema_result *r = sema_check_file(b.ar, o.file, &o.sema);
     b.t_front = now() - t0;
@@ -699,6 +917,7 @@ int cmd_build_main(int argc, char **argv) {
     b.unit.built_with = arena_printf(b.ar, "qnnc %s, %s, cpu %s%s%s", QNN_VERSION, b.target.triple,
                                      b.target.cpu, *b.target.features && !b.target.host ? ", features " : "",
                                      *b.target.features && !b.target.host ? b.target.features : "");
+    if (cmd_check_experiment(r, o.file, o.experiment, "qnnc build")) goto done;
     int n_sel = 0;
     for (int i = 0; i < r->n_experiments; i++)
         n_sel += !o.experiment || strcmp(o.experiment, r->experiments[i].exp.name) == 0;
@@ -723,13 +942,15 @@ int cmd_build_main(int argc, char **argv) {
     } else {
         rc = 0;
         if (!o.quiet)
-            fprintf(stderr, "qnnc build: wrote %s%s%s (%d experiment%s, %d circuit%s, %s, cpu %s)\n", b.final[0],
+            fprintf(stderr, "qnnc build: wrote %s%s%s (%d experiment%s, %d circuit%s, %s, cpu %s)\n",
+                    b.to_stdout ? "standard output" : b.final[0],
                     b.final[1] ? " and " : "", b.final[1] ? b.final[1] : "", n_sel, n_sel == 1 ? "" : "s",
                     b.cs.n, b.cs.n == 1 ? "" : "s", b.target.triple, b.target.cpu);
         if (o.show_time) print_times(&b, now() - t_start);
     }
 done:
     if (b.tmp) remove_tree(b.tmp, 0);
+    unguard_tmp();
     for (int i = 0; i < b.cs.n; i++) ir_free((ir_circuit *)b.cs.ir[i]);
     sema_free(r);
     aot_target_free(&b.target);

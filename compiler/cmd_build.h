@@ -1,8 +1,10 @@
 /* qnnc build: an experiment compiled ahead of time into a native executable, an object file,
- * assembly, LLVM IR, C source, or a static library with a C header for embedding.
+ * assembly, LLVM IR, C source, a static library with a C header for embedding, or a shared
+ * library for Python (runtime/qnn_shared.h).
  * cmd_build.c drives the pipeline (front end -> passes -> aot.c -> C compiler -> linker);
  * cmd_build_gen.c writes the generated C (the experiment as static data, the circuits'
- * declarations and a main that calls rt_main, or NAME_create for libraries). */
+ * declarations and a main that calls rt_main, NAME_create for libraries, or the table and
+ * qnn_lib_open of shared libraries). */
 #ifndef QNN_CMD_BUILD_H
 #define QNN_CMD_BUILD_H
 
@@ -31,6 +33,7 @@ typedef struct {
     const char *source_abs;  /* absolute path of the .qnn file (data lookup from elsewhere) */
     const char *built_with;  /* "qnnc VERSION, TRIPLE, cpu NAME" */
     const char *lib_name;    /* libraries: the C identifier of NAME_create; NULL: executable */
+    int shared;              /* --emit shared: qnn_lib_open and the table of qnn_shared.h */
     int n_circuits;
     build_circuit *circuits;
     int n_experiments;

@@ -3,6 +3,7 @@
 #ifndef QNN_COMMANDS_H
 #define QNN_COMMANDS_H
 
+#include "arena.h"
 #include "sema.h"
 
 typedef struct {
@@ -22,6 +23,18 @@ typedef struct {
 } command_options;
 
 int cmd_run(const sema_result *r, const command_options *o, int eval_only);
+
+/* Where `import` finds the standard library when --stdlib is not given: $QNN_STDLIB, else
+ * next to the qnnc binary (build tree or installed). In the arena; NULL if not found. */
+const char *cmd_find_stdlib(arena *ar);
+
+/* `qnnc doctor`: what a run on this machine would use (threads, lanes per precision, CPU,
+ * LLVM, memory, the data search path, the standard library found, the build cache). 0. */
+int cmd_doctor(const char *stdlib_dir, const command_options *o);
+
+/* --experiment NAME (NULL: all) names one of the file's experiments: 0, or -1 after one line
+ * "PREFIX: FILE has no experiment `NAME` (did you mean ...?); it has: a, b". */
+int cmd_check_experiment(const sema_result *r, const char *file, const char *name, const char *prefix);
 int cmd_emit_llvm(const sema_result *r, const command_options *o);
 
 #endif

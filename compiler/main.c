@@ -2,8 +2,7 @@
  *   load + parse (parse.c) -> check + elaborate (sema.c) -> circuit IR (lower.c)
  *   -> passes (passes.c) -> LLVM IR (cg.c) -> JIT (jit.c) or object file -> runtime.
  * Each command stops after the phase it needs, and after any phase that reported errors. */
-#define _XOPEN_SOURCE 700 /* readlink */
-#include <limits.h>
+#define _XOPEN_SOURCE 700 /* sysconf */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,10 @@
 #include "diag.h"
 #include "ir.h"
 #include "passes.h"
+#include "rt_limits.h"
 #include "sema.h"
 
-enum { EXIT_ERRORS = 1, EXIT_USAGE = 2 };
+enum { EXIT_ERRORS = 1, EXIT_USAGE = 2, DEFAULT_MAX_QUBITS = 24 };
 
 typedef struct {
     const char *command;
@@ -28,11 +28,13 @@ typedef struct {
     command_options cmd;
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval", "build"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval", "build", "doctor"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
-    fputs("usage: qnnc COMMAND FILE.qnn [options]\n"
+    fprintf(f,
+          "usage: qnnc COMMAND FILE.qnn [options]\n"
+          "       qnnc doctor | --version | --help\n"
           "\n"
           "commands:\n"
           "  check      parse and check a file (exit 0, or diagnostics and exit 1)\n"
@@ -47,65 +49,60 @@ static void usage(FILE *f) {
           "  build      compile an experiment ahead of time: qnnc build FILE.qnn -o NAME writes a\n"
           "             native executable; --emit obj|asm|llvm|c|lib (NAME.a + NAME.h for C),\n"
           "             --target TRIPLE, --cpu NAME, --features STR (qnnc build --help)\n"
+          "  doctor     what a run on this machine would use: threads, vector lanes, CPU, LLVM,\n"
+          "             memory, the data search path, the standard library, the build cache\n"
           "\n"
           "options:\n"
           "  --set KEY=VALUE   override an experiment setting (repeatable), e.g. --set epochs=50,\n"
           "                    --set optimizer.lr=0.01, --set model.hidden=3\n"
           "  --experiment NAME pick one experiment of the file (default: all)\n"
-          "  --max-qubits N    refuse circuits above N qubits (default 24)\n"
+          "  --max-qubits N    refuse circuits above N qubits (default %d, at most %d)\n"
           "  --stdlib DIR      where `import` looks for the standard library\n"
           "  --no-fuse         do not fuse gates (emit-ir: show the unfused circuit only)\n"
           "  --out DIR         run/eval: output folder\n"
           "  --resume FILE     run: continue training from a checkpoint\n"
           "  --checkpoint FILE eval: the weights to evaluate\n"
-          "  --grid N          eval: evaluation grid (e.g. 64 for superresolution)\n"
-          "  --target FILE     eval: ground truth on that grid\n"
-          "  --threads N       threads for the simulation (default: all cores)\n"
+          "  --grid N          run/eval: evaluation grid, 1 to %d (e.g. 64 for superresolution;\n"
+          "                    an image grid is N x N points, N at most %d)\n"
+          "  --target FILE     run/eval: ground truth on that grid\n"
+          "  --threads N       threads for the simulation, 0 to %d (default 0: all cores)\n"
           "  --precision f64|f32  circuit simulation precision (default: the experiment's)\n"
           "  --grad adjoint|shift gradient method of the circuits (default adjoint)\n"
           "  --time            print compile times\n"
           "  --reference       run/eval: simulate with the plain reference interpreter (slow;\n"
           "                    an independent check of the generated code)\n"
-          "  --quiet           no progress lines\n"
-          "  --help, --version\n"
+          "  --quiet, -q       no progress lines\n"
+          "  --help, -h        this text\n"
+          "  --version         qnn's version, the LLVM it was built with, the host CPU\n"
           "\n"
-          "The language is described in docs/language.md.\n",
-          f);
+          "Environment: QNN_DATA_DIR (data files), QNN_STDLIB (the standard library),\n"
+          "QNN_CACHE_DIR (qnnc build's object cache). The language is described in docs/language.md.\n",
+          DEFAULT_MAX_QUBITS, CG_MAX_QUBITS, RT_LIMIT_GRID, RT_LIMIT_IMAGE_SIZE, RT_LIMIT_THREADS);
 }
 
+/* qnnc --version: what a bug report needs. */
+static void print_version(void) {
+    char built[32], running[32], *cpu = NULL, *features = NULL;
+    cg_llvm_version(built, sizeof built, running, sizeof running);
+    printf("qnnc %s\n", QNN_VERSION);
+    printf("LLVM %s%s%s%s\n", built, strcmp(built, running) ? " (running with " : "",
+           strcmp(built, running) ? running : "", strcmp(built, running) ? ")" : "");
+    if (cg_host_cpu(&cpu, &features) == 0) printf("host CPU %s\n", cpu);
+    free(cpu);
+    free(features);
+}
+
+/* Command-line mistakes: one line starting `qnnc: `, exit status 2. */
 static int usage_error(const char *fmt, const char *arg) {
     fputs("qnnc: ", stderr);
     fprintf(stderr, fmt, arg);
-    fputs("\n(run `qnnc --help` for the commands and options)\n", stderr);
+    fputs(" (see `qnnc --help`)\n", stderr);
     return EXIT_USAGE;
-}
-
-/* The standard library ships next to the binary (build/qnnc -> stdlib/) unless told. */
-static const char *find_stdlib(arena *ar) {
-    const char *env = getenv("QNN_STDLIB");
-    if (env && *env) return env;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            const char *cands[] = {"%s/../stdlib", "%s/stdlib", "%s/../share/qnn/stdlib"};
-            for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
-                char *dir = arena_printf(ar, cands[i], exe);
-                char *probe = arena_printf(ar, "%s/qiren.qnn", dir);
-                char real[PATH_MAX];
-                if (access(probe, R_OK) == 0) return realpath(dir, real) ? arena_strdup(ar, real) : dir;
-            }
-        }
-    }
-    return NULL;
 }
 
 static int parse_args(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
-    o->sema.max_qubits = 24;
+    o->sema.max_qubits = DEFAULT_MAX_QUBITS;
     o->sema.sets = o->sets;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -114,7 +111,7 @@ static int parse_args(int argc, char **argv, options *o) {
             usage(stdout);
             exit(0);
         } else if (strcmp(a, "--version") == 0) {
-            printf("qnnc %s\n", QNN_VERSION);
+            print_version();
             exit(0);
         } else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
             const char *v = a[5] == '=' ? a + 6 : next;
@@ -156,11 +153,22 @@ static int parse_args(int argc, char **argv, options *o) {
             else o->cmd.target = next;
             i++;
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--grid") == 0) {
-            char *end;
-            long v = next ? strtol(next, &end, 10) : 0;
-            if (!next || *end || v < 1 || v > 16384) return usage_error("`%s` needs a positive number", a);
-            if (a[2] == 't') o->cmd.threads = (int)v;
-            else o->cmd.grid = (int)v;
+            /* threads 0 = all cores, as `threads = 0` in a file */
+            int threads = a[2] == 't';
+            long lo = threads ? 0 : 1, hi = threads ? RT_LIMIT_THREADS : RT_LIMIT_GRID;
+            char *end = NULL;
+            long v = next && *next ? strtol(next, &end, 10) : -1;
+            if (!next || !end || *end || v < lo || v > hi) {
+                fprintf(stderr, "qnnc: `%s` needs a number from %ld to %ld%s, not `%s`\n", a, lo, hi,
+                        threads ? " (0: all cores)" : "", next ? next : "");
+                return EXIT_USAGE;
+            }
+            if (threads) { /* 0 = all cores here: the runtime reads 0 as "the file's setting" */
+                long cores = sysconf(_SC_NPROCESSORS_ONLN);
+                o->cmd.threads = v ? (int)v : cores > 0 ? (int)(cores < RT_LIMIT_THREADS ? cores : RT_LIMIT_THREADS) : 1;
+            } else {
+                o->cmd.grid = (int)v;
+            }
             i++;
         } else if (strcmp(a, "--precision") == 0) {
             if (!next || (strcmp(next, "f64") != 0 && strcmp(next, "f32") != 0))
@@ -200,13 +208,24 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     int known = 0;
     for (int i = 0; i < N_COMMANDS; i++) known |= strcmp(o->command, COMMANDS[i]) == 0;
+    if (known && strcmp(o->command, "doctor") == 0) {
+        if (o->file) return usage_error("`doctor` takes no file (it reports on this machine), not `%s`", o->file);
+        return 0;
+    }
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval, build\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval, build, doctor\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
     if (!o->file) return usage_error("`%s` needs a .qnn file", o->command);
+    /* Options that the other command would use: refused rather than silently ignored. */
+    if (strcmp(o->command, "run") == 0 && o->cmd.checkpoint)
+        return usage_error("`--checkpoint FILE` is for `qnnc eval` (the weights to evaluate); `run` "
+                           "trains, and continues from a checkpoint with `--resume FILE`%s", "");
+    if (strcmp(o->command, "eval") == 0 && o->cmd.resume)
+        return usage_error("`--resume FILE` is for `qnnc run` (continue training); `eval` takes the "
+                           "weights with `--checkpoint FILE`%s", "");
     return 0;
 }
 
@@ -270,10 +289,7 @@ static int cmd_info(const sema_result *r, const options *o) {
         print_model_info(&x->model);
         shown++;
     }
-    if (o->cmd.experiment) {
-        if (!shown) fprintf(stderr, "qnnc: %s has no experiment `%s`\n", o->file, o->cmd.experiment);
-        return shown ? 0 : EXIT_ERRORS;
-    }
+    if (o->cmd.experiment) return 0; /* it exists: main checked */
     for (int i = 0; i < r->n_models; i++) {
         printf("model %s (default arguments)\n", r->models[i].name);
         print_model_info(&r->models[i]);
@@ -314,7 +330,12 @@ int main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
     arena *ar = arena_create();
-    if (!o.sema.stdlib_dir) o.sema.stdlib_dir = find_stdlib(ar);
+    if (!o.sema.stdlib_dir) o.sema.stdlib_dir = cmd_find_stdlib(ar);
+    if (strcmp(o.command, "doctor") == 0) {
+        rc = cmd_doctor(o.sema.stdlib_dir, &o.cmd);
+        arena_destroy(ar);
+        return rc;
+    }
 
     sema_result *r = sema_check_file(ar, o.file, &o.sema);
     if (!r || diag_error_count()) {
@@ -325,7 +346,8 @@ int main(int argc, char **argv) {
         arena_destroy(ar);
         return EXIT_ERRORS;
     }
-    if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
+    if (cmd_check_experiment(r, o.file, o.cmd.experiment, "qnnc")) rc = EXIT_ERRORS;
+    else if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
     else if (strcmp(o.command, "emit-ir") == 0) rc = cmd_emit_ir(r, &o);
     else if (strcmp(o.command, "emit-llvm") == 0) rc = cmd_emit_llvm(r, &o.cmd);
     else if (strcmp(o.command, "run") == 0) rc = cmd_run(r, &o.cmd, 0);

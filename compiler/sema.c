@@ -4,11 +4,13 @@
 #include "sema.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "lower.h"
@@ -19,18 +21,37 @@ enum { MAX_IMPORT_DEPTH = 32, MAX_SOURCE_BYTES = 16 << 20, MAX_LAYERS = 100000 }
 
 /* ---- loading ----------------------------------------------------------------------------- */
 
-static char *read_file(arena *ar, const char *path, size_t *len, char *why, size_t whylen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+/* Opens a source for reading without blocking: O_NONBLOCK so that a FIFO named by `import`
+ * cannot hang the compiler waiting for a writer, then anything but a regular file is refused
+ * (the runtime's io_fopen_input does the same; the front end does not link the runtime). */
+static FILE *open_source(const char *path, char *why, size_t whylen) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(why, whylen, "%s", strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        snprintf(why, whylen, "it is a folder, not a file");
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int failed = fstat(fd, &st) != 0;
+        snprintf(why, whylen, "%s", failed ? strerror(errno)
+                                    : S_ISDIR(st.st_mode) ? "it is a folder, not a file"
+                                                          : "it is not a regular file (a FIFO or device?)");
+        close(fd);
         return NULL;
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+static char *read_file(arena *ar, const char *path, size_t *len, char *why, size_t whylen) {
+    FILE *f = open_source(path, why, whylen);
+    if (!f) return NULL;
     char *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
@@ -107,10 +128,10 @@ static char *tidy_path(arena *ar, const char *path) {
     return out;
 }
 
+/* Exists at all (a FIFO or folder too: read_file then says what is wrong with it). */
 static int file_exists(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f) fclose(f);
-    return f != NULL;
+    struct stat st;
+    return stat(path, &st) == 0;
 }
 
 static void load_file(sema *S, const char *path, src_loc from);
@@ -121,6 +142,10 @@ static void load_imports(sema *S, ast_list *items, int first, int end, const cha
     for (int i = first; i < end && !diag_too_many(); i++) {
         ast_node *it = items->items[i];
         if (it->kind != AST_IMPORT) continue;
+        if (!it->str[0]) { /* else "" would name this very folder */
+            diag_error(it->loc, "`import` needs a file name, e.g. import \"qiren.qnn\";");
+            continue;
+        }
         const char *cand[2] = {NULL, NULL};
         if (it->str[0] == '/') {
             cand[0] = it->str;
@@ -173,6 +198,9 @@ static void load_file(sema *S, const char *path, src_loc from) {
         else diag_error(from, "cannot read %s: %s", path, why);
         return;
     }
+    /* A UTF-8 byte-order mark (editors on Windows write one) is not part of the text: skipped
+     * here, before the scanner and the diagnostics see the text, so columns stay right. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) text += 3, len -= 3;
     S->loaded[S->n_loaded++] = arena_strdup(S->ar, key);
     int file = diag_add_source(tidy_path(S->ar, path), text);
     int first = S->items.n;

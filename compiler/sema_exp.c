@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "parse.h"
+#include "rt_limits.h"
 #include "sema_impl.h"
 
 static const char *const KEYS[] = {"data",     "model",     "loss",           "optimizer",
@@ -24,6 +25,28 @@ typedef struct {
 } cparam;
 
 static const src_loc NOLOC = {0, 0, 0, 0};
+
+/* The constructors' parameters, in positional order (language.md section 6). */
+static const cparam IMAGE_PS[] = {{"path", P_STR, 1}, {"size", P_INT, 0}, {"channels", P_SYM, 0},
+                                  {"range", P_PAIR, 0}};
+static const cparam SOUND_PS[] = {{"path", P_STR, 1},       {"start", P_INT, 0},
+                                  {"stop", P_INT, 0},       {"stride", P_INT, 0},
+                                  {"normalize", P_BOOL, 0}, {"channel", P_ANY, 0}};
+static const cparam CSV_PS[] = {{"path", P_STR, 1}, {"inputs", P_INT, 1}, {"outputs", P_INT, 0},
+                                {"header", P_BOOL, 0}};
+static const cparam ADAM_PS[] = {{"lr", P_REAL, 0}, {"betas", P_PAIR, 0}, {"eps", P_REAL, 0},
+                                 {"weight_decay", P_REAL, 0}};
+static const cparam SGD_PS[] = {{"lr", P_REAL, 0}, {"momentum", P_REAL, 0}, {"weight_decay", P_REAL, 0}};
+static const cparam SCHEDULE_PS[] = {{"min_lr", P_REAL, 0}};
+static const cparam GRID_PS[] = {{"size", P_INT, 0}, {"target", P_ANY, 0}, {"metrics", P_ANY, 0}};
+
+static const struct {
+    const char *name;
+    const cparam *ps;
+    int n;
+} CONSTRUCTORS[] = {{"image", IMAGE_PS, 4}, {"sound", SOUND_PS, 6}, {"csv", CSV_PS, 4},
+                    {"adam", ADAM_PS, 4},   {"sgd", SGD_PS, 3},     {"cosine", SCHEDULE_PS, 1},
+                    {"linear", SCHEDULE_PS, 1}, {"grid", GRID_PS, 3}};
 
 static int kind_ok(const value *v, pkind k) {
     switch (k) {
@@ -128,7 +151,17 @@ static void bad_choice(const value *v, const char *key, const char *const *choic
     }
 }
 
-static void copy_path(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src); }
+/* Paths are stored in the spec's fixed fields (rt_spec.h): one that does not fit is refused
+ * here, where the caret can point at it, never cut short (the run would use another file). */
+static int copy_path(char *dst, size_t n, const char *src, src_loc loc) {
+    size_t len = strlen(src);
+    if (len >= n) {
+        diag_error(loc, "the path has %zu bytes; at most %zu are supported", len, n - 1);
+        return 0;
+    }
+    memcpy(dst, src, len + 1);
+    return 1;
+}
 
 static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim) {
     static const char *const kinds[] = {"image", "sound", "csv"};
@@ -139,14 +172,12 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
     value a[6];
     memset(d, 0, sizeof *d);
     if (strcmp(v->s, "image") == 0) {
-        static const cparam ps[] = {{"path", P_STR, 1}, {"size", P_INT, 0}, {"channels", P_SYM, 0},
-                                    {"range", P_PAIR, 0}};
-        if (!call_args(v, ps, 4, a)) return 0;
+        if (!call_args(v, IMAGE_PS, 4, a)) return 0;
         d->kind = RT_DATA_IMAGE;
-        copy_path(d->path, sizeof d->path, a[0].s);
+        if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
         d->size = a[1].kind ? (int)a[1].i : 32;
-        if (d->size < 1 || d->size > 16384) {
-            diag_error(a[1].loc, "image size must be between 1 and 16384, got %d", d->size);
+        if (d->size < 1 || d->size > RT_LIMIT_IMAGE_SIZE) {
+            diag_error(a[1].loc, "image size must be between 1 and %d, got %d", RT_LIMIT_IMAGE_SIZE, d->size);
             return 0;
         }
         d->channels = 1;
@@ -162,15 +193,17 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
         }
         d->lo = a[3].kind ? real_of(&a[3].items[0]) : -1.0;
         d->hi = a[3].kind ? real_of(&a[3].items[1]) : 1.0;
+        char msg[160];
+        if (rt_limits_range(d->lo, d->hi, msg, sizeof msg)) {
+            diag_error(a[3].loc, "%s", msg);
+            return 0;
+        }
         *in_dim = 2;
         *out_dim = d->channels;
     } else if (strcmp(v->s, "sound") == 0) {
-        static const cparam ps[] = {{"path", P_STR, 1},   {"start", P_INT, 0},
-                                    {"stop", P_INT, 0},   {"stride", P_INT, 0},
-                                    {"normalize", P_BOOL, 0}, {"channel", P_ANY, 0}};
-        if (!call_args(v, ps, 6, a)) return 0;
+        if (!call_args(v, SOUND_PS, 6, a)) return 0;
         d->kind = RT_DATA_SOUND;
-        copy_path(d->path, sizeof d->path, a[0].s);
+        if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
         d->start = a[1].kind ? (long)a[1].i : 0;
         d->stop = a[2].kind ? (long)a[2].i : -1;
         d->stride = a[3].kind ? (long)a[3].i : 1;
@@ -186,6 +219,12 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
             diag_error(v->loc, "sound slice [%ld, %ld) is empty or negative", d->start, d->stop);
             return 0;
         }
+        if (d->start >= RT_LIMIT_SOUND_FRAMES || d->stop > RT_LIMIT_SOUND_FRAMES) {
+            diag_error(a[d->stop > RT_LIMIT_SOUND_FRAMES ? 2 : 1].loc, "sound slice [%ld, %ld) ends "
+                       "beyond the longest recording that can be read (%ld frames)", d->start, d->stop,
+                       (long)RT_LIMIT_SOUND_FRAMES);
+            return 0;
+        }
         if (d->stride < 1) {
             diag_error(a[3].loc, "`stride` must be at least 1");
             return 0;
@@ -193,16 +232,15 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
         *in_dim = 1;
         *out_dim = 1;
     } else if (strcmp(v->s, "csv") == 0) {
-        static const cparam ps[] = {{"path", P_STR, 1}, {"inputs", P_INT, 1}, {"outputs", P_INT, 0},
-                                    {"header", P_BOOL, 0}};
-        if (!call_args(v, ps, 4, a)) return 0;
+        if (!call_args(v, CSV_PS, 4, a)) return 0;
         d->kind = RT_DATA_CSV;
-        copy_path(d->path, sizeof d->path, a[0].s);
+        if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
         d->n_inputs = (int)a[1].i;
         d->n_outputs = a[2].kind ? (int)a[2].i : 1;
         d->header = a[3].kind ? (int)a[3].i : 1;
-        if (d->n_inputs < 1 || d->n_inputs > 64 || d->n_outputs < 1 || d->n_outputs > 64) {
-            diag_error(v->loc, "csv inputs and outputs must be between 1 and 64");
+        if (d->n_inputs < 1 || d->n_inputs > RT_LIMIT_CSV_COLUMNS || d->n_outputs < 1 ||
+            d->n_outputs > RT_LIMIT_CSV_COLUMNS) {
+            diag_error(v->loc, "csv inputs and outputs must be between 1 and %d", RT_LIMIT_CSV_COLUMNS);
             return 0;
         }
         *in_dim = d->n_inputs;
@@ -227,13 +265,24 @@ static int setting_int(const value *v, const char *key, long long lo, long long 
     return 1;
 }
 
+/* The runtime's limits on the optimiser and schedule (rt_limits.h), reported at the argument
+ * at fault (or the whole setting when the argument took its default). */
+static int limits_ok(const value *v, const value *a, const cparam *ps, int n, const rt_experiment *x) {
+    char msg[256];
+    const char *param = NULL;
+    if (!rt_limits_optimizer(x, &param, msg, sizeof msg)) return 1;
+    src_loc at = v->loc; /* the learning rate has always been reported at the constructor */
+    for (int k = 0; k < n; k++)
+        if (strcmp(ps[k].name, param) == 0 && a[k].kind && strcmp(param, "lr") != 0) at = a[k].loc;
+    diag_error(at, "%s", msg);
+    return 0;
+}
+
 static int optimizer(const value *v, rt_experiment *x) {
     static const char *const names[] = {"adam", "sgd"};
     value a[4];
     if (is_form(v, "adam")) {
-        static const cparam ps[] = {{"lr", P_REAL, 0}, {"betas", P_PAIR, 0}, {"eps", P_REAL, 0},
-                                    {"weight_decay", P_REAL, 0}};
-        if (v->kind == V_CALL && !call_args(v, ps, 4, a)) return 0;
+        if (v->kind == V_CALL && !call_args(v, ADAM_PS, 4, a)) return 0;
         if (v->kind == V_SYM) memset(a, 0, sizeof a);
         x->optimizer = RT_OPT_ADAM;
         x->lr = a[0].kind ? real_of(&a[0]) : 1e-3;
@@ -241,14 +290,8 @@ static int optimizer(const value *v, rt_experiment *x) {
         x->beta2 = a[1].kind ? real_of(&a[1].items[1]) : 0.999;
         x->eps = a[2].kind ? real_of(&a[2]) : 1e-8;
         x->weight_decay = a[3].kind ? real_of(&a[3]) : 0;
-        if (!(x->beta1 >= 0 && x->beta1 < 1 && x->beta2 >= 0 && x->beta2 < 1)) {
-            diag_error(a[1].loc, "Adam betas must be in [0, 1)");
-            return 0;
-        }
     } else if (is_form(v, "sgd")) {
-        static const cparam ps[] = {{"lr", P_REAL, 0}, {"momentum", P_REAL, 0},
-                                    {"weight_decay", P_REAL, 0}};
-        if (v->kind == V_CALL && !call_args(v, ps, 3, a)) return 0;
+        if (v->kind == V_CALL && !call_args(v, SGD_PS, 3, a)) return 0;
         if (v->kind == V_SYM) memset(a, 0, sizeof a);
         x->optimizer = RT_OPT_SGD;
         x->lr = a[0].kind ? real_of(&a[0]) : 1e-2;
@@ -258,16 +301,12 @@ static int optimizer(const value *v, rt_experiment *x) {
         bad_choice(v, "optimizer", names, 2);
         return 0;
     }
-    if (!(x->lr > 0) || !isfinite(x->lr)) {
-        diag_error(v->loc, "the learning rate must be positive, got %g", x->lr);
-        return 0;
-    }
-    return 1;
+    return limits_ok(v, a, x->optimizer == RT_OPT_ADAM ? ADAM_PS : SGD_PS,
+                     x->optimizer == RT_OPT_ADAM ? 4 : 3, x);
 }
 
 static int schedule(const value *v, rt_experiment *x) {
     static const char *const names[] = {"constant", "cosine", "linear"};
-    static const cparam ps[] = {{"min_lr", P_REAL, 0}};
     value a[1] = {{0}};
     int k = is_form(v, "constant") ? 0 : is_form(v, "cosine") ? 1 : is_form(v, "linear") ? 2 : -1;
     if (k < 0) {
@@ -275,14 +314,13 @@ static int schedule(const value *v, rt_experiment *x) {
         return 0;
     }
     if (k == 0 && is_word(v, "constant") < 0) return 0;
-    if (v->kind == V_CALL && !call_args(v, ps, 1, a)) return 0;
+    if (v->kind == V_CALL && !call_args(v, SCHEDULE_PS, 1, a)) return 0;
     x->schedule = (rt_schedule_kind)k;
     x->lr_min = a[0].kind ? real_of(&a[0]) : 0;
-    return 1;
+    return limits_ok(v, a, SCHEDULE_PS, 1, x);
 }
 
 static int eval_setting(const value *v, rt_experiment *x) {
-    static const cparam ps[] = {{"size", P_INT, 0}, {"target", P_ANY, 0}, {"metrics", P_ANY, 0}};
     value a[3];
     if (v->kind == V_SYM && strcmp(v->s, "grid") == 0) return 1; /* the training grid */
     if (!is_form(v, "grid") || v->kind != V_CALL) {
@@ -290,10 +328,17 @@ static int eval_setting(const value *v, rt_experiment *x) {
         bad_choice(v, "evaluation", names, 1);
         return 0;
     }
-    if (!call_args(v, ps, 3, a)) return 0;
+    if (!call_args(v, GRID_PS, 3, a)) return 0;
+    if (a[0].kind && x->data.kind == RT_DATA_CSV) {
+        diag_error(a[0].loc, "a CSV table has no grid to evaluate on: give the test points as "
+                             "`target = csv(...)`");
+        return 0;
+    }
     x->eval_size = a[0].kind ? (int)a[0].i : 0;
-    if (a[0].kind && (x->eval_size < 1 || x->eval_size > 16384)) {
-        diag_error(a[0].loc, "evaluation grid size must be between 1 and 16384");
+    int max = x->data.kind == RT_DATA_IMAGE ? RT_LIMIT_IMAGE_SIZE : RT_LIMIT_GRID;
+    if (a[0].kind && (x->eval_size < 1 || x->eval_size > max)) {
+        diag_error(a[0].loc, "evaluation grid size must be between 1 and %d%s", max,
+                   x->data.kind == RT_DATA_IMAGE ? " (an image of that many points per side)" : "");
         return 0;
     }
     if (a[1].kind) {
@@ -362,9 +407,29 @@ static int outputs(const value *v, rt_experiment *x) {
                        x->data.kind == RT_DATA_IMAGE ? "an image" : x->data.kind == RT_DATA_SOUND ? "sound" : "a CSV table");
             return 0;
         }
-        copy_path(dst, 1024, a[0].s);
+        if (dst[0]) { /* one file of each kind: a second would be silently ignored */
+            diag_error(o->loc, "the outputs list has two `%s` outputs; give one of each kind", o->s);
+            return 0;
+        }
+        if (!copy_path(dst, RT_PATH_MAX, a[0].s, a[0].loc)) return 0;
     }
     return 1;
+}
+
+/* The position of parameter `arg` in the constructor `name` of setting `key` (a model's
+ * formals for `model`), or -1 when it is not one of its parameters. */
+static int positional_index(sema *S, const char *key, const char *name, const char *arg) {
+    if (strcmp(key, "model") == 0) {
+        ast_node *m = sema_find(S, name, AST_MODEL);
+        for (int i = 0; m && i < m->list.n; i++)
+            if (m->list.items[i]->name && strcmp(m->list.items[i]->name, arg) == 0) return i;
+        return -1;
+    }
+    for (size_t c = 0; c < sizeof CONSTRUCTORS / sizeof *CONSTRUCTORS; c++)
+        if (strcmp(CONSTRUCTORS[c].name, name) == 0)
+            for (int i = 0; i < CONSTRUCTORS[c].n; i++)
+                if (strcmp(CONSTRUCTORS[c].ps[i].name, arg) == 0) return i;
+    return -1;
 }
 
 /* --set key=value: replaces (or adds) the setting; key.arg sets a constructor's argument. */
@@ -439,6 +504,16 @@ static void apply_override(sema *S, ast_node *exp, int index) {
             return;
         }
     }
+    /* A positional argument is the same argument as its name: `image("a.png", size = 32)`
+     * gives `path`, which `--set data.path=...` must replace (section 6.13), not repeat. */
+    int pos = positional_index(S, key, assign->a->name, dot + 1), n_pos = 0;
+    for (int i = 0; pos >= 0 && i < assign->a->list.n; i++) {
+        if (assign->a->list.items[i]->kind == AST_NAMED) continue;
+        if (n_pos++ == pos) {
+            assign->a->list.items[i] = value_ast;
+            return;
+        }
+    }
     ast_node *named = ast_new(S->ar, AST_NAMED, whole);
     named->name = arena_strdup(S->ar, dot + 1);
     named->a = value_ast;
@@ -466,8 +541,13 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     if (diag_error_count() != before) return 0;
     rt_experiment *x = &out->exp;
     set_defaults(x);
-    snprintf(x->name, sizeof x->name, "%s", exp->name);
-    snprintf(x->source, sizeof x->source, "%s", S->source_path);
+    if (strlen(exp->name) >= sizeof x->name) {
+        diag_error(exp->loc, "the experiment's name has %zu characters; at most %zu are supported",
+                   strlen(exp->name), sizeof x->name - 1);
+        return 0;
+    }
+    memcpy(x->name, exp->name, strlen(exp->name) + 1);
+    if (!copy_path(x->source, sizeof x->source, S->source_path, exp->loc)) return 0;
     ast_node *by_key[N_KEYS] = {0};
     for (int i = 0; i < exp->a->list.n; i++) {
         ast_node *s = exp->a->list.items[i];
@@ -548,18 +628,18 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     if (by_key[3] && !optimizer(&vals[3], x)) return 0;
     if (by_key[4] && !schedule(&vals[4], x)) return 0;
     if (by_key[5]) {
-        if (!setting_int(&vals[5], "epochs", 1, 10000000, &n)) return 0;
+        if (!setting_int(&vals[5], "epochs", 1, RT_LIMIT_EPOCHS, &n)) return 0;
         x->epochs = (int)n;
     }
     if (by_key[6]) {
         int w = is_word(&vals[6], "full");
         if (w < 0) return 0;
         if (w) x->batch = 0;
-        else if (!setting_int(&vals[6], "batch", 1, 1 << 30, &n)) return 0;
+        else if (!setting_int(&vals[6], "batch", 1, RT_LIMIT_BATCH, &n)) return 0;
         else x->batch = (int)n;
     }
     if (by_key[7]) {
-        if (!setting_int(&vals[7], "seed", 0, 2147483647LL, &n)) return 0;
+        if (!setting_int(&vals[7], "seed", 0, RT_LIMIT_SEED, &n)) return 0;
         x->seed = (uint64_t)n;
     }
     if (by_key[8] && !eval_setting(&vals[8], x)) return 0;
@@ -576,7 +656,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         }
     }
     if (by_key[11]) {
-        if (!setting_int(&vals[11], "log_every", 1, 10000000, &n)) return 0;
+        if (!setting_int(&vals[11], "log_every", 1, RT_LIMIT_LOG_EVERY, &n)) return 0;
         x->log_every = (int)n;
     }
     if (by_key[12]) {
@@ -591,7 +671,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         }
     }
     if (by_key[13]) {
-        if (!setting_int(&vals[13], "threads", 0, 1024, &n)) return 0;
+        if (!setting_int(&vals[13], "threads", 0, RT_LIMIT_THREADS, &n)) return 0;
         x->threads = (int)n;
     }
     return diag_error_count() == before;

@@ -5,6 +5,7 @@
 #include "io_file.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,11 @@ static long split_line(char *b, char *e, field **fs, size_t *cap, const char *pa
             fb++;
             fe--;
         }
+        if (n == IO_CSV_MAX_COLS) { /* refused before the field list outgrows the text */
+            io_errf(err, errlen, "%s:%zu: more than %zu fields in a row", path, line,
+                    IO_CSV_MAX_COLS);
+            return -1;
+        }
         if (n == *cap) {
             size_t nc = *cap ? 2 * *cap : 16;
             field *g = realloc(*fs, nc * sizeof *g);
@@ -64,7 +70,8 @@ static long split_line(char *b, char *e, field **fs, size_t *cap, const char *pa
     return (long)n;
 }
 
-/* Parses a whole field as a number (strtod's syntax: also nan and inf). */
+/* Parses a whole field as a finite number (strtod's syntax; nan and inf are refused by the
+ * caller, which names them). */
 static int parse_num(const field *f, double *v) {
     if (f->b == f->e || is_blank(*f->b)) return -1;
     char saved = *f->e;
@@ -85,6 +92,8 @@ int io_csv_read(const char *path, io_csv_header header, io_csv *t, char *err, si
     size_t len;
     if (io_read_file(path, IO_CSV_MAX_BYTES, &buf, &len, err, errlen) != 0) return -1;
     char *s = (char *)buf, *end = s + len;
+    /* A UTF-8 byte-order mark (spreadsheets write one) is not part of the first field. */
+    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
     field *fs = NULL;
     size_t fcap = 0, dcap = 0, line = 0;
     int rc = -1, first = 1;
@@ -149,7 +158,15 @@ int io_csv_read(const char *path, io_csv_header header, io_csv *t, char *err, si
             dcap = nc;
         }
         for (long i = 0; i < nf; i++) {
-            if (parse_num(&fs[i], &t->data[t->rows * t->cols + (size_t)i]) != 0) {
+            double *v = &t->data[t->rows * t->cols + (size_t)i];
+            int bad = parse_num(&fs[i], v);
+            if (bad == 0 && !isfinite(*v)) {
+                /* NaN or infinity in the data would surface later as a "diverged" loss. */
+                io_errf(err, errlen, "%s:%zu:%zu: %s is not a finite number (row %zu of the data)",
+                        path, line, fs[i].col, isnan(*v) ? "NaN" : "infinity", t->rows + 1);
+                goto done;
+            }
+            if (bad) {
                 size_t n = (size_t)(fs[i].e - fs[i].b);
                 if (n == 0)
                     io_errf(err, errlen, "%s:%zu:%zu: empty field, expected a number", path,
@@ -172,7 +189,12 @@ int io_csv_read(const char *path, io_csv_header header, io_csv *t, char *err, si
 done:
     free(fs);
     free(buf);
-    if (rc != 0) io_csv_free(t);
+    if (rc != 0) {
+        io_csv_free(t);
+        /* A quoted field may hold a carriage return or a terminal escape: one printable line. */
+        for (char *c = err; c && *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    }
     return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #define IO_CSV_MAX_BYTES ((size_t)1 << 30)
 #define IO_CSV_MAX_CELLS ((size_t)1 << 28)
+#define IO_CSV_MAX_COLS ((size_t)1 << 16)  /* fields per row: a line of commas is not a table */
 
 typedef enum {
     IO_CSV_HEADER_AUTO, /* the first row is a header if any of its fields is not a number */

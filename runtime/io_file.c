@@ -13,7 +13,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "rt_error.h"
+
 void io_errf(char *err, size_t errlen, const char *fmt, ...) {
+    rt_error_note_if_oom(fmt);
     if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
@@ -228,6 +231,39 @@ int io_mkdir_parent(const char *path, char *err, size_t errlen) {
     int rc = io_mkdir_p(dir, err, errlen);
     free(dir);
     return rc;
+}
+
+int io_check_writable_folder(const char *dir, char *err, size_t errlen) {
+    if (io_mkdir_p(dir, err, errlen)) return -1;
+    char *probe = malloc(strlen(dir) + 64);
+    if (!probe) {
+        io_errf(err, errlen, "%s: out of memory", dir);
+        return -1;
+    }
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        snprintf(probe, strlen(dir) + 64, "%s/.qnn-probe.%ld.%u", dir, (long)getpid(),
+                 atomic_fetch_add(&tmp_counter, 1u));
+        fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        io_errf(err, errlen, "%s: cannot write into this folder: %s", dir, strerror(errno));
+        free(probe);
+        return -1;
+    }
+    close(fd);
+    unlink(probe);
+    free(probe);
+    return 0;
+}
+
+char *io_path_join(const char *dir, const char *name) {
+    if (name[0] == '/' || !dir || !dir[0]) return dup_str(name);
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+    return p;
 }
 
 FILE *io_fopen_input(const char *path, char *err, size_t errlen) {

@@ -49,6 +49,15 @@ int io_mkdir_p(const char *path, char *err, size_t errlen);
 /* Creates the folder that will hold the file path (nothing to do for a bare name). */
 int io_mkdir_parent(const char *path, char *err, size_t errlen);
 
+/* Creates folder dir (and its parents) and checks that files can be created in it by
+ * creating and removing a probe file, so that a read-only folder is refused before a run
+ * spends its time training rather than at its first write. */
+int io_check_writable_folder(const char *dir, char *err, size_t errlen);
+
+/* dir/name in a new string (free()); name itself when it is absolute or dir is empty.
+ * NULL only when memory runs out. */
+char *io_path_join(const char *dir, const char *name);
+
 /* Opens path for reading only if it is a regular file: a FIFO or device is refused at once
  * (without blocking), a folder with "is a folder". Every reader of user files uses this. */
 FILE *io_fopen_input(const char *path, char *err, size_t errlen);

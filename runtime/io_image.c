@@ -137,11 +137,8 @@ int io_image_read_png(const char *path, io_image *img, char *err, size_t errlen)
     png_job j;
     memset(&j, 0, sizeof j);
     j.path = path;
-    j.fp = fopen(path, "rb");
-    if (!j.fp) {
-        io_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    j.fp = io_fopen_input(path, err, errlen); /* a FIFO or device is refused, not waited on */
+    if (!j.fp) return -1;
     unsigned char sig[8];
     if (fread(sig, 1, 8, j.fp) != 8 || png_sig_cmp(sig, 0, 8) != 0) {
         io_errf(err, errlen, "%s: not a PNG file", path);

@@ -6,6 +6,8 @@
 #include "io_file.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,13 @@ static int utf8_valid(const unsigned char *s, size_t n) {
         i += len;
     }
     return 1;
+}
+
+/* Names and metadata in a hostile file may hold line breaks or terminal escapes (JSON's \n,
+ * \u001b): a message quoting them stays one printable line. */
+static void one_line(char *err) {
+    for (; err && *err; err++)
+        if ((unsigned char)*err < 0x20 || *err == 0x7f) *err = '?';
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -607,6 +616,15 @@ static int cmp_offsets(const void *a, const void *b) {
 /* Shapes, sizes and offsets: each range matches dtype * shape, and sorted by offset the
  * ranges tile [0, data_len) exactly (no overlap, no gap), as the reference requires. */
 static int check_layout(jp *p, uint64_t data_len, st_entry **order) {
+    /* Names first: a repeated tensor also overlaps itself, and its name is the better message. */
+    int rc;
+    const char **names = malloc((p->nent ? p->nent : 1) * sizeof *names);
+    if (!names) return jfail(p, "out of memory");
+    for (size_t i = 0; i < p->nent; i++) names[i] = p->ents[i].name;
+    const char *dup = first_duplicate(names, p->nent);
+    rc = dup ? jfail(p, "tensor '%.60s' appears twice", dup) : 0;
+    free(names);
+    if (rc != 0) return rc;
     for (size_t i = 0; i < p->nent; i++) {
         st_entry *e = &p->ents[i];
         uint64_t numel = 1;
@@ -637,12 +655,6 @@ static int check_layout(jp *p, uint64_t data_len, st_entry **order) {
     if (at != data_len)
         return jfail(p, "the tensors hold %llu bytes, the file has %llu after the header",
                      (unsigned long long)at, (unsigned long long)data_len);
-    const char **names = malloc((p->nent ? p->nent : 1) * sizeof *names);
-    if (!names) return jfail(p, "out of memory");
-    for (size_t i = 0; i < p->nent; i++) names[i] = p->ents[i].name;
-    const char *dup = first_duplicate(names, p->nent);
-    int rc = dup ? jfail(p, "tensor '%.60s' appears twice", dup) : 0;
-    free(names);
     if (rc != 0 || p->nmeta < 4) return rc;
     names = malloc(p->nmeta / 2 * sizeof *names);
     if (!names) return jfail(p, "out of memory");
@@ -670,11 +682,9 @@ static const char *stash(char *block, size_t *at, const char *s) {
 
 int io_st_read(const char *path, io_st_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        io_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    /* A FIFO or device is refused at once: `eval --checkpoint FIFO` must not wait forever. */
+    FILE *fp = io_fopen_input(path, err, errlen);
+    if (!fp) return -1;
     jp p;
     memset(&p, 0, sizeof p);
     char *hdr = NULL;
@@ -782,7 +792,10 @@ int io_st_read(const char *path, io_st_file *f, char *err, size_t errlen) {
     }
     rc = 0;
 done:
-    if (rc != 0) io_st_free(f);
+    if (rc != 0) {
+        io_st_free(f);
+        one_line(err);
+    }
     free(order);
     free(hdr);
     jp_free(&p);
@@ -809,4 +822,114 @@ const char *io_st_meta(const io_st_file *f, const char *key) {
     for (size_t i = 0; i < f->meta_count; i++)
         if (strcmp(f->meta_keys[i], key) == 0) return f->meta_values[i];
     return NULL;
+}
+
+/* ---- validation ------------------------------------------------------------------------ */
+
+static const io_st_expect *find_expect(const io_st_expect *want, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(want[i].name, name) == 0) return &want[i];
+    return NULL;
+}
+
+/* "[2, 8]" into buf (a scalar is "[]"). */
+static const char *shape_str(char *buf, size_t len, int ndim, const int64_t *shape) {
+    size_t at = 0;
+    at += (size_t)snprintf(buf, len, "[");
+    for (int d = 0; d < ndim && at < len; d++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%lld", d ? ", " : "", (long long)shape[d]);
+    if (at < len) snprintf(buf + at, len - at, "]");
+    return buf;
+}
+
+static int check_tensors(const io_st_file *f, const char *path, const io_st_expect *want,
+                         size_t n, char *err, size_t errlen) {
+    for (size_t i = 0; i < n; i++) {
+        const io_tensor *t = io_st_find(f, want[i].name);
+        if (!t) {
+            if (want[i].optional) continue;
+            io_errf(err, errlen, "%s: no tensor `%s`: the checkpoint is of another model", path,
+                    want[i].name);
+            return -1;
+        }
+        if (want[i].ndim < 0) continue;
+        if (t->dtype != want[i].dtype) {
+            io_errf(err, errlen, "%s: tensor `%s` is %s, the model stores %s", path, t->name,
+                    dtype_names[t->dtype], dtype_names[want[i].dtype]);
+            return -1;
+        }
+        int same = t->ndim == want[i].ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == want[i].shape[d];
+        if (!same) {
+            char a[160], b[160];
+            io_errf(err, errlen, "%s: tensor `%s` has shape %s, the model needs %s", path,
+                    t->name, shape_str(a, sizeof a, t->ndim, t->shape),
+                    shape_str(b, sizeof b, want[i].ndim, want[i].shape));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < f->count; i++) {
+        const io_tensor *t = &f->tensors[i];
+        if (!find_expect(want, n, t->name)) {
+            io_errf(err, errlen, "%s: unknown tensor `%.100s`: the checkpoint is of another model",
+                    path, t->name);
+            return -1;
+        }
+        size_t numel = io_st_numel(t);
+        for (size_t k = 0; k < numel; k++)
+            if (!isfinite(t->data[k])) {
+                io_errf(err, errlen, "%s: tensor `%s` holds %s at index %zu: the checkpoint is "
+                        "corrupt or was written by a diverged run", path, t->name,
+                        isnan(t->data[k]) ? "NaN" : t->data[k] > 0 ? "+Inf" : "-Inf", k);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+int io_st_check(const io_st_file *f, const char *path, const io_st_expect *want, size_t n,
+                char *err, size_t errlen) {
+    int rc = check_tensors(f, path, want, n, err, errlen);
+    if (rc) one_line(err);
+    return rc;
+}
+
+int io_st_check_meta_keys(const io_st_file *f, const char *path, const char *const *allowed,
+                          size_t n, char *err, size_t errlen) {
+    for (size_t i = 0; i < f->meta_count; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(allowed[k], f->meta_keys[i]) != 0) k++;
+        if (k == n) {
+            io_errf(err, errlen, "%s: unknown metadata field `%.100s`", path, f->meta_keys[i]);
+            one_line(err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int io_st_meta_int(const io_st_file *f, const char *path, const char *key, long long lo,
+                   long long hi, long long *v, char *err, size_t errlen) {
+    const char *s = io_st_meta(f, key);
+    if (!s) return 1;
+    /* Digits only (atoi takes anything, strtoll blanks, '+' and trailing text). */
+    int neg = *s == '-', digits = 1, big = 0;
+    const char *p = s + neg;
+    if (!*p || (p[0] == '0' && p[1])) digits = 0; /* empty, or a leading zero */
+    long long x = 0;
+    for (; digits && !big && *p; p++) {
+        int d = *p - '0';
+        if (d < 0 || d > 9) digits = 0;
+        else if (x > (LLONG_MAX - d) / 10) big = 1;
+        else x = x * 10 + d;
+    }
+    if (neg) x = -x;
+    if (!digits || big || x < lo || x > hi) {
+        io_errf(err, errlen, "%s: metadata field `%s` is \"%.40s%s\": expected a whole number "
+                "from %lld to %lld", path, key, s, strlen(s) > 40 ? "..." : "", lo, hi);
+        one_line(err);
+        return -1;
+    }
+    *v = x;
+    return 0;
 }

@@ -51,4 +51,33 @@ const io_tensor *io_st_find(const io_st_file *f, const char *name);
 const char *io_st_meta(const io_st_file *f, const char *key);
 /* Number of values of a tensor (product of its shape). */
 size_t io_st_numel(const io_tensor *t);
+
+/* ---- validation against what a reader expects (one path for every checkpoint loader) ---- */
+
+/* One tensor the reader expects: its dtype and shape (ndim < 0: any dtype and shape). */
+typedef struct {
+    const char *name;
+    io_st_dtype dtype;
+    int ndim;
+    int64_t shape[IO_ST_MAX_DIMS];
+    int optional;       /* may be absent */
+} io_st_expect;
+
+/* Checks a file read from path against want[n]: every tensor that is not optional is present,
+ * each present one has the expected dtype and shape, the file holds no tensor outside the list,
+ * and every value of every tensor is finite. The message names the file, the tensor and what
+ * was expected (e.g. "shape [2, 8], expected [8, 2]"). */
+int io_st_check(const io_st_file *f, const char *path, const io_st_expect *want, size_t n,
+                char *err, size_t errlen);
+
+/* Refuses metadata keys outside allowed[n], naming the first one found. */
+int io_st_check_meta_keys(const io_st_file *f, const char *path, const char *const *allowed,
+                          size_t n, char *err, size_t errlen);
+
+/* The metadata value key as a decimal integer in [lo, hi]: only digits with an optional '-'
+ * (no blanks, '+', fraction, exponent or leading zeros); an overflowing or out-of-range value
+ * is refused with the file, the key and the range. Returns 0 with *v set, 1 when the key is
+ * absent (*v untouched), -1 on error. */
+int io_st_meta_int(const io_st_file *f, const char *path, const char *key, long long lo,
+                   long long hi, long long *v, char *err, size_t errlen);
 #endif

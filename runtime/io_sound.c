@@ -8,6 +8,7 @@
 #include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CHUNK_FRAMES 4096
 
@@ -18,14 +19,61 @@ void io_sound_free(io_sound *snd) {
     memset(snd, 0, sizeof *snd);
 }
 
+/* What is wrong with a file libsndfile would not open, in the user's terms: its own wording
+ * ("Internal error : SF_INFO struct incomplete.") speaks of its API, not of the file. Details
+ * about the file itself ("No 'data' chunk marker.") are kept. */
+static void open_error(const char *path, FILE *fp, char *err, size_t errlen) {
+    int code = sf_error(NULL);
+    const char *why = sf_strerror(NULL);
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && st.st_size == 0) {
+        io_errf(err, errlen, "%s: cannot read sound: the file is empty", path);
+    } else if (code == SF_ERR_UNRECOGNISED_FORMAT) {
+        io_errf(err, errlen, "%s: cannot read sound: not a sound file of a known format (WAV, "
+                "FLAC, OGG, AIFF, ...)", path);
+    } else if (code == SF_ERR_UNSUPPORTED_ENCODING) {
+        io_errf(err, errlen, "%s: cannot read sound: the file's encoding is not supported", path);
+    } else if (code == SF_ERR_SYSTEM) {
+        io_errf(err, errlen, "%s: cannot read sound: read error", path);
+    } else if (!why || strstr(why, "SF_") || strstr(why, "struct") || strstr(why, "nternal") ||
+               strstr(why, "pointer") || strstr(why, "libsndfile")) {
+        io_errf(err, errlen, "%s: cannot read sound: the header is damaged or incomplete", path);
+    } else {
+        io_errf(err, errlen, "%s: cannot read sound: the header is damaged (%.120s)", path, why);
+    }
+}
+
+/* libsndfile reads through these callbacks on our checked stream (sf_open_virtual): its
+ * sf_open would block on a FIFO, and sf_open_fd closes the descriptor on a failed open even
+ * when told not to, so that ours would be closed twice. */
+static sf_count_t vio_len(void *fp) {
+    struct stat st;
+    return fstat(fileno((FILE *)fp), &st) == 0 ? (sf_count_t)st.st_size : -1;
+}
+static sf_count_t vio_seek(sf_count_t off, int whence, void *fp) {
+    return fseeko((FILE *)fp, (off_t)off, whence) == 0 ? (sf_count_t)ftello((FILE *)fp) : -1;
+}
+static sf_count_t vio_read(void *buf, sf_count_t n, void *fp) {
+    return (sf_count_t)fread(buf, 1, (size_t)n, (FILE *)fp);
+}
+static sf_count_t vio_write(const void *buf, sf_count_t n, void *fp) {
+    (void)buf, (void)n, (void)fp;
+    return 0; /* read-only */
+}
+static sf_count_t vio_tell(void *fp) { return (sf_count_t)ftello((FILE *)fp); }
+
 int io_sound_read(const char *path, io_sound_channels which, io_sound *snd, char *err,
                   size_t errlen) {
     memset(snd, 0, sizeof *snd);
     SF_INFO info;
     memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    FILE *fp = io_fopen_input(path, err, errlen); /* a regular file, or refused at once */
+    if (!fp) return -1;
+    SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
+    SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, fp);
     if (!sf) {
-        io_errf(err, errlen, "%s: cannot read sound: %s", path, sf_strerror(NULL));
+        open_error(path, fp, err, errlen);
+        fclose(fp);
         return -1;
     }
     int rc = -1;
@@ -79,11 +127,18 @@ int io_sound_read(const char *path, io_sound_channels which, io_sound *snd, char
                 for (int c = 1; c < info.channels; c++) v += fr[c];
                 v /= info.channels;
             }
+            /* A float file may hold NaN or infinity: refused here, with its place, rather
+             * than later as a "diverged" loss (normalisation is optional). */
+            if (!isfinite(v)) {
+                io_errf(err, errlen, "%s: sample %zu (%.3f s) is not a finite number", path,
+                        snd->n, (double)snd->n / info.samplerate);
+                goto done;
+            }
             snd->samples[snd->n++] = v;
         }
     }
     if (sf_error(sf) != SF_ERR_NO_ERROR) {
-        io_errf(err, errlen, "%s: read error: %s", path, sf_strerror(sf));
+        io_errf(err, errlen, "%s: read error: the file is damaged after its header", path);
         goto done;
     }
     if (info.frames > 0 && (sf_count_t)snd->n < info.frames) {
@@ -97,6 +152,7 @@ int io_sound_read(const char *path, io_sound_channels which, io_sound *snd, char
 done:
     free(buf);
     sf_close(sf);
+    fclose(fp);
     if (rc != 0) io_sound_free(snd);
     return rc;
 }

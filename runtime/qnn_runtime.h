@@ -33,7 +33,7 @@ typedef struct {
     double mse_bilinear, mse_nearest;
     double *loss;            /* training loss per epoch run (malloc'ed; rt_run_result_free) */
     int n_loss;
-    char report_dir[2048];   /* the run's report folder, or "" when it wrote none */
+    char report_dir[4096];   /* the run's report folder, or "" when it wrote none (PATH_MAX) */
 } rt_run_result;
 
 void rt_run_result_free(rt_run_result *r);
@@ -50,9 +50,13 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
  * report written to OUT/comparison. A failed run does not stop the others. */
 typedef struct rt_batch rt_batch;
 rt_batch *rt_batch_create(int n_experiments, const char *out_dir, const rt_run_options *common);
-/* Runs one experiment with the batch's options (out_dir set per experiment). 0 or -1. */
+/* Runs one experiment with the batch's options (out_dir set per experiment), after checking
+ * every file it will write (run_output.h: run_outputs_check). 0 or -1. */
 int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *circuits);
-/* Prints the table, writes the comparison, frees the batch; 0 if every run succeeded. */
+/* Prints the table, writes the comparison, frees the batch. Returns the process exit status
+ * (docs/language.md §8.2): 0 if every run succeeded, RT_EXIT_OUT_OF_MEMORY if a run failed
+ * for lack of memory, else RT_EXIT_FAILED (also for b == NULL). */
+enum { RT_EXIT_FAILED = 1, RT_EXIT_OUT_OF_MEMORY = 3 };
 int rt_batch_finish(rt_batch *b);
 
 /* Writes one comparison report into dir: a table of the runs (mean and spread where a model

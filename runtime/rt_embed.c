@@ -15,8 +15,8 @@
 #include "rt_main.h"
 #include "rt_pool.h"
 #include "rt_rng.h"
+#include "run_checkpoint.h"
 #include "run_model.h"
-#include "run_output.h"
 
 struct qnn_model {
     rt_experiment x;          /* a copy; layers point into the compiled description */
@@ -99,7 +99,7 @@ int qnn_model_load(qnn_model *m, const char *checkpoint, char *err, size_t errle
         set_err(err, errlen, "qnn_model_load: NULL argument");
         return -1;
     }
-    if (run_load_checkpoint(checkpoint, m->model, NULL, NULL, msg, sizeof msg)) {
+    if (run_checkpoint_load(checkpoint, &m->x, m->model, NULL, NULL, msg, sizeof msg)) {
         set_err(err, errlen, "%s", msg);
         return -1;
     }

@@ -20,4 +20,13 @@ void rt_error(const char *fmt, ...)
 /* The calling thread's last message, or "" when none. */
 const char *rt_error_last(void);
 
+/* Running out of memory is the one failure with its own exit status (3, docs/language.md
+ * §8.2). Every allocation failure in the runtime is reported with the words "out of memory"
+ * in the format of rt_error or io_errf (io_file.h), which count it here; a driver compares
+ * the count before and after a run to tell a lack of memory from other failures. */
+void rt_error_note_oom(void);
+unsigned rt_error_oom_count(void);
+/* Counts fmt as an out-of-memory report when it says so (for the two formatters above). */
+void rt_error_note_if_oom(const char *fmt);
+
 #endif

@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "rt_limits.h"
 #include "rt_settings.h"
 #include "run_data.h"
 
-enum { EXIT_FAILED = 1, EXIT_USAGE = 2, MAX_SETS = 256 };
+/* Exit statuses as qnnc's (docs/language.md §8.2). */
+enum { EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_OUT_OF_MEMORY = 3, MAX_SETS = 256 };
 
 int rt_circuit_bind(const rt_compiled_circuit *cc, rt_circuit *out, char *err, size_t errlen) {
     const int64_t *i = cc->info;
@@ -58,12 +61,12 @@ static void usage(FILE *f, const char *prog) {
                "  --out DIR          output folder (default out/EXPERIMENT)\n"
                "  --resume FILE      continue training from a checkpoint\n"
                "  --checkpoint FILE  evaluate these weights instead of training\n"
-               "  --grid N           with --checkpoint: evaluation grid (e.g. 64)\n"
-               "  --threads N        threads for the simulation (default: all cores)\n"
+               "  --grid N           with --checkpoint: evaluation grid, 1 to %d (e.g. 64)\n"
+               "  --threads N        threads for the simulation, 0 to %d (default 0: all cores)\n"
                "  --experiment NAME  run only this experiment\n"
                "  --quiet            no progress lines\n"
                "  --help, --version\n",
-            prog);
+            prog, RT_LIMIT_GRID, RT_LIMIT_THREADS);
 }
 
 static int usage_error(const char *prog, const char *msg, const char *arg) {
@@ -73,10 +76,11 @@ static int usage_error(const char *prog, const char *msg, const char *arg) {
     return EXIT_USAGE;
 }
 
-static int positive(const char *s, int *out) {
-    char *end;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || *end || v < 1 || v > 16384) return -1;
+/* A whole number in lo..hi, the whole of s. */
+static int number_in(const char *s, long lo, long hi, int *out) {
+    char *end = NULL;
+    long v = s && *s ? strtol(s, &end, 10) : -1;
+    if (!s || !end || *end || v < lo || v > hi) return -1;
     *out = (int)v;
     return 0;
 }
@@ -102,8 +106,19 @@ static int parse(int argc, char **argv, main_options *o, const char *prog) {
             *dst = next;
             i++;
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--grid") == 0) {
-            if (positive(next, a[2] == 't' ? &o->threads : &o->grid))
-                return usage_error(prog, "`%s` needs a positive number", a);
+            /* as qnnc's: threads 0 = all cores (as `threads = 0` in a file), the limits named */
+            int threads = a[2] == 't';
+            long lo = threads ? 0 : 1, hi = threads ? RT_LIMIT_THREADS : RT_LIMIT_GRID;
+            if (number_in(next, lo, hi, threads ? &o->threads : &o->grid)) {
+                fprintf(stderr, "%s: `%s` needs a number from %ld to %ld%s, not `%s`\n", prog, a,
+                        lo, hi, threads ? " (0: all cores)" : "", next ? next : "");
+                fprintf(stderr, "(run `%s --help` for the options and settings)\n", prog);
+                return EXIT_USAGE;
+            }
+            if (threads && o->threads == 0) { /* the runtime reads 0 as "the file's setting" */
+                long cores = sysconf(_SC_NPROCESSORS_ONLN);
+                o->threads = cores < 1 ? 1 : cores > RT_LIMIT_THREADS ? RT_LIMIT_THREADS : (int)cores;
+            }
             i++;
         } else if (a[0] == '-') {
             return usage_error(prog, "unknown option `%s`", a);
@@ -121,7 +136,7 @@ static int parse(int argc, char **argv, main_options *o, const char *prog) {
 /* A binary run from another folder than the one it was built in: a data file named
  * relative to the .qnn file is looked for next to where that file was at build time. */
 static void find_moved_data(rt_data_spec *d, const char *source, const rt_main_info *info) {
-    char found[1024], err[2048];
+    char found[sizeof d->path], err[2048];
     if (!info || !info->source_path || !d->path[0]) return;
     if (run_find_data(d->path, source, found, sizeof found, err, sizeof err) == 0) return;
     if (run_find_data(d->path, info->source_path, found, sizeof found, err, sizeof err) == 0)
@@ -140,7 +155,7 @@ static int run_all(const main_options *o, rt_experiment *xs, const rt_compiled_e
     ro.grid = o->grid;
     rt_batch *batch = rt_batch_create(n_sel, o->out_dir, &ro);
     /* As in qnnc run: a run that fails does not stop the others; a setup failure does. */
-    int broken = !batch;
+    int broken = !batch, out_of_memory = !batch;
     for (int i = 0; i < n && !broken; i++) {
         rt_experiment *x = &xs[i];
         if (o->experiment && strcmp(o->experiment, x->name) != 0) continue;
@@ -156,13 +171,18 @@ static int run_all(const main_options *o, rt_experiment *xs, const rt_compiled_e
             }
             ptrs[k] = &circuits[k];
         }
-        if (!circuits || !ptrs) broken = 1;
+        if (!circuits || !ptrs) {
+            fprintf(stderr, "qnn: %s: out of memory\n", x->name);
+            broken = out_of_memory = 1;
+        }
         if (!broken) rt_batch_run(batch, x, ptrs);
         free(circuits);
         free(ptrs);
     }
-    int failed = rt_batch_finish(batch) != 0;
-    return failed || broken ? EXIT_FAILED : 0;
+    if (!batch) fprintf(stderr, "qnn: out of memory\n");
+    int status = rt_batch_finish(batch); /* 0, 1, or 3 for out of memory */
+    if (out_of_memory) return EXIT_OUT_OF_MEMORY;
+    return status ? status : broken ? EXIT_FAILED : 0;
 }
 
 int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, const rt_main_info *info) {
@@ -178,7 +198,7 @@ int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, cons
     rt_experiment *xs = calloc((size_t)n + 1, sizeof *xs);
     if (!xs) {
         fprintf(stderr, "%s: out of memory\n", prog);
-        return EXIT_FAILED;
+        return EXIT_OUT_OF_MEMORY;
     }
     int n_sel = 0;
     for (int i = 0; i < n; i++) {

@@ -39,8 +39,8 @@ int rt_circuit_bind(const rt_compiled_circuit *cc, rt_circuit *out, char *err, s
  * experiment (--set KEY=VALUE for the settings rt_settings.h allows, --out DIR, --resume
  * FILE, --checkpoint FILE and --grid N to evaluate only, --threads N, --experiment NAME,
  * --quiet, --help, --version), then trains and evaluates each experiment as `qnnc run`
- * does, with the same outputs. Returns the process exit status: 0, 1 (a run failed) or 2
- * (bad usage). xs[0..n) are borrowed. */
+ * does, with the same outputs. Returns the process exit status: 0, 1 (a run failed), 2
+ * (bad usage) or 3 (out of memory). xs[0..n) are borrowed. */
 int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *xs, const rt_main_info *info);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "rt_error.h"
 #include "rt_layer_impl.h"
+#include "rt_limits.h"
 #include "rt_mem.h"
 
 typedef struct {
@@ -157,6 +158,17 @@ int rt_model_build(rt_model *m, int max_batch) {
         return -1;
     }
     free_buffers(m);
+    /* Activations grow with the batch (an evaluation grid of 4096 x 4096 is 16.7 million
+     * points): refused with the figure before anything is allocated. */
+    double bytes = 0;
+    for (int i = 0; i <= m->n_layers; i++) bytes += 2.0 * 8.0 * (double)max_batch * (double)width(m, i);
+    char msg[512], what[96];
+    snprintf(what, sizeof what, "the activations of %d samples", max_batch);
+    if (rt_memory_check_bytes(bytes, what, "use a smaller evaluation grid (--grid N, eval.size), "
+                              "batch (--set batch=N) or image (--set data.size=N)", msg, sizeof msg)) {
+        rt_error("%s", msg);
+        return -1;
+    }
     m->act = calloc((size_t)m->n_layers + 1, sizeof *m->act);
     m->gact = calloc((size_t)m->n_layers + 1, sizeof *m->gact);
     if (!m->act || !m->gact) {

@@ -7,6 +7,7 @@
 
 #include "rt_error.h"
 #include "rt_layer_impl.h"
+#include "rt_limits.h"
 #include "rt_mem.h"
 
 typedef struct {
@@ -151,6 +152,18 @@ static int q_reserve(rt_layer *l, int max_batch) {
         off += rt_round_line(ch * c->n_inputs * sizeof(float));
     }
     q->slab_stride = off ? off : RT_CACHE_LINE;
+    /* The state vectors are what grows with the qubit count: refused with the figure before
+     * the allocation, rather than the kernel killing the process part way through. */
+    char msg[512], what[160];
+    snprintf(what, sizeof what, "the state vectors of the %d-qubit circuit '%s' for %d thread%s",
+             c->n_qubits, c->name ? c->name : "?", q->n_threads, q->n_threads == 1 ? "" : "s");
+    if (rt_memory_check_bytes((double)q->n_threads * (double)q->work_stride +
+                                  (double)q->n_chunks_max * (double)q->slab_stride,
+                              what, "use fewer qubits (e.g. --set model.n=N) or fewer threads "
+                              "(--threads N)", msg, sizeof msg)) {
+        rt_error("%s", msg);
+        return -1;
+    }
     q->work = rt_alloc_array((size_t)q->n_threads, q->work_stride);
     q->slab = rt_alloc_array((size_t)q->n_chunks_max, q->slab_stride);
     if (!q->work || !q->slab) {

@@ -4,6 +4,8 @@
  * repeat those of compiler/sema_exp.c so that a binary accepts what `qnnc run` accepts. */
 #include "rt_settings.h"
 
+#include "rt_limits.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -33,13 +35,19 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
-/* Copies s[0..n) without surrounding blanks. */
-static void trim_copy(char *dst, size_t cap, const char *s, size_t n) {
+/* Copies s[0..n) without surrounding blanks; -1 (and an empty dst) when it does not fit, so
+ * that nothing is ever cut silently. Every value piece is shorter than the whole value, which
+ * rt_experiment_set bounds by MAX_TEXT, so only names can fail here. */
+static int trim_copy(char *dst, size_t cap, const char *s, size_t n) {
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
-    if (n >= cap) n = cap - 1;
+    if (n >= cap) {
+        dst[0] = '\0';
+        return -1;
+    }
     memcpy(dst, s, n);
     dst[n] = '\0';
+    return 0;
 }
 
 static int is_ident(const char *s) {
@@ -83,8 +91,8 @@ static int parse_call(const char *text, call *c, char *err, size_t errlen) {
     if (v[len - 1] != ')') return fail(err, errlen, "`%s`: missing `)` at the end", v);
     v[len - 1] = '\0';
     *open = '\0';
-    trim_copy(c->name, sizeof c->name, v, strlen(v));
-    if (!is_ident(c->name)) return fail(err, errlen, "`%s` is not a constructor name", c->name);
+    if (trim_copy(c->name, sizeof c->name, v, strlen(v)) || !is_ident(c->name))
+        return fail(err, errlen, "`%.40s` is not a constructor name", v);
     c->is_call = 1;
     const char *p = open + 1;
     char whole[MAX_TEXT];
@@ -100,9 +108,9 @@ static int parse_call(const char *text, call *c, char *err, size_t errlen) {
         char *eq = strchr(one, '=');
         char *quote = strchr(one, '"');
         if (eq && (!quote || eq < quote)) {
-            trim_copy(a->name, sizeof a->name, one, (size_t)(eq - one));
+            if (trim_copy(a->name, sizeof a->name, one, (size_t)(eq - one)) || !is_ident(a->name))
+                return fail(err, errlen, "`%.*s` is not an argument name", (int)(eq - one < 40 ? eq - one : 40), one);
             trim_copy(a->value, sizeof a->value, eq + 1, strlen(eq + 1));
-            if (!is_ident(a->name)) return fail(err, errlen, "`%s` is not an argument name", a->name);
         } else {
             snprintf(a->value, sizeof a->value, "%s", one);
         }
@@ -138,13 +146,188 @@ static int match_args(const call *c, const char *const *ps, int n, const char **
 
 /* ---- leaf values ---------------------------------------------------------------------- */
 
+/* Numbers are expressions as in a .qnn setting (language.md 4.8): literals, pi, true/false,
+ * + - * / % **, parentheses and the math functions, with the rules the front end applies to
+ * settings: + - * % of integers give integers, `/`, `**` and the functions give numbers, and
+ * an integer setting takes only integers. */
+typedef struct {
+    const char *p;
+    int depth;
+    const char *err;   /* the first error, a static message */
+} num_parser;
+
+typedef struct {
+    double v;
+    int is_int;
+} num;
+
+enum { NUM_MAX_DEPTH = 100 };
+
+static void num_blank(num_parser *P) {
+    while (isspace((unsigned char)*P->p)) P->p++;
+}
+
+static num num_expr(num_parser *P);
+
+static num num_bad(num_parser *P, const char *msg) {
+    if (!P->err) P->err = msg;
+    num r = {0, 0};
+    return r;
+}
+
+static num num_primary(num_parser *P) {
+    static const struct {
+        const char *name;
+        double (*f)(double);
+    } fns[] = {{"sin", sin},   {"cos", cos},   {"tan", tan},   {"exp", exp},   {"log", log},
+               {"sqrt", sqrt}, {"tanh", tanh}, {"atan", atan}, {"asin", asin}, {"acos", acos}};
+    num_blank(P);
+    const char *p = P->p;
+    if (*p == '(') {
+        P->p++;
+        num r = num_expr(P);
+        num_blank(P);
+        if (*P->p != ')') return num_bad(P, "missing `)`");
+        P->p++;
+        return r;
+    }
+    if (isdigit((unsigned char)*p)) {
+        /* DIGITS [. DIGITS] [e [+-] DIGITS], as the language's numbers (no hex, no `1.`) */
+        const char *q = p;
+        int real = 0;
+        while (isdigit((unsigned char)*q)) q++;
+        if (*q == '.' && isdigit((unsigned char)q[1]))
+            for (real = 1, q++; isdigit((unsigned char)*q);) q++;
+        if ((*q == 'e' || *q == 'E') &&
+            (isdigit((unsigned char)q[1]) || ((q[1] == '+' || q[1] == '-') && isdigit((unsigned char)q[2]))))
+            for (real = 1, q += 2; isdigit((unsigned char)*q);) q++;
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end != q || isalnum((unsigned char)*q) || *q == '.' || *q == '_')
+            return num_bad(P, "not a number");
+        if (errno == ERANGE && fabs(v) > 1) return num_bad(P, "a number out of range");
+        if (!real && v > 2147483647.0) return num_bad(P, "an integer larger than 2147483647");
+        P->p = end;
+        num r = {v, !real};
+        return r;
+    }
+    if (isalpha((unsigned char)*p)) {
+        const char *q = p;
+        while (isalnum((unsigned char)*q) || *q == '_') q++;
+        size_t n = (size_t)(q - p);
+        P->p = q;
+        if (n == 2 && strncmp(p, "pi", 2) == 0) return (num){3.14159265358979323846, 0};
+        if (n == 4 && strncmp(p, "true", 4) == 0) return (num){1, 1};
+        if (n == 5 && strncmp(p, "false", 5) == 0) return (num){0, 1};
+        for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+            if (strlen(fns[i].name) == n && strncmp(p, fns[i].name, n) == 0) {
+                num_blank(P);
+                if (*P->p != '(') return num_bad(P, "a math function needs (argument)");
+                P->p++;
+                num a = num_expr(P);
+                num_blank(P);
+                if (*P->p != ')') return num_bad(P, "missing `)`");
+                P->p++;
+                num r = {fns[i].f(a.v), 0};
+                if (!P->err && !isfinite(r.v)) return num_bad(P, "a math function outside its domain");
+                return r;
+            }
+        return num_bad(P, "an unknown name (numbers, pi and sin cos tan exp log sqrt tanh atan asin acos)");
+    }
+    return num_bad(P, "not a number");
+}
+
+static num num_int_check(num_parser *P, num r) {
+    if (r.is_int && fabs(r.v) > 2147483647.0) return num_bad(P, "integer overflow");
+    if (!isfinite(r.v)) return num_bad(P, "a value that is not a finite number");
+    return r;
+}
+
+/* unary '-' binds looser than '**' (-2 ** 2 is -4), and '**' is right-associative. */
+static num num_unary(num_parser *P) {
+    if (++P->depth > NUM_MAX_DEPTH) return num_bad(P, "nested too deeply");
+    num_blank(P);
+    num r;
+    if (*P->p == '-' || *P->p == '+') {
+        int neg = *P->p++ == '-';
+        r = num_unary(P);
+        if (neg) r.v = -r.v;
+    } else {
+        r = num_primary(P);
+        num_blank(P);
+        if (P->p[0] == '*' && P->p[1] == '*') {
+            P->p += 2;
+            num e = num_unary(P);
+            r.v = pow(r.v, e.v);
+            r.is_int = 0;
+            r = num_int_check(P, r);
+        }
+    }
+    P->depth--;
+    return r;
+}
+
+static num num_term(num_parser *P) {
+    num r = num_unary(P);
+    for (;;) {
+        num_blank(P);
+        char op = *P->p;
+        if (!(op == '*' || op == '/' || op == '%') || (op == '*' && P->p[1] == '*') || P->err) return r;
+        P->p++;
+        num b = num_unary(P);
+        if (op == '*') r.v *= b.v, r.is_int = r.is_int && b.is_int;
+        else if (b.v == 0) return num_bad(P, "division by zero");
+        else if (op == '/') /* a number, as for settings in .qnn files (`epochs = 10 / 2` is refused) */
+            r.v /= b.v, r.is_int = 0;
+        else if (r.is_int && b.is_int) {
+            double m = fmod(r.v, fabs(b.v)); /* integers: the result is in [0, |b|) */
+            r.v = m < 0 ? m + fabs(b.v) : m;
+        } else {
+            r.v = fmod(r.v, b.v), r.is_int = 0;
+        }
+        r = num_int_check(P, r);
+    }
+}
+
+static num num_expr(num_parser *P) {
+    if (++P->depth > NUM_MAX_DEPTH) return num_bad(P, "nested too deeply");
+    num r = num_term(P);
+    for (;;) {
+        num_blank(P);
+        char op = *P->p;
+        if ((op != '+' && op != '-') || P->err) break;
+        P->p++;
+        num b = num_term(P);
+        r.v = op == '+' ? r.v + b.v : r.v - b.v;
+        r.is_int = r.is_int && b.is_int;
+        r = num_int_check(P, r);
+    }
+    P->depth--;
+    return r;
+}
+
+/* The whole of v as a number: 0, or -1 with the reason in *why. */
+static int eval_number(const char *v, num *out, const char **why) {
+    num_parser P = {v, 0, NULL};
+    *out = num_expr(&P);
+    num_blank(&P);
+    if (!P.err && *P.p) P.err = *P.p == ')' ? "an unmatched `)`" : "unexpected text after the number";
+    *why = P.err;
+    return P.err ? -1 : 0;
+}
+
+/* A value in a message: at most 60 characters of it, so that the reason after it shows. */
+#define SHOWN(v) (strlen(v) > 60 ? 57 : (int)strlen(v)), (v), (strlen(v) > 60 ? "..." : "")
+
 static int get_int(const char *key, const char *v, long long lo, long long hi, long long *out,
                    char *err, size_t errlen) {
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    while (isspace((unsigned char)*end)) end++;
-    if (end == v || *end || errno) return fail(err, errlen, "`%s` must be an integer, not `%s`", key, v);
+    num r;
+    const char *why;
+    if (eval_number(v, &r, &why))
+        return fail(err, errlen, "`%s` must be an integer, not `%.*s%s` (%s)", key, SHOWN(v), why);
+    if (!r.is_int) return fail(err, errlen, "`%s` must be an integer, not `%.*s%s`", key, SHOWN(v));
+    long long n = (long long)r.v;
     if (n < lo || n > hi)
         return fail(err, errlen, "`%s` must be between %lld and %lld, got %lld", key, lo, hi, n);
     *out = n;
@@ -152,11 +335,11 @@ static int get_int(const char *key, const char *v, long long lo, long long hi, l
 }
 
 static int get_real(const char *key, const char *v, double *out, char *err, size_t errlen) {
-    char *end;
-    double d = strtod(v, &end);
-    while (isspace((unsigned char)*end)) end++;
-    if (end == v || *end || !isfinite(d)) return fail(err, errlen, "`%s` must be a number, not `%s`", key, v);
-    *out = d;
+    num r;
+    const char *why;
+    if (eval_number(v, &r, &why))
+        return fail(err, errlen, "`%s` must be a number, not `%.*s%s` (%s)", key, SHOWN(v), why);
+    *out = r.v;
     return 0;
 }
 
@@ -202,7 +385,7 @@ static int get_string(const char *key, const char *v, char *out, size_t cap, cha
 }
 
 /* [a, b] or [w, w, ...]: the items' text. */
-static int get_list(const char *key, const char *v, char items[][64], int max, int *n, char *err,
+static int get_list(const char *key, const char *v, char items[][MAX_TEXT], int max, int *n, char *err,
                     size_t errlen) {
     size_t len = strlen(v);
     if (len < 2 || v[0] != '[' || v[len - 1] != ']')
@@ -213,7 +396,7 @@ static int get_list(const char *key, const char *v, char items[][64], int max, i
     for (const char *p = inner; *p;) {
         size_t e = arg_end(p);
         if (*n == max) return fail(err, errlen, "`%s` has too many items", key);
-        trim_copy(items[(*n)++], 64, p, e);
+        trim_copy(items[(*n)++], MAX_TEXT, p, e);
         if (!p[e]) break;
         p += e + 1;
     }
@@ -221,7 +404,7 @@ static int get_list(const char *key, const char *v, char items[][64], int max, i
 }
 
 static int get_pair(const char *key, const char *v, double *a, double *b, char *err, size_t errlen) {
-    char items[2][64];
+    char items[2][MAX_TEXT];
     int n = 0;
     if (get_list(key, v, items, 2, &n, err, errlen) || n != 2)
         return fail(err, errlen, "`%s` must be a pair of numbers [a, b], not `%s`", key, v);
@@ -239,16 +422,13 @@ static int optimizer_arg(rt_experiment *x, const char *arg, const char *v, char 
     const char *name = x->optimizer == RT_OPT_ADAM ? "adam" : "sgd";
     int adam = x->optimizer == RT_OPT_ADAM;
     if (strcmp(arg, "lr") == 0) {
-        if (get_real("optimizer.lr", v, &x->lr, err, errlen)) return -1;
-        if (!(x->lr > 0)) return fail(err, errlen, "the learning rate must be positive, got %g", x->lr);
+        return get_real("optimizer.lr", v, &x->lr, err, errlen);
     } else if (strcmp(arg, "weight_decay") == 0) {
         return get_real("optimizer.weight_decay", v, &x->weight_decay, err, errlen);
     } else if (adam && strcmp(arg, "eps") == 0) {
         return get_real("optimizer.eps", v, &x->eps, err, errlen);
     } else if (adam && strcmp(arg, "betas") == 0) {
-        if (get_pair("optimizer.betas", v, &x->beta1, &x->beta2, err, errlen)) return -1;
-        if (!(x->beta1 >= 0 && x->beta1 < 1 && x->beta2 >= 0 && x->beta2 < 1))
-            return fail(err, errlen, "Adam betas must be in [0, 1)");
+        return get_pair("optimizer.betas", v, &x->beta1, &x->beta2, err, errlen);
     } else if (!adam && strcmp(arg, "momentum") == 0) {
         return get_real("optimizer.momentum", v, &x->momentum, err, errlen);
     } else {
@@ -308,7 +488,7 @@ static int data_arg(rt_data_spec *d, const char *arg, const char *v, char *err, 
         static const char *const ch[] = {"gray", "rgb"};
         int k;
         if (strcmp(arg, "size") == 0) {
-            if (get_int("image size", v, 1, 16384, &n, err, errlen)) return -1;
+            if (get_int("image size", v, 1, RT_LIMIT_IMAGE_SIZE, &n, err, errlen)) return -1;
             d->size = (int)n;
         } else if (strcmp(arg, "channels") == 0) {
             if (get_choice("channel mode", v, ch, 2, &k, err, errlen)) return -1;
@@ -320,13 +500,13 @@ static int data_arg(rt_data_spec *d, const char *arg, const char *v, char *err, 
         }
     } else if (d->kind == RT_DATA_SOUND) {
         if (strcmp(arg, "start") == 0) {
-            if (get_int(arg, v, 0, 1LL << 40, &n, err, errlen)) return -1;
+            if (get_int(arg, v, 0, RT_LIMIT_SOUND_FRAMES - 1, &n, err, errlen)) return -1;
             d->start = (long)n;
         } else if (strcmp(arg, "stop") == 0) { /* -1: to the end */
-            if (get_int(arg, v, -1, 1LL << 40, &n, err, errlen)) return -1;
+            if (get_int(arg, v, -1, RT_LIMIT_SOUND_FRAMES, &n, err, errlen)) return -1;
             d->stop = (long)n;
         } else if (strcmp(arg, "stride") == 0) {
-            if (get_int("stride", v, 1, 1LL << 40, &n, err, errlen)) return -1;
+            if (get_int("stride", v, 1, RT_LIMIT_SOUND_FRAMES, &n, err, errlen)) return -1;
             d->stride = (long)n;
         } else if (strcmp(arg, "normalize") == 0) {
             return get_bool("normalize", v, &d->normalize, err, errlen);
@@ -341,7 +521,7 @@ static int data_arg(rt_data_spec *d, const char *arg, const char *v, char *err, 
             return fail(err, errlen, "sound slice [%ld, %ld) is empty or negative", d->start, d->stop);
     } else {
         if (strcmp(arg, "inputs") == 0 || strcmp(arg, "outputs") == 0) {
-            if (get_int(arg, v, 1, 64, &n, err, errlen)) return -1;
+            if (get_int(arg, v, 1, RT_LIMIT_CSV_COLUMNS, &n, err, errlen)) return -1;
             if (arg[0] == 'i') d->n_inputs = (int)n;
             else d->n_outputs = (int)n;
         } else if (strcmp(arg, "header") == 0) {
@@ -402,11 +582,13 @@ static int data_call(const rt_experiment *x, const rt_data_spec *cur, const call
 static int eval_arg(rt_experiment *x, const char *arg, const char *v, char *err, size_t errlen) {
     if (strcmp(arg, "size") == 0) {
         long long n;
-        if (get_int("evaluation grid size", v, 1, 16384, &n, err, errlen)) return -1;
+        if (get_int("evaluation grid size", v, 1, x->data.kind == RT_DATA_IMAGE ? RT_LIMIT_IMAGE_SIZE : RT_LIMIT_GRID,
+                    &n, err, errlen))
+            return -1;
         x->eval_size = (int)n;
     } else if (strcmp(arg, "metrics") == 0) {
         static const char *const names[] = {"mse", "psnr"};
-        char items[4][64];
+        char items[4][MAX_TEXT];
         int n, k;
         if (get_list("eval.metrics", v, items, 4, &n, err, errlen)) return -1;
         x->metric_mse = x->metric_psnr = 0;
@@ -468,20 +650,20 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
     if (strcmp(key, "loss") == 0 || strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0)
         if (!(v = bare_word(value, word, sizeof word, err, errlen))) return -1;
     if (strcmp(key, "epochs") == 0) {
-        if (get_int(key, v, 1, 10000000, &n, err, errlen)) return -1;
+        if (get_int(key, v, 1, RT_LIMIT_EPOCHS, &n, err, errlen)) return -1;
         x->epochs = (int)n;
     } else if (strcmp(key, "seed") == 0) {
-        if (get_int(key, v, 0, 2147483647LL, &n, err, errlen)) return -1;
+        if (get_int(key, v, 0, RT_LIMIT_SEED, &n, err, errlen)) return -1;
         x->seed = (uint64_t)n;
     } else if (strcmp(key, "batch") == 0) {
         if (strcmp(v, "full") == 0) x->batch = 0;
-        else if (get_int(key, v, 1, 1 << 30, &n, err, errlen)) return -1;
+        else if (get_int(key, v, 1, RT_LIMIT_BATCH, &n, err, errlen)) return -1;
         else x->batch = (int)n;
     } else if (strcmp(key, "log_every") == 0) {
-        if (get_int(key, v, 1, 10000000, &n, err, errlen)) return -1;
+        if (get_int(key, v, 1, RT_LIMIT_LOG_EVERY, &n, err, errlen)) return -1;
         x->log_every = (int)n;
     } else if (strcmp(key, "threads") == 0) {
-        if (get_int(key, v, 0, 1024, &n, err, errlen)) return -1;
+        if (get_int(key, v, 0, RT_LIMIT_THREADS, &n, err, errlen)) return -1;
         x->threads = (int)n;
     } else if (strcmp(key, "loss") == 0) {
         static const char *const names[] = {"mse", "l1"};
@@ -547,12 +729,23 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
 int rt_experiment_set(rt_experiment *x, const char *key, const char *value, char *err,
                       size_t errlen) {
     char k[64], v[MAX_TEXT];
-    trim_copy(k, sizeof k, key, strlen(key));
-    trim_copy(v, sizeof v, value, strlen(value));
+    if (trim_copy(k, sizeof k, key, strlen(key)))
+        return fail(err, errlen, "unknown setting `%.40s...` (the name is too long)", key);
+    if (trim_copy(v, sizeof v, value, strlen(value)))
+        return fail(err, errlen, "the value of `%s` is too long (more than %d characters)", k, MAX_TEXT - 1);
     if (!*k) return fail(err, errlen, "`--set` needs key=value, e.g. --set epochs=50");
     if (!*v) return fail(err, errlen, "`%s` needs a value", k);
     rt_experiment copy = *x; /* all or nothing */
     if (set_key(&copy, k, v, err, errlen)) return -1;
+    /* The limits `qnnc check` applies (rt_limits.h), on the result: a setting may be valid
+     * alone and not with the others (sgd's momentum, then --set optimizer=...). */
+    const char *param;
+    char why[256];
+    if (rt_limits_optimizer(&copy, &param, why, sizeof why) ||
+        (copy.data.kind == RT_DATA_IMAGE && rt_limits_range(copy.data.lo, copy.data.hi, why, sizeof why)) ||
+        (copy.has_eval_target && copy.eval_target.kind == RT_DATA_IMAGE &&
+         rt_limits_range(copy.eval_target.lo, copy.eval_target.hi, why, sizeof why)))
+        return fail(err, errlen, "%s", why);
     *x = copy;
     return 0;
 }
@@ -561,7 +754,8 @@ int rt_experiment_set_text(rt_experiment *x, const char *key_value, char *err, s
     const char *eq = strchr(key_value, '=');
     if (!eq || eq == key_value) return fail(err, errlen, "`--set` needs key=value, e.g. --set epochs=50");
     char key[64];
-    trim_copy(key, sizeof key, key_value, (size_t)(eq - key_value));
+    if (trim_copy(key, sizeof key, key_value, (size_t)(eq - key_value)))
+        return fail(err, errlen, "unknown setting `%.40s...` (the name is too long)", key_value);
     return rt_experiment_set(x, key, eq + 1, err, errlen);
 }
 

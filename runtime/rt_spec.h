@@ -6,6 +6,11 @@
 
 #include <stdint.h>
 
+/* Room for a path in these structs: PATH_MAX of Linux, the NUL included. Whoever fills them
+ * refuses a longer path with a message instead of cutting it (a cut path names another
+ * file). */
+#define RT_PATH_MAX 4096
+
 typedef enum {
     RT_LAYER_LINEAR,
     RT_LAYER_BATCHNORM,
@@ -52,7 +57,7 @@ typedef enum { RT_SCHED_CONSTANT, RT_SCHED_COSINE, RT_SCHED_LINEAR } rt_schedule
 
 typedef struct {
     rt_data_kind kind;
-    char path[1024];       /* as written; the runtime searches for it (run_find_data) */
+    char path[RT_PATH_MAX]; /* as written; the runtime searches for it (run_find_data) */
     /* image */
     int size;              /* shorter side after resize; then centre crop to size x size */
     int channels;          /* 1 = gray (luminance), 3 = RGB */
@@ -68,7 +73,7 @@ typedef struct {
 
 typedef struct {
     char name[128];
-    char source[1024];     /* the .qnn file */
+    char source[RT_PATH_MAX]; /* the .qnn file */
     rt_data_spec data;
     int in_dim, out_dim;   /* coordinates in, values out */
 
@@ -87,7 +92,9 @@ typedef struct {
     int has_eval_target;
     int metric_mse, metric_psnr;
 
-    char out_image[1024], out_sound[1024], out_csv[1024], out_checkpoint[1024], out_report[1024];
+    /* relative to the output folder, or absolute; "" = not written */
+    char out_image[RT_PATH_MAX], out_sound[RT_PATH_MAX], out_csv[RT_PATH_MAX],
+        out_checkpoint[RT_PATH_MAX], out_report[RT_PATH_MAX];
     int log_every;
     int precision;         /* 64 or 32: circuit simulation precision */
     int threads;           /* 0 = all cores */

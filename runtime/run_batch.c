@@ -1,14 +1,18 @@
-/* A batch of experiments: the output folders, the results table and the comparison report
- * shared by `qnnc run` and the generated main of native binaries. */
+/* A batch of experiments: the output folders, the output policy checked before each run, the
+ * results table and the comparison report, shared by `qnnc run` and the generated main of
+ * native binaries; rt_batch_finish gives the process its exit status. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_file.h"
 #include "qnn_runtime.h"
+#include "rt_error.h"
+#include "run_output.h"
 
 struct rt_batch {
-    int n_expected, n_done, failed;
-    char out_dir[1024];
+    int n_expected, n_done, failed, out_of_memory;
+    char *out_dir;
     int has_out_dir;
     rt_run_options common;
     const rt_experiment **done;
@@ -21,28 +25,55 @@ rt_batch *rt_batch_create(int n_experiments, const char *out_dir, const rt_run_o
     b->n_expected = n_experiments;
     b->done = calloc((size_t)n_experiments + 1, sizeof *b->done);
     b->results = calloc((size_t)n_experiments + 1, sizeof *b->results);
-    if (!b->done || !b->results) {
+    b->out_dir = io_path_join("", out_dir ? out_dir : "out");
+    if (!b->done || !b->results || !b->out_dir) {
         free(b->done);
         free(b->results);
+        free(b->out_dir);
         free(b);
         return NULL;
     }
     if (common) b->common = *common;
     b->has_out_dir = out_dir != NULL;
-    snprintf(b->out_dir, sizeof b->out_dir, "%s", out_dir ? out_dir : "out");
     return b;
 }
 
+/* The folder of one run: OUT/NAME with several experiments, else OUT (default out/NAME). */
+static char *run_dir(const rt_batch *b, const rt_experiment *x) {
+    if (b->n_expected > 1 || !b->has_out_dir)
+        return io_path_join(b->n_expected > 1 ? b->out_dir : "out", x->name);
+    return io_path_join("", b->out_dir);
+}
+
 int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *circuits) {
-    char dir[1200];
     if (b->n_done >= b->n_expected) return -1;
-    if (b->n_expected > 1) snprintf(dir, sizeof dir, "%s/%s", b->out_dir, x->name);
-    else if (b->has_out_dir) snprintf(dir, sizeof dir, "%s", b->out_dir);
-    else snprintf(dir, sizeof dir, "out/%s", x->name);
-    rt_run_options ro = b->common;
-    ro.out_dir = dir;
-    if (rt_run_experiment(x, circuits, &ro, &b->results[b->n_done])) {
+    unsigned oom_before = rt_error_oom_count();
+    char err[2048] = "";
+    char *dir = run_dir(b, x);
+    int rc = -1;
+    if (!dir) {
+        io_errf(err, sizeof err, "out of memory");
+    } else if (b->n_expected > 1 && strcmp(x->name, "comparison") == 0) {
+        io_errf(err, sizeof err, "%s: this folder receives the comparison of the runs; rename "
+                "the experiment `comparison`", dir);
+    } else {
+        rt_run_options ro = b->common;
+        ro.out_dir = dir;
+        int clash = 0;
+        for (int i = 0; i < b->n_done && !clash; i++)
+            clash = run_outputs_clash(x, b->done[i], err, sizeof err) != 0;
+        /* Before any work: a run refused here costs nothing, one refused after training
+         * costs the training. */
+        if (!clash && run_outputs_check(x, &ro, dir, err, sizeof err) == 0) {
+            err[0] = 0; /* rt_run_experiment reports its own failures */
+            rc = rt_run_experiment(x, circuits, &ro, &b->results[b->n_done]);
+        }
+    }
+    if (err[0]) fprintf(stderr, "qnn: %s: %s\n", x->name, err);
+    free(dir);
+    if (rc) {
         b->failed = 1;
+        if (rt_error_oom_count() != oom_before) b->out_of_memory = 1;
         return -1;
     }
     b->done[b->n_done++] = x;
@@ -50,21 +81,28 @@ int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *c
 }
 
 int rt_batch_finish(rt_batch *b) {
-    if (!b) return -1;
+    if (!b) return RT_EXIT_FAILED;
     int failed = b->failed;
     if (b->n_done > 1) {
         printf("\n%-28s %10s %12s %10s %12s\n", "experiment", "params", "mse", "psnr", "ms/epoch");
         for (int i = 0; i < b->n_done; i++)
             printf("%-28s %10lld %12.4e %10.2f %12.2f\n", b->done[i]->name, b->results[i].n_params,
                    b->results[i].mse, b->results[i].psnr, 1e3 * b->results[i].seconds_per_epoch);
-        char dir[1200];
-        snprintf(dir, sizeof dir, "%s/comparison", b->out_dir);
-        if (rt_write_comparison(dir, b->done, b->results, b->n_done)) failed = 1;
-        else printf("comparison report: %s\n", dir);
+        char *dir = io_path_join(b->out_dir, "comparison");
+        unsigned oom_before = rt_error_oom_count();
+        if (!dir || rt_write_comparison(dir, b->done, b->results, b->n_done)) {
+            failed = 1;
+            if (!dir || rt_error_oom_count() != oom_before) b->out_of_memory = 1;
+        } else {
+            printf("comparison report: %s\n", dir);
+        }
+        free(dir);
     }
+    int status = b->out_of_memory ? RT_EXIT_OUT_OF_MEMORY : failed ? RT_EXIT_FAILED : 0;
     for (int i = 0; i < b->n_done; i++) rt_run_result_free(&b->results[i]);
     free(b->done);
     free(b->results);
+    free(b->out_dir);
     free(b);
-    return failed ? -1 : 0;
+    return status;
 }

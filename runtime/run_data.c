@@ -2,6 +2,7 @@
  * preprocessing (io_image_prepare / io_sound_prepare), RGB images, CSV columns, grids. */
 #include "run_data.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,35 +13,57 @@
 #include "io_image.h"
 #include "io_sound.h"
 
+/* "dir/file" in a new string (dir_len bytes of dir), or NULL when out of memory. */
+static char *join_path(const char *dir, size_t dir_len, const char *file) {
+    size_t n = dir_len + 1 + strlen(file) + 1;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%.*s/%s", (int)dir_len, dir, file);
+    return p;
+}
+
+/* Copies the path found into out, refusing (never cutting) one that does not fit. */
+static int put_found(const char *found, char *out, size_t outlen, char *err, size_t errlen) {
+    size_t n = strlen(found);
+    if (n >= outlen) {
+        io_errf(err, errlen, "%.200s...: the data path has %zu characters, at most %zu are "
+                "supported", found, n, outlen - 1);
+        return -1;
+    }
+    memcpy(out, found, n + 1);
+    return 0;
+}
+
 int run_find_data(const char *path, const char *source, char *out, size_t outlen, char *err,
                   size_t errlen) {
-    char cands[4][1024];
-    int n = 0;
-    if (path[0] == '/' || access(path, R_OK) == 0) {
-        snprintf(out, outlen, "%s", path);
-        return 0;
-    }
+    if (path[0] == '/' || access(path, R_OK) == 0) return put_found(path, out, outlen, err, errlen);
+    char *cands[3] = {NULL, NULL, NULL};
+    int n = 0, rc = -1;
     const char *dd = getenv("QNN_DATA_DIR");
-    if (dd && *dd) snprintf(cands[n++], sizeof cands[0], "%s/%s", dd, path);
+    if (dd && *dd) cands[n++] = join_path(dd, strlen(dd), path);
     if (source) {
         const char *slash = strrchr(source, '/');
-        int dl = slash ? (int)(slash - source) : 1;
-        snprintf(cands[n++], sizeof cands[0], "%.*s/%s", dl, slash ? source : ".", path);
+        cands[n++] = slash ? join_path(source, (size_t)(slash - source), path)
+                           : join_path(".", 1, path);
     }
-    snprintf(cands[n++], sizeof cands[0], "data/%s", path);
+    cands[n++] = join_path("data", 4, path);
+    for (int i = 0; i < n; i++)
+        if (!cands[i]) {
+            io_errf(err, errlen, "%s: out of memory", path);
+            goto done;
+        }
     for (int i = 0; i < n; i++)
         if (access(cands[i], R_OK) == 0) {
-            snprintf(out, outlen, "%s", cands[i]);
-            return 0;
+            rc = put_found(cands[i], out, outlen, err, errlen);
+            goto done;
         }
-    char looked[2048] = "";
-    for (int i = 0; i < n; i++) {
-        strncat(looked, cands[i], sizeof looked - strlen(looked) - 1);
-        if (i + 1 < n) strncat(looked, ", ", sizeof looked - strlen(looked) - 1);
-    }
-    io_errf(err, errlen, "%s: file not found (looked for %s; set QNN_DATA_DIR, or run "
-                         "`make demo` to fetch the default data into data/)", path, looked);
-    return -1;
+    /* The message lists where it looked, each candidate cut to a readable length. */
+    io_errf(err, errlen, "%.300s: file not found (looked for %.300s%s%.300s%s%.300s; set "
+            "QNN_DATA_DIR, or run `make demo` to fetch the default data into data/)", path,
+            cands[0], n > 1 ? ", " : "", n > 1 ? cands[1] : "", n > 2 ? ", " : "",
+            n > 2 ? cands[2] : "");
+done:
+    for (int i = 0; i < n; i++) free(cands[i]);
+    return rc;
 }
 
 static int alloc_points(run_data *d, size_t n, int in_dim, int out_dim, char *err, size_t errlen) {
@@ -53,6 +76,18 @@ static int alloc_points(run_data *d, size_t n, int in_dim, int out_dim, char *er
         io_errf(err, errlen, "out of memory for %zu points", n);
         return -1;
     }
+    return 0;
+}
+
+int run_data_copy_points(const run_data *src, run_data *d, char *err, size_t errlen) {
+    memset(d, 0, sizeof *d);
+    d->kind = src->kind;
+    if (alloc_points(d, src->n, src->in_dim, src->out_dim, err, errlen)) return -1;
+    memcpy(d->coords, src->coords, sizeof(double) * src->n * (size_t)src->in_dim);
+    d->height = src->height;
+    d->width = src->width;
+    d->rate = src->rate;
+    memcpy(d->path, src->path, sizeof d->path);
     return 0;
 }
 
@@ -115,13 +150,41 @@ done:
 int run_data_load(const rt_data_spec *spec, const char *source, int size, run_data *d, char *err,
                   size_t errlen) {
     memset(d, 0, sizeof *d);
+    /* The spec holds the path in a fixed array, filled to its last byte only when the path
+     * written in the experiment was longer and got cut: refuse it rather than read the file
+     * named by the prefix. */
+    size_t plen = strnlen(spec->path, sizeof spec->path);
+    if (plen >= sizeof spec->path - 1) {
+        io_errf(err, errlen, "%.200s...: the data path is too long (at most %zu characters)",
+                spec->path, sizeof spec->path - 2);
+        return -1;
+    }
+    if (plen == 0) {
+        io_errf(err, errlen, "(no file name): the experiment's data has an empty path");
+        return -1;
+    }
+    /* Pixels are mapped from [0, 1] to [lo, hi] and back for the output image: lo == hi would
+     * train on a constant and fail only when the image is written, after the whole run. */
+    if (spec->kind == RT_DATA_IMAGE &&
+        !(isfinite(spec->lo) && isfinite(spec->hi) && spec->lo != spec->hi)) {
+        io_errf(err, errlen, "%s: data.range = [%g, %g] is empty: pixel values are mapped from "
+                "[0, 1] to [lo, hi], which needs two different finite numbers", spec->path,
+                spec->lo, spec->hi);
+        return -1;
+    }
     if (run_find_data(spec->path, source, d->path, sizeof d->path, err, errlen)) return -1;
     if (spec->kind == RT_DATA_IMAGE) {
         int side = size > 0 ? size : spec->size;
-        char found[sizeof d->path];
-        memcpy(found, d->path, sizeof found);
-        if (run_grid(RT_DATA_IMAGE, side, 2, d, err, errlen)) return -1;
-        memcpy(d->path, found, sizeof found);
+        char *found = malloc(sizeof d->path); /* run_grid clears *d, path included */
+        if (!found) {
+            io_errf(err, errlen, "%s: out of memory", d->path);
+            return -1;
+        }
+        memcpy(found, d->path, sizeof d->path);
+        int bad = run_grid(RT_DATA_IMAGE, side, 2, d, err, errlen);
+        memcpy(d->path, found, sizeof d->path);
+        free(found);
+        if (bad) return -1;
         d->out_dim = spec->channels;
         free(d->values);
         d->values = calloc((size_t)side * side * (size_t)spec->channels, sizeof(double));

@@ -11,6 +11,7 @@
 
 #include "io_file.h"
 #include "report.h"
+#include "rt_error.h"
 
 static const char *layer_names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
                                     "sine", "scale", "rff", "quantum"};
@@ -48,12 +49,71 @@ static double *channel(const double *v, size_t n, int channels, int c) {
     return p;
 }
 
+/* "dir/name" for one figure; NULL (with the message) when memory runs out. */
+static char *figure_path(const char *dir, const char *name, char *err, size_t errlen) {
+    char *p = io_path_join(dir, name);
+    if (!p) io_errf(err, errlen, "%s/%s: out of memory", dir, name);
+    return p;
+}
+
+/* The figures of one run into dir, listed in s; 0 or -1. */
+static int draw_figures(const char *dir, const run_report_input *in, report_summary *s,
+                        char *err, size_t errlen) {
+    const rt_experiment *x = in->x;
+    const rt_run_result *r = in->result;
+    const run_data *g = in->grid;
+    char *path = NULL;
+    int rc = -1;
+    if (r->epochs_run > 0) {
+        if (!(path = figure_path(dir, "loss.png", err, errlen)) ||
+            report_loss_curve(path, in->loss + (x->epochs - r->epochs_run), r->epochs_run,
+                              in->psnr + (x->epochs - r->epochs_run), x->name, err, errlen))
+            goto done;
+        report_summary_add_figure(s, "loss.png", "training loss (and PSNR) per epoch");
+        free(path);
+        path = NULL;
+    }
+    int n0 = x->data.kind == RT_DATA_IMAGE ? g->height : (int)g->n;
+    int n1 = x->data.kind == RT_DATA_IMAGE ? g->width : 1;
+    if (in->target && x->data.kind != RT_DATA_CSV) {
+        if (x->data.kind == RT_DATA_IMAGE) {
+            if (!(path = figure_path(dir, "reconstruction.png", err, errlen)) ||
+                report_image_triptych(path, in->target, in->pred, g->height, g->width, x->out_dim,
+                                      x->data.lo, x->data.hi, x->name, err, errlen))
+                goto done;
+            report_summary_add_figure(s, "reconstruction.png", "ground truth | reconstruction | error");
+        } else {
+            if (!(path = figure_path(dir, "waveform.png", err, errlen)) ||
+                report_waveform(path, g->coords, in->target, in->pred, (int)g->n, x->name, err, errlen))
+                goto done;
+            report_summary_add_figure(s, "waveform.png", "target and output, residual below");
+        }
+        free(path);
+        path = NULL;
+        double *t = channel(in->target, g->n, x->out_dim, 0), *p = channel(in->pred, g->n, x->out_dim, 0);
+        int bad = !t || !p || !(path = figure_path(dir, "spectrum.png", err, errlen));
+        if (!t || !p) io_errf(err, errlen, "%s: out of memory", dir);
+        if (!bad) {
+            report_spectral_error(t, p, n0, n1, REPORT_SPECTRAL_CUTOFF, &s->low_rel_err, &s->high_rel_err);
+            bad = report_spectrum(path, t, p, n0, n1, REPORT_SPECTRAL_CUTOFF, x->name, err, errlen);
+        }
+        free(t);
+        free(p);
+        if (bad) goto done;
+        report_summary_add_figure(s, "spectrum.png", "magnitude spectra of target and output");
+    }
+    rc = 0;
+done:
+    free(path);
+    return rc;
+}
+
 int run_write_report(const char *dir, const run_report_input *in, char *err, size_t errlen) {
     if (io_mkdir_p(dir, err, errlen)) return -1;
     const rt_experiment *x = in->x;
     const rt_run_result *r = in->result;
     const run_data *g = in->grid;
-    char model[2048], settings[1400], data[1200], path[2048];
+    char model[2048], settings[1400];
     describe_model(x, model, sizeof model);
     describe_settings(x, settings, sizeof settings);
     if (r->has_baselines) {
@@ -63,10 +123,17 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
                  "(bilinear) and %.4e (nearest neighbour) against the same target",
                  g->height, g->width, r->mse_bilinear, r->mse_nearest);
     }
+    /* The data line holds a path of any length: sized to fit. */
+    size_t dn = strlen(in->train->path) + 96;
+    char *data = malloc(dn);
+    if (!data) {
+        io_errf(err, errlen, "%s: out of memory", dir);
+        return -1;
+    }
     if (x->data.kind == RT_DATA_IMAGE)
-        snprintf(data, sizeof data, "image %s, %d x %d", in->train->path, g->height, g->width);
+        snprintf(data, dn, "image %s, %d x %d", in->train->path, g->height, g->width);
     else
-        snprintf(data, sizeof data, "%s %s, %zu points", x->data.kind == RT_DATA_SOUND ? "sound" : "csv",
+        snprintf(data, dn, "%s %s, %zu points", x->data.kind == RT_DATA_SOUND ? "sound" : "csv",
                  in->train->path, g->n);
     report_summary s;
     report_summary_init(&s);
@@ -83,45 +150,9 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     s.seconds_total = r->seconds;
     s.settings = settings;
     s.cutoff_fraction = REPORT_SPECTRAL_CUTOFF;
-
-    int trained = r->epochs_run > 0;
-    if (trained) {
-        snprintf(path, sizeof path, "%s/loss.png", dir);
-        if (report_loss_curve(path, in->loss + (x->epochs - r->epochs_run), r->epochs_run,
-                              in->psnr + (x->epochs - r->epochs_run), x->name, err, errlen))
-            return -1;
-        report_summary_add_figure(&s, "loss.png", "training loss (and PSNR) per epoch");
-    }
-    int n0 = x->data.kind == RT_DATA_IMAGE ? g->height : (int)g->n;
-    int n1 = x->data.kind == RT_DATA_IMAGE ? g->width : 1;
-    if (in->target && x->data.kind != RT_DATA_CSV) {
-        if (x->data.kind == RT_DATA_IMAGE) {
-            snprintf(path, sizeof path, "%s/reconstruction.png", dir);
-            if (report_image_triptych(path, in->target, in->pred, g->height, g->width, x->out_dim,
-                                      x->data.lo, x->data.hi, x->name, err, errlen))
-                return -1;
-            report_summary_add_figure(&s, "reconstruction.png", "ground truth | reconstruction | error");
-        } else {
-            snprintf(path, sizeof path, "%s/waveform.png", dir);
-            if (report_waveform(path, g->coords, in->target, in->pred, (int)g->n, x->name, err, errlen))
-                return -1;
-            report_summary_add_figure(&s, "waveform.png", "target and output, residual below");
-        }
-        double *t = channel(in->target, g->n, x->out_dim, 0), *p = channel(in->pred, g->n, x->out_dim, 0);
-        int rc = t && p ? 0 : -1;
-        if (!rc) {
-            report_spectral_error(t, p, n0, n1, REPORT_SPECTRAL_CUTOFF, &s.low_rel_err, &s.high_rel_err);
-            snprintf(path, sizeof path, "%s/spectrum.png", dir);
-            rc = report_spectrum(path, t, p, n0, n1, REPORT_SPECTRAL_CUTOFF, x->name, err, errlen);
-        } else {
-            io_errf(err, errlen, "%s: out of memory", dir);
-        }
-        free(t);
-        free(p);
-        if (rc) return -1;
-        report_summary_add_figure(&s, "spectrum.png", "magnitude spectra of target and output");
-    }
-    return report_write_index(dir, &s, err, errlen);
+    int rc = draw_figures(dir, in, &s, err, errlen) ? -1 : report_write_index(dir, &s, err, errlen);
+    free(data);
+    return rc;
 }
 
 /* The run's report folder as seen from the comparison folder (both usually below one
@@ -131,8 +162,8 @@ static const char *relative_link(const char *from_dir, const char *to, char *buf
     size_t parent = slash ? (size_t)(slash - from_dir) : 0;
     if (!to[0]) return NULL;
     if (parent && strncmp(to, from_dir, parent) == 0 && to[parent] == '/') {
-        snprintf(buf, n, "..%s", to + parent);
-        return buf;
+        /* a link that does not fit is left out, never cut */
+        return (size_t)snprintf(buf, n, "..%s", to + parent) < n ? buf : NULL;
     }
     return to[0] == '/' ? to : NULL;
 }
@@ -143,16 +174,21 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
                                              {"reconstruction.png", "truth | reconstruction | error"},
                                              {"waveform.png", "target and output"},
                                              {"spectrum.png", "spectra"}};
-    char err[1024], path[2048 + 64]; /* report_dir + '/' + a figure name */
+    char err[1024];
     report_summary *runs = calloc((size_t)n + 1, sizeof *runs);
     char (*models)[2048] = calloc((size_t)n + 1, sizeof *models);
-    char (*links)[2048] = calloc((size_t)n + 1, sizeof *links);
+    char (*links)[sizeof results->report_dir] = calloc((size_t)n + 1, sizeof *links);
     const double **curves = calloc((size_t)n + 1, sizeof *curves);
     const char **labels = calloc((size_t)n + 1, sizeof *labels);
     int *lens = calloc((size_t)n + 1, sizeof *lens);
     int rc = -1, n_curves = 0;
-    if (!runs || !models || !links || !curves || !labels || !lens || io_mkdir_p(dir, err, sizeof err)) {
-        fprintf(stderr, "qnn: %s: %s\n", dir, runs && models ? err : "out of memory");
+    if (!runs || !models || !links || !curves || !labels || !lens) {
+        rt_error_note_oom();
+        fprintf(stderr, "qnn: %s: out of memory\n", dir);
+        goto done;
+    }
+    if (io_mkdir_p(dir, err, sizeof err)) {
+        fprintf(stderr, "qnn: %s\n", err);
         goto done;
     }
     for (int i = 0; i < n; i++) {
@@ -171,8 +207,10 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
         runs[i].seconds_total = results[i].seconds;
         runs[i].link = relative_link(dir, results[i].report_dir, links[i], sizeof links[i]);
         for (size_t f = 0; runs[i].link && f < sizeof figures / sizeof *figures; f++) {
-            snprintf(path, sizeof path, "%s/%s", results[i].report_dir, figures[f][0]);
-            if (access(path, R_OK) == 0) report_summary_add_figure(&runs[i], figures[f][0], figures[f][1]);
+            char *path = io_path_join(results[i].report_dir, figures[f][0]);
+            if (path && access(path, R_OK) == 0)
+                report_summary_add_figure(&runs[i], figures[f][0], figures[f][1]);
+            free(path);
         }
         if (results[i].n_loss > 0) {
             curves[n_curves] = results[i].loss;
@@ -183,8 +221,12 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
     report_figure fig = {"loss_curves.png", "training loss of every run"};
     int n_fig = 0;
     if (n_curves > 0) {
-        snprintf(path, sizeof path, "%s/loss_curves.png", dir);
-        if (report_loss_curves(path, curves, lens, labels, n_curves, "Comparison", err, sizeof err)) {
+        char *path = io_path_join(dir, "loss_curves.png");
+        if (!path) io_errf(err, sizeof err, "%s: out of memory", dir);
+        int bad = !path || report_loss_curves(path, curves, lens, labels, n_curves, "Comparison",
+                                              err, sizeof err);
+        free(path);
+        if (bad) {
             fprintf(stderr, "qnn: %s\n", err);
             goto done;
         }

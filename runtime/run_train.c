@@ -19,6 +19,8 @@
 #include "rt_pool.h"
 #include "rt_rng.h"
 #include "rt_sched.h"
+#include "run_checkpoint.h"
+#include "rt_limits.h"
 #include "run_data.h"
 #include "run_model.h"
 #include "run_output.h"
@@ -111,19 +113,49 @@ static int prepare(const rt_experiment *x, const rt_circuit *const *circuits, co
     }
     int grid = o->grid > 0 ? o->grid : x->eval_size;
     int train_size = x->data.kind == RT_DATA_IMAGE ? s->train.height : (int)s->train.n;
-    s->eval_on_train = grid <= 0 || (grid == train_size && !x->has_eval_target && !o->target);
-    if (!s->eval_on_train) {
-        if (x->has_eval_target || o->target) {
-            rt_data_spec t = x->has_eval_target ? x->eval_target : x->data;
-            if (o->target) snprintf(t.path, sizeof t.path, "%s", o->target);
-            if (run_data_load(&t, x->source, grid, &s->eval_target, err, errlen)) return -1;
+    int has_target = x->has_eval_target || o->target;
+    rt_data_spec t = x->has_eval_target ? x->eval_target : x->data;
+    if (o->target) {
+        /* Refused, not cut: a prefix of the path may name another file. */
+        size_t n = strlen(o->target);
+        if (n >= sizeof t.path - 1) {
+            io_errf(err, errlen, "--target: the path has %zu characters, at most %zu are "
+                    "supported", n, sizeof t.path - 2);
+            return -1;
         }
+        memcpy(t.path, o->target, n + 1);
+    }
+    if (x->data.kind == RT_DATA_CSV) {
+        /* A table has no grid: a held-out test file is evaluated on its own rows (a target is
+         * used, or refused with its reason: never replaced by the training rows). */
+        if (grid > 0) {
+            io_errf(err, errlen, "%s: a CSV table has no grid to evaluate on (--grid %d): give "
+                    "the test points as a CSV file (--target FILE)", s->train.path, grid);
+            return -1;
+        }
+        s->eval_on_train = !has_target;
+        if (has_target) {
+            if (run_data_load(&t, x->source, 0, &s->eval_target, err, errlen)) return -1;
+            if (run_data_copy_points(&s->eval_target, &s->eval_grid, err, errlen)) return -1;
+        }
+    } else {
+        if (grid <= 0 && has_target) grid = train_size; /* a target on the training grid */
+        s->eval_on_train = grid <= 0 || (grid == train_size && !has_target);
+    }
+    if (!s->eval_on_train && x->data.kind != RT_DATA_CSV) {
+        if (has_target && run_data_load(&t, x->source, grid, &s->eval_target, err, errlen))
+            return -1;
         if (run_grid(x->data.kind, grid, x->in_dim, &s->eval_grid, err, errlen)) return -1;
         s->eval_grid.out_dim = x->out_dim;
         s->eval_grid.rate = s->train.rate * grid / (train_size > 0 ? train_size : 1);
     }
     int threads = o->threads > 0 ? o->threads : x->threads > 0 ? x->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
+    /* Before anything big is allocated: the figure `qnnc run` prints, for native binaries and
+     * direct callers too. */
+    rt_mem_estimate me;
+    rt_memory_estimate(x, circuits, threads, s->train.n, grid, &me);
+    if (rt_memory_check(&me, err, errlen)) return -1;
     if (!(s->pool = rt_pool_create(threads))) {
         io_errf(err, errlen, "%s", rt_error_last());
         return -1;
@@ -253,6 +285,10 @@ static void interpolation_baselines(const rt_experiment *x, const run_state *s, 
     io_image_free(&low);
 }
 
+/* Room for the output folder, and for it joined with a name of rt_spec.h (Linux's PATH_MAX
+ * each): nothing is cut, and run_outputs_check refused longer output paths before the run. */
+#define RUN_PATH_ROOM 4096
+
 static const char *join(char *buf, size_t n, const char *dir, const char *file) {
     if (file[0] == '/') snprintf(buf, n, "%s", file);
     else snprintf(buf, n, "%s/%s", dir, file);
@@ -261,22 +297,29 @@ static const char *join(char *buf, size_t n, const char *dir, const char *file) 
 
 int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
                       const rt_run_options *o, rt_run_result *result) {
-    char err[2048] = "", dir[1024], path[2048], line[512];
+    char err[2048] = "", dir[RUN_PATH_ROOM], path[2 * RUN_PATH_ROOM + 2], line[512];
     rt_run_result r;
     memset(&r, 0, sizeof r);
     r.final_loss = NAN; /* until an epoch has run (eval only: never) */
     run_state s;
     memset(&s, 0, sizeof s);
+    int rc = -1, first = 0;
+    if (o->out_dir && strlen(o->out_dir) >= sizeof dir) {
+        io_errf(err, sizeof err, "--out: the folder name has %zu characters, at most %zu are "
+                "supported", strlen(o->out_dir), sizeof dir - 1);
+        goto done;
+    }
     if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
     else snprintf(dir, sizeof dir, "out/%s", x->name);
-    int rc = -1, first = 0;
     if (io_mkdir_p(dir, err, sizeof err) || prepare(x, circuits, o, &s, err, sizeof err)) goto done;
     r.n_params = (long long)rt_model_n_params(s.model);
     const char *ckpt = o->eval_only ? o->checkpoint : o->resume;
-    if (ckpt && run_load_checkpoint(ckpt, s.model, o->eval_only ? NULL : s.opt, &first, err, sizeof err))
+    /* One validator for --resume, eval --checkpoint and native binaries: resuming needs the
+     * optimiser state and the epochs done (0..epochs, which index the loss log below). */
+    if (ckpt && run_checkpoint_load(ckpt, x, s.model, o->eval_only ? NULL : s.opt,
+                                    o->eval_only ? NULL : &first, err, sizeof err))
         goto done;
     if (o->eval_only) first = x->epochs;
-    if (first > x->epochs) first = x->epochs;
     rt_sched sched = {x->schedule == RT_SCHED_COSINE   ? RT_LR_COSINE
                       : x->schedule == RT_SCHED_LINEAR ? RT_LR_LINEAR
                                                        : RT_LR_CONSTANT,
@@ -314,6 +357,27 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     } else {
         r.mse = r.psnr = NAN;
     }
+    /* A NaN or infinite score is not a result: say which and why, instead of printing
+     * "mse nan, psnr inf dB" and exiting 0 (the data and the weights were checked finite at
+     * load, so only the model's outputs can be at fault). */
+    size_t bad = 0;
+    for (size_t i = 0; i < nv; i++) bad += !isfinite(s.pred_eval[i]);
+    if (bad || (target && (!isfinite(r.mse) || isnan(r.psnr)))) {
+        /* Name the weights evaluated: a checkpoint given, else the run's own training. */
+        const char *who = ckpt ? ckpt : "", *sep = ckpt ? ": " : "";
+        const char *why = ckpt ? "the checkpoint's weights are unusable" : "the training diverged";
+        if (target && !bad)
+            io_errf(err, sizeof err, "%s%sevaluation: the mse is infinite: the model's outputs "
+                    "are too large to compare with the target (%s)", who, sep, why);
+        else if (target)
+            io_errf(err, sizeof err, "%s%sevaluation: the mse is %s: %zu of %zu model outputs "
+                    "are not finite (%s)", who, sep, isnan(r.mse) ? "NaN" : "infinite", bad, nv,
+                    why);
+        else
+            io_errf(err, sizeof err, "%s%sevaluation: %zu of %zu model outputs are not finite "
+                    "(%s)", who, sep, bad, nv, why);
+        goto done;
+    }
     interpolation_baselines(x, &s, &r);
     if (!o->eval_only && x->out_checkpoint[0] &&
         run_save_checkpoint(join(path, sizeof path, dir, x->out_checkpoint), x, s.model, s.opt,
@@ -331,7 +395,8 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     if (x->out_report[0]) {
         run_report_input in = {x, &s.train, g, s.pred_eval, target, s.loss_log, s.psnr_log, &r};
         if (run_write_report(join(path, sizeof path, dir, x->out_report), &in, err, sizeof err)) goto done;
-        snprintf(r.report_dir, sizeof r.report_dir, "%s", path);
+        size_t n = strlen(path); /* within run_outputs_check's limit; never cut */
+        if (n < sizeof r.report_dir) memcpy(r.report_dir, path, n + 1);
     }
     if (r.epochs_run > 0 && (r.loss = malloc(sizeof(double) * (size_t)r.epochs_run))) {
         memcpy(r.loss, s.loss_log + (x->epochs - r.epochs_run), sizeof(double) * (size_t)r.epochs_run);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite and ends with one summary line: "N passed, N failed".
 # Suites: cmocka unit binaries (build/tests/test_*), golden diagnostics (tests/golden),
-# checks of every stdlib/ and examples/ file, and end-to-end runs (tests/e2e/*.sh).
+# checks of every stdlib/ and examples/ file, end-to-end runs (tests/e2e/*.sh) and the
+# front end's fuzz regression corpus (tests/fuzz/regress).
 set -u
 QNNC=${QNNC:-build/qnnc}
 BUILD=${BUILD:-build}
@@ -46,7 +47,9 @@ for s in tests/e2e/*.sh; do
   if out=$(QNNC="$QNNC" BUILD="$BUILD" bash "$s" 2>&1); then pass; else fail "$s"; echo "$out" | tail -20; fi
 done
 
-# 5. fuzz regression corpus: every saved input must be handled without a crash (exit 0 or 1)
+# 5. front-end fuzz regression corpus: every saved input must be handled without a crash
+#    (exit 0 or 1). The runtime targets' corpora (tests/fuzz/corpus_rt_*) are replayed by the
+#    unit binaries of section 1 (test_rt_fuzz_replay, test_rt_fuzz_settings).
 for f in tests/fuzz/regress/*; do
   [ -e "$f" ] || continue
   timeout 10 "$QNNC" check "$f" >/dev/null 2>&1; rc=$?

@@ -60,6 +60,21 @@ expect 0 "--max-qubits N" "$QNNC" -h
 expect 0 "" "$QNNC" check --help
 out=$("$QNNC" --version); n=$((n + 1))
 [[ "$out" =~ ^qnnc\ [0-9]+\.[0-9]+\.[0-9]+ ]] || { echo "cli.sh: --version printed '$out'"; exit 1; }
+# issue 10: the LLVM qnnc was built with and the host CPU LLVM sees, for bug reports
+grep -qE "^LLVM 19\.[0-9]+\.[0-9]+" <<<"$out" || { echo "cli.sh: --version lacks the LLVM version: '$out'"; exit 1; }
+grep -qE "^host CPU [a-z0-9_.-]+" <<<"$out" || { echo "cli.sh: --version lacks the host CPU: '$out'"; exit 1; }
+
+# ---- doctor: what a run would use ----
+expect 0 "  doctor     what a run on this machine would use" "$QNNC" --help
+expect 0 "vector lanes       f64: " "$QNNC" doctor
+expect 0 "threads            $(getconf _NPROCESSORS_ONLN) " "$QNNC" doctor
+expect 0 "standard library   $PWD/stdlib" env -u QNN_STDLIB "$QNNC" doctor
+expect 0 "standard library   $TMP (\$QNN_STDLIB)" env QNN_STDLIB="$TMP" "$QNNC" doctor
+expect 0 "\$QNN_DATA_DIR ($TMP/data)" env QNN_DATA_DIR="$TMP/data" "$QNNC" doctor
+expect 0 "build cache        $TMP/cache" env QNN_CACHE_DIR="$TMP/cache" "$QNNC" doctor
+expect 0 "memory available   " "$QNNC" doctor
+expect 0 "CPU features       " "$QNNC" doctor
+expect 2 "\`doctor\` takes no file" "$QNNC" doctor examples/image_qiren.qnn
 
 # ---- check: silent success, diagnostics on stderr and exit 1 ----
 for f in stdlib/*.qnn examples/*.qnn; do

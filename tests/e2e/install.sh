@@ -48,6 +48,21 @@ ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror predict.c sine.a $($pc --cflags --l
 lines=$(./predict run/model.safetensors 0.25 0.5 | wc -l)
 [ "$lines" = 2 ] || fail "the embedding program printed $lines lines, not 2"
 
+# the installed Python package, with the installed qnnc, when Debian's numpy is there
+if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+  pydir=$(find "$P/lib" -type d -name dist-packages | head -1)
+  [ -f "$pydir/qnn/__init__.py" ] || fail "make install did not install the Python package"
+  PATH="$P/bin:$PATH" QNN_CACHE_DIR="$tmp/cache" PYTHONPATH="$pydir" PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 - <<'PY' ||
+import numpy as np, qnn
+assert qnn.__file__.startswith(__import__("sys").path[0]) or "dist-packages" in qnn.__file__, qnn.__file__
+lib = qnn.compile("sine.qnn")
+c = lib.circuits[0]
+y = c(np.zeros(c.n_params), np.zeros((3, c.n_inputs)))
+assert y.shape == (3, c.n_outputs), y.shape
+PY
+    fail "the installed Python package could not compile and call sine.qnn"
+fi
+
 if command -v man >/dev/null; then
   MANPATH=$P/share/man man -P cat qnnc 2>/dev/null | grep -q "qnnc build" || fail "man qnnc does not show the installed page"
 fi

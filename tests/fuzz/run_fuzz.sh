@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer run over the front end (`make fuzz` calls this with $(FUZZ_SECONDS)).
-#   tests/fuzz/run_fuzz.sh [SECONDS]      (default 60)
-# Builds tests/fuzz/fuzz_frontend.c with clang (-fsanitize=fuzzer,address,undefined) against
-# the compiler's front-end sources, without LLVM: the scanner and parser are generated with
-# flex and bison into build-fuzz/gen. The corpus (build-fuzz/corpus, kept between runs) is
-# seeded from stdlib/, examples/, tests/golden/ and tests/fuzz/{regress,seeds}/. Every crash,
-# timeout, out-of-memory or leak input found is copied into tests/fuzz/regress/ (as
-# crash-*, timeout-*, ...): `make test` then replays it until the compiler is fixed.
-# Environment: CLANG (default clang, else clang-14), FUZZ_JOBS (parallel workers, default
-# 1 worker per 2 cores), FUZZ_SAVE (where found inputs go, default tests/fuzz/regress),
-# FUZZ_MAX_LEN (default 8192 bytes), FUZZ_TIMEOUT (seconds per input, default 10).
+# Bounded libFuzzer runs over the front end and the runtime's file readers (`make fuzz` calls
+# this with $(FUZZ_SECONDS)).
+#   tests/fuzz/run_fuzz.sh [SECONDS]      (default 60, shared equally by the targets)
+# Targets: tests/fuzz/fuzz_frontend.c, built against the compiler's front-end sources without
+# LLVM (scanner and parser generated with flex and bison into build-fuzz/gen), and every
+# tests/fuzz/fuzz_rt_*.c (a file defining LLVMFuzzerTestOneInput: a new one is picked up
+# without editing this script), built against the runtime's sources (runtime/*.c as one
+# archive, so each target pulls only what it uses). All with clang
+# -fsanitize=fuzzer,address,undefined.
+# Corpora: build-fuzz/corpus/TARGET (kept between runs), seeded for the front end from
+# stdlib/, examples/, tests/golden/ and tests/fuzz/{regress,seeds}/, for fuzz_rt_NAME from
+# tests/fuzz/corpus_rt_NAME/ (small hand-made valid files plus every crasher found). Every
+# crash, timeout, out-of-memory or leak input found is copied into tests/fuzz/regress/
+# (front end) or tests/fuzz/corpus_rt_NAME/ (runtime) as crash-*, timeout-*, ...: `make test`
+# replays them (tests/run.sh for the front end; tests/unit/test_rt_fuzz_replay.c and
+# test_rt_fuzz_settings.c for the runtime) until the code is fixed.
+# Environment: FUZZ_OUT (build folder, default build-fuzz), CLANG (default clang, else
+# clang-14; libFuzzer comes with Debian's libclang-rt-14-dev), FUZZ_TARGETS (names to run,
+# e.g. "fuzz_rt_csv"; default all), FUZZ_JOBS (parallel workers, default 1 worker per 2
+# cores), FUZZ_SAVE (where front-end findings go, default tests/fuzz/regress), FUZZ_MAX_LEN
+# (default 8192 bytes), FUZZ_TIMEOUT (seconds per input, default 10).
 set -eu
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN=${1:-60}
-OUT=build-fuzz
+OUT=${FUZZ_OUT:-build-fuzz}
 SAVE=${FUZZ_SAVE:-tests/fuzz/regress}
 CLANG=${CLANG:-$(command -v clang || command -v clang-14 || true)}
 [ -n "$CLANG" ] || { echo "run_fuzz.sh: clang is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -21,7 +31,16 @@ for tool in flex bison; do
   command -v "$tool" >/dev/null || { echo "run_fuzz.sh: $tool is not installed" >&2; exit 2; }
 done
 
-mkdir -p "$OUT/gen" "$OUT/obj" "$OUT/corpus" "$OUT/artifacts" "$SAVE"
+mkdir -p "$OUT/gen" "$OUT/obj" "$OUT/rt" "$OUT/corpus" "$OUT/artifacts" "$SAVE"
+
+# The targets, front end first; FUZZ_TARGETS narrows them.
+all_targets=(fuzz_frontend)
+for f in tests/fuzz/fuzz_rt_*.c; do [ -f "$f" ] && all_targets+=("$(basename "${f%.c}")"); done
+targets=()
+for t in "${all_targets[@]}"; do
+  if [ -z "${FUZZ_TARGETS:-}" ] || [[ " $FUZZ_TARGETS " == *" $t "* ]]; then targets+=("$t"); fi
+done
+[ ${#targets[@]} -gt 0 ] || { echo "run_fuzz.sh: no target matches FUZZ_TARGETS='${FUZZ_TARGETS:-}' (have: ${all_targets[*]})" >&2; exit 2; }
 
 # ---- build (incremental: only what changed) ---------------------------------------------
 [ "$OUT/gen/lexer.c" -nt compiler/lexer.l ] ||
@@ -42,9 +61,9 @@ for f in compiler/arena.c compiler/ast.c compiler/diag.c compiler/elab.c compile
   [ -f "$f" ] && SRCS+=("$f")
 done
 objs=()
-compile() { # src obj flags...
+compile() { # src obj flags...   (again when the source or any header is newer)
   local src=$1 obj=$2; shift 2
-  if [ ! "$obj" -nt "$src" ] || [ -n "$(find compiler "$OUT/gen" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
+  if [ ! "$obj" -nt "$src" ] || [ -n "$(find compiler runtime tests/fuzz "$OUT/gen" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
     "$CLANG" $SAN "$@" -c "$src" -o "$obj"
   fi
   objs+=("$obj")
@@ -56,7 +75,24 @@ compile tests/fuzz/fuzz_frontend.c "$OUT/obj/fuzz_frontend.o" $CFLAGS \
   -DQNN_FUZZ_STDLIB="\"$PWD/stdlib\""
 "$CLANG" -fsanitize=fuzzer,address,undefined "${objs[@]}" -lm -o "$OUT/fuzz_frontend"
 
-[ "$SECONDS_TO_RUN" -gt 0 ] || { echo "built $OUT/fuzz_frontend"; exit 0; }
+# Runtime targets: runtime/*.c once into an archive, then each target linked against it.
+RT_CFLAGS="$CFLAGS $(pkg-config --cflags cairo 2>/dev/null || echo -I/usr/include/cairo) -Itests/fuzz"
+RT_LIBS="-lpng -lsndfile -lfftw3 -lcairo -lpthread -lm"
+rt_targets=()
+for t in "${targets[@]}"; do [ "$t" = fuzz_frontend ] || rt_targets+=("$t"); done
+if [ ${#rt_targets[@]} -gt 0 ]; then
+  objs=()
+  for f in runtime/*.c; do compile "$f" "$OUT/rt/$(basename "${f%.c}").o" $RT_CFLAGS; done
+  rm -f "$OUT/libqnnrt-fuzz.a"
+  ar rcs "$OUT/libqnnrt-fuzz.a" "${objs[@]}"
+  for t in "${rt_targets[@]}"; do
+    objs=()
+    compile "tests/fuzz/$t.c" "$OUT/obj/$t.o" $RT_CFLAGS
+    "$CLANG" -fsanitize=fuzzer,address,undefined "${objs[@]}" "$OUT/libqnnrt-fuzz.a" $RT_LIBS -o "$OUT/$t"
+  done
+fi
+
+[ "$SECONDS_TO_RUN" -gt 0 ] || { echo "built: ${targets[*]/#/$OUT/}"; exit 0; }
 
 # ---- seeds ------------------------------------------------------------------------------
 seeds="$OUT/seeds"
@@ -68,33 +104,44 @@ for f in stdlib/*.qnn examples/*.qnn tests/golden/*.qnn tests/golden/inc/*.qnn \
   cp "$f" "$seeds/$(echo "$f" | tr '/' '_')"
 done
 
-# ---- run --------------------------------------------------------------------------------
+# ---- run: each target for its share of the time ------------------------------------------
 cores=$(nproc 2>/dev/null || echo 2)
 jobs=${FUZZ_JOBS:-$(( cores > 2 ? cores / 2 : 1 ))}
-rm -f "$OUT"/artifacts/*
-log="$OUT/fuzz.log"
-echo "fuzzing the front end for ${SECONDS_TO_RUN}s with $jobs worker(s); log in $log"
-set +e
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-"$OUT/fuzz_frontend" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-  -max_total_time="$SECONDS_TO_RUN" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2560 \
-  -max_len="${FUZZ_MAX_LEN:-8192}" -dict=tests/fuzz/qnn.dict \
-  -artifact_prefix="$OUT/artifacts/" "$OUT/corpus" "$seeds" >"$log" 2>&1
-rc=$?
-set -e
-grep -E '^#[0-9]+: cov|INFO: fuzzed for|exec/s' "$log" | tail -3 || true
-
+share=$(( SECONDS_TO_RUN / ${#targets[@]} ))
+[ "$share" -gt 0 ] || share=1
 found=0
-for a in "$OUT"/artifacts/*; do
-  [ -f "$a" ] || continue
-  name=$(basename "$a")
-  cp "$a" "$SAVE/$name"
-  echo "found: $SAVE/$name"
-  found=$((found + 1))
+for t in "${targets[@]}"; do
+  if [ "$t" = fuzz_frontend ]; then
+    tseeds=$seeds; save=$SAVE; extra=(-dict=tests/fuzz/qnn.dict)
+  else
+    tseeds=tests/fuzz/corpus_${t#fuzz_}; save=$tseeds; extra=()
+    mkdir -p "$tseeds"
+    [ -f "tests/fuzz/$t.dict" ] && extra=(-dict="tests/fuzz/$t.dict")
+  fi
+  mkdir -p "$OUT/corpus/$t" "$OUT/artifacts/$t"
+  rm -f "$OUT/artifacts/$t"/*
+  log="$OUT/$t.log"
+  echo "fuzzing $t for ${share}s with $jobs worker(s); log in $log"
+  set +e
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+  UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  "$OUT/$t" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    -max_total_time="$share" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2560 \
+    -max_len="${FUZZ_MAX_LEN:-8192}" "${extra[@]}" \
+    -artifact_prefix="$OUT/artifacts/$t/" "$OUT/corpus/$t" "$tseeds" >"$log" 2>&1
+  rc=$?
+  set -e
+  grep -E '^#[0-9]+: cov|INFO: fuzzed for|exec/s' "$log" | tail -2 || true
+  for a in "$OUT/artifacts/$t"/*; do
+    [ -f "$a" ] || continue
+    cp "$a" "$save/$(basename "$a")"
+    echo "found: $save/$(basename "$a")"
+    found=$((found + 1))
+  done
+  echo "$t: libFuzzer exit $rc"
 done
 if [ "$found" -gt 0 ]; then
-  echo "run_fuzz.sh: $found input(s) crashed, hung or leaked; saved in $SAVE (see $log)"
+  echo "run_fuzz.sh: $found input(s) crashed, hung or leaked; saved next to the corpora (see $OUT/*.log)"
   exit 1
 fi
-echo "run_fuzz.sh: no crashes (libFuzzer exit $rc)"
+echo "run_fuzz.sh: no crashes in ${targets[*]}"

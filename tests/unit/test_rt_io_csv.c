@@ -59,13 +59,13 @@ static void test_dialect(void **state) {
     char err[256];
     io_csv t;
     const char *p = put("d.csv", "# coordinates then value\r\n\"t\", \"amp\"\r\n\r\n -1 , 0.5\r\n"
-                                 "  \n# comment\n1e0,\"-2.5\"\n0x10,nan");
+                                 "  \n# comment\n1e0,\"-2.5\"\n0x10,-0");
     assert_int_equal(io_csv_read(p, IO_CSV_HEADER_AUTO, &t, err, sizeof err), 0);
     assert_int_equal(t.rows, 3);
     assert_string_equal(t.names[0], "t");
     assert_string_equal(t.names[1], "amp");
     assert_true(t.data[0] == -1.0 && t.data[1] == 0.5 && t.data[2] == 1.0 && t.data[3] == -2.5);
-    assert_true(t.data[4] == 16.0 && isnan(t.data[5]));
+    assert_true(t.data[4] == 16.0 && t.data[5] == 0.0 && signbit(t.data[5]));
     io_csv_free(&t);
     /* A numeric first row is data unless the caller says it is a header. */
     p = put("n.csv", "1,2\n3,4\n");
@@ -122,6 +122,58 @@ static void test_errors_name_line_and_column(void **state) {
                  ":1:1: expected a number, got 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...'");
 }
 
+/* D12: NaN or infinity in the data is refused at load with the file, line, column and row,
+ * instead of surfacing as a "diverged" loss blamed on the learning rate. */
+static void test_non_finite_values_refused(void **state) {
+    (void)state;
+    expect_error("t,v\n0,1\n1,nan\n", IO_CSV_HEADER_AUTO,
+                 ":3:3: NaN is not a finite number (row 2 of the data)");
+    expect_error("0,1\n-inf,2\n", IO_CSV_HEADER_NO,
+                 ":2:1: infinity is not a finite number (row 2 of the data)");
+    expect_error("0,\"Infinity\"\n", IO_CSV_HEADER_NO,
+                 ":1:3: infinity is not a finite number (row 1 of the data)");
+    expect_error("0,NAN(123)\n", IO_CSV_HEADER_NO,
+                 ":1:3: NaN is not a finite number (row 1 of the data)");
+    /* a terminal escape or a lone carriage return in a field is not echoed raw */
+    expect_error("1,\x1b[31mred\n", IO_CSV_HEADER_NO, ":1:3: expected a number, got '?[31mred'");
+    expect_error("1,2\r3\n", IO_CSV_HEADER_NO, ":1:3: expected a number, got '2?3'");
+}
+
+/* Files spreadsheets and scripts write: a byte-order mark, ragged rows, a header alone. */
+static void test_bom_ragged_and_empty(void **state) {
+    (void)state;
+    char err[256] = "";
+    io_csv t;
+    const char *p = put("bom.csv", "\xEF\xBB\xBFx,y\n1,2\n");
+    assert_int_equal(io_csv_read(p, IO_CSV_HEADER_AUTO, &t, err, sizeof err), 0);
+    assert_string_equal(t.names[0], "x");
+    assert_int_equal(t.rows, 1);
+    io_csv_free(&t);
+    p = put("bomnum.csv", "\xEF\xBB\xBF" "1,2\n3,4\n");
+    assert_int_equal(io_csv_read(p, IO_CSV_HEADER_NO, &t, err, sizeof err), 0);
+    assert_int_equal(t.rows, 2);
+    assert_true(t.data[0] == 1.0);
+    io_csv_free(&t);
+    expect_error("\xEF\xBB\xBF", IO_CSV_HEADER_AUTO, ": no data rows");
+    expect_error("x,y\n1,2\n3\n4,5\n", IO_CSV_HEADER_AUTO, ":3: expected 2 fields, got 1");
+    expect_error("x,y\n1,2,\n", IO_CSV_HEADER_AUTO, ":2: expected 2 fields, got 3");
+    expect_error("x,y\r\n", IO_CSV_HEADER_YES, ": no data rows");
+    /* A row of 70000 empty fields: refused by count, before the field list is built. */
+    size_t wide = 70000;
+    char *many = malloc(wide + 1);
+    assert_non_null(many);
+    memset(many, ',', wide);
+    many[wide] = 0;
+    expect_error(many, IO_CSV_HEADER_NO, ":1: more than 65536 fields in a row");
+    free(many);
+    /* A FIFO is refused at once instead of blocking the loader (D8). */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/pipe.csv", test_tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(io_csv_read(fifo, IO_CSV_HEADER_AUTO, &t, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+}
+
 static void test_writer_errors(void **state) {
     (void)state;
     char err[256];
@@ -147,6 +199,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_dialect, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_line_and_column, test_tmp_setup,
                                         test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_non_finite_values_refused, test_tmp_setup,
+                                        test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_bom_ragged_and_empty, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_writer_errors, test_tmp_setup, test_tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,6 +239,15 @@ static void test_corrupt_files(void **state) {
     set_ihdr_size(c, 10000, 10000); /* each side allowed, the pixel count is not */
     spit(bad, c, n);
     expect_read_error(bad, "limit");
+    set_ihdr_size(c, 0x7FFFFFFF, 0x7FFFFFFF); /* PNG's largest: refused before allocating */
+    spit(bad, c, n);
+    expect_read_error(bad, NULL);
+    /* D8: a FIFO (or a folder) is refused at once; libpng would otherwise wait on it. */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/pipe.png", test_tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    expect_read_error(fifo, "not a regular file");
+    expect_read_error(test_tmpdir, "is a folder");
     /* A damaged byte in the compressed data: the CRC no longer matches. */
     memcpy(c, b, n);
     c[n / 2] ^= 0x55;

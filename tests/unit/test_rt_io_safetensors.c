@@ -5,6 +5,7 @@
 #include "io_safetensors.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -252,6 +253,119 @@ static void test_bad_files(void **state) {
     free(good);
 }
 
+/* The validator every checkpoint loader uses (D1, D12, D15): shapes, dtypes, unknown and
+ * missing tensors, non-finite values, and strict integers in the metadata. */
+static void write_model_file(double w0, const char *epochs) {
+    char err[256];
+    double w[6] = {w0, 2, 3, 4, 5, 6}, st[3] = {4, 0.5, 0.25};
+    io_tensor t[2] = {{.name = "layers.0.weight", .dtype = IO_ST_F64, .ndim = 2, .shape = {2, 3}, .data = w},
+                      {.name = "optimizer.state", .dtype = IO_ST_F64, .ndim = 1, .shape = {3}, .data = st}};
+    const char *k[2] = {"format", "epochs"}, *v[2] = {"qnn-checkpoint-1", epochs};
+    assert_int_equal(io_st_write(path, t, 2, k, v, 2, err, sizeof err), 0);
+}
+
+static void expect_valid(const io_st_expect *want, size_t n, const char *needle) {
+    char err[512] = "";
+    io_st_file f;
+    assert_int_equal(io_st_read(path, &f, err, sizeof err), 0);
+    int rc = io_st_check(&f, path, want, n, err, sizeof err);
+    io_st_free(&f);
+    if (!needle) {
+        if (rc != 0) fail_msg("refused: %s", err);
+        return;
+    }
+    assert_int_equal(rc, -1);
+    if (strncmp(err, path, strlen(path)) != 0 || !strstr(err, needle))
+        fail_msg("got '%s', want the file and '%s'", err, needle);
+}
+
+static void test_check_against_model(void **state) {
+    (void)state;
+    write_model_file(1, "3");
+    io_st_expect want[2] = {{.name = "layers.0.weight", .dtype = IO_ST_F64, .ndim = 2, .shape = {2, 3}},
+                            {.name = "optimizer.state", .dtype = IO_ST_F64, .ndim = 1, .shape = {3}}};
+    expect_valid(want, 2, NULL);
+    /* the same six values as [3, 2]: refused, naming both shapes */
+    want[0].shape[0] = 3, want[0].shape[1] = 2;
+    expect_valid(want, 2, "tensor `layers.0.weight` has shape [2, 3], the model needs [3, 2]");
+    want[0].ndim = 1, want[0].shape[0] = 6;
+    expect_valid(want, 2, "has shape [2, 3], the model needs [6]");
+    want[0].ndim = 2, want[0].shape[0] = 2, want[0].shape[1] = 3;
+    want[0].dtype = IO_ST_F32;
+    expect_valid(want, 2, "tensor `layers.0.weight` is F64, the model stores F32");
+    want[0].dtype = IO_ST_F64;
+    /* a tensor of the file that the model does not have; one the model has that is missing */
+    expect_valid(want, 1, "unknown tensor `optimizer.state`");
+    io_st_expect more[3] = {want[0], want[1], {.name = "layers.1.bias", .dtype = IO_ST_F64, .ndim = 1, .shape = {2}}};
+    expect_valid(more, 3, "no tensor `layers.1.bias`");
+    more[2].optional = 1;
+    expect_valid(more, 3, NULL);
+    want[1].ndim = -1; /* any shape */
+    want[1].shape[0] = 99;
+    expect_valid(want, 2, NULL);
+    /* non-finite values, in a weight or in the optimiser state */
+    write_model_file(NAN, "3");
+    expect_valid(want, 2, "tensor `layers.0.weight` holds NaN at index 0");
+    write_model_file(-INFINITY, "3");
+    expect_valid(want, 2, "holds -Inf at index 0");
+}
+
+static void test_meta_int_is_strict(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        int ok;
+        long long v;
+    } cases[] = {{"0", 1, 0}, {"40", 1, 40}, {"7", 1, 7}, {"-5", 0, 0}, {"-2147483648", 0, 0},
+                 {"abc", 0, 0}, {"2.5", 0, 0}, {"1e1", 0, 0}, {"99999999999", 0, 0},
+                 {"99999999999999999999999", 0, 0}, {"41", 0, 0}, {" 3", 0, 0}, {"3 ", 0, 0},
+                 {"+3", 0, 0}, {"03", 0, 0}, {"", 0, 0}, {"-", 0, 0}, {"0x10", 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_model_file(1, cases[i].text);
+        char err[512] = "";
+        io_st_file f;
+        assert_int_equal(io_st_read(path, &f, err, sizeof err), 0);
+        long long v = -1;
+        int rc = io_st_meta_int(&f, path, "epochs", 0, 40, &v, err, sizeof err);
+        if (cases[i].ok) {
+            if (rc != 0 || v != cases[i].v) fail_msg("'%s' refused or misread: %s", cases[i].text, err);
+        } else {
+            char want[128];
+            snprintf(want, sizeof want, "metadata field `epochs` is \"%s\": expected a whole number "
+                     "from 0 to 40", cases[i].text);
+            if (rc != -1 || v != -1 || !strstr(err, want) || strncmp(err, path, strlen(path)))
+                fail_msg("'%s': rc %d, got '%s'", cases[i].text, rc, err);
+        }
+        assert_int_equal(io_st_meta_int(&f, path, "absent", 0, 40, &v, err, sizeof err), 1);
+        const char *keys[1] = {"format"};
+        assert_int_equal(io_st_check_meta_keys(&f, path, keys, 1, err, sizeof err), -1);
+        assert_non_null(strstr(err, "unknown metadata field `epochs`"));
+        io_st_free(&f);
+    }
+    /* the full range of long long still parses exactly */
+    write_model_file(1, "9223372036854775807");
+    char err[256];
+    io_st_file f;
+    long long v;
+    assert_int_equal(io_st_read(path, &f, err, sizeof err), 0);
+    assert_int_equal(io_st_meta_int(&f, path, "epochs", 0, LLONG_MAX, &v, err, sizeof err), 0);
+    assert_true(v == LLONG_MAX);
+    io_st_free(&f);
+}
+
+/* D8: a FIFO is refused at once, not waited on (the test would hang without the fix). */
+static void test_fifo_refused(void **state) {
+    (void)state;
+    char fifo[700], err[256] = "";
+    snprintf(fifo, sizeof fifo, "%s/pipe.safetensors", test_tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    io_st_file f;
+    assert_int_equal(io_st_read(fifo, &f, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    assert_int_equal(io_st_read(test_tmpdir, &f, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is a folder"));
+}
+
 static void test_writer_refuses_bad_input(void **state) {
     (void)state;
     char err[256];
@@ -302,6 +416,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_malformed_headers, setup_dir, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_bad_files, setup_dir, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_writer_refuses_bad_input, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_check_against_model, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_meta_int_is_strict, setup_dir, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_refused, setup_dir, test_tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,6 +215,67 @@ static void test_corrupt_files(void **state) {
     }
 }
 
+/* Writes n bytes to a new file in the test folder and returns its path. */
+static const char *put_bytes(const char *name, const void *b, size_t n) {
+    const char *p = test_tmp_path(name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    if (n) assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+    return p;
+}
+
+static void expect_sound_error(const char *p, const char *want) {
+    char err[256] = "";
+    io_sound s;
+    assert_int_equal(io_sound_read(p, IO_SOUND_FIRST, &s, err, sizeof err), -1);
+    assert_null(s.samples);
+    if (strncmp(err, p, strlen(p)) != 0 || !strstr(err, want))
+        fail_msg("got '%s', want the file and '%s'", err, want);
+    /* libsndfile's API words never reach the user (D21) */
+    assert_null(strstr(err, "SF_INFO"));
+    assert_null(strstr(err, "struct"));
+    assert_null(strstr(err, "nternal"));
+}
+
+/* D21, D12, D8: what the user reads about a file libsndfile cannot open; NaN samples; FIFOs. */
+static void test_open_errors_in_plain_words(void **state) {
+    (void)state;
+    expect_sound_error(put_bytes("empty.wav", "", 0), "cannot read sound: the file is empty");
+    expect_sound_error(put_bytes("text.wav", "hello, not a sound\n", 19),
+                       "cannot read sound: not a sound file of a known format");
+    /* sample rate 0: libsndfile says "Internal error : SF_INFO struct incomplete." */
+    static const unsigned char rate0[48] = {
+        'R', 'I', 'F', 'F', 40, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ', 16, 0, 0, 0,
+        1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 16, 0, 'd', 'a', 't', 'a', 4, 0, 0, 0};
+    expect_sound_error(put_bytes("rate0.wav", rate0, sizeof rate0),
+                       "cannot read sound: the header is damaged or incomplete");
+    /* a float WAV with a NaN sample: refused with its place (normalisation may be off) */
+    double x[4] = {0.5, NAN, -0.25, 1.0};
+    const char *p = test_tmp_path("nan.wav");
+    char err[256];
+    assert_int_equal(io_sound_write_wav(p, x, 4, 8000, IO_WAV_FLOAT, err, sizeof err), 0);
+    io_sound s;
+    /* the writer stores NaN as 0: patch the second float of the data chunk to a NaN */
+    FILE *f = fopen(p, "r+b");
+    unsigned char hdr[4096];
+    size_t n = fread(hdr, 1, sizeof hdr, f);
+    size_t at = 0;
+    for (size_t i = 12; i + 8 <= n; i++)
+        if (memcmp(hdr + i, "data", 4) == 0) at = i + 8;
+    assert_true(at > 0);
+    static const unsigned char fnan[4] = {0, 0, 0xC0, 0x7F};
+    fseek(f, (long)(at + 4), SEEK_SET);
+    fwrite(fnan, 1, 4, f);
+    fclose(f);
+    assert_int_equal(io_sound_read(p, IO_SOUND_FIRST, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "sample 1 (0.000 s) is not a finite number"));
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/pipe.wav", test_tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    expect_sound_error(fifo, "not a regular file");
+}
+
 /* gt_bach.wav, samples [20000, 25000) stride 5, through the peer's load_wav (scipy's
  * wavfile.read, float32 division by the maximum absolute value), Debian bookworm
  * /usr/bin/python3 with python3-scipy 1.10.1 and python3-numpy 1.24.2: values 0, 1, 500, 999
@@ -263,6 +324,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_flac_and_ogg, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test(test_slice_and_normalize),
         cmocka_unit_test(test_linspace),
+        cmocka_unit_test_setup_teardown(test_open_errors_in_plain_words, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_files, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test(test_bach_reference_slice),
     };

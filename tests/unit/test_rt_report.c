@@ -423,8 +423,8 @@ static void test_unwritable_leaves_nothing(void **state) {
     const char *p = test_tmp_path("missing/loss.png");
     assert_int_equal(report_loss_curve(p, loss, 3, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "missing/loss.png"));
-    /* The target is a folder: the temporary file is written, the rename fails, and the
-     * temporary must be gone afterwards. */
+    /* The target is a folder: refused (io_check_output_target), and no temporary file is
+     * left behind. */
     mkdir(test_tmp_path("taken.png"), 0700);
     err[0] = 0;
     assert_int_equal(report_loss_curve(test_tmp_path("taken.png"), loss, 3, NULL, NULL, err, sizeof err),
@@ -441,6 +441,37 @@ static void test_unwritable_leaves_nothing(void **state) {
     assert_int_equal(report_write_index(test_tmp_path("run"), &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "index.html"));
     assert_int_equal(count_names(test_tmp_path("run"), ".tmp."), 0);
+    /* Devices, FIFOs and symbolic links are never replaced, by figures or pages (as root a
+     * rename over /dev/null would turn it into a picture). */
+    err[0] = 0;
+    assert_int_equal(report_loss_curve("/dev/null", loss, 3, NULL, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/dev/null: exists and is a device"));
+    struct stat st;
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(mkfifo(test_tmp_path("fifo.png"), 0600), 0);
+    assert_int_equal(report_spectrum(test_tmp_path("fifo.png"), loss, loss, 3, 1, 0.25, NULL, err,
+                                     sizeof err), -1);
+    assert_non_null(strstr(err, "is a FIFO"));
+    assert_int_equal(lstat(test_tmp_path("fifo.png"), &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    mkdir(test_tmp_path("linked"), 0700);
+    FILE *f = fopen(test_tmp_path("precious.txt"), "w");
+    assert_non_null(f);
+    fputs("precious", f);
+    fclose(f);
+    assert_int_equal(symlink(test_tmp_path("precious.txt"), test_tmp_path("linked/summary.md")), 0);
+    assert_int_equal(report_write_index(test_tmp_path("linked"), &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "summary.md: exists and is a symbolic link"));
+    assert_int_equal(lstat(test_tmp_path("linked/summary.md"), &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(test_tmp_path("precious.txt"), &st), 0);
+    assert_int_equal(st.st_size, 8);
+    assert_int_equal(symlink(test_tmp_path("precious.txt"), test_tmp_path("linked/comparison.csv")), 0);
+    assert_int_equal(report_write_comparison(test_tmp_path("linked"), NULL, &s, 1, NULL, 0, err,
+                                             sizeof err), -1);
+    assert_non_null(strstr(err, "comparison.csv: exists and is a symbolic link"));
+    assert_int_equal(count_names(test_tmp_path("linked"), ".tmp."), 0);
     /* A read-only folder (root may write anyway, so only checked for others). */
     if (geteuid() != 0) {
         mkdir(test_tmp_path("ro"), 0500);

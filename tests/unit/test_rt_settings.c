@@ -1,8 +1,15 @@
 /* Tests of rt_settings: the run-time --set of native binaries. Values, limits and defaults as
  * in .qnn files (sema_exp.c), constructors replacing a whole setting, refusals of what the
- * compiled code fixes, all-or-nothing updates, and --help's listing reading back as is. */
+ * compiled code fixes, all-or-nothing updates, and --help's listing reading back as is; and
+ * of rt_limits: the optimiser limits shared with `qnnc check`, the memory estimate. */
 #include "testutil.h"
 
+#include "rt_circuit.h"
+#include "rt_limits.h"
+#include "rt_model.h"
+#include "rt_pool.h"
+#include "rt_qlayer.h"
+#include "rt_error.h"
 #include "rt_settings.h"
 
 static rt_layer_spec layer = {.kind = RT_LAYER_LINEAR, .in = 2, .out = 1, .bias = 1};
@@ -147,7 +154,7 @@ static void test_schedule_and_eval(void **state) {
     assert_true(x.eval_size == 0 && !x.has_eval_target && x.metric_mse && x.metric_psnr);
     SET_OK(x, "eval", "grid(size = 48, metrics = [mse])");
     assert_true(x.eval_size == 48 && x.metric_mse && !x.metric_psnr);
-    set_fails(&x, "eval.size", "0", "between 1 and 16384");
+    set_fails(&x, "eval.size", "0", "between 1 and 8192");
     set_fails(&x, "eval.metrics", "[mae]", "unknown metric `mae`");
     set_fails(&x, "eval.target", "sound(\"a.wav\")", "kind of data");
     set_fails(&x, "eval", "points", "use grid");
@@ -169,7 +176,7 @@ static void test_data(void **state) {
     set_fails(&x, "data.channels", "rgb", "qnnc build examples/fit.qnn");
     set_fails(&x, "data", "sound(\"a.wav\")", "the kind of data (`image`)");
     set_fails(&x, "data", "image(size = 8)", "missing argument `path`");
-    set_fails(&x, "data.size", "0", "between 1 and 16384");
+    set_fails(&x, "data.size", "0", "between 1 and 8192");
     set_fails(&x, "data.start", "0", "`image` has no parameter `start`");
 
     rt_experiment s = sound_exp();
@@ -227,12 +234,139 @@ static void test_listing_reads_back(void **state) {
     assert_memory_equal(&x, &y, sizeof x);
 }
 
+
+/* Numbers are expressions as in .qnn settings (issue 9, D20): the binary accepts what
+ * `qnnc run --set` accepts, with the language's integer rules. */
+static void test_number_expressions(void **state) {
+    (void)state;
+    rt_experiment x = image_exp();
+    SET_OK(x, "optimizer.lr", "1/3");
+    assert_true(x.lr == 1.0 / 3);
+    SET_OK(x, "optimizer.eps", "exp(-4)");
+    assert_true(x.eps == exp(-4));
+    SET_OK(x, "optimizer.lr", "0.1 / 3 + 2 * (pi - 3)");
+    assert_true(x.lr == 0.1 / 3 + 2 * (3.14159265358979323846 - 3));
+    SET_OK(x, "optimizer.lr", "2 ** -1");
+    assert_true(x.lr == 0.5);
+    SET_OK(x, "optimizer.betas", "[1 - 0.1, 1 - 1e-3]");
+    assert_true(x.beta1 == 1 - 0.1 && x.beta2 == 1 - 1e-3);
+    set_fails(&x, "epochs", "100 / 2", "must be an integer"); /* as `qnnc check` says */
+    SET_OK(x, "epochs", "2 * 3 + 1");
+    assert_int_equal(x.epochs, 7);
+    SET_OK(x, "seed", "-7 % 3");   /* integer %: in [0, |b|) */
+    assert_int_equal(x.seed, 2);
+    set_fails(&x, "epochs", "7 / 2", "must be an integer");
+    set_fails(&x, "epochs", "3.0", "must be an integer");
+    set_fails(&x, "optimizer.lr", "1/0", "division by zero");
+    set_fails(&x, "optimizer.lr", "sqrt(-1)", "outside its domain");
+    set_fails(&x, "optimizer.lr", "sinh(1)", "unknown name");
+    set_fails(&x, "optimizer.lr", "(0.1", "missing `)`");
+    set_fails(&x, "optimizer.lr", "0.1)", "unmatched");
+    set_fails(&x, "optimizer.lr", "0x10", "must be a number");
+    set_fails(&x, "optimizer.lr", "1.", "must be a number");
+    set_fails(&x, "epochs", "2147483647 + 1", "overflow");
+    set_fails(&x, "optimizer.lr", "10 ** 400", "not a finite number");
+    /* deep nesting ends with a message, not a stack overflow */
+    char deep[4000];
+    memset(deep, '(', 600);
+    snprintf(deep + 600, sizeof deep - 600, "1");
+    set_fails(&x, "optimizer.lr", deep, "nested too deeply");
+    memset(deep, '-', 1000);
+    snprintf(deep + 1000, sizeof deep - 1000, "1");
+    set_fails(&x, "optimizer.lr", deep, "nested too deeply");
+}
+
+/* The optimiser limits of `qnnc check` (rt_limits_optimizer), also in the binary (D10). */
+static void test_optimizer_limits(void **state) {
+    (void)state;
+    rt_experiment x = image_exp();
+    set_fails(&x, "optimizer.eps", "-1", "`eps` of `adam` must be positive");
+    set_fails(&x, "optimizer.eps", "0", "must be positive");
+    set_fails(&x, "optimizer.weight_decay", "-1", "must be 0 or more");
+    set_fails(&x, "optimizer", "sgd(momentum = -1)", "`momentum` of `sgd` must be in [0, 1)");
+    set_fails(&x, "optimizer", "sgd(momentum = 1)", "in [0, 1)");
+    set_fails(&x, "schedule", "cosine(min_lr = -1)", "`min_lr` of the schedule must be 0 or more");
+    set_fails(&x, "data.range", "[1, 1]", "two different finite numbers");
+    SET_OK(x, "optimizer", "sgd(momentum = 0.5, weight_decay = 1e-4)");
+}
+
+/* Values longer than the parser's buffers are refused, never cut (a cut list item would be
+ * another number). */
+static void test_long_values(void **state) {
+    (void)state;
+    rt_experiment x = image_exp();
+    char v[3000];
+    snprintf(v, sizeof v, "[0.%0200d1, 0.99]", 0);
+    SET_OK(x, "optimizer.betas", v);
+    assert_true(x.beta1 > 0 && x.beta1 < 1e-199);
+    memset(v, '1', sizeof v - 1);
+    v[sizeof v - 1] = '\0';
+    set_fails(&x, "epochs", v, "too long");
+    set_fails(&x, "optimizer", "adam(a_very_long_argument_name_that_goes_on_and_on = 1)", "not an argument name");
+}
+
+static void no_forward(const void *p, const void *in, void *out, int64_t b, void *w) {
+    (void)p, (void)in, (void)out, (void)b, (void)w;
+}
+static void no_vjp(const void *p, const void *in, const void *g, void *gp, void *gi, int64_t b, void *w) {
+    (void)p, (void)in, (void)g, (void)gp, (void)gi, (void)b, (void)w;
+}
+
+/* The memory estimate (D5/D9): a run that cannot fit is refused with the figure and the
+ * setting to change, before anything is allocated; the quantum layer's own reserve too. */
+static void test_memory_estimate(void **state) {
+    (void)state;
+    rt_circuit c;
+    memset(&c, 0, sizeof c);
+    c.name = "huge";
+    c.n_qubits = 40, c.n_inputs = 2, c.n_outputs = 1, c.n_params = 0, c.precision = 64, c.lanes = 8;
+    c.work_bytes = (size_t)1 << 50; /* a petabyte of state vector per call */
+    c.forward = no_forward;
+    c.vjp = no_vjp;
+    rt_layer_spec q = {.kind = RT_LAYER_QUANTUM, .in = 2, .out = 1, .circuit = 0};
+    rt_experiment x = image_exp();
+    x.layers = &q, x.n_layers = 1, x.n_circuits = 1;
+    const rt_circuit *cs[1] = {&c};
+    rt_mem_estimate e;
+    rt_memory_estimate(&x, cs, 4, 0, 0, &e);
+    assert_int_equal(e.n_train, 32 * 32);
+    assert_true(e.circuits == 4.0 * (double)c.work_bytes);
+    assert_int_equal(rt_memory_check(&e, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not enough memory: the run needs about"));
+    assert_non_null(strstr(err, "40-qubit circuit `huge`"));
+    assert_non_null(strstr(err, "model.n"));
+    /* an evaluation grid of 8192 x 8192 points is counted in the activations */
+    c.work_bytes = 1024;
+    rt_memory_estimate(&x, cs, 1, 0, 8192, &e);
+    assert_int_equal(e.n_eval, (size_t)8192 * 8192);
+    assert_true(e.activations >= 2.0 * 8 * 3 * 8192.0 * 8192);
+    /* a small run fits */
+    rt_memory_estimate(&x, cs, 1, 0, 0, &e);
+    assert_int_equal(rt_memory_check(&e, err, sizeof err), 0);
+    /* the layer itself refuses before allocating */
+    c.work_bytes = (size_t)1 << 50;
+    rt_pool *pool = rt_pool_create(1);
+    rt_model *m = rt_model_create(2);
+    assert_non_null(pool);
+    assert_int_equal(rt_model_add(m, rt_qlayer_create(&c, pool, 0, NULL, NULL), "q"), 0);
+    assert_int_equal(rt_model_build(m, 16), -1);
+    assert_non_null(strstr(rt_error_last(), "not enough memory: the state vectors of the 40-qubit circuit 'huge'"));
+    rt_model_destroy(m);
+    rt_pool_destroy(pool);
+    assert_true(rt_mem_available() > 0);
+    char b[32];
+    rt_format_bytes(15.6e9, b, sizeof b);
+    assert_string_equal(b, "15.6 GB");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_settings),   cmocka_unit_test(test_limits_and_types),
         cmocka_unit_test(test_optimizer),        cmocka_unit_test(test_schedule_and_eval),
         cmocka_unit_test(test_data),             cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_listing_reads_back),
+        cmocka_unit_test(test_listing_reads_back), cmocka_unit_test(test_number_expressions),
+        cmocka_unit_test(test_optimizer_limits),   cmocka_unit_test(test_long_values),
+        cmocka_unit_test(test_memory_estimate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

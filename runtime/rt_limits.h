@@ -1,0 +1,111 @@
+/* rt_limits: the one table of limits that `qnnc check` (compiler/sema_exp.c), `--set` in
+ * native binaries (rt_settings.c) and the runtime all apply, so that check refuses what a run
+ * would refuse; and the memory estimate a run is measured against before it allocates
+ * (state vectors x threads, activations, data), compared with the memory available.
+ * The numbers are macros (no link dependency: the front end includes this header alone). */
+#ifndef QNN_RT_LIMITS_H
+#define QNN_RT_LIMITS_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "io_image.h"
+#include "io_sound.h"
+#include "rt_circuit.h"
+#include "rt_spec.h"
+
+#define RT_LIMIT_EPOCHS     10000000
+#define RT_LIMIT_LOG_EVERY  10000000
+#define RT_LIMIT_SEED       2147483647LL
+#define RT_LIMIT_BATCH      (1 << 30)
+#define RT_LIMIT_THREADS    1024      /* threads = 0 means all cores */
+#define RT_LIMIT_CSV_COLUMNS 64
+/* An image experiment trains and evaluates on side x side grids, which are read and written
+ * as images: the side is bounded by io_image's pixel limit (8192 x 8192 = IO_IMAGE_MAX_PIXELS). */
+#define RT_LIMIT_IMAGE_SIZE 8192
+/* A sound slice [start, stop) lies inside a file io_sound can read. */
+#define RT_LIMIT_SOUND_FRAMES IO_SOUND_MAX_SAMPLES
+
+/* Evaluation grids of sound (points) and the command line's --grid before the data kind is
+ * known; image grids are further bounded by RT_LIMIT_IMAGE_SIZE. */
+#define RT_LIMIT_GRID       16384
+/* Optimiser arguments (rt_limits_optimizer): the learning rate and Adam's eps positive (eps
+ * divides), weight decay and min_lr at least 0, SGD momentum and Adam's betas in [0, 1);
+ * all finite. */
+
+_Static_assert((long long)RT_LIMIT_IMAGE_SIZE * RT_LIMIT_IMAGE_SIZE <= (long long)IO_IMAGE_MAX_PIXELS &&
+                   RT_LIMIT_IMAGE_SIZE <= IO_IMAGE_MAX_SIDE,
+               "an image grid must be something io_image can read and write");
+
+/* The optimiser's and the schedule's values of x against the limits above, as `check` and a
+ * native binary's --set apply them: 0, or -1 with the message in buf and the parameter at
+ * fault ("lr", "betas", "eps", "weight_decay", "momentum", "min_lr") in *param. */
+static inline int rt_limits_optimizer(const rt_experiment *x, const char **param, char *buf, size_t n) {
+    const char *opt = x->optimizer == RT_OPT_SGD ? "sgd" : "adam";
+    *param = "lr";
+    if (!(x->lr > 0 && isfinite(x->lr)))
+        return snprintf(buf, n, "the learning rate must be positive, got %g", x->lr), -1;
+    *param = "weight_decay";
+    if (!(x->weight_decay >= 0 && isfinite(x->weight_decay)))
+        return snprintf(buf, n, "`weight_decay` of `%s` must be 0 or more, got %g", opt, x->weight_decay), -1;
+    if (x->optimizer == RT_OPT_ADAM) {
+        *param = "eps";
+        if (!(x->eps > 0 && isfinite(x->eps)))
+            return snprintf(buf, n, "`eps` of `adam` must be positive (it divides), got %g", x->eps), -1;
+        *param = "betas";
+        if (!(x->beta1 >= 0 && x->beta1 < 1 && x->beta2 >= 0 && x->beta2 < 1))
+            return snprintf(buf, n, "Adam betas must be in [0, 1)"), -1;
+    } else {
+        *param = "momentum";
+        if (!(x->momentum >= 0 && x->momentum < 1))
+            return snprintf(buf, n, "`momentum` of `sgd` must be in [0, 1), got %g", x->momentum), -1;
+    }
+    *param = "min_lr";
+    if (x->schedule != RT_SCHED_CONSTANT && !(x->lr_min >= 0 && isfinite(x->lr_min)))
+        return snprintf(buf, n, "`min_lr` of the schedule must be 0 or more, got %g", x->lr_min), -1;
+    return 0;
+}
+
+/* An image's value range [lo, hi]: finite and not empty (PSNR divides by hi - lo). */
+static inline int rt_limits_range(double lo, double hi, char *buf, size_t n) {
+    if (isfinite(lo) && isfinite(hi) && lo != hi) return 0;
+    return snprintf(buf, n, "`range` [%g, %g] must be two different finite numbers", lo, hi), -1;
+}
+
+/* Memory this process may still use, in bytes: the least of /proc/meminfo's MemAvailable,
+ * the address-space and data limits (ulimit -v, -d) and the cgroup's memory.max less its
+ * usage. 0 when none of them is known. */
+double rt_mem_available(void);
+
+/* "15.6 GB", "310.0 MB", "95.7 TB": decimal units, one decimal. */
+void rt_format_bytes(double bytes, char *buf, size_t n);
+
+/* What a run of x will allocate, by part, in bytes. */
+typedef struct {
+    double circuits;      /* state vectors and scratch: work_bytes x threads per circuit */
+    double activations;   /* per layer, values and gradients for the largest batch */
+    double data;          /* training points, evaluation grid and target, batch copies */
+    double total;
+    int threads;          /* the thread count the estimate assumes */
+    size_t max_batch, n_train, n_eval;
+    int big_qubits;       /* the widest circuit, and its name */
+    const char *big_circuit;
+} rt_mem_estimate;
+
+/* The estimate for x with circuits[k] (NULL entries are skipped), `threads` threads and
+ * n_train training points (0: worked out from the data spec where it can be, i.e. images and
+ * sound slices with a stop), evaluated on `grid` (0: the experiment's). */
+void rt_memory_estimate(const rt_experiment *x, const rt_circuit *const *circuits, int threads,
+                        size_t n_train, int grid, rt_mem_estimate *e);
+
+/* 0 when e->total fits in the memory available (or that is unknown); else -1 with one line:
+ * the figure, what is available, and the setting to change for the largest part. */
+int rt_memory_check(const rt_mem_estimate *e, char *err, size_t errlen);
+
+/* The same for bytes that a lower layer is about to allocate (rt_model_build): what is the
+ * named part, the hint what to change. */
+int rt_memory_check_bytes(double bytes, const char *what, const char *hint, char *err,
+                          size_t errlen);
+
+#endif
