@@ -282,7 +282,12 @@ FILE *io_fopen_input(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        io_errf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
         io_errf(err, errlen, "%s: %s", path,
                 S_ISDIR(st.st_mode) ? "is a folder, not a file" : "not a regular file");
         close(fd);
