@@ -16,18 +16,13 @@
 #include "rt_error.h"
 
 void io_errf(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) {
-        rt_error_note_if_oom(fmt);
-        return;
-    }
+    rt_error_note_if_oom(fmt);
+    if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    /* The formatted text, not only the format: "%s: %s" passes on a reader's "out of memory". */
-    rt_error_note_if_oom(err);
 }
-
 static char *dup_str(const char *s) {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);

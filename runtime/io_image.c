@@ -3,6 +3,7 @@
 #include "io_image.h"
 
 #include "io_file.h"
+#include "rt_error.h"
 
 #include <errno.h>
 #include <math.h>
@@ -122,6 +123,7 @@ static int png_read_body(png_job *j) {
     j->pix = malloc(rowbytes * h);
     j->rows = malloc(sizeof *j->rows * h);
     if (!j->pix || !j->rows) {
+        rt_error_note_oom();
         snprintf(j->msg, sizeof j->msg, "out of memory for %lux%lu pixels", (unsigned long)w,
                  (unsigned long)h);
         return -1;
@@ -148,9 +150,13 @@ int io_image_read_png(const char *path, io_image *img, char *err, size_t errlen)
     j.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &j, on_png_error, on_png_warning);
     j.info = j.png ? png_create_info_struct(j.png) : NULL;
     int rc = -1;
-    if (!j.info) snprintf(j.msg, sizeof j.msg, "out of memory");
+    if (!j.info) {
+        rt_error_note_oom();
+        snprintf(j.msg, sizeof j.msg, "out of memory");
+    }
     else rc = png_read_body(&j);
     if (rc == 0 && io_image_alloc(img, j.width, j.height, j.channels, err, errlen) != 0) {
+        rt_error_note_oom();
         snprintf(j.msg, sizeof j.msg, "out of memory for %dx%d pixels", j.width, j.height);
         rc = -1;
     }
@@ -247,7 +253,10 @@ int io_image_write_png(const char *path, const io_image *img, double lo, double 
         j.fp = a.fp;
         j.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &j, on_png_error, on_png_warning);
         j.info = j.png ? png_create_info_struct(j.png) : NULL;
-        if (!j.info) snprintf(j.msg, sizeof j.msg, "out of memory");
+        if (!j.info) {
+            rt_error_note_oom();
+            snprintf(j.msg, sizeof j.msg, "out of memory");
+        }
         rc = j.info ? png_write_body(&j) : -1;
         png_destroy_write_struct(j.png ? &j.png : NULL, j.info ? &j.info : NULL);
         if (rc != 0) {

@@ -3,6 +3,8 @@
  * the reference implementation: a corrupt or hostile file gives a message, never a crash. */
 #include "io_safetensors.h"
 
+#include "rt_error.h"
+
 #include "io_file.h"
 
 #include <errno.h>
@@ -315,6 +317,7 @@ typedef struct {
 
 static int jfail(jp *p, const char *fmt, ...) IO_PRINTF(2, 3);
 static int jfail(jp *p, const char *fmt, ...) {
+    rt_error_note_if_oom(fmt); /* passed on as "%s: %s": counted here, where it is a fact */
     if (p->msg[0]) return -1; /* keep the first, most specific message */
     int k = snprintf(p->msg, sizeof p->msg, "header byte %zu: ", p->i);
     va_list ap;
@@ -729,7 +732,10 @@ int io_st_read(const char *path, io_st_file *f, char *err, size_t errlen) {
     if (jheader(&p) != 0 ||
         !(order = malloc((p.nent ? p.nent : 1) * sizeof *order)) ||
         check_layout(&p, size - 8 - hlen, order) != 0) {
-        if (!p.msg[0]) snprintf(p.msg, sizeof p.msg, "out of memory");
+        if (!p.msg[0]) {
+            rt_error_note_oom();
+            snprintf(p.msg, sizeof p.msg, "out of memory");
+        }
         io_errf(err, errlen, "%s: invalid safetensors header: %s", path, p.msg);
         goto done;
     }
