@@ -41,7 +41,7 @@ typedef enum {
     AST_LIST,    /* list = elements */
     AST_NAMED,   /* name = value  (named argument): name, a */
     AST_SUM,     /* str(i in a..b) c: str = function name (sum), name = variable, a, b = range */
-    AST_SLICE,   /* a[b..c]: a = base, b = lo, c = hi (excluded) */
+    AST_SLICE,   /* a[b..c]: a = base, b = lo, c = hi (excluded); flag = 1 if written a[b:c] */
     AST_KIND_COUNT
 } ast_kind;
 

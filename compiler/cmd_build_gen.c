@@ -48,13 +48,15 @@ static const char *name_of(const char *const *names, int n, int v) {
 
 static const char *const LAYER_KINDS[] = {"RT_LAYER_LINEAR", "RT_LAYER_BATCHNORM", "RT_LAYER_RELU",
                                           "RT_LAYER_TANH",   "RT_LAYER_SIGMOID",   "RT_LAYER_SINE",
-                                          "RT_LAYER_SCALE",  "RT_LAYER_RFF",       "RT_LAYER_QUANTUM"};
+                                          "RT_LAYER_SCALE",  "RT_LAYER_RFF",       "RT_LAYER_QUANTUM",
+                                          "RT_LAYER_SOFTMAX", "RT_LAYER_LOG_SOFTMAX"};
 static const char *const LINEAR_INITS[] = {"RT_LINEAR_INIT_DEFAULT", "RT_LINEAR_INIT_SIREN_FIRST",
                                            "RT_LINEAR_INIT_SIREN"};
 static const char *const PARAM_INITS[] = {"RT_PARAM_INIT_UNIFORM", "RT_PARAM_INIT_NORMAL",
                                           "RT_PARAM_INIT_CONST"};
 static const char *const DATA_KINDS[] = {"RT_DATA_IMAGE", "RT_DATA_SOUND", "RT_DATA_CSV"};
-static const char *const LOSSES[] = {"RT_LOSS_MSE", "RT_LOSS_L1"};
+static const char *const LOSSES[] = {"RT_LOSS_MSE", "RT_LOSS_L1", "RT_LOSS_CROSS_ENTROPY", "RT_LOSS_BCE",
+                                     "RT_LOSS_HUBER"};
 static const char *const OPTIMIZERS[] = {"RT_OPT_ADAM", "RT_OPT_SGD"};
 static const char *const SCHEDULES[] = {"RT_SCHED_CONSTANT", "RT_SCHED_COSINE", "RT_SCHED_LINEAR"};
 #define NAME(table, v) name_of(table, (int)(sizeof table / sizeof *table), (int)(v))
@@ -124,8 +126,9 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
     fputs(",\n    .data = ", f);
     data_spec(f, &x->data, "    ");
     fprintf(f, ",\n    .in_dim = %d, .out_dim = %d,\n", x->in_dim, x->out_dim);
-    fprintf(f, "    .loss = %s, .optimizer = %s,\n    .lr = ", NAME(LOSSES, x->loss),
-            NAME(OPTIMIZERS, x->optimizer));
+    fprintf(f, "    .loss = %s, .huber_delta = ", NAME(LOSSES, x->loss));
+    c_real(f, x->huber_delta);
+    fprintf(f, ", .optimizer = %s,\n    .lr = ", NAME(OPTIMIZERS, x->optimizer));
     c_real(f, x->lr);
     fputs(", .beta1 = ", f);
     c_real(f, x->beta1);
@@ -144,7 +147,10 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
     fprintf(f, "    .eval_size = %d, .has_eval_target = %d,\n    .eval_target = ", x->eval_size,
             x->has_eval_target);
     data_spec(f, &x->eval_target, "    ");
-    fprintf(f, ",\n    .metric_mse = %d, .metric_psnr = %d,\n", x->metric_mse, x->metric_psnr);
+    fprintf(f, ",\n    .metric_mse = %d, .metric_psnr = %d, .metric_accuracy = %d, .split = ", x->metric_mse,
+            x->metric_psnr, x->metric_accuracy);
+    c_real(f, x->split);
+    fprintf(f, ", .eval_every = %d,\n", x->eval_every);
     const char *outs[] = {x->out_image, x->out_sound, x->out_csv, x->out_checkpoint, x->out_report};
     const char *fields[] = {"out_image", "out_sound", "out_csv", "out_checkpoint", "out_report"};
     for (int i = 0; i < 5; i++) {

@@ -241,3 +241,34 @@ const char *diag_suggest(const char *name, const char *const *candidates, int n)
     }
     return best_d <= limit ? best : NULL;
 }
+
+/* PennyLane's operation names (pennylane.ops) and what qnn calls them. Names that only differ
+ * in case (RX, CNOT, Rot) are found by lower-casing. */
+static const struct { const char *pl, *gate, *obs; } pennylane_names[] = {
+    {"PauliX", "x", "X"}, {"PauliY", "y", "Y"}, {"PauliZ", "z", "Z"}, {"Identity", "i", "I"},
+    {"Hadamard", "h", NULL}, {"PhaseShift", "phase", NULL}, {"ControlledPhaseShift", "cphase", NULL},
+    {"IsingXX", "rxx", NULL}, {"IsingYY", "ryy", NULL}, {"IsingZZ", "rzz", NULL},
+    {"MultiRZ", "multirz", NULL}, {"QubitUnitary", "unitary", NULL}, {"Hermitian", NULL, "hermitian"},
+    {"Adjoint", "adj", NULL}, {"adjoint", "adj", NULL}, {"Controlled", "ctrl", NULL},
+    {"CCNOT", "toffoli", NULL}, {"expval", NULL, "expval"}};
+
+const char *diag_pennylane_name(const char *name, int observable) {
+    if (strncmp(name, "qml.", 4) == 0) name += 4;
+    for (size_t i = 0; i < sizeof pennylane_names / sizeof *pennylane_names; i++)
+        if (strcmp(name, pennylane_names[i].pl) == 0)
+            return observable ? pennylane_names[i].obs : pennylane_names[i].gate;
+    if (observable) return NULL;
+    /* RX, CNOT, Toffoli, CSWAP, U3, ... are qnn's gate names in lower case */
+    static const char *const lower_names[] = {
+        "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "rot", "u3", "cnot", "cz",
+        "cy", "swap", "crx", "cry", "crz", "toffoli", "ccz", "cswap", "iswap", "ecr", "ctrl"};
+    char low[32];
+    size_t k = 0;
+    for (; name[k] && k < sizeof low - 1; k++)
+        low[k] = (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]);
+    if (name[k]) return NULL;
+    low[k] = '\0';
+    for (size_t i = 0; i < sizeof lower_names / sizeof *lower_names; i++)
+        if (strcmp(low, lower_names[i]) == 0 && strcmp(name, lower_names[i]) != 0) return lower_names[i];
+    return NULL;
+}

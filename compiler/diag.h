@@ -39,4 +39,8 @@ void diag_reset(void);
 /* Closest candidate to `name` among `n` strings by edit distance, or NULL if none is close. */
 const char *diag_suggest(const char *name, const char *const *candidates, int n);
 
+/* The qnn spelling of a PennyLane name (`CNOT`, `PauliZ`, `IsingZZ`, `qml.RX`, ...): as an
+ * observable (`Z`) when `observable`, else as a gate (`z`); NULL when there is none. */
+const char *diag_pennylane_name(const char *name, int observable);
+
 #endif

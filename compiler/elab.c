@@ -1,6 +1,7 @@
 /* Compile-time evaluation of expressions: constants fold, angles become IR expression nodes,
  * tensors are sliced, observables are collected as sums of Pauli products. */
 #include "elab.h"
+#include "gates.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -158,6 +159,14 @@ static value eval_ident(elab_ctx *cx, env *e, ast_node *n) {
             v.loc = n->loc;
             return v;
         }
+    int composite = gx_find_composite(n->name);
+    if (composite >= 0) {
+        value v = none();
+        v.kind = V_GATE;
+        v.builtin = GX_BUILTIN_BASE + composite;
+        v.loc = n->loc;
+        return v;
+    }
     if (cx->in_setting) {
         value v = none();
         v.kind = V_SYM;
@@ -552,8 +561,8 @@ static void format_complex(double re, double im, char *buf, size_t n) {
 }
 
 /* A constant matrix written as rows: [[a, b], [c, d]], each entry a number or [re, im]. */
-static int read_matrix(elab_ctx *cx, const value *m, const char *fn, int *dim, double *re,
-                       double *im) {
+int elab_read_matrix(elab_ctx *cx, const value *m, const char *fn, int *dim, double *re,
+                     double *im) {
     if (m->kind != V_LIST) {
         elab_error(cx, m->loc, "`%s` needs a matrix written as a list of rows, e.g. "
                                "`[[1, 0], [0, -1]]`, not %s", fn, value_kind_name(m->kind));
@@ -615,7 +624,7 @@ static value eval_hermitian(elab_ctx *cx, env *e, ast_node *n) {
     if (m.kind == V_NONE) return m;
     int d;
     double re[16], im[16];
-    if (!read_matrix(cx, &m, "hermitian", &d, re, im)) return none();
+    if (!elab_read_matrix(cx, &m, "hermitian", &d, re, im)) return none();
     int want = d == 2 ? 1 : 2;
     int got = n->flag ? qs->n : n_args - 1;
     if (got != want) {
@@ -783,6 +792,11 @@ static value eval_sum(elab_ctx *cx, env *e, ast_node *n) {
 
 /* q[a..b]: wires a, a+1, ..., b-1 of a register, itself a register. */
 static value eval_slice(elab_ctx *cx, env *e, ast_node *n) {
+    if (n->flag) { /* written q[a:b], as in Python */
+        elab_error(cx, n->loc, "slices are written with `..`: `q[a..b]` (b excluded, as in "
+                               "Python's `q[a:b]`)");
+        return none();
+    }
     value base = elab_eval(cx, e, n->a);
     if (base.kind == V_NONE) return base;
     if (base.kind != V_REG || base.i) {
@@ -805,6 +819,44 @@ static value eval_slice(elab_ctx *cx, env *e, ast_node *n) {
     return v;
 }
 
+/* div(a, b): integer division (`//` starts a comment, §2.2), Euclidean so that
+ * a == div(a, b) * b + a % b with a % b in [0, |b|): floor(a / b) for b > 0.
+ * len(x): the first dimension of a tensor, the size of a register, the length of a list. */
+static value eval_int_function(elab_ctx *cx, env *e, ast_node *n) {
+    int is_div = n->name[0] == 'd', want = is_div ? 2 : 1;
+    if (n->list.n != want) {
+        elab_error(cx, n->loc, is_div ? "`div` takes two integers, e.g. `div(n - 1, 2)`"
+                                      : "`len` takes one tensor, register or list");
+        return none();
+    }
+    for (int k = 0; k < n->list.n; k++)
+        if (n->list.items[k]->kind == AST_NAMED) {
+            elab_error(cx, n->list.items[k]->loc, "the arguments of `%s` are positional", n->name);
+            return none();
+        }
+    if (is_div) {
+        long long a, b;
+        if (!elab_int(cx, e, n->list.items[0], -2147483647LL, 2147483647LL, "the dividend of `div`", &a) ||
+            !elab_int(cx, e, n->list.items[1], -2147483647LL, 2147483647LL, "the divisor of `div`", &b))
+            return none();
+        if (b == 0) {
+            elab_error(cx, n->list.items[1]->loc, "division by zero");
+            return none();
+        }
+        long long r = a % b;
+        if (r < 0) r += b < 0 ? -b : b;
+        return mk_int((a - r) / b, n->loc);
+    }
+    value v = elab_eval(cx, e, n->list.items[0]);
+    if (v.kind == V_NONE) return v;
+    if (v.kind == V_TENSOR && v.rank > 0) return mk_int(v.dims[0], n->loc);
+    if (v.kind == V_REG) return mk_int(v.n_wires, n->loc);
+    if (v.kind == V_LIST) return mk_int(v.n_items, n->loc);
+    elab_error(cx, n->list.items[0]->loc, "`len` needs a tensor of rank 1 or more, a register or a "
+                                          "list, not %s", v.kind == V_TENSOR ? "a scalar" : value_kind_name(v.kind));
+    return none();
+}
+
 static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
     if (strcmp(n->name, "hermitian") == 0 && !cx->in_setting) return eval_hermitian(cx, e, n);
     if (n->flag) { /* `expval NAME(...) q[0];` */
@@ -819,6 +871,7 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
                                "as `expval %s(...);`", n->name, n->name, n->name);
         return none();
     }
+    if (strcmp(n->name, "div") == 0 || strcmp(n->name, "len") == 0) return eval_int_function(cx, e, n);
     int fn = elab_is_math_function(n->name);
     if (fn) {
         if (n->list.n != 1 || n->list.items[0]->kind == AST_NAMED) {
@@ -885,7 +938,8 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
     cands[N_MATH] = "X";
     cands[N_MATH + 1] = "Y";
     cands[N_MATH + 2] = "Z";
-    const char *hint = diag_suggest(n->name, cands, N_MATH + 3);
+    const char *hint = diag_pennylane_name(n->name, 1);
+    if (!hint) hint = diag_suggest(n->name, cands, N_MATH + 3);
     elab_error_hint(cx, n->loc, hint, "unknown function `%s`", n->name);
     return none();
 }
@@ -963,6 +1017,9 @@ int elab_int(elab_ctx *cx, env *e, ast_node *n, long long lo, long long hi, cons
                    v.kind == V_REAL ? "a fractional number"
                    : v.kind == V_ANGLE ? "a value that depends on parameters or inputs"
                                        : value_kind_name(v.kind));
+        if (v.kind == V_REAL && n->kind == AST_BINOP && n->op == '/')
+            diag_note((src_loc){0, 0, 0, 0}, "`/` divides exactly; integer division is `div(a, b)` "
+                                             "(`//` starts a comment)");
         return 0;
     }
     if (i < lo || i > hi) {
@@ -987,6 +1044,37 @@ int elab_real(elab_ctx *cx, env *e, ast_node *n, const char *what, double *out) 
     }
     *out = num(&v);
     return 1;
+}
+
+/* The shape of a list used as a tensor: regular nesting, numbers or angles at the leaves.
+ * Returns the rank (dims filled), or -1 after reporting. */
+static int list_shape(elab_ctx *cx, const value *v, int *dims, int max_rank) {
+    if (v->kind != V_LIST) {
+        value a = scalar_tensor_to_angle(cx, *v);
+        if (is_number(&a) || a.kind == V_ANGLE) return 0;
+        elab_error(cx, v->loc, "a list used as a tensor holds numbers or angles, not %s",
+                   value_kind_name(v->kind));
+        return -1;
+    }
+    if (v->n_items == 0 || max_rank == 0) {
+        elab_error(cx, v->loc, v->n_items ? "a list used as a tensor nests at most 8 deep"
+                                          : "an empty list cannot be used as a tensor");
+        return -1;
+    }
+    int sub[8], r = list_shape(cx, &v->items[0], sub, max_rank - 1);
+    if (r < 0) return -1;
+    for (int i = 1; i < v->n_items; i++) {
+        int other[8], r2 = list_shape(cx, &v->items[i], other, max_rank - 1);
+        if (r2 < 0) return -1;
+        if (r2 != r || memcmp(sub, other, sizeof(int) * (size_t)r) != 0) {
+            elab_error(cx, v->items[i].loc, "a list used as a tensor must be rectangular: entry %d "
+                                            "differs in shape from entry 0", i);
+            return -1;
+        }
+    }
+    dims[0] = v->n_items;
+    memcpy(dims + 1, sub, sizeof(int) * (size_t)r);
+    return r + 1;
 }
 
 static int bind_formal(elab_ctx *cx, const char *callee, ast_node *f, value v, src_loc at,
@@ -1024,6 +1112,31 @@ static int bind_formal(elab_ctx *cx, const char *callee, ast_node *f, value v, s
         }
         break;
     case FORMAL_TENSOR: {
+        int rank = 0, dims[8];
+        if (v.kind == V_LIST) { /* a list literal, `[w[0], x[1], 0.5]` (§4.8.5) */
+            rank = list_shape(cx, &v, dims, 8);
+            if (rank < 0) return 0;
+            if (rank != f->list.n) {
+                elab_error(cx, at, "argument `%s` of `%s` must be a tensor of rank %d, not a list "
+                                   "of rank %d", f->name, callee, f->list.n, rank);
+                return 0;
+            }
+            for (int d = 0; d < rank; d++) {
+                ast_node *dim = f->list.items[d];
+                if (dim->kind == AST_IDENT && !env_lookup(callee_env, dim->name)) {
+                    env_bind(cx->ar, callee_env, dim->name, mk_int(dims[d], dim->loc));
+                    continue;
+                }
+                long long want;
+                if (!elab_int(cx, callee_env, dim, 0, 2147483647LL, "dimension", &want)) return 0;
+                if (want != dims[d]) {
+                    elab_error(cx, at, "argument `%s` of `%s` has %d entries in dimension %d, "
+                                       "which must be %lld", f->name, callee, dims[d], d, want);
+                    return 0;
+                }
+            }
+            break;
+        }
         if (v.kind != V_TENSOR || v.rank != f->list.n) {
             char shape[128] = "";
             if (v.kind == V_TENSOR) describe_shape(&v, shape, sizeof shape);

@@ -45,7 +45,8 @@ struct value {
     int n_wires;
     int *wires;
     /* V_GATE */
-    int builtin;             /* ir_gate, or -1 for a user template */
+    int builtin;             /* ir_gate, GX_BUILTIN_BASE + composite (gates.h), or -1 for a
+                              * user template */
     ast_node *templ;
     /* V_LIST / V_CALL: elements (V_CALL: named ones have names[k] != NULL) */
     int n_items;
@@ -95,6 +96,10 @@ int env_names(const env *e, const char **out, int max);
 
 /* Evaluates an expression. Reports errors and returns V_NONE on failure. */
 value elab_eval(elab_ctx *cx, env *e, ast_node *n);
+/* A constant matrix written as rows, [[a, b], [c, d]], each entry a number or [re, im]: 2x2 or
+ * 4x4, into re/im (row-major) and *dim; reports and returns 0 otherwise. `fn` names the user. */
+int elab_read_matrix(elab_ctx *cx, const value *m, const char *fn, int *dim, double *re,
+                     double *im);
 /* Evaluates and requires a compile-time integer in [lo, hi]; returns 0 and reports
  * otherwise (what says what the value is for, e.g. "qubit count"). */
 int elab_int(elab_ctx *cx, env *e, ast_node *n, long long lo, long long hi, const char *what,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "gates.h"
 
 enum { MAX_TENSOR_ELEMENTS = 1 << 24, MAX_OPS = 1 << 20 };
 
@@ -32,6 +33,10 @@ typedef struct {
      * repeated one walks the environment (a file of 100000 distinct `let`s stays linear) */
     const char **names;
     int n_names, cap_names;
+    /* Inside adj(...) / ctrl(...): gates are recorded here (gates.h items) for the modifier
+     * to transform, and emitted when the outermost modifier is done. */
+    gx_seq *rec;
+    int modifier_depth;
 } lowering;
 
 enum { MAX_PROBS_WIRES = IR_MAX_PROB_WIRES };
@@ -103,6 +108,24 @@ static void format_bytes(double b, char *buf, size_t n) {
 static int room_for_gate(lowering *L, src_loc loc) {
     if (L->cx->circ->n_ops < MAX_OPS) return 1;
     elab_error(L->cx, loc, "the circuit has more than %d gates", MAX_OPS);
+    L->failed_decl = 1;
+    return 0;
+}
+
+/* One gate item: recorded inside a modifier, else decomposed into primitive ops. */
+static int put_item(lowering *L, src_loc loc, const gx_item *it) {
+    if (L->rec) {
+        if (gx_push(L->rec, it)) return 1;
+        elab_error(L->cx, loc, "out of memory");
+        L->failed_decl = 1;
+        return 0;
+    }
+    if (!room_for_gate(L, loc)) return 0;
+    int n = gx_emit(L->cx->circ, it, loc.line, loc.col, MAX_OPS - L->cx->circ->n_ops);
+    if (n >= 0) return 1;
+    if (n == -2) diag_internal("gate expansion: no rule for gate kind %d with %d controls", it->g,
+                               it->nctrl);
+    else elab_error(L->cx, loc, "the circuit has more than %d gates", MAX_OPS);
     L->failed_decl = 1;
     return 0;
 }
@@ -292,31 +315,112 @@ static int eval_qargs(lowering *L, env *e, ast_node *s, value *out, int max) {
     return s->list2.n;
 }
 
-static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast_list *args) {
+/* The angles of a gate statement into angles[0..n_angles): expression nodes. */
+/* Is argument `a` written as qubits (`q[0]`, `q`, `wires = ...`)? Only its form is read. */
+static int looks_like_qubits(env *e, const ast_node *a) {
+    if (a->kind == AST_NAMED) return strcmp(a->name, "wires") == 0;
+    while (a->kind == AST_INDEX || a->kind == AST_SLICE) a = a->a;
+    if (a->kind != AST_IDENT) return 0;
+    const value *v = env_lookup(e, a->name);
+    return v && v->kind == V_REG;
+}
+
+static int eval_angles(lowering *L, env *e, ast_node *s, const char *name, int n_angles,
+                       int arity, const ast_list *args, int *angles) {
     elab_ctx *cx = L->cx;
-    const char *name = ir_gate_name(g);
-    int n_angles = ir_gate_n_angles(g), arity = ir_gate_arity(g);
+    for (int k = 0; k < args->n && s->list2.n == 0; k++)
+        if (looks_like_qubits(e, args->items[k])) {
+            /* PennyLane's call style, qml.CNOT(wires=[0, 1]) or qml.RX(0.1, wires=0) */
+            elab_error(cx, args->items[k]->loc, "the qubits of a gate follow it, outside the "
+                       "parentheses: write `%s%s q[0]%s;`", name, n_angles ? "(angle)" : "",
+                       arity == 2 ? ", q[1]" : arity == 3 ? ", q[1], q[2]" : "");
+            return 0;
+        }
     if (args->n != n_angles) {
         elab_error(cx, s->loc, "`%s` takes %d angle%s, got %d", name, n_angles,
                    n_angles == 1 ? "" : "s", args->n);
-        return;
+        return 0;
     }
-    int angles[3] = {-1, -1, -1};
     for (int k = 0; k < n_angles; k++) {
         ast_node *a = args->items[k];
         if (a->kind == AST_NAMED) {
             elab_error(cx, a->loc, "gate angles are positional");
-            return;
+            return 0;
         }
         value v = elab_eval(cx, e, a);
-        if (v.kind == V_NONE) return;
+        if (v.kind == V_NONE) return 0;
         angles[k] = elab_angle_node(cx, &v);
         if (angles[k] < 0) {
             elab_error(cx, a->loc, "an angle must be a number or an expression of parameters and "
                                    "inputs, not %s", value_kind_name(v.kind));
-            return;
+            return 0;
         }
     }
+    return 1;
+}
+
+/* Distinct single wires from qubit arguments (registers flattened when `flatten`). */
+static int distinct_wires(lowering *L, ast_node *s, const char *name, const value *q, int nq,
+                          int flatten, int *wires, int max) {
+    int n = 0;
+    for (int i = 0; i < nq; i++) {
+        if (!flatten && q[i].n_wires != 1) {
+            elab_error(L->cx, s->list2.items[i]->loc, "`%s` needs single qubits, got %d", name,
+                       q[i].n_wires);
+            return -1;
+        }
+        for (int j = 0; j < q[i].n_wires; j++) {
+            for (int k = 0; k < n; k++)
+                if (wires[k] == q[i].wires[j]) {
+                    elab_error(L->cx, s->loc, "`%s` needs different qubits, got qubit %d twice",
+                               name, wires[k]);
+                    return -1;
+                }
+            if (n == max) {
+                elab_error(L->cx, s->loc, "`%s` acts on at most %d qubits", name, max);
+                return -1;
+            }
+            wires[n++] = q[i].wires[j];
+        }
+    }
+    return n;
+}
+
+/* rzz, toffoli, ...: gates.h expands them into primitive items. */
+static void apply_composite(lowering *L, env *e, ast_node *s, int k, const ast_list *args) {
+    const char *name = gx_composite_name(k);
+    int angles[3] = {-1, -1, -1}, arity = gx_composite_arity(k);
+    if (!eval_angles(L, e, s, name, gx_composite_n_angles(k), arity, args, angles)) return;
+    value q[IR_MAX_QUBITS];
+    int nq = eval_qargs(L, e, s, q, IR_MAX_QUBITS);
+    if (nq < 0) return;
+    if (arity && nq != arity) {
+        elab_error(L->cx, s->loc, "`%s` acts on %d qubits, got %d", name, arity, nq);
+        return;
+    }
+    int wires[IR_MAX_QUBITS];
+    int nw = distinct_wires(L, s, name, q, nq, arity == 0, wires, IR_MAX_QUBITS);
+    if (nw < 0) return;
+    if (nw == 0) {
+        elab_error(L->cx, s->loc, "`%s` needs at least one qubit", name);
+        return;
+    }
+    if (!count_steps(L, s->loc)) return;
+    gx_seq seq = {0};
+    if (!gx_expand_composite(L->cx->circ, k, wires, nw, angles, &seq)) {
+        elab_error(L->cx, s->loc, "out of memory");
+        L->failed_decl = 1;
+    }
+    for (int i = 0; i < seq.n && put_item(L, s->loc, &seq.items[i]); i++) {}
+    gx_seq_free(&seq);
+}
+
+static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast_list *args) {
+    elab_ctx *cx = L->cx;
+    const char *name = ir_gate_name(g);
+    int n_angles = ir_gate_n_angles(g), arity = ir_gate_arity(g);
+    int angles[3] = {-1, -1, -1};
+    if (!eval_angles(L, e, s, name, n_angles, arity, args, angles)) return;
     value q[2];
     int nq = eval_qargs(L, e, s, q, 8);
     if (nq < 0) return;
@@ -327,9 +431,9 @@ static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast
     /* A whole register on a single-qubit gate broadcasts: `h q;` applies h to every wire. */
     if (arity == 1) {
         for (int i = 0; i < q[0].n_wires; i++) {
-            if (!count_steps(L, s->loc) || !room_for_gate(L, s->loc)) return;
-            int op = ir_add_gate(cx->circ, g, q[0].wires[i], -1, angles[0], angles[1], angles[2]);
-            ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
+            if (!count_steps(L, s->loc)) return;
+            gx_item it = gx_prim(g, q[0].wires[i], -1, angles[0], angles[1], angles[2]);
+            if (!put_item(L, s->loc, &it)) return;
         }
         return;
     }
@@ -341,9 +445,8 @@ static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast
         elab_error(cx, s->loc, "`%s` needs two different qubits, got qubit %d twice", name, q[0].wires[0]);
         return;
     }
-    if (!room_for_gate(L, s->loc)) return;
-    int op = ir_add_gate(cx->circ, g, q[0].wires[0], q[1].wires[0], angles[0], angles[1], angles[2]);
-    ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
+    gx_item it = gx_prim(g, q[0].wires[0], q[1].wires[0], angles[0], angles[1], angles[2]);
+    put_item(L, s->loc, &it);
 }
 
 static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, const ast_list *args) {
@@ -410,6 +513,213 @@ static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, co
     cx->n_calls--;
 }
 
+/* A built-in primitive gate by name or alias, or -1. */
+static int find_primitive(const char *name) {
+    for (int g = 0; g < IR_FUSED_1Q; g++)
+        if (strcmp(name, ir_gate_name((ir_gate)g)) == 0) return g;
+    static const struct { const char *alias; ir_gate g; } aliases[] = {
+        {"cx", IR_CNOT}, {"p", IR_PHASE}, {"cp", IR_CPHASE}, {"id", IR_I}};
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(name, aliases[i].alias) == 0) return aliases[i].g;
+    return -1;
+}
+
+static void lower_apply(lowering *L, env *e, ast_node *s);
+
+/* The constant matrix of `unitary(M)` (docs/language.md §4.6.4) into m (interleaved) and its
+ * qubit count; 0 after reporting. */
+static int unitary_matrix(lowering *L, env *e, ast_node *s, double *m) {
+    elab_ctx *cx = L->cx;
+    if (s->list.n != 1 || s->list.items[0]->kind == AST_NAMED) {
+        elab_error(cx, s->loc, "`unitary` takes one matrix, e.g. `unitary([[0, 1], [1, 0]]) q[0];`");
+        return 0;
+    }
+    value v = elab_eval(cx, e, s->list.items[0]);
+    if (v.kind == V_NONE) return 0;
+    double re[16], im[16];
+    int d;
+    if (!elab_read_matrix(cx, &v, "unitary", &d, re, im)) return 0;
+    for (int i = 0; i < d * d; i++) {
+        m[2 * i] = re[i];
+        m[2 * i + 1] = im[i];
+    }
+    int n = d == 2 ? 1 : 2;
+    double err = gx_unitarity_error(m, n);
+    if (!(err <= 1e-10)) {
+        elab_error(cx, v.loc, "the matrix of `unitary` is not unitary: U^dagger U differs from the "
+                              "identity by %.3g (the tolerance is 1e-10)", err);
+        return 0;
+    }
+    return n;
+}
+
+static void apply_unitary(lowering *L, env *e, ast_node *s) {
+    double m[32];
+    int n = unitary_matrix(L, e, s, m);
+    if (!n) return;
+    value q[2];
+    int nq = eval_qargs(L, e, s, q, 2);
+    if (nq < 0) return;
+    if (nq != n) {
+        elab_error(L->cx, s->loc, "`unitary` with a %dx%d matrix acts on %d qubit%s, got %d",
+                   1 << n, 1 << n, n, n == 1 ? "" : "s", nq);
+        return;
+    }
+    int wires[2];
+    if (distinct_wires(L, s, "unitary", q, nq, 0, wires, 2) < 0 || !count_steps(L, s->loc)) return;
+    gx_seq seq = {0};
+    if (!gx_expand_unitary(L->cx->circ, m, n, wires, &seq)) {
+        elab_error(L->cx, s->loc, "out of memory");
+        L->failed_decl = 1;
+    }
+    for (int i = 0; i < seq.n && put_item(L, s->loc, &seq.items[i]); i++) {}
+    gx_seq_free(&seq);
+}
+
+/* How many qubit arguments the gate G (an identifier or a call, as written inside a
+ * modifier) takes: ctrl(G) reads its controls before them. 0: multirz, any number. */
+enum { MAX_MODIFIER_DEPTH = 64 };
+
+static int gate_qubit_count(lowering *L, env *e, ast_node *g, int depth) {
+    elab_ctx *cx = L->cx;
+    if (depth > MAX_MODIFIER_DEPTH) {
+        elab_error(cx, g->loc, "modifiers nest too deeply (more than %d levels)", MAX_MODIFIER_DEPTH);
+        return -1;
+    }
+    if (g->kind != AST_IDENT && g->kind != AST_CALL) {
+        elab_error(cx, g->loc, "expected a gate, e.g. `rx(t)` or `cnot`");
+        return -1;
+    }
+    const value *b = env_lookup(e, g->name);
+    if (b && b->kind == V_GATE) {
+        if (b->builtin < 0) return b->templ->list2.n;
+        if (b->builtin >= GX_BUILTIN_BASE) return gx_composite_arity(b->builtin - GX_BUILTIN_BASE);
+        return ir_gate_arity((ir_gate)b->builtin);
+    }
+    if (b) {
+        elab_error(cx, g->loc, "`%s` is %s, not a gate", g->name, value_kind_name(b->kind));
+        return -1;
+    }
+    int is_ctrl = strcmp(g->name, "ctrl") == 0;
+    if (is_ctrl || strcmp(g->name, "adj") == 0) {
+        if (g->kind != AST_CALL || g->list.n != 1) {
+            elab_error(cx, g->loc, "`%s` takes one gate, e.g. `%s(rx(t))`", g->name, g->name);
+            return -1;
+        }
+        int inner = gate_qubit_count(L, e, g->list.items[0], depth + 1);
+        if (inner < 0) return -1;
+        if (inner == 0) {
+            elab_error(cx, g->loc, "`multirz` takes any number of qubits, so only the outermost "
+                                   "`ctrl` can tell its controls apart");
+            return -1;
+        }
+        return inner + is_ctrl;
+    }
+    if (strcmp(g->name, "unitary") == 0) {
+        double m[32];
+        int n = unitary_matrix(L, e, g, m);
+        return n ? n : -1;
+    }
+    int k = gx_find_composite(g->name);
+    if (k >= 0) return gx_composite_arity(k);
+    int p = find_primitive(g->name);
+    if (p >= 0) return ir_gate_arity((ir_gate)p);
+    elab_error(cx, g->loc, "unknown gate `%s`", g->name);
+    return -1;
+}
+
+/* adj(G) qubits;  ctrl(G) controls..., qubits of G;  (docs/language.md §4.6.5) */
+static void apply_modifier(lowering *L, env *e, ast_node *s) {
+    elab_ctx *cx = L->cx;
+    int is_ctrl = s->name[0] == 'c';
+    if (s->list.n != 1 || s->list.items[0]->kind == AST_NAMED) {
+        elab_error(cx, s->loc, "`%s` takes one gate, e.g. `%s`", s->name,
+                   is_ctrl ? "ctrl(rx(t)) q[0], q[1];" : "adj(rot(a, b, c)) q[0];");
+        return;
+    }
+    ast_node *g = s->list.items[0];
+    int m = gate_qubit_count(L, e, g, L->modifier_depth);
+    if (m < 0) return;
+    int n_ctrl_args = 0;
+    if (is_ctrl) {
+        n_ctrl_args = m ? s->list2.n - m : 1;
+        if (n_ctrl_args < 1 || s->list2.n <= n_ctrl_args - 1 + (m ? m : 1)) {
+            elab_error(cx, s->loc, "`ctrl(%s)` needs its control qubits first, then the %d qubit%s "
+                                   "of `%s`; got %d qubit argument%s", g->name, m ? m : 1,
+                       m == 1 ? "" : "s", g->name, s->list2.n, s->list2.n == 1 ? "" : "s");
+            return;
+        }
+    }
+    int controls[GX_MAX_CTRL + 1], n_ctrl = 0;
+    if (is_ctrl) {
+        ast_node cs = *s;
+        cs.list2.n = n_ctrl_args;
+        value q[GX_MAX_CTRL + 1];
+        if (n_ctrl_args > GX_MAX_CTRL) {
+            elab_error(cx, s->loc, "`ctrl` takes at most %d control qubits", GX_MAX_CTRL);
+            return;
+        }
+        if (eval_qargs(L, e, &cs, q, GX_MAX_CTRL) < 0) return;
+        for (int i = 0; i < n_ctrl_args; i++)
+            for (int j = 0; j < q[i].n_wires; j++) {
+                if (n_ctrl == GX_MAX_CTRL) {
+                    elab_error(cx, s->loc, "`ctrl` takes at most %d control qubits", GX_MAX_CTRL);
+                    return;
+                }
+                for (int k = 0; k < n_ctrl; k++)
+                    if (controls[k] == q[i].wires[j]) {
+                        elab_error(cx, s->list2.items[i]->loc, "qubit %d is a control of `ctrl` twice",
+                                   controls[k]);
+                        return;
+                    }
+                controls[n_ctrl++] = q[i].wires[j];
+            }
+    }
+    ast_node *sub = ast_new(cx->ar, AST_APPLY, g->loc);
+    sub->name = g->name;
+    if (g->kind == AST_CALL) {
+        sub->list = g->list;
+        sub->flag = 1;
+    }
+    sub->list2.items = s->list2.items + n_ctrl_args;
+    sub->list2.n = sub->list2.cap = s->list2.n - n_ctrl_args;
+    gx_seq local = {0}, *outer = L->rec;
+    if (!outer) L->rec = &local;
+    int from = L->rec->n, errors = diag_error_count();
+    L->modifier_depth++;
+    lower_apply(L, e, sub);
+    L->modifier_depth--;
+    gx_seq *seq = L->rec;
+    int ok = diag_error_count() == errors;
+    for (int i = from; ok && i < seq->n; i++) {
+        const gx_item *it = &seq->items[i];
+        for (int k = 0; ok && k < n_ctrl; k++) {
+            int hit = it->w[0] == controls[k] || it->w[1] == controls[k];
+            for (int j = 0; j < it->nctrl; j++) hit |= it->ctrl[j] == controls[k];
+            if (hit) {
+                elab_error(cx, s->loc, "qubit %d is both a control and a target of `ctrl(%s)`",
+                           controls[k], g->name);
+                ok = 0;
+            }
+        }
+    }
+    if (ok && !is_ctrl && !gx_adjoint(cx->circ, seq, from)) {
+        elab_error(cx, s->loc, "out of memory");
+        ok = 0;
+    }
+    if (ok && is_ctrl && !gx_add_controls(seq, from, controls, n_ctrl)) {
+        elab_error(cx, s->loc, "more than %d controls on one gate (nested `ctrl`s add up)",
+                   GX_MAX_CTRL);
+        ok = 0;
+    }
+    if (!ok) seq->n = from;
+    if (!outer) {
+        L->rec = NULL;
+        for (int i = 0; i < local.n && put_item(L, s->loc, &local.items[i]); i++) {}
+        gx_seq_free(&local);
+    }
+}
+
 static void lower_apply(lowering *L, env *e, ast_node *s) {
     elab_ctx *cx = L->cx;
     if (s->op) {
@@ -437,7 +747,9 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
     }
     const value *bound = env_lookup(e, s->name);
     if (bound && bound->kind == V_GATE) {
-        if (bound->builtin >= 0) apply_builtin(L, e, s, (ir_gate)bound->builtin, &s->list);
+        if (bound->builtin >= GX_BUILTIN_BASE)
+            apply_composite(L, e, s, bound->builtin - GX_BUILTIN_BASE, &s->list);
+        else if (bound->builtin >= 0) apply_builtin(L, e, s, (ir_gate)bound->builtin, &s->list);
         else apply_template(L, e, s, bound->templ, &s->list);
         return;
     }
@@ -445,24 +757,35 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
         elab_error(cx, s->loc, "`%s` is %s, not a gate", s->name, value_kind_name(bound->kind));
         return;
     }
-    for (int g = 0; g < IR_FUSED_1Q; g++)
-        if (strcmp(s->name, ir_gate_name((ir_gate)g)) == 0) {
-            apply_builtin(L, e, s, (ir_gate)g, &s->list);
-            return;
-        }
-    static const struct { const char *alias; ir_gate g; } aliases[] = {
-        {"cx", IR_CNOT}, {"p", IR_PHASE}, {"cp", IR_CPHASE}, {"id", IR_I}};
-    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
-        if (strcmp(s->name, aliases[i].alias) == 0) {
-            apply_builtin(L, e, s, aliases[i].g, &s->list);
-            return;
-        }
-    const char *cands[IR_FUSED_1Q + 64];
+    int prim = find_primitive(s->name);
+    if (prim >= 0) {
+        apply_builtin(L, e, s, (ir_gate)prim, &s->list);
+        return;
+    }
+    int composite = gx_find_composite(s->name);
+    if (composite >= 0) {
+        apply_composite(L, e, s, composite, &s->list);
+        return;
+    }
+    if (strcmp(s->name, "adj") == 0 || strcmp(s->name, "ctrl") == 0) {
+        apply_modifier(L, e, s);
+        return;
+    }
+    if (strcmp(s->name, "unitary") == 0) {
+        apply_unitary(L, e, s);
+        return;
+    }
+    const char *cands[IR_FUSED_1Q + GX_COMPOSITE_COUNT + 64];
     int n = 0;
     for (int g = 0; g < IR_FUSED_1Q; g++) cands[n++] = ir_gate_name((ir_gate)g);
-    for (binding *b = cx->globals->head; b && n < IR_FUSED_1Q + 60; b = b->next)
+    for (int k = 0; k < GX_COMPOSITE_COUNT; k++) cands[n++] = gx_composite_name(k);
+    cands[n++] = "adj";
+    cands[n++] = "ctrl";
+    cands[n++] = "unitary";
+    for (binding *b = cx->globals->head; b && n < IR_FUSED_1Q + GX_COMPOSITE_COUNT + 60; b = b->next)
         if (b->val.kind == V_GATE) cands[n++] = b->name;
-    const char *hint = diag_suggest(s->name, cands, n);
+    const char *hint = diag_pennylane_name(s->name, 0);
+    if (!hint) hint = diag_suggest(s->name, cands, n);
     if (!hint) {
         /* Gate names are lower case: Rot, RZ and CNOT are common spellings from other tools. */
         char lower[64];
@@ -533,6 +856,11 @@ static int eval_observable(lowering *L, env *e, ast_node *x, const char *what, v
 
 static int begin_measurement(lowering *L, ast_node *s) {
     if (!need_circuit(L, s)) return 0;
+    if (L->rec) { /* the modifier emits its gates after the template: they would follow it */
+        elab_error(L->cx, s->loc, "a measurement inside `adj(...)` or `ctrl(...)`: a template "
+                                  "used with a modifier may only apply gates");
+        return 0;
+    }
     if (!L->measured) L->first_expval = s->loc;
     L->measured = 1;
     return 1;

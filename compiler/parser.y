@@ -210,6 +210,9 @@ qref
     | qref '[' expr ']'     { $$ = NODE(AST_INDEX, @3); $$->a = $1; $$->b = $3; }
     | qref '[' expr "`..`" expr ']'
                             { $$ = NODE(AST_SLICE, ast_span(@3, @5)); $$->a = $1; $$->b = $3; $$->c = $5; }
+    /* Python's q[0:2]: parsed so that sema can name the qnn spelling */
+    | qref '[' expr ':' expr ']'
+                            { $$ = NODE(AST_SLICE, ast_span(@3, @5)); $$->a = $1; $$->b = $3; $$->c = $5; $$->flag = 1; }
     ;
 
 exprs_opt
@@ -275,6 +278,8 @@ primary
     | primary '[' expr ']'  { $$ = NODE(AST_INDEX, @3); $$->a = $1; $$->b = $3; }
     | primary '[' expr "`..`" expr ']'
                             { $$ = NODE(AST_SLICE, ast_span(@3, @5)); $$->a = $1; $$->b = $3; $$->c = $5; }
+    | primary '[' expr ':' expr ']'
+                            { $$ = NODE(AST_SLICE, ast_span(@3, @5)); $$->a = $1; $$->b = $3; $$->c = $5; $$->flag = 1; }
     | '[' exprs_opt ']'     { $$ = NODE(AST_LIST, @1); $$->list = $2; }
     | '(' expr ')'          { $$ = $2; }
     ;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "gates.h"
 #include "lower.h"
 #include "parse.h"
 #include "sema_impl.h"
@@ -216,7 +217,7 @@ static void load_file(sema *S, const char *path, src_loc from) {
 
 static void declare_globals(sema *S) {
     static const char *const builtin_layers[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
-                                                 "sine", "scale", "rff"};
+                                                 "sine", "scale", "rff", "softmax", "log_softmax"};
     for (int i = 0; i < S->items.n; i++) {
         ast_node *it = S->items.items[i];
         if (it->kind == AST_IMPORT) continue;
@@ -228,11 +229,16 @@ static void declare_globals(sema *S) {
                 goto next;
             }
         }
-        for (int g = 0; g < IR_FUSED_1Q; g++)
-            if (strcmp(it->name, ir_gate_name((ir_gate)g)) == 0) {
-                diag_error(it->loc, "`%s` is a built-in gate; choose another name", it->name);
-                goto next;
-            }
+        /* Primitive gates, composite gates (rzz, toffoli, ...) and the gate forms adj, ctrl,
+         * unitary: a template of that name would silently hide the built-in. */
+        int builtin_gate = gx_find_composite(it->name) >= 0 || strcmp(it->name, "adj") == 0 ||
+                           strcmp(it->name, "ctrl") == 0 || strcmp(it->name, "unitary") == 0;
+        for (int g = 0; g < IR_FUSED_1Q && !builtin_gate; g++)
+            builtin_gate = strcmp(it->name, ir_gate_name((ir_gate)g)) == 0;
+        if (builtin_gate) {
+            diag_error(it->loc, "`%s` is a built-in gate; choose another name", it->name);
+            goto next;
+        }
         for (size_t k = 0; k < sizeof builtin_layers / sizeof *builtin_layers; k++)
             if (strcmp(it->name, builtin_layers[k]) == 0) {
                 diag_error(it->loc, "`%s` is a built-in layer; choose another name", it->name);
@@ -392,8 +398,8 @@ static void model_apply(sema *S, model_build *M, env *e, ast_node *s) {
             return;
         }
         static const char *const layers[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
-                                             "sine", "scale", "rff"};
-        elab_error_hint(&S->cx, s->loc, sema_suggest(S, s->name, AST_MODEL, layers, 8),
+                                             "sine", "scale", "rff", "softmax", "log_softmax"};
+        elab_error_hint(&S->cx, s->loc, sema_suggest(S, s->name, AST_MODEL, layers, 10),
                         "unknown layer `%s`", s->name);
         M->width = WIDTH_ANY;
         return;

@@ -8,12 +8,13 @@
 #include "diag.h"
 #include "parse.h"
 #include "rt_limits.h"
+#include "rt_task.h"
 #include "sema_impl.h"
 
 static const char *const KEYS[] = {"data",     "model",     "loss",           "optimizer",
                                    "schedule", "epochs",    "batch",          "seed",
                                    "eval",     "outputs",   "batchnorm_eval", "log_every",
-                                   "precision", "threads"};
+                                   "precision", "threads",  "split",          "eval_every"};
 enum { N_KEYS = sizeof KEYS / sizeof *KEYS };
 
 typedef enum { P_INT, P_REAL, P_BOOL, P_STR, P_SYM, P_PAIR, P_ANY } pkind;
@@ -39,6 +40,7 @@ static const cparam ADAM_PS[] = {{"lr", P_REAL, 0}, {"betas", P_PAIR, 0}, {"eps"
 static const cparam SGD_PS[] = {{"lr", P_REAL, 0}, {"momentum", P_REAL, 0}, {"weight_decay", P_REAL, 0}};
 static const cparam SCHEDULE_PS[] = {{"min_lr", P_REAL, 0}};
 static const cparam GRID_PS[] = {{"size", P_INT, 0}, {"target", P_ANY, 0}, {"metrics", P_ANY, 0}};
+static const cparam HUBER_PS[] = {{"delta", P_REAL, 0}};
 
 static const struct {
     const char *name;
@@ -46,7 +48,7 @@ static const struct {
     int n;
 } CONSTRUCTORS[] = {{"image", IMAGE_PS, 4}, {"sound", SOUND_PS, 6}, {"csv", CSV_PS, 4},
                     {"adam", ADAM_PS, 4},   {"sgd", SGD_PS, 3},     {"cosine", SCHEDULE_PS, 1},
-                    {"linear", SCHEDULE_PS, 1}, {"grid", GRID_PS, 3}};
+                    {"linear", SCHEDULE_PS, 1}, {"grid", GRID_PS, 3}, {"huber", HUBER_PS, 1}};
 
 static int kind_ok(const value *v, pkind k) {
     switch (k) {
@@ -320,6 +322,30 @@ static int schedule(const value *v, rt_experiment *x) {
     return limits_ok(v, a, SCHEDULE_PS, 1, x);
 }
 
+/* `mse`, `l1`, `cross_entropy`, `bce` or `huber(delta = 1)`. */
+static int loss_setting(const value *v, rt_experiment *x) {
+    static const char *const names[] = {"mse", "l1", "cross_entropy", "bce", "huber"};
+    for (int k = 0; k < 5; k++) {
+        if (!is_form(v, names[k])) continue;
+        if (k == RT_LOSS_HUBER) {
+            value a[1] = {{0}};
+            if (v->kind == V_CALL && !call_args(v, HUBER_PS, 1, a)) return 0;
+            x->huber_delta = a[0].kind ? real_of(&a[0]) : 1.0;
+            if (!(x->huber_delta > 0 && isfinite(x->huber_delta))) {
+                diag_error(a[0].kind ? a[0].loc : v->loc, "`delta` of `huber` must be positive, got %g",
+                           x->huber_delta);
+                return 0;
+            }
+        } else if (is_word(v, names[k]) < 0) {
+            return 0;
+        }
+        x->loss = (rt_loss_kind)k;
+        return 1;
+    }
+    bad_choice(v, "loss", names, 5);
+    return 0;
+}
+
 static int eval_setting(const value *v, rt_experiment *x) {
     value a[3];
     if (v->kind == V_SYM && strcmp(v->s, "grid") == 0) return 1; /* the training grid */
@@ -344,7 +370,7 @@ static int eval_setting(const value *v, rt_experiment *x) {
     if (a[1].kind) {
         int in, out;
         if (!data_spec(&a[1], &x->eval_target, &in, &out)) return 0;
-        if (in != x->in_dim || out != x->out_dim) {
+        if (in != x->in_dim || !rt_task_columns_fit(x->loss, out, x->out_dim)) {
             diag_error(a[1].loc, "the evaluation target must be the same kind of data as the "
                                  "training data");
             return 0;
@@ -356,16 +382,17 @@ static int eval_setting(const value *v, rt_experiment *x) {
             diag_error(a[2].loc, "`metrics` must be a list such as [mse, psnr]");
             return 0;
         }
-        x->metric_mse = x->metric_psnr = 0;
+        x->metric_mse = x->metric_psnr = x->metric_accuracy = 0;
         for (int i = 0; i < a[2].n_items; i++) {
             const value *m = &a[2].items[i];
             int w;
             if ((w = is_word(m, "mse")) > 0) x->metric_mse = 1;
             else if (w == 0 && (w = is_word(m, "psnr")) > 0) x->metric_psnr = 1;
+            else if (w == 0 && (w = is_word(m, "accuracy")) > 0) x->metric_accuracy = 1;
             if (w < 0) return 0;
             if (!w) {
-                static const char *const names[] = {"mse", "psnr"};
-                bad_choice(m, "metric", names, 2);
+                static const char *const names[] = {"mse", "psnr", "accuracy"};
+                bad_choice(m, "metric", names, 3);
                 return 0;
             }
         }
@@ -531,6 +558,7 @@ static void set_defaults(rt_experiment *x) {
     x->schedule = RT_SCHED_CONSTANT;
     x->epochs = 100;
     x->metric_mse = x->metric_psnr = 1;
+    x->huber_delta = 1.0;
     x->log_every = 10;
     x->precision = 64;
 }
@@ -601,6 +629,12 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     }
     if (!sema_build_model(S, model, m->kind == AST_CALL ? &m->list : NULL, m->loc, &S->globals, &out->model))
         return 0;
+    /* The loss comes first: cross_entropy may compare one class-index column with a model
+     * output per class (rt_task.h). */
+    if (by_key[2] && !loss_setting(&vals[2], x)) return 0;
+    rt_task_default_metrics(x);
+    if (out->model.in_dim == x->in_dim && x->data.kind == RT_DATA_CSV && x->loss == RT_LOSS_CROSS_ENTROPY)
+        x->out_dim = out->model.out_dim; /* the column count is checked by rt_task_check */
     if (out->model.in_dim != x->in_dim || out->model.out_dim != x->out_dim) {
         diag_error(m->loc, "model `%s` maps %d input%s to %d output%s, but the data has %d "
                            "coordinate%s and %d value%s per point",
@@ -614,17 +648,6 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     x->n_circuits = out->model.n_circuits;
 
     long long n;
-    if (by_key[2]) {
-        int w;
-        if ((w = is_word(&vals[2], "mse")) != 0) x->loss = RT_LOSS_MSE;
-        else if ((w = is_word(&vals[2], "l1")) != 0) x->loss = RT_LOSS_L1;
-        if (w < 0) return 0;
-        if (!w) {
-            static const char *const names[] = {"mse", "l1"};
-            bad_choice(&vals[2], "loss", names, 2);
-            return 0;
-        }
-    }
     if (by_key[3] && !optimizer(&vals[3], x)) return 0;
     if (by_key[4] && !schedule(&vals[4], x)) return 0;
     if (by_key[5]) {
@@ -673,6 +696,30 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     if (by_key[13]) {
         if (!setting_int(&vals[13], "threads", 0, RT_LIMIT_THREADS, &n)) return 0;
         x->threads = (int)n;
+    }
+    if (by_key[14]) {
+        if (vals[14].kind != V_INT && vals[14].kind != V_REAL) {
+            diag_error(vals[14].loc, "`split` must be a number, the fraction of rows trained on (e.g. 0.8)");
+            return 0;
+        }
+        x->split = real_of(&vals[14]);
+        if (!(x->split > 0 && x->split < 1)) { /* 0 would mean "no split": not a value to write */
+            diag_error(vals[14].loc, "`split` is the fraction of rows trained on: a number between 0 "
+                                     "and 1 (exclusive), got %g", x->split);
+            return 0;
+        }
+    }
+    if (by_key[15]) {
+        if (!setting_int(&vals[15], "eval_every", 1, RT_LIMIT_EPOCHS, &n)) return 0;
+        x->eval_every = (int)n;
+    }
+    /* The rules between loss, model, targets, metrics and split, shared with the runtime. */
+    char msg[320];
+    const char *what = NULL;
+    if (rt_task_check(x, &what, msg, sizeof msg)) {
+        int k = strcmp(what, "loss") == 0 ? 2 : strcmp(what, "eval") == 0 ? 8 : strcmp(what, "split") == 0 ? 14 : 15;
+        diag_error(by_key[k] ? by_key[k]->a->loc : by_key[1]->a->loc, "%s", msg);
+        return 0;
     }
     return diag_error_count() == before;
 }

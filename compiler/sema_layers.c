@@ -35,6 +35,8 @@ static const layer_def LAYERS[] = {
     {"sine", RT_LAYER_SINE, 1, {{"omega0", A_REAL, "1"}}},
     {"scale", RT_LAYER_SCALE, 1, {{"omega0", A_REAL, NULL}}},
     {"rff", RT_LAYER_RFF, 3, {{"in", A_INT, NULL}, {"features", A_INT, NULL}, {"scale", A_REAL, "1"}}},
+    {"softmax", RT_LAYER_SOFTMAX, 0, {{0}}},
+    {"log_softmax", RT_LAYER_LOG_SOFTMAX, 0, {{0}}},
 };
 
 typedef struct {
@@ -189,6 +191,13 @@ int sema_builtin_layer(sema *S, model_build *M, env *e, ast_node *s) {
         return 1;
     default:
         if (!sema_need_width(S, M, s->loc, d->name)) return 1;
+        if ((d->kind == RT_LAYER_SOFTMAX || d->kind == RT_LAYER_LOG_SOFTMAX) && M->width == 1) {
+            /* a distribution over one class: the output would not depend on the input */
+            elab_error(&S->cx, s->loc, "`%s` over a single feature is constant (%s): it needs at "
+                                       "least 2 features, one per class", d->name,
+                       d->kind == RT_LAYER_SOFTMAX ? "1" : "0");
+            return 1;
+        }
         if (!(l = sema_add_layer(S, M, d->kind, s->loc))) return 1;
         l->omega0 = d->n_params ? a.num[0] : 1.0;
         return 1;

@@ -25,7 +25,14 @@ typedef struct {
 /* The final figures of one run (what reports and comparisons print). */
 typedef struct {
     double final_loss;       /* training loss of the last epoch (before its update) */
-    double mse, psnr;        /* evaluation against the target on the evaluation grid */
+    /* Evaluation against the target on the evaluation grid (the test points when held out):
+     * the loss, and the metrics the experiment asks for; NaN for those it does not. */
+    double mse, psnr;
+    double eval_loss, accuracy;
+    /* With held-out points (split, a test file): the same figures on the training points. */
+    int held_out;
+    double train_loss, train_mse, train_psnr, train_accuracy;
+    long long n_eval, n_train;   /* points scored: evaluation and training */
     double seconds, seconds_per_epoch;
     int epochs_run;
     long long n_params;

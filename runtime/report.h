@@ -103,6 +103,16 @@ typedef struct {
     long seed;
     double final_loss;        /* the last epoch's loss */
     double mse, psnr;         /* of the final output against the target; PSNR in dB */
+    double eval_loss;         /* the loss of the final output against the target */
+    double accuracy;          /* classification: fraction of points classified right */
+    /* Held-out evaluation: the same figures on the training points, shown beside the test
+     * ones (n_train >= 0 turns the side-by-side table on). */
+    long n_train, n_test;
+    double train_loss, train_mse, train_psnr, train_accuracy;
+    /* Classification: counts[true * n_classes + predicted] on the evaluation points; a
+     * table and per-class precision and recall follow the summary (n_classes >= 2). */
+    int n_classes;
+    const long *confusion;
     double low_rel_err;       /* report_spectral_error of the final output */
     double high_rel_err;
     double cutoff_fraction;   /* the cutoff those two used */
@@ -116,6 +126,34 @@ typedef struct {
 } report_summary;
 
 void report_summary_init(report_summary *s);
+
+/* Classes a confusion matrix may have (a CSV table has at most 64 value columns). */
+#define REPORT_MAX_CLASSES 64
+
+/* The confusion matrix of k classes (2..REPORT_MAX_CLASSES): counts[t * k + p] points of
+ * true class t predicted as p. Cells are shaded by the share of their row (viridis) and
+ * carry their count; the subtitle gives the total and the accuracy. */
+int report_confusion(const char *path_png, const long *counts, int k, const char *title,
+                     char *err, size_t errlen);
+/* The pixel size report_confusion gives k classes. */
+void report_confusion_size(int k, int *width, int *height);
+
+/* Figures per evaluation (eval_every): train[i] and test[i] (test may be NULL) at epochs[i],
+ * i < n, against the epoch, on a log y axis when ylog (losses) else linear (accuracy).
+ * REPORT_PLOT_WIDTH x REPORT_PLOT_HEIGHT. */
+int report_train_test(const char *path_png, const double *epochs, const double *train,
+                      const double *test, int n, const char *ylabel, int ylog, const char *title,
+                      char *err, size_t errlen);
+
+/* A classifier of 2-D inputs: grid[i * g + j] is the class predicted at
+ * (x0 + (j + 0.5) (x1 - x0) / g, y1 - (i + 0.5) (y1 - y0) / g), row 0 at the top, drawn pale
+ * per class; over it the n points xy[2 i], xy[2 i + 1] of class cls[i] (0..k-1), filled dots
+ * for training points and rings where is_test[i] (is_test may be NULL: all training).
+ * (REPORT_PLOT_HEIGHT + 160) x REPORT_PLOT_HEIGHT. */
+int report_decision_boundary(const char *path_png, const int *grid, int g, double x0, double x1,
+                             double y0, double y1, const double *xy, const int *cls,
+                             const unsigned char *is_test, size_t n, int k, const char *title,
+                             char *err, size_t errlen);
 /* Appends a figure; -1 when REPORT_MAX_FIGURES are already there. */
 int report_summary_add_figure(report_summary *s, const char *path, const char *caption);
 

@@ -127,7 +127,7 @@ static int write_buf(const char *dir, const char *name, sbuf *b, char *err, size
 
 /* ---- numbers ------------------------------------------------------------------------- */
 
-typedef enum { F_SCI, F_DB, F_REL, F_SEC, F_INT } num_style;
+typedef enum { F_SCI, F_DB, F_REL, F_SEC, F_INT, F_PCT } num_style;
 
 static const char *fmt_num(char *buf, size_t n, double v, num_style st) {
     if (isnan(v)) return "n/a";
@@ -138,6 +138,7 @@ static const char *fmt_num(char *buf, size_t n, double v, num_style st) {
     case F_REL: snprintf(buf, n, "%.4g", v); break;
     case F_SEC: snprintf(buf, n, v < 10 ? "%.3g s" : "%.1f s", v); break;
     case F_INT: snprintf(buf, n, "%.0f", v); break;
+    case F_PCT: snprintf(buf, n, "%.2f%%", 100 * v); break;
     }
     return buf;
 }
@@ -166,8 +167,13 @@ static int summary_rows(const report_summary *s, row *r) {
     NUM("Epochs", ival(s->epochs), F_INT);
     NUM("Seed", ival(s->seed), F_INT);
     NUM("Final loss", s->final_loss, F_SCI);
-    NUM("MSE", s->mse, F_SCI);
-    NUM("PSNR", s->psnr, F_DB);
+    /* With held-out points the evaluation figures are in the train | test table instead. */
+    if (s->n_train < 0) {
+        NUM("Evaluation loss", s->eval_loss, F_SCI);
+        NUM("MSE", s->mse, F_SCI);
+        NUM("PSNR", s->psnr, F_DB);
+        NUM("Accuracy", s->accuracy, F_PCT);
+    }
     /* The band edges go into the labels: a number without its cutoff cannot be compared. */
     int cut = !isnan(s->cutoff_fraction);
     char lab[96];
@@ -267,6 +273,9 @@ void report_summary_init(report_summary *s) {
     s->epochs = -1;
     s->seed = -1;
     s->final_loss = s->mse = s->psnr = NAN;
+    s->eval_loss = s->accuracy = NAN;
+    s->n_train = s->n_test = -1;
+    s->train_loss = s->train_mse = s->train_psnr = s->train_accuracy = NAN;
     s->low_rel_err = s->high_rel_err = s->cutoff_fraction = NAN;
     s->seconds_per_epoch = s->seconds_total = NAN;
 }
@@ -276,6 +285,123 @@ int report_summary_add_figure(report_summary *s, const char *path, const char *c
     s->figures[s->n_figures].path = path;
     s->figures[s->n_figures++].caption = caption;
     return 0;
+}
+
+/* Held-out evaluation: a row per figure, the training points beside the test points. */
+static void train_test_tables(const report_summary *s, sbuf *h, sbuf *m) {
+    if (s->n_train < 0) return;
+    static const char *const labels[] = {"Loss", "MSE", "PSNR", "Accuracy"};
+    static const num_style st[] = {F_SCI, F_SCI, F_DB, F_PCT};
+    double tr[] = {s->train_loss, s->train_mse, s->train_psnr, s->train_accuracy};
+    double te[] = {s->eval_loss, s->mse, s->psnr, s->accuracy};
+    char head[2][64], a[64], b[64];
+    snprintf(head[0], sizeof head[0], "Train (%ld points)", s->n_train);
+    snprintf(head[1], sizeof head[1], "Test (%ld points)", s->n_test);
+    sb_str(h, "<h2>Train and test</h2>\n<table>\n<tr><th></th><th>");
+    sb_html(h, head[0]);
+    sb_str(h, "</th><th>");
+    sb_html(h, head[1]);
+    sb_str(h, "</th></tr>\n");
+    sb_str(m, "\n## Train and test\n\n| | ");
+    sb_md_cell(m, head[0]);
+    sb_str(m, " | ");
+    sb_md_cell(m, head[1]);
+    sb_str(m, " |\n|---|---|---|\n");
+    for (int i = 0; i < 4; i++) {
+        if (isnan(tr[i]) && isnan(te[i])) continue;
+        fmt_num(a, sizeof a, tr[i], st[i]);
+        fmt_num(b, sizeof b, te[i], st[i]);
+        sb_str(h, "<tr><th>");
+        sb_html(h, labels[i]);
+        sb_str(h, "</th><td class=\"num\">");
+        sb_html(h, isnan(tr[i]) ? "n/a" : a);
+        sb_str(h, "</td><td class=\"num\">");
+        sb_html(h, isnan(te[i]) ? "n/a" : b);
+        sb_str(h, "</td></tr>\n");
+        sb_str(m, "| ");
+        sb_md_cell(m, labels[i]);
+        sb_str(m, " | ");
+        sb_md_cell(m, isnan(tr[i]) ? "n/a" : a);
+        sb_str(m, " | ");
+        sb_md_cell(m, isnan(te[i]) ? "n/a" : b);
+        sb_str(m, " |\n");
+    }
+    sb_str(h, "</table>\n");
+}
+
+/* Classification: the confusion matrix as a table, then precision and recall per class
+ * (precision: of the points predicted as c, the share that are c; recall: of the points of
+ * class c, the share predicted as c; n/a where nothing was predicted as c, or there is no c). */
+static void class_tables(const report_summary *s, sbuf *h, sbuf *m) {
+    int k = s->n_classes;
+    if (k < 2 || !s->confusion || k > REPORT_MAX_CLASSES) return;
+    const long *c = s->confusion;
+    char buf[64];
+    sb_str(h, "<h2>Confusion matrix</h2>\n<p class=\"note\">Rows: true class; columns: predicted "
+              "class.</p>\n<table>\n<tr><th></th>");
+    sb_str(m, "\n## Confusion matrix\n\nRows: true class; columns: predicted class.\n\n| |");
+    for (int p = 0; p < k; p++) {
+        snprintf(buf, sizeof buf, "%d", p);
+        sb_str(h, "<th>");
+        sb_str(h, buf);
+        sb_str(h, "</th>");
+        sb_str(m, " ");
+        sb_str(m, buf);
+        sb_str(m, " |");
+    }
+    sb_str(h, "</tr>\n");
+    sb_str(m, "\n|---|");
+    for (int p = 0; p < k; p++) sb_str(m, "---|");
+    sb_str(m, "\n");
+    for (int t = 0; t < k; t++) {
+        snprintf(buf, sizeof buf, "%d", t);
+        sb_str(h, "<tr><th>");
+        sb_str(h, buf);
+        sb_str(h, "</th>");
+        sb_str(m, "| ");
+        sb_str(m, buf);
+        sb_str(m, " |");
+        for (int p = 0; p < k; p++) {
+            snprintf(buf, sizeof buf, "%ld", c[t * k + p]);
+            sb_str(h, t == p ? "<td class=\"num\"><b>" : "<td class=\"num\">");
+            sb_str(h, buf);
+            sb_str(h, t == p ? "</b></td>" : "</td>");
+            sb_str(m, " ");
+            sb_str(m, buf);
+            sb_str(m, " |");
+        }
+        sb_str(h, "</tr>\n");
+        sb_str(m, "\n");
+    }
+    sb_str(h, "</table>\n<h2>Precision and recall per class</h2>\n<table>\n<tr><th>Class</th>"
+              "<th>Points</th><th>Predicted</th><th>Precision</th><th>Recall</th></tr>\n");
+    sb_str(m, "\n## Precision and recall per class\n\n| Class | Points | Predicted | Precision | Recall |\n"
+              "|---|---|---|---|---|\n");
+    for (int j = 0; j < k; j++) {
+        long points = 0, predicted = 0;
+        for (int i = 0; i < k; i++) points += c[j * k + i], predicted += c[i * k + j];
+        double prec = predicted ? (double)c[j * k + j] / (double)predicted : NAN;
+        double rec = points ? (double)c[j * k + j] / (double)points : NAN;
+        char cells[5][64];
+        snprintf(cells[0], 64, "%d", j);
+        snprintf(cells[1], 64, "%ld", points);
+        snprintf(cells[2], 64, "%ld", predicted);
+        fmt_num(cells[3], 64, prec, F_PCT);
+        fmt_num(cells[4], 64, rec, F_PCT);
+        sb_str(h, "<tr>");
+        sb_str(m, "|");
+        for (int i = 0; i < 5; i++) {
+            sb_str(h, i ? "<td class=\"num\">" : "<td>");
+            sb_str(h, cells[i]);
+            sb_str(h, "</td>");
+            sb_str(m, " ");
+            sb_str(m, cells[i]);
+            sb_str(m, " |");
+        }
+        sb_str(h, "</tr>\n");
+        sb_str(m, "\n");
+    }
+    sb_str(h, "</table>\n");
 }
 
 int report_write_index(const char *dir, const report_summary *s, char *err, size_t errlen) {
@@ -300,6 +426,9 @@ int report_write_index(const char *dir, const report_summary *s, char *err, size
         sb_str(&h, "</td></tr>\n");
     }
     sb_str(&h, "</table>\n");
+    sbuf tables = {0};
+    train_test_tables(s, &h, &tables);
+    class_tables(s, &h, &tables);
     if (s->settings && *s->settings) {
         sb_str(&h, "<h2>Settings</h2>\n<pre>");
         sb_html(&h, s->settings);
@@ -319,6 +448,9 @@ int report_write_index(const char *dir, const report_summary *s, char *err, size
         sb_md_cell(&m, r[i].text ? r[i].text : r[i].value);
         sb_str(&m, " |\n");
     }
+    if (tables.failed) m.failed = 1;
+    if (tables.s) sb_str(&m, tables.s);
+    free(tables.s);
     if (s->settings && *s->settings) {
         sb_str(&m, "\n## Settings\n\n");
         sb_md_fence(&m, s->settings);
@@ -338,20 +470,22 @@ int report_write_index(const char *dir, const report_summary *s, char *err, size
 /* ---- several runs -------------------------------------------------------------------- */
 
 /* Columns of the comparison table, shared by HTML, Markdown and CSV. */
-#define NCOLS 10
+/* Accuracy is last, so that the columns of older comparison.csv files keep their places. */
+#define NCOLS 11
+enum { COL_MSE = 4, COL_ACCURACY = 10 };
 static const char *const col_names[NCOLS] = {
     "Params", "Epochs", "Seed", "Final loss", "MSE", "PSNR", "Low-freq rel. err",
-    "High-freq rel. err", "s / epoch", "Total time"};
+    "High-freq rel. err", "s / epoch", "Total time", "Accuracy"};
 static const char *const csv_names[NCOLS] = {
     "n_params", "epochs", "seed", "final_loss", "mse", "psnr_db", "low_rel_err",
-    "high_rel_err", "seconds_per_epoch", "seconds_total"};
-static const num_style col_style[NCOLS] = {F_INT, F_INT, F_INT, F_SCI, F_SCI,
-                                           F_DB,  F_REL, F_REL, F_SEC, F_SEC};
+    "high_rel_err", "seconds_per_epoch", "seconds_total", "accuracy"};
+static const num_style col_style[NCOLS] = {F_INT, F_INT, F_INT, F_SCI, F_SCI, F_DB,
+                                           F_REL, F_REL, F_SEC, F_SEC, F_PCT};
 
 static void run_values(const report_summary *s, double v[NCOLS]) {
     double x[NCOLS] = {ival(s->n_params), ival(s->epochs), ival(s->seed), s->final_loss, s->mse,
                        s->psnr, s->low_rel_err, s->high_rel_err, s->seconds_per_epoch,
-                       s->seconds_total};
+                       s->seconds_total, s->accuracy};
     memcpy(v, x, sizeof x);
 }
 
@@ -424,6 +558,12 @@ int report_write_comparison(const char *dir, const char *title, const report_sum
     for (int k = 0; k < ng; k++) repeated |= g[k].runs > 1;
     for (int i = 0; i < n_runs; i++)
         if (isfinite(runs[i].mse) && (best < 0 || runs[i].mse < runs[best].mse)) best = i;
+    /* Without any MSE (classifiers) the best run is the most accurate one. */
+    int best_col = COL_MSE;
+    for (int i = 0; best_col == COL_MSE && i < n_runs && best < 0; i++)
+        if (!isnan(runs[i].accuracy)) best_col = COL_ACCURACY;
+    for (int i = 0; best_col == COL_ACCURACY && i < n_runs; i++)
+        if (!isnan(runs[i].accuracy) && (best < 0 || runs[i].accuracy > runs[best].accuracy)) best = i;
     if (!title) title = "qnn comparison";
     sbuf h = {0}, m = {0}, c = {0};
     char buf[64], name[32];
@@ -474,7 +614,7 @@ int report_write_comparison(const char *dir, const char *title, const report_sum
             const char *t = fmt_num(buf, sizeof buf, v[j], col_style[j]);
             sb_printf(&h, "<td class=\"num\">%s</td>", t);
             /* The best MSE stands out in Markdown too, where rows cannot be coloured. */
-            sb_printf(&m, j == 4 && i == best ? " **%s** |" : " %s |", t);
+            sb_printf(&m, j == best_col && i == best ? " **%s** |" : " %s |", t);
             if (isfinite(v[j])) sb_printf(&c, ",%.17g", v[j]);
             else sb_str(&c, isnan(v[j]) ? "," : v[j] > 0 ? ",inf" : ",-inf");
         }
@@ -483,8 +623,9 @@ int report_write_comparison(const char *dir, const char *title, const report_sum
         sb_str(&c, "\n");
     }
     sb_str(&h, "</table>\n");
-    if (best >= 0) sb_str(&h, "<p class=\"note\">Highlighted: the lowest MSE.</p>\n");
-    if (best >= 0) sb_str(&m, "\nBold: the lowest MSE.\n");
+    const char *what = best_col == COL_MSE ? "the lowest MSE" : "the highest accuracy";
+    if (best >= 0) sb_printf(&h, "<p class=\"note\">Highlighted: %s.</p>\n", what);
+    if (best >= 0) sb_printf(&m, "\nBold: %s.\n", what);
 
     /* Spread over repeated runs: a ranking is only as good as its seeds. */
     if (repeated) {

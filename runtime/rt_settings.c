@@ -5,6 +5,7 @@
 #include "rt_settings.h"
 
 #include "rt_limits.h"
+#include "rt_task.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -543,7 +544,7 @@ static int check_shape(const rt_experiment *x, const rt_data_spec *d, const char
                        size_t errlen) {
     int in, out;
     data_dims(d, &in, &out);
-    if (in == x->in_dim && out == x->out_dim) return 0;
+    if (in == x->in_dim && rt_task_columns_fit(x->loss, out, x->out_dim)) return 0;
     char what[200];
     snprintf(what, sizeof what, "the model's shape (%d coordinate%s -> %d value%s; `%s` asks for "
                                 "%d -> %d)", x->in_dim, x->in_dim == 1 ? "" : "s", x->out_dim,
@@ -587,14 +588,15 @@ static int eval_arg(rt_experiment *x, const char *arg, const char *v, char *err,
             return -1;
         x->eval_size = (int)n;
     } else if (strcmp(arg, "metrics") == 0) {
-        static const char *const names[] = {"mse", "psnr"};
+        static const char *const names[] = {"mse", "psnr", "accuracy"};
         char items[4][MAX_TEXT];
         int n, k;
         if (get_list("eval.metrics", v, items, 4, &n, err, errlen)) return -1;
-        x->metric_mse = x->metric_psnr = 0;
+        x->metric_mse = x->metric_psnr = x->metric_accuracy = 0;
         for (int i = 0; i < n; i++) {
-            if (get_choice("metric", items[i], names, 2, &k, err, errlen)) return -1;
-            if (k) x->metric_psnr = 1;
+            if (get_choice("metric", items[i], names, 3, &k, err, errlen)) return -1;
+            if (k == 2) x->metric_accuracy = 1;
+            else if (k) x->metric_psnr = 1;
             else x->metric_mse = 1;
         }
     } else if (strcmp(arg, "target") == 0) {
@@ -618,7 +620,7 @@ static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) 
     x->eval_size = 0;
     x->has_eval_target = 0;
     memset(&x->eval_target, 0, sizeof x->eval_target);
-    x->metric_mse = x->metric_psnr = 1;
+    rt_task_default_metrics(x);
     for (int i = 0; i < 3; i++)
         if (vals[i] && eval_arg(x, ps[i], vals[i], err, errlen)) return -1;
     return 0;
@@ -627,7 +629,22 @@ static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) 
 /* ---- keys ----------------------------------------------------------------------------- */
 
 static const char *const KEYS[] = {"epochs", "seed", "batch", "log_every", "threads", "loss",
-                                   "optimizer", "schedule", "batchnorm_eval", "eval", "data"};
+                                   "optimizer", "schedule", "batchnorm_eval", "eval", "data",
+                                   "split", "eval_every"};
+
+/* `mse`, `l1`, `cross_entropy`, `bce` or `huber(delta = 1)`; a word may be written mse(). */
+static int loss_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
+    static const char *const names[] = {"mse", "l1", "cross_entropy", "bce", "huber"};
+    static const char *const ps[] = {"delta"};
+    const char *vals[1];
+    int k;
+    if (get_choice("loss", c->name, names, 5, &k, err, errlen)) return -1;
+    if (k != RT_LOSS_HUBER && c->n) return fail(err, errlen, "`%s` takes no arguments", c->name);
+    if (match_args(c, ps, 1, vals, err, errlen)) return -1;
+    x->loss = (rt_loss_kind)k;
+    x->huber_delta = 1.0;
+    return vals[0] ? get_real("loss.delta", vals[0], &x->huber_delta, err, errlen) : 0;
+}
 
 /* A word setting written as a call without arguments (`mse()`), as .qnn accepts. */
 static const char *bare_word(const char *v, char *buf, size_t cap, char *err, size_t errlen) {
@@ -647,7 +664,7 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
     int k;
     char word[32];
     const char *v = value;
-    if (strcmp(key, "loss") == 0 || strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0)
+    if (strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0)
         if (!(v = bare_word(value, word, sizeof word, err, errlen))) return -1;
     if (strcmp(key, "epochs") == 0) {
         if (get_int(key, v, 1, RT_LIMIT_EPOCHS, &n, err, errlen)) return -1;
@@ -665,10 +682,16 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
     } else if (strcmp(key, "threads") == 0) {
         if (get_int(key, v, 0, RT_LIMIT_THREADS, &n, err, errlen)) return -1;
         x->threads = (int)n;
-    } else if (strcmp(key, "loss") == 0) {
-        static const char *const names[] = {"mse", "l1"};
-        if (get_choice("loss", v, names, 2, &k, err, errlen)) return -1;
-        x->loss = k ? RT_LOSS_L1 : RT_LOSS_MSE;
+    } else if (strcmp(key, "split") == 0) {
+        double f;
+        if (get_real(key, v, &f, err, errlen)) return -1;
+        if (!(f > 0 && f < 1))
+            return fail(err, errlen, "`split` is the fraction of rows trained on: a number between 0 "
+                        "and 1 (exclusive), got %g", f);
+        x->split = f;
+    } else if (strcmp(key, "eval_every") == 0) {
+        if (get_int(key, v, 1, RT_LIMIT_EPOCHS, &n, err, errlen)) return -1;
+        x->eval_every = (int)n;
     } else if (strcmp(key, "batchnorm_eval") == 0) {
         static const char *const names[] = {"batch", "running"};
         if (get_choice("batch-norm evaluation mode", v, names, 2, &k, err, errlen)) return -1;
@@ -699,6 +722,13 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
             return get_real(key, v, &x->lr_min, err, errlen);
         }
         if (strcmp(head, "eval") == 0) return eval_arg(x, arg, v, err, errlen);
+        if (strcmp(head, "loss") == 0) {
+            if (strcmp(arg, "delta") != 0 || x->loss != RT_LOSS_HUBER)
+                return fail(err, errlen, x->loss != RT_LOSS_HUBER ? "`%s` takes no arguments (set "
+                            "loss=huber(...))" : "`huber` has no parameter `%s`",
+                            x->loss != RT_LOSS_HUBER ? rt_loss_name(x->loss) : arg);
+            return get_real(key, v, &x->huber_delta, err, errlen);
+        }
         if (strcmp(head, "data") == 0) {
             rt_data_spec d = x->data;
             if (data_arg(&d, arg, v, err, errlen) || check_shape(x, &d, key, err, errlen)) return -1;
@@ -708,8 +738,9 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
     } else {
         call c;
         if (strcmp(head, "optimizer") == 0 || strcmp(head, "schedule") == 0 ||
-            strcmp(head, "eval") == 0 || strcmp(head, "data") == 0) {
+            strcmp(head, "eval") == 0 || strcmp(head, "data") == 0 || strcmp(head, "loss") == 0) {
             if (parse_call(v, &c, err, errlen)) return -1;
+            if (head[0] == 'l') return loss_call(x, &c, err, errlen);
             if (head[0] == 'o') return optimizer_call(x, &c, err, errlen);
             if (head[0] == 's') return schedule_call(x, &c, err, errlen);
             if (head[0] == 'e') return eval_call(x, &c, err, errlen);
@@ -737,6 +768,7 @@ int rt_experiment_set(rt_experiment *x, const char *key, const char *value, char
     if (!*v) return fail(err, errlen, "`%s` needs a value", k);
     rt_experiment copy = *x; /* all or nothing */
     if (set_key(&copy, k, v, err, errlen)) return -1;
+    if (copy.loss != x->loss) rt_task_metrics_follow_loss(&copy, x->loss);
     /* The limits `qnnc check` applies (rt_limits.h), on the result: a setting may be valid
      * alone and not with the others (sgd's momentum, then --set optimizer=...). */
     const char *param;
@@ -744,7 +776,8 @@ int rt_experiment_set(rt_experiment *x, const char *key, const char *value, char
     if (rt_limits_optimizer(&copy, &param, why, sizeof why) ||
         (copy.data.kind == RT_DATA_IMAGE && rt_limits_range(copy.data.lo, copy.data.hi, why, sizeof why)) ||
         (copy.has_eval_target && copy.eval_target.kind == RT_DATA_IMAGE &&
-         rt_limits_range(copy.eval_target.lo, copy.eval_target.hi, why, sizeof why)))
+         rt_limits_range(copy.eval_target.lo, copy.eval_target.hi, why, sizeof why)) ||
+        rt_task_check(&copy, &param, why, sizeof why))
         return fail(err, errlen, "%s", why);
     *x = copy;
     return 0;
@@ -800,7 +833,10 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
     else fprintf(f, "%*sbatch = full\n", indent, "");
     fprintf(f, "%*slog_every = %d\n", indent, "", x->log_every);
     fprintf(f, "%*sthreads = %d%s\n", indent, "", x->threads, x->threads ? "" : "   (all cores)");
-    fprintf(f, "%*sloss = %s\n", indent, "", x->loss == RT_LOSS_L1 ? "l1" : "mse");
+    if (x->loss == RT_LOSS_HUBER)
+        fprintf(f, "%*sloss = huber(delta = %s)\n", indent, "", real_text(x->huber_delta, a, sizeof a));
+    else
+        fprintf(f, "%*sloss = %s\n", indent, "", rt_loss_name(x->loss));
     if (x->optimizer == RT_OPT_ADAM)
         fprintf(f, "%*soptimizer = adam(lr = %s, betas = [%s, %s], eps = %s, weight_decay = %s)\n",
                 indent, "", real_text(x->lr, a, sizeof a), real_text(x->beta1, b, sizeof b),
@@ -821,8 +857,14 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
         print_data(f, &x->eval_target);
         fputs(", ", f);
     }
-    fprintf(f, "metrics = [%s%s%s])\n", x->metric_mse ? "mse" : "",
-            x->metric_mse && x->metric_psnr ? ", " : "", x->metric_psnr ? "psnr" : "");
+    fprintf(f, "metrics = [%s%s%s%s%s])\n", x->metric_mse ? "mse" : "",
+            x->metric_mse && x->metric_psnr ? ", " : "", x->metric_psnr ? "psnr" : "",
+            (x->metric_mse || x->metric_psnr) && x->metric_accuracy ? ", " : "",
+            x->metric_accuracy ? "accuracy" : "");
+    /* Listed only when set: every line must read back through --set, and 0 (none) is not a
+     * value one can set. */
+    if (x->split > 0) fprintf(f, "%*ssplit = %s\n", indent, "", real_text(x->split, a, sizeof a));
+    if (x->eval_every > 0) fprintf(f, "%*seval_every = %d\n", indent, "", x->eval_every);
     fprintf(f, "%*sdata = ", indent, "");
     print_data(f, &x->data);
     fputc('\n', f);

@@ -20,8 +20,18 @@ typedef enum {
     RT_LAYER_SINE,    /* sin(omega0 * x) */
     RT_LAYER_SCALE,   /* omega0 * x */
     RT_LAYER_RFF,     /* [cos(2 pi B x), sin(2 pi B x)], B ~ N(0, scale^2) fixed */
-    RT_LAYER_QUANTUM  /* a compiled circuit: inputs = features, outputs = expectation values */
+    RT_LAYER_QUANTUM, /* a compiled circuit: inputs = features, outputs = expectation values */
+    /* appended, so that the values above (in generated code and checkpoints) stay put */
+    RT_LAYER_SOFTMAX,     /* per sample: exp(x_k) / sum_j exp(x_j) */
+    RT_LAYER_LOG_SOFTMAX  /* per sample: x_k - log sum_j exp(x_j) */
 } rt_layer_type;
+
+/* The layer's name in .qnn files, reports and `qnnc info`; "?" for a value out of range. */
+static inline const char *rt_layer_kind_name(rt_layer_type k) {
+    static const char *const names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid", "sine",
+                                        "scale", "rff", "quantum", "softmax", "log_softmax"};
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
+}
 
 typedef enum { RT_LINEAR_INIT_DEFAULT, RT_LINEAR_INIT_SIREN_FIRST, RT_LINEAR_INIT_SIREN } rt_linear_init;
 
@@ -51,7 +61,9 @@ typedef struct {
 } rt_layer_spec;
 
 typedef enum { RT_DATA_IMAGE, RT_DATA_SOUND, RT_DATA_CSV } rt_data_kind;
-typedef enum { RT_LOSS_MSE, RT_LOSS_L1 } rt_loss_kind;
+/* cross_entropy and bce are the classification losses (rt_task.h): their targets are classes,
+ * their reports show accuracy instead of PSNR. */
+typedef enum { RT_LOSS_MSE, RT_LOSS_L1, RT_LOSS_CROSS_ENTROPY, RT_LOSS_BCE, RT_LOSS_HUBER } rt_loss_kind;
 typedef enum { RT_OPT_ADAM, RT_OPT_SGD } rt_optimizer_kind;
 typedef enum { RT_SCHED_CONSTANT, RT_SCHED_COSINE, RT_SCHED_LINEAR } rt_schedule_kind;
 
@@ -75,9 +87,12 @@ typedef struct {
     char name[128];
     char source[RT_PATH_MAX]; /* the .qnn file */
     rt_data_spec data;
-    int in_dim, out_dim;   /* coordinates in, values out */
+    /* Coordinates in, model outputs out: the data's value columns, except for cross_entropy
+     * with one class-index column, where out_dim is the number of classes (rt_task.h). */
+    int in_dim, out_dim;
 
     rt_loss_kind loss;
+    double huber_delta;    /* huber(delta): quadratic below delta, linear above (default 1) */
     rt_optimizer_kind optimizer;
     double lr, beta1, beta2, eps, momentum, weight_decay;
     rt_schedule_kind schedule;
@@ -90,7 +105,11 @@ typedef struct {
     int eval_size;         /* grid resolution of evaluation; 0 = the training grid */
     rt_data_spec eval_target;  /* ground truth on that grid (has_eval_target) */
     int has_eval_target;
-    int metric_mse, metric_psnr;
+    int metric_mse, metric_psnr, metric_accuracy;
+    /* Held out: 0 = none; else the fraction of the data's rows trained on, the others (a
+     * seeded choice) evaluated (CSV data only, rt_task.h). */
+    double split;
+    int eval_every;        /* evaluate train and test every N epochs too; 0 = at the end only */
 
     /* relative to the output folder, or absolute; "" = not written */
     char out_image[RT_PATH_MAX], out_sound[RT_PATH_MAX], out_csv[RT_PATH_MAX],

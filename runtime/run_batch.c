@@ -1,6 +1,7 @@
 /* A batch of experiments: the output folders, the output policy checked before each run, the
  * results table and the comparison report, shared by `qnnc run` and the generated main of
  * native binaries; rt_batch_finish gives the process its exit status. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,10 +85,18 @@ int rt_batch_finish(rt_batch *b) {
     if (!b) return RT_EXIT_FAILED;
     int failed = b->failed;
     if (b->n_done > 1) {
-        printf("\n%-28s %10s %12s %10s %12s\n", "experiment", "params", "mse", "psnr", "ms/epoch");
-        for (int i = 0; i < b->n_done; i++)
-            printf("%-28s %10lld %12.4e %10.2f %12.2f\n", b->done[i]->name, b->results[i].n_params,
-                   b->results[i].mse, b->results[i].psnr, 1e3 * b->results[i].seconds_per_epoch);
+        /* metrics an experiment does not ask for are NaN: shown as "-" */
+        printf("\n%-28s %10s %12s %10s %10s %12s\n", "experiment", "params", "mse", "psnr", "accuracy",
+               "ms/epoch");
+        for (int i = 0; i < b->n_done; i++) {
+            const rt_run_result *r = &b->results[i];
+            char mse[32] = "-", psnr[32] = "-", acc[32] = "-";
+            if (!isnan(r->mse)) snprintf(mse, sizeof mse, "%.4e", r->mse);
+            if (!isnan(r->psnr)) snprintf(psnr, sizeof psnr, "%.2f", r->psnr);
+            if (!isnan(r->accuracy)) snprintf(acc, sizeof acc, "%.2f%%", 100 * r->accuracy);
+            printf("%-28s %10lld %12s %10s %10s %12.2f\n", b->done[i]->name, r->n_params, mse, psnr,
+                   acc, 1e3 * r->seconds_per_epoch);
+        }
         char *dir = io_path_join(b->out_dir, "comparison");
         unsigned oom_before = rt_error_oom_count();
         if (!dir || rt_write_comparison(dir, b->done, b->results, b->n_done)) {

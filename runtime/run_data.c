@@ -12,6 +12,7 @@
 #include "io_file.h"
 #include "io_image.h"
 #include "io_sound.h"
+#include "rt_rng.h"
 
 /* "dir/file" in a new string (dir_len bytes of dir), or NULL when out of memory. */
 static char *join_path(const char *dir, size_t dir_len, const char *file) {
@@ -260,6 +261,109 @@ int run_data_load(const rt_data_spec *spec, const char *source, int size, run_da
         rc = 0;
     }
     io_csv_free(&t);
+    return rc;
+}
+
+int run_data_targets(run_data *d, rt_loss_kind loss, int k, char *err, size_t errlen) {
+    size_t n = d->n;
+    int cols = d->out_dim;
+    if (loss == RT_LOSS_BCE) {
+        for (size_t i = 0; i < n * (size_t)cols; i++)
+            if (!(d->values[i] >= 0 && d->values[i] <= 1)) {
+                io_errf(err, errlen, "%s: row %zu of the data: target %g (column %d of the values) "
+                        "is not in [0, 1]: `bce` compares a probability with a label 0 or 1",
+                        d->path, i / (size_t)cols + 1, d->values[i], (int)(i % (size_t)cols) + 1);
+                return -1;
+            }
+        return 0;
+    }
+    if (loss != RT_LOSS_CROSS_ENTROPY) return 0;
+    if (cols == k) { /* one-hot, or a distribution over the classes */
+        for (size_t r = 0; r < n; r++) {
+            const double *t = d->values + r * (size_t)k;
+            double sum = 0;
+            int ok = 1;
+            for (int j = 0; j < k; j++) ok &= t[j] >= 0, sum += t[j];
+            if (!ok || fabs(sum - 1) > 1e-9) {
+                io_errf(err, errlen, "%s: row %zu of the data: the %d target columns are not a "
+                        "class distribution (values >= 0 that sum to 1, such as one-hot; they sum "
+                        "to %g)", d->path, r + 1, k, sum);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (cols != 1) {
+        io_errf(err, errlen, "%s: %d target columns: `cross_entropy` takes 1 (the class index) or "
+                "%d (one-hot)", d->path, cols, k);
+        return -1;
+    }
+    for (size_t r = 0; r < n; r++) {
+        double c = d->values[r];
+        if (!(c >= 0 && c < k && c == floor(c))) {
+            io_errf(err, errlen, "%s: row %zu of the data: class %g is not one of 0, 1, ..., %d "
+                    "(the model has %d outputs, one per class)", d->path, r + 1, c, k - 1, k);
+            return -1;
+        }
+    }
+    double *hot = calloc(n * (size_t)k, sizeof(double));
+    if (!hot) {
+        io_errf(err, errlen, "%s: out of memory for %zu x %d class targets", d->path, n, k);
+        return -1;
+    }
+    for (size_t r = 0; r < n; r++) hot[r * (size_t)k + (size_t)d->values[r]] = 1.0;
+    free(d->values);
+    d->values = hot;
+    d->out_dim = k;
+    return 0;
+}
+
+int run_data_split(run_data *d, double split, uint64_t seed, run_data *test, char *err,
+                   size_t errlen) {
+    memset(test, 0, sizeof *test);
+    size_t n = d->n, n_train = (size_t)llround(split * (double)n), n_test = n - n_train;
+    if (n_train < 2 || n_test < 1 || n_train > n) {
+        io_errf(err, errlen, "%s: split = %g of %zu rows leaves %zu to train on and %zu to test: "
+                "training needs 2, the test 1", d->path, split, n, n_train > n ? 0 : n_train,
+                n_train > n ? 0 : n_test);
+        return -1;
+    }
+    size_t *perm = malloc(sizeof(size_t) * n);
+    unsigned char *held = calloc(n, 1);
+    int rc = -1;
+    if (!perm || !held) {
+        io_errf(err, errlen, "%s: out of memory", d->path);
+        goto done;
+    }
+    /* Fisher-Yates from a stream of its own (mini-batch orders use seed * phi + epoch + 1),
+     * so the held-out rows depend on the seed alone, not on the epochs or the batch size. */
+    rt_rng r;
+    rt_rng_seed(&r, seed ^ 0xD1B54A32D192ED03ULL);
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(rt_rng_u64(&r) % (i + 1)), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    for (size_t i = 0; i < n_test; i++) held[perm[i]] = 1;
+    test->kind = d->kind;
+    memcpy(test->path, d->path, sizeof d->path);
+    if (alloc_points(test, n_test, d->in_dim, d->out_dim, err, errlen)) goto done;
+    size_t in = (size_t)d->in_dim, out = (size_t)d->out_dim, a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) { /* compacted in place: a <= i */
+        double *cx = held[i] ? test->coords + b * in : d->coords + a * in;
+        double *cy = held[i] ? test->values + b * out : d->values + a * out;
+        memmove(cx, d->coords + i * in, sizeof(double) * in);
+        memmove(cy, d->values + i * out, sizeof(double) * out);
+        if (held[i]) b++;
+        else a++;
+    }
+    d->n = n_train;
+    rc = 0;
+done:
+    free(perm);
+    free(held);
+    if (rc) run_data_free(test);
     return rc;
 }
 

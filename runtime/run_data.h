@@ -4,6 +4,7 @@
 #define QNN_RUN_DATA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rt_spec.h"
 
@@ -41,6 +42,20 @@ int run_data_copy_points(const run_data *src, run_data *d, char *err, size_t err
 /* The coordinates of a grid without data: images size x size on linspace(-1, 1) per axis
  * (first coordinate the row, row-major); sound size points on linspace(-1, 1). */
 int run_grid(rt_data_kind kind, int size, int in_dim, run_data *d, char *err, size_t errlen);
+
+/* Classification targets (rt_task.h, docs/data.md section 4.5) checked and brought to k values
+ * per point. cross_entropy with one value column: class indices 0..k-1 become one-hot rows;
+ * with k columns: each row must be a class distribution (values >= 0 summing to 1, one-hot
+ * in particular). bce: every value in [0, 1]. Other losses: nothing to do. -1 with a message
+ * naming the file and the row of the data at fault. */
+int run_data_targets(run_data *d, rt_loss_kind loss, int k, char *err, size_t errlen);
+
+/* The held-out split (`split`): round((1 - split) n) points of d, chosen by a generator
+ * seeded with seed, move to test; the other points stay in d. Both keep the file's order.
+ * Refused (naming the file) when either part would be too small: training needs 2 points,
+ * the test at least 1. */
+int run_data_split(run_data *d, double split, uint64_t seed, run_data *test, char *err,
+                   size_t errlen);
 
 void run_data_free(run_data *d);
 

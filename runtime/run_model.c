@@ -30,6 +30,8 @@ static rt_layer *make_layer(const rt_layer_spec *s, int index, const rt_circuit 
     case RT_LAYER_SINE: return rt_sine_create(s->in, s->omega0);
     case RT_LAYER_SCALE: return rt_scale_create(s->in, s->omega0);
     case RT_LAYER_RFF: return rt_rff_create(s->in, s->out, s->rff_scale, rng);
+    case RT_LAYER_SOFTMAX: return rt_softmax_create(s->in);
+    case RT_LAYER_LOG_SOFTMAX: return rt_log_softmax_create(s->in);
     case RT_LAYER_QUANTUM: {
         const rt_circuit *c = circuits[s->circuit];
         if (!c || c->n_inputs != s->in || c->n_outputs != s->out || c->n_params != s->n_params) {

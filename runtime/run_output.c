@@ -118,8 +118,10 @@ done:
 #endif
 
 /* The files of a report folder (run_report.c, report_html.c): checked like the outputs. */
-static const char *const report_files[] = {"index.html", "summary.md",         "loss.png",
-                                           "reconstruction.png", "waveform.png", "spectrum.png"};
+static const char *const report_files[] = {"index.html",     "summary.md",    "loss.png",
+                                           "reconstruction.png", "waveform.png", "spectrum.png",
+                                           "confusion.png",  "eval_loss.png", "eval_accuracy.png",
+                                           "boundary.png"};
 enum { N_REPORT_FILES = sizeof report_files / sizeof *report_files, MAX_TARGETS = 6 + N_REPORT_FILES };
 
 typedef struct {

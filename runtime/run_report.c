@@ -12,30 +12,38 @@
 #include "io_file.h"
 #include "report.h"
 #include "rt_error.h"
-
-static const char *layer_names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
-                                    "sine", "scale", "rff", "quantum"};
+#include "rt_task.h"
 
 static void describe_model(const rt_experiment *x, char *buf, size_t n) {
     size_t k = 0;
     buf[0] = '\0';
     for (int i = 0; i < x->n_layers && k + 48 < n; i++)
         k += (size_t)snprintf(buf + k, n - k, "%s%s(%d->%d)", i ? " > " : "",
-                              layer_names[x->layers[i].kind], x->layers[i].in, x->layers[i].out);
+                              rt_layer_kind_name(x->layers[i].kind), x->layers[i].in, x->layers[i].out);
 }
 
 static void describe_settings(const rt_experiment *x, char *buf, size_t n) {
-    char opt[160], batch[32];
+    char opt[160], batch[32], loss[64], held[96], metrics[64];
     if (x->optimizer == RT_OPT_SGD)
         snprintf(opt, sizeof opt, "sgd, lr %g, momentum %g", x->lr, x->momentum);
     else
         snprintf(opt, sizeof opt, "adam, lr %g, betas %g/%g, eps %g", x->lr, x->beta1, x->beta2, x->eps);
+    if (x->loss == RT_LOSS_HUBER) snprintf(loss, sizeof loss, "huber, delta %g", x->huber_delta);
+    else snprintf(loss, sizeof loss, "%s", rt_loss_name(x->loss));
+    if (x->split > 0) snprintf(held, sizeof held, "\nheld out: %g of the rows trained on, the others tested (seeded)", x->split);
+    else held[0] = '\0';
+    if (x->eval_every > 0) {
+        size_t k = strlen(held);
+        snprintf(held + k, sizeof held - k, "\neval_every: %d", x->eval_every);
+    }
+    snprintf(metrics, sizeof metrics, "%s%s%s", x->metric_mse ? " mse" : "", x->metric_psnr ? " psnr" : "",
+             x->metric_accuracy ? " accuracy" : "");
     if (x->batch) snprintf(batch, sizeof batch, "%d", x->batch);
     else snprintf(batch, sizeof batch, "full");
     snprintf(buf, n,
-             "loss: %s\noptimizer: %s\nschedule: %s\nepochs: %d\nbatch: %s\nseed: %llu\n"
+             "loss: %s\nmetrics:%s%s\noptimizer: %s\nschedule: %s\nepochs: %d\nbatch: %s\nseed: %llu\n"
              "batch norm at evaluation: %s statistics\nsimulation precision: f%d",
-             x->loss == RT_LOSS_L1 ? "l1" : "mse", opt,
+             loss, metrics, held, opt,
              x->schedule == RT_SCHED_COSINE ? "cosine" : x->schedule == RT_SCHED_LINEAR ? "linear" : "constant",
              x->epochs, batch, (unsigned long long)x->seed,
              x->bn_eval_running ? "running" : "the batch's", x->precision);
@@ -56,6 +64,57 @@ static char *figure_path(const char *dir, const char *name, char *err, size_t er
     return p;
 }
 
+/* eval_every: the loss (and accuracy) of the training and the test points at each epoch
+ * evaluated, one figure each. */
+static int eval_figures(const char *dir, const run_report_input *in, report_summary *s, char *err,
+                        size_t errlen) {
+    const rt_experiment *x = in->x;
+    int n = 0, rc = -1;
+    size_t cap = (size_t)x->epochs;
+    double *ep = malloc(sizeof(double) * cap), *v = malloc(sizeof(double) * 4 * cap);
+    char *path = NULL;
+    if (!ep || !v) {
+        io_errf(err, errlen, "%s: out of memory", dir);
+        goto done;
+    }
+    for (int e = 0; e < x->epochs; e++) {
+        const double *l = in->eval_log + 4 * (size_t)e;
+        if (isnan(l[2])) continue; /* the training points' loss is there whenever evaluated */
+        ep[n] = e + 1;
+        for (int j = 0; j < 4; j++) v[(size_t)j * cap + (size_t)n] = l[j];
+        n++;
+    }
+    if (n == 0) {
+        rc = 0;
+        goto done;
+    }
+    const int held = in->result->held_out;
+    if (!(path = figure_path(dir, "eval_loss.png", err, errlen)) ||
+        report_train_test(path, ep, v + 2 * cap, held ? v : NULL, n, "loss (log scale)", 1,
+                          held ? "loss: train and test points" : "loss on the training points",
+                          err, errlen))
+        goto done;
+    report_summary_add_figure(s, "eval_loss.png", held ? "loss of the training and the test points "
+                                                         "per evaluation (eval_every)"
+                                                       : "loss of the training points per evaluation");
+    free(path);
+    path = NULL;
+    if (x->metric_accuracy) {
+        if (!(path = figure_path(dir, "eval_accuracy.png", err, errlen)) ||
+            report_train_test(path, ep, v + 3 * cap, held ? v + cap : NULL, n, "accuracy", 0,
+                              held ? "accuracy: train and test points" : "accuracy on the training points",
+                              err, errlen))
+            goto done;
+        report_summary_add_figure(s, "eval_accuracy.png", "accuracy per evaluation (eval_every)");
+    }
+    rc = 0;
+done:
+    free(path);
+    free(ep);
+    free(v);
+    return rc;
+}
+
 /* The figures of one run into dir, listed in s; 0 or -1. */
 static int draw_figures(const char *dir, const run_report_input *in, report_summary *s,
                         char *err, size_t errlen) {
@@ -67,14 +126,39 @@ static int draw_figures(const char *dir, const run_report_input *in, report_summ
     if (r->epochs_run > 0) {
         if (!(path = figure_path(dir, "loss.png", err, errlen)) ||
             report_loss_curve(path, in->loss + (x->epochs - r->epochs_run), r->epochs_run,
-                              in->psnr + (x->epochs - r->epochs_run), x->name, err, errlen))
+                              x->loss == RT_LOSS_MSE && x->metric_psnr ? in->psnr + (x->epochs - r->epochs_run) : NULL,
+                              x->name, err, errlen))
             goto done;
-        report_summary_add_figure(s, "loss.png", "training loss (and PSNR) per epoch");
+        report_summary_add_figure(s, "loss.png", x->loss == RT_LOSS_MSE && x->metric_psnr
+                                                     ? "training loss (and PSNR) per epoch"
+                                                     : "training loss per epoch");
+        free(path);
+        path = NULL;
+    }
+    if (in->eval_log && r->epochs_run > 0 && eval_figures(dir, in, s, err, errlen)) goto done;
+    if (in->boundary) {
+        const run_boundary *b = in->boundary;
+        if (!(path = figure_path(dir, "boundary.png", err, errlen)) ||
+            report_decision_boundary(path, b->grid, b->g, b->x0, b->x1, b->y0, b->y1, b->xy, b->cls,
+                                     b->is_test, b->n, in->n_classes, x->name, err, errlen))
+            goto done;
+        report_summary_add_figure(s, "boundary.png", "decision boundary: the predicted class over "
+                                                     "the inputs, with the data's points");
+        free(path);
+        path = NULL;
+    }
+    if (in->n_classes >= 2 && in->confusion && in->target) {
+        if (!(path = figure_path(dir, "confusion.png", err, errlen)) ||
+            report_confusion(path, in->confusion, in->n_classes, x->name, err, errlen))
+            goto done;
+        report_summary_add_figure(s, "confusion.png", r->held_out ? "confusion matrix on the test points"
+                                                                  : "confusion matrix");
         free(path);
         path = NULL;
     }
     int n0 = x->data.kind == RT_DATA_IMAGE ? g->height : (int)g->n;
     int n1 = x->data.kind == RT_DATA_IMAGE ? g->width : 1;
+    /* Pictures, waveforms and spectra are for signals: an image or a recording. */
     if (in->target && x->data.kind != RT_DATA_CSV) {
         if (x->data.kind == RT_DATA_IMAGE) {
             if (!(path = figure_path(dir, "reconstruction.png", err, errlen)) ||
@@ -132,6 +216,9 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     }
     if (x->data.kind == RT_DATA_IMAGE)
         snprintf(data, dn, "image %s, %d x %d", in->train->path, g->height, g->width);
+    else if (r->held_out)
+        snprintf(data, dn, "csv %s, %lld points trained on, %lld held out", in->train->path,
+                 r->n_train, r->n_eval);
     else
         snprintf(data, dn, "%s %s, %zu points", x->data.kind == RT_DATA_SOUND ? "sound" : "csv",
                  in->train->path, g->n);
@@ -146,6 +233,20 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     s.final_loss = r->final_loss;
     s.mse = r->mse;
     s.psnr = r->psnr;
+    s.eval_loss = r->eval_loss;
+    s.accuracy = r->accuracy;
+    if (r->held_out) {
+        s.n_train = (long)r->n_train;
+        s.n_test = (long)r->n_eval;
+        s.train_loss = r->train_loss;
+        s.train_mse = r->train_mse;
+        s.train_psnr = r->train_psnr;
+        s.train_accuracy = r->train_accuracy;
+    }
+    if (in->n_classes >= 2 && in->target) {
+        s.n_classes = in->n_classes;
+        s.confusion = in->confusion;
+    }
     s.seconds_per_epoch = r->seconds_per_epoch;
     s.seconds_total = r->seconds;
     s.settings = settings;
@@ -203,6 +304,7 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
         runs[i].final_loss = results[i].final_loss;
         runs[i].mse = results[i].mse;
         runs[i].psnr = results[i].psnr;
+        runs[i].accuracy = results[i].accuracy;
         runs[i].seconds_per_epoch = results[i].seconds_per_epoch;
         runs[i].seconds_total = results[i].seconds;
         runs[i].link = relative_link(dir, results[i].report_dir, links[i], sizeof links[i]);

@@ -8,6 +8,18 @@
 #include "qnn_runtime.h"
 #include "run_data.h"
 
+/* A classifier of 2-D inputs: its predicted class on a g x g grid over the box [x0, x1] x
+ * [y0, y1] (row 0 at y1), and the points with their classes (test points marked). */
+typedef struct {
+    int g;
+    double x0, x1, y0, y1;
+    int *grid;
+    double *xy;
+    int *cls;
+    unsigned char *is_test;
+    size_t n;
+} run_boundary;
+
 typedef struct {
     const rt_experiment *x;
     const run_data *train;      /* the training signal */
@@ -16,6 +28,12 @@ typedef struct {
     const double *target;       /* on the grid, or NULL */
     const double *loss, *psnr;  /* per epoch, x->epochs values (0 where not trained) */
     const rt_run_result *result;
+    int n_classes;              /* classification: classes of the confusion matrix; else 0 */
+    const long *confusion;      /* [true][predicted] counts on the evaluation points */
+    /* eval_every: per epoch test loss, test accuracy, train loss, train accuracy (NaN where
+     * not evaluated), or NULL */
+    const double *eval_log;
+    const run_boundary *boundary; /* or NULL */
 } run_report_input;
 
 int run_write_report(const char *dir, const run_report_input *in, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 #include "rt_pool.h"
 #include "rt_rng.h"
 #include "rt_sched.h"
+#include "rt_task.h"
 #include "run_checkpoint.h"
 #include "rt_limits.h"
 #include "run_data.h"
@@ -36,19 +37,65 @@ static void fail(const char *what, const char *msg) {
     fprintf(stderr, "qnn: %s%s%s\n", what, *what ? ": " : "", msg);
 }
 
-static double loss_of(const rt_experiment *x, const double *pred, const double *target, size_t n,
+/* The experiment's loss over `batch` points of out_dim values (grad may be NULL). */
+static double loss_of(const rt_experiment *x, const double *pred, const double *target, size_t batch,
                       double *grad) {
-    return x->loss == RT_LOSS_L1 ? rt_loss_l1(pred, target, n, grad) : rt_loss_mse(pred, target, n, grad);
+    size_t n = batch * (size_t)x->out_dim;
+    switch (x->loss) {
+    case RT_LOSS_L1: return rt_loss_l1(pred, target, n, grad);
+    case RT_LOSS_HUBER: return rt_loss_huber(pred, target, n, x->huber_delta, grad);
+    case RT_LOSS_CROSS_ENTROPY: return rt_loss_cross_entropy(pred, target, batch, x->out_dim, grad);
+    case RT_LOSS_BCE: return rt_loss_bce_logits(pred, target, n, grad);
+    case RT_LOSS_MSE: break;
+    }
+    return rt_loss_mse(pred, target, n, grad);
+}
+
+/* The figures of one evaluation: the loss and the metrics the experiment asks for (NaN for
+ * the others, which reports leave out). */
+typedef struct {
+    double loss, mse, psnr, accuracy;
+} run_scores;
+
+/* Classes in the confusion matrix: one per output for cross_entropy, 2 for a single bce
+ * output; 0 where there is none (regression, several independent bce labels). */
+static int n_classes(const rt_experiment *x) {
+    if (x->loss == RT_LOSS_CROSS_ENTROPY) return x->out_dim;
+    return x->loss == RT_LOSS_BCE && x->out_dim == 1 ? 2 : 0;
+}
+
+static run_scores score(const rt_experiment *x, const double *pred, const double *target, size_t n,
+                        long *confusion) {
+    run_scores r = {NAN, NAN, NAN, NAN};
+    size_t nv = n * (size_t)x->out_dim;
+    r.loss = loss_of(x, pred, target, n, NULL);
+    if (x->metric_mse || x->metric_psnr) {
+        double mse = rt_metric_mse(pred, target, nv);
+        if (x->metric_mse) r.mse = mse;
+        if (x->metric_psnr) r.psnr = rt_metric_psnr(mse, x->data.hi - x->data.lo > 0 ? x->data.hi - x->data.lo : 2.0);
+    }
+    if (x->metric_accuracy) {
+        /* several bce outputs are independent labels: each value is a decision */
+        int per_value = x->loss == RT_LOSS_BCE;
+        r.accuracy = rt_metric_accuracy(pred, target, per_value ? nv : n, per_value ? 1 : x->out_dim,
+                                        per_value && x->out_dim > 1 ? NULL : confusion);
+    }
+    return r;
 }
 
 /* Everything one run holds, released together. */
 typedef struct {
     run_data train, eval_grid, eval_target;
     int eval_on_train;
+    int held_out;       /* the evaluation points are not the training points: score both */
     rt_pool *pool;
     rt_model *model;
     rt_optim *opt;
-    double *grad, *batch_x, *batch_y, *pred_eval;
+    double *grad, *batch_x, *batch_y, *pred_eval, *pred_train;
+    long *confusion;    /* [true][predicted] on the evaluation points, n_classes^2 */
+    size_t max_batch;   /* what the model was built for */
+    run_boundary boundary;
+    double *eval_log;   /* per epoch: test loss, test accuracy, train loss, train accuracy (NaN: not evaluated) */
     size_t *perm;
     double *loss_log, *psnr_log;
     char *metrics;      /* JSON lines */
@@ -66,6 +113,13 @@ static void state_free(run_state *s) {
     free(s->batch_x);
     free(s->batch_y);
     free(s->pred_eval);
+    free(s->pred_train);
+    free(s->confusion);
+    free(s->eval_log);
+    free(s->boundary.grid);
+    free(s->boundary.xy);
+    free(s->boundary.cls);
+    free(s->boundary.is_test);
     free(s->perm);
     free(s->loss_log);
     free(s->psnr_log);
@@ -86,6 +140,12 @@ static void metrics_add(run_state *s, const char *line) {
     s->metrics[s->metrics_len++] = '\n';
 }
 
+/* The PSNR of an epoch's training loss: meaningful only when that loss is the MSE and the
+ * experiment asks for PSNR; NaN (not shown) otherwise. */
+static double epoch_psnr(const rt_experiment *x, double loss) {
+    return x->loss == RT_LOSS_MSE && x->metric_psnr ? rt_metric_psnr(loss, 2.0) : NAN;
+}
+
 static void progress(const rt_experiment *x, int epoch, int first, double loss, double psnr,
                      double t0, int tty, int quiet, int last) {
     if (quiet) return;
@@ -93,13 +153,15 @@ static void progress(const rt_experiment *x, int epoch, int first, double loss, 
     int done = epoch + 1 - first;
     double rate = el > 0 ? done / el : 0;
     double eta = rate > 0 ? (x->epochs - epoch - 1) / rate : 0;
+    char ps[48] = "";
+    if (!isnan(psnr)) snprintf(ps, sizeof ps, tty ? "  psnr %.2f dB" : " psnr %.3f dB", psnr);
     if (tty) {
-        fprintf(stderr, "\r%s  epoch %d/%d  loss %.4e  psnr %.2f dB  %.1f epochs/s  eta %.0fs   ",
-                x->name, epoch + 1, x->epochs, loss, psnr, rate, eta);
+        fprintf(stderr, "\r%s  epoch %d/%d  loss %.4e%s  %.1f epochs/s  eta %.0fs   ",
+                x->name, epoch + 1, x->epochs, loss, ps, rate, eta);
         if (last) fputc('\n', stderr);
     } else if (last || epoch % x->log_every == 0) {
-        fprintf(stderr, "%s epoch %d/%d loss %.6e psnr %.3f dB (%.2f epochs/s)\n", x->name, epoch + 1,
-                x->epochs, loss, psnr, rate);
+        fprintf(stderr, "%s epoch %d/%d loss %.6e%s (%.2f epochs/s)\n", x->name, epoch + 1,
+                x->epochs, loss, ps, rate);
     }
     fflush(stderr);
 }
@@ -109,6 +171,15 @@ static int prepare(const rt_experiment *x, const rt_circuit *const *circuits, co
     if (run_data_load(&x->data, x->source, 0, &s->train, err, errlen)) return -1;
     if (s->train.n < 2) {
         io_errf(err, errlen, "%s: needs at least 2 points", s->train.path);
+        return -1;
+    }
+    /* Class labels checked (and class indices made one-hot) before the split, so that a
+     * message's row number is the file's. */
+    if (run_data_targets(&s->train, x->loss, x->out_dim, err, errlen)) return -1;
+    if (x->split > 0 && (o->target || x->has_eval_target)) {
+        io_errf(err, errlen, "%s: `split` holds out rows of the training data, and %s names "
+                "another test set: give one of them", s->train.path,
+                o->target ? "--target" : "the evaluation target");
         return -1;
     }
     int grid = o->grid > 0 ? o->grid : x->eval_size;
@@ -133,11 +204,17 @@ static int prepare(const rt_experiment *x, const rt_circuit *const *circuits, co
                     "the test points as a CSV file (--target FILE)", s->train.path, grid);
             return -1;
         }
-        s->eval_on_train = !has_target;
+        s->eval_on_train = !has_target && !(x->split > 0);
         if (has_target) {
             if (run_data_load(&t, x->source, 0, &s->eval_target, err, errlen)) return -1;
-            if (run_data_copy_points(&s->eval_target, &s->eval_grid, err, errlen)) return -1;
+            if (run_data_targets(&s->eval_target, x->loss, x->out_dim, err, errlen)) return -1;
+        } else if (x->split > 0 &&
+                   run_data_split(&s->train, x->split, x->seed, &s->eval_target, err, errlen)) {
+            return -1;
         }
+        if (!s->eval_on_train && run_data_copy_points(&s->eval_target, &s->eval_grid, err, errlen))
+            return -1;
+        s->held_out = !s->eval_on_train;
     } else {
         if (grid <= 0 && has_target) grid = train_size; /* a target on the training grid */
         s->eval_on_train = grid <= 0 || (grid == train_size && !has_target);
@@ -166,6 +243,7 @@ static int prepare(const rt_experiment *x, const rt_circuit *const *circuits, co
     size_t n_eval = s->eval_on_train ? s->train.n : s->eval_grid.n;
     size_t batch = x->batch > 0 && (size_t)x->batch < s->train.n ? (size_t)x->batch + 1 : s->train.n;
     size_t max_batch = batch > n_eval ? batch : n_eval;
+    s->max_batch = max_batch;
     if (rt_model_build(s->model, (int)max_batch)) {
         io_errf(err, errlen, "%s", rt_error_last());
         return -1;
@@ -177,11 +255,17 @@ static int prepare(const rt_experiment *x, const rt_circuit *const *circuits, co
     s->batch_x = malloc(sizeof(double) * max_batch * (size_t)x->in_dim);
     s->batch_y = malloc(sizeof(double) * max_batch * (size_t)x->out_dim);
     s->pred_eval = malloc(sizeof(double) * n_eval * (size_t)x->out_dim);
+    /* the training points are scored too when the test points are others (side by side) */
+    s->pred_train = malloc(sizeof(double) * s->train.n * (size_t)x->out_dim);
+    int c = n_classes(x);
+    s->confusion = calloc(c > 0 ? (size_t)c * (size_t)c : 1, sizeof(long));
+    s->eval_log = malloc(sizeof(double) * 4 * ((size_t)x->epochs + 1));
+    for (size_t i = 0; s->eval_log && i < 4 * ((size_t)x->epochs + 1); i++) s->eval_log[i] = NAN;
     s->perm = malloc(sizeof(size_t) * s->train.n);
     s->loss_log = calloc((size_t)x->epochs + 1, sizeof(double));
     s->psnr_log = calloc((size_t)x->epochs + 1, sizeof(double));
     if (!s->opt || !s->grad || !s->batch_x || !s->batch_y || !s->pred_eval || !s->perm ||
-        !s->loss_log || !s->psnr_log) {
+        !s->loss_log || !s->psnr_log || !s->pred_train || !s->confusion || !s->eval_log) {
         io_errf(err, errlen, "out of memory");
         return -1;
     }
@@ -226,7 +310,7 @@ static int train_epoch(const rt_experiment *x, run_state *s, int epoch, double *
             io_errf(err, errlen, "forward pass failed: %s", rt_error_last());
             return -1;
         }
-        double l = loss_of(x, pred, by, len * out, s->grad);
+        double l = loss_of(x, pred, by, len, s->grad);
         if (!isfinite(l)) {
             io_errf(err, errlen, "training diverged at epoch %d: the loss is %s (learning rate %g); "
                                  "try a smaller learning rate", epoch + 1, isnan(l) ? "NaN" : "infinite",
@@ -244,8 +328,9 @@ static int train_epoch(const rt_experiment *x, run_state *s, int epoch, double *
     return 0;
 }
 
-static int evaluate(const rt_experiment *x, run_state *s, char *err, size_t errlen) {
-    const run_data *g = s->eval_on_train ? &s->train : &s->eval_grid;
+/* The model's outputs on the points of g, in evaluation mode, into out. */
+static int predict(const rt_experiment *x, run_state *s, const run_data *g, double *out, char *err,
+                   size_t errlen) {
     rt_model_eval(s->model, x->bn_eval_running ? RT_BN_RUNNING : RT_BN_BATCH);
     const double *pred = rt_model_forward(s->model, g->coords, (int)g->n);
     rt_model_train(s->model);
@@ -253,8 +338,114 @@ static int evaluate(const rt_experiment *x, run_state *s, char *err, size_t errl
         io_errf(err, errlen, "evaluation failed: %s", rt_error_last());
         return -1;
     }
-    memcpy(s->pred_eval, pred, sizeof(double) * g->n * (size_t)x->out_dim);
+    memcpy(out, pred, sizeof(double) * g->n * (size_t)x->out_dim);
     return 0;
+}
+
+static int evaluate(const rt_experiment *x, run_state *s, char *err, size_t errlen) {
+    return predict(x, s, s->eval_on_train ? &s->train : &s->eval_grid, s->pred_eval, err, errlen);
+}
+
+/* JSON for one evaluation's figures: `"PREFIX_loss": v, ...`, the metrics asked for only. */
+static void scores_json(const rt_experiment *x, const char *prefix, const run_scores *r, char *buf,
+                        size_t n) {
+    int k = snprintf(buf, n, ", \"%s_loss\": %.17g", prefix, r->loss);
+    if (x->metric_mse && k > 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ", \"%s_mse\": %.17g", prefix, r->mse);
+    if (x->metric_psnr && k > 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, ", \"%s_psnr\": %.6f", prefix, r->psnr);
+    if (x->metric_accuracy && k > 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, ", \"%s_accuracy\": %.17g", prefix, r->accuracy);
+}
+
+/* eval_every: the test points (when held out) and the training points scored in evaluation
+ * mode after epoch e's update, logged and kept for the report's curves. */
+static int periodic_eval(const rt_experiment *x, run_state *s, int e, char *line, size_t n, char *err,
+                         size_t errlen) {
+    if (predict(x, s, &s->train, s->pred_train, err, errlen)) return -1;
+    run_scores tr = score(x, s->pred_train, s->train.values, s->train.n, NULL), te = {NAN, NAN, NAN, NAN};
+    if (s->held_out) {
+        if (evaluate(x, s, err, errlen)) return -1;
+        te = score(x, s->pred_eval, s->eval_target.values, s->eval_grid.n, NULL);
+    }
+    double *log = s->eval_log + 4 * (size_t)e;
+    log[0] = te.loss, log[1] = te.accuracy, log[2] = tr.loss, log[3] = tr.accuracy;
+    size_t k = strlen(line);
+    if (k < n) scores_json(x, "train", &tr, line + k, n - k);
+    k = strlen(line);
+    if (s->held_out && k < n) scores_json(x, "test", &te, line + k, n - k);
+    return 0;
+}
+
+/* The decision boundary of a classifier of 2-D inputs for its report: the predicted class on
+ * a grid over the points' box (padded by a tenth), predicted in chunks of the batch the model
+ * was built for. Left out (0, no figure) when batch norm normalises with the statistics of the
+ * batch evaluated: a grid's chunks would each be normalised differently. */
+enum { BOUNDARY_SIDE = 120 };
+
+static int decision_boundary(const rt_experiment *x, run_state *s, char *err, size_t errlen) {
+    int k = n_classes(x);
+    if (k < 2 || x->in_dim != 2 || x->out_dim > 64) return 0;
+    for (int i = 0; i < x->n_layers; i++)
+        if (x->layers[i].kind == RT_LAYER_BATCHNORM && !x->bn_eval_running) return 0;
+    run_boundary *b = &s->boundary;
+    const run_data *parts[2] = {&s->train, s->held_out ? &s->eval_target : NULL};
+    size_t n = s->train.n + (s->held_out ? s->eval_target.n : 0), G = BOUNDARY_SIDE;
+    b->grid = malloc(sizeof(int) * G * G);
+    b->xy = malloc(sizeof(double) * 2 * (n > G * G ? n : G * G));
+    b->cls = malloc(sizeof(int) * (n ? n : 1));
+    b->is_test = malloc(n ? n : 1);
+    if (!b->grid || !b->xy || !b->cls || !b->is_test) {
+        io_errf(err, errlen, "decision boundary: out of memory");
+        return -1;
+    }
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (int p = 0; p < 2; p++)
+        for (size_t i = 0; parts[p] && i < parts[p]->n; i++) {
+            x0 = fmin(x0, parts[p]->coords[2 * i]), x1 = fmax(x1, parts[p]->coords[2 * i]);
+            y0 = fmin(y0, parts[p]->coords[2 * i + 1]), y1 = fmax(y1, parts[p]->coords[2 * i + 1]);
+        }
+    double px = x1 > x0 ? 0.1 * (x1 - x0) : 1, py = y1 > y0 ? 0.1 * (y1 - y0) : 1;
+    b->g = (int)G, b->x0 = x0 - px, b->x1 = x1 + px, b->y0 = y0 - py, b->y1 = y1 + py;
+    /* the grid's coordinates first (xy is large enough), predicted chunk by chunk */
+    for (size_t i = 0; i < G; i++)
+        for (size_t j = 0; j < G; j++) {
+            b->xy[2 * (i * G + j)] = b->x0 + ((double)j + 0.5) * (b->x1 - b->x0) / (double)G;
+            b->xy[2 * (i * G + j) + 1] = b->y1 - ((double)i + 0.5) * (b->y1 - b->y0) / (double)G;
+        }
+    rt_model_eval(s->model, x->bn_eval_running ? RT_BN_RUNNING : RT_BN_BATCH);
+    for (size_t start = 0; start < G * G; start += s->max_batch) {
+        size_t len = G * G - start < s->max_batch ? G * G - start : s->max_batch;
+        const double *pred = rt_model_forward(s->model, b->xy + 2 * start, (int)len);
+        if (!pred) {
+            rt_model_train(s->model);
+            io_errf(err, errlen, "decision boundary: %s", rt_error_last());
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++) b->grid[start + i] = rt_class_of(pred + i * (size_t)x->out_dim, x->out_dim, 0.0);
+    }
+    rt_model_train(s->model);
+    b->n = 0;
+    for (int p = 0; p < 2; p++)
+        for (size_t i = 0; parts[p] && i < parts[p]->n; i++, b->n++) {
+            const double *t = parts[p]->values + i * (size_t)x->out_dim;
+            b->xy[2 * b->n] = parts[p]->coords[2 * i];
+            b->xy[2 * b->n + 1] = parts[p]->coords[2 * i + 1];
+            b->cls[b->n] = x->out_dim == 1 ? t[0] >= 0.5 : rt_class_of(t, x->out_dim, 0.0);
+            b->is_test[b->n] = (unsigned char)p;
+        }
+    return 1;
+}
+
+/* "mse 1.2e-02, psnr 25.1 dB" or "loss 0.31, accuracy 91.50%": the figures asked for. */
+static void figures_text(const rt_experiment *x, double loss, double mse, double psnr, double acc,
+                         char *buf, size_t n) {
+    int k = 0;
+    buf[0] = '\0';
+    if (rt_task_is_classification(x->loss) || (!x->metric_mse && !x->metric_psnr))
+        k = snprintf(buf, n, "%s %.4e", rt_loss_name(x->loss), loss);
+    if (x->metric_mse && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, "%smse %.4e", k ? ", " : "", mse);
+    if (x->metric_psnr && k >= 0 && (size_t)k < n) k += snprintf(buf + k, n - (size_t)k, "%spsnr %.2f dB", k ? ", " : "", psnr);
+    if (x->metric_accuracy && k >= 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, "%saccuracy %.2f%%", k ? ", " : "", 100 * acc);
 }
 
 /* Superresolution baselines: the training image upsampled to the evaluation grid. */
@@ -297,7 +488,7 @@ static const char *join(char *buf, size_t n, const char *dir, const char *file) 
 
 int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
                       const rt_run_options *o, rt_run_result *result) {
-    char err[2048] = "", dir[RUN_PATH_ROOM], path[2 * RUN_PATH_ROOM + 2], line[512];
+    char err[2048] = "", dir[RUN_PATH_ROOM], path[2 * RUN_PATH_ROOM + 2], line[1024];
     rt_run_result r;
     memset(&r, 0, sizeof r);
     r.final_loss = NAN; /* until an epoch has run (eval only: never) */
@@ -330,14 +521,21 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         rt_optim_set_lr(s.opt, rt_sched_lr(&sched, e));
         double loss;
         if (train_epoch(x, &s, e, &loss, err, sizeof err)) goto done;
-        double psnr = rt_metric_psnr(loss, 2.0);
+        double psnr = epoch_psnr(x, loss);
         s.loss_log[e] = loss;
         s.psnr_log[e] = psnr;
         r.final_loss = loss;
         r.epochs_run++;
         progress(x, e, first, loss, psnr, t0, tty, o->quiet, e + 1 == x->epochs);
-        snprintf(line, sizeof line, "{\"epoch\": %d, \"loss\": %.17g, \"psnr\": %.6f, \"lr\": %.17g, "
-                                    "\"seconds\": %.6f}", e + 1, loss, psnr, rt_optim_lr(s.opt), now() - t0);
+        int k = snprintf(line, sizeof line, "{\"epoch\": %d, \"loss\": %.17g", e + 1, loss);
+        if (!isnan(psnr)) k += snprintf(line + k, sizeof line - (size_t)k, ", \"psnr\": %.6f", psnr);
+        snprintf(line + k, sizeof line - (size_t)k, ", \"lr\": %.17g, \"seconds\": %.6f", rt_optim_lr(s.opt),
+                 now() - t0);
+        if (x->eval_every > 0 && ((e + 1) % x->eval_every == 0 || e + 1 == x->epochs) &&
+            periodic_eval(x, &s, e, line, sizeof line - 2, err, sizeof err))
+            goto done;
+        k = (int)strlen(line);
+        snprintf(line + k, sizeof line - (size_t)k, "}");
         metrics_add(&s, line);
         if ((e + 1) % x->log_every == 0 || e + 1 == x->epochs) {
             if (io_write_file_atomic(join(path, sizeof path, dir, "metrics.jsonl"), s.metrics,
@@ -351,28 +549,38 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     const run_data *g = s.eval_on_train ? &s.train : &s.eval_grid;
     const double *target = s.eval_on_train ? s.train.values : s.eval_target.values;
     size_t nv = g->n * (size_t)x->out_dim;
+    r.mse = r.psnr = r.accuracy = r.eval_loss = NAN;
+    r.train_loss = r.train_mse = r.train_psnr = r.train_accuracy = NAN;
+    r.n_eval = (long long)g->n;
+    r.n_train = (long long)s.train.n;
+    r.held_out = s.held_out;
     if (target) {
-        r.mse = rt_metric_mse(s.pred_eval, target, nv);
-        r.psnr = rt_metric_psnr(r.mse, x->data.hi - x->data.lo > 0 ? x->data.hi - x->data.lo : 2.0);
-    } else {
-        r.mse = r.psnr = NAN;
+        run_scores sc = score(x, s.pred_eval, target, g->n, s.confusion);
+        r.eval_loss = sc.loss, r.mse = sc.mse, r.psnr = sc.psnr, r.accuracy = sc.accuracy;
+    }
+    if (s.held_out) { /* the training points scored too, beside the test figures */
+        if (predict(x, &s, &s.train, s.pred_train, err, sizeof err)) goto done;
+        run_scores tr = score(x, s.pred_train, s.train.values, s.train.n, NULL);
+        r.train_loss = tr.loss, r.train_mse = tr.mse, r.train_psnr = tr.psnr, r.train_accuracy = tr.accuracy;
     }
     /* A NaN or infinite score is not a result: say which and why, instead of printing
      * "mse nan, psnr inf dB" and exiting 0 (the data and the weights were checked finite at
      * load, so only the model's outputs can be at fault). */
     size_t bad = 0;
     for (size_t i = 0; i < nv; i++) bad += !isfinite(s.pred_eval[i]);
-    if (bad || (target && (!isfinite(r.mse) || isnan(r.psnr)))) {
+    if (bad || (target && (!isfinite(r.eval_loss) || (x->metric_mse && !isfinite(r.mse)) ||
+                           (x->metric_psnr && isnan(r.psnr))))) {
         /* Name the weights evaluated: a checkpoint given, else the run's own training. */
         const char *who = ckpt ? ckpt : "", *sep = ckpt ? ": " : "";
         const char *why = ckpt ? "the checkpoint's weights are unusable" : "the training diverged";
         if (target && !bad)
-            io_errf(err, sizeof err, "%s%sevaluation: the mse is infinite: the model's outputs "
-                    "are too large to compare with the target (%s)", who, sep, why);
+            io_errf(err, sizeof err, "%s%sevaluation: the %s is infinite: the model's outputs "
+                    "are too large to compare with the target (%s)", who, sep,
+                    x->metric_mse ? "mse" : "loss", why);
         else if (target)
-            io_errf(err, sizeof err, "%s%sevaluation: the mse is %s: %zu of %zu model outputs "
-                    "are not finite (%s)", who, sep, isnan(r.mse) ? "NaN" : "infinite", bad, nv,
-                    why);
+            io_errf(err, sizeof err, "%s%sevaluation: the %s is %s: %zu of %zu model outputs "
+                    "are not finite (%s)", who, sep, x->metric_mse ? "mse" : "loss",
+                    isnan(x->metric_mse ? r.mse : r.eval_loss) ? "NaN" : "infinite", bad, nv, why);
         else
             io_errf(err, sizeof err, "%s%sevaluation: %zu of %zu model outputs are not finite "
                     "(%s)", who, sep, bad, nv, why);
@@ -393,7 +601,11 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         run_write_csv(join(path, sizeof path, dir, x->out_csv), g, s.pred_eval, target, err, sizeof err))
         goto done;
     if (x->out_report[0]) {
-        run_report_input in = {x, &s.train, g, s.pred_eval, target, s.loss_log, s.psnr_log, &r};
+        int has_boundary = target ? decision_boundary(x, &s, err, sizeof err) : 0;
+        if (has_boundary < 0) goto done;
+        run_report_input in = {x, &s.train, g, s.pred_eval, target, s.loss_log, s.psnr_log, &r,
+                               n_classes(x), s.confusion, x->eval_every > 0 ? s.eval_log : NULL,
+                               has_boundary ? &s.boundary : NULL};
         if (run_write_report(join(path, sizeof path, dir, x->out_report), &in, err, sizeof err)) goto done;
         size_t n = strlen(path); /* within run_outputs_check's limit; never cut */
         if (n < sizeof r.report_dir) memcpy(r.report_dir, path, n + 1);
@@ -408,7 +620,21 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         else
             fprintf(stderr, "%s: %d parameters, %d epochs in %.2f s (%.2f ms/epoch)", x->name,
                     (int)r.n_params, r.epochs_run, r.seconds, 1e3 * r.seconds_per_epoch);
-        if (target) fprintf(stderr, ", final mse %.4e, psnr %.2f dB", r.mse, r.psnr);
+        if (target) {
+            char a[256], b[256];
+            figures_text(x, r.eval_loss, r.mse, r.psnr, r.accuracy, a, sizeof a);
+            if (s.held_out && !o->eval_only) {
+                figures_text(x, r.train_loss, r.train_mse, r.train_psnr, r.train_accuracy, b, sizeof b);
+                fprintf(stderr, ", test on %lld points: %s; train on %lld points: %s", r.n_eval, a,
+                        r.n_train, b);
+            } else {
+                fprintf(stderr, ", final %s", a);
+                if (s.held_out) { /* eval: "evaluated on N points" above names the test points */
+                    figures_text(x, r.train_loss, r.train_mse, r.train_psnr, r.train_accuracy, b, sizeof b);
+                    fprintf(stderr, "; train on %lld points: %s", r.n_train, b);
+                }
+            }
+        }
         if (r.has_baselines)
             fprintf(stderr, " (bilinear %.4e, nearest %.4e)", r.mse_bilinear, r.mse_nearest);
         fprintf(stderr, "\n%s: outputs in %s\n", x->name, dir);

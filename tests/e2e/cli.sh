@@ -81,8 +81,8 @@ for f in stdlib/*.qnn examples/*.qnn; do
   EXPECTED=""; stdout_is "$QNNC" check "$f"
   expect 0 "" "$QNNC" check "$f"
 done
-printf 'circuit c {\n    qubits q[2];\n    rzz(0.5) q[0];\n    expval Z(q[0]);\n}\n' >"$TMP/bad.qnn"
-expect 1 "bad.qnn:3:5: error: unknown gate \`rzz\`" "$QNNC" check "$TMP/bad.qnn"
+printf 'circuit c {\n    qubits q[2];\n    rzq(0.5) q[0];\n    expval Z(q[0]);\n}\n' >"$TMP/bad.qnn"
+expect 1 "bad.qnn:3:5: error: unknown gate \`rzq\`" "$QNNC" check "$TMP/bad.qnn"
 expect 1 "did you mean \`rz\`?" "$QNNC" check "$TMP/bad.qnn"
 expect 1 "1 error" "$QNNC" check "$TMP/bad.qnn"
 EXPECTED=""; stdout_is "$QNNC" check "$TMP/bad.qnn"   # diagnostics go to stderr

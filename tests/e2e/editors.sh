@@ -32,7 +32,7 @@ compiler_gates() {
   [ -n "$n" ] || { echo "(IR_FUSED_1Q not found in $1/ir.h)"; return; }
   sed -n '/gate_names\[IR_GATE_COUNT\]/,/};/p' "$1/ir.c" | grep -o '"[^"]*"' | tr -d '"' | head -n "$n"
   # aliases: {"cx", IR_CNOT} entries of the `aliases[]` tables
-  cat "$1"/*.c | sed -n '/aliases\[\] *=/,/};/p' | grep -o '{"[A-Za-z_0-9]*", *IR_' | sed 's/{"\([^"]*\)".*/\1/'
+  cat "$1"/*.c | sed -n '/aliases\[\] *=/,/};/p' | grep -o '{"[A-Za-z_0-9]*", *\(IR\|GX\)_' | sed 's/{"\([^"]*\)".*/\1/'
 }
 # compare WHAT (a description), the expected words (file), the words found (file)
 same_set() {
@@ -118,13 +118,13 @@ mkdir -p "$tmp/src"
 cp "$SRC"/*.l "$SRC"/*.c "$SRC"/*.h "$tmp/src/"
 awk '!done && /^"[a-z]+" *\{ *return [A-Z_]+; *\}/ { print "\"observe\"  { return OBSERVE; }"; done = 1 } { print }' \
   "$SRC/lexer.l" > "$tmp/src/lexer.l"
-sed -i 's/{"cx", IR_CNOT}/{"cx", IR_CNOT}, {"ccz", IR_CZ}/' "$tmp/src/elab.c" "$tmp/src/lower.c"
+sed -i 's/{"cx", IR_CNOT}/{"cx", IR_CNOT}, {"czz", IR_CZ}/' "$tmp/src/elab.c" "$tmp/src/lower.c"
 saved=$errors
 out=$(check_lists "$tmp/src" "$tmp/self")
 errors=$saved
 echo "$out" | grep -q "keywords of $VIMF lacks: .*observe" && echo "$out" | grep -q "keywords of $TM lacks: .*observe" &&
-  echo "$out" | grep -q "gates of $VIMF lacks: .*ccz" ||
-  err "self-check: a keyword (observe) and a gate alias (ccz) added to a copy of the compiler were not reported: $out"
+  echo "$out" | grep -q "gates of $VIMF lacks: .*czz" ||
+  err "self-check: a keyword (observe) and a gate alias (czz) added to a copy of the compiler were not reported: $out"
 SRC="$tmp/src" editors/gen.sh --check > "$tmp/gen.out" 2>&1 && err "self-check: editors/gen.sh --check passed with a new keyword"
 grep -q observe "$tmp/gen.out" || err "self-check: editors/gen.sh --check does not show the new keyword: $(cat "$tmp/gen.out")"
 

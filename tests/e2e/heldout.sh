@@ -72,4 +72,69 @@ printf 'x,y,z\n0.1,0.2,0.3\n' > wide.csv
 grep -q "wide.csv" bad.log || fail "the refusal does not name the file: $(cat bad.log)"
 "$QNNC" eval fit.qnn --checkpoint train/model.safetensors --grid 64 --out bad2 >bad2.log 2>&1 &&
   fail "--grid on a CSV experiment was accepted (a CSV has no grid)"
-echo "heldout.sh: CSV test files evaluated on their own points, MSE checked independently"
+
+# A seeded split of the training data (split = 0.75 of 200 rows): 150 trained on, 50 tested;
+# the test MSE printed equals an independent computation from the written predictions and
+# the file's own values, the train figures stand beside it, eval_every logs both.
+$PY - <<'PY'
+import math
+with open('all.csv', 'w') as f:
+    f.write('x,y\n')
+    for i in range(200):
+        x = -1 + 2 * i / 199
+        f.write(f'{x!r},{math.sin(3 * x) + 0.05 * math.cos(11 * x)!r}\n')
+PY
+cat > split.qnn <<'QNN'
+import "baselines.qnn";
+experiment fit {
+    data = csv("all.csv", inputs = 1, outputs = 1);
+    model = tanh_mlp(d = 1, width = 6, hidden = 1);
+    epochs = 30;
+    seed = 3;
+    split = 0.75;
+    eval_every = 10;
+    outputs = [csv("pred.csv"), report("report")];
+}
+QNN
+"$QNNC" run split.qnn --out s1 >s1.log 2>&1 || fail "split run failed: $(tail -3 s1.log)"
+grep -q "test on 50 points: mse [0-9.e+-]*, psnr [0-9.-]* dB; train on 150 points: mse" s1.log ||
+  fail "split: not 50 test and 150 training points side by side: $(grep '^fit:' s1.log)"
+$PY - s1/pred.csv s1.log s1/metrics.jsonl s1/report/summary.md <<'PY' || exit 1
+import csv, json, re, sys
+pred, log, metrics, summary = sys.argv[1:]
+truth = {float(r[0]): float(r[1]) for r in list(csv.reader(open('all.csv')))[1:]}
+rows = list(csv.DictReader(open(pred)))
+if len(rows) != 50 or len({float(r['t']) for r in rows}) != 50:
+    sys.exit(f"heldout.sh: {pred}: {len(rows)} rows, not 50 distinct test points")
+mse = sum((float(r['output']) - truth[float(r['t'])]) ** 2 for r in rows) / 50
+got = float(re.search(r'test on 50 points: mse ([0-9.e+-]+)', open(log).read()).group(1))
+if abs(got - mse) > 1e-4 * mse:
+    sys.exit(f"heldout.sh: split: reported test mse {got}, independent {mse}")
+ev = [json.loads(l) for l in open(metrics)]
+ev = [l for l in ev if 'test_mse' in l]
+if [l['epoch'] for l in ev] != [10, 20, 30] or not all('train_mse' in l for l in ev):
+    sys.exit(f"heldout.sh: {metrics}: train/test figures at epochs {[l['epoch'] for l in ev]}")
+if abs(ev[-1]['test_mse'] - mse) > 1e-9 * mse:
+    sys.exit(f"heldout.sh: the last logged test mse {ev[-1]['test_mse']} is not the final {mse}")
+s = open(summary).read()
+if '| | Train (150 points) | Test (50 points) |' not in s:
+    sys.exit(f"heldout.sh: {summary} has no train | test table")
+PY
+# deterministic for a seed, another seed holds out other rows
+"$QNNC" run split.qnn --out s2 --quiet >/dev/null 2>&1 || fail "second split run failed"
+cmp -s s1/pred.csv s2/pred.csv || fail "the same seed gave another split or other predictions"
+"$QNNC" run split.qnn --out s3 --quiet --set seed=4 >/dev/null 2>&1 || fail "seed 4 run failed"
+cut -d, -f1 s1/pred.csv | cmp -s - <(cut -d, -f1 s3/pred.csv) && fail "seed 4 held out the same rows as seed 3"
+# a split with another test set, or of a table too small, is refused with the reason
+"$QNNC" check split.qnn --set 'eval=grid(target = csv("test.csv", inputs = 1))' >b3.log 2>&1 &&
+  fail "split with an evaluation target was accepted"
+grep -q "give one of them" b3.log || fail "split + target: $(cat b3.log)"
+"$QNNC" eval split.qnn --checkpoint train/model.safetensors --target test.csv --out b4 >b4.log 2>&1 &&
+  fail "split with --target was accepted"
+grep -q "give one of them" b4.log || fail "split + --target: $(cat b4.log)"
+"$QNNC" check split.qnn --set split=1.5 >b5.log 2>&1 && fail "split = 1.5 was accepted"
+printf 'x,y\n0,0\n1,1\n2,2\n' > tiny.csv
+"$QNNC" run split.qnn --out b6 --set 'data.path="tiny.csv"' --set split=0.9 >b6.log 2>&1 &&
+  fail "a split leaving no test row was accepted"
+grep -q "tiny.csv: split = 0.9 of 3 rows leaves 3 to train on and 0 to test" b6.log || fail "tiny split: $(cat b6.log)"
+echo "heldout.sh: CSV test files and seeded splits evaluated on their own points, MSE checked independently"

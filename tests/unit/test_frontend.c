@@ -1467,10 +1467,406 @@ static void test_diag_long_lines(void **state) {
     free(start);
 }
 
+/* ============================ gates and modifiers (§4.6.5, §4.6.4) ========================== */
+/* Every composite gate, unitary(M), adj and ctrl, lowered from source and run through the
+ * reference interpreter column by column, equals (up to a global phase, which no measurement
+ * sees) a matrix written here from PennyLane's documented definition and embedded on the
+ * wires independently of the compiler. */
+
+typedef double complex zc;
+enum { GD = 16 }; /* 4 qubits */
+
+static void mat_id(int d, zc *m) {
+    for (int i = 0; i < d * d; i++) m[i] = (i / d == i % d);
+}
+
+static void mat_mul(int d, const zc *a, const zc *b, zc *out) { /* out = a b */
+    zc t[GD * GD];
+    for (int r = 0; r < d; r++)
+        for (int k = 0; k < d; k++) {
+            zc s = 0;
+            for (int j = 0; j < d; j++) s += a[r * d + j] * b[j * d + k];
+            t[r * d + k] = s;
+        }
+    memcpy(out, t, sizeof(zc) * (size_t)(d * d));
+}
+
+static void mat_adj(int d, zc *m) {
+    zc t[GD * GD];
+    for (int r = 0; r < d; r++)
+        for (int k = 0; k < d; k++) t[k * d + r] = conj(m[r * d + k]);
+    memcpy(m, t, sizeof(zc) * (size_t)(d * d));
+}
+
+/* diag-block(I, ..., M): M (on k qubits) controlled by nc more significant qubits */
+static void mat_ctrl(int k, const zc *m, int nc, zc *out) {
+    int d = 1 << (k + nc), dm = 1 << k, off = d - dm;
+    mat_id(d, out);
+    for (int r = 0; r < dm; r++)
+        for (int c = 0; c < dm; c++) out[(off + r) * d + off + c] = m[r * dm + c];
+}
+
+/* M on `wires` (the first one the most significant bit of M's index) inside n qubits. */
+static void embed(int n, int k, const zc *m, const int *wires, zc *out) {
+    int d = 1 << n, dm = 1 << k;
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < d; j++) {
+            int ri = 0, rj = 0, same = 1;
+            for (int w = 0; w < n; w++) {
+                int pos = -1;
+                for (int t = 0; t < k; t++) if (wires[t] == w) pos = t;
+                int bi = i >> (n - 1 - w) & 1, bj = j >> (n - 1 - w) & 1;
+                if (pos < 0) same &= bi == bj;
+                else { ri |= bi << (k - 1 - pos); rj |= bj << (k - 1 - pos); }
+            }
+            out[i * d + j] = same ? m[ri * dm + rj] : 0;
+        }
+}
+
+static void unitary_of(const ir_circuit *c, zc *u) {
+    int d = 1 << c->n_qubits;
+    zc st[GD];
+    for (int j = 0; j < d; j++) {
+        for (int i = 0; i < d; i++) st[i] = i == j;
+        for (int o = 0; o < c->n_ops; o++) interp_apply_op(c, &c->ops[o], NULL, NULL, st);
+        for (int i = 0; i < d; i++) u[i * d + j] = st[i];
+    }
+}
+
+/* The circuit of `body` on 4 qubits equals ref up to one global phase, to 1e-12. */
+static void check_gate_matrix(const char *body, const zc *ref) {
+    char src[4096];
+    snprintf(src, sizeof src, "circuit g() {\n    qubits q[4];\n%s\n    expval Z(q[0]);\n}\n", body);
+    sema_result *r = check_ok(src);
+    assert_int_equal(r->n_circuits, 1);
+    zc u[GD * GD];
+    unitary_of(r->circuits[0], u);
+    int big = 0;
+    for (int i = 1; i < GD * GD; i++) if (cabs(ref[i]) > cabs(ref[big])) big = i;
+    zc ph = u[big] / ref[big];
+    if (fabs(cabs(ph) - 1) > 1e-12) fail_msg("%s: |phase| = %.17g", body, cabs(ph));
+    for (int i = 0; i < GD * GD; i++)
+        if (cabs(u[i] - ph * ref[i]) > 1e-12)
+            fail_msg("%s: entry [%d][%d] is %.15g%+.15gi, want %.15g%+.15gi", body, i / GD, i % GD,
+                     creal(u[i]), cimag(u[i]), creal(ph * ref[i]), cimag(ph * ref[i]));
+    sema_free(r);
+}
+
+/* ---- PennyLane's definitions (pennylane.ops.qubit), written out ---- */
+static void m_rx(double t, zc *m) { double c = cos(t / 2), s = sin(t / 2); zc v[4] = {c, -I * s, -I * s, c}; memcpy(m, v, sizeof v); }
+static void m_ry(double t, zc *m) { double c = cos(t / 2), s = sin(t / 2); zc v[4] = {c, -s, s, c}; memcpy(m, v, sizeof v); }
+static void m_rz(double t, zc *m) { zc v[4] = {cexp(-I * t / 2), 0, 0, cexp(I * t / 2)}; memcpy(m, v, sizeof v); }
+static void m_rot(double p, double t, double o, zc *m) { /* RZ(o) RY(t) RZ(p) */
+    zc a[4], b[4];
+    m_rz(p, m); m_ry(t, a); mat_mul(2, a, m, m); m_rz(o, b); mat_mul(2, b, m, m);
+}
+static void m_u3(double t, double p, double l, zc *m) {
+    double c = cos(t / 2), s = sin(t / 2);
+    zc v[4] = {c, -cexp(I * l) * s, cexp(I * p) * s, cexp(I * (p + l)) * c};
+    memcpy(m, v, sizeof v);
+}
+static void m_isingxx(double t, zc *m) {
+    double c = cos(t / 2), s = sin(t / 2);
+    zc v[16] = {c, 0, 0, -I * s, 0, c, -I * s, 0, 0, -I * s, c, 0, -I * s, 0, 0, c};
+    memcpy(m, v, sizeof v);
+}
+static void m_isingyy(double t, zc *m) {
+    double c = cos(t / 2), s = sin(t / 2);
+    zc v[16] = {c, 0, 0, I * s, 0, c, -I * s, 0, 0, -I * s, c, 0, I * s, 0, 0, c};
+    memcpy(m, v, sizeof v);
+}
+static void m_multirz(int k, double t, zc *m) { /* exp(-i t/2 Z..Z) */
+    int d = 1 << k;
+    for (int i = 0; i < d * d; i++) m[i] = 0;
+    for (int i = 0; i < d; i++) m[i * d + i] = cexp(-I * t / 2 * (__builtin_popcount((unsigned)i) % 2 ? -1 : 1));
+}
+static void m_perm3(int a, int b, zc *m) { /* the 3-qubit permutation exchanging |a> and |b> */
+    mat_id(8, m);
+    m[a * 8 + a] = m[b * 8 + b] = 0;
+    m[a * 8 + b] = m[b * 8 + a] = 1;
+}
+static const double R2 = 0.70710678118654752440;
+
+static void test_gate_matrices(void **state) {
+    (void)state;
+    zc m[GD * GD], r[GD * GD], t[GD * GD];
+    /* rxx ryy rzz multirz, on wires out of order */
+    m_isingxx(0.731, m); embed(4, 2, m, (int[]){2, 0}, r);
+    check_gate_matrix("rxx(0.731) q[2], q[0];", r);
+    m_isingyy(-1.3, m); embed(4, 2, m, (int[]){1, 3}, r);
+    check_gate_matrix("ryy(-1.3) q[1], q[3];", r);
+    m_multirz(2, 2.1, m); embed(4, 2, m, (int[]){3, 1}, r);
+    check_gate_matrix("rzz(2.1) q[3], q[1];", r);
+    m_multirz(1, 0.5, m); embed(4, 1, m, (int[]){1}, r);
+    check_gate_matrix("multirz(0.5) q[1];", r);
+    m_multirz(3, 0.9, m); embed(4, 3, m, (int[]){0, 2, 3}, r);
+    check_gate_matrix("multirz(0.9) q[0], q[2], q[3];", r);
+    m_multirz(4, -0.4, r);
+    check_gate_matrix("multirz(-0.4) q;", r);
+    /* toffoli ccz cswap: permutations / a sign of the 3-qubit basis */
+    m_perm3(6, 7, m); embed(4, 3, m, (int[]){3, 0, 1}, r);
+    check_gate_matrix("toffoli q[3], q[0], q[1];", r);
+    check_gate_matrix("ccx q[3], q[0], q[1];", r);
+    mat_id(8, m); m[63] = -1; embed(4, 3, m, (int[]){1, 2, 0}, r);
+    check_gate_matrix("ccz q[1], q[2], q[0];", r);
+    m_perm3(5, 6, m); embed(4, 3, m, (int[]){2, 3, 0}, r);
+    check_gate_matrix("cswap q[2], q[3], q[0];", r);
+    zc isw[16] = {1, 0, 0, 0, 0, 0, I, 0, 0, I, 0, 0, 0, 0, 0, 1};
+    embed(4, 2, isw, (int[]){1, 0}, r);
+    check_gate_matrix("iswap q[1], q[0];", r);
+    zc ecr[16] = {0, 0, R2, I * R2, 0, 0, I * R2, R2, R2, -I * R2, 0, 0, -I * R2, R2, 0, 0};
+    embed(4, 2, ecr, (int[]){3, 1}, r);
+    check_gate_matrix("ecr q[3], q[1];", r);
+    /* adj */
+    m_rot(0.3, -1.1, 2.0, m); mat_adj(2, m); embed(4, 1, m, (int[]){1}, r);
+    check_gate_matrix("adj(rot(0.3, -1.1, 2.0)) q[1];", r);
+    m_u3(0.4, 1.2, -0.7, m); mat_adj(2, m); embed(4, 1, m, (int[]){2}, r);
+    check_gate_matrix("adj(u3(0.4, 1.2, -0.7)) q[2];", r);
+    zc sxm[4] = {0.5 * (1 + I), 0.5 * (1 - I), 0.5 * (1 - I), 0.5 * (1 + I)};
+    memcpy(m, sxm, sizeof sxm); mat_adj(2, m); embed(4, 1, m, (int[]){0}, r);
+    check_gate_matrix("adj(sx) q[0];", r);
+    memcpy(m, ecr, sizeof ecr); mat_adj(4, m); embed(4, 2, m, (int[]){0, 2}, r);
+    check_gate_matrix("adj(ecr) q[0], q[2];", r);
+    m_isingxx(0.8, m); embed(4, 2, m, (int[]){0, 1}, t); mat_adj(GD, t); /* adj(adj(G)) = G */
+    mat_adj(GD, t);
+    check_gate_matrix("adj(adj(rxx(0.8))) q[0], q[1];", t);
+    /* ctrl, one and more controls, controls out of order and given as a slice */
+    m_rx(0.7, m); mat_ctrl(1, m, 1, t); embed(4, 2, t, (int[]){0, 2}, r);
+    check_gate_matrix("ctrl(rx(0.7)) q[0], q[2];", r);
+    zc h[4] = {R2, R2, R2, -R2};
+    mat_ctrl(1, h, 1, t); embed(4, 2, t, (int[]){3, 1}, r);
+    check_gate_matrix("ctrl(h) q[3], q[1];", r);
+    m_u3(0.4, 1.2, -0.7, m); mat_ctrl(1, m, 1, t); embed(4, 2, t, (int[]){2, 3}, r);
+    check_gate_matrix("ctrl(u3(0.4, 1.2, -0.7)) q[2], q[3];", r);
+    memcpy(m, sxm, sizeof sxm); mat_ctrl(1, m, 2, t); embed(4, 3, t, (int[]){1, 3, 0}, r);
+    check_gate_matrix("ctrl(sx) q[1], q[3], q[0];", r);
+    m_ry(0.4, m); mat_ctrl(1, m, 2, t); embed(4, 3, t, (int[]){0, 1, 2}, r);
+    check_gate_matrix("ctrl(ctrl(ry(0.4))) q[0], q[1], q[2];", r);
+    zc xm[4] = {0, 1, 1, 0}, ym[4] = {0, -I, I, 0};
+    mat_ctrl(1, xm, 3, t); embed(4, 4, t, (int[]){2, 0, 3, 1}, r);
+    check_gate_matrix("ctrl(x) q[2], q[0], q[3], q[1];", r);
+    mat_ctrl(1, ym, 3, t); embed(4, 4, t, (int[]){0, 1, 2, 3}, r);
+    check_gate_matrix("ctrl(y) q[0..3], q[3];", r);
+    m_rot(0.3, -1.1, 2.0, m); mat_ctrl(1, m, 3, t); embed(4, 4, t, (int[]){3, 2, 1, 0}, r);
+    check_gate_matrix("ctrl(rot(0.3, -1.1, 2.0)) q[3], q[2], q[1], q[0];", r);
+    zc sw[16] = {1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1};
+    mat_ctrl(2, sw, 1, t); embed(4, 3, t, (int[]){1, 0, 3}, r);
+    check_gate_matrix("ctrl(swap) q[1], q[0], q[3];", r);
+    m_multirz(2, 0.5, m); mat_ctrl(2, m, 1, t); embed(4, 3, t, (int[]){3, 0, 1}, r);
+    check_gate_matrix("ctrl(rzz(0.5)) q[3], q[0], q[1];", r);
+    mat_ctrl(2, ecr, 2, t); embed(4, 4, t, (int[]){0, 3, 1, 2}, r);
+    check_gate_matrix("ctrl(ecr) q[0], q[3], q[1], q[2];", r);
+    memcpy(m, ecr, sizeof ecr); mat_adj(4, m); mat_ctrl(2, m, 1, t); embed(4, 3, t, (int[]){2, 0, 1}, r);
+    check_gate_matrix("adj(ctrl(ecr)) q[2], q[0], q[1];", r);
+    check_gate_matrix("ctrl(adj(ecr)) q[2], q[0], q[1];", r);
+    m_perm3(6, 7, m); mat_ctrl(3, m, 1, t); embed(4, 4, t, (int[]){0, 1, 2, 3}, r);
+    check_gate_matrix("ctrl(toffoli) q[0], q[1], q[2], q[3];", r);
+    /* a template: ry(a) x; cnot x, y; rz(a) y */
+    zc cn[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0}, a2[16];
+    m_ry(0.5, m); embed(2, 1, m, (int[]){0}, a2);
+    mat_mul(4, cn, a2, t);
+    m_rz(0.5, m); embed(2, 1, m, (int[]){1}, a2);
+    mat_mul(4, a2, t, t);
+    zc tg[16];
+    memcpy(tg, t, sizeof tg);
+    mat_ctrl(2, tg, 1, t);
+    {
+        char src[2048];
+        snprintf(src, sizeof src, "gate g(a) x, y { ry(a) x; cnot x, y; rz(a) y; }\n"
+                                  "circuit c() {\n    qubits q[4];\n    ctrl(g(0.5)) q[2], q[3], q[0];\n"
+                                  "    adj(g(0.5)) q[1], q[3];\n    expval Z(q[0]);\n}\n");
+        sema_result *res = check_ok(src);
+        zc u[GD * GD], r2[GD * GD], r1[GD * GD];
+        unitary_of(res->circuits[0], u);
+        embed(4, 3, t, (int[]){2, 3, 0}, r1);
+        memcpy(m, tg, sizeof tg); mat_adj(4, m); embed(4, 2, m, (int[]){1, 3}, r2);
+        mat_mul(GD, r2, r1, r1);
+        zc ph = u[0] / r1[0];
+        for (int i = 0; i < GD * GD; i++) assert_true(cabs(u[i] - ph * r1[i]) < 1e-12);
+        assert_true(fabs(cabs(ph) - 1) < 1e-12);
+        sema_free(res);
+    }
+    /* unitary(M): a generic 1-qubit and 2-qubit unitary (Gram-Schmidt on fixed numbers) */
+    zc g4[16];
+    for (int i = 0; i < 16; i++) g4[i] = sin(1.0 + 3.7 * i) + I * cos(2.0 + 1.3 * i * i);
+    for (int c = 0; c < 4; c++) {
+        for (int p = 0; p < c; p++) {
+            zc dot = 0;
+            for (int i = 0; i < 4; i++) dot += conj(g4[i * 4 + p]) * g4[i * 4 + c];
+            for (int i = 0; i < 4; i++) g4[i * 4 + c] -= dot * g4[i * 4 + p];
+        }
+        double nrm = 0;
+        for (int i = 0; i < 4; i++) nrm += creal(g4[i * 4 + c] * conj(g4[i * 4 + c]));
+        for (int i = 0; i < 4; i++) g4[i * 4 + c] /= sqrt(nrm);
+    }
+    char text[2048];
+    for (int n = 1; n <= 2; n++) {
+        int d = 1 << n, k = 0;
+        zc u1[16];
+        if (n == 1) { m_u3(0.9, 0.3, -1.4, u1); for (int i = 0; i < 4; i++) u1[i] *= cexp(I * 0.77); }
+        else memcpy(u1, g4, sizeof g4);
+        k += snprintf(text + k, sizeof text - (size_t)k, "unitary([");
+        for (int i = 0; i < d; i++) {
+            k += snprintf(text + k, sizeof text - (size_t)k, "%s[", i ? ", " : "");
+            for (int j = 0; j < d; j++)
+                k += snprintf(text + k, sizeof text - (size_t)k, "%s[%.17g, %.17g]", j ? ", " : "",
+                              creal(u1[i * d + j]), cimag(u1[i * d + j]));
+            k += snprintf(text + k, sizeof text - (size_t)k, "]");
+        }
+        k += snprintf(text + k, sizeof text - (size_t)k, "])");
+        char stmt[2200];
+        snprintf(stmt, sizeof stmt, "%s %s;", text, n == 1 ? "q[2]" : "q[3], q[1]");
+        embed(4, n, u1, n == 1 ? (int[]){2} : (int[]){3, 1}, r);
+        check_gate_matrix(stmt, r);
+        snprintf(stmt, sizeof stmt, "ctrl(%s) q[0], %s;", text, n == 1 ? "q[2]" : "q[3], q[1]");
+        mat_ctrl(n, u1, 1, t);
+        embed(4, n + 1, t, n == 1 ? (int[]){0, 2} : (int[]){0, 3, 1}, r);
+        check_gate_matrix(stmt, r);
+        snprintf(stmt, sizeof stmt, "adj(%s) %s;", text, n == 1 ? "q[2]" : "q[3], q[1]");
+        memcpy(m, u1, sizeof(zc) * (size_t)(d * d)); mat_adj(d, m);
+        embed(4, n, m, n == 1 ? (int[]){2} : (int[]){3, 1}, r);
+        check_gate_matrix(stmt, r);
+    }
+    /* fixed gates with the unitary entries of PennyLane's matrices */
+    embed(4, 2, isw, (int[]){0, 3}, r);
+    check_gate_matrix("unitary([[1, 0, 0, 0], [0, 0, [0, 1], 0], [0, [0, 1], 0, 0], [0, 0, 0, 1]]) q[0], q[3];", r);
+}
+
+/* Forgets everything reported so far, so that the next check_fails sees only its own. */
+static void fresh_diag(void) {
+    diag_reset();
+    fclose(diag_stream);
+    diag_stream = tmpfile();
+    assert_non_null(diag_stream);
+    diag_set_stream(diag_stream);
+}
+
+/* div, len and lists as tensors (language.md §4.8.2, §4.8.4, §4.10.2). */
+static double op_angle_value(const ir_circuit *c, int i, const double *p, const double *x) {
+    return ir_eval(c, c->ops[i].angle[0], p, x);
+}
+
+static void test_int_functions_and_lists(void **state) {
+    (void)state;
+    sema_result *r = check_ok(
+        "gate layer(w[n]) q[n] { for i in 0..n { ry(w[i]) q[i]; } }\n"
+        "gate grid(w[a][b]) q[a] { for i in 0..a { rx(w[i][b - 1]) q[i]; } }\n"
+        "circuit c(int n = 5) {\n"
+        "    qubits q[n];\n    input x[2];\n    param p[2];\n"
+        "    layer([x[0], p[0] * 2, 0.5, 1, len(q)]) q;\n"
+        "    grid([[1, 2], [x[1], p[1]], [0, 0], [1, 1], [2, 2]]) q;\n"
+        "    for i in 0..div(n - 1, 2) { cnot q[2 * i], q[2 * i + 1]; }\n"
+        "    rz(div(-7, 2)) q[0];\n    rz(div(7, -2)) q[0];\n    rz(div(-7, -2)) q[0];\n"
+        "    rz(div(6, 3) * 10 + -7 % 2) q[0];\n"
+        "    rz(len(p) + len([1, 2, 3]) + len(x) + len(q[1])) q[1];\n"
+        "    expval Z(q[0]);\n}\n");
+    const ir_circuit *c = r->circuits[0];
+    double p[2] = {0.25, -1.5}, x[2] = {0.75, 3.0};
+    assert_int_equal(c->n_ops, 5 + 5 + 2 + 5);
+    const double want[10] = {0.75, 0.5, 0.5, 1, 5, 2, -1.5, 0, 1, 2};
+    for (int i = 0; i < 10; i++) {
+        assert_op_gate(c, i, i < 5 ? IR_RY : IR_RX);
+        assert_int_equal(c->ops[i].wires[0], i % 5);
+        assert_close(op_angle_value(c, i, p, x), want[i], 0);
+    }
+    assert_op(c, 10, IR_CNOT, 0, 1);
+    assert_op(c, 11, IR_CNOT, 2, 3);
+    /* Euclidean: a == div(a, b) * b + a % b with a % b in [0, |b|) */
+    assert_close(op_angle_value(c, 12, p, x), -4, 0);
+    assert_close(op_angle_value(c, 13, p, x), -3, 0);
+    assert_close(op_angle_value(c, 14, p, x), 4, 0);
+    assert_close(op_angle_value(c, 15, p, x), 21, 0);
+    assert_close(op_angle_value(c, 16, p, x), 2 + 3 + 2 + 1, 0);
+    sema_free(r);
+    fresh_diag();
+    check_fails("circuit c(int n = 4) {\n    qubits q[n];\n    for i in 0..(n - 1) / 2 { h q[i]; }\n"
+                "    expval Z(q[0]);\n}\n", "integer division is `div(a, b)`");
+    fresh_diag();
+    check_fails("circuit c {\n    qubits q[1];\n    rz(div(1, 0)) q[0];\n    expval Z(q[0]);\n}\n",
+                "division by zero");
+    fresh_diag();
+    check_fails("circuit c {\n    qubits q[1];\n    rz(div(1)) q[0];\n    expval Z(q[0]);\n}\n",
+                "`div` takes two integers");
+    fresh_diag();
+    check_fails("circuit c {\n    qubits q[1];\n    input x[1];\n    rz(div(x[0], 2)) q[0];\n"
+                "    expval Z(q[0]);\n}\n", "the dividend of `div` must be a compile-time integer, "
+                "not a value that depends on parameters or inputs");
+    fresh_diag();
+    check_fails("circuit c {\n    qubits q[1];\n    param w;\n    rz(len(w)) q[0];\n"
+                "    expval Z(q[0]);\n}\n", "`len` needs a tensor of rank 1 or more");
+    fresh_diag();
+    check_fails("gate g(w[n]) q[n] { for i in 0..n { ry(w[i]) q[i]; } }\n"
+                "circuit c {\n    qubits q[2];\n    g([0.1, 0.2, 0.3]) q;\n    expval Z(q[0]);\n}\n",
+                "`g` expects 3 qubits for `q`, got 2");
+    fresh_diag();
+    check_fails("gate g(w[n]) q[n] { for i in 0..n { ry(w[i]) q[i]; } }\n"
+                "circuit c {\n    qubits q[2];\n    g([]) q;\n    expval Z(q[0]);\n}\n",
+                "an empty list cannot be used as a tensor");
+    fresh_diag();
+    check_fails("gate g(w[2]) q[n] { for i in 0..n { ry(w[i]) q[i]; } }\n"
+                "circuit c {\n    qubits q[2];\n    g([1, 2, 3]) q;\n    expval Z(q[0]);\n}\n",
+                "argument `w` of `g` has 3 entries in dimension 0, which must be 2");
+}
+
+/* Misused gates and modifiers are refused with a reason (language.md §4.6.3-§4.6.5). */
+static void test_modifier_errors(void **state) {
+    (void)state;
+    const char *head = "gate two(a) u, v { ry(a) u; cz u, v; }\n"
+                       "gate meas u { h u; expval Z(u); }\ncircuit c {\n    qubits q[8];\n    param w[2];\n";
+    static const struct { const char *stmt, *msg; } cases[] = {
+        {"ctrl(rx(0.1)) q[0];", "`ctrl(rx)` needs its control qubits first, then the 1 qubit of `rx`"},
+        {"ctrl(two(0.1)) q[0], q[1];", "needs its control qubits first, then the 2 qubits of `two`"},
+        {"ctrl(two(0.1)) q[1], q[0], q[1];", "qubit 1 is both a control and a target of `ctrl(two)`"},
+        {"ctrl(h) q[0], q;", "qubit 0 is both a control and a target of `ctrl(h)`"},
+        {"ctrl(x) q[0..7], q[7];", "`ctrl` takes at most 6 control qubits"},
+        {"ctrl(ctrl(ctrl(ctrl(ctrl(ctrl(ctrl(x))))))) q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7];",
+         "more than 6 controls on one gate"},
+        {"ctrl(multirz(0.1)) q[0], q[1], q[2];", NULL},
+        {"ctrl(ctrl(multirz(0.1))) q[0], q[1], q[2];", "only the outermost `ctrl` can tell its controls apart"},
+        {"adj(meas) q[0];", "a measurement inside `adj(...)` or `ctrl(...)`"},
+        {"adj(w) q[0];", "`w` is a tensor, not a gate"},
+        {"adj(1 + 2) q[0];", "expected a gate"},
+        {"adj(rx(0.1), ry(0.2)) q[0];", "`adj` takes one gate"},
+        {"adj(foo) q[0];", "unknown gate `foo`"},
+        {"ctrl(rzz) q[0], q[1], q[2];", "`rzz` takes 1 angle, got 0"},
+        {"ctrl(unitary([[1, 0], [0, 1]], 2)) q[0], q[1];", "`unitary` takes one matrix"},
+        {"unitary([[1, 0], [0, [0, 1]]]) q[0], q[0];", "acts on 1 qubit, got 2"},
+        {"unitary([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]) q[0], q[0];",
+         "`unitary` needs different qubits, got qubit 0 twice"},
+        {"unitary([[1, 0], [0, 1], [0, 0]]) q[0];", "takes a 2x2 or a 4x4 matrix, got 3 rows"},
+        {"unitary(w) q[0];", "`unitary` needs a matrix written as a list of rows"},
+        {"unitary([[0, 0], [0, 0]]) q[0];", "is not unitary"},
+        {"iswap q[0];", "`iswap` acts on 2 qubits, got 1"},
+        {"rxx(0.1) q, q[1];", "`rxx` needs single qubits, got 8"},
+        {"ccz q[0], q[1], q[1];", "`ccz` needs different qubits, got qubit 1 twice"},
+        {"ecr(0.5) q[0], q[1];", "`ecr` takes 0 angles, got 1"},
+        {"toffoli(q[0], q[1], q[2]);", "write `toffoli q[0], q[1], q[2];`"},
+        {"rzz(0.1, q[0], q[1]);", "write `rzz(angle) q[0], q[1];`"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char src[1024];
+        snprintf(src, sizeof src, "%s    %s\n    expval Z(q[0]);\n}\n", head, cases[i].stmt);
+        fresh_diag();
+        if (cases[i].msg) check_fails(src, cases[i].msg);
+        else sema_free(check_ok(src));
+    }
+    /* nesting is bounded before the recursion could exhaust the stack */
+    char deep[8192] = "circuit c {\n    qubits q[2];\n    ";
+    for (int i = 0; i < 1000; i++) strcat(deep, "adj(");
+    strcat(deep, "x");
+    for (int i = 0; i < 1000; i++) strcat(deep, ")");
+    strcat(deep, " q[0];\n    expval Z(q[0]);\n}\n");
+    fresh_diag();
+    check_fails(deep, "modifiers nest too deeply (more than 64 levels)");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_parse_items_and_locations),
+        T(test_gate_matrices),
+        T(test_int_functions_and_lists),
+        T(test_modifier_errors),
         T(test_parse_statement_forms),
         T(test_expression_precedence),
         T(test_comparison_not_associative),

@@ -819,6 +819,58 @@ static void test_observables_from_source(void **state) {
                          "}\n", 33);
 }
 
+/* The gates of language.md §4.6.5/§4.6.4 (composites, unitary, adj, ctrl) with angles of
+ * parameters and inputs, from source: JIT forward equals the interpreter at 1e-12, the
+ * adjoint vjp equals the interpreter's exact vjp and central differences, parameter shift
+ * equals adjoint; fused and unfused. */
+static void test_gates_from_source(void **state) {
+    (void)state;
+    check_source_circuit(
+        "gate blk(a, b) x, y { ry(a) x; rzz(b) x, y; rx(a * b) y; }\n"
+        "circuit gates(int n = 4) {\n"
+        "    qubits q[n];\n    input x[2];\n    param w[12];\n"
+        "    for i in 0..n { ry(x[i % 2] + w[i]) q[i]; }\n"
+        "    rxx(w[0] * x[0]) q[0], q[2];\n    ryy(w[1]) q[3], q[1];\n    rzz(w[2] + x[1]) q[1], q[2];\n"
+        "    multirz(w[3]) q;\n    multirz(x[0] * w[4]) q[3], q[0], q[2];\n"
+        "    toffoli q[0], q[1], q[2];\n    ccz q[3], q[1], q[0];\n    cswap q[2], q[0], q[3];\n"
+        "    iswap q[1], q[3];\n    ecr q[2], q[1];\n"
+        "    ctrl(rx(w[5])) q[0], q[3];\n    ctrl(ctrl(ry(w[6] * x[1]))) q[1], q[2], q[0];\n"
+        "    ctrl(rot(w[7], x[0], w[8])) q[3], q[2], q[1];\n    adj(u3(w[9], x[1], w[10])) q[2];\n"
+        "    ctrl(u3(w[9], w[10], x[0])) q[1], q[0];\n    ctrl(rzz(w[11])) q[0], q[1], q[3];\n"
+        "    adj(blk(w[4], x[1])) q[3], q[0];\n    ctrl(blk(w[2], w[5])) q[1], q[2], q[3];\n"
+        "    ctrl(adj(blk(w[0], x[0]))) q[2], q[0], q[1];\n"
+        "    unitary([[0.6, [0, 0.8]], [[0, 0.8], 0.6]]) q[1];\n"
+        "    ctrl(unitary([[0.6, [0, 0.8]], [[0, 0.8], 0.6]])) q[2], q[1];\n"
+        "    unitary([[1, 0, 0, 0], [0, 0, [0, 1], 0], [0, [0, 1], 0, 0], [0, 0, 0, 1]]) q[0], q[3];\n"
+        "    expval sum(i in 0..n) Z(q[i]) + 0.5 * X(q[0]) @ Y(q[2]);\n"
+        "    probs(q[1], q[3]);\n"
+        "}\n", 5);
+    /* rzz expands into diagonal ops only: an IQP layer's rz and rzz fuse into one diagonal
+     * sweep between the Hadamard layers (8 + 8 h, 1 fuseddiag) */
+    const char *path = test_tmp_path("iqp.qnn");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("circuit iqp(int n = 8) {\n    qubits q[n];\n    input x[n];\n    h q;\n"
+          "    for i in 0..n { rz(x[i]) q[i]; }\n"
+          "    for i in 0..n-1 { rzz(x[i] * x[i+1]) q[i], q[i+1]; }\n    h q;\n"
+          "    expval Z(q[0]);\n}\n", f);
+    fclose(f);
+    arena *ar = arena_create();
+    sema_options so = {0};
+    so.max_qubits = 24;
+    sema_result *r = sema_check_file(ar, path, &so);
+    assert_non_null(r);
+    ir_circuit *fz = pass_fuse(r->circuits[0]);
+    int counts[IR_GATE_COUNT];
+    ir_count_gates(fz, counts);
+    assert_int_equal(fz->n_ops, 17);
+    assert_int_equal(counts[IR_H], 16);
+    assert_int_equal(counts[IR_FUSED_DIAG], 1);
+    ir_free(fz);
+    sema_free(r);
+    arena_destroy(ar);
+}
+
 int main(void) {
     char err[512];
     S = jit_create(err, sizeof err);
@@ -841,6 +893,7 @@ int main(void) {
         cmocka_unit_test(test_text_and_objects),
         cmocka_unit_test(test_bench_qiren),
         cmocka_unit_test(test_observables_from_source),
+        cmocka_unit_test(test_gates_from_source),
     };
     int rc = cmocka_run_group_tests(tests, test_tmp_setup, test_tmp_teardown);
     jit_destroy(S);

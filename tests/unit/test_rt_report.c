@@ -683,6 +683,109 @@ static void test_gallery(void **state) {
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
 
+
+/* The confusion matrix reads back at its promised size; k outside 2..64 is refused; the
+ * page's tables carry the counts and the per-class precision and recall worked out by hand;
+ * the train | test table replaces the evaluation rows of the summary. */
+static void test_confusion_and_classes(void **state) {
+    (void)state;
+    char err[256];
+    /* true 0: 3 right, 1 as 1; true 1: 2 right; true 2: 1 as 0, 1 right */
+    long c[9] = {3, 1, 0, 0, 2, 0, 1, 0, 1};
+    const char *p = test_tmp_path("confusion.png");
+    assert_int_equal(report_confusion(p, c, 3, "three classes", err, sizeof err), 0);
+    int w, h;
+    report_confusion_size(3, &w, &h);
+    assert_png(p, w, h);
+    assert_int_equal(report_confusion(p, c, 1, "one", err, sizeof err), -1);
+    assert_non_null(strstr(err, "needs 2 to 64 classes, got 1"));
+    double ep[3] = {10, 20, 30}, tr[3] = {1, 0.5, 0.25}, te[3] = {1.2, 0.8, 0.7};
+    p = test_tmp_path("eval_loss.png");
+    assert_int_equal(report_train_test(p, ep, tr, te, 3, "loss", 1, "t", err, sizeof err), 0);
+    assert_png(p, REPORT_PLOT_WIDTH, REPORT_PLOT_HEIGHT);
+
+    report_summary s;
+    report_summary_init(&s);
+    s.name = "cls";
+    s.eval_loss = 0.5;
+    s.accuracy = 6.0 / 9.0;
+    s.n_classes = 3;
+    s.confusion = c;
+    const char *dir = test_tmp_path("cls");
+    assert_int_equal(report_write_index(dir, &s, err, sizeof err), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/summary.md", dir);
+    char *md = slurp(path);
+    assert_non_null(strstr(md, "| Accuracy | 66.67% |"));
+    assert_non_null(strstr(md, "| 0 | 3 | 1 | 0 |\n| 1 | 0 | 2 | 0 |\n| 2 | 1 | 0 | 1 |"));
+    /* class 0: predicted 4 times, 3 right (75 %), 4 points (recall 75 %); class 1: 3
+     * predicted, 2 right (66.67 %), recall 2/2; class 2: precision 1/1, recall 1/2 */
+    assert_non_null(strstr(md, "| 0 | 4 | 4 | 75.00% | 75.00% |"));
+    assert_non_null(strstr(md, "| 1 | 2 | 3 | 66.67% | 100.00% |"));
+    assert_non_null(strstr(md, "| 2 | 2 | 1 | 100.00% | 50.00% |"));
+    assert_null(strstr(md, "PSNR"));
+    assert_null(strstr(md, "Train and test"));
+    free(md);
+    s.n_train = 100, s.n_test = 9, s.train_loss = 0.25, s.train_accuracy = 0.99;
+    assert_int_equal(report_write_index(dir, &s, err, sizeof err), 0);
+    md = slurp(path);
+    assert_non_null(strstr(md, "| | Train (100 points) | Test (9 points) |"));
+    assert_non_null(strstr(md, "| Accuracy | 99.00% | 66.67% |"));
+    assert_non_null(strstr(md, "| Loss | 2.500e-01 | 5.000e-01 |"));
+    assert_null(strstr(md, "| Accuracy | 66.67% |")); /* not also in the summary table */
+    free(md);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *html = slurp(path);
+    assert_non_null(strstr(html, "<th>Train (100 points)</th><th>Test (9 points)</th>"));
+    assert_non_null(strstr(html, "<h2>Precision and recall per class</h2>"));
+    free(html);
+
+    /* The decision boundary: class 0 on the left half, 1 on the right, row 0 on top; the
+     * background at the left and right of the plot area is the classes' pale colours. */
+    int grid[4] = {0, 1, 0, 1};
+    double xy[4] = {-0.5, 0.5, 0.5, -0.5};
+    int cls[2] = {0, 1};
+    unsigned char test_pt[2] = {0, 1};
+    p = test_tmp_path("boundary.png");
+    assert_int_equal(report_decision_boundary(p, grid, 2, -1, 1, -1, 1, xy, cls, test_pt, 2, 2, "b", err,
+                                              sizeof err), 0);
+    assert_png(p, REPORT_PLOT_HEIGHT + 160, REPORT_PLOT_HEIGHT);
+    cairo_surface_t *img = cairo_image_surface_create_from_png(p);
+    unsigned char *px = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    /* plot area: x from 90, y from 100, side REPORT_PLOT_HEIGHT - 170; probe a quarter in */
+    int side = REPORT_PLOT_HEIGHT - 170, yq = 100 + side / 4 + 3;
+    uint32_t left = *(uint32_t *)(void *)(px + (size_t)yq * (size_t)stride + 4 * (size_t)(90 + side / 8));
+    uint32_t right = *(uint32_t *)(void *)(px + (size_t)yq * (size_t)stride + 4 * (size_t)(90 + side - side / 8));
+    cairo_surface_destroy(img);
+    assert_true((left & 0xFFFFFFu) != (right & 0xFFFFFFu));
+    /* tab10's first colour is blue, its second orange: pale blue has more blue than red */
+    assert_true((left & 0xFF) > ((left >> 16) & 0xFF));
+    assert_true(((right >> 16) & 0xFF) > (right & 0xFF));
+    assert_int_equal(report_decision_boundary(p, grid, 2, 1, -1, -1, 1, xy, cls, NULL, 2, 2, "b", err,
+                                              sizeof err), -1);
+
+    /* A comparison of classifiers: no MSE, so the most accurate run is marked. */
+    report_summary runs[2];
+    report_summary_init(&runs[0]);
+    report_summary_init(&runs[1]);
+    runs[0].name = "a", runs[0].accuracy = 0.9;
+    runs[1].name = "b", runs[1].accuracy = 0.95;
+    const char *cdir = test_tmp_path("cmp");
+    assert_int_equal(report_write_comparison(cdir, "c", runs, 2, NULL, 0, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/summary.md", cdir);
+    md = slurp(path);
+    assert_non_null(strstr(md, "Bold: the highest accuracy."));
+    assert_non_null(strstr(md, " **95.00%** |"));
+    assert_null(strstr(md, "**90.00%**"));
+    free(md);
+    snprintf(path, sizeof path, "%s/comparison.csv", cdir);
+    char *csv = slurp(path);
+    assert_non_null(strstr(csv, "seconds_per_epoch,seconds_total,accuracy\n"));
+    assert_non_null(strstr(csv, ",0.94999999999999996\n"));
+    free(csv);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spectral_high_perturbation),
@@ -703,6 +806,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_index, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_comparison, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_gallery, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_confusion_and_classes, test_tmp_setup, test_tmp_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     /* Hand cairo's and fontconfig's caches back so that leak checkers see only our leaks. */

@@ -90,7 +90,7 @@ static void test_limits_and_types(void **state) {
     set_fails(&x, "batch", "0", "between 1 and");
     set_fails(&x, "batch", "half", "must be an integer");
     set_fails(&x, "threads", "2000", "between 0 and 1024");
-    set_fails(&x, "loss", "l2", "unknown loss `l2`: use mse or l1");
+    set_fails(&x, "loss", "l2", "unknown loss `l2`: use mse, l1, cross_entropy, bce or huber");
     set_fails(&x, "loss", "mse(3)", "takes no arguments");
     set_fails(&x, "batchnorm_eval", "train", "use batch or running");
     set_fails(&x, "epochs", "", "needs a value");
