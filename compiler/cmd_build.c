@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "aot.h"
+#include "cache.h"
 #include "commands.h"
 #include "diag.h"
 #include "io_file.h"
@@ -325,63 +326,6 @@ typedef struct {
     int n;
 } circuit_set;
 
-static uint64_t fnv1a(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-/* Everything the object depends on, qnnc itself included (its size and time stamp). */
-static char *cache_key(const circuit_set *cs, const aot_target *t, size_t *len) {
-    char *buf = NULL;
-    FILE *f = open_memstream(&buf, len);
-    struct stat st;
-    if (!f) return NULL;
-    memset(&st, 0, sizeof st);
-    stat("/proc/self/exe", &st);
-    fprintf(f, "qnnc-aot 1 %s %lld %lld.%09ld\n%s\n%s\n%s\n", QNN_VERSION, (long long)st.st_size,
-            (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, t->triple, t->cpu, t->features);
-    for (int i = 0; i < cs->n; i++) {
-        char *text = ir_to_text(cs->ir[i]);
-        const cg_options *o = &cs->opts[i];
-        fprintf(f, "circuit %s precision %d lanes %d opt %d grad %d\n%s\n", cs->prefixes[i],
-                o->precision, o->lanes, o->opt_level, (int)o->grad, text ? text : "?");
-        free(text);
-    }
-    fclose(f);
-    return buf;
-}
-
-static int same_file_text(const char *path, const char *text, size_t len) {
-    FILE *f = io_fopen_input(path, NULL, 0);
-    if (!f) return 0;
-    int same = 1;
-    size_t i = 0;
-    int ch;
-    while (same && (ch = fgetc(f)) != EOF) same = i < len && (char)ch == text[i++];
-    fclose(f);
-    return same && i == len;
-}
-
-/* Writes to the cache atomically (a file, then a rename). Failures only cost a later rebuild;
- * a cache entry that is not a regular file (a link, a device) is left alone. */
-static void cache_store(const char *dir, const char *name, const char *from, const char *text,
-                        size_t len) {
-    char tmp[PATH_MAX], dst[PATH_MAX];
-    int nt = snprintf(tmp, sizeof tmp, "%s/.%s.%ld", dir, name, (long)getpid());
-    int nd = snprintf(dst, sizeof dst, "%s/%s", dir, name);
-    if (nt < 0 || nd < 0 || (size_t)nt >= sizeof tmp || (size_t)nd >= sizeof dst) return;
-    if (io_check_output_target(dst, NULL, 0)) return;
-    int ok;
-    if (from) ok = copy_file(from, tmp) == 0;
-    else {
-        FILE *f = fopen(tmp, "wb");
-        ok = f && fwrite(text, 1, len, f) == len;
-        if (f && fclose(f)) ok = 0;
-    }
-    if (!ok || rename(tmp, dst)) unlink(tmp);
-}
-
 /* Signals on which the temporary folder is removed before dying (guard_tmp). */
 static const int CLEANUP_SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 
@@ -464,31 +408,50 @@ static int emit_isolated(const circuit_set *cs, const aot_target *t, aot_kind ki
     return -1;
 }
 
+/* Writes len bytes to a new file in the build's temporary folder. */
+static int write_bytes(const char *path, const unsigned char *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f)) ok = 0;
+    if (!ok) remove(path);
+    return ok ? 0 : -1;
+}
+
+/* The object file, from the compiled-code cache (cache.h, shared with qnnc run) when a cache
+ * folder is given: keyed by every circuit's fused IR, options and symbol prefix, the target
+ * and qnnc itself. A damaged entry is reported in one note and rebuilt; a cache that cannot be
+ * written costs one warning, never the build. */
 static int emit_circuits(const circuit_set *cs, const aot_target *t, aot_kind kind, const char *path,
                          const char *cache_dir, const char *log, int *hit, aot_times *times, char *err,
                          size_t errlen) {
-    char *key = NULL, obj[PATH_MAX], keyfile[PATH_MAX];
-    size_t klen = 0;
+    code_cache cc;
+    cache_key k;
+    int keyed = 0;
     *hit = 0;
-    if (cache_dir && kind == AOT_OBJECT && (key = cache_key(cs, t, &klen)) != NULL) {
-        uint64_t h = fnv1a(key, klen);
-        int no = snprintf(obj, sizeof obj, "%s/%016llx.o", cache_dir, (unsigned long long)h);
-        int nk = snprintf(keyfile, sizeof keyfile, "%s/%016llx.key", cache_dir, (unsigned long long)h);
-        if (no < 0 || nk < 0 || (size_t)no >= sizeof obj || (size_t)nk >= sizeof keyfile) {
-            free(key); /* a cache folder name too long to use: build without it */
-            key = NULL;
-        } else if (same_file_text(keyfile, key, klen) && copy_file(obj, path) == 0) {
-            *hit = 1;
-            free(key);
-            return 0;
-        }
+    memset(&k, 0, sizeof k);
+    cache_open(&cc, kind == AOT_OBJECT ? cache_dir : NULL, "qnnc build");
+    if (cc.dir && cache_key_begin(&k, "aot", t->triple, t->cpu, t->features) == 0) {
+        for (int i = 0; i < cs->n; i++) cache_key_add(&k, cs->ir[i], &cs->opts[i], cs->prefixes[i]);
+        keyed = cache_key_end(&k) == 0;
     }
-    int rc = emit_isolated(cs, t, kind, path, log, times, err, errlen);
-    if (rc == 0 && key && (mkdir(cache_dir, 0777) == 0 || errno == EEXIST)) {
-        cache_store(cache_dir, strrchr(obj, '/') + 1, path, NULL, 0);
-        cache_store(cache_dir, strrchr(keyfile, '/') + 1, NULL, key, klen);
+    if (keyed) {
+        unsigned char *obj = NULL;
+        size_t len = 0;
+        char note[1200];
+        cache_result found = cache_lookup(&cc, &k, &obj, &len, note, sizeof note);
+        if (found == CACHE_CORRUPT) fprintf(stderr, "qnnc build: note: %s; compiling again\n", note);
+        if (found == CACHE_HIT && write_bytes(path, obj, len) == 0) *hit = 1;
+        free(obj);
     }
-    free(key);
+    int rc = *hit ? 0 : emit_isolated(cs, t, kind, path, log, times, err, errlen);
+    if (rc == 0 && keyed && !*hit) {
+        unsigned char *data = NULL;
+        size_t len = 0;
+        if (io_read_file(path, (size_t)1 << 30, &data, &len, NULL, 0) == 0) cache_store(&cc, &k, data, len);
+        free(data);
+    }
+    cache_key_free(&k);
+    cache_close(&cc);
     return rc;
 }
 

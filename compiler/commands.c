@@ -1,5 +1,6 @@
-/* qnnc run / eval / emit-llvm: circuit IR -> passes -> LLVM (JIT) -> runtime; and what the
- * driver and `qnnc build` share: where the standard library is, the experiment selection. */
+/* qnnc run / eval / emit-llvm: circuit IR -> passes -> compiled-code cache (cache.h) or LLVM
+ * -> JIT -> runtime; and what the driver and `qnnc build` share: where the standard library
+ * is, the experiment selection. */
 #define _XOPEN_SOURCE 700 /* readlink, realpath, sysconf */
 #include "commands.h"
 
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "cg.h"
 #include "diag.h"
 #include "jit.h"
@@ -64,7 +66,7 @@ int cmd_check_experiment(const sema_result *r, const char *file, const char *nam
     return -1;
 }
 
-static double now(void) {
+double cmd_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -74,18 +76,139 @@ static int selected(const command_options *o, const sema_experiment *x) {
     return !o->experiment || strcmp(o->experiment, x->exp.name) == 0;
 }
 
-static int compile_one(jit_session *jit, const sema_experiment *x, const command_options *o,
-                       const jit_options *jo, const ir_circuit *src, rt_circuit *out);
+/* A circuit linked into the session, with the key it was compiled under. */
+typedef struct {
+    cache_key key;
+    rt_circuit circuit;
+} linked_circuit;
+
+/* What cmd_run's compilations share: the JIT session, the compiled-code cache, and every
+ * circuit linked so far. The same key (the same fused circuit at the same precision in
+ * another experiment of the file) reuses the linked code: linking it twice would define its
+ * symbols twice. */
+typedef struct {
+    jit_session *jit;
+    code_cache cache;
+    linked_circuit *linked;
+    int n_linked, cap_linked;
+    int hits, misses; /* of the experiment being compiled */
+} run_compiler;
+
+static void run_compiler_free(run_compiler *rc) {
+    for (int i = 0; i < rc->n_linked; i++) cache_key_free(&rc->linked[i].key);
+    free(rc->linked);
+    cache_close(&rc->cache);
+}
+
+/* Keeps the key (taken over: *k is cleared). A failed allocation only costs a recompile. */
+static void remember(run_compiler *rc, cache_key *k, const rt_circuit *c) {
+    if (rc->n_linked == rc->cap_linked) {
+        int cap = rc->cap_linked ? 2 * rc->cap_linked : 8;
+        linked_circuit *l = realloc(rc->linked, sizeof *l * (size_t)cap);
+        if (!l) {
+            cache_key_free(k);
+            return;
+        }
+        rc->linked = l;
+        rc->cap_linked = cap;
+    }
+    rc->linked[rc->n_linked].key = *k;
+    rc->linked[rc->n_linked++].circuit = *c;
+    memset(k, 0, sizeof *k);
+}
+
+/* One fused circuit: from the session, from the cache, or compiled (and stored). */
+static int link_circuit(run_compiler *rc, const ir_circuit *c, const jit_options *jo,
+                        rt_circuit *out, const char **how) {
+    char err[1024], note[1200], prefix[96];
+    jit_options j = *jo;
+    j.lanes = jit_lanes(rc->jit, jo);
+    cg_options co = {j.precision ? j.precision : 64, j.lanes, j.opt_level, j.grad, 0};
+    cg_target t;
+    jit_target(rc->jit, &t);
+    cache_key k;
+    if (cache_key_begin(&k, "jit", t.triple, t.cpu, t.features) == 0) {
+        cache_key_add(&k, c, &co, NULL);
+        cache_key_end(&k);
+    }
+    if (!k.text) {
+        fprintf(stderr, "qnnc: circuit %s: out of memory\n", c->name);
+        return -1;
+    }
+    for (int i = 0; i < rc->n_linked; i++)
+        if (rc->linked[i].key.len == k.len && memcmp(rc->linked[i].key.text, k.text, k.len) == 0) {
+            *out = rc->linked[i].circuit;
+            *how = "compiled above: JIT";
+            cache_key_free(&k);
+            return 0;
+        }
+    cache_key_prefix(&k, c->name, prefix, sizeof prefix);
+    unsigned char *obj = NULL;
+    size_t len = 0;
+    int store = rc->cache.dir != NULL;
+    cache_result found = cache_lookup(&rc->cache, &k, &obj, &len, note, sizeof note);
+    if (found == CACHE_CORRUPT) fprintf(stderr, "qnnc: note: %s; compiling the circuit again\n", note);
+    if (found == CACHE_HIT) {
+        if (jit_add_object(rc->jit, obj, len, prefix, c->name, c, co.precision, j.lanes, out, err,
+                           sizeof err) == 0) {
+            free(obj);
+            rc->hits++;
+            *how = "cache hit: object + JIT";
+            remember(rc, &k, out);
+            return 0;
+        }
+        /* Its symbols may now be half-defined in the session: compile under other names, and
+         * remove the entry, so that the next run compiles and stores it again. */
+        fprintf(stderr, "qnnc: note: the cached object of circuit %s cannot be linked (%s); "
+                        "compiling the circuit again\n", c->name, err);
+        size_t n = strlen(prefix);
+        snprintf(prefix + n, sizeof prefix - n, "_again");
+        store = 0; /* the entry's symbols are the key's prefix, not this one */
+        cache_remove(&rc->cache, &k);
+    }
+    free(obj);
+    obj = NULL;
+    int ok = jit_emit_object(rc->jit, c, &j, prefix, &obj, &len, err, sizeof err) == 0 &&
+             jit_add_object(rc->jit, obj, len, prefix, c->name, c, co.precision, j.lanes, out, err,
+                            sizeof err) == 0;
+    if (!ok) {
+        fprintf(stderr, "qnnc: %s\n", err);
+        free(obj);
+        cache_key_free(&k);
+        return -1;
+    }
+    if (store) cache_store(&rc->cache, &k, obj, len);
+    free(obj);
+    rc->misses += rc->cache.dir != NULL;
+    *how = rc->cache.dir ? "cache miss: LLVM codegen + JIT" : "no cache: LLVM codegen + JIT";
+    remember(rc, &k, out);
+    return 0;
+}
+
+static int compile_one(run_compiler *rc, const sema_experiment *x, const command_options *o,
+                       const jit_options *jo, const ir_circuit *src, rt_circuit *out) {
+    double t0 = cmd_now();
+    ir_circuit *c = o->no_fuse ? ir_clone(src) : pass_fuse(src);
+    double t1 = cmd_now();
+    const char *how = "";
+    int rc_ = link_circuit(rc, c, jo, out, &how);
+    ir_free(c);
+    if (rc_) return -1;
+    if (o->show_time)
+        fprintf(stderr, "%s: circuit %s: passes %.1f ms, %s %.1f ms (f%d, %d lanes)\n", x->exp.name,
+                out->name, 1e3 * (t1 - t0), how, 1e3 * (cmd_now() - t1), out->precision, out->lanes);
+    return 0;
+}
 
 /* Compiles every distinct circuit of one experiment into the session. */
-static int compile_circuits(jit_session *jit, const sema_experiment *x, const command_options *o,
+static int compile_circuits(run_compiler *rc, const sema_experiment *x, const command_options *o,
                             int precision, rt_circuit *out) {
     jit_options jo = jit_default_options();
     jo.precision = precision;
     jo.grad = o->grad_shift ? CG_GRAD_SHIFT : CG_GRAD_ADJOINT;
     char **texts = calloc((size_t)x->model.n_circuits + 1, sizeof *texts);
-    int rc = 0;
-    for (int k = 0; k < x->model.n_circuits && texts && !rc; k++) {
+    int failed = texts ? 0 : -1;
+    for (int k = 0; k < x->model.n_circuits && texts && !failed; k++) {
         texts[k] = ir_to_text(x->model.circuits[k]);
         int same = -1;
         for (int j = 0; j < k && same < 0 && texts[k]; j++)
@@ -96,35 +219,15 @@ static int compile_circuits(jit_session *jit, const sema_experiment *x, const co
         }
         if (o->reference) {
             char err[256];
-            if ((rc = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
+            if ((failed = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
                 fprintf(stderr, "qnnc: %s\n", err);
             continue;
         }
-        rc = compile_one(jit, x, o, &jo, x->model.circuits[k], &out[k]);
+        failed = compile_one(rc, x, o, &jo, x->model.circuits[k], &out[k]);
     }
     for (int k = 0; texts && k < x->model.n_circuits; k++) free(texts[k]);
     free(texts);
-    return rc;
-}
-
-static int compile_one(jit_session *jit, const sema_experiment *x, const command_options *o,
-                       const jit_options *jo, const ir_circuit *src, rt_circuit *out) {
-    {
-        char err[1024];
-        double t0 = now();
-        ir_circuit *c = o->no_fuse ? ir_clone(src) : pass_fuse(src);
-        double t1 = now();
-        int rc = jit_compile(jit, c, jo, out, err, sizeof err);
-        ir_free(c);
-        if (rc) {
-            fprintf(stderr, "qnnc: %s\n", err);
-            return -1;
-        }
-        if (o->show_time)
-            fprintf(stderr, "%s: circuit %s: passes %.1f ms, LLVM codegen + JIT %.1f ms (f%d, %d lanes)\n",
-                    x->exp.name, out->name, 1e3 * (t1 - t0), 1e3 * (now() - t1), jo->precision, out->lanes);
-    }
-    return 0;
+    return failed;
 }
 
 /* What the runtime would refuse only after loading the data, refused before it: an image grid
@@ -147,13 +250,28 @@ static int check_run(const sema_experiment *x, const rt_circuit *const *circuits
     return 0;
 }
 
+/* The cache folder of a run: none with --no-cache or --reference (nothing is compiled). */
+static void open_cache(run_compiler *rc, const command_options *o) {
+    const char *why = NULL;
+    char *dir = o->no_cache || o->reference ? NULL : cache_default_dir(&why);
+    if (!dir && why)
+        fprintf(stderr, "qnnc: warning: no folder for the compiled-code cache (%s); continuing "
+                        "without caching\n", why);
+    cache_open(&rc->cache, dir, "qnnc");
+    free(dir);
+}
+
 int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
     char err[1024];
-    jit_session *jit = jit_create(err, sizeof err);
+    double t_prev = o->t_start ? o->t_start : cmd_now();
+    run_compiler rc;
+    memset(&rc, 0, sizeof rc);
+    jit_session *jit = rc.jit = jit_create(err, sizeof err);
     if (!jit) {
         fprintf(stderr, "qnnc: %s\n", err);
         return 1;
     }
+    open_cache(&rc, o);
     int n_sel = 0, failed = 0;
     for (int i = 0; i < r->n_experiments; i++) n_sel += selected(o, &r->experiments[i]);
     if (!n_sel && !o->experiment) fprintf(stderr, "qnnc: the file has no experiment to run\n");
@@ -172,7 +290,9 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         int precision = o->precision ? o->precision : x->exp.precision;
         rt_circuit *circuits = calloc((size_t)x->model.n_circuits + 1, sizeof *circuits);
         const rt_circuit **ptrs = calloc((size_t)x->model.n_circuits + 1, sizeof *ptrs);
-        if (!circuits || !ptrs || compile_circuits(jit, x, o, precision, circuits)) {
+        double t_circuits = cmd_now();
+        rc.hits = rc.misses = 0;
+        if (!circuits || !ptrs || compile_circuits(&rc, x, o, precision, circuits)) {
             free(circuits);
             free(ptrs);
             failed = 1;
@@ -180,13 +300,29 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         }
         for (int k = 0; k < x->model.n_circuits; k++) ptrs[k] = &circuits[k];
         if (check_run(x, ptrs, o)) failed = 1;
-        else rt_batch_run(batch, &x->exp, ptrs);
+        else {
+            if (o->show_time) { /* the first experiment counts from qnnc's start, the others
+                                   from the end of the run before them */
+                double t = cmd_now();
+                fprintf(stderr, "%s: %.1f ms before the runtime starts (", x->exp.name, 1e3 * (t - t_prev));
+                if (t_prev == o->t_start) fprintf(stderr, "front end %.1f ms, ", 1e3 * o->t_front);
+                fprintf(stderr, "circuits %.1f ms: ", 1e3 * (t - t_circuits));
+                if (o->reference || !rc.cache.dir)
+                    fprintf(stderr, "%s)\n", o->reference ? "reference interpreter" : "no cache");
+                else
+                    fprintf(stderr, "%d cache hit%s, %d miss%s)\n", rc.hits, rc.hits == 1 ? "" : "s",
+                            rc.misses, rc.misses == 1 ? "" : "es");
+            }
+            rt_batch_run(batch, &x->exp, ptrs);
+            t_prev = cmd_now();
+        }
         free(circuits);
         free(ptrs);
         refback_reset();
     }
     if (!batch || rt_batch_finish(batch)) failed = 1;
     jit_destroy(jit);
+    run_compiler_free(&rc);
     return failed || !n_sel ? 1 : 0;
 }
 
@@ -260,7 +396,10 @@ int cmd_doctor(const char *stdlib_dir, const command_options *o) {
     const char *env = getenv("QNN_STDLIB");
     printf("  standard library   %s%s\n", stdlib_dir ? stdlib_dir : "not found (set QNN_STDLIB or --stdlib DIR)",
            stdlib_dir && env && *env && strcmp(env, stdlib_dir) == 0 ? " ($QNN_STDLIB)" : "");
-    const char *cache = getenv("QNN_CACHE_DIR");
+    const char *cache = getenv("QNN_CACHE_DIR"), *why = NULL;
     printf("  build cache        %s\n", cache && *cache ? cache : "none (QNN_CACHE_DIR or qnnc build --cache DIR)");
+    char *jc = cache_default_dir(&why);
+    printf("  run/eval cache     %s\n", jc ? jc : why);
+    free(jc);
     return 0;
 }

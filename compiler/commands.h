@@ -20,7 +20,13 @@ typedef struct {
     int grad_shift;          /* vjp by parameter shift instead of the adjoint method */
     int show_time;           /* print compile times */
     int reference;           /* run circuits with the reference interpreter, not the JIT */
+    int no_cache;            /* run/eval: compile every circuit, read and write no cache entry */
+    double t_start, t_front; /* --time: when main started (CLOCK_MONOTONIC seconds), and the
+                                seconds the front end took */
 } command_options;
+
+/* CLOCK_MONOTONIC in seconds (the --time figures). */
+double cmd_now(void);
 
 int cmd_run(const sema_result *r, const command_options *o, int eval_only);
 

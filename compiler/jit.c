@@ -8,11 +8,14 @@
  *    machine -> JITTargetMachineBuilder (consumes the TM) -> builder (consumes the JTMB);
  *    absolute-symbol materialization unit -> JITDylib (on failure we dispose of it);
  *    process-symbol generator -> JITDylib.
- *  - jit_compile: we create a ThreadSafeContext; its LLVMContext is lent to cg_build, which
- *    returns a module we own; LLVMOrcCreateNewThreadSafeModule takes the module (the TSM
- *    also holds a reference to the context), then we drop our context reference; the TSM
- *    goes to LLVMOrcLLJITAddLLVMIRModule, which owns it from then on, failure included.
- *  - jit_load_object: the memory buffer goes to LLVMOrcLLJITAddObjectFile, which owns it.
+ *  - jit_emit_object: we create an LLVMContext and lend it to cg_build, which returns a
+ *    module we own; the session's emission target machine (created in jit_create with the
+ *    JIT's settings, disposed of in jit_destroy) writes it into a memory buffer that we copy
+ *    and dispose of, then we dispose of the module and the context.
+ *  - jit_compile = jit_emit_object + jit_add_object: every circuit, cached or not, reaches
+ *    the JIT as an object file, so a cached object is the very code a fresh compile links.
+ *  - jit_add_object / jit_load_object: the memory buffer (a copy of the caller's bytes, or the
+ *    file's contents) goes to LLVMOrcLLJITAddObjectFile, which owns it, failure included.
  *  - Error and message strings are disposed of where they are read. */
 #include <pthread.h>
 #include <stdint.h>
@@ -49,6 +52,7 @@ struct jit_session {
     LLVMOrcLLJITRef jit;
     LLVMOrcJITDylibRef jd; /* owned by jit */
     char *triple, *cpu, *features;
+    LLVMTargetMachineRef tm; /* emits objects; the LLJIT has its own, made with the same settings */
     int counter;
     char **names; /* rt_circuit.name strings */
     int n_names, cap_names;
@@ -133,6 +137,10 @@ jit_session *jit_create(char *err, size_t errlen) {
     LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
         target, s->triple, s->cpu, s->features, LLVMCodeGenLevelLess, LLVMRelocDefault,
         LLVMCodeModelJITDefault);
+    /* The same settings again for jit_emit_object: the object we write (and cache) is what
+     * the LLJIT's own compile layer would have produced from the module. */
+    s->tm = LLVMCreateTargetMachine(target, s->triple, s->cpu, s->features, LLVMCodeGenLevelLess,
+                                    LLVMRelocDefault, LLVMCodeModelJITDefault);
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
         builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm));
@@ -162,6 +170,8 @@ void jit_destroy(jit_session *s) {
     for (int i = 0; i < s->n_names; i++)
         free(s->names[i]);
     free(s->names);
+    if (s->tm)
+        LLVMDisposeTargetMachine(s->tm);
     free(s->triple);
     free(s->cpu);
     free(s->features);
@@ -201,6 +211,116 @@ static void set_fns(rt_circuit *out, LLVMOrcExecutorAddress f, LLVMOrcExecutorAd
     out->vjp = (rt_vjp_fn)(uintptr_t)v;
 }
 
+void jit_target(const jit_session *s, cg_target *t) {
+    t->triple = s->triple;
+    t->cpu = s->cpu;
+    t->features = s->features;
+}
+
+int jit_lanes(const jit_session *s, const jit_options *o) {
+    return o->lanes ? o->lanes : cg_default_lanes(s->features, o->precision ? o->precision : 64);
+}
+
+int jit_emit_object(jit_session *s, const ir_circuit *c, const jit_options *o, const char *prefix,
+                    unsigned char **obj, size_t *len, char *err, size_t errlen) {
+    jit_options d = jit_default_options();
+    if (!o)
+        o = &d;
+    *obj = NULL;
+    *len = 0;
+    if (!s || !c || !s->tm) {
+        snprintf(err, errlen, "jit_emit_object: NULL argument");
+        return -1;
+    }
+    cg_options co = {o->precision, jit_lanes(s, o), o->opt_level, o->grad, o->test_corrupt};
+    cg_target t;
+    jit_target(s, &t);
+    cg_info info;
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = cg_build(ctx, c, &co, &t, prefix, &info, err, errlen);
+    int rc = -1;
+    if (mod) {
+        LLVMMemoryBufferRef buf = NULL;
+        char *msg = NULL;
+        if (LLVMTargetMachineEmitToMemoryBuffer(s->tm, mod, LLVMObjectFile, &msg, &buf)) {
+            snprintf(err, errlen, "circuit '%s': code generation: %s", c->name,
+                     msg ? msg : "failed");
+        } else {
+            size_t n = LLVMGetBufferSize(buf);
+            *obj = malloc(n ? n : 1);
+            if (*obj) {
+                memcpy(*obj, LLVMGetBufferStart(buf), n);
+                *len = n;
+                rc = 0;
+            } else {
+                snprintf(err, errlen, "circuit '%s': out of memory", c->name);
+            }
+        }
+        LLVMDisposeMessage(msg);
+        if (buf)
+            LLVMDisposeMemoryBuffer(buf);
+        LLVMDisposeModule(mod);
+    }
+    LLVMContextDispose(ctx);
+    return rc;
+}
+
+/* Takes buf (LLVMOrcLLJITAddObjectFile owns it whatever happens). */
+static int add_buffer(jit_session *s, LLVMMemoryBufferRef buf, const char *what, const char *prefix,
+                      const char *name, const ir_circuit *want, int want_precision,
+                      int want_lanes, rt_circuit *out, char *err, size_t errlen) {
+    LLVMErrorRef e = LLVMOrcLLJITAddObjectFile(s->jit, s->jd, buf);
+    if (e)
+        return llvm_error(e, "jit: adding object", err, errlen);
+    char sym[200];
+    LLVMOrcExecutorAddress ia, fa, va;
+    snprintf(sym, sizeof sym, "%s_info", prefix);
+    if (lookup(s, sym, &ia, err, errlen))
+        return -1;
+    const int64_t *info = (const int64_t *)(uintptr_t)ia;
+    if (info[0] != 1) {
+        snprintf(err, errlen, "jit: %s: unknown info format %lld", what, (long long)info[0]);
+        return -1;
+    }
+    if (want && (info[1] != want->n_qubits || info[2] != want->n_inputs ||
+                 info[3] != want->n_obs || info[4] != want->n_params ||
+                 info[5] != want_precision || info[6] != want_lanes)) {
+        snprintf(err, errlen, "jit: %s: the object is for another circuit (%lld qubits, f%lld, "
+                 "%lld lanes)", what, (long long)info[1], (long long)info[5], (long long)info[6]);
+        return -1;
+    }
+    snprintf(sym, sizeof sym, "%s_forward", prefix);
+    if (lookup(s, sym, &fa, err, errlen))
+        return -1;
+    snprintf(sym, sizeof sym, "%s_vjp", prefix);
+    if (lookup(s, sym, &va, err, errlen))
+        return -1;
+    memset(out, 0, sizeof *out);
+    out->name = keep_name(s, name);
+    out->n_qubits = (int)info[1];
+    out->n_inputs = (int)info[2];
+    out->n_outputs = (int)info[3];
+    out->n_params = (int)info[4];
+    out->precision = (int)info[5];
+    out->lanes = (int)info[6];
+    out->work_bytes = (size_t)info[7];
+    set_fns(out, fa, va);
+    return 0;
+}
+
+int jit_add_object(jit_session *s, const unsigned char *obj, size_t len, const char *prefix,
+                   const char *name, const ir_circuit *want, int want_precision, int want_lanes,
+                   rt_circuit *out, char *err, size_t errlen) {
+    if (!s || !obj || !prefix || !out) {
+        snprintf(err, errlen, "jit_add_object: NULL argument");
+        return -1;
+    }
+    LLVMMemoryBufferRef buf =
+        LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, len, prefix);
+    return add_buffer(s, buf, prefix, prefix, name, want, want_precision, want_lanes, out, err,
+                      errlen);
+}
+
 int jit_compile(jit_session *s, const ir_circuit *c, const jit_options *o, rt_circuit *out,
                 char *err, size_t errlen) {
     jit_options d = jit_default_options();
@@ -217,37 +337,13 @@ int jit_compile(jit_session *s, const ir_circuit *c, const jit_options *o, rt_ci
         prefix[n] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                      (*p >= '0' && *p <= '9')) ? *p : '_';
     snprintf(prefix + n, sizeof prefix - (size_t)n, "_%d", s->counter++);
-
-    cg_options co = {o->precision, o->lanes, o->opt_level, o->grad, o->test_corrupt};
-    cg_target t = {s->triple, s->cpu, s->features};
-    cg_info info;
-    LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-    LLVMModuleRef mod = cg_build(LLVMOrcThreadSafeContextGetContext(tsc), c, &co, &t, prefix,
-                                 &info, err, errlen);
-    if (!mod) {
-        LLVMOrcDisposeThreadSafeContext(tsc);
+    unsigned char *obj;
+    size_t len;
+    if (jit_emit_object(s, c, o, prefix, &obj, &len, err, errlen))
         return -1;
-    }
-    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
-    LLVMOrcDisposeThreadSafeContext(tsc);
-    LLVMErrorRef e = LLVMOrcLLJITAddLLVMIRModule(s->jit, s->jd, tsm);
-    if (e)
-        return llvm_error(e, "jit: adding module", err, errlen);
-    LLVMOrcExecutorAddress fa, va;
-    if (lookup(s, info.forward_name, &fa, err, errlen) ||
-        lookup(s, info.vjp_name, &va, err, errlen))
-        return -1;
-    memset(out, 0, sizeof *out);
-    out->name = keep_name(s, c->name);
-    out->n_qubits = c->n_qubits;
-    out->n_inputs = c->n_inputs;
-    out->n_outputs = c->n_obs;
-    out->n_params = c->n_params;
-    out->precision = info.precision;
-    out->lanes = info.lanes;
-    out->work_bytes = info.work_bytes;
-    set_fns(out, fa, va);
-    return 0;
+    int rc = jit_add_object(s, obj, len, prefix, c->name, NULL, 0, 0, out, err, errlen);
+    free(obj);
+    return rc;
 }
 
 int jit_load_object(jit_session *s, const char *path, const char *prefix, rt_circuit *out,
@@ -259,36 +355,7 @@ int jit_load_object(jit_session *s, const char *path, const char *prefix, rt_cir
         LLVMDisposeMessage(msg);
         return -1;
     }
-    LLVMErrorRef e = LLVMOrcLLJITAddObjectFile(s->jit, s->jd, buf);
-    if (e)
-        return llvm_error(e, "jit: adding object", err, errlen);
-    char name[200];
-    LLVMOrcExecutorAddress ia, fa, va;
-    snprintf(name, sizeof name, "%s_info", prefix);
-    if (lookup(s, name, &ia, err, errlen))
-        return -1;
-    const int64_t *info = (const int64_t *)(uintptr_t)ia;
-    if (info[0] != 1) {
-        snprintf(err, errlen, "jit: %s: unknown info format %lld", path, (long long)info[0]);
-        return -1;
-    }
-    snprintf(name, sizeof name, "%s_forward", prefix);
-    if (lookup(s, name, &fa, err, errlen))
-        return -1;
-    snprintf(name, sizeof name, "%s_vjp", prefix);
-    if (lookup(s, name, &va, err, errlen))
-        return -1;
-    memset(out, 0, sizeof *out);
-    out->name = keep_name(s, prefix);
-    out->n_qubits = (int)info[1];
-    out->n_inputs = (int)info[2];
-    out->n_outputs = (int)info[3];
-    out->n_params = (int)info[4];
-    out->precision = (int)info[5];
-    out->lanes = (int)info[6];
-    out->work_bytes = (size_t)info[7];
-    set_fns(out, fa, va);
-    return 0;
+    return add_buffer(s, buf, path, prefix, prefix, NULL, 0, 0, out, err, errlen);
 }
 
 int jit_check_runtime_symbols(jit_session *s, char *err, size_t errlen) {

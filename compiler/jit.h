@@ -40,6 +40,28 @@ int jit_compile(jit_session *s, const ir_circuit *c, const jit_options *o, rt_ci
 int jit_load_object(jit_session *s, const char *path, const char *prefix, rt_circuit *out,
                     char *err, size_t errlen);
 
+/* The session's target (the host), for cache keys: the strings belong to the session. */
+void jit_target(const jit_session *s, cg_target *t);
+
+/* Lanes that jit_options.lanes 0 stands for at this precision on the session's target. */
+int jit_lanes(const jit_session *s, const jit_options *o);
+
+/* Compiles c (not retained) into a relocatable object in memory, for the session's target and
+ * with the JIT's code generation settings: exactly the code jit_compile links. The symbols are
+ * <prefix>_forward / _vjp / _info (prefix: a C identifier). *obj is malloc'ed (the caller
+ * frees it). 0, or -1 with a message naming the circuit. */
+int jit_emit_object(jit_session *s, const ir_circuit *c, const jit_options *o, const char *prefix,
+                    unsigned char **obj, size_t *len, char *err, size_t errlen);
+
+/* Links an object image (copied: obj may be freed afterwards) from jit_emit_object into the
+ * session and fills *out from its <prefix>_info record; out->name is a copy of name. When
+ * want is not NULL, the record must describe that circuit (qubits, inputs, outputs,
+ * parameters) at want_precision and want_lanes (an object from the cache is checked so).
+ * 0 or -1 with a message. */
+int jit_add_object(jit_session *s, const unsigned char *obj, size_t len, const char *prefix,
+                   const char *name, const ir_circuit *want, int want_precision, int want_lanes,
+                   rt_circuit *out, char *err, size_t errlen);
+
 /* Looks up every CG_RUNTIME_SYMBOLS entry through the JIT and checks that it resolves to the
  * process's function. 0 or -1 with the first failure. */
 int jit_check_runtime_symbols(jit_session *s, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* qnnc: the command-line driver. The pipeline reads top to bottom:
  *   load + parse (parse.c) -> check + elaborate (sema.c) -> circuit IR (lower.c)
- *   -> passes (passes.c) -> LLVM IR (cg.c) -> JIT (jit.c) or object file -> runtime.
+ *   -> passes (passes.c) -> LLVM IR (cg.c) -> JIT (jit.c; objects kept between runs by the
+ *   compiled-code cache, cache.c) or object file -> runtime.
  * Each command stops after the phase it needs, and after any phase that reported errors. */
 #define _XOPEN_SOURCE 700 /* sysconf */
 #include <stdio.h>
@@ -68,15 +69,20 @@ static void usage(FILE *f) {
           "  --threads N       threads for the simulation, 0 to %d (default 0: all cores)\n"
           "  --precision f64|f32  circuit simulation precision (default: the experiment's)\n"
           "  --grad adjoint|shift gradient method of the circuits (default adjoint)\n"
-          "  --time            print compile times\n"
+          "  --time            print compile times (run/eval: whether each circuit came from\n"
+          "                    the compiled-code cache, and the time before the runtime starts)\n"
           "  --reference       run/eval: simulate with the plain reference interpreter (slow;\n"
           "                    an independent check of the generated code)\n"
+          "  --no-cache        run/eval: compile every circuit, without reading or writing the\n"
+          "                    compiled-code cache (default folder $XDG_CACHE_HOME/qnn, else\n"
+          "                    ~/.cache/qnn; QNN_CACHE_DIR overrides)\n"
           "  --quiet, -q       no progress lines\n"
           "  --help, -h        this text\n"
           "  --version         qnn's version, the LLVM it was built with, the host CPU\n"
           "\n"
           "Environment: QNN_DATA_DIR (data files), QNN_STDLIB (the standard library),\n"
-          "QNN_CACHE_DIR (qnnc build's object cache). The language is described in docs/language.md.\n",
+          "QNN_CACHE_DIR (the compiled-code cache of run/eval, and qnnc build's object cache),\n"
+          "XDG_CACHE_HOME, HOME. The language is described in docs/language.md.\n",
           DEFAULT_MAX_QUBITS, CG_MAX_QUBITS, RT_LIMIT_GRID, RT_LIMIT_IMAGE_SIZE, RT_LIMIT_THREADS);
 }
 
@@ -144,6 +150,8 @@ static int parse_args(int argc, char **argv, options *o) {
             o->cmd.show_time = 1;
         } else if (strcmp(a, "--reference") == 0) {
             o->cmd.reference = 1;
+        } else if (strcmp(a, "--no-cache") == 0) {
+            o->cmd.no_cache = 1;
         } else if (strcmp(a, "--out") == 0 || strcmp(a, "--resume") == 0 ||
                    strcmp(a, "--checkpoint") == 0 || strcmp(a, "--target") == 0) {
             if (!next) return usage_error("`%s` needs a path", a);
@@ -185,13 +193,13 @@ static int parse_args(int argc, char **argv, options *o) {
                                                "--no-fuse", "--help", "--version", "--out",
                                                "--resume", "--checkpoint", "--grid", "--target",
                                                "--threads", "--precision", "--grad", "--time",
-                                               "--quiet", "--reference"};
-            const char *hint = diag_suggest(a, opts, 18);
+                                               "--quiet", "--reference", "--no-cache"};
+            const char *hint = diag_suggest(a, opts, (int)(sizeof opts / sizeof *opts));
             fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
                             "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --out DIR, "
                             "--resume FILE, --checkpoint FILE, --grid N, --target FILE, --threads N, "
-                            "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --reference, --help, "
-                            "--version\n",
+                            "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --reference, --no-cache, "
+                            "--help, --version\n",
                     a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
             return EXIT_USAGE;
         } else if (!o->command) {
@@ -208,6 +216,15 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     int known = 0;
     for (int i = 0; i < N_COMMANDS; i++) known |= strcmp(o->command, COMMANDS[i]) == 0;
+    /* The cache belongs to the commands that compile circuits into the JIT; elsewhere the
+     * option would do nothing, which is refused rather than ignored. */
+    int runs = known && (strcmp(o->command, "run") == 0 || strcmp(o->command, "eval") == 0);
+    if (o->cmd.no_cache && !runs && known)
+        return usage_error("`--no-cache` is for `run` and `eval` (the compiled-code cache); `%s` "
+                           "compiles nothing", o->command);
+    if (o->cmd.no_cache && o->cmd.reference)
+        return usage_error("`--no-cache` has no effect with `--reference`: the reference interpreter "
+                           "compiles nothing%s", "");
     if (known && strcmp(o->command, "doctor") == 0) {
         if (o->file) return usage_error("`doctor` takes no file (it reports on this machine), not `%s`", o->file);
         return 0;
@@ -229,11 +246,7 @@ static int parse_args(int argc, char **argv, options *o) {
     return 0;
 }
 
-static const char *layer_name(rt_layer_type k) {
-    static const char *names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
-                                  "sine", "scale", "rff", "quantum"};
-    return names[k];
-}
+static const char *layer_name(rt_layer_type k) { return rt_layer_kind_name(k); }
 
 static void print_gate_counts(const int counts[IR_GATE_COUNT]) {
     int first = 1;
@@ -325,6 +338,7 @@ static int cmd_emit_ir(const sema_result *r, const options *o) {
 }
 
 int main(int argc, char **argv) {
+    double t_start = cmd_now(); /* --time: "before the runtime starts" counts from here */
     if (argc > 1 && strcmp(argv[1], "build") == 0) return cmd_build_main(argc, argv); /* own options */
     options o;
     int rc = parse_args(argc, argv, &o);
@@ -337,7 +351,9 @@ int main(int argc, char **argv) {
         return rc;
     }
 
+    o.cmd.t_start = t_start;
     sema_result *r = sema_check_file(ar, o.file, &o.sema);
+    o.cmd.t_front = cmd_now() - t_start;
     if (!r || diag_error_count()) {
         int n = diag_shown_count();
         if (diag_too_many()) fprintf(stderr, "%d errors (the first 20 shown)\n", n);

@@ -25,13 +25,14 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 $BUILD/bench peak | tee -a "$RAW" | sed 's/^/peak (one core, FMA loop): /'
 
 # run TAG FILE EPOCHS THREADS PREC [--set ...]: one training run; per-epoch seconds from
-# metrics.jsonl, peak RSS from /usr/bin/time, compile time from --time.
+# metrics.jsonl, peak RSS from /usr/bin/time, compile time from --time (--no-cache: every run
+# compiles, so the figure is the compiler's; the cache has its own figures below).
 run() {
     tag=$1 file=$2 ep=$3 th=$4 prec=$5
     shift 5
     out=$TMP/$tag.$(date +%s%N)
     /usr/bin/time -f "maxrss_kb=%M" -o "$out.rss" \
-        $QNNC run "$file" --set epochs="$ep" --threads "$th" --precision "$prec" --time \
+        $QNNC run "$file" --set epochs="$ep" --threads "$th" --precision "$prec" --time --no-cache \
         --quiet --out "$out" "$@" >"$out.log" 2>&1 || { cat "$out.log"; exit 1; }
     jit=$(grep -o 'JIT [0-9.]* ms' "$out.log" | head -1 | tr -dc '0-9.')
     echo "run tag=$tag epochs=$ep threads=$th prec=$prec jit_ms=$jit $(cat "$out.rss") metrics=$out/metrics.jsonl" >>"$RAW"
@@ -71,6 +72,28 @@ for round in 1 2; do # the faster of two rounds, as above
     run w3_128 bench/w1_image.qnn 20 2 f64 --set data.size=128
     run w3_256 bench/w1_image.qnn 8 2 f64 --set data.size=256
 done
+# The compiled-code cache (compiler/cache.c): the same circuit run twice on an empty cache folder.
+# "before" is what `qnnc run --time` reports as the time from qnnc's start to the runtime's
+# start (front end, passes, cache lookup or LLVM, JIT linking); "wall" is the whole run of one
+# epoch with its outputs, from the shell. Three rounds; the report keeps the medians.
+echo "== compiled-code cache: cold and warm run of examples/image_qiren.qnn --set epochs=1"
+jc() { # jc ROUND: one cold and one warm run on a fresh cache folder
+    rm -rf "$TMP/jitcache"
+    line="jitcache round=$1 load_start=$(cut -d' ' -f1 /proc/loadavg)"
+    for kind in cold warm; do
+        t0=$(date +%s%N)
+        QNN_CACHE_DIR=$TMP/jitcache $QNNC run examples/image_qiren.qnn --set epochs=1 --time --quiet \
+            --out "$TMP/jc" >"$TMP/jc.log" 2>&1 || { cat "$TMP/jc.log"; exit 1; }
+        t1=$(date +%s%N)
+        grep -q "cache $([ $kind = cold ] && echo miss || echo hit)" "$TMP/jc.log" ||
+            { cat "$TMP/jc.log"; echo "bench.sh: the $kind run was not a cache $kind"; exit 1; }
+        before=$(sed -n 's/.*: \([0-9.]*\) ms before the runtime starts.*/\1/p' "$TMP/jc.log" | head -1)
+        line="$line ${kind}_before_ms=$before ${kind}_wall_ms=$(( (t1 - t0) / 1000000 ))"
+    done
+    echo "$line load_end=$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
+}
+for round in 1 2 3; do jc $round; done
+
 echo "== W4: one QIREN layer, qubit scaling (one thread)"
 for n in 4 6 8 10 12 14 16; do
     b=1024

@@ -6,6 +6,11 @@
 set -u
 QNNC=${QNNC:-build/qnnc}
 BUILD=${BUILD:-build}
+# The suite's compiled-code cache is its own, not the user's ~/.cache/qnn (tests that study the
+# cache set QNN_CACHE_DIR themselves).
+QNN_CACHE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/qnn-test-cache.XXXXXX")
+export QNN_CACHE_DIR
+trap 'rm -rf "$QNN_CACHE_DIR"' EXIT
 passed=0; failed=0; failures=()
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL: $1"; }

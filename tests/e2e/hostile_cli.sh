@@ -92,7 +92,9 @@ no_leftovers "$TMP"; no_leftovers "$TMP/t"
 expect 1 "-o needs a file name" "$QNNC" build "$S" -o ""
 # a FIFO planted in the object cache is not read (it would wait for a writer forever)
 "$QNNC" build "$S" --emit obj -o "$TMP/c1.o" --cache "$TMP/cache" --quiet || die "cached build failed"
-for f in "$TMP"/cache/*.o; do rm "$f"; mkfifo "$f"; done
+entries=$(ls "$TMP"/cache/*.qnncache 2>/dev/null | wc -l)
+[ "$entries" -ge 1 ] || die "the cached build left no cache entry to replace by a FIFO"
+for f in "$TMP"/cache/*.qnncache; do rm "$f"; mkfifo "$f"; done
 expect 0 "" "$QNNC" build "$S" --emit obj -o "$TMP/c2.o" --cache "$TMP/cache" --quiet
 cmp -s "$TMP/c1.o" "$TMP/c2.o" || die "the rebuilt object differs from the cached one"
 
