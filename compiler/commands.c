@@ -284,6 +284,7 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
     ro.grid = o->grid;
     ro.target = o->target;
     rt_batch *batch = rt_batch_create(n_sel, o->out_dir, &ro);
+    int oom = 0;
     for (int i = 0; i < r->n_experiments && batch; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
@@ -293,6 +294,7 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         double t_circuits = cmd_now();
         rc.hits = rc.misses = 0;
         if (!circuits || !ptrs || compile_circuits(&rc, x, o, precision, circuits)) {
+            oom |= !circuits || !ptrs;
             free(circuits);
             free(ptrs);
             failed = 1;
@@ -320,10 +322,12 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         free(ptrs);
         refback_reset();
     }
-    if (!batch || rt_batch_finish(batch)) failed = 1;
+    /* 0, 1 or 3 (a run that failed for lack of memory: docs/language.md §8.2). */
+    int status = batch ? rt_batch_finish(batch) : RT_EXIT_OUT_OF_MEMORY;
     jit_destroy(jit);
     run_compiler_free(&rc);
-    return failed || !n_sel ? 1 : 0;
+    if (status == RT_EXIT_OUT_OF_MEMORY || oom) return RT_EXIT_OUT_OF_MEMORY;
+    return failed || status || !n_sel ? 1 : 0;
 }
 
 int cmd_emit_llvm(const sema_result *r, const command_options *o) {

@@ -101,4 +101,15 @@ for n in 4 6 8 10 12 14 16; do
     for prec in 64 32; do echo "layer $($BUILD/bench layer $n $b $prec)" >>"$RAW"; done
 done
 
+# The Python bridge (issue 15): QIREN in plain PyTorch with qnn's circuit as its quantum layer,
+# against `qnnc run` of the same model from the same weights, both timed by the example in one
+# run (its --check also requires the two loss trajectories to agree to 1e-9).
+echo "== Python bridge: examples/python/qiren_torch.py --check (f64, 2 threads, 30 epochs)"
+if $PY -c 'import numpy, torch' 2>/dev/null; then
+    PYTHONPATH=python QNNC=$QNNC $PY examples/python/qiren_torch.py --epochs 30 --threads 2 --check \
+        2>&1 | grep -E '^(pytorch \+ qnn|qnnc run|the loss|FAIL)' | tee "$TMP/py.txt"
+else
+    echo "(python3-numpy / python3-torch not installed: skipped)"
+fi
+
 $PY bench/report.py "$RAW" bench/results.json

@@ -159,6 +159,10 @@ if timeout 60 "$QNNC" build dev.qnn -o dev_bin > /dev/null 2> err.txt &&
        > /dev/null 2> err.txt); rc=$?
     [ "$rc" -eq 3 ] || bad "native out of memory: exit $rc, expected 3: $(cat err.txt)"
     grep -q "out of memory" err.txt || bad "native out of memory: $(cat err.txt)"
+    # ... and qnnc run likewise exits 3 (its address space also holds LLVM: a larger limit)
+    (ulimit -v 300000; timeout 20 "$QNNC" run small.qnn --quiet --threads 1 --no-cache \
+       --set epochs=10000000 --out oq2 > /dev/null 2> err.txt); rc=$?
+    [ "$rc" -eq 3 ] || bad "qnnc run out of memory: exit $rc, expected 3: $(cat err.txt)"
   fi
 else
   bad "qnnc build failed: $(cat err.txt)"
