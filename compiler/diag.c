@@ -109,6 +109,17 @@ static int seen_before(src_loc loc, const char *fmt, va_list ap) {
     return 0;
 }
 
+int diag_reported_at(src_loc loc) {
+    if (loc.file <= 0) return 0;
+    unsigned long h = 5381;
+    h = h * 31 + (unsigned long)loc.file;
+    h = h * 31 + (unsigned long)loc.line;
+    h = h * 31 + (unsigned long)loc.col;
+    for (int i = 0; i < D.n_seen; i++)
+        if (D.seen[i] == h) return 1;
+    return 0;
+}
+
 void diag_error(src_loc loc, const char *fmt, ...) {
     va_list probe;
     va_start(probe, fmt);

@@ -24,6 +24,11 @@ void diag_note(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 
 /* A compiler bug or a failure of a library (LLVM): reported as such, counted as an error. */
 void diag_internal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* True if an error at exactly this place was reported already: a caller about to report it
+ * again (a mistake inside a template used a million times) can skip the costly parts, such as
+ * a "did you mean" search; the repeat is then suppressed anyway. */
+int diag_reported_at(src_loc loc);
+
 /* Errors reported, repeats at one place included (what phases compare before/after). */
 int diag_error_count(void);
 /* Errors printed (each place once, up to the cap): what the summary line counts. */

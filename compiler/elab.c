@@ -174,6 +174,10 @@ static value eval_ident(elab_ctx *cx, env *e, ast_node *n) {
         v.loc = n->loc;
         return v;
     }
+    if (diag_reported_at(n->loc)) { /* a repeat: counted, and suppressed without a search */
+        elab_error(cx, n->loc, "unknown name `%s`", n->name);
+        return none();
+    }
     const char *cands[256];
     int k = env_names(e, cands, 250);
     cands[k++] = "pi";

@@ -775,6 +775,10 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
         apply_unitary(L, e, s);
         return;
     }
+    if (diag_reported_at(s->loc)) { /* a repeat: counted, and suppressed without a search */
+        elab_error(cx, s->loc, "unknown gate `%s`", s->name);
+        return;
+    }
     const char *cands[IR_FUSED_1Q + GX_COMPOSITE_COUNT + 64];
     int n = 0;
     for (int g = 0; g < IR_FUSED_1Q; g++) cands[n++] = ir_gate_name((ir_gate)g);

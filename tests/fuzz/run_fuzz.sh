@@ -56,7 +56,7 @@ GEN_CFLAGS="$CFLAGS -Wno-unused-function -Wno-sign-compare -Wno-unused-but-set-v
 # Front-end sources only (a whitelist: the driver, commands, code generator, JIT and object
 # writer need LLVM or the runtime and are not part of what is fuzzed).
 SRCS=()
-for f in compiler/arena.c compiler/ast.c compiler/diag.c compiler/elab.c compiler/lower.c \
+for f in compiler/arena.c compiler/ast.c compiler/diag.c compiler/elab.c compiler/gates.c compiler/lower.c \
          compiler/sema*.c compiler/ir.c compiler/passes.c compiler/interp.c compiler/parse*.c; do
   [ -f "$f" ] && SRCS+=("$f")
 done
