@@ -297,6 +297,7 @@ long long sema_layer_params(const rt_layer_spec *l) {
 }
 
 static void model_block(sema *S, model_build *M, env *e, ast_node *block);
+static void note_hiding_let(sema *S, const ast_node *let, int used);
 
 rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_type kind, src_loc loc) {
     if (M->m->n_layers >= MAX_LAYERS) {
@@ -445,7 +446,12 @@ static void model_stmt(sema *S, model_build *M, env *e, ast_node *s) {
     case AST_APPLY: model_apply(S, M, e, s); break;
     case AST_LET: {
         value v = elab_eval(cx, e, s->a);
-        if (v.kind != V_NONE) env_bind(S->ar, e, s->name, v);
+        if (v.kind == V_NONE) break;
+        int hides = 0; /* an earlier binding of the name, looked up without marking it read */
+        for (const binding *o = e->head; o && !hides; o = o->next) hides = strcmp(o->name, s->name) == 0;
+        env_bind(S->ar, e, s->name, v);
+        e->head->origin = s;
+        e->head->hides = hides;
         break;
     }
     case AST_REPEAT:
@@ -511,6 +517,33 @@ static void model_block(sema *S, model_build *M, env *e, ast_node *block) {
     env scope = *e;
     for (int i = 0; i < block->list.n && !diag_too_many() && S->cx.steps <= S->cx.max_steps; i++)
         model_stmt(S, M, &scope, block->list.items[i]);
+    for (const binding *b = scope.head; b && b != e->head; b = b->next) /* the block's own lets */
+        if (b->origin && b->hides) note_hiding_let(S, b->origin, b->used);
+}
+
+/* Records one elaboration of a hiding `let` (linear: such lets are few). */
+static void note_hiding_let(sema *S, const ast_node *let, int used) {
+    for (int i = 0; i < S->n_hiding_lets; i++)
+        if (S->hiding_lets[i].let == let) {
+            S->hiding_lets[i].used |= used;
+            return;
+        }
+    if (S->n_hiding_lets == S->cap_hiding_lets) {
+        int cap = S->cap_hiding_lets ? 2 * S->cap_hiding_lets : 16;
+        struct sema_let *n = arena_alloc(S->ar, sizeof *n * (size_t)cap);
+        if (S->n_hiding_lets) memcpy(n, S->hiding_lets, sizeof *n * (size_t)S->n_hiding_lets);
+        S->hiding_lets = n;
+        S->cap_hiding_lets = cap;
+    }
+    S->hiding_lets[S->n_hiding_lets].let = let;
+    S->hiding_lets[S->n_hiding_lets++].used = used;
+}
+
+static void warn_unused_hiding_lets(const sema *S) {
+    for (int i = 0; i < S->n_hiding_lets; i++)
+        if (!S->hiding_lets[i].used)
+            diag_warning(S->hiding_lets[i].let->loc, "this `let` hides the earlier `%s` and is never used",
+                         S->hiding_lets[i].let->name);
 }
 
 int sema_build_model(sema *S, ast_node *model, const ast_list *args, src_loc loc, env *caller,
@@ -579,6 +612,7 @@ sema_result *sema_check_file(arena *ar, const char *path, const sema_options *op
             if (sema_experiment_check(S, it, &r->experiments[r->n_experiments])) r->n_experiments++;
         }
     }
+    warn_unused_hiding_lets(S);
     if (diag_error_count() != before) {
         for (int i = 0; i < S->n_owned; i++) ir_free(S->owned[i]);
         return NULL;

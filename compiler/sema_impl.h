@@ -22,6 +22,11 @@ typedef struct sema {
     int n_owned, cap_owned;
     sema_result *result;
     int set_files[256];   /* diag source of each --set option, registered once per file */
+    /* Model `let`s that hide an earlier name, and whether any elaboration read them: the
+     * ones never read are warned about once the file is checked (as lower.c does for
+     * circuits). */
+    struct sema_let { const ast_node *let; int used; } *hiding_lets;
+    int n_hiding_lets, cap_hiding_lets;
 } sema;
 
 /* A model under construction: its layers and the width flowing out of the last one. */
