@@ -230,26 +230,6 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
     return failed;
 }
 
-/* What the runtime would refuse only after loading the data, refused before it: an image grid
- * larger than an image can be, and a run that needs more memory than there is (the same
- * estimate rt_model_build applies later, here with the figure for the whole run). */
-static int check_run(const sema_experiment *x, const rt_circuit *const *circuits, const command_options *o) {
-    char err[1024];
-    if (o->grid > RT_LIMIT_IMAGE_SIZE && x->exp.data.kind == RT_DATA_IMAGE) {
-        fprintf(stderr, "qnnc: %s: `--grid %d`: an image grid is at most %d x %d points\n", x->exp.name,
-                o->grid, RT_LIMIT_IMAGE_SIZE, RT_LIMIT_IMAGE_SIZE);
-        return -1;
-    }
-    int threads = o->threads > 0 ? o->threads : x->exp.threads > 0 ? x->exp.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    rt_mem_estimate e;
-    rt_memory_estimate(&x->exp, circuits, threads, 0, o->grid, &e);
-    if (rt_memory_check(&e, err, sizeof err)) {
-        fprintf(stderr, "qnnc: %s: %s\n", x->exp.name, err);
-        return -1;
-    }
-    return 0;
-}
-
 /* The cache folder of a run: none with --no-cache or --reference (nothing is compiled). */
 static void open_cache(run_compiler *rc, const command_options *o) {
     const char *why = NULL;
@@ -301,23 +281,20 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
             break;
         }
         for (int k = 0; k < x->model.n_circuits; k++) ptrs[k] = &circuits[k];
-        if (check_run(x, ptrs, o)) failed = 1;
-        else {
-            if (o->show_time) { /* the first experiment counts from qnnc's start, the others
-                                   from the end of the run before them */
-                double t = cmd_now();
-                fprintf(stderr, "%s: %.1f ms before the runtime starts (", x->exp.name, 1e3 * (t - t_prev));
-                if (t_prev == o->t_start) fprintf(stderr, "front end %.1f ms, ", 1e3 * o->t_front);
-                fprintf(stderr, "circuits %.1f ms: ", 1e3 * (t - t_circuits));
-                if (o->reference || !rc.cache.dir)
-                    fprintf(stderr, "%s)\n", o->reference ? "reference interpreter" : "no cache");
-                else
-                    fprintf(stderr, "%d cache hit%s, %d miss%s)\n", rc.hits, rc.hits == 1 ? "" : "s",
-                            rc.misses, rc.misses == 1 ? "" : "es");
-            }
-            rt_batch_run(batch, &x->exp, ptrs);
-            t_prev = cmd_now();
+        if (o->show_time) { /* the first experiment counts from qnnc's start, the others
+                               from the end of the run before them */
+            double t = cmd_now();
+            fprintf(stderr, "%s: %.1f ms before the runtime starts (", x->exp.name, 1e3 * (t - t_prev));
+            if (t_prev == o->t_start) fprintf(stderr, "front end %.1f ms, ", 1e3 * o->t_front);
+            fprintf(stderr, "circuits %.1f ms: ", 1e3 * (t - t_circuits));
+            if (o->reference || !rc.cache.dir)
+                fprintf(stderr, "%s)\n", o->reference ? "reference interpreter" : "no cache");
+            else
+                fprintf(stderr, "%d cache hit%s, %d miss%s)\n", rc.hits, rc.hits == 1 ? "" : "s",
+                        rc.misses, rc.misses == 1 ? "" : "es");
         }
+        rt_batch_run(batch, &x->exp, ptrs);
+        t_prev = cmd_now();
         free(circuits);
         free(ptrs);
         refback_reset();

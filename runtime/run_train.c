@@ -219,6 +219,19 @@ static int prepare(const rt_experiment *x, const rt_circuit *const *circuits, co
         if (grid <= 0 && has_target) grid = train_size; /* a target on the training grid */
         s->eval_on_train = grid <= 0 || (grid == train_size && !has_target);
     }
+    /* Before anything big is allocated (the evaluation grid, the model's buffers), for qnnc
+     * run/eval, native binaries and direct callers alike: an image grid beyond what an image can
+     * be, and a run that needs more memory than the process may use (with the figure). */
+    if (x->data.kind == RT_DATA_IMAGE && grid > RT_LIMIT_IMAGE_SIZE) {
+        io_errf(err, errlen, "`--grid %d`: an image grid is at most %d x %d points", grid,
+                RT_LIMIT_IMAGE_SIZE, RT_LIMIT_IMAGE_SIZE);
+        return -1;
+    }
+    int threads = o->threads > 0 ? o->threads : x->threads > 0 ? x->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1) threads = 1;
+    rt_mem_estimate me;
+    rt_memory_estimate(x, circuits, threads, s->train.n, grid, &me);
+    if (rt_memory_check(&me, err, errlen)) return -1;
     if (!s->eval_on_train && x->data.kind != RT_DATA_CSV) {
         if (has_target && run_data_load(&t, x->source, grid, &s->eval_target, err, errlen))
             return -1;
@@ -226,13 +239,6 @@ static int prepare(const rt_experiment *x, const rt_circuit *const *circuits, co
         s->eval_grid.out_dim = x->out_dim;
         s->eval_grid.rate = s->train.rate * grid / (train_size > 0 ? train_size : 1);
     }
-    int threads = o->threads > 0 ? o->threads : x->threads > 0 ? x->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1) threads = 1;
-    /* Before anything big is allocated: the figure `qnnc run` prints, for native binaries and
-     * direct callers too. */
-    rt_mem_estimate me;
-    rt_memory_estimate(x, circuits, threads, s->train.n, grid, &me);
-    if (rt_memory_check(&me, err, errlen)) return -1;
     if (!(s->pool = rt_pool_create(threads))) {
         io_errf(err, errlen, "%s", rt_error_last());
         return -1;
