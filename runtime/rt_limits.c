@@ -10,21 +10,25 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* "Key:   123 kB" from /proc/meminfo, in bytes; 0 when absent. */
-static double meminfo(const char *key) {
-    FILE *f = fopen("/proc/meminfo", "r");
+/* The number after `key` and `sep` on its line of a "key value" file, times scale; 0 when
+ * the file or the key is absent. */
+static double keyed_value(const char *path, const char *key, char sep, double scale) {
+    FILE *f = fopen(path, "r");
     if (!f) return 0;
     char line[256];
     double v = 0;
     size_t kl = strlen(key);
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-            v = 1024.0 * strtod(line + kl + 1, NULL);
+        if (strncmp(line, key, kl) == 0 && line[kl] == sep) {
+            v = scale * strtod(line + kl + 1, NULL);
             break;
         }
     fclose(f);
     return v;
 }
+
+/* "Key:   123 kB" from /proc/meminfo, in bytes. */
+static double meminfo(const char *key) { return keyed_value("/proc/meminfo", key, ':', 1024.0); }
 
 /* A number from a cgroup v2 file ("max" = no limit: 0). */
 static double cgroup_value(const char *path) {
@@ -37,20 +41,9 @@ static double cgroup_value(const char *path) {
     return v;
 }
 
-/* One "key value" line of the cgroup's memory.stat; 0 when absent. */
+/* One "key value" line of the cgroup's memory.stat. */
 static double cgroup_stat(const char *key) {
-    FILE *f = fopen("/sys/fs/cgroup/memory.stat", "r");
-    if (!f) return 0;
-    char line[256];
-    double v = 0;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
-            v = strtod(line + kl + 1, NULL);
-            break;
-        }
-    fclose(f);
-    return v;
+    return keyed_value("/sys/fs/cgroup/memory.stat", key, ' ', 1.0);
 }
 
 static void take_min(double *best, double v) {
