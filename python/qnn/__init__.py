@@ -218,25 +218,28 @@ class Model:
             raise QnnError(f"{self.name}: points must be [n][{self.in_dim}]; got shape {list(x.shape)}")
         return x
 
-    def forward(self, x, training=True):
-        """out[n][out_dim]; training=True (batch statistics, running ones updated) allows a
-        backward next."""
-        x = self._x(x)
-        y = np.empty((x.shape[0], self.out_dim))
-        self.lib.call("qnn_lib_model_forward", self.index, _ptr(x), x.shape[0], x.shape[1], _ptr(y),
-                      self.out_dim, 1 if training else 0)
-        self._n = x.shape[0]
-        return y
-
-    def predict(self, x, batchnorm=None):
-        """out[n][out_dim] in evaluation mode; batchnorm None (the experiment's batchnorm_eval),
-        "running" or "batch"."""
-        mode = {None: 0, "running": 2, "batch": 3}[batchnorm]
+    def _forward(self, x, mode):
         x = self._x(x)
         y = np.empty((x.shape[0], self.out_dim))
         self.lib.call("qnn_lib_model_forward", self.index, _ptr(x), x.shape[0], x.shape[1], _ptr(y),
                       self.out_dim, mode)
         return y
+
+    def forward(self, x, training=True):
+        """out[n][out_dim]; training=True (batch statistics, running ones updated) allows a
+        backward next."""
+        y = self._forward(x, 1 if training else 0)
+        self._n = y.shape[0]
+        return y
+
+    _BATCHNORM_MODES = {None: 0, "running": 2, "batch": 3}
+
+    def predict(self, x, batchnorm=None):
+        """out[n][out_dim] in evaluation mode; batchnorm None (the experiment's batchnorm_eval),
+        "running" or "batch"."""
+        if batchnorm not in self._BATCHNORM_MODES:
+            raise QnnError(f"{self.name}: batchnorm must be None, 'running' or 'batch', not {batchnorm!r}")
+        return self._forward(x, self._BATCHNORM_MODES[batchnorm])
 
     def backward(self, grad_out):
         """({name: dL/dparam}, dL/dx) after forward(x, training=True)."""

@@ -258,6 +258,9 @@ class Models(unittest.TestCase):
             m.predict(x)
             m.backward(dy)
         self.assertIn("backward needs a forward in training mode first", str(cm.exception))
+        with self.assertRaises(qnn.QnnError) as cm:
+            m.predict(x, batchnorm="eval")
+        self.assertIn("batchnorm must be None, 'running' or 'batch', not 'eval'", str(cm.exception))
 
     def test_checkpoints_of_qnnc_run(self):
         out = os.path.join(TMP, "run")
