@@ -1,6 +1,7 @@
 /* rt_limits: the memory a run needs, estimated before it allocates, against the memory the
- * process may use (rt_limits.h). Used by `qnnc run/eval` (compiler/commands.c) before a run and
- * by rt_model_build before its buffers, so native binaries are covered too. */
+ * process may use (rt_limits.h). Used by the training driver before a run (run_train.c, for
+ * qnnc run/eval and native binaries alike) and by rt_model_build and the quantum layer before
+ * their own buffers. */
 #define _XOPEN_SOURCE 700
 #include "rt_limits.h"
 
