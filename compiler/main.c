@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "cg.h"
 #include "cmd_build.h"
+#include "cmd_grad.h"
 #include "commands.h"
 #include "diag.h"
 #include "ir.h"
@@ -29,7 +30,7 @@ typedef struct {
     command_options cmd;
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval", "build", "doctor"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval", "build", "grad", "doctor"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -50,6 +51,10 @@ static void usage(FILE *f) {
           "  build      compile an experiment ahead of time: qnnc build FILE.qnn -o NAME writes a\n"
           "             native executable; --emit obj|asm|llvm|c|lib (NAME.a + NAME.h for C),\n"
           "             --target TRIPLE, --cpu NAME, --features STR (qnnc build --help)\n"
+          "  grad       outputs and gradients (w.r.t. parameters and inputs) of a circuit\n"
+          "             (--circuit NAME) or a model at given weights and inputs, as CSV, JSON or\n"
+          "             .npy; --samples N: gradient mean and variance over random parameters,\n"
+          "             --widths: against the qubit count, with a plot (qnnc grad --help)\n"
           "  doctor     what a run on this machine would use: threads, vector lanes, CPU, LLVM,\n"
           "             memory, the data search path, the standard library, the build cache\n"
           "\n"
@@ -231,7 +236,7 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval, build, doctor\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval, build, grad, doctor\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
@@ -340,6 +345,7 @@ static int cmd_emit_ir(const sema_result *r, const options *o) {
 int main(int argc, char **argv) {
     double t_start = cmd_now(); /* --time: "before the runtime starts" counts from here */
     if (argc > 1 && strcmp(argv[1], "build") == 0) return cmd_build_main(argc, argv); /* own options */
+    if (argc > 1 && strcmp(argv[1], "grad") == 0) return cmd_grad_main(argc, argv);   /* own options */
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
@@ -371,6 +377,7 @@ int main(int argc, char **argv) {
         if (!o.cmd.checkpoint) rc = usage_error("`eval` needs --checkpoint FILE", NULL);
         else rc = cmd_run(r, &o.cmd, 1);
     } else if (strcmp(o.command, "build") == 0) rc = cmd_build_main(argc, argv); /* options first */
+    else if (strcmp(o.command, "grad") == 0) rc = cmd_grad_main(argc, argv);
     sema_free(r);
     arena_destroy(ar);
     return rc;

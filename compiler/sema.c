@@ -572,6 +572,37 @@ static int all_defaults(const ast_list *formals) {
     return 1;
 }
 
+/* sema_options.circuit with its "formal=value" arguments, parsed where they stand in the
+ * option (the name blanked out, as --set values are), so that a bad value is located in it. */
+static void elaborate_requested_circuit(sema *S, sema_result *r) {
+    ast_node *it = sema_find(S, S->opt.circuit, AST_CIRCUIT);
+    if (!it) {
+        r->circuit_hint = sema_suggest(S, S->opt.circuit, AST_CIRCUIT, NULL, 0);
+        return;
+    }
+    ast_list args = {0};
+    for (int i = 0; i < S->opt.n_circuit_args; i++) {
+        const char *text = S->opt.circuit_args[i];
+        const char *eq = strchr(text, '=');
+        int file = diag_add_source("--set", text);
+        src_loc whole = {file, 1, 1, (int)strlen(text)};
+        if (!eq || eq == text) {
+            diag_error(whole, "a circuit argument is NAME=VALUE, e.g. --set n=8");
+            return;
+        }
+        char *padded = arena_strdup(S->ar, text);
+        memset(padded, ' ', (size_t)(eq - text) + 1);
+        ast_node *val = parse_expression(S->ar, file, padded);
+        if (!val) return;
+        ast_node *named = ast_new(S->ar, AST_NAMED, whole);
+        named->name = arena_strndup(S->ar, text, (size_t)(eq - text));
+        named->a = val;
+        ast_append(S->ar, &args, named);
+    }
+    ir_circuit *c = lower_circuit(&S->cx, &S->globals, it, &args, it->loc, NULL);
+    if (c) r->circuit = sema_keep_circuit(S, c);
+}
+
 sema_result *sema_check_file(arena *ar, const char *path, const sema_options *opt) {
     sema *S = arena_alloc(ar, sizeof *S);
     S->ar = ar;
@@ -612,6 +643,7 @@ sema_result *sema_check_file(arena *ar, const char *path, const sema_options *op
             if (sema_experiment_check(S, it, &r->experiments[r->n_experiments])) r->n_experiments++;
         }
     }
+    if (S->opt.circuit) elaborate_requested_circuit(S, r);
     warn_unused_hiding_lets(S);
     if (diag_error_count() != before) {
         for (int i = 0; i < S->n_owned; i++) ir_free(S->owned[i]);

@@ -14,6 +14,12 @@ typedef struct {
     const char *stdlib_dir;  /* where `import` looks after the importing file's folder */
     int n_sets;              /* --set key=value overrides, applied to every experiment */
     const char **sets;
+    /* `qnnc grad --circuit NAME`: also elaborate circuit NAME (of the file or its imports)
+     * with the arguments circuit_args[0 .. n_circuit_args), each "formal=value" (the value an
+     * expression, located in the option as --set values are), into sema_result.circuit. */
+    const char *circuit;
+    int n_circuit_args;
+    const char **circuit_args;
 } sema_options;
 
 /* A model elaborated with concrete arguments: layers in order and their circuits. */
@@ -45,6 +51,11 @@ typedef struct {
     /* Every circuit lowered, owned by the result (released by sema_free). */
     int n_all_circuits;
     ir_circuit **all_circuits;
+    /* sema_options.circuit elaborated with its arguments (owned like the others); NULL when
+     * that option is NULL or no circuit has the name, with circuit_hint then the closest
+     * circuit name (NULL if none is close) for "did you mean". */
+    ir_circuit *circuit;
+    const char *circuit_hint;
 } sema_result;
 
 /* Checks `path`. Returns NULL after reporting errors through diag. Everything lives in `ar`

@@ -170,4 +170,12 @@ int report_write_comparison(const char *dir, const char *title, const report_sum
                             int n_runs, const report_figure *figures, int n_figures,
                             char *err, size_t errlen);
 
+/* `qnnc grad --widths`: n_series statistics (var[s][0..n), e.g. the variance of one gradient
+ * component and the mean variance over all) against qubits[0..n) on a log axis, one line
+ * with markers per series (labels[s] in the legend; at most 8 series). */
+int report_gradient_variance(const char *path_png, const double *qubits,
+                             const double *const *var, const char *const *labels, int n_series,
+                             int n, const char *title, const char *subtitle, char *err,
+                             size_t errlen);
+
 #endif
