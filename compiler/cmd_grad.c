@@ -42,7 +42,7 @@ typedef struct {
     sema_options sema;
     int has_seed;
     uint64_t seed;
-    int wrt, samples, init_uniform, precision, reference, threads, quiet;
+    int wrt, samples, init_uniform, precision, reference, threads, quiet, bn_running, has_bn;
     int widths[MAX_WIDTHS], n_widths;
 } grad_options;
 
@@ -81,6 +81,9 @@ static void usage(FILE *f) {
           "  --width-arg ARG --widths W,W,...  --samples for each value of the circuit's argument\n"
           "                     ARG: a table of the variance against the qubit count (--out .csv\n"
           "                     or .json) and its plot (--plot FILE.png, default --out's .png)\n"
+          "  --bn batch|running a model's batch norm: the statistics of the input points, all\n"
+          "                     run as one batch as in training (default; 2 points or more), or\n"
+          "                     the running statistics (the checkpoint's; points independent)\n"
           "  --precision f64|f32  circuit simulation precision (default: the experiment's, f64)\n"
           "  --reference        simulate with the reference interpreter (f64; independent check)\n"
           "  --threads N        threads (default 0: all cores)\n"
@@ -181,6 +184,12 @@ static int parse_args(int argc, char **argv, grad_options *o) {
                 return usage_error("`--init` takes declared or uniform, not `%s`", next);
             o->init_uniform = next[0] == 'u';
             i++;
+        } else if (strcmp(a, "--bn") == 0) {
+            if (!next || (strcmp(next, "batch") != 0 && strcmp(next, "running") != 0))
+                return usage_error("`--bn` takes batch or running, not `%s`", next);
+            o->bn_running = next[0] == 'r';
+            o->has_bn = 1;
+            i++;
         } else if (strcmp(a, "--precision") == 0) {
             if (!next || (strcmp(next, "f64") != 0 && strcmp(next, "f32") != 0))
                 return usage_error("`--precision` takes f64 or f32%s", NULL);
@@ -205,7 +214,7 @@ static int parse_args(int argc, char **argv, grad_options *o) {
             static const char *const opts[] = {"--circuit", "--experiment", "--set", "--input",
                                                "--inputs", "--seed", "--params", "--checkpoint",
                                                "--wrt", "--out", "--samples", "--init", "--dump",
-                                               "--width-arg", "--widths", "--plot", "--precision",
+                                               "--width-arg", "--widths", "--plot", "--precision", "--bn",
                                                "--reference", "--threads", "--max-qubits",
                                                "--stdlib", "--quiet", "--help"};
             const char *hint = diag_suggest(a, opts, (int)(sizeof opts / sizeof *opts));
@@ -247,6 +256,8 @@ static int parse_args(int argc, char **argv, grad_options *o) {
     if (o->init_uniform && !o->circuit)
         return usage_error("`--init uniform` draws every parameter in [0, 2 pi): for circuits "
                            "(`--circuit NAME`) only; a model's linear layers keep their own init%s", NULL);
+    if (o->has_bn && o->circuit)
+        return usage_error("`--bn` chooses a model's batch-norm statistics; a circuit has none%s", NULL);
     if (o->reference && o->precision == 32)
         return usage_error("the reference interpreter simulates in f64: `--precision f32` does not "
                            "go with `--reference`%s", NULL);
@@ -291,6 +302,7 @@ typedef struct {
     const rt_circuit *const *circuits;
     rt_pool *pool;
     int coupled;             /* batch norm: the points of a batch depend on each other */
+    int bn_running;          /* --bn running: batch norm with its running statistics */
     int reserved;
     double *dy, *dx;         /* scratch: one cotangent, one input gradient */
     /* A layer has at least one input: a circuit without inputs runs as a layer of one
@@ -378,16 +390,27 @@ static int build_model(target *t, rt_rng *rng, char *err, size_t errlen) {
         snprintf(err, errlen, "%s: %s", t->what, rt_error_last());
         return -1;
     }
+    if (t->bn_running) rt_model_eval(t->model, RT_BN_RUNNING);
     return 0;
 }
 
 static int target_model(target *t, const rt_experiment *x, const rt_circuit *const *circuits,
-                        rt_pool *pool, int n_points, rt_rng *rng, char *err, size_t errlen) {
+                        rt_pool *pool, int n_points, int bn_running, rt_rng *rng, char *err,
+                        size_t errlen) {
     memset(t, 0, sizeof *t);
     snprintf(t->what, sizeof t->what, "experiment `%s`", x->name);
     t->x = x, t->circuits = circuits, t->pool = pool;
     t->n_in = x->in_dim, t->n_out = x->out_dim;
+    t->bn_running = bn_running;
     for (int i = 0; i < x->n_layers; i++) t->coupled |= x->layers[i].kind == RT_LAYER_BATCHNORM;
+    t->coupled &= !bn_running;
+    if (t->coupled && n_points < 2) {
+        snprintf(err, errlen, "%s: its batch norm normalises with the statistics of the batch, "
+                 "which needs at least 2 input points (got %d); or use --bn running (the running "
+                 "statistics: the checkpoint's, or mean 0 and variance 1 at initialisation)",
+                 t->what, n_points);
+        return -1;
+    }
     t->reserved = t->coupled ? n_points : 1;
     if (build_model(t, rng, err, errlen)) return -1;
     t->n_params = rt_model_n_params(t->model);
@@ -1108,7 +1131,7 @@ static int run_one(engine *e, const grad_options *o, const sema_result *r, char 
         probe.n_in = x0->in_dim;
         if (load_inputs(o, &probe, &x, &n, err, errlen)) goto done;
         rt_rng_seed(&rng, seed);
-        if (target_model(&t, x0, ptrs, e->pool, n, &rng, err, errlen)) goto done;
+        if (target_model(&t, x0, ptrs, e->pool, n, o->bn_running, &rng, err, errlen)) goto done;
         if (o->checkpoint) {
             char msg[2048];
             if (run_checkpoint_load(o->checkpoint, x0, t.model, NULL, NULL, msg, sizeof msg)) {
