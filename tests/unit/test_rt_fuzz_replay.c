@@ -20,6 +20,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_checkpoint
 #include "../fuzz/fuzz_rt_checkpoint.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_npy
+#include "../fuzz/fuzz_rt_npy.c"
+#undef LLVMFuzzerTestOneInput
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
 /* tests/fuzz, found from this file's own path (the tests run from the repository root; an
@@ -97,6 +100,11 @@ static void test_checkpoint_corpus(void **state) {
     expect_replayed("checkpoint", fuzz_one_checkpoint);
 }
 
+static void test_npy_corpus(void **state) {
+    (void)state;
+    expect_replayed("npy", fuzz_one_npy);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_safetensors_corpus),
@@ -104,6 +112,7 @@ int main(void) {
         cmocka_unit_test(test_png_corpus),
         cmocka_unit_test(test_sound_corpus),
         cmocka_unit_test(test_checkpoint_corpus),
+        cmocka_unit_test(test_npy_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
