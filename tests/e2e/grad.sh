@@ -146,6 +146,19 @@ assert not np.allclose(s8["params"], s7["params"])
 assert np.allclose(ck["params"], s7["params"], rtol=0, atol=1e-12)
 PY
 
+# a circuit's seed draws what a model whose first layer is that circuit draws from the seed
+printf '0.1,0.2,0.3\n0.4,0.5,0.6\n' > d.csv
+cat > eq.qnn <<'QNN'
+import "c.qnn";
+model m { quantum reup(n = 2); linear(3, 1); }
+experiment e { data = csv("d.csv", inputs = 2, outputs = 1); model = m; seed = 11; }
+QNN
+"$QNNC" grad eq.qnn --input 0.1,0.2 --wrt params --out e.json
+"$QNNC" grad c.qnn --circuit reup --seed 11 --input 0.1,0.2 --wrt params --out e11.json
+"$PY" -c "
+import json; e = json.load(open('e.json')); c = json.load(open('e11.json'))
+assert e['params'][:13] == c['params'] and e['param_names'][12] == 'layers.0.s[0]'"
+
 # 4. --samples: the statistics equal a recomputation from the dump; sample 0 is the --seed draw
 "$QNNC" grad c.qnn --circuit reup --input 0.1,0.2 --samples 25 --seed 3 --dump d.csv --out st.csv -q
 "$QNNC" grad c.qnn --circuit reup --input 0.1,0.2 --seed 3 --wrt params --out s3.json

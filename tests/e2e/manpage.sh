@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The manual page (docs/qnnc.1) and `qnnc --help` / `qnnc build --help` cannot drift: every
-# command and option printed by the help is described in the page, and every option the page
-# describes exists. The page must also render without groff warnings.
+# The manual page (docs/qnnc.1) and `qnnc --help` / `qnnc build --help` / `qnnc grad --help`
+# cannot drift: every command and option printed by the help is described in the page, and
+# every option the page describes exists. The page must also render without groff warnings.
 set -u
 QNNC=${QNNC:-build/qnnc}
 PAGE=docs/qnnc.1
@@ -19,6 +19,8 @@ fi
 
 help=$("$QNNC" --help) || err "qnnc --help failed"
 bhelp=$("$QNNC" build --help) || err "qnnc build --help failed"
+ghelp=$("$QNNC" grad --help) || err "qnnc grad --help failed"
+bhelp=$(printf '%s\n%s\n' "$bhelp" "$ghelp")
 
 # options: every --word (and the short -o/-h/-q) in either help text
 opts_help=$(printf '%s\n%s\n' "$help" "$bhelp" | grep -oE -- '(^|[ ,(])--?[a-z][a-z0-9-]*' |
