@@ -703,9 +703,18 @@ static void json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* JSON has no NaN or infinity: such a value (a variance of no component) is null. */
+static void json_num(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.17g", v);
+    else fputs("null", f);
+}
+
 static void json_array(FILE *f, const double *v, size_t n) {
     fputc('[', f);
-    for (size_t i = 0; i < n; i++) fprintf(f, "%s%.17g", i ? ", " : "", v[i]);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", f);
+        json_num(f, v[i]);
+    }
     fputc(']', f);
 }
 
@@ -880,7 +889,10 @@ static int write_stats(const char *out, const sample_stats *st, char **names, in
     size_t KP = (size_t)st->K * st->P;
     if (out && has_ext(out, ".npy")) {
         double *both = malloc(sizeof(double) * (2 * KP + 1));
-        if (!both) return -1;
+        if (!both) {
+            snprintf(err, errlen, "%s: out of memory", out);
+            return -1;
+        }
         memcpy(both, st->mean, sizeof(double) * KP);
         memcpy(both + KP, st->var, sizeof(double) * KP);
         int64_t shape[3] = {2, st->K, (int64_t)st->P};
@@ -895,8 +907,13 @@ static int write_stats(const char *out, const sample_stats *st, char **names, in
         json_string(s.fp, what);
         fprintf(s.fp, ",\n  \"samples\": %d,\n  \"init\": \"%s\",\n  \"seed\": %llu,\n", N,
                 uniform ? "uniform [0, 2 pi)" : "declared", (unsigned long long)seed);
-        fprintf(s.fp, "  \"var_first\": %.17g,\n  \"mean_var\": %.17g,\n  \"mean_abs_mean\": %.17g,\n",
-                st->var_first, st->mean_var, st->mean_abs);
+        fputs("  \"var_first\": ", s.fp);
+        json_num(s.fp, st->var_first);
+        fputs(",\n  \"mean_var\": ", s.fp);
+        json_num(s.fp, st->mean_var);
+        fputs(",\n  \"mean_abs_mean\": ", s.fp);
+        json_num(s.fp, st->mean_abs);
+        fputs(",\n", s.fp);
         fputs("  \"param_names\": [", s.fp);
         for (size_t i = 0; i < st->P; i++) {
             fputs(i ? ", " : "", s.fp);
@@ -1057,13 +1074,18 @@ static int run_widths(engine *e, const grad_options *o, char *err, size_t errlen
         fputs(",\n  \"width_arg\": ", s.fp);
         json_string(s.fp, o->width_arg);
         fprintf(s.fp, ",\n  \"samples\": %d,\n  \"init\": \"%s\",\n  \"seed\": %llu,\n  "
-                "\"log2_slope\": %.17g,\n  \"widths\": [", o->samples,
-                o->init_uniform ? "uniform [0, 2 pi)" : "declared", (unsigned long long)seed,
-                isfinite(slope) ? slope : 0.0);
-        for (int w = 0; w < nw; w++)
-            fprintf(s.fp, "%s\n    {\"width\": %d, \"qubits\": %g, \"params\": %g, \"var_first\": "
-                    "%.17g, \"mean_var\": %.17g}", w ? "," : "", o->widths[w], qubits[w],
-                    nparams[w], vfirst[w], vmean[w]);
+                "\"log2_slope\": ", o->samples, o->init_uniform ? "uniform [0, 2 pi)" : "declared",
+                (unsigned long long)seed);
+        json_num(s.fp, slope);
+        fputs(",\n  \"widths\": [", s.fp);
+        for (int w = 0; w < nw; w++) {
+            fprintf(s.fp, "%s\n    {\"width\": %d, \"qubits\": %g, \"params\": %g, \"var_first\": ",
+                    w ? "," : "", o->widths[w], qubits[w], nparams[w]);
+            json_num(s.fp, vfirst[w]);
+            fputs(", \"mean_var\": ", s.fp);
+            json_num(s.fp, vmean[w]);
+            fputc('}', s.fp);
+        }
         fputs("\n  ]\n}\n", s.fp);
     } else {
         fputs("width,qubits,params,var_first,mean_var\n", s.fp);

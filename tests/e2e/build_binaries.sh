@@ -98,6 +98,8 @@ have_data() { # every data file named in the example exists where the runtime lo
 ran=0
 for src in examples/*.qnn; do
     name=$(basename "$src" .qnn)
+    # a file of circuits only (barren_plateau.qnn, for `qnnc grad`) has nothing to build
+    grep -qE '^experiment ' "$src" || { echo "build_binaries: $name has no experiment; skipped"; continue; }
     extra=()
     # compare.qnn writes no files of its own: checkpoints make the runs comparable
     [ "$name" = compare ] && extra=(--set 'outputs=[checkpoint("model.safetensors")]')
