@@ -795,17 +795,15 @@ typedef struct {
     double mean_abs;         /* the mean of |mean| over every component */
 } sample_stats;
 
-/* Draw s of the parameters: uniform in [0, 2 pi) or each tensor's declared init, continuing
- * rng (seeded once: draw 0 is what target_circuit or run_build_model drew from the seed). */
-static int draw(target *t, int s, int uniform, rt_rng *rng, char *err, size_t errlen) {
-    if (s == 0) return 0; /* the target was built from the freshly seeded rng */
-    if (t->layer) {
-        if (uniform) rt_init_fill(target_params(t), t->n_params, rt_init_uniform(0.0, TWO_PI), rng);
-        else
-            for (int k = 0; k < t->n_tensors; k++) rt_layer_init_tensor(t->layer, k, t->tensors[k].init, rng);
-        return 0;
-    }
-    return build_model(t, rng, err, errlen);
+/* The next draw of the parameters from rng (seeded once with --seed before the first):
+ * uniform in [0, 2 pi), or each tensor's declared init in order, as training draws them, so
+ * that the first draw is the --seed weights; a model is rebuilt from rng. */
+static int draw(target *t, int uniform, rt_rng *rng, char *err, size_t errlen) {
+    if (t->model) return build_model(t, rng, err, errlen);
+    if (uniform) rt_init_fill(target_params(t), t->n_params, rt_init_uniform(0.0, TWO_PI), rng);
+    else
+        for (int k = 0; k < t->n_tensors; k++) rt_layer_init_tensor(t->layer, k, t->tensors[k].init, rng);
+    return 0;
 }
 
 static int run_samples(target *t, const double *x, int N, int uniform, uint64_t seed,
@@ -826,13 +824,6 @@ static int run_samples(target *t, const double *x, int N, int uniform, uint64_t 
     }
     rt_rng rng;
     rt_rng_seed(&rng, seed);
-    if (t->layer && uniform) { /* draw 0 too: the layer was built with the declared init */
-        rt_init_fill(target_params(t), P, rt_init_uniform(0.0, TWO_PI), &rng);
-    } else if (t->model) {
-        if (build_model(t, &rng, err, errlen)) goto done; /* the seed's draw, from this rng */
-    } else {
-        for (int k = 0; k < t->n_tensors; k++) rt_layer_init_tensor(t->layer, k, t->tensors[k].init, &rng);
-    }
     if (dump) {
         if (sink_open(&d, dump, err, errlen)) goto done;
         dumping = 1;
@@ -843,7 +834,7 @@ static int run_samples(target *t, const double *x, int N, int uniform, uint64_t 
         fputc('\n', d.fp);
     }
     for (int s = 0; s < N; s++) {
-        if (s > 0 && draw(t, s, uniform, &rng, err, errlen)) goto done;
+        if (draw(t, uniform, &rng, err, errlen)) goto done;
         if (jacobian(t, x, 1, y, g, NULL, err, errlen)) goto done;
         for (size_t c = 0; c < KP; c++) {
             double delta = g[c] - st->mean[c];
