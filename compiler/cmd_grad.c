@@ -1132,9 +1132,24 @@ static int run_one(engine *e, const grad_options *o, const sema_result *r, char 
         cs = calloc((size_t)sx->model.n_circuits + 1, sizeof *cs);
         ptrs = calloc((size_t)sx->model.n_circuits + 1, sizeof *ptrs);
         if (!cs || !ptrs) goto oom;
-        for (int k = 0; k < sx->model.n_circuits; k++) {
-            if (bind_circuit(e, sx->model.circuits[k], precision, o->reference, &cs[k], err, errlen)) goto done;
+        /* Layers with the same circuit IR (QIREN's hybrid layers) share one compilation, as
+         * in `qnnc run`. */
+        char **texts = calloc((size_t)sx->model.n_circuits + 1, sizeof *texts);
+        int bad = !texts;
+        for (int k = 0; k < sx->model.n_circuits && !bad; k++) {
+            int same = -1;
+            texts[k] = ir_to_text(sx->model.circuits[k]);
+            for (int j = 0; j < k && same < 0 && texts[k]; j++)
+                if (texts[j] && strcmp(texts[j], texts[k]) == 0) same = j;
+            if (same >= 0) cs[k] = cs[same];
+            else bad = bind_circuit(e, sx->model.circuits[k], precision, o->reference, &cs[k], err, errlen);
             ptrs[k] = &cs[k];
+        }
+        for (int k = 0; texts && k < sx->model.n_circuits; k++) free(texts[k]);
+        free(texts);
+        if (bad) {
+            if (!err[0]) snprintf(err, errlen, "%s: out of memory", o->file);
+            goto done;
         }
         /* The batch size of a coupled (batch-norm) model is the number of points: read them
          * first (the input width is the experiment's, known without the model). */
