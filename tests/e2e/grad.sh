@@ -221,4 +221,8 @@ expect 2 "\`--checkpoint\` holds a model's weights" -- "$QNNC" grad c.qnn --circ
 expect 2 "unknown option \`--sample\` (did you mean \`--samples\`?)" -- "$QNNC" grad c.qnn --sample 3
 expect 2 "a .npy file holds one array" -- "$QNNC" grad c.qnn --circuit reup --input 1,2 --out a.npy
 expect 2 "\`--samples\` needs a number from 2" -- "$QNNC" grad c.qnn --circuit reup --samples 1
+# a circuit argument's mistake is located in its option, as --set diagnostics are
+set +e; "$QNNC" grad c.qnn --circuit reup --set depth=x --input 1,2 2> set.err; rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -qF -- "--set:1:7: error: argument \`depth\` of \`reup\` must be an integer" set.err \
+    || { echo "exit $rc"; cat set.err; exit 1; }
 echo "grad.sh: ok"
