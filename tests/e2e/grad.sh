@@ -8,8 +8,10 @@
 set -euo pipefail
 QNNC=${QNNC:-build/qnnc}
 QNNC=$(cd "$(dirname "$QNNC")" && pwd)/$(basename "$QNNC")
+# the finite differences and the file checks are NumPy's (as in python.sh)
 PY=/usr/bin/python3
 [ -x "$PY" ] && "$PY" -c "import numpy" 2>/dev/null || PY=python3
+"$PY" -c "import numpy" 2>/dev/null || { echo "grad.sh: skipped: python3-numpy not installed"; exit 0; }
 root=$(pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
