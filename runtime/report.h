@@ -83,7 +83,7 @@ int report_spectrum_bins(int n0, int n1);
 
 /* ---- summaries ---------------------------------------------------------------------- */
 
-#define REPORT_MAX_FIGURES 8
+#define REPORT_MAX_FIGURES 12 /* a run's figures (at most 7) and its circuit drawings */
 
 /* A picture of the report: path relative to the report's folder, caption may be NULL. */
 typedef struct {
