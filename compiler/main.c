@@ -19,6 +19,7 @@
 #include "passes.h"
 #include "rt_limits.h"
 #include "sema.h"
+#include "spectrum.h"
 
 enum { EXIT_ERRORS = 1, EXIT_USAGE = 2, DEFAULT_MAX_QUBITS = 24 };
 
@@ -31,7 +32,7 @@ typedef struct {
     draw_command_options draw; /* draw (and --layer of spectrum) */
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "run", "eval", "build", "doctor"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "spectrum", "run", "eval", "build", "doctor"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -48,6 +49,9 @@ static void usage(FILE *f) {
           "  draw       a diagram of each quantum layer's circuit: wires, gates with their angles,\n"
           "             observables (--layer N, --circuit NAME, --fused, --ascii, --width N,\n"
           "             --svg FILE)\n"
+          "  spectrum   the frequencies each quantum layer's circuit can express in each input\n"
+          "             (--layer N); with --checkpoint FILE the trained model's Fourier\n"
+          "             coefficients along its first input (fourier.csv, fourier.png in --out DIR)\n"
           "  run        compile the circuits (LLVM JIT), train and evaluate each experiment,\n"
           "             write its outputs (default folder out/EXPERIMENT)\n"
           "  eval       evaluate trained weights (--checkpoint) on any grid (--grid N), against\n"
@@ -65,15 +69,15 @@ static void usage(FILE *f) {
           "  --max-qubits N    refuse circuits above N qubits (default %d, at most %d)\n"
           "  --stdlib DIR      where `import` looks for the standard library\n"
           "  --no-fuse         do not fuse gates (emit-ir: show the unfused circuit only)\n"
-          "  --layer N         draw: only layer N of the model (its number in `qnnc info`)\n"
+          "  --layer N         draw, spectrum: only layer N of the model (its number in `qnnc info`)\n"
           "  --circuit NAME    draw: that circuit, with its default arguments\n"
           "  --fused           draw: the circuit after gate fusion\n"
           "  --ascii           draw: ASCII characters only\n"
           "  --width N         draw: wrap the drawing at N columns (default 100; 0: never)\n"
           "  --svg FILE        draw: write the drawing of one circuit as SVG to FILE\n"
-          "  --out DIR         run/eval: output folder\n"
+          "  --out DIR         run/eval/spectrum: output folder\n"
           "  --resume FILE     run: continue training from a checkpoint\n"
-          "  --checkpoint FILE eval: the weights to evaluate\n"
+          "  --checkpoint FILE eval, spectrum: the weights to evaluate\n"
           "  --grid N          run/eval: evaluation grid, 1 to %d (e.g. 64 for superresolution;\n"
           "                    an image grid is N x N points, N at most %d)\n"
           "  --target FILE     run/eval: ground truth on that grid\n"
@@ -270,7 +274,7 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, run, eval, build, doctor\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, spectrum, run, eval, build, doctor\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
@@ -278,8 +282,9 @@ static int parse_args(int argc, char **argv, options *o) {
     int drawing = strcmp(o->command, "draw") == 0;
     if (draw_opt && !drawing)
         return usage_error("`%s` is for `qnnc draw`", draw_opt_name);
-    if (o->draw.layer >= 0 && !drawing)
-        return usage_error("`--layer N` is for `qnnc draw`%s", "");
+    int spectrum = strcmp(o->command, "spectrum") == 0;
+    if (o->draw.layer >= 0 && !drawing && !spectrum)
+        return usage_error("`--layer N` is for `qnnc draw` and `qnnc spectrum`%s", "");
     if (drawing && o->draw.circuit && o->draw.layer >= 0)
         return usage_error("`--circuit NAME` draws a circuit by name and `--layer N` a layer of a "
                            "model: give one of them%s", "");
@@ -419,8 +424,10 @@ int main(int argc, char **argv) {
     else if (strcmp(o.command, "draw") == 0) {
         o.draw.experiment = o.cmd.experiment;
         rc = draw_command(r, o.file, &o.draw);
-    }
-    else if (strcmp(o.command, "run") == 0) {
+    } else if (strcmp(o.command, "spectrum") == 0) {
+        spectrum_options so = {o.cmd.experiment, o.draw.layer, o.cmd.checkpoint, o.cmd.out_dir, o.cmd.quiet};
+        rc = spectrum_command(r, o.file, &so);
+    } else if (strcmp(o.command, "run") == 0) {
         draw_attach_reports(ar, r); /* the report shows each quantum layer's circuit */
         rc = cmd_run(r, &o.cmd, 0);
     } else if (strcmp(o.command, "eval") == 0) {
