@@ -419,8 +419,9 @@ void draw_text(const ir_circuit *c, const draw_options *o, FILE *f) {
             size_t ll = 0;
             FILE *lf = open_memstream(&line, &ll);
             if (!lf) break;
-            fprintf(lf, "%*s%d: %s", label_w - 1, "q", w, g->wire);
-            /* "%*s" pads the "q" so that labels line up: q0 .. q12 */
+            char label[16];
+            snprintf(label, sizeof label, "q%d", w);
+            fprintf(lf, "%*s: %s", label_w, label, g->wire); /* right-aligned: " q0" .. "q12" */
             for (int k = start; k < end; k++) {
                 put_cell(grid[(size_t)k * (size_t)L.n_wires + (size_t)w], colw[k], g->wire, g, lf);
                 fputs(g->wire, lf);
