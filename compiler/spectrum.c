@@ -11,6 +11,7 @@
 #include <complex.h>
 #include <fftw3.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,72 @@ void spec_input_free(spec_input *s) {
     s->freq = NULL;
 }
 
+/* Diagonal encodings that commute (rz, phase, crz, cphase with no non-diagonal gate between
+ * them on their wires) share one generator, their sum, whose eigenvalues are exact: rzz(x),
+ * which lowers to rz(x) + crz(-2 x), has {-1/2, 1/2}, not the {-3/2 .. 3/2} that the gates
+ * taken one by one would allow. A block collects them; closing it adds its differences. */
+enum { BLOCK_MAX_WIRES = 12, BLOCK_MAX_GATES = 256 };
+typedef struct {
+    uint32_t wires;
+    int n;
+    ir_gate gate[BLOCK_MAX_GATES];
+    int w0[BLOCK_MAX_GATES], w1[BLOCK_MAX_GATES];
+    double k[BLOCK_MAX_GATES];
+} diag_block;
+
+static int popcount(uint32_t m) {
+    int n = 0;
+    for (; m; m &= m - 1) n++;
+    return n;
+}
+
+static int is_diag_encoding(ir_gate g) {
+    return g == IR_RZ || g == IR_PHASE || g == IR_CRZ || g == IR_CPHASE;
+}
+
+/* The block's eigenvalue differences into the set (SPEC_MAX_FREQ: too_many). */
+static void close_block(diag_block *bl, spec_input *out) {
+    if (bl->n == 0) return;
+    int wires[32], nw = 0;
+    for (int w = 0; w < 32; w++)
+        if (bl->wires >> w & 1) wires[nw++] = w;
+    size_t n_states = (size_t)1 << nw;
+    double *ev = malloc(sizeof *ev * n_states);
+    double *d = ev ? malloc(sizeof *d * n_states * n_states) : NULL;
+    if (!ev || !d) {
+        out->too_many = 1;
+        free(ev);
+        bl->n = 0;
+        bl->wires = 0;
+        return;
+    }
+    for (size_t b = 0; b < n_states; b++) {
+        uint32_t bit = 0; /* the basis state's bits by wire */
+        for (int j = 0; j < nw; j++)
+            if (b >> j & 1) bit |= 1u << wires[j];
+        double e = 0;
+        for (int g = 0; g < bl->n; g++) {
+            int t = bl->gate[g] == IR_CRZ || bl->gate[g] == IR_CPHASE ? bl->w1[g] : bl->w0[g];
+            int on = bl->gate[g] == IR_CRZ || bl->gate[g] == IR_CPHASE ? (int)(bit >> bl->w0[g] & 1) : 1;
+            int up = (int)(bit >> t & 1);
+            if (!on) continue;
+            e += bl->k[g] * (bl->gate[g] == IR_RZ || bl->gate[g] == IR_CRZ ? (up ? 0.5 : -0.5) : up);
+        }
+        ev[b] = e;
+    }
+    qsort(ev, n_states, sizeof *ev, cmp_double);
+    int ne = merge_sorted(ev, (int)n_states), nd = 0;
+    for (int p = 0; p < ne; p++)
+        for (int q = 0; q < ne; q++) d[nd++] = ev[p] - ev[q];
+    qsort(d, (size_t)nd, sizeof *d, cmp_double);
+    nd = merge_sorted(d, nd);
+    if (out->freq && !out->too_many && minkowski(&out->freq, &out->n_freq, d, nd)) out->too_many = 1;
+    free(ev);
+    free(d);
+    bl->n = 0;
+    bl->wires = 0;
+}
+
 void spec_analyse(const ir_circuit *c, int i, spec_input *out) {
     memset(out, 0, sizeof *out);
     out->kind = SPEC_NONE;
@@ -135,8 +202,17 @@ void spec_analyse(const ir_circuit *c, int i, spec_input *out) {
     out->freq = malloc(sizeof *out->freq);
     if (out->freq) out->freq[0] = 0, out->n_freq = 1;
     spec_kind kind = SPEC_DISCRETE;
-    for (int o = 0; o < c->n_ops; o++) {
+    diag_block *bl = calloc(1, sizeof *bl);
+    if (!bl) out->too_many = 1;
+    for (int o = 0; o < c->n_ops && bl; o++) {
         const ir_op *op = &c->ops[o];
+        uint32_t mask = ir_op_wire_mask(c, op);
+        int encodes = 0;
+        for (int a = 0; a < 3; a++) encodes |= op->angle[a] >= 0 && uses_x(c, op->angle[a], i);
+        if (!encodes) { /* commutes with the block when diagonal or elsewhere */
+            if (!ir_gate_is_diagonal(op->gate) && (mask & bl->wires)) close_block(bl, out);
+            continue;
+        }
         double ev[3];
         int n_ev = generator(op->gate, ev);
         for (int a = 0; a < 3; a++) {
@@ -147,6 +223,17 @@ void spec_analyse(const ir_circuit *c, int i, spec_input *out) {
             if (s > kind) out->op = o;
             kind = worse(kind, s);
             if (kind != SPEC_DISCRETE || out->too_many || !out->freq) continue;
+            if (is_diag_encoding(op->gate)) {
+                uint32_t both = bl->wires | mask;
+                if (popcount(both) > BLOCK_MAX_WIRES || bl->n == BLOCK_MAX_GATES) close_block(bl, out);
+                bl->gate[bl->n] = op->gate;
+                bl->w0[bl->n] = op->wires[0];
+                bl->w1[bl->n] = op->wires[1];
+                bl->k[bl->n++] = k;
+                bl->wires |= mask;
+                continue;
+            }
+            if (mask & bl->wires) close_block(bl, out);
             double d[9];
             int nd = 0;
             for (int p = 0; p < n_ev; p++)
@@ -156,6 +243,8 @@ void spec_analyse(const ir_circuit *c, int i, spec_input *out) {
             if (minkowski(&out->freq, &out->n_freq, d, nd)) out->too_many = 1;
         }
     }
+    if (bl && kind == SPEC_DISCRETE) close_block(bl, out);
+    free(bl);
     if (out->n_gates) out->kind = kind;
     if (out->kind != SPEC_DISCRETE && out->kind != SPEC_NONE) spec_input_free(out), out->n_freq = 0;
     if (out->too_many) spec_input_free(out), out->n_freq = 0;

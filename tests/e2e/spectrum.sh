@@ -18,9 +18,13 @@ expect_line "  x[0]: 3 frequencies {-1, 0, 1}, the largest 1 (1 encoding gate)"
 expect_line "  x[0]: 9 frequencies {-4, -3, -2, -1, 0, 1, 2, 3, 4}, the largest 4 (4 encoding gates)"
 expect_line "  x[0]: continuous (trainable scaling: rz(w[1]*x[0]) at line 14; its frequencies move as the parameters train)"
 expect_line "  x[0]: 7 frequencies {-3, -2, -1, 0, 1, 2, 3}, the largest 3 (2 encoding gates)"
-expect_line "  x[0]: 7 frequencies {-1.5, -1, -0.5, 0, 0.5, 1, 1.5}, the largest 1.5 (2 encoding gates)"
+expect_line "  x[0]: 3 frequencies {-1.5, 0, 1.5}, the largest 1.5 (2 encoding gates)"
 expect_line "  x[1]: 3 frequencies {-1, 0, 1}, the largest 1 (1 encoding gate)"
 expect_line "  x[0]: not a Fourier series in x[0] (ry(sin(x[0])) at line 26: the angle is not linear in x[0])"
+grep -A1 -x "circuit ising (2 qubits, 1 input, default arguments):" "$tmp/cases.txt" | grep -qxF "  x[0]: 3 frequencies {-1, 0, 1}, the largest 1 (2 encoding gates)" \
+    || { cat "$tmp/cases.txt"; fail "rzz(x)"; }
+grep -A1 -x "circuit ising2 (2 qubits, 1 input, default arguments):" "$tmp/cases.txt" | grep -qxF "  x[0]: 5 frequencies {-2, -1, 0, 1, 2}, the largest 2 (4 encoding gates)" \
+    || { cat "$tmp/cases.txt"; fail "rzz(x) twice"; }
 expect_line "  x[1]: not a Fourier series in x[1] alone (ry(x[0]*x[1]) at line 27: its scaling depends on another input)"
 
 # L re-uploadings of RZ(x): {-L..L}, 2L + 1 frequencies (many: the ends and the step)
