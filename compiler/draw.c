@@ -4,6 +4,7 @@
  * gates as labels with their angles, controls joined to their targets, observables last. */
 #include "draw.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,7 +453,8 @@ done:
 
 /* ---- SVG ------------------------------------------------------------------------------- */
 
-enum { SVG_ROW = 44, SVG_TOP = 28, SVG_BOX_H = 28, SVG_GAP = 12, SVG_FONT = 13 };
+enum { SVG_ROW = 44, SVG_TOP = 28, SVG_BOX_H = 28, SVG_GAP = 12, SVG_FONT = 13, SVG_BLOCK_GAP = 24,
+       SVG_MAX_WIDTH = 1400 };
 #define SVG_CHAR 7.9 /* advance of the monospace font at SVG_FONT pixels */
 
 static void xml_text(const char *s, FILE *f) {
@@ -489,11 +491,15 @@ char *draw_svg(const ir_circuit *c) {
     if (layout_build(&L, c, &UNICODE)) return NULL;
     char *s = NULL;
     size_t len = 0;
-    double *colw = calloc((size_t)L.n_cols + 1, sizeof *colw), *colx = calloc((size_t)L.n_cols + 1, sizeof *colx);
-    FILE *f = colw && colx ? open_memstream(&s, &len) : NULL;
+    size_t nc = (size_t)L.n_cols + 1;
+    double *colw = calloc(nc, sizeof *colw), *colx = calloc(nc, sizeof *colx), *end_x = calloc(nc, sizeof *end_x);
+    int *colb = calloc(nc, sizeof *colb);
+    FILE *f = colw && colx && end_x && colb ? open_memstream(&s, &len) : NULL;
     if (!f) {
         free(colw);
         free(colx);
+        free(end_x);
+        free(colb);
         layout_free(&L);
         return NULL;
     }
@@ -505,14 +511,27 @@ char *draw_svg(const ir_circuit *c) {
         }
     char name[16];
     snprintf(name, sizeof name, "q%d", c->n_qubits > 0 ? c->n_qubits - 1 : 0);
-    double x = 12 + (double)strlen(name) * SVG_CHAR + 14, wire_x0 = x - 6;
+    /* Long circuits wrap into stacked blocks of at most SVG_MAX_WIDTH pixels, as the text
+     * does at --width, so that a report page shows them at a readable size. */
+    double x0 = 12 + (double)strlen(name) * SVG_CHAR + 14, wire_x0 = x0 - 6, x = x0, width = 0;
+    int block = 0;
     for (int k = 0; k < L.n_cols; k++) {
+        if (k < L.n_gate_cols && x > x0 && x + colw[k] > SVG_MAX_WIDTH) {
+            end_x[block++] = x;
+            x = x0;
+        }
         if (k == L.n_gate_cols) x += SVG_GAP; /* the observables a little apart */
         colx[k] = x + colw[k] / 2;
+        colb[k] = block;
         x += colw[k] + SVG_GAP;
     }
-    double wire_x1 = L.n_cols > L.n_gate_cols ? colx[L.n_gate_cols] : x;
-    double width = x + 6, height = SVG_TOP + SVG_ROW * (L.n_wires > 0 ? L.n_wires : 1) + 18.0 * L.n_legend;
+    end_x[block] = L.n_cols > L.n_gate_cols ? colx[L.n_gate_cols] : x;
+    int n_blocks = block + 1;
+    for (int b = 0; b < n_blocks; b++) width = fmax(width, end_x[b]);
+    if (L.n_cols > 0) width = fmax(width, x);
+    width += 6;
+    double block_h = SVG_ROW * (L.n_wires > 0 ? L.n_wires : 1) + SVG_BLOCK_GAP;
+    double height = SVG_TOP + block_h * n_blocks - SVG_BLOCK_GAP + 18.0 * L.n_legend;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"%d\">\n",
@@ -524,24 +543,27 @@ char *draw_svg(const ir_circuit *c) {
           ".obs{fill:#eef3fb;stroke:#1f5fa8;stroke-width:1.2} text{text-anchor:middle;fill:#111}"
           " .wl{text-anchor:end} .lg{text-anchor:start}</style>\n", f);
     fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", width, height);
-#define ROW_Y(w) (SVG_TOP + SVG_ROW * (w) + SVG_ROW / 2.0 - 10)
-    for (int w = 0; w < L.n_wires; w++) {
-        fprintf(f, "<text class=\"wl\" x=\"%.1f\" y=\"%.1f\">q%d</text>\n", wire_x0 - 6, ROW_Y(w) + 4.5, w);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", wire_x0, ROW_Y(w), wire_x1, ROW_Y(w));
-    }
+#define ROW_Y(w, b) (SVG_TOP + block_h * (b) + SVG_ROW * (w) + SVG_ROW / 2.0 - 10)
+    for (int b = 0; b < n_blocks; b++)
+        for (int w = 0; w < L.n_wires; w++) {
+            fprintf(f, "<text class=\"wl\" x=\"%.1f\" y=\"%.1f\">q%d</text>\n", wire_x0 - 6, ROW_Y(w, b) + 4.5, w);
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", wire_x0, ROW_Y(w, b),
+                    end_x[b], ROW_Y(w, b));
+        }
     for (int i = 0; i < L.n_items; i++) {
         const item *it = &L.items[i];
         double cx = colx[it->col];
-        int obs = it->col >= L.n_gate_cols;
+        int obs = it->col >= L.n_gate_cols, b = colb[it->col];
         if (it->generic || obs) { /* one box over all its wires */
-            svg_box(cx, ROW_Y(it->lo), ROW_Y(it->hi), L.cells[it->first].label, obs, f);
+            svg_box(cx, ROW_Y(it->lo, b), ROW_Y(it->hi, b), L.cells[it->first].label, obs, f);
             continue;
         }
         if (it->hi > it->lo)
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", cx, ROW_Y(it->lo), cx, ROW_Y(it->hi));
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", cx, ROW_Y(it->lo, b), cx,
+                    ROW_Y(it->hi, b));
         for (int w = it->lo; w <= it->hi; w++) {
             const cell *ce = &L.cells[it->first + w - it->lo];
-            double y = ROW_Y(w);
+            double y = ROW_Y(w, b);
             switch (ce->kind) {
             case CELL_CTRL:
                 fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#222\"/>\n", cx, y);
@@ -562,7 +584,7 @@ char *draw_svg(const ir_circuit *c) {
         }
     }
     for (int i = 0; i < L.n_legend; i++) {
-        fprintf(f, "<text class=\"lg\" x=\"12\" y=\"%.1f\">", SVG_TOP + SVG_ROW * (double)L.n_wires + 18.0 * i);
+        fprintf(f, "<text class=\"lg\" x=\"12\" y=\"%.1f\">", SVG_TOP + block_h * n_blocks - SVG_BLOCK_GAP + 18.0 * i);
         xml_text(L.legend[i], f);
         fputs("</text>\n", f);
     }
@@ -571,6 +593,8 @@ char *draw_svg(const ir_circuit *c) {
     int bad = fclose(f) != 0;
     free(colw);
     free(colx);
+    free(end_x);
+    free(colb);
     layout_free(&L);
     if (bad) {
         free(s);
