@@ -30,6 +30,7 @@ typedef struct {
     const char *sets[256];
     command_options cmd;
     draw_command_options draw; /* draw (and --layer of spectrum) */
+    int spectrum_input;        /* spectrum --input J (-1: not given) */
 } options;
 
 static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "spectrum", "run", "eval", "build", "doctor"};
@@ -51,7 +52,7 @@ static void usage(FILE *f) {
           "             --svg FILE)\n"
           "  spectrum   the frequencies each quantum layer's circuit can express in each input\n"
           "             (--layer N); with --checkpoint FILE the trained model's Fourier\n"
-          "             coefficients along its first input (fourier.csv, fourier.png in --out DIR)\n"
+          "             coefficients along one input (fourier.csv, fourier.png in --out DIR)\n"
           "  run        compile the circuits (LLVM JIT), train and evaluate each experiment,\n"
           "             write its outputs (default folder out/EXPERIMENT)\n"
           "  eval       evaluate trained weights (--checkpoint) on any grid (--grid N), against\n"
@@ -71,6 +72,7 @@ static void usage(FILE *f) {
           "  --no-fuse         do not fuse gates (emit-ir: show the unfused circuit only)\n"
           "  --layer N         draw, spectrum: only layer N of the model (its number in `qnnc info`)\n"
           "  --circuit NAME    draw: that circuit, with its default arguments\n"
+          "  --input J         spectrum --checkpoint: vary model input J (default 0), the others 0\n"
           "  --fused           draw: the circuit after gate fusion\n"
           "  --ascii           draw: ASCII characters only\n"
           "  --width N         draw: wrap the drawing at N columns (default 100; 0: never)\n"
@@ -126,6 +128,7 @@ static int parse_args(int argc, char **argv, options *o) {
     o->sema.max_qubits = DEFAULT_MAX_QUBITS;
     o->sema.sets = o->sets;
     o->draw.layer = -1;
+    o->spectrum_input = -1;
     o->draw.draw.width = 100;
     int draw_opt = 0; /* an option only `draw` takes was given (refused elsewhere) */
     const char *draw_opt_name = NULL;
@@ -160,6 +163,16 @@ static int parse_args(int argc, char **argv, options *o) {
         } else if (strcmp(a, "--experiment") == 0) {
             if (!next) return usage_error("`--experiment` needs a name", NULL);
             o->cmd.experiment = next;
+            i++;
+        } else if (strcmp(a, "--input") == 0) {
+            char *end = NULL;
+            long v = next && *next ? strtol(next, &end, 10) : -1;
+            if (!next || !end || *end || v < 0 || v > 1000000) {
+                fprintf(stderr, "qnnc: `--input` needs the index of a model input (0 for x[0]), not `%s`\n",
+                        next ? next : "");
+                return EXIT_USAGE;
+            }
+            o->spectrum_input = (int)v;
             i++;
         } else if (strcmp(a, "--layer") == 0 || strcmp(a, "--width") == 0) {
             int layer = a[2] == 'l';
@@ -236,13 +249,15 @@ static int parse_args(int argc, char **argv, options *o) {
                                                "--resume", "--checkpoint", "--grid", "--target",
                                                "--threads", "--precision", "--grad", "--time",
                                                "--quiet", "--reference", "--no-cache", "--layer",
-                                               "--circuit", "--fused", "--ascii", "--width", "--svg"};
+                                               "--circuit", "--fused", "--ascii", "--width", "--svg",
+                                               "--input"};
             const char *hint = diag_suggest(a, opts, (int)(sizeof opts / sizeof *opts));
             fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
                             "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --out DIR, "
                             "--resume FILE, --checkpoint FILE, --grid N, --target FILE, --threads N, "
                             "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --reference, --no-cache, "
-                            "--layer N, --circuit NAME, --fused, --ascii, --width N, --svg FILE, --help, --version\n",
+                            "--layer N, --circuit NAME, --fused, --ascii, --width N, --svg FILE, --input J, --help, "
+                            "--version\n",
                     a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
             return EXIT_USAGE;
         } else if (!o->command) {
@@ -285,6 +300,9 @@ static int parse_args(int argc, char **argv, options *o) {
     int spectrum = strcmp(o->command, "spectrum") == 0;
     if (o->draw.layer >= 0 && !drawing && !spectrum)
         return usage_error("`--layer N` is for `qnnc draw` and `qnnc spectrum`%s", "");
+    if (o->spectrum_input >= 0 && !(spectrum && o->cmd.checkpoint))
+        return usage_error("`--input J` is for `qnnc spectrum --checkpoint FILE` (the model input to "
+                           "vary)%s", "");
     if (drawing && o->draw.circuit && o->draw.layer >= 0)
         return usage_error("`--circuit NAME` draws a circuit by name and `--layer N` a layer of a "
                            "model: give one of them%s", "");
@@ -425,7 +443,9 @@ int main(int argc, char **argv) {
         o.draw.experiment = o.cmd.experiment;
         rc = draw_command(r, o.file, &o.draw);
     } else if (strcmp(o.command, "spectrum") == 0) {
-        spectrum_options so = {o.cmd.experiment, o.draw.layer, o.cmd.checkpoint, o.cmd.out_dir, o.cmd.quiet};
+        spectrum_options so = {o.cmd.experiment, o.draw.layer, o.cmd.checkpoint,
+                               o.spectrum_input > 0 ? o.spectrum_input : 0,
+                               o.cmd.out_dir, o.cmd.quiet};
         rc = spectrum_command(r, o.file, &so);
     } else if (strcmp(o.command, "run") == 0) {
         draw_attach_reports(ar, r); /* the report shows each quantum layer's circuit */

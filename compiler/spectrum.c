@@ -359,9 +359,9 @@ static void print_circuit(const ir_circuit *c, FILE *f) {
 
 /* ---- the trained model's coefficients ------------------------------------------------------ */
 
-/* The model of x evaluated on n points over one period of x[0] (the other inputs 0), output 0
+/* The model of x evaluated on n points over one period of x[j] (the other inputs 0), output 0
  * of each point into y[n]. 0, or -1 with a message. */
-static int evaluate(const sema_experiment *x, const char *checkpoint, double period, int n,
+static int evaluate(const sema_experiment *x, const char *checkpoint, int j, double period, int n,
                     double *y, char *err, size_t errlen) {
     int nc = x->model.n_circuits, rc = -1;
     if (nc > REFBACK_MAX_CIRCUITS) {
@@ -384,7 +384,7 @@ static int evaluate(const sema_experiment *x, const char *checkpoint, double per
     double *coords = calloc((size_t)n * (size_t)x->exp.in_dim + 1, sizeof *coords);
     double *out = calloc((size_t)n * (size_t)x->exp.out_dim + 1, sizeof *out);
     if (m && coords && out && qnn_model_load(m, checkpoint, err, errlen) == 0) {
-        for (int k = 0; k < n; k++) coords[(size_t)k * (size_t)x->exp.in_dim] = period * k / n;
+        for (int k = 0; k < n; k++) coords[(size_t)k * (size_t)x->exp.in_dim + (size_t)j] = period * k / n;
         if (qnn_model_forward(m, coords, (size_t)n, out, err, errlen) == 0) {
             for (int k = 0; k < n; k++) y[k] = out[(size_t)k * (size_t)x->exp.out_dim];
             rc = 0;
@@ -417,11 +417,17 @@ static int fourier(const sema_experiment *x, const spectrum_options *o) {
     }
     const ir_circuit *c = m->circuits[m->layers[0].circuit];
     spec_input s;
-    spec_analyse(c, 0, &s);
+    int j = o->input;
+    if (j >= c->n_inputs || j >= x->exp.in_dim) {
+        fprintf(stderr, "qnnc: --input %d: experiment %s's model has %d input%s (x[0] .. x[%d])\n", j,
+                x->exp.name, x->exp.in_dim, x->exp.in_dim == 1 ? "" : "s", x->exp.in_dim - 1);
+        return 1;
+    }
+    spec_analyse(c, j, &s);
     if (s.kind != SPEC_DISCRETE || s.too_many || s.n_freq < 2) {
-        fprintf(stderr, "qnnc: --checkpoint: the spectrum of x[0] in experiment %s is not a finite "
+        fprintf(stderr, "qnnc: --checkpoint: the spectrum of x[%d] in experiment %s is not a finite "
                         "set of frequencies (see the lines above): no period to sample the model over\n",
-                x->exp.name);
+                j, x->exp.name);
         spec_input_free(&s);
         return 1;
     }
@@ -432,9 +438,9 @@ static int fourier(const sema_experiment *x, const spectrum_options *o) {
     for (int k = 0; k < s.n_freq; k++) {
         double q = s.freq[k] / step;
         if (fabs(q - round(q)) > 1e-6) {
-            fprintf(stderr, "qnnc: --checkpoint: the frequencies of x[0] are not multiples of one "
+            fprintf(stderr, "qnnc: --checkpoint: the frequencies of x[%d] are not multiples of one "
                             "step (%.6g is not a multiple of %.6g): the model has no period\n",
-                    s.freq[k], step);
+                    j, s.freq[k], step);
             spec_input_free(&s);
             return 1;
         }
@@ -456,7 +462,7 @@ static int fourier(const sema_experiment *x, const spectrum_options *o) {
         fprintf(stderr, "qnnc: out of memory\n");
         goto done;
     }
-    if (evaluate(x, o->checkpoint, period, n, y, err, sizeof err)) {
+    if (evaluate(x, o->checkpoint, j, period, n, y, err, sizeof err)) {
         fprintf(stderr, "qnnc: %s\n", err);
         goto done;
     }
@@ -465,18 +471,18 @@ static int fourier(const sema_experiment *x, const spectrum_options *o) {
     fftw_destroy_plan(p);
     /* f(x) = sum_w c_w e^{i w x}: c at w = m step is F[m] / n (negative m: the conjugate) */
     double outside = 0, total = 0, w_out = 0;
-    for (int j = 0; j < nw; j++) {
-        int mm = j - shown, am = mm < 0 ? -mm : mm;
+    for (int q = 0; q < nw; q++) {
+        int mm = q - shown, am = mm < 0 ? -mm : mm;
         double complex cf = F[am] / n; /* complex.h first: fftw_complex is double complex */
         if (mm < 0) cf = conj(cf);
         double w = mm * step;
         int acc = in_set(s.freq, s.n_freq, w);
-        om[j] = w;
-        mag[j] = cabs(cf);
+        om[q] = w;
+        mag[q] = cabs(cf);
         double r[5] = {w, creal(cf), cimag(cf), cabs(cf), acc};
-        memcpy(rows + 5 * (size_t)j, r, sizeof r);
-        total += mag[j] * mag[j];
-        if (!acc && mag[j] > outside) outside = mag[j], w_out = w;
+        memcpy(rows + 5 * (size_t)q, r, sizeof r);
+        total += mag[q] * mag[q];
+        if (!acc && mag[q] > outside) outside = mag[q], w_out = w;
     }
     const char *dir = o->out_dir ? o->out_dir : "";
     char def[300];
@@ -486,7 +492,7 @@ static int fourier(const sema_experiment *x, const spectrum_options *o) {
     }
     static const char *const names[] = {"omega", "re", "im", "abs", "accessible"};
     char sub[256], title[200];
-    snprintf(title, sizeof title, "%s: Fourier coefficients along x[0]", x->exp.name);
+    snprintf(title, sizeof title, "%s: Fourier coefficients along x[%d]", x->exp.name, j);
     snprintf(sub, sizeof sub, "%d samples over one period 2 pi / %.6g, output 0; %d accessible "
                               "frequencies; largest |c| outside them %.3g", n, step, s.n_freq, outside);
     if (io_mkdir_p(dir, err, sizeof err) || !(csv = io_path_join(dir, "fourier.csv")) ||
@@ -496,8 +502,8 @@ static int fourier(const sema_experiment *x, const spectrum_options *o) {
         fprintf(stderr, "qnnc: %s\n", csv && png ? err : "out of memory");
         goto done;
     }
-    printf("%s: the trained model along x[0] (the other inputs 0, output 0), %d samples over one "
-           "period (2 pi / %.6g):\n", x->exp.name, n, step);
+    printf("%s: the trained model along x[%d] (%soutput 0), %d samples over one period "
+           "(2 pi / %.6g):\n", x->exp.name, j, x->exp.in_dim > 1 ? "the other inputs 0, " : "", n, step);
     printf("  largest |c_w| outside the accessible set: %.3g", outside);
     if (outside > 0) printf(" (at w = %.6g)", w_out);
     printf("; sum of |c_w|^2: %.6g\n  wrote %s and %s\n", total, csv, png);

@@ -1,7 +1,7 @@
 /* qnnc spectrum: the frequencies a data re-uploading circuit can express in each of its inputs
  * (Schuld, Sweke & Meyer 2021: the differences of sums of the encoding gates' generator
  * eigenvalues), from the lowered IR; with a checkpoint, the trained model's actual Fourier
- * coefficients along its first input, against that set. */
+ * coefficients along one input (the others 0), against that set. */
 #ifndef QNN_SPECTRUM_H
 #define QNN_SPECTRUM_H
 
@@ -36,7 +36,8 @@ void spec_input_free(spec_input *s);
 typedef struct {
     const char *experiment; /* only this experiment (main has checked it exists) */
     int layer;              /* -1: every quantum layer */
-    const char *checkpoint; /* trained weights: the model's Fourier coefficients along x[0] */
+    const char *checkpoint; /* trained weights: the model's Fourier coefficients along x[input] */
+    int input;              /* --input J: the model input varied (the others 0) */
     const char *out_dir;    /* where --checkpoint writes fourier.csv and fourier.png */
     int quiet;
 } spectrum_options;

@@ -50,6 +50,11 @@ set -e
 [ "$rc" = 1 ] && grep -qxF "qnnc: --layer 1: layer 1 of experiment small is batchnorm, not quantum; its quantum layers: 2, 5" "$tmp/err" \
     || { cat "$tmp/err"; fail "--layer 1 (batchnorm)"; }
 
+set +e
+"$QNNC" spectrum "$D/cases.qnn" --input 1 2> "$tmp/err"; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -qF "\`--input J\` is for \`qnnc spectrum --checkpoint FILE\`" "$tmp/err" || { cat "$tmp/err"; fail "--input without --checkpoint"; }
+
 # --checkpoint: train, then the model's coefficients against numpy's
 mkdir -p "$tmp/run"
 cp examples/embed/signal.csv "$D/enc.qnn" "$tmp/run/"
