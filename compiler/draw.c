@@ -723,7 +723,10 @@ static int collect(target_list *l, const sema_result *r, const char *file, const
         }
         char what[192];
         snprintf(what, sizeof what, "circuit %s", found->name);
-        return add_target(l, found, what) ? 0 : -1;
+        target *t = add_target(l, found, what);
+        if (!t) return -1;
+        for (int i = 0; i < r->n_circuits; i++) t->defaults |= r->circuits[i] == found;
+        return 0;
     }
     int any_exp = 0;
     for (int i = 0; i < r->n_experiments; i++) {

@@ -30,8 +30,13 @@ sys.exit(print(*bad, sep="\n") or 1 if bad else 0)' || fail "a line is wider tha
 "$QNNC" draw tests/e2e/small.qnn > "$tmp/small.txt"
 grep -qx 'experiment small, layers 2 and 5: circuit qiren_layer (3 qubits, 3 inputs, 36 parameters):' "$tmp/small.txt" \
     || { cat "$tmp/small.txt"; fail "heading of the shared circuit"; }
+# --circuit NAME: a circuit by name, with its default arguments
+"$QNNC" draw examples/gates.qnn --circuit qaoa_layer > "$tmp/qaoa.txt"
+head -1 "$tmp/qaoa.txt" | grep -qx 'circuit qaoa_layer (4 qubits, 1 input, 10 parameters, default arguments):' \
+    || fail "--circuit heading"
 # --fused draws the fused circuit (its contents belong to passes.c; only the heading here)
-"$QNNC" draw "$D/demo.qnn" --fused | head -1 | grep -q 'after fusion:$' || fail "--fused heading"
+"$QNNC" draw "$D/demo.qnn" --fused > "$tmp/fused.txt"
+head -1 "$tmp/fused.txt" | grep -q 'after fusion:$' || fail "--fused heading"
 
 # 2. SVG: well-formed, one box per labelled gate, one file per call
 "$QNNC" draw "$D/demo.qnn" --svg "$tmp/demo.svg"
