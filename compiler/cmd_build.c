@@ -25,6 +25,7 @@
 #include "cache.h"
 #include "commands.h"
 #include "diag.h"
+#include "draw.h"
 #include "io_file.h"
 #include "passes.h"
 
@@ -881,6 +882,7 @@ int cmd_build_main(int argc, char **argv) {
                                      b.target.cpu, *b.target.features && !b.target.host ? ", features " : "",
                                      *b.target.features && !b.target.host ? b.target.features : "");
     if (cmd_check_experiment(r, o.file, o.experiment, "qnnc build")) goto done;
+    draw_attach_reports(b.ar, r); /* the binary's reports show the circuits, as `qnnc run`'s do */
     int n_sel = 0;
     for (int i = 0; i < r->n_experiments; i++)
         n_sel += !o.experiment || strcmp(o.experiment, r->experiments[i].exp.name) == 0;

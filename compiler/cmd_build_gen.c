@@ -24,6 +24,31 @@ static void c_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* A long string (a report's circuit drawing) as one literal per line of it, so that the
+ * generated C stays readable and no line is megabytes long. */
+static void c_string_lines(FILE *f, const char *s, const char *indent) {
+    size_t n = strlen(s);
+    if (n == 0) {
+        fputs("\"\"", f);
+        return;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t k = strcspn(s + i, "\n");
+        k += s[i + k] == '\n';
+        char *line = malloc(k + 1);
+        if (!line) { /* out of memory: the drawing is a figure, not the model */
+            fputs("NULL", f);
+            return;
+        }
+        memcpy(line, s + i, k);
+        line[k] = '\0';
+        if (i) fprintf(f, "\n%s", indent);
+        c_string(f, line);
+        free(line);
+        i += k;
+    }
+}
+
 /* The shortest decimal that reads back as v (a double initialiser). */
 static void c_real(FILE *f, double v) {
     if (isnan(v)) {
@@ -110,7 +135,10 @@ static void layers(FILE *f, int e, const rt_experiment *x) {
         fprintf(f, ",\n     .circuit = %d, .n_tensors = %d, .tensors = ", s->circuit, s->n_tensors);
         if (s->n_tensors > 0) fprintf(f, "tensors_%d_%d", e, l);
         else fputs("NULL", f);
-        fprintf(f, ", .n_params = %d},\n", s->n_params);
+        fprintf(f, ", .n_params = %d,\n     .circuit_svg = ", s->n_params);
+        if (s->circuit_svg) c_string_lines(f, s->circuit_svg, "         ");
+        else fputs("NULL", f);
+        fputs("},\n", f);
     }
     if (x->n_layers == 0) fputs("    {0},\n", f);
     fputs("};\n", f);

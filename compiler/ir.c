@@ -579,7 +579,9 @@ static int expr_prec(ir_expr_kind k) {
     }
 }
 
-static void print_param(const ir_circuit *c, int index, FILE *f) {
+static const ir_expr_style dump_style = {15, 0, NULL};
+
+static void print_param(const ir_circuit *c, int index, const ir_expr_style *st, FILE *f) {
     for (int t = 0; t < c->n_tensors; t++) {
         const ir_tensor *tn = &c->tensors[t];
         if (index < tn->offset || index >= tn->offset + tn->size)
@@ -588,7 +590,10 @@ static void print_param(const ir_circuit *c, int index, FILE *f) {
         int rest = index - tn->offset, stride = tn->size;
         for (int d = 0; d < tn->rank; d++) {
             stride /= tn->shape[d];
-            fprintf(f, "[%d]", rest / stride);
+            if (st->compact) /* w[0,1]: one pair of brackets is half the width in a drawing */
+                fprintf(f, "%s%d%s", d ? "," : "[", rest / stride, d == tn->rank - 1 ? "]" : "");
+            else
+                fprintf(f, "[%d]", rest / stride);
             rest %= stride;
         }
         return;
@@ -596,19 +601,40 @@ static void print_param(const ir_circuit *c, int index, FILE *f) {
     fprintf(f, "p[%d]", index);
 }
 
-static void print_expr(const ir_circuit *c, int i, FILE *f) {
+/* A constant: as a multiple of pi when it is one (drawings), else with st->digits. */
+static void print_const(double v, const ir_expr_style *st, FILE *f) {
+    if (st->pi && v != 0) {
+        static const int dens[] = {1, 2, 3, 4, 6, 8};
+        for (size_t k = 0; k < sizeof dens / sizeof *dens; k++) {
+            double num = v / QNN_PI * dens[k];
+            long n = lround(num);
+            if (n != 0 && labs(n) < 100 && fabs(num - (double)n) < 1e-9) {
+                if (v < 0) fputc('(', f);
+                if (labs(n) != 1) fprintf(f, "%ld", n);
+                else if (n < 0) fputc('-', f);
+                fputs(st->pi, f);
+                if (dens[k] != 1) fprintf(f, "/%d", dens[k]);
+                if (v < 0) fputc(')', f);
+                return;
+            }
+        }
+    }
+    fprintf(f, v < 0 ? "(%.*g)" : "%.*g", st->digits, v);
+}
+
+static void print_expr(const ir_circuit *c, int i, const ir_expr_style *st, FILE *f) {
     static const char *const fn[] = {"sin", "cos", "tan", "exp", "log", "sqrt",
                                      "tanh", "atan", "asin", "acos"};
     const ir_expr *e = &c->exprs[i];
     int p = expr_prec(e->kind);
     switch (e->kind) {
-    case IR_EXPR_CONST: fprintf(f, e->value < 0 ? "(%.15g)" : "%.15g", e->value); return;
-    case IR_EXPR_PARAM: print_param(c, e->index, f); return;
+    case IR_EXPR_CONST: print_const(e->value, st, f); return;
+    case IR_EXPR_PARAM: print_param(c, e->index, st, f); return;
     case IR_EXPR_INPUT: fprintf(f, "x[%d]", e->index); return;
     case IR_EXPR_NEG: {
         int paren = expr_prec(c->exprs[e->a].kind) < p;
         fputs(paren ? "-(" : "-", f);
-        print_expr(c, e->a, f);
+        print_expr(c, e->a, st, f);
         if (paren)
             fputc(')', f);
         return;
@@ -620,18 +646,23 @@ static void print_expr(const ir_circuit *c, int i, FILE *f) {
         int right_assoc = e->kind == IR_EXPR_SUB || e->kind == IR_EXPR_DIV;
         int pb = expr_prec(c->exprs[e->b].kind) < p + right_assoc;
         fputs(pa ? "(" : "", f);
-        print_expr(c, e->a, f);
-        fprintf(f, "%s %c %s", pa ? ")" : "", ops[e->kind - IR_EXPR_ADD], pb ? "(" : "");
-        print_expr(c, e->b, f);
+        print_expr(c, e->a, st, f);
+        const char *sp = st->compact ? "" : " ";
+        fprintf(f, "%s%s%c%s%s", pa ? ")" : "", sp, ops[e->kind - IR_EXPR_ADD], sp, pb ? "(" : "");
+        print_expr(c, e->b, st, f);
         fputs(pb ? ")" : "", f);
         return;
     }
     default:
         fprintf(f, "%s(", fn[e->kind - IR_EXPR_SIN]);
-        print_expr(c, e->a, f);
+        print_expr(c, e->a, st, f);
         fputc(')', f);
         return;
     }
+}
+
+void ir_print_expr(const ir_circuit *c, int expr, const ir_expr_style *style, void *file) {
+    print_expr(c, expr, style ? style : &dump_style, file);
 }
 
 static void print_op(const ir_circuit *c, const ir_op *op, int indent, FILE *f) {
@@ -640,7 +671,7 @@ static void print_op(const ir_circuit *c, const ir_op *op, int indent, FILE *f) 
     for (int k = 0; k < na; k++) {
         fputs(k ? ", " : "(", f);
         if (op->angle[k] >= 0)
-            print_expr(c, op->angle[k], f);
+            print_expr(c, op->angle[k], &dump_style, f);
         else
             fputs("?", f);
         fputs(k == na - 1 ? ")" : "", f);

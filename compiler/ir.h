@@ -204,6 +204,15 @@ void ir_gate_matrix_deriv(ir_gate g, const double *angles, int k, double *dm);
 void ir_count_gates(const ir_circuit *c, int counts[IR_GATE_COUNT]);
 int ir_depth(const ir_circuit *c);
 
+/* How ir_print_expr writes an expression: the dump's style (NULL) is {15, 0, NULL}; a drawing
+ * (qnnc draw) wants {3, 1, "π"}: short numbers, multiples of pi named, w[0,1], no spaces. */
+typedef struct {
+    int digits;      /* significant digits of constants */
+    int compact;     /* no spaces around operators, tensor indices as w[i,j] */
+    const char *pi;  /* NULL, or how to write pi in constants that are small multiples of it */
+} ir_expr_style;
+void ir_print_expr(const ir_circuit *c, int expr, const ir_expr_style *style, void *file /* FILE* */);
+
 /* Human-readable dump (qnnc emit-ir). */
 void ir_print(const ir_circuit *c, void *file /* FILE* */);
 /* The same dump as a malloc'ed string (NULL when out of memory): equal texts mean equal

@@ -15,10 +15,12 @@
 #include "cmd_grad.h"
 #include "commands.h"
 #include "diag.h"
+#include "draw.h"
 #include "ir.h"
 #include "passes.h"
 #include "rt_limits.h"
 #include "sema.h"
+#include "spectrum.h"
 
 enum { EXIT_ERRORS = 1, EXIT_USAGE = 2, DEFAULT_MAX_QUBITS = 24 };
 
@@ -28,9 +30,11 @@ typedef struct {
     sema_options sema;
     const char *sets[256];
     command_options cmd;
+    draw_command_options draw; /* draw (and --layer of spectrum) */
+    int spectrum_input;        /* spectrum --input J (-1: not given) */
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "run", "eval", "build", "grad", "doctor"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "spectrum", "run", "eval", "build", "grad", "doctor"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -44,6 +48,12 @@ static void usage(FILE *f) {
           "             gate counts before/after fusion and estimated flops per sample\n"
           "  emit-ir    print the circuit IR of each quantum layer, before and after fusion\n"
           "  emit-llvm  print the LLVM module generated for each quantum layer\n"
+          "  draw       a diagram of each quantum layer's circuit: wires, gates with their angles,\n"
+          "             observables (--layer N, --circuit NAME, --fused, --ascii, --width N,\n"
+          "             --svg FILE)\n"
+          "  spectrum   the frequencies each quantum layer's circuit can express in each input\n"
+          "             (--layer N); with --checkpoint FILE the trained model's Fourier\n"
+          "             coefficients along one input (fourier.csv, fourier.png in --out DIR)\n"
           "  run        compile the circuits (LLVM JIT), train and evaluate each experiment,\n"
           "             write its outputs (default folder out/EXPERIMENT)\n"
           "  eval       evaluate trained weights (--checkpoint) on any grid (--grid N), against\n"
@@ -65,9 +75,16 @@ static void usage(FILE *f) {
           "  --max-qubits N    refuse circuits above N qubits (default %d, at most %d)\n"
           "  --stdlib DIR      where `import` looks for the standard library\n"
           "  --no-fuse         do not fuse gates (emit-ir: show the unfused circuit only)\n"
-          "  --out DIR         run/eval: output folder\n"
+          "  --layer N         draw, spectrum: only layer N of the model (its number in `qnnc info`)\n"
+          "  --circuit NAME    draw: that circuit, with its default arguments\n"
+          "  --input J         spectrum --checkpoint: vary model input J (default 0), the others 0\n"
+          "  --fused           draw: the circuit after gate fusion\n"
+          "  --ascii           draw: ASCII characters only\n"
+          "  --width N         draw: wrap the drawing at N columns (default 100; 0: never)\n"
+          "  --svg FILE        draw: write the drawing of one circuit as SVG to FILE\n"
+          "  --out DIR         run/eval/spectrum: output folder\n"
           "  --resume FILE     run: continue training from a checkpoint\n"
-          "  --checkpoint FILE eval: the weights to evaluate\n"
+          "  --checkpoint FILE eval, spectrum: the weights to evaluate\n"
           "  --grid N          run/eval: evaluation grid, 1 to %d (e.g. 64 for superresolution;\n"
           "                    an image grid is N x N points, N at most %d)\n"
           "  --target FILE     run/eval: ground truth on that grid\n"
@@ -115,6 +132,11 @@ static int parse_args(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->sema.max_qubits = DEFAULT_MAX_QUBITS;
     o->sema.sets = o->sets;
+    o->draw.layer = -1;
+    o->spectrum_input = -1;
+    o->draw.draw.width = 100;
+    int draw_opt = 0; /* an option only `draw` takes was given (refused elsewhere) */
+    const char *draw_opt_name = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -147,6 +169,39 @@ static int parse_args(int argc, char **argv, options *o) {
             if (!next) return usage_error("`--experiment` needs a name", NULL);
             o->cmd.experiment = next;
             i++;
+        } else if (strcmp(a, "--input") == 0) {
+            char *end = NULL;
+            long v = next && *next ? strtol(next, &end, 10) : -1;
+            if (!next || !end || *end || v < 0 || v > 1000000) {
+                fprintf(stderr, "qnnc: `--input` needs the index of a model input (0 for x[0]), not `%s`\n",
+                        next ? next : "");
+                return EXIT_USAGE;
+            }
+            o->spectrum_input = (int)v;
+            i++;
+        } else if (strcmp(a, "--layer") == 0 || strcmp(a, "--width") == 0) {
+            int layer = a[2] == 'l';
+            char *end = NULL;
+            long v = next && *next ? strtol(next, &end, 10) : -1;
+            if (!next || !end || *end || v < 0 || v > 1000000) {
+                fprintf(stderr, "qnnc: `%s` needs a number %s, not `%s`\n", a,
+                        layer ? "(a layer of the model, as `qnnc info` numbers them)" : "of columns (0: never wrap)",
+                        next ? next : "");
+                return EXIT_USAGE;
+            }
+            if (layer) o->draw.layer = (int)v;
+            else o->draw.draw.width = (int)v, draw_opt = 1, draw_opt_name = a;
+            i++;
+        } else if (strcmp(a, "--circuit") == 0 || strcmp(a, "--svg") == 0) {
+            if (!next) return usage_error(a[2] == 'c' ? "`--circuit` needs a name" : "`--svg` needs a file", NULL);
+            if (a[2] == 'c') o->draw.circuit = next;
+            else o->draw.svg = next;
+            draw_opt = 1, draw_opt_name = a;
+            i++;
+        } else if (strcmp(a, "--fused") == 0 || strcmp(a, "--ascii") == 0) {
+            if (a[2] == 'f') o->draw.fused = 1;
+            else o->draw.draw.ascii = 1;
+            draw_opt = 1, draw_opt_name = a;
         } else if (strcmp(a, "--no-fuse") == 0) {
             o->cmd.no_fuse = 1;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
@@ -198,13 +253,16 @@ static int parse_args(int argc, char **argv, options *o) {
                                                "--no-fuse", "--help", "--version", "--out",
                                                "--resume", "--checkpoint", "--grid", "--target",
                                                "--threads", "--precision", "--grad", "--time",
-                                               "--quiet", "--reference", "--no-cache"};
+                                               "--quiet", "--reference", "--no-cache", "--layer",
+                                               "--circuit", "--fused", "--ascii", "--width", "--svg",
+                                               "--input"};
             const char *hint = diag_suggest(a, opts, (int)(sizeof opts / sizeof *opts));
             fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
                             "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --out DIR, "
                             "--resume FILE, --checkpoint FILE, --grid N, --target FILE, --threads N, "
                             "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --reference, --no-cache, "
-                            "--help, --version\n",
+                            "--layer N, --circuit NAME, --fused, --ascii, --width N, --svg FILE, --input J, --help, "
+                            "--version\n",
                     a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
             return EXIT_USAGE;
         } else if (!o->command) {
@@ -236,11 +294,26 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, run, eval, build, grad, doctor\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, spectrum, run, eval, build, grad, doctor\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
     if (!o->file) return usage_error("`%s` needs a .qnn file", o->command);
+    int drawing = strcmp(o->command, "draw") == 0;
+    if (draw_opt && !drawing)
+        return usage_error("`%s` is for `qnnc draw`", draw_opt_name);
+    int spectrum = strcmp(o->command, "spectrum") == 0;
+    if (o->draw.layer >= 0 && !drawing && !spectrum)
+        return usage_error("`--layer N` is for `qnnc draw` and `qnnc spectrum`%s", "");
+    if (o->spectrum_input >= 0 && !(spectrum && o->cmd.checkpoint))
+        return usage_error("`--input J` is for `qnnc spectrum --checkpoint FILE` (the model input to "
+                           "vary)%s", "");
+    if (drawing && o->draw.circuit && o->draw.layer >= 0)
+        return usage_error("`--circuit NAME` draws a circuit by name and `--layer N` a layer of a "
+                           "model: give one of them%s", "");
+    if (drawing && o->draw.circuit && o->cmd.experiment)
+        return usage_error("`--circuit NAME` draws a circuit by name, not a layer of experiment `%s`",
+                           o->cmd.experiment);
     /* Options that the other command would use: refused rather than silently ignored. */
     if (strcmp(o->command, "run") == 0 && o->cmd.checkpoint)
         return usage_error("`--checkpoint FILE` is for `qnnc eval` (the weights to evaluate); `run` "
@@ -372,8 +445,19 @@ int main(int argc, char **argv) {
     else if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
     else if (strcmp(o.command, "emit-ir") == 0) rc = cmd_emit_ir(r, &o);
     else if (strcmp(o.command, "emit-llvm") == 0) rc = cmd_emit_llvm(r, &o.cmd);
-    else if (strcmp(o.command, "run") == 0) rc = cmd_run(r, &o.cmd, 0);
-    else if (strcmp(o.command, "eval") == 0) {
+    else if (strcmp(o.command, "draw") == 0) {
+        o.draw.experiment = o.cmd.experiment;
+        rc = draw_command(r, o.file, &o.draw);
+    } else if (strcmp(o.command, "spectrum") == 0) {
+        spectrum_options so = {o.cmd.experiment, o.draw.layer, o.cmd.checkpoint,
+                               o.spectrum_input > 0 ? o.spectrum_input : 0,
+                               o.cmd.out_dir, o.cmd.quiet};
+        rc = spectrum_command(r, o.file, &so);
+    } else if (strcmp(o.command, "run") == 0) {
+        draw_attach_reports(ar, r); /* the report shows each quantum layer's circuit */
+        rc = cmd_run(r, &o.cmd, 0);
+    } else if (strcmp(o.command, "eval") == 0) {
+        draw_attach_reports(ar, r);
         if (!o.cmd.checkpoint) rc = usage_error("`eval` needs --checkpoint FILE", NULL);
         else rc = cmd_run(r, &o.cmd, 1);
     } else if (strcmp(o.command, "build") == 0) rc = cmd_build_main(argc, argv); /* options first */

@@ -83,7 +83,7 @@ int report_spectrum_bins(int n0, int n1);
 
 /* ---- summaries ---------------------------------------------------------------------- */
 
-#define REPORT_MAX_FIGURES 8
+#define REPORT_MAX_FIGURES 12 /* a run's figures (at most 7) and its circuit drawings */
 
 /* A picture of the report: path relative to the report's folder, caption may be NULL. */
 typedef struct {
@@ -154,6 +154,13 @@ int report_decision_boundary(const char *path_png, const int *grid, int g, doubl
                              double y0, double y1, const double *xy, const int *cls,
                              const unsigned char *is_test, size_t n, int k, const char *title,
                              char *err, size_t errlen);
+/* Fourier coefficients of a model along one input (qnnc spectrum --checkpoint): a stem of
+ * height mag[k] at frequency omega[k], k < n, and a dashed line at each of the accessible
+ * frequencies (n_accessible may be 0). REPORT_PLOT_WIDTH x REPORT_PLOT_HEIGHT. */
+int report_fourier(const char *path_png, const double *omega, const double *mag, int n,
+                   const double *accessible, int n_accessible, const char *title,
+                   const char *subtitle, char *err, size_t errlen);
+
 /* Appends a figure; -1 when REPORT_MAX_FIGURES are already there. */
 int report_summary_add_figure(report_summary *s, const char *path, const char *caption);
 

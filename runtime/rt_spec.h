@@ -58,6 +58,9 @@ typedef struct {
     int n_tensors;         /* quantum: its parameter tensors */
     rt_tensor_spec *tensors;
     int n_params;          /* quantum: total circuit parameters */
+    /* quantum: the circuit's drawing as an SVG document, which the run's report folder shows
+     * (the runtime has no IR to draw from); NULL: none. Layers of one circuit may share it. */
+    const char *circuit_svg;
 } rt_layer_spec;
 
 typedef enum { RT_DATA_IMAGE, RT_DATA_SOUND, RT_DATA_CSV } rt_data_kind;

@@ -16,6 +16,7 @@
 #include "io_safetensors.h"
 #include "io_sound.h"
 #include "run_checkpoint.h"
+#include "run_report.h"
 
 int run_save_checkpoint(const char *path, const rt_experiment *x, rt_model *m, const rt_optim *opt,
                         int epochs_done, char *err, size_t errlen) {
@@ -122,7 +123,8 @@ static const char *const report_files[] = {"index.html",     "summary.md",    "l
                                            "reconstruction.png", "waveform.png", "spectrum.png",
                                            "confusion.png",  "eval_loss.png", "eval_accuracy.png",
                                            "boundary.png"};
-enum { N_REPORT_FILES = sizeof report_files / sizeof *report_files, MAX_TARGETS = 6 + N_REPORT_FILES };
+enum { N_REPORT_FILES = sizeof report_files / sizeof *report_files,
+       MAX_TARGETS = 6 + N_REPORT_FILES + RUN_REPORT_MAX_CIRCUITS };
 
 typedef struct {
     const char *what;  /* "csv output", "report file", ... */
@@ -351,6 +353,12 @@ int run_outputs_check(const rt_experiment *x, const rt_run_options *o, const cha
             if (add_target(t, &nt, rdir, report_files[f], "report file", name[0] != '/', 0, err,
                            errlen))
                 goto done;
+        int layers[RUN_REPORT_MAX_CIRCUITS], n_drawn = run_report_circuits(x, layers);
+        for (int k = 0; k < n_drawn; k++) { /* the circuit drawings: circuit_L.svg */
+            char file[32];
+            run_report_circuit_name(layers[k], file, sizeof file);
+            if (add_target(t, &nt, rdir, file, "report file", name[0] != '/', 0, err, errlen)) goto done;
+        }
     }
     run_input in[6];
     int ni = 0;
@@ -400,6 +408,8 @@ static int is_report_file(const char *file, const char *folder) {
     const char *name = file + strlen(folder) + (strcmp(folder, "/") != 0);
     for (int f = 0; f < N_REPORT_FILES; f++)
         if (strcmp(name, report_files[f]) == 0) return 1;
+    int layer, end = 0; /* a circuit drawing, circuit_L.svg */
+    if (sscanf(name, "circuit_%d.svg%n", &layer, &end) == 1 && end > 0 && name[end] == '\0') return 1;
     return 0;
 }
 

@@ -115,6 +115,50 @@ done:
     return rc;
 }
 
+int run_report_circuits(const rt_experiment *x, int layers[RUN_REPORT_MAX_CIRCUITS]) {
+    int n = 0;
+    for (int l = 0; l < x->n_layers && n < RUN_REPORT_MAX_CIRCUITS; l++) {
+        const char *svg = x->layers[l].kind == RT_LAYER_QUANTUM ? x->layers[l].circuit_svg : NULL;
+        int seen = !svg;
+        for (int k = 0; k < n && !seen; k++) seen = strcmp(x->layers[layers[k]].circuit_svg, svg) == 0;
+        if (!seen) layers[n++] = l;
+    }
+    return n;
+}
+
+void run_report_circuit_name(int layer, char *buf, size_t n) { snprintf(buf, n, "circuit_%d.svg", layer); }
+
+/* The circuit drawings that the compiler handed over, written as they are; the captions name
+ * every layer that runs that circuit. */
+static int circuit_figures(const char *dir, const rt_experiment *x, report_summary *s,
+                           char (*names)[32], char (*captions)[160], char *err, size_t errlen) {
+    int layers[RUN_REPORT_MAX_CIRCUITS];
+    int n = run_report_circuits(x, layers);
+    for (int k = 0; k < n; k++) {
+        const char *svg = x->layers[layers[k]].circuit_svg;
+        run_report_circuit_name(layers[k], names[k], sizeof names[k]);
+        char *path = figure_path(dir, names[k], err, errlen);
+        if (!path || io_write_file_atomic(path, svg, strlen(svg), err, errlen)) {
+            free(path);
+            return -1;
+        }
+        free(path);
+        int m = 0;
+        size_t c = (size_t)snprintf(captions[k], sizeof captions[k], "circuit of quantum layer");
+        for (int l = 0; l < x->n_layers && c < sizeof captions[k]; l++)
+            if (x->layers[l].kind == RT_LAYER_QUANTUM && x->layers[l].circuit_svg &&
+                strcmp(x->layers[l].circuit_svg, svg) == 0)
+                c += (size_t)snprintf(captions[k] + c, sizeof captions[k] - c, "%s %d", m++ ? "," : "", l);
+        if (m > 1 && c + 1 < sizeof captions[k]) { /* "layers 2, 5, 8" */
+            char *sp = strstr(captions[k], "layer ");
+            memmove(sp + 6, sp + 5, strlen(sp + 5) + 1);
+            sp[5] = 's';
+        }
+        report_summary_add_figure(s, names[k], captions[k]);
+    }
+    return 0;
+}
+
 /* The figures of one run into dir, listed in s; 0 or -1. */
 static int draw_figures(const char *dir, const run_report_input *in, report_summary *s,
                         char *err, size_t errlen) {
@@ -251,7 +295,9 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     s.seconds_total = r->seconds;
     s.settings = settings;
     s.cutoff_fraction = REPORT_SPECTRAL_CUTOFF;
-    int rc = draw_figures(dir, in, &s, err, errlen) ? -1 : report_write_index(dir, &s, err, errlen);
+    char names[RUN_REPORT_MAX_CIRCUITS][32], captions[RUN_REPORT_MAX_CIRCUITS][160];
+    int rc = draw_figures(dir, in, &s, err, errlen) || circuit_figures(dir, x, &s, names, captions, err, errlen)
+                 ? -1 : report_write_index(dir, &s, err, errlen);
     free(data);
     return rc;
 }

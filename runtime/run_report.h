@@ -38,4 +38,13 @@ typedef struct {
 
 int run_write_report(const char *dir, const run_report_input *in, char *err, size_t errlen);
 
+/* The circuit drawings of a report (rt_layer_spec.circuit_svg): one file per distinct drawing,
+ * named after the first quantum layer that has it, at most RUN_REPORT_MAX_CIRCUITS (the
+ * output check of run_output.c lists the same files). Returns how many, their layers in
+ * layers[]. */
+enum { RUN_REPORT_MAX_CIRCUITS = 4 };
+int run_report_circuits(const rt_experiment *x, int layers[RUN_REPORT_MAX_CIRCUITS]);
+/* "circuit_L.svg" for layer L. */
+void run_report_circuit_name(int layer, char *buf, size_t n);
+
 #endif
