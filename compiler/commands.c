@@ -252,7 +252,7 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         return 1;
     }
     open_cache(&rc, o);
-    int n_sel = 0, failed = 0;
+    int n_sel = 0, failed = 0, run_failed = 0;
     for (int i = 0; i < r->n_experiments; i++) n_sel += selected(o, &r->experiments[i]);
     if (!n_sel && !o->experiment) fprintf(stderr, "qnnc: the file has no experiment to run\n");
     rt_run_options ro = {0};
@@ -293,11 +293,20 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
                 fprintf(stderr, "%d cache hit%s, %d miss%s)\n", rc.hits, rc.hits == 1 ? "" : "s",
                         rc.misses, rc.misses == 1 ? "" : "es");
         }
-        rt_batch_run(batch, &x->exp, ptrs);
+        run_failed |= rt_batch_run(batch, &x->exp, ptrs) != 0;
         t_prev = cmd_now();
         free(circuits);
         free(ptrs);
         refback_reset();
+    }
+    /* main.c allows --result with one selected experiment only; a failed run writes none,
+     * which is how `qnnc sweep` tells it from a finished one. */
+    if (batch && o->result_file && !failed && !run_failed) {
+        char rerr[4096];
+        if (rt_batch_write_result(batch, o->result_file, rerr, sizeof rerr)) {
+            fprintf(stderr, "qnnc: %s\n", rerr);
+            failed = 1;
+        }
     }
     /* 0, 1 or 3 (a run that failed for lack of memory: docs/language.md §8.2). */
     int status = batch ? rt_batch_finish(batch) : RT_EXIT_OUT_OF_MEMORY;

@@ -21,6 +21,8 @@ typedef struct {
     int show_time;           /* print compile times */
     int reference;           /* run circuits with the reference interpreter, not the JIT */
     int no_cache;            /* run/eval: compile every circuit, read and write no cache entry */
+    const char *result_file; /* run/eval: the final figures of the one selected run, as
+                                `name,value` lines (rt_batch_write_result), or NULL */
     double t_start, t_front; /* --time: when main started (CLOCK_MONOTONIC seconds), and the
                                 seconds the front end took */
 } command_options;

@@ -36,6 +36,12 @@ const char *diag_source_path(int file) {
     return (file > 0 && file <= D.n_sources) ? D.path[file] : "<unknown>";
 }
 
+int diag_source_count(void) { return D.n_sources; }
+
+const char *diag_source_text(int file) {
+    return (file > 0 && file <= D.n_sources) ? D.text[file] : "";
+}
+
 /* Lines longer than this are shown as a window around the caret: one error on a
  * megabyte-long generated line must not echo the whole line. */
 enum { LINE_SHOW_MAX = 240, WINDOW_BEFORE = 60, WINDOW_WIDTH = 160 };

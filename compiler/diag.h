@@ -14,6 +14,10 @@ typedef struct {
 /* Registers a source text (kept by reference: the caller keeps it alive) and returns its id. */
 int diag_add_source(const char *path, const char *text);
 const char *diag_source_path(int file);
+/* The sources registered so far (ids 1 .. diag_source_count()) and their texts: what a
+ * result was computed from (`qnnc sweep` hashes them). */
+int diag_source_count(void);
+const char *diag_source_text(int file);
 
 void diag_error(src_loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning: printed like an error (`file:line:col: warning:`, line and caret), counted

@@ -13,6 +13,7 @@
 #include "cg.h"
 #include "cmd_build.h"
 #include "cmd_grad.h"
+#include "cmd_sweep.h"
 #include "commands.h"
 #include "diag.h"
 #include "draw.h"
@@ -34,7 +35,7 @@ typedef struct {
     int spectrum_input;        /* spectrum --input J (-1: not given) */
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "spectrum", "run", "eval", "build", "grad", "doctor"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "spectrum", "run", "eval", "build", "grad", "sweep", "doctor"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -65,6 +66,10 @@ static void usage(FILE *f) {
           "             (--circuit NAME) or a model at given weights and inputs, as CSV, JSON or\n"
           "             .npy; --samples N: gradient mean and variance over random parameters,\n"
           "             --widths: against the qubit count, with a plot (qnnc grad --help)\n"
+          "  sweep      run an experiment over the cross product of --set values (lists\n"
+          "             a,b,c or integer ranges a..b, half-open), --jobs N at a time, each run\n"
+          "             in its own folder; restarting skips finished runs; writes the table of\n"
+          "             mean, sd, min and max over seeds (sweep.md, sweep.csv, sweep.png)\n"
           "  doctor     what a run on this machine would use: threads, vector lanes, CPU, LLVM,\n"
           "             memory, the data search path, the standard library, the build cache\n"
           "\n"
@@ -98,6 +103,11 @@ static void usage(FILE *f) {
           "  --no-cache        run/eval: compile every circuit, without reading or writing the\n"
           "                    compiled-code cache (default folder $XDG_CACHE_HOME/qnn, else\n"
           "                    ~/.cache/qnn; QNN_CACHE_DIR overrides)\n"
+          "  --result FILE     run/eval: the final figures of the (one) experiment, as name,value\n"
+          "                    lines\n"
+          "  --jobs N          sweep: runs at a time (default 1; threads per run: cores / N)\n"
+          "  --metric NAME     sweep: the figure of the table and the plot (default mse, else\n"
+          "                    accuracy, eval_loss, final_loss)\n"
           "  --quiet, -q       no progress lines\n"
           "  --help, -h        this text\n"
           "  --version         qnn's version, the LLVM it was built with, the host CPU\n"
@@ -213,9 +223,11 @@ static int parse_args(int argc, char **argv, options *o) {
         } else if (strcmp(a, "--no-cache") == 0) {
             o->cmd.no_cache = 1;
         } else if (strcmp(a, "--out") == 0 || strcmp(a, "--resume") == 0 ||
-                   strcmp(a, "--checkpoint") == 0 || strcmp(a, "--target") == 0) {
+                   strcmp(a, "--checkpoint") == 0 || strcmp(a, "--target") == 0 ||
+                   strcmp(a, "--result") == 0) {
             if (!next) return usage_error("`%s` needs a path", a);
-            if (a[2] == 'o') o->cmd.out_dir = next;
+            if (strcmp(a, "--result") == 0) o->cmd.result_file = next;
+            else if (a[2] == 'o') o->cmd.out_dir = next;
             else if (a[2] == 'r') o->cmd.resume = next;
             else if (a[2] == 'c') o->cmd.checkpoint = next;
             else o->cmd.target = next;
@@ -255,13 +267,13 @@ static int parse_args(int argc, char **argv, options *o) {
                                                "--threads", "--precision", "--grad", "--time",
                                                "--quiet", "--reference", "--no-cache", "--layer",
                                                "--circuit", "--fused", "--ascii", "--width", "--svg",
-                                               "--input"};
+                                               "--input", "--result"};
             const char *hint = diag_suggest(a, opts, (int)(sizeof opts / sizeof *opts));
             fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
                             "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --out DIR, "
                             "--resume FILE, --checkpoint FILE, --grid N, --target FILE, --threads N, "
                             "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --reference, --no-cache, "
-                            "--layer N, --circuit NAME, --fused, --ascii, --width N, --svg FILE, --input J, --help, "
+                            "--layer N, --circuit NAME, --fused, --ascii, --width N, --svg FILE, --input J, --result FILE, --help, "
                             "--version\n",
                     a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
             return EXIT_USAGE;
@@ -282,6 +294,9 @@ static int parse_args(int argc, char **argv, options *o) {
     /* The cache belongs to the commands that compile circuits into the JIT; elsewhere the
      * option would do nothing, which is refused rather than ignored. */
     int runs = known && (strcmp(o->command, "run") == 0 || strcmp(o->command, "eval") == 0);
+    if (o->cmd.result_file && !runs && known)
+        return usage_error("`--result FILE` is for `run` and `eval` (the figures of a run); `%s` "
+                           "runs nothing", o->command);
     if (o->cmd.no_cache && !runs && known)
         return usage_error("`--no-cache` is for `run` and `eval` (the compiled-code cache); `%s` "
                            "compiles nothing", o->command);
@@ -294,10 +309,12 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, spectrum, run, eval, build, grad, doctor\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, spectrum, run, eval, build, grad, sweep, doctor\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
+    if (strcmp(o->command, "sweep") == 0) /* main hands `qnnc sweep ...` over before parsing */
+        return usage_error("`sweep` comes first, its options after it: qnnc sweep FILE --set KEY=A,B ...%s", "");
     if (!o->file) return usage_error("`%s` needs a .qnn file", o->command);
     int drawing = strcmp(o->command, "draw") == 0;
     if (draw_opt && !drawing)
@@ -419,6 +436,7 @@ int main(int argc, char **argv) {
     double t_start = cmd_now(); /* --time: "before the runtime starts" counts from here */
     if (argc > 1 && strcmp(argv[1], "build") == 0) return cmd_build_main(argc, argv); /* own options */
     if (argc > 1 && strcmp(argv[1], "grad") == 0) return cmd_grad_main(argc, argv);   /* own options */
+    if (argc > 1 && strcmp(argv[1], "sweep") == 0) return cmd_sweep_main(argc, argv);
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
@@ -442,6 +460,11 @@ int main(int argc, char **argv) {
         return EXIT_ERRORS;
     }
     if (cmd_check_experiment(r, o.file, o.cmd.experiment, "qnnc")) rc = EXIT_ERRORS;
+    else if (o.cmd.result_file && !o.cmd.experiment && r->n_experiments != 1) {
+        fprintf(stderr, "qnnc: `--result FILE` holds the figures of one run, and %s has %d "
+                        "experiments: pick one with --experiment NAME\n", o.file, r->n_experiments);
+        rc = EXIT_USAGE;
+    }
     else if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
     else if (strcmp(o.command, "emit-ir") == 0) rc = cmd_emit_ir(r, &o);
     else if (strcmp(o.command, "emit-llvm") == 0) rc = cmd_emit_llvm(r, &o.cmd);

@@ -8,6 +8,8 @@
 #ifndef QNN_RUNTIME_H
 #define QNN_RUNTIME_H
 
+#include <stddef.h>
+
 #include "rt_circuit.h"
 #include "rt_spec.h"
 
@@ -65,6 +67,14 @@ int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *c
  * for lack of memory, else RT_EXIT_FAILED (also for b == NULL). */
 enum { RT_EXIT_FAILED = 1, RT_EXIT_OUT_OF_MEMORY = 3 };
 int rt_batch_finish(rt_batch *b);
+
+/* Writes the final figures of the batch's one finished run to path (atomically), one
+ * `name,value` line per figure the run has (unknown ones are left out): `experiment` with
+ * its name first, then final_loss, mse, psnr, eval_loss, accuracy, the train_ figures of a
+ * held-out run, n_eval, n_train, epochs_run, n_params, seconds, seconds_per_epoch. This is
+ * `qnnc run --result FILE` and what each run of `qnnc sweep` leaves behind. 0, or -1 with
+ * one line naming the file in err (also when the batch has no finished run or several). */
+int rt_batch_write_result(const rt_batch *b, const char *path, char *err, size_t errlen);
 
 /* Writes one comparison report into dir: a table of the runs (mean and spread where a model
  * ran several times), their loss curves in one picture, and links to each run's report. */

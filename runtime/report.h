@@ -81,6 +81,21 @@ int report_radial_spectrum(const double *x, int n0, int n1, double *radius, doub
                            int cap);
 int report_spectrum_bins(int n0, int n1);
 
+/* One series of a sweep figure: n points (x[i], mean[i]) with error bars mean[i] +- sd[i]
+ * (sd NULL or sd[i] NaN: no bar), joined by a line; label names it in the legend. */
+typedef struct {
+    const char *label;
+    int n;
+    const double *x, *mean, *sd;
+} report_series;
+/* A metric against a swept value (`qnnc sweep`): the series on one plot, ylog for a log-scale
+ * y axis. xticks != NULL makes the x axis categorical: positions 0 .. n_xticks - 1 named
+ * xticks[i] (the series' x are those positions). */
+int report_errorbars(const char *path_png, const report_series *s, int n_series,
+                     const char *const *xticks, int n_xticks, const char *xlabel,
+                     const char *ylabel, int ylog, const char *title, const char *subtitle,
+                     char *err, size_t errlen);
+
 /* ---- summaries ---------------------------------------------------------------------- */
 
 #define REPORT_MAX_FIGURES 12 /* a run's figures (at most 7) and its circuit drawings */

@@ -81,6 +81,36 @@ int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *c
     return 0;
 }
 
+int rt_batch_write_result(const rt_batch *b, const char *path, char *err, size_t errlen) {
+    if (!b || b->n_done != 1) {
+        io_errf(err, errlen, "%s: the result file holds one run, and %d finished", path,
+                b ? b->n_done : 0);
+        return -1;
+    }
+    const rt_run_result *r = &b->results[0];
+    const struct { const char *name; double v; } fig[] = {
+        {"final_loss", r->final_loss}, {"mse", r->mse}, {"psnr", r->psnr},
+        {"eval_loss", r->eval_loss}, {"accuracy", r->accuracy},
+        {"train_loss", r->held_out ? r->train_loss : NAN},
+        {"train_mse", r->held_out ? r->train_mse : NAN},
+        {"train_psnr", r->held_out ? r->train_psnr : NAN},
+        {"train_accuracy", r->held_out ? r->train_accuracy : NAN},
+        {"mse_bilinear", r->has_baselines ? r->mse_bilinear : NAN},
+        {"mse_nearest", r->has_baselines ? r->mse_nearest : NAN},
+        {"n_eval", (double)r->n_eval}, {"n_train", (double)r->n_train},
+        {"epochs_run", r->epochs_run}, {"n_params", (double)r->n_params},
+        {"seconds", r->seconds}, {"seconds_per_epoch", r->seconds_per_epoch},
+    };
+    io_atomic a;
+    if (io_atomic_open(&a, path, err, errlen)) return -1;
+    fprintf(a.fp, "experiment,%s\n", b->done[0]->name);
+    for (size_t i = 0; i < sizeof fig / sizeof *fig; i++)
+        /* unknown figures are NaN, unknown counts negative */
+        if (isfinite(fig[i].v) && fig[i].v >= (strncmp(fig[i].name, "n_", 2) ? -HUGE_VAL : 0))
+            fprintf(a.fp, "%s,%.17g\n", fig[i].name, fig[i].v);
+    return io_atomic_commit(&a, err, errlen);
+}
+
 int rt_batch_finish(rt_batch *b) {
     if (!b) return RT_EXIT_FAILED;
     int failed = b->failed;
