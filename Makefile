@@ -24,6 +24,14 @@ LLVM_LDFLAGS := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) $(shell $(LLVM_CON
 
 CAIRO_CFLAGS := $(shell pkg-config --cflags cairo 2>/dev/null || echo -I/usr/include/cairo)
 
+# MPI (Open MPI's libopenmpi-dev) is optional: found, runtime/rt_dist.c is built against it and
+# every program that links the runtime links libmpi too (`mpirun -np N qnnc run` splits the
+# batches, docs/runtime.md); not found, rt_dist.c keeps one rank. NO_MPI=1 builds without it.
+ifeq ($(NO_MPI),)
+MPI_CFLAGS  := $(shell mpicc --showme:compile 2>/dev/null)
+MPI_LDFLAGS := $(shell mpicc --showme:link 2>/dev/null)
+endif
+
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DQNN_VERSION='"$(VERSION)"' \
             -Icompiler -Iruntime -I$(BUILD)/gen $(CAIRO_CFLAGS)
@@ -33,7 +41,9 @@ CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DQNN_VE
 DEPFLAGS := -MMD -MP
 GEN_CFLAGS := $(filter-out -Wshadow -Wstrict-prototypes,$(CFLAGS)) -Wno-unused-function \
               -Wno-sign-compare -Wno-unused-parameter -Wno-unused-but-set-variable
-LDLIBS   += $(LLVM_LDFLAGS) -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN)
+# What a program that links the runtime needs (the runtime-only tests, and with LLVM qnnc).
+RT_LIBS  := -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(MPI_LDFLAGS)
+LDLIBS   += $(LLVM_LDFLAGS) $(RT_LIBS) $(SAN)
 
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 RUNTIME_SRC  := $(wildcard runtime/*.c)
@@ -89,6 +99,18 @@ $(BUILD)/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h |
 $(BUILD)/runtime/%.o: runtime/%.c | $(BUILD)/runtime
 	$(CC) $(CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
+# Only rt_dist.c sees mpi.h; qnnc build links native programs with the same MPI libraries.
+ifneq ($(MPI_LDFLAGS),)
+$(BUILD)/runtime/rt_dist.o: CFLAGS += -DQNN_HAVE_MPI $(MPI_CFLAGS)
+endif
+$(BUILD)/compiler/cmd_build.o: CFLAGS += -DQNN_MPI_LIBS='"$(MPI_LDFLAGS)"'
+# A build folder made before Open MPI was installed (or after it was removed) rebuilds the two
+# objects that depend on it: the stamp changes only when the MPI flags do.
+$(BUILD)/runtime/rt_dist.o $(BUILD)/compiler/cmd_build.o: $(BUILD)/mpi.flags
+$(BUILD)/mpi.flags: FORCE | $(BUILD)/runtime
+	@echo '$(MPI_CFLAGS) | $(MPI_LDFLAGS)' | cmp -s - $@ || echo '$(MPI_CFLAGS) | $(MPI_LDFLAGS)' > $@
+FORCE:
+
 $(BUILD)/libqnnc.a: $(COMPILER_OBJ)
 	ar rcs $@ $^
 $(BUILD)/libqnnrt.a: $(RUNTIME_OBJ)
@@ -99,7 +121,7 @@ $(BUILD)/qnnc: $(BUILD)/compiler/main.o $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a
 
 # Runtime-only tests (test_rt_*) do not need the compiler or LLVM.
 $(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a $(RT_LIBS) $(SAN) -lcmocka -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests llvm-check
 	$(CC) $(CFLAGS) $(DEPFLAGS) $(LLVM_CFLAGS) -Itests/unit $< $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a $(LDLIBS) -lcmocka -o $@
@@ -170,7 +192,8 @@ INSTALLED = $(BINDIR)/qnnc $(LIBDIR)/libqnnrt.a $(LIBDIR)/pkgconfig/qnn.pc $(MAN
 
 # qnn.pc is written at install time: it must name the PREFIX of this install.
 PC_SUBST = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
-           -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|'
+           -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+           -e 's|@MPI_LIBS@|$(MPI_LDFLAGS)|'
 install: $(BUILD)/qnnc $(BUILD)/libqnnrt.a
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/qnn \
 	    $(DESTDIR)$(DATADIR)/qnn/stdlib $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)

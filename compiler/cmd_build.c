@@ -263,8 +263,14 @@ static void push(cmdline *c, arena *ar, const char *s) {
 }
 
 /* Words of an environment variable (CC="ccache gcc", QNN_LDFLAGS="-L/x -static-libgcc"). */
+/* The MPI libraries the runtime was built against (the Makefile's `mpicc --showme:link`), or
+ * nothing: a native program links what its runtime needs. */
+#ifndef QNN_MPI_LIBS
+#define QNN_MPI_LIBS ""
+#endif
+
 static void push_words(cmdline *c, arena *ar, const char *env, const char *dflt) {
-    const char *v = getenv(env);
+    const char *v = env ? getenv(env) : NULL;
     if (!v || !*v) v = dflt;
     char *copy = arena_strdup(ar, v ? v : ""), *save = NULL;
     for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) push(c, ar, w);
@@ -627,6 +633,7 @@ static int link_exe(build *b, const char *lib, const char *out) {
     const char *args[] = {"-o", out, in_tmp(b, "main.o"), in_tmp(b, "circuits.o"), lib,
                           "-lpng", "-lsndfile", "-lfftw3", "-lcairo", "-lpthread", "-lm"};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
+    push_words(&c, b->ar, NULL, QNN_MPI_LIBS);
     push_sanitizers(&c, b->ar);
     push_words(&c, b->ar, "QNN_LDFLAGS", NULL);
     int rc = run_tool(&c, in_tmp(b, "link.log"), b->o->verbose, b->err, sizeof b->err);
@@ -675,6 +682,7 @@ static int link_shared(build *b, const char *lib, const char *out) {
                           "-lpng", "-lsndfile", "-lfftw3", "-lcairo", "-lpthread", "-lm",
                           arena_printf(b->ar, "-Wl,--version-script=%s", map)};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
+    push_words(&c, b->ar, NULL, QNN_MPI_LIBS);
     push_sanitizers(&c, b->ar);
     push_words(&c, b->ar, "QNN_LDFLAGS", NULL);
     int rc = run_tool(&c, in_tmp(b, "link.log"), b->o->verbose, b->err, sizeof b->err);

@@ -5,6 +5,11 @@
 /* mean[j] and m2[j] = sum_b (x[b][j] - mean[j])^2 over the batch (two passes, for accuracy);
  * the biased variance is m2 / N, the unbiased one m2 / (N - 1). */
 void k_bn_stats(const double *x, double *mean, double *m2, int batch, int n);
+/* The two passes of k_bn_stats apart, for a batch split across processes (rt_dist.h): the
+ * sums of the slice (then summed over the ranks and divided by the whole batch), and m2 of
+ * the slice about a given mean (then summed over the ranks). */
+void k_bn_sum(const double *x, double *sum, int batch, int n);
+void k_bn_m2(const double *x, const double *mean, double *m2, int batch, int n);
 /* y = (x - mean) * invstd * gamma + beta */
 void k_bn_apply(const double *x, const double *mean, const double *invstd, const double *gamma,
                 const double *beta, double *y, int batch, int n);
@@ -21,5 +26,12 @@ void k_bn_backward_batch(const double *x, const double *dy, const double *mean,
                          const double *invstd, const double *gamma, double *dgamma,
                          double *dbeta, double *dx, double *sum_dy, double *sum_dyx,
                          int batch, int n);
+/* The two halves of k_bn_backward_batch, for a split batch: the slice's sum_dy and sum_dyx
+ * (overwritten), and dx from sums over the whole batch of `total` samples. */
+void k_bn_grad_sums(const double *x, const double *dy, const double *mean, const double *invstd,
+                    double *sum_dy, double *sum_dyx, int batch, int n);
+void k_bn_dx_batch(const double *x, const double *dy, const double *mean, const double *invstd,
+                   const double *gamma, const double *sum_dy, const double *sum_dyx, double *dx,
+                   int batch, double total, int n);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "k_norm.h"
+#include "rt_dist.h"
 #include "rt_error.h"
 #include "rt_layer_impl.h"
 #include "rt_mem.h"
@@ -15,7 +16,23 @@ typedef struct {
     double eps, momentum;
     double *scratch;          /* 5 n values: mean, var, invstd, sum_dy, sum_dyx */
     int used_batch_stats;     /* how the latest forward normalised: decides the backward */
+    double total;             /* samples the statistics were taken over: the batch, or the
+                                 whole batch of every rank when it is split (rt_dist.h) */
 } bn_layer;
+
+/* Mean and m2 of a batch split across the ranks: the slices' sums, summed, give the mean;
+ * the slices' m2 about that mean, summed, give m2 (the two passes of k_bn_stats). */
+static int split_stats(bn_layer *bn, const double *x, double *mean, double *m2, int batch, int n) {
+    double total = batch;
+    k_bn_sum(x, mean, batch, n);
+    if (rt_dist_sum(&total, 1) || rt_dist_sum(mean, (size_t)n)) return -1;
+    for (int j = 0; j < n; j++)
+        mean[j] /= total;
+    k_bn_m2(x, mean, m2, batch, n);
+    if (rt_dist_sum(m2, (size_t)n)) return -1;
+    bn->total = total;
+    return 0;
+}
 
 static int bn_forward(rt_layer *l, const double *x, double *y, int batch) {
     bn_layer *bn = (bn_layer *)l;
@@ -24,20 +41,26 @@ static int bn_forward(rt_layer *l, const double *x, double *y, int batch) {
     const double *gamma = l->params, *beta = l->params + n;
     double *run_mean = l->buffers, *run_var = l->buffers + n;
     int use_batch = l->training || l->eval_stats == RT_BN_BATCH;
-    if (l->training && batch < 2) {
+    int split = use_batch && rt_dist_split();
+    if (l->training && batch < 2 && !split) {
         /* the unbiased variance of the running update divides by N - 1 (PyTorch raises too) */
         rt_error("batch norm in training mode needs at least 2 samples per batch, got %d", batch);
         return -1;
     }
     if (use_batch) {
-        k_bn_stats(x, mean, var, batch, n);      /* var holds m2 until divided below */
-        double m = bn->momentum;
+        bn->total = batch;
+        if (split) { /* var holds m2 until divided below */
+            if (split_stats(bn, x, mean, var, batch, n)) return -1;
+        } else {
+            k_bn_stats(x, mean, var, batch, n);
+        }
+        double m = bn->momentum, total = bn->total;
         for (int j = 0; j < n; j++) {
             if (l->training) {   /* same operation order as PyTorch's update */
                 run_mean[j] = m * mean[j] + (1.0 - m) * run_mean[j];
-                run_var[j] = m * (var[j] / (batch - 1)) + (1.0 - m) * run_var[j];
+                run_var[j] = m * (var[j] / (total - 1)) + (1.0 - m) * run_var[j];
             }
-            var[j] /= batch;
+            var[j] /= total;
         }
     } else {
         for (int j = 0; j < n; j++) {
@@ -59,7 +82,19 @@ static void bn_backward(rt_layer *l, const double *x, const double *y, const dou
     int n = l->n_in;
     double *mean = bn->scratch, *invstd = mean + 2 * n, *sum_dy = mean + 3 * n,
            *sum_dyx = mean + 4 * n;
-    if (bn->used_batch_stats)
+    if (bn->used_batch_stats && rt_dist_split()) {
+        /* sum_dy and sum_dyx are adjacent: one sum over the ranks. The parameter gradients
+         * get the whole batch's sums on rank 0 only, since the training loop sums every
+         * gradient over the ranks afterwards. */
+        k_bn_grad_sums(x, dy, mean, invstd, sum_dy, sum_dyx, batch, n);
+        if (rt_dist_sum(sum_dy, 2 * (size_t)n)) return; /* rt_error set: the loop aborts */
+        if (rt_dist_rank() == 0)
+            for (int j = 0; j < n; j++) {
+                l->grads[j] += sum_dyx[j];
+                l->grads[n + j] += sum_dy[j];
+            }
+        if (dx) k_bn_dx_batch(x, dy, mean, invstd, l->params, sum_dy, sum_dyx, dx, batch, bn->total, n);
+    } else if (bn->used_batch_stats)
         k_bn_backward_batch(x, dy, mean, invstd, l->params, l->grads, l->grads + n, dx, sum_dy,
                             sum_dyx, batch, n);
     else

@@ -8,6 +8,7 @@
 
 #include "io_file.h"
 #include "qnn_runtime.h"
+#include "rt_dist.h"
 #include "rt_error.h"
 #include "run_output.h"
 
@@ -82,6 +83,7 @@ int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *c
 }
 
 int rt_batch_write_result(const rt_batch *b, const char *path, char *err, size_t errlen) {
+    if (!rt_dist_writer()) return 0; /* MPI: rank 0 writes */
     if (!b || b->n_done != 1) {
         io_errf(err, errlen, "%s: the result file holds one run, and %d finished", path,
                 b ? b->n_done : 0);
@@ -114,7 +116,7 @@ int rt_batch_write_result(const rt_batch *b, const char *path, char *err, size_t
 int rt_batch_finish(rt_batch *b) {
     if (!b) return RT_EXIT_FAILED;
     int failed = b->failed;
-    if (b->n_done > 1) {
+    if (b->n_done > 1 && rt_dist_writer()) {
         /* metrics an experiment does not ask for are NaN: shown as "-" */
         printf("\n%-28s %10s %12s %10s %10s %12s\n", "experiment", "params", "mse", "psnr", "accuracy",
                "ms/epoch");

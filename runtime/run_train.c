@@ -12,6 +12,7 @@
 #include "io_file.h"
 #include "io_image.h"
 #include "qnn_runtime.h"
+#include "rt_dist.h"
 #include "rt_error.h"
 #include "rt_loss.h"
 #include "rt_metrics.h"
@@ -310,21 +311,50 @@ static int train_epoch(const rt_experiment *x, run_state *s, int epoch, double *
             bx = s->batch_x;
             by = s->batch_y;
         }
+        /* Under MPI each rank takes a contiguous slice of the batch; the loss, every
+         * gradient and batch norm's statistics are sums over the slices (rt_dist.h). */
+        int ranks = rt_dist_size(), me = rt_dist_rank();
+        if (len < (size_t)ranks) {
+            io_errf(err, errlen, "a batch of %zu points cannot be split over %d ranks (batch = %d): "
+                    "use fewer ranks or a larger batch", len, ranks, x->batch);
+            return -1;
+        }
+        size_t lo = len * (size_t)me / (size_t)ranks, hi = len * (size_t)(me + 1) / (size_t)ranks;
+        size_t mine = hi - lo;
+        bx += lo * in;
+        by += lo * out;
         rt_model_zero_grad(s->model);
-        const double *pred = rt_model_forward(s->model, bx, (int)len);
+        rt_dist_set_split(1);
+        const double *pred = rt_model_forward(s->model, bx, (int)mine);
         if (!pred) {
+            rt_dist_set_split(0);
             io_errf(err, errlen, "forward pass failed: %s", rt_error_last());
             return -1;
         }
-        double l = loss_of(x, pred, by, len, s->grad);
+        double l = loss_of(x, pred, by, mine, s->grad);
+        if (rt_dist_active()) { /* the whole batch's mean loss, and its gradient */
+            double part = l * (double)mine;
+            rt_dist_sum(&part, 1);
+            l = part / (double)len;
+            double scale = (double)mine / (double)len;
+            for (size_t i = 0; i < mine * out; i++) s->grad[i] *= scale;
+        }
         if (!isfinite(l)) {
+            rt_dist_set_split(0);
             io_errf(err, errlen, "training diverged at epoch %d: the loss is %s (learning rate %g); "
                                  "try a smaller learning rate", epoch + 1, isnan(l) ? "NaN" : "infinite",
                     rt_optim_lr(s->opt));
             return -1;
         }
         total += l * (double)len;
-        if (rt_model_backward(s->model, s->grad) || rt_optim_step_model(s->opt, s->model)) {
+        int failed = rt_model_backward(s->model, s->grad);
+        rt_dist_set_split(0);
+        if (!failed && rt_dist_active())
+            for (int k = 0; k < rt_model_n_tensors(s->model); k++) {
+                rt_model_tensor t = rt_model_tensor_at(s->model, k);
+                if (t.grad) rt_dist_sum(t.grad, t.count);
+            }
+        if (failed || rt_optim_step_model(s->opt, s->model)) {
             io_errf(err, errlen, "backward pass failed: %s", rt_error_last());
             return -1;
         }
@@ -492,6 +522,26 @@ static const char *join(char *buf, size_t n, const char *dir, const char *file) 
     return buf;
 }
 
+/* What every rank of a distributed run must agree on: qnn's version, the experiment's name,
+ * sizes and training settings, the model's layers and parameter count, the data's size. */
+static uint64_t experiment_hash(const rt_experiment *x, const run_state *s) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+#define MIX(p, n) for (size_t i_ = 0; i_ < (n); i_++) h = (h ^ ((const unsigned char *)(p))[i_]) * 0x100000001b3ULL
+    MIX(QNN_VERSION, sizeof QNN_VERSION);
+    MIX(x->name, strlen(x->name));
+    long long v[] = {x->in_dim, x->out_dim, x->n_layers, x->epochs, (long long)x->seed, x->batch,
+                     (long long)rt_model_n_params(s->model), (long long)s->train.n, x->loss};
+    MIX(v, sizeof v);
+    double d[] = {x->lr, x->lr_min};
+    MIX(d, sizeof d);
+    for (int i = 0; i < x->n_layers; i++) {
+        long long l[] = {x->layers[i].kind, x->layers[i].in, x->layers[i].out};
+        MIX(l, sizeof l);
+    }
+#undef MIX
+    return h;
+}
+
 int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
                       const rt_run_options *o, rt_run_result *result) {
     char err[2048] = "", dir[RUN_PATH_ROOM], path[2 * RUN_PATH_ROOM + 2], line[1024];
@@ -508,8 +558,16 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     }
     if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
     else snprintf(dir, sizeof dir, "out/%s", x->name);
-    if (io_mkdir_p(dir, err, sizeof err) || prepare(x, circuits, o, &s, err, sizeof err)) goto done;
+    if (rt_dist_start(err, sizeof err)) goto done;
+    /* Under MPI only rank 0 writes and prints; the others compute the same run. */
+    int writer = rt_dist_writer(), quiet = o->quiet || !writer;
+    if ((writer && io_mkdir_p(dir, err, sizeof err)) || prepare(x, circuits, o, &s, err, sizeof err)) goto done;
     r.n_params = (long long)rt_model_n_params(s.model);
+    if (!rt_dist_agree(experiment_hash(x, &s))) {
+        io_errf(err, sizeof err, "the ranks do not run the same experiment (another file, other "
+                "settings or another qnn on some rank): every rank must start the same command");
+        goto done;
+    }
     const char *ckpt = o->eval_only ? o->checkpoint : o->resume;
     /* One validator for --resume, eval --checkpoint and native binaries: resuming needs the
      * optimiser state and the epochs done (0..epochs, which index the loss log below). */
@@ -532,7 +590,7 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         s.psnr_log[e] = psnr;
         r.final_loss = loss;
         r.epochs_run++;
-        progress(x, e, first, loss, psnr, t0, tty, o->quiet, e + 1 == x->epochs);
+        progress(x, e, first, loss, psnr, t0, tty, quiet, e + 1 == x->epochs);
         int k = snprintf(line, sizeof line, "{\"epoch\": %d, \"loss\": %.17g", e + 1, loss);
         if (!isnan(psnr)) k += snprintf(line + k, sizeof line - (size_t)k, ", \"psnr\": %.6f", psnr);
         snprintf(line + k, sizeof line - (size_t)k, ", \"lr\": %.17g, \"seconds\": %.6f", rt_optim_lr(s.opt),
@@ -543,7 +601,7 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         k = (int)strlen(line);
         snprintf(line + k, sizeof line - (size_t)k, "}");
         metrics_add(&s, line);
-        if ((e + 1) % x->log_every == 0 || e + 1 == x->epochs) {
+        if (writer && ((e + 1) % x->log_every == 0 || e + 1 == x->epochs)) {
             if (io_write_file_atomic(join(path, sizeof path, dir, "metrics.jsonl"), s.metrics,
                                      s.metrics_len, err, sizeof err))
                 goto done;
@@ -593,6 +651,7 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         goto done;
     }
     interpolation_baselines(x, &s, &r);
+    if (!writer) goto written;
     if (!o->eval_only && x->out_checkpoint[0] &&
         run_save_checkpoint(join(path, sizeof path, dir, x->out_checkpoint), x, s.model, s.opt,
                             x->epochs, err, sizeof err))
@@ -616,11 +675,12 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
         size_t n = strlen(path); /* within run_outputs_check's limit; never cut */
         if (n < sizeof r.report_dir) memcpy(r.report_dir, path, n + 1);
     }
+written:
     if (r.epochs_run > 0 && (r.loss = malloc(sizeof(double) * (size_t)r.epochs_run))) {
         memcpy(r.loss, s.loss_log + (x->epochs - r.epochs_run), sizeof(double) * (size_t)r.epochs_run);
         r.n_loss = r.epochs_run;
     }
-    if (!o->quiet || o->eval_only) {
+    if (writer && (!o->quiet || o->eval_only)) {
         if (o->eval_only)
             fprintf(stderr, "%s: %d parameters, evaluated on %zu points", x->name, (int)r.n_params, g->n);
         else
@@ -647,6 +707,12 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     }
     rc = 0;
 done:
+    /* A failure on one rank would leave the others waiting in their next sum: stop them all. */
+    if (rc && rt_dist_size() > 1) {
+        char msg[2300];
+        snprintf(msg, sizeof msg, "%s: %s", x->name, err[0] ? err : "the run failed");
+        rt_dist_abort(msg);
+    }
     if (rc) fail(x->name, err);
     state_free(&s);
     if (result) *result = r;

@@ -11,7 +11,9 @@ QNNC=${QNNC:-build/qnnc}
 CC=${CC:-cc}
 mkdir -p "$out"
 "$QNNC" build "$here/sine.qnn" --emit lib -o "$out/sine" --quiet ${QNN_BUILD_FLAGS:-}
-# The library holds the qnn runtime too: only the system libraries it uses are added.
+# The library holds the qnn runtime too: only the system libraries it uses are added (and
+# Open MPI's when the runtime was built with it, as `make` does when libopenmpi-dev is there).
+mpi_libs=$(mpicc --showme:link 2>/dev/null || true)
 $CC -std=c11 -O2 -Wall -Wextra -I "$out" "$here/predict.c" "$out/sine.a" \
-    -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm ${QNN_LDFLAGS:-} -o "$out/predict"
+    -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $mpi_libs ${QNN_LDFLAGS:-} -o "$out/predict"
 echo "built $out/predict"
