@@ -33,7 +33,7 @@ CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DQNN_VE
 DEPFLAGS := -MMD -MP
 GEN_CFLAGS := $(filter-out -Wshadow -Wstrict-prototypes,$(CFLAGS)) -Wno-unused-function \
               -Wno-sign-compare -Wno-unused-parameter -Wno-unused-but-set-variable
-LDLIBS   += $(LLVM_LDFLAGS) -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN)
+LDLIBS   += $(LLVM_LDFLAGS) -lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm $(SAN)
 
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 RUNTIME_SRC  := $(wildcard runtime/*.c)
@@ -99,7 +99,7 @@ $(BUILD)/qnnc: $(BUILD)/compiler/main.o $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a
 
 # Runtime-only tests (test_rt_*) do not need the compiler or LLVM.
 $(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm $(SAN) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(BUILD)/libqnnrt.a -lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm $(SAN) -lcmocka -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a tests/unit/testutil.h | $(BUILD)/tests llvm-check
 	$(CC) $(CFLAGS) $(DEPFLAGS) $(LLVM_CFLAGS) -Itests/unit $< $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a $(LDLIBS) -lcmocka -o $@

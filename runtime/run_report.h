@@ -38,4 +38,10 @@ typedef struct {
 
 int run_write_report(const char *dir, const run_report_input *in, char *err, size_t errlen);
 
+/* The report of an objective experiment (run_objective.c): energy.png (the objective's output
+ * per epoch, energy[e] for e < x->epochs, NaN where not run, with the exact optimum as a
+ * line) and the summary with final and exact energies and their errors. */
+int run_write_objective_report(const char *dir, const rt_experiment *x, const double *energy,
+                               const rt_run_result *r, char *err, size_t errlen);
+
 #endif

@@ -24,6 +24,7 @@
 #include "rt_limits.h"
 #include "run_data.h"
 #include "run_model.h"
+#include "run_objective.h"
 #include "run_output.h"
 #include "run_report.h"
 
@@ -498,6 +499,7 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     rt_run_result r;
     memset(&r, 0, sizeof r);
     r.final_loss = NAN; /* until an epoch has run (eval only: never) */
+    r.energy = r.exact_energy = NAN;
     run_state s;
     memset(&s, 0, sizeof s);
     int rc = -1, first = 0;
@@ -508,7 +510,12 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     }
     if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
     else snprintf(dir, sizeof dir, "out/%s", x->name);
-    if (io_mkdir_p(dir, err, sizeof err) || prepare(x, circuits, o, &s, err, sizeof err)) goto done;
+    if (io_mkdir_p(dir, err, sizeof err)) goto done;
+    if (x->objective != RT_OBJECTIVE_NONE) { /* no data: its own driver, the same outputs */
+        if (run_objective(x, circuits, o, dir, &r, err, sizeof err) == 0) rc = 0;
+        goto done;
+    }
+    if (prepare(x, circuits, o, &s, err, sizeof err)) goto done;
     r.n_params = (long long)rt_model_n_params(s.model);
     const char *ckpt = o->eval_only ? o->checkpoint : o->resume;
     /* One validator for --resume, eval --checkpoint and native binaries: resuming needs the

@@ -13,5 +13,5 @@ mkdir -p "$out"
 "$QNNC" build "$here/sine.qnn" --emit lib -o "$out/sine" --quiet ${QNN_BUILD_FLAGS:-}
 # The library holds the qnn runtime too: only the system libraries it uses are added.
 $CC -std=c11 -O2 -Wall -Wextra -I "$out" "$here/predict.c" "$out/sine.a" \
-    -lpng -lsndfile -lfftw3 -lcairo -lpthread -lm ${QNN_LDFLAGS:-} -o "$out/predict"
+    -lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm ${QNN_LDFLAGS:-} -o "$out/predict"
 echo "built $out/predict"
