@@ -58,6 +58,13 @@ static double exact_optimum(const rt_experiment *x, int quiet, char *err, size_t
                     1ull << x->ham_qubits, 1ull << x->ham_qubits, b, RT_EXACT_MAX_QUBITS);
         return NAN;
     }
+    /* Checked like the run's own memory: the matrix is allocated whole. */
+    if (rt_memory_check_bytes(rt_exact_bytes(x->ham_qubits, x->ham_n_terms, x->ham_terms),
+                              "the exact energy's dense matrix", "--set exact=off trains without it",
+                              err, errlen)) {
+        *failed = 1;
+        return NAN;
+    }
     double e;
     if (rt_exact_eigenvalue(x->ham_qubits, x->ham_n_terms, x->ham_terms,
                             x->objective == RT_OBJECTIVE_MAXIMIZE, &e, err, errlen)) {
