@@ -98,4 +98,8 @@ grep -q "an objective experiment optimises an output directly" "$tmp/nl.log" || 
     --out "$tmp/big" 2> "$tmp/big.log" || { cat "$tmp/big.log"; exit 1; }
 grep -q "no exact energy: the 13-qubit Hamiltonian is a 8192 x 8192 matrix (536.9 MB); \`exact = auto\` diagonalises up to 12 qubits" "$tmp/big.log" \
     || { cat "$tmp/big.log"; exit 1; }
+# 7. qnnc info says what is optimised and what the exact optimum costs
+"$QNNC" info examples/vqe_tfim.qnn > "$tmp/info.txt"
+grep -q "objective: minimize output 0 (no data); Hamiltonian of 7 Pauli terms on 4 qubits; exact optimum by dense diagonalisation" "$tmp/info.txt" \
+    || { cat "$tmp/info.txt"; exit 1; }
 echo "vqe: ok"
