@@ -19,6 +19,7 @@
 #include "draw.h"
 #include "ir.h"
 #include "passes.h"
+#include "rt_exact.h"
 #include "rt_limits.h"
 #include "sema.h"
 #include "spectrum.h"
@@ -388,6 +389,25 @@ static void print_model_info(const sema_model *m) {
     printf("  total parameters: %lld\n", m->n_params);
 }
 
+/* An objective experiment (language.md section 6.14): what is optimised, and what the exact
+ * optimum will cost the run. */
+static void print_objective_info(const rt_experiment *x) {
+    if (x->objective == RT_OBJECTIVE_NONE) return;
+    printf("  objective: %s output %d (no data)", x->objective == RT_OBJECTIVE_MAXIMIZE ? "maximize" : "minimize",
+           x->objective_output);
+    if (x->exact == RT_EXACT_OFF) printf("; exact = off\n");
+    else if (x->ham_qubits < 1) printf("; no exact optimum (not an expectation value of the last layer)\n");
+    else {
+        char b[32];
+        rt_format_bytes(rt_exact_bytes(x->ham_qubits, x->ham_n_terms, x->ham_terms), b, sizeof b);
+        printf("; Hamiltonian of %d Pauli term%s on %d qubits; ", x->ham_n_terms, x->ham_n_terms == 1 ? "" : "s",
+               x->ham_qubits);
+        if (x->ham_qubits <= RT_EXACT_MAX_QUBITS) printf("exact optimum by dense diagonalisation (%s)\n", b);
+        else printf("no exact optimum: its dense matrix would take %s, `exact = auto` stops at %d qubits\n", b,
+                    RT_EXACT_MAX_QUBITS);
+    }
+}
+
 static int cmd_info(const sema_result *r, const options *o) {
     int shown = 0;
     for (int i = 0; i < r->n_experiments; i++) {
@@ -395,6 +415,7 @@ static int cmd_info(const sema_result *r, const options *o) {
         if (o->cmd.experiment && strcmp(o->cmd.experiment, x->exp.name) != 0) continue;
         printf("experiment %s\n", x->exp.name);
         print_model_info(&x->model);
+        print_objective_info(&x->exp);
         shown++;
     }
     if (o->cmd.experiment) return 0; /* it exists: main checked */

@@ -10,11 +10,13 @@
 #include "rt_limits.h"
 #include "rt_task.h"
 #include "sema_impl.h"
+#include "ir.h"
 
 static const char *const KEYS[] = {"data",     "model",     "loss",           "optimizer",
                                    "schedule", "epochs",    "batch",          "seed",
                                    "eval",     "outputs",   "batchnorm_eval", "log_every",
-                                   "precision", "threads",  "split",          "eval_every"};
+                                   "precision", "threads",  "split",          "eval_every",
+                                   "objective", "exact"};
 enum { N_KEYS = sizeof KEYS / sizeof *KEYS };
 
 typedef enum { P_INT, P_REAL, P_BOOL, P_STR, P_SYM, P_PAIR, P_ANY } pkind;
@@ -431,7 +433,8 @@ static int outputs(const value *v, rt_experiment *x) {
             (dst == x->out_sound && x->data.kind != RT_DATA_SOUND)) {
             diag_error(o->loc, "%s %s output needs %s data (this experiment's data is %s)",
                        o->s[0] == 'i' ? "an" : "a", o->s, o->s,
-                       x->data.kind == RT_DATA_IMAGE ? "an image" : x->data.kind == RT_DATA_SOUND ? "sound" : "a CSV table");
+                       x->data.kind == RT_DATA_IMAGE ? "an image" : x->data.kind == RT_DATA_SOUND ? "sound"
+                       : x->data.kind == RT_DATA_CSV ? "a CSV table" : "none: it has an objective");
             return 0;
         }
         if (dst[0]) { /* one file of each kind: a second would be silently ignored */
@@ -547,6 +550,73 @@ static void apply_override(sema *S, ast_node *exp, int index) {
     ast_append(S->ar, &assign->a->list, named);
 }
 
+/* `minimize`, `maximize`, `minimize(output = K)` (language.md section 6.14): which output of
+ * the model is the objective; the model's only one when it has one. */
+static int objective_setting(const value *v, const char *model, int out_dim, rt_experiment *x) {
+    static const char *const names[] = {"minimize", "maximize"};
+    static const cparam ps[] = {{"output", P_ANY, 0}};
+    int k = is_form(v, "minimize") ? 0 : is_form(v, "maximize") ? 1 : -1;
+    if (k < 0) {
+        bad_choice(v, "objective", names, 2);
+        return 0;
+    }
+    value a[1] = {{0}};
+    if (v->kind == V_CALL && !call_args(v, ps, 1, a)) return 0;
+    x->objective = k ? RT_OBJECTIVE_MAXIMIZE : RT_OBJECTIVE_MINIMIZE;
+    if (!a[0].kind) {
+        if (out_dim != 1) {
+            diag_error(v->loc, "model `%s` has %d outputs: say which one to %s, e.g. `%s(output = 0)`",
+                       model, out_dim, names[k], names[k]);
+            return 0;
+        }
+        x->objective_output = 0;
+        return 1;
+    }
+    if (a[0].kind != V_INT) {
+        if (a[0].kind == V_SYM || a[0].kind == V_STR || a[0].kind == V_GATE)
+            diag_error(a[0].loc, "unknown output `%s`: the model's outputs are numbered from 0 (its "
+                       "measurements in order), e.g. `%s(output = 0)`", word_of(&a[0]), names[k]);
+        else
+            diag_error(a[0].loc, "`output` of `%s` must be an integer, the index of a model output", names[k]);
+        return 0;
+    }
+    if (a[0].i < 0 || a[0].i >= out_dim) {
+        diag_error(a[0].loc, "unknown output %lld: model `%s` has %d output%s (%s%d)", a[0].i, model,
+                   out_dim, out_dim == 1 ? "" : "s", out_dim == 1 ? "" : "0 to ", out_dim - 1);
+        return 0;
+    }
+    x->objective_output = (int)a[0].i;
+    return 1;
+}
+
+/* The objective's Hamiltonian, for the exact optimum the run reports: known when the output
+ * is an expectation value (or a probability, the expectation of a projector) of the model's
+ * last layer, a circuit. Anything after the circuit, or a variance, is not a linear function
+ * of a Hermitian operator the run could diagonalise. */
+static void objective_hamiltonian(sema *S, const sema_model *m, rt_experiment *x) {
+    if (m->n_layers < 1 || m->layers[m->n_layers - 1].kind != RT_LAYER_QUANTUM) return;
+    const rt_layer_spec *l = &m->layers[m->n_layers - 1];
+    if (l->circuit < 0 || l->circuit >= m->n_circuits) return;
+    const ir_circuit *c = m->circuits[l->circuit];
+    if (x->objective_output >= c->n_obs) return;
+    const ir_observable *o = &c->obs[x->objective_output];
+    if (o->kind == IR_OBS_VAR || o->n_terms < 1) return;
+    rt_pauli_term *t = arena_alloc(S->ar, sizeof *t * (size_t)o->n_terms);
+    for (int k = 0; k < o->n_terms; k++) {
+        const ir_pauli_term *p = &c->terms[o->first_term + k];
+        t[k].coef = p->coef;
+        t[k].x_mask = p->x_mask;
+        t[k].z_mask = p->z_mask;
+    }
+    x->ham_qubits = c->n_qubits;
+    x->ham_n_terms = o->n_terms;
+    x->ham_terms = t;
+}
+
+/* The settings that describe data, or how outputs are compared with it: none has a meaning
+ * in an objective experiment (its indices in KEYS). */
+static const int DATA_ONLY[] = {0, 2, 6, 8, 14, 15};
+
 static void set_defaults(rt_experiment *x) {
     memset(x, 0, sizeof *x);
     x->loss = RT_LOSS_MSE;
@@ -601,7 +671,30 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         by_key[k] = s;
     }
     if (diag_error_count() != before) return 0;
-    if (!by_key[0] || !by_key[1]) {
+    enum { K_OBJECTIVE = 16, K_EXACT = 17 };
+    if (by_key[K_OBJECTIVE]) {
+        /* An objective replaces the data, and with it every setting about data. */
+        for (size_t i = 0; i < sizeof DATA_ONLY / sizeof *DATA_ONLY; i++) {
+            ast_node *s = by_key[DATA_ONLY[i]];
+            if (!s) continue;
+            if (DATA_ONLY[i] == 0)
+                diag_error(s->loc, "`data` and `objective` both say what the model is trained for: an "
+                                   "experiment fits data or optimises an objective, not both");
+            else if (DATA_ONLY[i] == 2)
+                diag_error(s->loc, "`loss` compares the model's outputs with data; an objective "
+                                   "experiment optimises an output directly: remove `loss`");
+            else
+                diag_error(s->loc, "`%s` is about data, and an experiment with an `objective` has none: "
+                                   "remove it", s->name);
+            diag_note(by_key[K_OBJECTIVE]->loc, "the objective is set here");
+            return 0;
+        }
+    } else if (by_key[K_EXACT]) {
+        diag_error(by_key[K_EXACT]->loc, "`exact` is the exact optimum of an objective, and this "
+                                         "experiment has no `objective = minimize(...)`");
+        return 0;
+    }
+    if ((!by_key[0] && !by_key[K_OBJECTIVE]) || !by_key[1]) {
         diag_error(exp->loc, "experiment `%s` needs `%s = ...`", exp->name, by_key[0] ? "model" : "data");
         return 0;
     }
@@ -614,7 +707,12 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     S->cx.in_setting = 0;
     if (diag_error_count() != before) return 0;
 
-    if (!data_spec(&vals[0], &x->data, &x->in_dim, &x->out_dim)) return 0;
+    if (by_key[K_OBJECTIVE]) {
+        x->data.kind = RT_DATA_NONE;
+        x->in_dim = x->out_dim = 0;
+    } else if (!data_spec(&vals[0], &x->data, &x->in_dim, &x->out_dim)) {
+        return 0;
+    }
 
     ast_node *m = by_key[1]->a;
     if (m->kind != AST_CALL && m->kind != AST_IDENT) {
@@ -631,8 +729,32 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         return 0;
     /* The loss comes first: cross_entropy may compare one class-index column with a model
      * output per class (rt_task.h). */
+    if (by_key[K_OBJECTIVE]) {
+        if (out->model.in_dim != 0) {
+            diag_error(m->loc, "model `%s` takes %d input%s, but an experiment with an `objective` "
+                       "has no data to feed them: use a model without inputs (circuits without "
+                       "`input`)", m->name, out->model.in_dim, out->model.in_dim == 1 ? "" : "s");
+            diag_note(by_key[K_OBJECTIVE]->loc, "the objective is set here");
+            return 0;
+        }
+        if (!objective_setting(&vals[K_OBJECTIVE], m->name, out->model.out_dim, x)) return 0;
+        x->out_dim = out->model.out_dim;
+        x->metric_mse = x->metric_psnr = x->metric_accuracy = 0;
+        objective_hamiltonian(S, &out->model, x);
+        if (by_key[K_EXACT]) {
+            int w;
+            if ((w = is_word(&vals[K_EXACT], "auto")) != 0) x->exact = RT_EXACT_AUTO;
+            else if ((w = is_word(&vals[K_EXACT], "off")) != 0) x->exact = RT_EXACT_OFF;
+            if (w < 0) return 0;
+            if (!w) {
+                static const char *const names[] = {"auto", "off"};
+                bad_choice(&vals[K_EXACT], "exact mode", names, 2);
+                return 0;
+            }
+        }
+    }
     if (by_key[2] && !loss_setting(&vals[2], x)) return 0;
-    rt_task_default_metrics(x);
+    if (!by_key[K_OBJECTIVE]) rt_task_default_metrics(x);
     if (out->model.in_dim == x->in_dim && x->data.kind == RT_DATA_CSV && x->loss == RT_LOSS_CROSS_ENTROPY)
         x->out_dim = out->model.out_dim; /* the column count is checked by rt_task_check */
     if (out->model.in_dim != x->in_dim || out->model.out_dim != x->out_dim) {
@@ -717,7 +839,8 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     char msg[320];
     const char *what = NULL;
     if (rt_task_check(x, &what, msg, sizeof msg)) {
-        int k = strcmp(what, "loss") == 0 ? 2 : strcmp(what, "eval") == 0 ? 8 : strcmp(what, "split") == 0 ? 14 : 15;
+        int k = strcmp(what, "loss") == 0 ? 2 : strcmp(what, "eval") == 0 ? 8 : strcmp(what, "split") == 0 ? 14
+              : strcmp(what, "objective") == 0 ? K_OBJECTIVE : 15;
         diag_error(by_key[k] ? by_key[k]->a->loc : by_key[1]->a->loc, "%s", msg);
         return 0;
     }

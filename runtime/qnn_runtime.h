@@ -42,6 +42,9 @@ typedef struct {
     double mse_bilinear, mse_nearest;
     double *loss;            /* training loss per epoch run (malloc'ed; rt_run_result_free) */
     int n_loss;
+    /* An objective experiment: the optimised output after training and the exact optimum
+     * (the lowest or highest eigenvalue); NaN when there is none. */
+    double energy, exact_energy;
     char report_dir[4096];   /* the run's report folder, or "" when it wrote none (PATH_MAX) */
 } rt_run_result;
 

@@ -26,6 +26,11 @@
 int report_loss_curve(const char *path_png, const double *loss, int n_epochs,
                       const double *psnr, const char *title, char *err, size_t errlen);
 
+/* An objective per epoch (linear scale), with the exact optimum as a dashed horizontal line
+ * when `exact` is finite; ylabel names the quantity ("energy <H>"). */
+int report_energy_curve(const char *path_png, const double *energy, int n_epochs, double exact,
+                        const char *ylabel, const char *title, char *err, size_t errlen);
+
 /* Several runs' loss curves on one log-scale plot (for comparisons): run r has
  * n_epochs[r] values loss[r][0..] and the legend label labels[r]. */
 int report_loss_curves(const char *path_png, const double *const *loss, const int *n_epochs,
@@ -133,6 +138,10 @@ typedef struct {
     double cutoff_fraction;   /* the cutoff those two used */
     double seconds_per_epoch;
     double seconds_total;
+    /* Objective experiments: the final value of the optimised output and the exact optimum
+     * (absolute and relative errors are derived); exact_label names it. */
+    double energy, exact_energy;
+    const char *exact_label;  /* e.g. "Exact ground energy (lowest eigenvalue)" */
     const char *settings;     /* free text, one setting per line (optimizer, lr, BN mode...) */
     const char *link;         /* comparison only: this run's own report folder, relative to
                                  the comparison's; its figure paths are then relative to it */

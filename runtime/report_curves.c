@@ -241,3 +241,54 @@ done:
     free(res);
     return rc;
 }
+
+int report_energy_curve(const char *path_png, const double *energy, int n_epochs, double exact,
+                        const char *ylabel, const char *title, char *err, size_t errlen) {
+    if (!path_png || !energy || n_epochs < 1) {
+        io_errf(err, errlen, "%s: energy curve needs at least one epoch", or_empty(path_png));
+        return -1;
+    }
+    double *x = epoch_axis(n_epochs);
+    rp_canvas c;
+    if (!x) {
+        io_errf(err, errlen, "%s: out of memory", path_png);
+        return -1;
+    }
+    if (rp_canvas_open(&c, REPORT_PLOT_WIDTH, REPORT_PLOT_HEIGHT, path_png, err, errlen)) {
+        free(x);
+        return -1;
+    }
+    rp_rgb ce = rp_palette(0), cx = rp_palette(1);
+    rp_axes a;
+    rp_axes_init(&a, c.cr, LEFT, TOP, c.width - LEFT - RIGHT, c.height - TOP - BOTTOM);
+    /* the exact line inside the range: the y range covers the curve and the optimum */
+    double y0, y1;
+    rp_data_range(energy, (size_t)n_epochs, 0, 0.04, &y0, &y1);
+    if (isfinite(exact)) {
+        double span = y1 - y0 > 0 ? y1 - y0 : 1;
+        if (exact < y0) y0 = exact - 0.04 * span;
+        if (exact > y1) y1 = exact + 0.04 * span;
+    }
+    rp_axes_set(&a, 0, n_epochs > 1 ? n_epochs - 1 : 1, 0, y0, y1, 0);
+    char sub[256], v1[32], v2[32], v3[32];
+    int last = last_finite(energy, n_epochs);
+    if (last >= 0 && isfinite(exact))
+        snprintf(sub, sizeof sub, "final %s (epoch %d), exact %s, absolute error %s", rp_fmt(v1, sizeof v1, "%.8g", energy[last]),
+                 last, rp_fmt(v2, sizeof v2, "%.8g", exact), rp_num(v3, sizeof v3, fabs(energy[last] - exact), 3));
+    else if (last >= 0)
+        snprintf(sub, sizeof sub, "final %s (epoch %d)", rp_fmt(v1, sizeof v1, "%.8g", energy[last]), last);
+    else
+        snprintf(sub, sizeof sub, "no finite value");
+    rp_title(&c, title ? title : "Objective", sub);
+    rp_axes_grid(&a);
+    rp_axis_x(&a, "epoch", 1);
+    rp_axis_y(&a, ylabel ? ylabel : "energy", 0, RP_GRAY);
+    if (isfinite(exact)) rp_hline(&a, exact, cx, 1.6, 1);
+    rp_polyline(&a, x, energy, (size_t)n_epochs, ce, 2.0, 0);
+    rp_legend_entry leg[2] = {{"trained", ce, 2.0, 0}, {"exact", cx, 1.6, 1}};
+    rp_legend_row(c.cr, a.x + a.w, TOP - 14, leg, isfinite(exact) ? 2 : 1);
+    int rc = rp_canvas_save(&c, path_png, err, errlen);
+    rp_canvas_close(&c);
+    free(x);
+    return rc;
+}

@@ -127,13 +127,14 @@ static int write_buf(const char *dir, const char *name, sbuf *b, char *err, size
 
 /* ---- numbers ------------------------------------------------------------------------- */
 
-typedef enum { F_SCI, F_DB, F_REL, F_SEC, F_INT, F_PCT } num_style;
+typedef enum { F_SCI, F_DB, F_REL, F_SEC, F_INT, F_PCT, F_FIX } num_style;
 
 static const char *fmt_num(char *buf, size_t n, double v, num_style st) {
     if (isnan(v)) return "n/a";
     if (isinf(v)) return v > 0 ? "inf" : "-inf";
     switch (st) {
     case F_SCI: snprintf(buf, n, "%.3e", v); break;
+    case F_FIX: snprintf(buf, n, "%.10g", v); break; /* energies: compared to many digits */
     case F_DB: snprintf(buf, n, "%.2f dB", v); break;
     case F_REL: snprintf(buf, n, "%.4g", v); break;
     case F_SEC: snprintf(buf, n, v < 10 ? "%.3g s" : "%.1f s", v); break;
@@ -153,7 +154,7 @@ typedef struct {
     const char *text; /* when set, shown instead of value */
 } row;
 
-#define MAX_ROWS 16
+#define MAX_ROWS 24
 
 /* The summary table of one run; rows whose value is unknown are left out. */
 static int summary_rows(const report_summary *s, row *r) {
@@ -186,6 +187,13 @@ static int summary_rows(const report_summary *s, row *r) {
         snprintf(lab, sizeof lab, "High-frequency relative error (rho >= %g)",
                  s->cutoff_fraction);
     NUM(lab, s->high_rel_err, F_REL);
+    NUM("Final energy", s->energy, F_FIX);
+    if (!isnan(s->exact_energy)) {
+        NUM(s->exact_label ? s->exact_label : "Exact optimum", s->exact_energy, F_FIX);
+        NUM("Absolute error", fabs(s->energy - s->exact_energy), F_SCI);
+        if (s->exact_energy != 0)
+            NUM("Relative error", fabs(s->energy - s->exact_energy) / fabs(s->exact_energy), F_SCI);
+    }
     NUM("Time per epoch", s->seconds_per_epoch, F_SEC);
     NUM("Total time", s->seconds_total, F_SEC);
 #undef TEXT
@@ -278,6 +286,7 @@ void report_summary_init(report_summary *s) {
     s->train_loss = s->train_mse = s->train_psnr = s->train_accuracy = NAN;
     s->low_rel_err = s->high_rel_err = s->cutoff_fraction = NAN;
     s->seconds_per_epoch = s->seconds_total = NAN;
+    s->energy = s->exact_energy = NAN;
 }
 
 int report_summary_add_figure(report_summary *s, const char *path, const char *caption) {

@@ -9,8 +9,9 @@
 
 rt_layer *rt_layer_alloc(size_t size, const rt_layer_ops *ops, int n_in, int n_out,
                          size_t n_params, size_t n_buffers) {
-    if (n_in < 1 || n_out < 1) {
-        rt_error("%s layer: sizes %d -> %d must be positive", ops->kind, n_in, n_out);
+    /* no inputs is a layer of constants in its parameters (a circuit without `input`) */
+    if (n_in < 0 || n_out < 1) {
+        rt_error("%s layer: sizes %d -> %d must be 0 or more -> positive", ops->kind, n_in, n_out);
         return NULL;
     }
     rt_layer *l = calloc(1, size);

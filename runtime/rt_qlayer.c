@@ -185,7 +185,7 @@ static int default_chunk(int lanes) { return (32 + lanes - 1) / lanes * lanes; }
 
 rt_layer *rt_qlayer_create(const rt_circuit *c, rt_pool *pool, int n_tensors,
                            const rt_qtensor *tensors, rt_rng *rng) {
-    if (!c || !c->forward || !c->vjp || c->n_inputs < 1 || c->n_outputs < 1 ||
+    if (!c || !c->forward || !c->vjp || c->n_inputs < 0 || c->n_outputs < 1 ||
         c->n_params < 0 || c->lanes < 1 || (c->precision != 32 && c->precision != 64)) {
         rt_error("quantum layer: circuit '%s' is incomplete (functions, sizes, lanes >= 1, "
                  "precision 32 or 64)", c && c->name ? c->name : "?");

@@ -630,7 +630,8 @@ static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) 
 
 static const char *const KEYS[] = {"epochs", "seed", "batch", "log_every", "threads", "loss",
                                    "optimizer", "schedule", "batchnorm_eval", "eval", "data",
-                                   "split", "eval_every"};
+                                   "split", "eval_every", "exact"};
+
 
 /* `mse`, `l1`, `cross_entropy`, `bce` or `huber(delta = 1)`; a word may be written mse(). */
 static int loss_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
@@ -657,6 +658,40 @@ static const char *bare_word(const char *v, char *buf, size_t cap, char *err, si
     }
     snprintf(buf, cap, "%s", c.name);
     return buf;
+}
+
+/* An objective experiment has no data: the settings about data are refused with the words of
+ * compiler/sema_exp.c; `exact` belongs to objectives only. 1 when the key is not one of these. */
+static int objective_key(rt_experiment *x, const char *head, const char *v, char *err, size_t errlen) {
+    static const char *const data_only[] = {"data", "loss", "batch", "eval", "split", "eval_every"};
+    if (strcmp(head, "objective") == 0)
+        return rebuild(x, x->objective ? "the objective (its output and Hamiltonian)" : "the kind of "
+                       "experiment (data or an objective)", err, errlen);
+    if (strcmp(head, "exact") == 0) {
+        static const char *const names[] = {"auto", "off"};
+        int k;
+        if (!x->objective)
+            return fail(err, errlen, "`exact` is the exact optimum of an objective, and this experiment "
+                        "has no `objective = minimize(...)`");
+        char word[32];
+        if (!(v = bare_word(v, word, sizeof word, err, errlen))) return -1;
+        if (get_choice("exact mode", v, names, 2, &k, err, errlen)) return -1;
+        x->exact = (rt_exact_mode)k;
+        return 0;
+    }
+    if (!x->objective) return 1;
+    for (size_t i = 0; i < sizeof data_only / sizeof *data_only; i++) {
+        if (strcmp(head, data_only[i]) != 0) continue;
+        if (i == 0)
+            return fail(err, errlen, "`data` and `objective` both say what the model is trained for: an "
+                        "experiment fits data or optimises an objective, not both");
+        if (i == 1)
+            return fail(err, errlen, "`loss` compares the model's outputs with data; an objective "
+                        "experiment optimises an output directly: remove `loss`");
+        return fail(err, errlen, "`%s` is about data, and an experiment with an `objective` has none: "
+                    "remove it", head);
+    }
+    return 1;
 }
 
 static int set_plain(rt_experiment *x, const char *key, const char *value, char *err, size_t errlen) {
@@ -703,11 +738,13 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
 }
 
 static int set_key(rt_experiment *x, const char *key, const char *v, char *err, size_t errlen) {
-    int rc = set_plain(x, key, v, err, errlen);
-    if (rc <= 0) return rc;
     const char *dot = strchr(key, '.');
     char head[32];
     snprintf(head, sizeof head, "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
+    int rc = objective_key(x, head, v, err, errlen);
+    if (rc <= 0) return rc;
+    rc = set_plain(x, key, v, err, errlen);
+    if (rc <= 0) return rc;
     if (strcmp(head, "model") == 0) return rebuild(x, "the model", err, errlen);
     if (strcmp(head, "precision") == 0) return rebuild(x, "the circuits' precision", err, errlen);
     if (strcmp(head, "outputs") == 0) return rebuild(x, "the list of outputs", err, errlen);
@@ -829,11 +866,14 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
     static const char *const sched[] = {"constant", "cosine", "linear"};
     fprintf(f, "%*sepochs = %d\n", indent, "", x->epochs);
     fprintf(f, "%*sseed = %llu\n", indent, "", (unsigned long long)x->seed);
-    if (x->batch > 0) fprintf(f, "%*sbatch = %d\n", indent, "", x->batch);
+    if (x->objective) { /* one evaluation per epoch: no batches */
+    } else if (x->batch > 0) fprintf(f, "%*sbatch = %d\n", indent, "", x->batch);
     else fprintf(f, "%*sbatch = full\n", indent, "");
     fprintf(f, "%*slog_every = %d\n", indent, "", x->log_every);
     fprintf(f, "%*sthreads = %d%s\n", indent, "", x->threads, x->threads ? "" : "   (all cores)");
-    if (x->loss == RT_LOSS_HUBER)
+    if (x->objective)
+        fprintf(f, "%*sexact = %s\n", indent, "", x->exact == RT_EXACT_OFF ? "off" : "auto");
+    else if (x->loss == RT_LOSS_HUBER)
         fprintf(f, "%*sloss = huber(delta = %s)\n", indent, "", real_text(x->huber_delta, a, sizeof a));
     else
         fprintf(f, "%*sloss = %s\n", indent, "", rt_loss_name(x->loss));
@@ -850,6 +890,12 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
     else fprintf(f, "%*sschedule = %s(min_lr = %s)\n", indent, "", sched[x->schedule],
                  real_text(x->lr_min, a, sizeof a));
     fprintf(f, "%*sbatchnorm_eval = %s\n", indent, "", x->bn_eval_running ? "running" : "batch");
+    if (x->objective) { /* no data: none of the data's settings apply (language.md section 6.14) */
+        fprintf(f, "%*sfixed at build time: the model (%d layers, no inputs -> %d), objective = %s(output = %d), "
+                "precision f%d\n", indent, "", x->n_layers, x->out_dim,
+                x->objective == RT_OBJECTIVE_MAXIMIZE ? "maximize" : "minimize", x->objective_output, x->precision);
+        return;
+    }
     fprintf(f, "%*seval = grid(", indent, "");
     if (x->eval_size) fprintf(f, "size = %d, ", x->eval_size);
     if (x->has_eval_target) {

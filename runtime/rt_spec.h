@@ -63,12 +63,28 @@ typedef struct {
     const char *circuit_svg;
 } rt_layer_spec;
 
-typedef enum { RT_DATA_IMAGE, RT_DATA_SOUND, RT_DATA_CSV } rt_data_kind;
+/* RT_DATA_NONE: an objective experiment (`objective = minimize`, language.md section 6.14)
+ * reads no data; appended so that the other values stay put in generated code. */
+typedef enum { RT_DATA_IMAGE, RT_DATA_SOUND, RT_DATA_CSV, RT_DATA_NONE } rt_data_kind;
 /* cross_entropy and bce are the classification losses (rt_task.h): their targets are classes,
  * their reports show accuracy instead of PSNR. */
 typedef enum { RT_LOSS_MSE, RT_LOSS_L1, RT_LOSS_CROSS_ENTROPY, RT_LOSS_BCE, RT_LOSS_HUBER } rt_loss_kind;
 typedef enum { RT_OPT_ADAM, RT_OPT_SGD } rt_optimizer_kind;
 typedef enum { RT_SCHED_CONSTANT, RT_SCHED_COSINE, RT_SCHED_LINEAR } rt_schedule_kind;
+/* An experiment without data trains the model's parameters to minimise (or maximise) one of
+ * its outputs, e.g. a VQE energy <psi(w)| H |psi(w)>. */
+typedef enum { RT_OBJECTIVE_NONE, RT_OBJECTIVE_MINIMIZE, RT_OBJECTIVE_MAXIMIZE } rt_objective_kind;
+/* The exact optimum of an objective (the lowest or highest eigenvalue of its Hamiltonian,
+ * runtime/rt_exact.h): computed when the Hamiltonian is known and small enough, or not. */
+typedef enum { RT_EXACT_AUTO, RT_EXACT_OFF } rt_exact_mode;
+
+/* One Pauli product of a Hamiltonian, as compiler/ir.h's ir_pauli_term: bit w of x_mask /
+ * z_mask set means X / Z on wire w (both: Y), wire 0 the most significant bit of a basis
+ * index. */
+typedef struct {
+    double coef;
+    uint32_t x_mask, z_mask;
+} rt_pauli_term;
 
 typedef struct {
     rt_data_kind kind;
@@ -124,6 +140,17 @@ typedef struct {
     int n_layers;
     rt_layer_spec *layers;
     int n_circuits;
+
+    /* Objective experiments (data.kind RT_DATA_NONE, in_dim 0): the loss is +-output
+     * objective_output of the model's single evaluation, loss/metrics/split are unused. */
+    rt_objective_kind objective;
+    int objective_output;
+    rt_exact_mode exact;
+    /* The objective's Hamiltonian when the compiler knows it (the output is an `expval` of the
+     * model's last layer, a quantum layer): ham_qubits wires, ham_n_terms products. 0 qubits:
+     * unknown (a `var`, or classical layers after the circuit), so no exact energy. */
+    int ham_qubits, ham_n_terms;
+    const rt_pauli_term *ham_terms;
 } rt_experiment;
 
 #endif

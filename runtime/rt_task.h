@@ -50,8 +50,33 @@ static inline int rt_task_columns_fit(rt_loss_kind loss, int cols, int out_dim) 
 }
 
 /* The rules, on an experiment whose every setting is filled in: 0, or -1 with one line in
- * buf and the setting at fault in *what ("loss", "eval", "split", "eval_every"). */
+ * buf and the setting at fault in *what ("loss", "eval", "split", "eval_every", "objective"). */
+/* An objective experiment (language.md section 6.14): no data, a model without inputs, one of
+ * its outputs optimised; nothing held out or evaluated against a target. */
+static inline int rt_task_check_objective(const rt_experiment *x, const char **what, char *buf, size_t n) {
+    *what = "objective";
+    if (x->data.kind != RT_DATA_NONE)
+        return snprintf(buf, n, "`data` and `objective` both say what the model is trained for: an "
+                        "experiment fits data or optimises an objective, not both"), -1;
+    if (x->in_dim != 0)
+        return snprintf(buf, n, "an experiment with an `objective` has no data to feed the model's "
+                        "%d inputs", x->in_dim), -1;
+    if (x->objective_output < 0 || x->objective_output >= x->out_dim)
+        return snprintf(buf, n, "unknown output %d: the model has %d output%s", x->objective_output,
+                        x->out_dim, x->out_dim == 1 ? "" : "s"), -1;
+    if (x->split != 0 || x->has_eval_target || x->eval_every != 0)
+        return snprintf(buf, n, "`%s` is about data, and an experiment with an `objective` has none",
+                        x->split != 0 ? "split" : x->has_eval_target ? "eval" : "eval_every"), -1;
+    return 0;
+}
+
 static inline int rt_task_check(const rt_experiment *x, const char **what, char *buf, size_t n) {
+    if (x->objective != RT_OBJECTIVE_NONE) return rt_task_check_objective(x, what, buf, n);
+    if (x->data.kind == RT_DATA_NONE) {
+        *what = "objective";
+        return snprintf(buf, n, "an experiment without data needs an `objective`, e.g. "
+                        "`objective = minimize`"), -1;
+    }
     const char *loss = rt_loss_name(x->loss);
     int k = x->out_dim, cls = rt_task_is_classification(x->loss);
     int cols = rt_task_data_columns(&x->data);

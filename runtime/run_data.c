@@ -151,6 +151,10 @@ done:
 int run_data_load(const rt_data_spec *spec, const char *source, int size, run_data *d, char *err,
                   size_t errlen) {
     memset(d, 0, sizeof *d);
+    if (spec->kind == RT_DATA_NONE) { /* an objective experiment (language.md section 6.14) */
+        io_errf(err, errlen, "the experiment has no data: it optimises an objective");
+        return -1;
+    }
     /* The spec holds the path in a fixed array, filled to its last byte only when the path
      * written in the experiment was longer and got cut: refuse it rather than read the file
      * named by the prefix. */

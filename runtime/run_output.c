@@ -122,7 +122,7 @@ done:
 static const char *const report_files[] = {"index.html",     "summary.md",    "loss.png",
                                            "reconstruction.png", "waveform.png", "spectrum.png",
                                            "confusion.png",  "eval_loss.png", "eval_accuracy.png",
-                                           "boundary.png"};
+                                           "boundary.png", "energy.png"};
 enum { N_REPORT_FILES = sizeof report_files / sizeof *report_files,
        MAX_TARGETS = 6 + N_REPORT_FILES + RUN_REPORT_MAX_CIRCUITS };
 

@@ -393,3 +393,52 @@ done:
     free(lens);
     return rc;
 }
+
+int run_write_objective_report(const char *dir, const rt_experiment *x, const double *energy,
+                               const rt_run_result *r, char *err, size_t errlen) {
+    if (io_mkdir_p(dir, err, errlen)) return -1;
+    int maximize = x->objective == RT_OBJECTIVE_MAXIMIZE;
+    char model[2048], settings[1400], data[160], opt[160], label[96];
+    describe_model(x, model, sizeof model);
+    if (x->optimizer == RT_OPT_SGD)
+        snprintf(opt, sizeof opt, "sgd, lr %g, momentum %g", x->lr, x->momentum);
+    else
+        snprintf(opt, sizeof opt, "adam, lr %g, betas %g/%g, eps %g", x->lr, x->beta1, x->beta2, x->eps);
+    snprintf(settings, sizeof settings,
+             "objective: %s output %d\nexact: %s\noptimizer: %s\nschedule: %s\nepochs: %d\nseed: %llu\n"
+             "simulation precision: f%d",
+             maximize ? "maximize" : "minimize", x->objective_output,
+             x->exact == RT_EXACT_OFF ? "off" : x->ham_qubits < 1 ? "not known (not an expectation value of the last layer)"
+             : x->ham_qubits > 12 ? "not computed (more than 12 qubits)" : "dense diagonalisation (LAPACK)",
+             opt, x->schedule == RT_SCHED_COSINE ? "cosine" : x->schedule == RT_SCHED_LINEAR ? "linear" : "constant",
+             x->epochs, (unsigned long long)x->seed, x->precision);
+    snprintf(data, sizeof data, "none: %s output %d of the model", maximize ? "maximises" : "minimises",
+             x->objective_output);
+    snprintf(label, sizeof label, "Exact %s (%s eigenvalue)", maximize ? "maximum" : "ground energy",
+             maximize ? "highest" : "lowest");
+    report_summary s;
+    report_summary_init(&s);
+    s.name = x->name;
+    s.model = model;
+    s.data = data;
+    s.n_params = (long)r->n_params;
+    s.epochs = r->epochs_run > 0 ? r->epochs_run : -1;
+    s.seed = (long)x->seed;
+    s.energy = r->energy;
+    s.exact_energy = r->exact_energy;
+    s.exact_label = label;
+    s.seconds_per_epoch = r->seconds_per_epoch;
+    s.seconds_total = r->seconds;
+    s.settings = settings;
+    if (r->epochs_run > 0) {
+        char *path = figure_path(dir, "energy.png", err, errlen);
+        if (!path) return -1;
+        int bad = report_energy_curve(path, energy, x->epochs, r->exact_energy, "energy (the objective's output)",
+                                      x->name, err, errlen);
+        free(path);
+        if (bad) return -1;
+        report_summary_add_figure(&s, "energy.png", maximize ? "the objective per epoch, the exact maximum dashed"
+                                                              : "energy per epoch, the exact ground energy dashed");
+    }
+    return report_write_index(dir, &s, err, errlen);
+}

@@ -46,5 +46,10 @@ enum { RUN_REPORT_MAX_CIRCUITS = 4 };
 int run_report_circuits(const rt_experiment *x, int layers[RUN_REPORT_MAX_CIRCUITS]);
 /* "circuit_L.svg" for layer L. */
 void run_report_circuit_name(int layer, char *buf, size_t n);
+/* The report of an objective experiment (run_objective.c): energy.png (the objective's output
+ * per epoch, energy[e] for e < x->epochs, NaN where not run, with the exact optimum as a
+ * line) and the summary with final and exact energies and their errors. */
+int run_write_objective_report(const char *dir, const rt_experiment *x, const double *energy,
+                               const rt_run_result *r, char *err, size_t errlen);
 
 #endif

@@ -25,6 +25,7 @@
 #include "rt_limits.h"
 #include "run_data.h"
 #include "run_model.h"
+#include "run_objective.h"
 #include "run_output.h"
 #include "run_report.h"
 
@@ -548,6 +549,7 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     rt_run_result r;
     memset(&r, 0, sizeof r);
     r.final_loss = NAN; /* until an epoch has run (eval only: never) */
+    r.energy = r.exact_energy = NAN;
     run_state s;
     memset(&s, 0, sizeof s);
     int rc = -1, first = 0;
@@ -561,6 +563,17 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     if (rt_dist_start(err, sizeof err)) goto done;
     /* Under MPI only rank 0 writes and prints; the others compute the same run. */
     int writer = rt_dist_writer(), quiet = o->quiet || !writer;
+    if (x->objective != RT_OBJECTIVE_NONE) { /* no data: its own driver, the same outputs */
+        if (rt_dist_size() > 1) {
+            io_errf(err, sizeof err, "an objective experiment has no data to split over %d "
+                    "ranks: run it as one process (`qnnc sweep --jobs N` runs several)",
+                    rt_dist_size());
+            goto done;
+        }
+        if (io_mkdir_p(dir, err, sizeof err)) goto done;
+        if (run_objective(x, circuits, o, dir, &r, err, sizeof err) == 0) rc = 0;
+        goto done;
+    }
     if ((writer && io_mkdir_p(dir, err, sizeof err)) || prepare(x, circuits, o, &s, err, sizeof err)) goto done;
     r.n_params = (long long)rt_model_n_params(s.model);
     if (!rt_dist_agree(experiment_hash(x, &s))) {

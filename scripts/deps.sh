@@ -3,7 +3,7 @@
 # Needs root or sudo when something is missing; prints what it installs.
 set -eu
 PKGS="make gcc pkg-config flex bison llvm-19-dev libpng-dev libsndfile1-dev libfftw3-dev
-      libcmocka-dev libcairo2-dev valgrind vim python3-numpy python3-torch
+      libcmocka-dev libcairo2-dev liblapacke-dev valgrind vim python3-numpy python3-torch
       libopenmpi-dev openmpi-bin"
 missing=""
 for p in $PKGS; do

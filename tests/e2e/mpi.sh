@@ -78,4 +78,7 @@ grep -q "rank 1 of 2: small: signal.csv: file not found.*stopping all ranks" log
 # a batch that cannot be split over the ranks
 $MPIRUN -np 4 "$QNNC" run small.qnn --quiet --set batch=2 --set epochs=1 --out b > logs 2>&1
 [ $? != 0 ] && grep -q "cannot be split over 4 ranks" logs || fail "small batch: $(tail -3 logs)"
+# an objective experiment has no data to split: refused by name
+$MPIRUN -np 2 "$QNNC" run "$here/../../examples/vqe_tfim.qnn" --quiet --set epochs=2 --out v > logv 2>&1
+[ $? != 0 ] && grep -q "objective experiment has no data to split over 2 ranks" logv || fail "objective under mpirun: $(tail -3 logv)"
 echo "mpi.sh: ok"

@@ -337,7 +337,7 @@ static void test_model_errors(void **state) {
     assert_int_equal(rt_model_add(m, rt_linear_create(2, 4, 1, &rng), NULL), -1);  /* 3 != 2 */
     assert_non_null(strstr(rt_error_last(), "takes 2 inputs"));
     assert_int_equal(rt_model_add(m, NULL, NULL), -1);
-    assert_int_equal(rt_model_add(m, rt_linear_create(0, 4, 1, &rng), NULL), -1);
+    assert_int_equal(rt_model_add(m, rt_linear_create(-1, 4, 1, &rng), NULL), -1);
     assert_non_null(strstr(rt_error_last(), "no layer to add as layer 0: linear layer: sizes"));
     assert_int_equal(rt_model_add(m, rt_linear_create(3, 1, 1, &rng), NULL), 0);
     assert_null(rt_model_forward(m, x, 2));                            /* not built */

@@ -359,8 +359,61 @@ static void test_memory_estimate(void **state) {
     assert_string_equal(b, "15.6 GB");
 }
 
+/* An objective experiment (language.md section 6.14) as sema produces it: no data, no inputs. */
+static rt_experiment objective_exp(void) {
+    rt_experiment x = image_exp();
+    memset(&x.data, 0, sizeof x.data);
+    x.data.kind = RT_DATA_NONE;
+    x.in_dim = 0, x.out_dim = 1;
+    x.metric_mse = x.metric_psnr = 0;
+    x.objective = RT_OBJECTIVE_MINIMIZE;
+    return x;
+}
+
+/* Native --set on an objective experiment refuses what `qnnc check` refuses, with its words;
+ * `exact` is settable there and refused elsewhere; the listing reads back. */
+static void test_objective(void **state) {
+    (void)state;
+    rt_experiment x = objective_exp(), y = objective_exp(), d = image_exp();
+    SET_OK(x, "exact", "off");
+    assert_int_equal(x.exact, RT_EXACT_OFF);
+    SET_OK(x, "exact", "auto()");
+    assert_int_equal(x.exact, RT_EXACT_AUTO);
+    set_fails(&x, "exact", "on", "unknown exact mode `on`");
+    set_fails(&x, "loss", "mse", "`loss` compares the model's outputs with data");
+    set_fails(&x, "data.path", "\"a.png\"", "`data` and `objective` both say");
+    set_fails(&x, "split", "0.5", "`split` is about data");
+    set_fails(&x, "eval.size", "4", "`eval` is about data");
+    set_fails(&x, "batch", "4", "`batch` is about data");
+    set_fails(&x, "objective", "maximize", "is compiled into this program");
+    set_fails(&d, "exact", "off", "has no `objective = minimize(...)`");
+    set_fails(&d, "objective", "minimize", "is compiled into this program");
+    SET_OK(x, "epochs", "50");
+    SET_OK(x, "exact", "off");
+    SET_OK(x, "optimizer", "sgd(lr = 0.1)");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    rt_experiment_print_settings(&x, f, 0);
+    fclose(f);
+    assert_non_null(strstr(text, "objective = minimize(output = 0)"));
+    assert_null(strstr(text, "loss ="));
+    assert_null(strstr(text, "data ="));
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "fixed", 5) == 0) continue;
+        char *paren = strstr(line, "   (");
+        if (paren) *paren = '\0';
+        if (rt_experiment_set_text(&y, line, err, sizeof err)) fail_msg("`%s`: %s", line, err);
+    }
+    free(text);
+    assert_memory_equal(&x, &y, sizeof x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_objective),
         cmocka_unit_test(test_plain_settings),   cmocka_unit_test(test_limits_and_types),
         cmocka_unit_test(test_optimizer),        cmocka_unit_test(test_schedule_and_eval),
         cmocka_unit_test(test_data),             cmocka_unit_test(test_refused),
