@@ -44,6 +44,10 @@ enum { MAX_PROBS_WIRES = IR_MAX_PROB_WIRES };
 
 static void lower_block(lowering *L, env *e, ast_node *block);
 
+/* The built-in templates whose gates are computed (embed.h), recognised by name after the
+ * file's own templates. */
+static const char *const native_names[] = {"amplitude_embedding", "basis_embedding", "random_layers"};
+
 static unsigned long name_hash(const char *s) {
     unsigned long h = 5381;
     for (; *s; s++) h = h * 33 + (unsigned char)*s;
@@ -601,6 +605,14 @@ static int gate_qubit_count(lowering *L, env *e, ast_node *g, int depth) {
         elab_error(cx, g->loc, "`%s` is %s, not a gate", g->name, value_kind_name(b->kind));
         return -1;
     }
+    for (int k = 0; k < 3; k++)
+        if (strcmp(g->name, native_names[k]) == 0) {
+            elab_error(cx, g->loc, k == 0 ? "`%s` prepares a state from |0>: it cannot be used "
+                                            "inside `adj(...)` or `ctrl(...)`"
+                                          : "`%s` is built in and cannot be used inside `adj(...)` "
+                                            "or `ctrl(...)` yet", g->name);
+            return -1;
+        }
     int is_ctrl = strcmp(g->name, "ctrl") == 0;
     if (is_ctrl || strcmp(g->name, "adj") == 0) {
         if (g->kind != AST_CALL || g->list.n != 1) {
@@ -750,8 +762,10 @@ static int native_args(lowering *L, ast_node *s, const char *name, const char *c
         for (int j = 0; j < n_formals; j++)
             if (strcmp(formals[j], a->name) == 0) k = j;
         if (k < 0) {
-            elab_error_hint(cx, a->loc, diag_suggest(a->name, formals, n_formals),
-                            "`%s` has no parameter `%s`", name, a->name);
+            /* PennyLane's AmplitudeEmbedding calls it pad_with */
+            const char *hint = strcmp(a->name, "pad_with") == 0 && n_formals > 1 && !strcmp(formals[1], "pad")
+                                   ? "pad" : diag_suggest(a->name, formals, n_formals);
+            elab_error_hint(cx, a->loc, hint, "`%s` has no parameter `%s`", name, a->name);
             return 0;
         }
         if (given[k]) {
@@ -802,8 +816,10 @@ static int feature_nodes(lowering *L, env *e, ast_node *arg, const char *name, i
 
 /* The register a built-in template acts on: one qubit argument, a register or one wire. */
 static int native_register(lowering *L, env *e, ast_node *s, const char *name, value *q) {
-    int nq = eval_qargs(L, e, s, q, 1);
+    value all[16];
+    int nq = eval_qargs(L, e, s, all, 16);
     if (nq < 0) return 0;
+    *q = all[0];
     if (nq != 1) {
         elab_error(L->cx, s->loc, "`%s` acts on one register, e.g. `%s(...) q;`, got %d qubit "
                    "arguments", name, name, nq);
@@ -963,8 +979,11 @@ static void apply_random_layers(lowering *L, env *e, ast_node *s) {
     value w = elab_eval(cx, e, given[0]);
     if (w.kind == V_NONE) return;
     if (w.kind != V_TENSOR || w.rank != 2) {
-        elab_error(cx, given[0]->loc, "the weights of `%s` must be a tensor of shape [layers][rotations], "
-                   "not %s", name, w.kind == V_TENSOR ? "a tensor of another rank" : value_kind_name(w.kind));
+        char what[48];
+        if (w.kind == V_TENSOR) snprintf(what, sizeof what, "a tensor of rank %d", w.rank);
+        else snprintf(what, sizeof what, "%s", value_kind_name(w.kind));
+        elab_error(cx, given[0]->loc, "the weights of `%s` must be a tensor of shape "
+                   "[layers][rotations] (rank 2), not %s", name, what);
         return;
     }
     long long seed = 42;
@@ -999,8 +1018,6 @@ static void apply_random_layers(lowering *L, env *e, ast_node *s) {
     }
     free(g);
 }
-
-static const char *const native_names[] = {"amplitude_embedding", "basis_embedding", "random_layers"};
 
 static void lower_apply(lowering *L, env *e, ast_node *s) {
     elab_ctx *cx = L->cx;

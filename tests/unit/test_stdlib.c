@@ -3,7 +3,7 @@
  * state that a numpy re-implementation of PennyLane's template gives
  * (tests/stdlib/pennylane_ref.py, rerun by tests/e2e/stdlib_templates.sh). Here the same
  * circuits go through qnn: the reference interpreter's state must match to 1e-12 (f64), the
- * JIT's outputs and gradients (after fusion) the interpreter's, and the gradients w.r.t. the
+ * JIT's outputs and gradients (after fusion) the interpreter's (f32 outputs too), and the gradients w.r.t. the
  * inputs (amplitude embedding's Möttönen angles, atan2 included) central finite differences. */
 #include "testutil.h"
 
@@ -148,6 +148,17 @@ static void test_jit_matches_interpreter(void **state) {
         jc.vjp(rc->params, x, gy, gpj, NI ? gxj : NULL, B, work);
         for (int i = 0; i < P; i++) assert_close(gpj[i], gp[i], 1e-10);
         for (int i = 0; i < B * NI; i++) assert_close(gxj[i], gx[i], 1e-10);
+        free(work);
+        /* f32: the same outputs to single precision (atan2f for the embeddings' angles) */
+        jit_options o = jit_default_options();
+        o.precision = 32;
+        if (jit_compile(S, fused, &o, &jc, err, sizeof err)) fail_msg("%s (f32): %s", rc->name, err);
+        float xf[B * 64], pf[256], yf[B * 300];
+        for (int i = 0; i < B * NI; i++) xf[i] = (float)x[i];
+        for (int i = 0; i < P; i++) pf[i] = (float)rc->params[i];
+        work = aligned_alloc(64, (jc.work_bytes + 63) / 64 * 64 + 64);
+        jc.forward(pf, xf, yf, B, work);
+        for (int i = 0; i < B * O; i++) assert_close(yf[i], y[i], 2e-5);
         free(work);
         ir_free(fused);
     }
