@@ -149,7 +149,7 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
     CHECK(c->n_inputs >= 0 && c->n_params >= 0 && c->n_obs >= 0, "negative sizes");
     for (int i = 0; i < c->n_exprs; i++) {
         const ir_expr *x = &c->exprs[i];
-        CHECK((unsigned)x->kind <= IR_EXPR_ACOS, "expression %d: bad kind", i);
+        CHECK((unsigned)x->kind <= IR_EXPR_ATAN2, "expression %d: bad kind", i);
         if (x->kind == IR_EXPR_PARAM)
             CHECK(x->index >= 0 && x->index < c->n_params,
                   "expression %d: parameter %d of %d", i, x->index, c->n_params);
@@ -158,7 +158,7 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
                   "expression %d: input %d of %d", i, x->index, c->n_inputs);
         if (x->kind >= IR_EXPR_ADD)
             CHECK(x->a >= 0 && x->a < i, "expression %d: operand %d is not earlier", i, x->a);
-        if (x->kind >= IR_EXPR_ADD && x->kind <= IR_EXPR_DIV)
+        if (ir_expr_is_binary(x->kind))
             CHECK(x->b >= 0 && x->b < i, "expression %d: operand %d is not earlier", i, x->b);
     }
     for (int oi = 0; oi < c->n_ops; oi++) {
@@ -217,7 +217,7 @@ static int setup(cg *g) {
         const ir_expr *x = &c->exprs[i];
         g->uses_in[i] = x->kind == IR_EXPR_INPUT ||
                         (x->kind >= IR_EXPR_ADD && g->uses_in[x->a]) ||
-                        (x->kind >= IR_EXPR_ADD && x->kind <= IR_EXPR_DIV && g->uses_in[x->b]);
+                        (ir_expr_is_binary(x->kind) && g->uses_in[x->b]);
     }
     size_t max_diag = 0;
     for (int oi = 0; oi < c->n_ops; oi++) {

@@ -184,6 +184,38 @@ val cg_math(cg *g, const char *name, val a) {
     return r;
 }
 
+/* atan2(a, b) through libm (LLVM 19 has no llvm.atan2); per lane for vectors, whose
+ * operands are splatted to vectors first when only one of them is per-sample. */
+static val cg_atan2(cg *g, val a, val b) {
+    a = cg_zero_if_null(g, a);
+    b = cg_zero_if_null(g, b);
+    char name[16];
+    snprintf(name, sizeof name, "atan2%s", g->esize == 4 ? "f" : "");
+    LLVMTypeRef args[2] = {g->T, g->T};
+    LLVMTypeRef fty = LLVMFunctionType(g->T, args, 2, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+    if (!fn) {
+        fn = LLVMAddFunction(g->mod, name, fty);
+        add_fn_attr(g, fn, "nounwind", 0);
+        add_fn_attr(g, fn, "willreturn", 0);
+        add_fn_attr(g, fn, "memory", 0);
+    }
+    if (!cg_isvec(a) && !cg_isvec(b)) {
+        LLVMValueRef v[2] = {a, b};
+        return LLVMBuildCall2(g->b, fty, fn, v, 2, "");
+    }
+    a = cg_splat(g, a);
+    b = cg_splat(g, b);
+    LLVMValueRef r = LLVMGetPoison(g->VT);
+    for (int l = 0; l < g->W; l++) {
+        LLVMValueRef idx = LLVMConstInt(g->i32, (unsigned)l, 0);
+        LLVMValueRef v[2] = {LLVMBuildExtractElement(g->b, a, idx, ""),
+                             LLVMBuildExtractElement(g->b, b, idx, "")};
+        r = LLVMBuildInsertElement(g->b, r, LLVMBuildCall2(g->b, fty, fn, v, 2, ""), idx, "");
+    }
+    return r;
+}
+
 /* ---- complex numbers and 2x2 matrices ------------------------------------------------- */
 
 cval cg_cadd(cg *g, cval a, cval b) {
@@ -351,7 +383,7 @@ val cg_expr(cg *g, int e) {
     val r = NULL, a = NULL, b = NULL;
     if (x->kind >= IR_EXPR_ADD) {
         a = cg_expr(g, x->a);
-        if (x->kind <= IR_EXPR_DIV)
+        if (ir_expr_is_binary(x->kind))
             b = cg_expr(g, x->b);
     }
     switch (x->kind) {
@@ -373,6 +405,7 @@ val cg_expr(cg *g, int e) {
     case IR_EXPR_ATAN: r = cg_math(g, "atan", a); break;
     case IR_EXPR_ASIN: r = cg_math(g, "asin", a); break;
     case IR_EXPR_ACOS: r = cg_math(g, "acos", a); break;
+    case IR_EXPR_ATAN2: r = cg_atan2(g, a, b); break;
     }
     return g->memo[e] = cg_zero_if_null(g, r);
 }
@@ -448,6 +481,13 @@ void cg_chain(cg *g, int e, val adj) {
         case IR_EXPR_ASIN: case IR_EXPR_ACOS: {
             val r = cg_math(g, "sqrt", cg_sub(g, cg_k(g, 1.0), cg_mul(g, a, a)));
             da = cg_div(g, x->kind == IR_EXPR_ASIN ? d : cg_neg(g, d), r);
+            break;
+        }
+        case IR_EXPR_ATAN2: { /* (x dy - y dx) / (x^2 + y^2), as ir_eval_grad */
+            val bv = cg_expr(g, x->b);
+            val r2 = cg_add(g, cg_mul(g, a, a), cg_mul(g, bv, bv));
+            da = cg_div(g, cg_mul(g, d, bv), r2);
+            db = cg_neg(g, cg_div(g, cg_mul(g, d, a), r2));
             break;
         }
         }

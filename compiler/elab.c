@@ -861,6 +861,30 @@ static value eval_int_function(elab_ctx *cx, env *e, ast_node *n) {
     return none();
 }
 
+/* atan2(y, x): the angle of the point (x, y), C's argument order. The one two-argument
+ * math function; amplitude embedding (lower.c) builds the same node for signed amplitudes. */
+static value eval_atan2(elab_ctx *cx, env *e, ast_node *n) {
+    if (n->list.n != 2 || n->list.items[0]->kind == AST_NAMED || n->list.items[1]->kind == AST_NAMED) {
+        elab_error(cx, n->loc, "`atan2` takes two arguments, `atan2(y, x)`");
+        return none();
+    }
+    value y = scalar_tensor_to_angle(cx, elab_eval(cx, e, n->list.items[0]));
+    if (y.kind == V_NONE) return y;
+    value x = scalar_tensor_to_angle(cx, elab_eval(cx, e, n->list.items[1]));
+    if (x.kind == V_NONE) return x;
+    if (is_number(&y) && is_number(&x)) return mk_real(atan2(num(&y), num(&x)), n->loc);
+    if (!(is_number(&y) || y.kind == V_ANGLE) || !(is_number(&x) || x.kind == V_ANGLE) || !cx->circ) {
+        elab_error(cx, n->loc, "`atan2` needs numbers, not %s",
+                   value_kind_name(is_number(&y) || y.kind == V_ANGLE ? x.kind : y.kind));
+        return none();
+    }
+    value r = y;
+    r.kind = V_ANGLE;
+    r.expr = ir_binary(cx->circ, IR_EXPR_ATAN2, elab_angle_node(cx, &y), elab_angle_node(cx, &x));
+    r.loc = n->loc;
+    return r;
+}
+
 static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
     if (strcmp(n->name, "hermitian") == 0 && !cx->in_setting) return eval_hermitian(cx, e, n);
     if (n->flag) { /* `expval NAME(...) q[0];` */
@@ -876,6 +900,7 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
         return none();
     }
     if (strcmp(n->name, "div") == 0 || strcmp(n->name, "len") == 0) return eval_int_function(cx, e, n);
+    if (strcmp(n->name, "atan2") == 0 && !cx->in_setting) return eval_atan2(cx, e, n);
     int fn = elab_is_math_function(n->name);
     if (fn) {
         if (n->list.n != 1 || n->list.items[0]->kind == AST_NAMED) {
@@ -937,13 +962,14 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
         }
         return v;
     }
-    const char *cands[N_MATH + 4];
+    const char *cands[N_MATH + 5];
     for (int i = 0; i < N_MATH; i++) cands[i] = math_functions[i];
     cands[N_MATH] = "X";
     cands[N_MATH + 1] = "Y";
     cands[N_MATH + 2] = "Z";
+    cands[N_MATH + 3] = "atan2";
     const char *hint = diag_pennylane_name(n->name, 1);
-    if (!hint) hint = diag_suggest(n->name, cands, N_MATH + 3);
+    if (!hint) hint = diag_suggest(n->name, cands, N_MATH + 4);
     elab_error_hint(cx, n->loc, hint, "unknown function `%s`", n->name);
     return none();
 }

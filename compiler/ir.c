@@ -341,6 +341,7 @@ double ir_eval(const ir_circuit *c, int expr, const double *params, const double
     case IR_EXPR_ATAN: return atan(a);
     case IR_EXPR_ASIN: return asin(a);
     case IR_EXPR_ACOS: return acos(a);
+    case IR_EXPR_ATAN2: return atan2(a, b);
     default: return NAN;
     }
 }
@@ -382,6 +383,12 @@ void ir_eval_grad(const ir_circuit *c, int expr, const double *params, const dou
     case IR_EXPR_ATAN: da = 1.0 / (1.0 + a * a); break;
     case IR_EXPR_ASIN: da = 1.0 / sqrt(1.0 - a * a); break;
     case IR_EXPR_ACOS: da = -1.0 / sqrt(1.0 - a * a); break;
+    case IR_EXPR_ATAN2: { /* d atan2(y, x) = (x dy - y dx) / (x^2 + y^2); NaN at (0, 0) */
+        double b = ir_eval(c, e->b, params, inputs), r2 = a * a + b * b;
+        da = b / r2;
+        db = -a / r2;
+        break;
+    }
     default: return;
     }
     ir_eval_grad(c, e->a, params, inputs, seed * da, dparams, dinputs);
@@ -653,6 +660,13 @@ static void print_expr(const ir_circuit *c, int i, const ir_expr_style *st, FILE
         fputs(pb ? ")" : "", f);
         return;
     }
+    case IR_EXPR_ATAN2:
+        fputs("atan2(", f);
+        print_expr(c, e->a, st, f);
+        fputs(st->compact ? "," : ", ", f);
+        print_expr(c, e->b, st, f);
+        fputc(')', f);
+        return;
     default:
         fprintf(f, "%s(", fn[e->kind - IR_EXPR_SIN]);
         print_expr(c, e->a, st, f);

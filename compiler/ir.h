@@ -26,8 +26,17 @@ typedef enum {
     IR_EXPR_ADD, IR_EXPR_SUB, IR_EXPR_MUL, IR_EXPR_DIV, /* a op b */
     IR_EXPR_NEG,   /* -a */
     IR_EXPR_SIN, IR_EXPR_COS, IR_EXPR_TAN, IR_EXPR_EXP, IR_EXPR_LOG, IR_EXPR_SQRT,
-    IR_EXPR_TANH, IR_EXPR_ATAN, IR_EXPR_ASIN, IR_EXPR_ACOS /* f(a) */
+    IR_EXPR_TANH, IR_EXPR_ATAN, IR_EXPR_ASIN, IR_EXPR_ACOS, /* f(a) */
+    /* atan2(a, b) = the angle of the point (b, a), in (-pi, pi]. Last, so that the kinds
+     * before keep their values; binary like ADD..DIV (ir_expr_is_binary). Amplitude
+     * embedding needs it: the signs of real amplitudes enter through the leaf angles. */
+    IR_EXPR_ATAN2
 } ir_expr_kind;
+
+/* Does a node of this kind have a second operand (b)? */
+static inline int ir_expr_is_binary(ir_expr_kind k) {
+    return (k >= IR_EXPR_ADD && k <= IR_EXPR_DIV) || k == IR_EXPR_ATAN2;
+}
 
 typedef struct {
     ir_expr_kind kind;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "embed.h"
 #include "gates.h"
 
 enum { MAX_TENSOR_ELEMENTS = 1 << 24, MAX_OPS = 1 << 20 };
@@ -42,6 +43,10 @@ typedef struct {
 enum { MAX_PROBS_WIRES = IR_MAX_PROB_WIRES };
 
 static void lower_block(lowering *L, env *e, ast_node *block);
+
+/* The built-in templates whose gates are computed (embed.h), recognised by name after the
+ * file's own templates. */
+static const char *const native_names[] = {"amplitude_embedding", "basis_embedding", "random_layers"};
 
 static unsigned long name_hash(const char *s) {
     unsigned long h = 5381;
@@ -600,6 +605,14 @@ static int gate_qubit_count(lowering *L, env *e, ast_node *g, int depth) {
         elab_error(cx, g->loc, "`%s` is %s, not a gate", g->name, value_kind_name(b->kind));
         return -1;
     }
+    for (int k = 0; k < 3; k++)
+        if (strcmp(g->name, native_names[k]) == 0) {
+            elab_error(cx, g->loc, k == 0 ? "`%s` prepares a state from |0>: it cannot be used "
+                                            "inside `adj(...)` or `ctrl(...)`"
+                                          : "`%s` is built in and cannot be used inside `adj(...)` "
+                                            "or `ctrl(...)` yet", g->name);
+            return -1;
+        }
     int is_ctrl = strcmp(g->name, "ctrl") == 0;
     if (is_ctrl || strcmp(g->name, "adj") == 0) {
         if (g->kind != AST_CALL || g->list.n != 1) {
@@ -720,6 +733,292 @@ static void apply_modifier(lowering *L, env *e, ast_node *s) {
     }
 }
 
+
+/* ---- computed built-in templates (embed.h; docs/language.md §7.1) ----------------------- */
+
+/* A built-in template's arguments, positional then named, into given[k] (the argument's
+ * expression, NULL when absent), with elab_bind_args's rules and messages. */
+static int native_args(lowering *L, ast_node *s, const char *name, const char *const *formals,
+                       int n_formals, ast_node **given) {
+    elab_ctx *cx = L->cx;
+    int seen_named = 0, positional = 0;
+    for (int k = 0; k < n_formals; k++) given[k] = NULL;
+    for (int i = 0; i < s->list.n; i++) {
+        ast_node *a = s->list.items[i];
+        if (a->kind != AST_NAMED) {
+            if (seen_named) {
+                elab_error(cx, a->loc, "positional argument after a named one");
+                return 0;
+            }
+            if (positional >= n_formals) {
+                elab_error(cx, a->loc, "too many arguments for `%s` (it takes %d)", name, n_formals);
+                return 0;
+            }
+            given[positional++] = a;
+            continue;
+        }
+        seen_named = 1;
+        int k = -1;
+        for (int j = 0; j < n_formals; j++)
+            if (strcmp(formals[j], a->name) == 0) k = j;
+        if (k < 0) {
+            /* PennyLane's AmplitudeEmbedding calls it pad_with */
+            const char *hint = strcmp(a->name, "pad_with") == 0 && n_formals > 1 && !strcmp(formals[1], "pad")
+                                   ? "pad" : diag_suggest(a->name, formals, n_formals);
+            elab_error_hint(cx, a->loc, hint, "`%s` has no parameter `%s`", name, a->name);
+            return 0;
+        }
+        if (given[k]) {
+            elab_error(cx, a->loc, "argument `%s` is given twice", a->name);
+            return 0;
+        }
+        given[k] = a->a;
+    }
+    if (!given[0]) {
+        elab_error(cx, s->loc, "missing argument `%s` of `%s`", formals[0], name);
+        return 0;
+    }
+    return 1;
+}
+
+/* The elements of a rank-1 tensor or of a list of numbers and angles, as expression nodes
+ * (at most max); -1 after reporting. */
+static int feature_nodes(lowering *L, env *e, ast_node *arg, const char *name, int *nodes, int max) {
+    elab_ctx *cx = L->cx;
+    value v = elab_eval(cx, e, arg);
+    if (v.kind == V_NONE) return -1;
+    int n = v.kind == V_TENSOR && v.rank == 1 ? v.dims[0] : v.kind == V_LIST ? v.n_items : -1;
+    if (n < 0) {
+        elab_error(cx, arg->loc, "the features of `%s` must be a tensor of rank 1 or a list of "
+                   "numbers, not %s%s", name, v.kind == V_TENSOR ? "a tensor of rank " : "",
+                   v.kind == V_TENSOR ? (v.rank == 0 ? "0" : "2 or more") : value_kind_name(v.kind));
+        return -1;
+    }
+    if (n > max) {
+        elab_error(cx, arg->loc, "`%s` got %d features, more than the %d it can use", name, n, max);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (v.kind == V_TENSOR) {
+            int off = v.offset + i * v.strides[0];
+            nodes[i] = v.is_input ? ir_input(cx->circ, off) : ir_param(cx->circ, off);
+            continue;
+        }
+        nodes[i] = elab_angle_node(cx, &v.items[i]);
+        if (nodes[i] < 0) {
+            elab_error(cx, arg->loc, "feature %d of `%s` is %s, not a number or an angle", i, name,
+                       value_kind_name(v.items[i].kind));
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* The register a built-in template acts on: one qubit argument, a register or one wire. */
+static int native_register(lowering *L, env *e, ast_node *s, const char *name, value *q) {
+    value all[16];
+    int nq = eval_qargs(L, e, s, all, 16);
+    if (nq < 0) return 0;
+    *q = all[0];
+    if (nq != 1) {
+        elab_error(L->cx, s->loc, "`%s` acts on one register, e.g. `%s(...) q;`, got %d qubit "
+                   "arguments", name, name, nq);
+        return 0;
+    }
+    return 1;
+}
+
+static void emit_seq(lowering *L, src_loc loc, const gx_seq *seq) {
+    for (int i = 0; i < seq->n && put_item(L, loc, &seq->items[i]); i++) {}
+}
+
+/* amplitude_embedding(features, pad = c, normalize = false) q: PennyLane's
+ * AmplitudeEmbedding for real features, prepared from |0...0> by embed_mottonen. It is a
+ * state preparation: the wires must not have been touched before. */
+static void apply_amplitude_embedding(lowering *L, env *e, ast_node *s) {
+    static const char *const formals[] = {"features", "pad", "normalize"};
+    const char *name = "amplitude_embedding";
+    elab_ctx *cx = L->cx;
+    ast_node *given[3];
+    value q;
+    if (!native_args(L, s, name, formals, 3, given) || !native_register(L, e, s, name, &q)) return;
+    if (L->rec) {
+        elab_error(cx, s->loc, "`%s` prepares a state from |0>: it cannot be used inside "
+                   "`adj(...)` or `ctrl(...)`", name);
+        return;
+    }
+    int n = q.n_wires;
+    uint32_t mask = 0;
+    for (int i = 0; i < n; i++) mask |= 1u << q.wires[i];
+    for (int o = 0; o < cx->circ->n_ops; o++) {
+        const ir_op *op = &cx->circ->ops[o];
+        uint32_t both = ir_op_wire_mask(cx->circ, op) & mask;
+        if (!both) continue;
+        int w = 0;
+        while (!(both >> w & 1)) w++;
+        elab_error(cx, s->loc, "`%s` prepares its qubits from |0>, as PennyLane's state "
+                   "preparations do, so it must come before every gate on them: `%s` on line %d "
+                   "already acts on qubit %d", name, ir_gate_name(op->gate), op->src_line, w);
+        return;
+    }
+    if (n > 20) { /* 2^n amplitudes as expressions, and 4^n-node angle trees to print */
+        elab_error(cx, s->loc, "`%s` on %d qubits is too large (at most 20)", name, n);
+        return;
+    }
+    int N = 1 << n;
+    int *amp = malloc(sizeof *amp * (size_t)N);
+    if (!amp) {
+        elab_error(cx, s->loc, "out of memory");
+        return;
+    }
+    int m = feature_nodes(L, e, given[0], name, amp, N);
+    double pad = 0, normalize = 0;
+    int ok = m >= 0;
+    if (ok && given[1]) ok = elab_real(cx, e, given[1], "`pad`", &pad);
+    if (ok && given[2]) ok = elab_real(cx, e, given[2], "`normalize`", &normalize);
+    if (ok && !given[1] && m != N) {
+        elab_error(cx, given[0]->loc, "`%s` on %d qubits takes %d features, got %d: give `pad = "
+                   "0` to fill the rest with a constant", name, n, N, m);
+        ok = 0;
+    }
+    if (ok && m == 0) {
+        elab_error(cx, given[0]->loc, "`%s` needs at least one feature", name);
+        ok = 0;
+    }
+    if (ok) {
+        for (int i = m; i < N; i++) amp[i] = ir_const(cx->circ, pad);
+        /* PennyLane refuses features whose norm is not 1 unless normalize is true; the
+         * prepared state is amp / ||amp|| either way (the angles depend on ratios only), so
+         * only compile-time features can be held to it */
+        double norm2 = 0;
+        int constant = 1;
+        for (int i = 0; i < N; i++) {
+            const ir_expr *x = &cx->circ->exprs[amp[i]];
+            if (x->kind != IR_EXPR_CONST) constant = 0;
+            else norm2 += x->value * x->value;
+        }
+        if (constant && norm2 == 0) {
+            elab_error(cx, given[0]->loc, "the features of `%s` are all zero: they give no state", name);
+            ok = 0;
+        } else if (constant && !normalize && fabs(sqrt(norm2) - 1) > 1e-10) {
+            elab_error(cx, given[0]->loc, "the features of `%s` have norm %.17g, not 1: give "
+                       "`normalize = true`", name, sqrt(norm2));
+            ok = 0;
+        }
+    }
+    gx_seq seq = {0};
+    if (ok && count_steps(L, s->loc)) {
+        if (!embed_mottonen(cx->circ, amp, n, q.wires, &seq)) {
+            elab_error(cx, s->loc, "out of memory");
+            L->failed_decl = 1;
+        } else emit_seq(L, s->loc, &seq);
+    }
+    gx_seq_free(&seq);
+    free(amp);
+}
+
+/* basis_embedding(features) q: X on the wires whose bit is 1 (PennyLane's BasisEmbedding).
+ * Features are an integer (its binary digits, wire 0 the most significant), compile-time
+ * bits, or run-time values, for which u3(pi b, 0, pi b) is X at b = 1 and I at b = 0. */
+static void apply_basis_embedding(lowering *L, env *e, ast_node *s) {
+    static const char *const formals[] = {"features"};
+    const char *name = "basis_embedding";
+    elab_ctx *cx = L->cx;
+    ast_node *given[1];
+    value q;
+    if (!native_args(L, s, name, formals, 1, given) || !native_register(L, e, s, name, &q)) return;
+    int n = q.n_wires, bits[IR_MAX_QUBITS];
+    value v = elab_eval(cx, e, given[0]);
+    if (v.kind == V_NONE) return;
+    if (v.kind == V_INT) {
+        if (v.i < 0 || (n < 31 && v.i >= (1ll << n))) {
+            elab_error(cx, given[0]->loc, "`%s` of the integer %lld on %d qubits: it must be 0 "
+                       "to %lld", name, v.i, n, (1ll << n) - 1);
+            return;
+        }
+        for (int i = 0; i < n; i++) bits[i] = ir_const(cx->circ, (double)(v.i >> (n - 1 - i) & 1));
+    } else {
+        int m = feature_nodes(L, e, given[0], name, bits, IR_MAX_QUBITS);
+        if (m < 0) return;
+        if (m != n) {
+            elab_error(cx, given[0]->loc, "`%s` on %d qubits takes %d features (one bit per "
+                       "qubit), got %d", name, n, n, m);
+            return;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        const ir_expr *x = &cx->circ->exprs[bits[i]];
+        if (!count_steps(L, s->loc)) return;
+        gx_item it;
+        if (x->kind == IR_EXPR_CONST) {
+            if (x->value != 0 && x->value != 1) {
+                elab_error(cx, given[0]->loc, "feature %d of `%s` is %g: the features are bits, "
+                           "0 or 1", i, name, x->value);
+                return;
+            }
+            if (x->value == 0) continue;
+            it = gx_prim(IR_X, q.wires[i], -1, -1, -1, -1);
+        } else {
+            int a = ir_binary(cx->circ, IR_EXPR_MUL, ir_const(cx->circ, 3.14159265358979323846), bits[i]);
+            it = gx_prim(IR_U3, q.wires[i], -1, a, ir_const(cx->circ, 0.0), a);
+        }
+        if (!put_item(L, s->loc, &it)) return;
+    }
+}
+
+/* random_layers(weights[L][k], seed = 42, ratio_imprim = 0.3) q: PennyLane's RandomLayers
+ * with its gate set (RX, RY, RZ, CNOT) and ratio, the structure drawn by embed_random_layers
+ * at compile time. */
+static void apply_random_layers(lowering *L, env *e, ast_node *s) {
+    static const char *const formals[] = {"weights", "seed", "ratio_imprim"};
+    const char *name = "random_layers";
+    elab_ctx *cx = L->cx;
+    ast_node *given[3];
+    value q;
+    if (!native_args(L, s, name, formals, 3, given) || !native_register(L, e, s, name, &q)) return;
+    value w = elab_eval(cx, e, given[0]);
+    if (w.kind == V_NONE) return;
+    if (w.kind != V_TENSOR || w.rank != 2) {
+        char what[48];
+        if (w.kind == V_TENSOR) snprintf(what, sizeof what, "a tensor of rank %d", w.rank);
+        else snprintf(what, sizeof what, "%s", value_kind_name(w.kind));
+        elab_error(cx, given[0]->loc, "the weights of `%s` must be a tensor of shape "
+                   "[layers][rotations] (rank 2), not %s", name, what);
+        return;
+    }
+    long long seed = 42;
+    double ratio = 0.3;
+    if (given[1] && !elab_int(cx, e, given[1], 0, 2147483647, "`seed`", &seed)) return;
+    if (given[2] && !elab_real(cx, e, given[2], "`ratio_imprim`", &ratio)) return;
+    if (!(ratio >= 0 && ratio < 1)) {
+        elab_error(cx, given[2]->loc, "`ratio_imprim` of `%s` must be in [0, 1), got %g", name, ratio);
+        return;
+    }
+    embed_rl_gate *g = NULL;
+    int ng = embed_random_layers((uint64_t)seed, w.dims[0], w.dims[1], q.n_wires, ratio,
+                                 MAX_OPS - cx->circ->n_ops, &g);
+    if (ng < 0) {
+        elab_error(cx, s->loc, "the circuit has more than %d gates", MAX_OPS);
+        L->failed_decl = 1;
+        return;
+    }
+    static const ir_gate rot[] = {IR_RX, IR_RY, IR_RZ};
+    for (int i = 0; i < ng; i++) {
+        if (!count_steps(L, s->loc)) break;
+        gx_item it;
+        if (g[i].rot >= 0) {
+            int l = g[i].weight / w.dims[1], k = g[i].weight % w.dims[1];
+            int off = w.offset + l * w.strides[0] + k * w.strides[1];
+            int a = w.is_input ? ir_input(cx->circ, off) : ir_param(cx->circ, off);
+            it = gx_prim(rot[g[i].rot], q.wires[g[i].a], -1, a, -1, -1);
+        } else {
+            it = gx_prim(IR_CNOT, q.wires[g[i].a], q.wires[g[i].b], -1, -1, -1);
+        }
+        if (!put_item(L, s->loc, &it)) break;
+    }
+    free(g);
+}
+
 static void lower_apply(lowering *L, env *e, ast_node *s) {
     elab_ctx *cx = L->cx;
     if (s->op) {
@@ -775,17 +1074,30 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
         apply_unitary(L, e, s);
         return;
     }
+    if (strcmp(s->name, native_names[0]) == 0) {
+        apply_amplitude_embedding(L, e, s);
+        return;
+    }
+    if (strcmp(s->name, native_names[1]) == 0) {
+        apply_basis_embedding(L, e, s);
+        return;
+    }
+    if (strcmp(s->name, native_names[2]) == 0) {
+        apply_random_layers(L, e, s);
+        return;
+    }
     if (diag_reported_at(s->loc)) { /* a repeat: counted, and suppressed without a search */
         elab_error(cx, s->loc, "unknown gate `%s`", s->name);
         return;
     }
-    const char *cands[IR_FUSED_1Q + GX_COMPOSITE_COUNT + 64];
+    const char *cands[IR_FUSED_1Q + GX_COMPOSITE_COUNT + 68];
     int n = 0;
     for (int g = 0; g < IR_FUSED_1Q; g++) cands[n++] = ir_gate_name((ir_gate)g);
     for (int k = 0; k < GX_COMPOSITE_COUNT; k++) cands[n++] = gx_composite_name(k);
     cands[n++] = "adj";
     cands[n++] = "ctrl";
     cands[n++] = "unitary";
+    for (int k = 0; k < 3; k++) cands[n++] = native_names[k];
     for (binding *b = cx->globals->head; b && n < IR_FUSED_1Q + GX_COMPOSITE_COUNT + 60; b = b->next)
         if (b->val.kind == V_GATE) cands[n++] = b->name;
     const char *hint = diag_pennylane_name(s->name, 0);

@@ -1860,6 +1860,44 @@ static void test_modifier_errors(void **state) {
     check_fails(deep, "modifiers nest too deeply (more than 64 levels)");
 }
 
+/* Misuse of the embeddings whose diagnostics point into the standard library (golden files
+ * would hold its path) or that need no file of their own; atan2's forms. */
+static void test_embedding_errors(void **state) {
+    (void)state;
+    check_fails("import \"templates.qnn\";\ncircuit c { qubits q[3]; input x[3]; param w[2][5];\n"
+                "qaoa_embedding(x, w) q; expval Z(q[0]); }\n",
+                "argument `w` of `qaoa_embedding_layers` has shape [2][5], but dimension 1 must be 6");
+    check_fails("import \"templates.qnn\";\ncircuit c { qubits q[2]; input x[2]; param w[2][4];\n"
+                "qaoa_embedding(x, w) q; expval Z(q[0]); }\n",
+                "dimension 1 must be 3");
+    check_fails("import \"templates.qnn\";\ncircuit c { qubits q[2]; input x[3]; param w[1][3];\n"
+                "qaoa_embedding(x, w) q; expval Z(q[0]); }\n",
+                "qubit index 2 is out of range");
+    check_fails("circuit c { qubits q[2]; input x[4];\nadj(amplitude_embedding(x)) q; expval Z(q[0]); }\n",
+                "cannot be used inside `adj(...)` or `ctrl(...)`");
+    check_fails("circuit c { qubits q[2]; input x[4];\namplitude_embedding(x) q[0], q[1]; expval Z(q[0]); }\n",
+                "`amplitude_embedding` acts on one register");
+    check_fails("circuit c { qubits q[1];\namplitude_embedding([0, 0]) q; expval Z(q[0]); }\n",
+                "are all zero");
+    check_fails("circuit c { qubits q[2]; param w[2][2];\nrandom_layers(w, ratio_imprim = 1) q; expval Z(q[0]); }\n",
+                "`ratio_imprim` of `random_layers` must be in [0, 1), got 1");
+    check_fails("circuit c { qubits q[2]; input x[3];\nbasis_embedding(x) q; expval Z(q[0]); }\n",
+                "`basis_embedding` on 2 qubits takes 2 features (one bit per qubit), got 3");
+    check_fails("circuit c { qubits q[1]; input x[2];\nry(atan2(x[0])) q[0]; expval Z(q[0]); }\n",
+                "`atan2` takes two arguments, `atan2(y, x)`");
+}
+
+/* atan2(y, x) of angles is a run-time node (C's argument order); of numbers, folded. */
+static void test_atan2(void **state) {
+    (void)state;
+    sema_result *r = check_ok("circuit c { qubits q[1]; input x[2];\n"
+                              "ry(atan2(x[0], x[1]) + atan2(1, -1)) q[0]; expval Z(q[0]); }\n");
+    const ir_circuit *c = r->circuits[0];
+    double x[2] = {-0.5, -2.0};
+    assert_close(ir_eval(c, c->ops[0].angle[0], NULL, x), atan2(-0.5, -2.0) + 0.75 * 3.14159265358979323846, 1e-15);
+    sema_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1891,6 +1929,8 @@ int main(void) {
         T(test_baseline_counts_sound),
         T(test_compare_example),
         T(test_stdlib_defaults),
+        T(test_embedding_errors),
+        T(test_atan2),
         T(test_set_overrides),
         T(test_set_errors),
         T(test_max_qubits_option),

@@ -228,11 +228,12 @@ static void test_fixed_gates(void **state) {
 static const ir_expr_kind all_kinds[] = {
     IR_EXPR_ADD, IR_EXPR_SUB, IR_EXPR_MUL, IR_EXPR_DIV, IR_EXPR_NEG, IR_EXPR_SIN,
     IR_EXPR_COS, IR_EXPR_TAN, IR_EXPR_EXP, IR_EXPR_LOG, IR_EXPR_SQRT, IR_EXPR_TANH,
-    IR_EXPR_ATAN, IR_EXPR_ASIN, IR_EXPR_ACOS};
+    IR_EXPR_ATAN, IR_EXPR_ASIN, IR_EXPR_ACOS, IR_EXPR_ATAN2};
 #define N_KINDS ((int)(sizeof all_kinds / sizeof all_kinds[0]))
 
 /* A random expression rooted at `kind` whose operands keep it inside its smooth domain
- * (log and sqrt of 1 + a^2, asin/acos of 0.9 tanh a, tan of tanh a, exp of tanh a, a / (1 + b^2)). */
+ * (log and sqrt of 1 + a^2, asin/acos of 0.9 tanh a, tan of tanh a, exp of tanh a, a / (1 + b^2),
+ * atan2(a, 1 + b^2): away from the origin and the branch cut). */
 static int random_expr(ir_circuit *c, int depth, int root_kind);
 
 static int random_leaf(ir_circuit *c) {
@@ -259,7 +260,7 @@ static int random_expr(ir_circuit *c, int depth, int root_kind) {
     switch (k) {
     case IR_EXPR_ADD: case IR_EXPR_SUB: case IR_EXPR_MUL:
         return ir_binary(c, k, a, random_sub(c, depth));
-    case IR_EXPR_DIV: return ir_binary(c, k, a, one_plus_sq(c, random_sub(c, depth)));
+    case IR_EXPR_DIV: case IR_EXPR_ATAN2: return ir_binary(c, k, a, one_plus_sq(c, random_sub(c, depth)));
     case IR_EXPR_LOG: case IR_EXPR_SQRT: return ir_unary(c, k, one_plus_sq(c, a));
     case IR_EXPR_ASIN: case IR_EXPR_ACOS:
         return ir_unary(c, k, ir_binary(c, IR_EXPR_MUL, ir_const(c, 0.9),

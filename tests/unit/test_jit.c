@@ -42,7 +42,7 @@ static int rand_angle(ir_circuit *c, rng *r, int n_params, int n_inputs) {
     int p = ir_param(c, rint_(r, n_params));
     int x = n_inputs > 0 ? ir_input(c, rint_(r, n_inputs)) : ir_param(c, rint_(r, n_params));
     int k = ir_const(c, runif(r, 0.2, 1.5));
-    switch (rint_(r, 16)) {
+    switch (rint_(r, 17)) {
     case 0: return ir_binary(c, IR_EXPR_ADD, ir_binary(c, IR_EXPR_MUL, ir_const(c, 2.0), x), p);
     case 1: return ir_binary(c, IR_EXPR_MUL, ir_unary(c, IR_EXPR_SIN, x), p);
     case 2: return ir_binary(c, IR_EXPR_SUB, ir_unary(c, IR_EXPR_COS, p), x);
@@ -58,6 +58,7 @@ static int rand_angle(ir_circuit *c, rng *r, int n_params, int n_inputs) {
     case 12: return ir_binary(c, IR_EXPR_ADD, ir_unary(c, IR_EXPR_ACOS, ir_binary(c, IR_EXPR_MUL, ir_const(c, 0.4), ir_unary(c, IR_EXPR_COS, p))), p);
     case 13: return ir_binary(c, IR_EXPR_ADD, p, x);
     case 14: return p;
+    case 16: return ir_binary(c, IR_EXPR_ATAN2, x, ir_binary(c, IR_EXPR_SUB, p, k)); /* all quadrants */
     default: return x;
     }
 }
