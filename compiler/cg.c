@@ -173,6 +173,14 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
               "op %d (%s): bad member range", oi, ir_gate_name(op->gate));
         for (int j = 0; j < op->n_members; j++) {
             const ir_op *m = &c->members[op->first_member + j];
+            if (op->gate == IR_FUSED_DIAG && m->gate == IR_MULTIRZ) { /* wires in a mask */
+                CHECK(m->mask != 0 && !(m->mask >> c->n_qubits),
+                      "op %d (fuseddiag): multirz member on wires %#x of %d qubits", oi,
+                      (unsigned)m->mask, c->n_qubits);
+                CHECK(m->angle[0] >= 0 && m->angle[0] < c->n_exprs,
+                      "op %d (fuseddiag): multirz member without an angle", oi);
+                continue;
+            }
             if (check_prim(c, m, oi, err, errlen))
                 return -1;
             if (op->gate == IR_FUSED_1Q)
