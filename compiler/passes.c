@@ -278,10 +278,27 @@ static void op_push(op_list *l, const ir_op *op) {
     l->p[l->n++] = *op;
 }
 
-/* k * a, folded when a is a constant */
+/* k * a, folded into a constant, or into a's own constant factor or negation (gates.c
+ * writes rzz's CRZ angle as t * -2, so its halves on parities are t and -t): shorter angle
+ * expressions, and no chains of constant products in the generated gradient code. */
 static int scaled(ir_circuit *c, int a, double k) {
-    if (c->exprs[a].kind == IR_EXPR_CONST)
-        return ir_const(c, k * c->exprs[a].value);
+    const ir_expr e = c->exprs[a]; /* a copy: adding nodes may move the array */
+    if (e.kind == IR_EXPR_CONST)
+        return ir_const(c, k * e.value);
+    if (e.kind == IR_EXPR_MUL && c->exprs[e.b].kind == IR_EXPR_CONST) {
+        k *= c->exprs[e.b].value;
+        a = e.a;
+    } else if (e.kind == IR_EXPR_MUL && c->exprs[e.a].kind == IR_EXPR_CONST) {
+        k *= c->exprs[e.a].value;
+        a = e.b;
+    } else if (e.kind == IR_EXPR_NEG) {
+        k = -k;
+        a = e.a;
+    }
+    if (k == 1)
+        return a;
+    if (k == -1)
+        return ir_unary(c, IR_EXPR_NEG, a);
     return ir_binary(c, IR_EXPR_MUL, a, ir_const(c, k));
 }
 
