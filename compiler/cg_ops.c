@@ -130,7 +130,11 @@ void cg_swap(cg *g, LLVMValueRef st, int w0, int w1) {
  * the s bits of k on those wires (S[0] most significant, so p = k when S is every wire). The
  * table D (2^s complex entries; scalars when the op is shared, else vectors) is built by
  * doubling over the wires with the product of the one-qubit members on each wire, then the
- * two-qubit members multiply the quarter (CZ, CPHASE) or half (CRZ) of it they touch. */
+ * two-qubit members multiply the quarter (CZ, CPHASE) or half (CRZ) of it they touch, and
+ * each MULTIRZ member all of it (RZ's two entries, chosen by the parity of its bits). */
+
+static uint64_t state_mask(const cg *g, uint32_t wire_mask);
+static LLVMValueRef parity(cg *g, LLVMValueRef k, uint64_t mask); /* observables, below */
 
 int cg_diag_wires(const cg *g, const ir_op *op, int *wires) {
     uint32_t mask = ir_op_wire_mask(g->c, op);
@@ -263,6 +267,28 @@ void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, int whi
             tab_store(g, tab, scalar, p11, cg_cmul(g, tab_load(g, tab, scalar, p11), t1));
         cg_loop_end(g, &l);
     }
+    for (int j = 0; j < op->n_members; j++) { /* MULTIRZ: RZ's two entries, by parity */
+        if (mem[j].gate != IR_MULTIRZ || !member_in(g, &mem[j], which))
+            continue;
+        val ang[3];
+        cmat m;
+        member_angles(g, &mem[j], ang);
+        cg_gate_mat(g, IR_RZ, ang, -1, &m);
+        cval t0 = m.m[0], t1 = m.m[3];
+        if (!scalar) {
+            t0.re = cg_splat(g, t0.re); t0.im = cg_splat(g, t0.im);
+            t1.re = cg_splat(g, t1.re); t1.im = cg_splat(g, t1.im);
+        }
+        uint64_t pm = 0; /* the member's wires as pattern bits */
+        for (int w = 0; w < IR_MAX_QUBITS; w++)
+            if (mem[j].mask >> w & 1)
+                pm |= (uint64_t)1 << (s - 1 - index_of(wires, s, w));
+        cg_loop l;
+        LLVMValueRef p = cg_loop_begin(g, &l, cg_i64(g, (int64_t)1 << s));
+        LLVMValueRef odd = parity(g, p, pm);
+        tab_store(g, tab, scalar, p, cg_cmul(g, tab_load(g, tab, scalar, p), cg_csel(g, odd, t1, t0)));
+        cg_loop_end(g, &l);
+    }
 }
 
 /* p = the bits of k on the op's wires; runs of adjacent wires move in one shift-and-mask. */
@@ -305,7 +331,8 @@ void cg_diag_apply(cg *g, LLVMValueRef st, const ir_op *op, LLVMValueRef tab, in
  * D_k = exp(i sum_m c_m(k) a_m + const), so dL/da_m = sum_k c_m(k) t_k with
  * t_k = 2 Re(i conj(lambda_k) psi_k) (psi after the op). c_m is +-1/2 or 0/1 on the bits of
  * the member's wires, so only marginal sums of t are needed: the total, the sum over k with
- * wire w set (RZ, PHASE) and over control and target set or control only (CRZ, CPHASE). */
+ * wire w set (RZ, PHASE), over control and target set or control only (CRZ, CPHASE), and
+ * over odd parity of the member's wires (MULTIRZ). */
 void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dtheta) {
     int wires[IR_MAX_QUBITS], s = cg_diag_wires(g, op, wires);
     const ir_op *mem = &g->c->members[op->first_member];
@@ -324,9 +351,11 @@ void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dth
         if (ir_gate_n_angles(gt) == 0)
             continue;
         n_ang++;
-        if (gt == IR_RZ)
+        if (gt == IR_RZ || gt == IR_MULTIRZ)
             need_tot = 1;
-        if (ir_gate_arity(gt) == 1) {
+        if (gt == IR_MULTIRZ) {
+            m11[j] = cg_acc_new(g); /* the sum over odd parity */
+        } else if (ir_gate_arity(gt) == 1) {
             if (!m1[mem[j].wires[0]])
                 m1[mem[j].wires[0]] = cg_acc_new(g);
         } else {
@@ -353,6 +382,10 @@ void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dth
         for (int j = 0; j < op->n_members; j++) {
             if (!m11[j])
                 continue;
+            if (mem[j].gate == IR_MULTIRZ) {
+                cg_acc_add(g, m11[j], cg_sel(g, parity(g, k, state_mask(g, mem[j].mask)), t, NULL));
+                continue;
+            }
             LLVMValueRef bc = cg_bit(g, k, wire_pos(g, mem[j].wires[0]));
             LLVMValueRef bt = cg_bit(g, k, wire_pos(g, mem[j].wires[1]));
             cg_acc_add(g, m11[j], cg_sel(g, LLVMBuildAnd(g->b, bc, bt, ""), t, NULL));
@@ -383,6 +416,9 @@ void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dth
                        cg_k(g, 0.5));
             break;
         case IR_CPHASE: r = cg_acc_get(g, m11[j]); break;
+        case IR_MULTIRZ: /* like RZ, on the parity: d phase / da = parity - 1/2 */
+            r = cg_sub(g, cg_acc_get(g, m11[j]), cg_mul(g, cg_acc_get(g, tot), cg_k(g, 0.5)));
+            break;
         default: cg_fail(g, "code generator: %s in a diagonal group", ir_gate_name(gt));
         }
         dtheta[o++] = r;

@@ -70,10 +70,40 @@ static void apply_matrix(int n, const int *wires, int arity, const cplx *u, cplx
     }
 }
 
+/* Masks over wires -> masks over state-index bits. */
+static size_t wire_mask_to_bits(int n, uint32_t mask) {
+    size_t bits = 0;
+    for (int w = 0; w < n; w++)
+        if (mask >> w & 1)
+            bits |= stride(n, w);
+    return bits;
+}
+
+static int popcount_parity(size_t v) {
+    int p = 0;
+    while (v) {
+        p ^= 1;
+        v &= v - 1;
+    }
+    return p;
+}
+
 /* Applies a primitive op's matrix (deriv < 0), its derivative w.r.t. angle `deriv`, or
  * (dagger) its inverse. */
 static void apply_primitive(const ir_circuit *c, const ir_op *op, const double *angles,
                             int deriv, int dagger, cplx *state) {
+    if (op->gate == IR_MULTIRZ) { /* a phase per parity of the masked bits: no matrix */
+        size_t bits = wire_mask_to_bits(c->n_qubits, op->mask), dim = state_dim(c);
+        cplx d[2];
+        for (int p = 0; p < 2; p++) {
+            double z[2];
+            ir_multirz_phase(angles[0], p, deriv >= 0, z);
+            d[p] = dagger ? z[0] - I * z[1] : z[0] + I * z[1];
+        }
+        for (size_t i = 0; i < dim; i++)
+            state[i] *= d[popcount_parity(i & bits)];
+        return;
+    }
     double m[32];
     cplx u[16];
     int arity = ir_gate_arity(op->gate);
@@ -105,24 +135,6 @@ void interp_state(const ir_circuit *c, const double *params, const double *input
     state[0] = 1;
     for (int i = 0; i < c->n_ops; i++)
         interp_apply_op(c, &c->ops[i], params, inputs, state);
-}
-
-/* Masks over wires -> masks over state-index bits. */
-static size_t wire_mask_to_bits(int n, uint32_t mask) {
-    size_t bits = 0;
-    for (int w = 0; w < n; w++)
-        if (mask >> w & 1)
-            bits |= stride(n, w);
-    return bits;
-}
-
-static int popcount_parity(size_t v) {
-    int p = 0;
-    while (v) {
-        p ^= 1;
-        v &= v - 1;
-    }
-    return p;
 }
 
 /* P|j> = i^{#Y} (-1)^{popcount(j & z)} |j ^ x>, since Y = i X Z acts as i (-1)^b |1-b>. */

@@ -137,6 +137,25 @@ int ir_add_gate(ir_circuit *c, ir_gate g, int w0, int w1, int a0, int a1, int a2
     return c->n_ops++;
 }
 
+ir_op ir_multirz(uint32_t mask, int a) {
+    ir_op op;
+    memset(&op, 0, sizeof op);
+    op.gate = IR_MULTIRZ;
+    op.mask = mask;
+    op.wires[0] = op.wires[1] = -1;
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        if (mask >> w & 1) {
+            if (op.wires[0] < 0)
+                op.wires[0] = w;
+            else
+                op.wires[1] = w;
+        }
+    op.angle[0] = a;
+    op.angle[1] = op.angle[2] = -1;
+    op.first_member = -1;
+    return op;
+}
+
 void ir_set_loc(ir_circuit *c, int op, int line, int col) {
     c->ops[op].src_line = line;
     c->ops[op].src_col = col;
@@ -245,14 +264,15 @@ void ir_add_term(ir_circuit *c, double coef, const char *paulis) {
 
 static const char *const gate_names[IR_GATE_COUNT] = {
     "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
-    "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag"};
+    "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
+    "multirz"};
 
 const char *ir_gate_name(ir_gate g) {
     return (unsigned)g < IR_GATE_COUNT ? gate_names[g] : "?";
 }
 
 int ir_gate_arity(ir_gate g) {
-    if (g == IR_FUSED_DIAG)
+    if (g == IR_FUSED_DIAG || g == IR_MULTIRZ)
         return 0; /* any number of wires: see ir_op_wire_mask */
     return (g >= IR_CNOT && g <= IR_CPHASE) ? 2 : 1;
 }
@@ -260,7 +280,7 @@ int ir_gate_arity(ir_gate g) {
 int ir_gate_n_angles(ir_gate g) {
     switch (g) {
     case IR_RX: case IR_RY: case IR_RZ: case IR_PHASE:
-    case IR_CRX: case IR_CRY: case IR_CRZ: case IR_CPHASE:
+    case IR_CRX: case IR_CRY: case IR_CRZ: case IR_CPHASE: case IR_MULTIRZ:
         return 1;
     case IR_ROT: case IR_U3:
         return 3;
@@ -272,7 +292,7 @@ int ir_gate_n_angles(ir_gate g) {
 int ir_gate_is_diagonal(ir_gate g) {
     switch (g) {
     case IR_I: case IR_Z: case IR_S: case IR_T: case IR_RZ: case IR_PHASE:
-    case IR_CZ: case IR_CRZ: case IR_CPHASE: case IR_FUSED_DIAG:
+    case IR_CZ: case IR_CRZ: case IR_CPHASE: case IR_FUSED_DIAG: case IR_MULTIRZ:
         return 1;
     default:
         return 0;
@@ -290,6 +310,8 @@ uint32_t ir_op_wire_mask(const ir_circuit *c, const ir_op *op) {
             m |= ir_op_wire_mask(c, &c->members[op->first_member + k]);
         return m;
     }
+    if (op->gate == IR_MULTIRZ)
+        return op->mask;
     uint32_t m = 0;
     for (int k = 0; k < 2; k++)
         if (op->wires[k] >= 0)
@@ -549,6 +571,15 @@ void ir_gate_matrix_deriv(ir_gate g, const double *angles, int k, double *dm) {
     gate_matrix(g, angles, k < 0 ? 0 : k, dm);
 }
 
+void ir_multirz_phase(double a, int parity, int deriv, double z[2]) {
+    double s = parity ? 1 : -1; /* Z_M's eigenvalue is -s: e^{-i a/2 Z_M} = e^{i s a/2} */
+    cplx v = cexp(I * s * a / 2);
+    if (deriv)
+        v *= I * s / 2;
+    z[0] = creal(v);
+    z[1] = cimag(v);
+}
+
 /* ---- inspection ---------------------------------------------------------------------- */
 
 void ir_count_gates(const ir_circuit *c, int counts[IR_GATE_COUNT]) {
@@ -690,8 +721,8 @@ static void print_op(const ir_circuit *c, const ir_op *op, int indent, FILE *f) 
             fputs("?", f);
         fputs(k == na - 1 ? ")" : "", f);
     }
-    uint32_t m = op->n_members ? ir_op_wire_mask(c, op) : 0;
-    if (op->n_members) { /* the wires a fused op touches, from its members */
+    uint32_t m = op->n_members || op->gate == IR_MULTIRZ ? ir_op_wire_mask(c, op) : 0;
+    if (m) { /* the wires a fused op touches, from its members; MULTIRZ's mask */
         const char *sep = " ";
         for (int w = 0; w < IR_MAX_QUBITS; w++)
             if (m >> w & 1) {

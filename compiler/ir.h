@@ -62,9 +62,15 @@ typedef enum {
      * so that code generators can rebuild the fused matrix and backpropagate into each
      * member's angles. */
     IR_FUSED_1Q,   /* product of single-qubit members, all on wires[0] */
-    IR_FUSED_DIAG, /* product of diagonal members (Z S T RZ PHASE CZ CRZ CPHASE I) on any
-                    * wires; its wires are ir_op_wire_mask (wires[0]/wires[1] only hold the
-                    * lowest/highest wire touched, for display) */
+    IR_FUSED_DIAG, /* product of diagonal members (Z S T RZ PHASE CZ CRZ CPHASE I MULTIRZ) on
+                    * any wires; its wires are ir_op_wire_mask (wires[0]/wires[1] only hold
+                    * the lowest/highest wire touched, for display) */
+    /* Produced by passes only, and only as a FUSED_DIAG member: exp(-i a/2 Z_M), the Z
+     * product over the wire set M = ir_op.mask (any size), i.e. the phase e^{-i a/2} on
+     * basis states where the parity of the wires in M is even, e^{+i a/2} where it is odd.
+     * A diagonal conjugated by CNOTs becomes one (passes.h, rule 0). After the fused kinds
+     * so that the loops over user-visible gate kinds (0 .. IR_FUSED_1Q) never see it. */
+    IR_MULTIRZ,
     IR_GATE_COUNT
 } ir_gate;
 
@@ -76,6 +82,8 @@ typedef struct {
     int n_members;      /* fused ops only; 0 for primitive ops */
     int src_line;       /* source line of the gate (first member for fused ops), 0 if none */
     int src_col;
+    uint32_t mask;      /* IR_MULTIRZ only: its wires, bit w = wire w (wires[0]/wires[1] hold
+                         * the lowest/highest of them, -1 if one); 0 for other ops */
 } ir_op;
 
 /* One Pauli product: bit w of x_mask/z_mask set means X / Z acts on wire w (both = Y).
@@ -149,6 +157,9 @@ int ir_binary(ir_circuit *c, ir_expr_kind kind, int a, int b);
 
 /* Appends a primitive gate; unused wires/angles are -1. Returns the op index. */
 int ir_add_gate(ir_circuit *c, ir_gate g, int w0, int w1, int a0, int a1, int a2);
+/* An IR_MULTIRZ member (not appended anywhere: passes put it into a FUSED_DIAG) on the
+ * wires of mask (nonzero) with angle expression a. */
+ir_op ir_multirz(uint32_t mask, int a);
 void ir_set_loc(ir_circuit *c, int op, int line, int col);
 
 /* Appends a fused op (IR_FUSED_1Q or IR_FUSED_DIAG) whose members are copies of
@@ -175,12 +186,14 @@ void ir_obs_weights(const ir_circuit *c, int obs, const double *term_values, dou
 /* ---- inspection ---------------------------------------------------------------------- */
 /* Static facts about gate kinds. */
 const char *ir_gate_name(ir_gate g);
-int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2; 0 for FUSED_DIAG (any: see the mask) */
+int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2; 0 for FUSED_DIAG and MULTIRZ (any: see
+                                   * ir_op_wire_mask) */
 int ir_gate_n_angles(ir_gate g);  /* 0, 1 or 3 (0 for fused kinds: angles live on members) */
 int ir_gate_is_diagonal(ir_gate g);
 int ir_gate_is_fused(ir_gate g);
 
-/* Wires an op touches, bit w = wire w; for fused ops the union over its members. */
+/* Wires an op touches, bit w = wire w; for fused ops the union over its members; for
+ * MULTIRZ its mask. */
 uint32_t ir_op_wire_mask(const ir_circuit *c, const ir_op *op);
 
 /* Values of a primitive op's angle expressions into angles[0..3); unused slots get 0. */
@@ -202,11 +215,17 @@ void ir_eval_grad(const ir_circuit *c, int expr, const double *params, const dou
 /* 2x2 matrix of a single-qubit primitive gate (row-major, re/im interleaved: m[2*(2r+c)]),
  * or the 4x4 matrix of a two-qubit gate in basis |w0 w1> (index 2*b0 + b1, so wires[0] is the
  * more significant bit), given its angle values (angles may be NULL for fixed gates).
- * Fused kinds have no matrix of their own (their members do): m is filled with NaN. */
+ * Fused kinds have no matrix of their own (their members do), and MULTIRZ has no 2x2 or
+ * 4x4 one (ir_multirz_phase): m is filled with NaN. */
 void ir_gate_matrix(ir_gate g, const double *angles, double *m);
 
 /* Derivative of that matrix w.r.t. angle k (same layout; all zero for fixed gates). */
 void ir_gate_matrix_deriv(ir_gate g, const double *angles, int k, double *dm);
+
+/* MULTIRZ's diagonal entry for a basis state whose bits on the op's wires have `parity`
+ * (0 even, 1 odd): e^{-i a/2} or e^{+i a/2}, or with deriv its derivative in a (the entry
+ * times -i/2 or +i/2); re/im into z[0], z[1]. */
+void ir_multirz_phase(double a, int parity, int deriv, double z[2]);
 
 /* Gate counts by kind (top-level ops: a fused op counts once, as its fused kind) and circuit
  * depth (longest chain of ops sharing a wire; fused ops count once over all their wires). */

@@ -55,6 +55,8 @@ static int new_group(fuser *f, group_kind kind) {
 }
 
 static uint32_t prim_mask(const ir_op *op) {
+    if (op->gate == IR_MULTIRZ)
+        return op->mask;
     uint32_t m = 1u << op->wires[0];
     if (op->wires[1] >= 0)
         m |= 1u << op->wires[1];
@@ -81,22 +83,39 @@ static int can_join(const int *last, uint32_t mask, int to) {
     return 1;
 }
 
-static void join(fuser *f, int *last, int gi, int member) {
+/* The wires of a primitive op on which it does not commute with every diagonal: none for a
+ * diagonal op, the target of a controlled one (CNOT CY CRX CRY: a diagonal on the control
+ * commutes with |0><0| (x) I + |1><1| (x) U), else all its wires. */
+static uint32_t prim_blocks_diag(const ir_op *op) {
+    if (ir_gate_is_diagonal(op->gate))
+        return 0;
+    switch (op->gate) {
+    case IR_CNOT: case IR_CY: case IR_CRX: case IR_CRY: return 1u << op->wires[1];
+    default: return prim_mask(op);
+    }
+}
+
+/* last[w]: the last group touching wire w; lastb[w]: the last one that a diagonal on w may
+ * not move back past (rule 8). Both only grow: a diagonal may join a group before last[w]. */
+static void join(fuser *f, int *last, int *lastb, int gi, int member) {
     group *g = &f->g[gi];
-    uint32_t m = prim_mask(&f->prim[member]);
+    uint32_t m = prim_mask(&f->prim[member]), b = prim_blocks_diag(&f->prim[member]);
     group_push(g, member);
     g->mask |= m;
-    for (int w = 0; w < IR_MAX_QUBITS; w++)
-        if (m >> w & 1)
+    for (int w = 0; w < IR_MAX_QUBITS; w++) {
+        if ((m >> w & 1) && last[w] < gi)
             last[w] = gi;
+        if ((b >> w & 1) && lastb[w] < gi)
+            lastb[w] = gi;
+    }
 }
 
 /* Rules 1-3 of passes.h: one streaming pass assigning every primitive op to a group. */
 static void stream(fuser *f) {
-    int last[IR_MAX_QUBITS];
+    int last[IR_MAX_QUBITS], lastb[IR_MAX_QUBITS];
     int diag = -1; /* most recent G_DIAG group */
     for (int w = 0; w < IR_MAX_QUBITS; w++)
-        last[w] = -1;
+        last[w] = lastb[w] = -1;
     for (int i = 0; i < f->n_prim; i++) {
         const ir_op *op = &f->prim[i];
         uint32_t m = prim_mask(op);
@@ -106,19 +125,19 @@ static void stream(fuser *f) {
             int prev = last[op->wires[0]];
             if (prev >= 0 && f->g[prev].kind == G_1Q)
                 gi = prev;
-            else if (is_diag && diag >= 0 && can_join(last, m, diag))
+            else if (is_diag && diag >= 0 && can_join(lastb, m, diag))
                 gi = diag;
             else
                 gi = new_group(f, G_1Q);
         } else if (is_diag) {
-            if (diag >= 0 && can_join(last, m, diag))
+            if (diag >= 0 && can_join(lastb, m, diag))
                 gi = diag;
             else
                 gi = diag = new_group(f, G_DIAG);
         } else {
             gi = new_group(f, G_OTHER);
         }
-        join(f, last, gi, i);
+        join(f, last, lastb, gi, i);
     }
 }
 
@@ -127,20 +146,21 @@ static void stream(fuser *f) {
  * groups. Rot is split into RZ RY RZ before this, so runs of RY layers separated by
  * diagonals become real sweeps and one merged diagonal between each pair of layers. */
 static void stream_split(fuser *f) {
-    int last[IR_MAX_QUBITS];
+    int last[IR_MAX_QUBITS], lastb[IR_MAX_QUBITS];
     for (int w = 0; w < IR_MAX_QUBITS; w++)
-        last[w] = -1;
+        last[w] = lastb[w] = -1;
     for (int i = 0; i < f->n_prim; i++) {
         const ir_op *op = &f->prim[i];
         uint32_t m = prim_mask(op);
         int gi = -1;
         if (ir_gate_is_diagonal(op->gate)) {
             /* as early as it may move: the first diagonal group after the last group on
-             * its wires (so RZ(phi) of every wire of a layer meets before the RYs) */
+             * its wires that it does not commute with (so RZ(phi) of every wire of a layer
+             * meets before the RYs) */
             int lo = -1;
             for (int w = 0; w < IR_MAX_QUBITS; w++)
-                if ((m >> w & 1) && last[w] > lo)
-                    lo = last[w];
+                if ((m >> w & 1) && lastb[w] > lo)
+                    lo = lastb[w];
             for (int k = lo < 0 ? 0 : lo; k < f->n_groups && gi < 0; k++)
                 if (f->g[k].kind == G_DIAG)
                     gi = k;
@@ -152,7 +172,7 @@ static void stream_split(fuser *f) {
         } else {
             gi = new_group(f, G_OTHER);
         }
-        join(f, last, gi, i);
+        join(f, last, lastb, gi, i);
     }
 }
 
@@ -203,29 +223,198 @@ static void merge_into(group *dst, group *src) {
         }
 }
 
-/* Is every alive group strictly between lo and hi on wires disjoint from mask? */
-static int disjoint_between(const fuser *f, int lo, int hi, uint32_t mask) {
-    for (int k = lo + 1; k < hi; k++)
-        if (f->g[k].alive && (f->g[k].mask & mask))
-            return 0;
+/* Does a diagonal on the wires of mask commute with every alive group strictly between lo
+ * and hi? A group does when each member is on other wires, diagonal, or a controlled gate
+ * whose target is not in mask (rule 8). */
+static int commutes_between(const fuser *f, int lo, int hi, uint32_t mask) {
+    for (int k = lo + 1; k < hi; k++) {
+        const group *g = &f->g[k];
+        if (!g->alive || !(g->mask & mask))
+            continue;
+        for (int j = 0; j < g->n; j++)
+            if (prim_blocks_diag(&f->prim[g->members[j]]) & mask)
+                return 0;
+    }
     return 1;
 }
 
-/* Rule 4: merge each all-diagonal group with the previous one when one of them may move. */
+/* Rule 4: merge each all-diagonal group with the previous one when one of them may move
+ * (across groups on other wires, or that it commutes with: rule 8). */
 static void merge_diagonals(fuser *f) {
     int prev = -1;
     for (int i = 0; i < f->n_groups; i++) {
         group *g = &f->g[i];
         if (!g->alive || !group_all_diagonal(f, g))
             continue;
-        if (prev >= 0 && disjoint_between(f, prev, i, g->mask)) {
+        if (prev >= 0 && commutes_between(f, prev, i, g->mask)) {
             merge_into(&f->g[prev], g); /* g moves back to prev's place */
             continue;
         }
-        if (prev >= 0 && disjoint_between(f, prev, i, f->g[prev].mask))
+        if (prev >= 0 && commutes_between(f, prev, i, f->g[prev].mask))
             merge_into(g, &f->g[prev]); /* prev moves forward to g's place */
         prev = i;
     }
+}
+
+/* ---- rule 0: parity networks --------------------------------------------------------- *
+ * A run of CNOTs and diagonal ops whose CNOTs multiply to the identity is diagonal: if, at
+ * a point of the run, wire w holds the parity of the input bits in P[w] (CNOT(c, t) does
+ * P[t] ^= P[c]), a diagonal there acts on those parities. So CNOT(i, j) RZ(t)(j) CNOT(i, j)
+ * is exp(-i t/2 Z_i Z_j), a MULTIRZ on {i, j}; multirz's CNOT ladders and the CNOTs of the
+ * Barenco decomposition of ccz (gates.c) are parity networks too. */
+
+enum { WINDOW_SCAN = 4096 }; /* ops a window looks ahead: bounds the work per start */
+
+typedef struct {
+    ir_op *p;
+    int n, cap;
+} op_list;
+
+static void op_push(op_list *l, const ir_op *op) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->p = fuse_alloc(l->p, (size_t)l->cap * sizeof *l->p);
+    }
+    l->p[l->n++] = *op;
+}
+
+/* k * a, folded into a constant, or into a's own constant factor or negation (gates.c
+ * writes rzz's CRZ angle as t * -2, so its halves on parities are t and -t): shorter angle
+ * expressions, and no chains of constant products in the generated gradient code. */
+static int scaled(ir_circuit *c, int a, double k) {
+    const ir_expr e = c->exprs[a]; /* a copy: adding nodes may move the array */
+    if (e.kind == IR_EXPR_CONST)
+        return ir_const(c, k * e.value);
+    if (e.kind == IR_EXPR_MUL && c->exprs[e.b].kind == IR_EXPR_CONST) {
+        k *= c->exprs[e.b].value;
+        a = e.a;
+    } else if (e.kind == IR_EXPR_MUL && c->exprs[e.a].kind == IR_EXPR_CONST) {
+        k *= c->exprs[e.a].value;
+        a = e.b;
+    } else if (e.kind == IR_EXPR_NEG) {
+        k = -k;
+        a = e.a;
+    }
+    if (k == 1)
+        return a;
+    if (k == -1)
+        return ir_unary(c, IR_EXPR_NEG, a);
+    return ir_binary(c, IR_EXPR_MUL, a, ir_const(c, k));
+}
+
+static void push_mrz(op_list *l, const ir_op *src, uint32_t mask, int a) {
+    ir_op m = ir_multirz(mask, a);
+    m.src_line = src->src_line; /* the source op's location, like every fused member */
+    m.src_col = src->src_col;
+    op_push(l, &m);
+}
+
+/* Appends diagonal op d, applied where wire w holds the parity of the input bits in P[w],
+ * as ops on the input bits. Exact up to a global phase (e^{i p a} = e^{i a/2} e^{-i a/2
+ * (1 - 2p)}: PHASE(a) on a parity is MULTIRZ(a)), which no output sees: the circuit's
+ * operators are applied to all of the state. Two parities p, q: p q = (p + q - (p ^ q)) / 2. */
+static void put_on_parities(ir_circuit *out, op_list *l, const ir_op *d, const uint32_t *P) {
+    static const double PI = 3.14159265358979323846;
+    int w0 = d->wires[0], w1 = d->wires[1];
+    int moved = 0;
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        if ((prim_mask(d) >> w & 1) && P[w] != 1u << w)
+            moved = 1;
+    if (!moved) {
+        op_push(l, d);
+        return;
+    }
+    switch (d->gate) {
+    case IR_I: return;
+    case IR_Z: push_mrz(l, d, P[w0], ir_const(out, PI)); return;
+    case IR_S: push_mrz(l, d, P[w0], ir_const(out, PI / 2)); return;
+    case IR_T: push_mrz(l, d, P[w0], ir_const(out, PI / 4)); return;
+    case IR_RZ: case IR_PHASE: push_mrz(l, d, P[w0], d->angle[0]); return;
+    case IR_MULTIRZ: {
+        uint32_t m = 0;
+        for (int w = 0; w < IR_MAX_QUBITS; w++)
+            if (d->mask >> w & 1)
+                m ^= P[w];
+        push_mrz(l, d, m, d->angle[0]);
+        return;
+    }
+    case IR_CZ: case IR_CPHASE: { /* e^{i a p q}: a/2 on p and on q, -a/2 on p ^ q */
+        int a = d->gate == IR_CZ ? ir_const(out, PI) : d->angle[0];
+        int h = scaled(out, a, 0.5), mh = scaled(out, a, -0.5);
+        push_mrz(l, d, P[w0], h);
+        push_mrz(l, d, P[w1], h);
+        push_mrz(l, d, P[w0] ^ P[w1], mh);
+        return;
+    }
+    case IR_CRZ: /* p (-a/2 + a q) = a/2 q - a/2 (p ^ q), exactly */
+        push_mrz(l, d, P[w1], scaled(out, d->angle[0], 0.5));
+        push_mrz(l, d, P[w0] ^ P[w1], scaled(out, d->angle[0], -0.5));
+        return;
+    default: /* not diagonal: windows never hold one */
+        op_push(l, d);
+        return;
+    }
+}
+
+/* Rewrites prim[0 .. n) into l: every window (a CNOT or diagonal op, then the CNOTs and
+ * diagonals after it, past ops on other wires, up to the last point where its CNOTs
+ * multiply to the identity) that holds a CNOT becomes the ops on other wires it passed
+ * (they commute with the window's earlier ops, so they move before it) and then its
+ * diagonals on parities; everything else is copied. New angle expressions go into out. */
+static void parity_rewrite(ir_circuit *out, const ir_op *prim, int n, op_list *l) {
+    unsigned char *in_win = fuse_alloc(NULL, (size_t)(n ? n : 1));
+    for (int i = 0; i < n;) {
+        const ir_op *op = &prim[i];
+        if (op->gate != IR_CNOT && !ir_gate_is_diagonal(op->gate)) {
+            op_push(l, &prim[i++]);
+            continue;
+        }
+        uint32_t P[IR_MAX_QUBITS], wmask = 0;
+        for (int w = 0; w < IR_MAX_QUBITS; w++)
+            P[w] = 1u << w;
+        int moved = 0, best = -1, cnots = 0, best_cnots = 0;
+        for (int j = i; j < n && j < i + WINDOW_SCAN; j++) {
+            const ir_op *q = &prim[j];
+            uint32_t m = prim_mask(q);
+            in_win[j] = q->gate == IR_CNOT || ir_gate_is_diagonal(q->gate);
+            if (!in_win[j]) {
+                if (m & wmask)
+                    break; /* it acts between window ops on a window wire */
+                continue;
+            }
+            wmask |= m;
+            if (q->gate == IR_CNOT) {
+                int c = q->wires[0], t = q->wires[1];
+                moved -= P[t] != 1u << t;
+                P[t] ^= P[c];
+                moved += P[t] != 1u << t;
+                cnots++;
+            }
+            if (!moved) {
+                best = j;
+                best_cnots = cnots;
+            }
+        }
+        if (best_cnots == 0) { /* no CNOT to see through: the op stays */
+            op_push(l, &prim[i++]);
+            continue;
+        }
+        for (int j = i; j <= best; j++)
+            if (!in_win[j])
+                op_push(l, &prim[j]);
+        for (int w = 0; w < IR_MAX_QUBITS; w++)
+            P[w] = 1u << w;
+        for (int j = i; j <= best; j++) {
+            if (!in_win[j])
+                continue;
+            if (prim[j].gate == IR_CNOT)
+                P[prim[j].wires[1]] ^= P[prim[j].wires[0]];
+            else
+                put_on_parities(out, l, &prim[j], P);
+        }
+        i = best + 1;
+    }
+    free(in_win);
 }
 
 /* ---- the pass ------------------------------------------------------------------------ */
@@ -266,11 +455,28 @@ static ir_op *flatten(const ir_circuit *c, int split_rot, int *n_out) {
     return p;
 }
 
-/* One policy: the plain one (rules 1-5) or the split one (rule 6); both apply rule 7. */
-static ir_circuit *fuse_with(const ir_circuit *c, int split) {
+/* One policy: the plain one (rules 1-5) or the split one (rule 6), with or without rule 0;
+ * all apply rules 7 and 8. */
+static ir_circuit *fuse_with(const ir_circuit *c, int split, int parities) {
+    /* Same expressions, tensors and observables (rule 0 adds expressions); only the op
+     * lists are rebuilt. */
+    ir_circuit *out = ir_clone(c);
+    out->n_ops = 0;
+    out->n_members = 0;
     fuser f = {0};
-    ir_op *prim = flatten(c, split, &f.n_prim);
+    int n_flat;
+    ir_op *flat = flatten(c, split, &n_flat);
+    op_list rw = {0};
+    if (parities) {
+        parity_rewrite(out, flat, n_flat, &rw);
+        free(flat);
+    } else {
+        rw.p = flat;
+        rw.n = n_flat;
+    }
+    ir_op *prim = rw.p;
     f.prim = prim;
+    f.n_prim = rw.n;
     f.g = fuse_alloc(NULL, (size_t)(f.n_prim ? f.n_prim : 1) * sizeof *f.g);
     if (split)
         stream_split(&f);
@@ -279,14 +485,12 @@ static ir_circuit *fuse_with(const ir_circuit *c, int split) {
     merge_diagonals(&f);
     drop_edges(&f, c);
 
-    /* Same expressions, tensors and observables; only the op lists are rebuilt. */
-    ir_circuit *out = ir_clone(c);
-    out->n_ops = 0;
-    out->n_members = 0;
     ir_op *buf = fuse_alloc(NULL, (size_t)(f.n_prim ? f.n_prim : 1) * sizeof *buf);
     for (int i = 0; i < f.n_groups; i++) {
         group *g = &f.g[i];
-        if (g->alive && g->n == 1) { /* a fused op of one member stays that primitive op */
+        /* a fused op of one member stays that primitive op, but MULTIRZ exists only as a
+         * member (the code generator applies it as part of a phase table) */
+        if (g->alive && g->n == 1 && prim[g->members[0]].gate != IR_MULTIRZ) {
             const ir_op *p = &prim[g->members[0]];
             int k = ir_add_gate(out, p->gate, p->wires[0], p->wires[1], p->angle[0],
                                 p->angle[1], p->angle[2]);
@@ -304,19 +508,25 @@ static ir_circuit *fuse_with(const ir_circuit *c, int split) {
     return out;
 }
 
-/* Both policies, then the cost model decides per circuit (the cheaper vjp, which also
- * costs the forward; ties keep the plain policy, whose ops are the source's). */
+/* Every policy, then the cost model decides per circuit (the cheapest vjp, which also
+ * costs the forward; ties keep the earlier in the order plain, split, each without rule 0
+ * then with it: the plain policy's ops are the source's). */
 ir_circuit *pass_fuse(const ir_circuit *c) {
-    ir_circuit *plain = fuse_with(c, 0), *split = fuse_with(c, 1);
-    pass_cost a, b;
-    pass_cost_of(plain, &a);
-    pass_cost_of(split, &b);
-    if (b.vjp_flops < a.vjp_flops) {
-        ir_free(plain);
-        return split;
+    ir_circuit *best = NULL;
+    double best_cost = 0;
+    for (int k = 0; k < 4; k++) {
+        ir_circuit *f = fuse_with(c, k & 1, k >> 1);
+        pass_cost pc;
+        pass_cost_of(f, &pc);
+        if (!best || pc.vjp_flops < best_cost) {
+            ir_free(best);
+            best = f;
+            best_cost = pc.vjp_flops;
+        } else {
+            ir_free(f);
+        }
     }
-    ir_free(split);
-    return plain;
+    return best;
 }
 
 /* ---- cost model (passes.h) ----------------------------------------------------------- */
@@ -357,7 +567,7 @@ static double op_apply_cost(const ir_circuit *c, const ir_op *op, double dim) {
 /* Per-sample cost of building the op's matrix or phase table (0 when it is input-free). A
  * FUSED_DIAG table of 2^k entries is built by doubling over its k wires (two complex
  * multiplies per entry in all) after one 2x2 product per one-qubit member; each two-qubit
- * member then multiplies a quarter of it (cg_ops.c). */
+ * member then multiplies a quarter of it, each MULTIRZ member all of it (cg_ops.c). */
 static double op_build_cost(const ir_circuit *c, const ir_op *op) {
     if (!ir_op_uses_input(c, op) || op->n_members == 0)
         return 0;
@@ -365,8 +575,10 @@ static double op_build_cost(const ir_circuit *c, const ir_op *op) {
         return 56.0 * (op->n_members - 1);
     double size = (double)(1u << popcount32(ir_op_wire_mask(c, op)));
     double cost = 12 * size;
-    for (int k = 0; k < op->n_members; k++)
-        cost += ir_gate_arity(c->members[op->first_member + k].gate) == 2 ? 1.5 * size : 12;
+    for (int k = 0; k < op->n_members; k++) {
+        ir_gate g = c->members[op->first_member + k].gate;
+        cost += g == IR_MULTIRZ ? 6 * size : ir_gate_arity(g) == 2 ? 1.5 * size : 12;
+    }
     return cost;
 }
 

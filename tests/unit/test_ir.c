@@ -41,7 +41,8 @@ static void test_gate_names(void **state) {
     (void)state;
     static const char *const want[IR_GATE_COUNT] = {
         "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
-        "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag"};
+        "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
+        "multirz"};
     for (int g = 0; g < IR_GATE_COUNT; g++)
         assert_string_equal(ir_gate_name((ir_gate)g), want[g]);
     assert_int_equal(ir_gate_n_angles(IR_ROT), 3);

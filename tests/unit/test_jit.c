@@ -77,6 +77,65 @@ static void add_random_gate(ir_circuit *c, rng *r, ir_gate g, int n_params, int 
     ir_add_gate(c, g, w0, w1, a[0], a[1], a[2]);
 }
 
+/* The structures that fusion rules 0 and 8 (passes.h) see through, as gates.c expands
+ * them: cnot-D-cnot with D on the target, multirz's CNOT ladder around rzz (RZ + CRZ), ccz as
+ * CPHASEs and CNOTs (Barenco), toffoli (H ccz H), a diagonal on a CNOT's control. */
+static void add_random_pattern(ir_circuit *c, rng *r, int n_params, int n_inputs) {
+    int n = c->n_qubits, w[4];
+    if (n < 2)
+        return;
+    int k = n >= 4 ? 4 : n;
+    for (int i = 0; i < k; i++) { /* k distinct wires */
+        int ok;
+        do {
+            w[i] = rint_(r, n);
+            ok = 1;
+            for (int j = 0; j < i; j++)
+                ok &= w[j] != w[i];
+        } while (!ok);
+    }
+    int a = rand_angle(c, r, n_params, n_inputs);
+    switch (rint_(r, n >= 3 ? 5 : 2)) {
+    case 0: {
+        static const ir_gate d[] = {IR_RZ, IR_PHASE, IR_Z, IR_S, IR_T};
+        ir_gate g = d[rint_(r, 5)];
+        ir_add_gate(c, IR_CNOT, w[0], w[1], -1, -1, -1);
+        ir_add_gate(c, g, w[1], -1, ir_gate_n_angles(g) ? a : -1, -1, -1);
+        ir_add_gate(c, IR_CNOT, w[0], w[1], -1, -1, -1);
+        break;
+    }
+    case 1:
+        ir_add_gate(c, IR_RZ, w[0], -1, a, -1, -1);
+        ir_add_gate(c, IR_CNOT, w[0], w[1], -1, -1, -1);
+        ir_add_gate(c, IR_RY, w[1], -1, rand_angle(c, r, n_params, n_inputs), -1, -1);
+        ir_add_gate(c, IR_PHASE, w[0], -1, rand_angle(c, r, n_params, n_inputs), -1, -1);
+        ir_add_gate(c, IR_CNOT, w[0], w[1], -1, -1, -1);
+        break;
+    case 2: /* multirz on k wires */
+        for (int i = 0; i + 2 < k; i++)
+            ir_add_gate(c, IR_CNOT, w[i], w[i + 1], -1, -1, -1);
+        ir_add_gate(c, IR_RZ, w[k - 1], -1, a, -1, -1);
+        ir_add_gate(c, IR_CRZ, w[k - 2], w[k - 1],
+                    ir_binary(c, IR_EXPR_MUL, a, ir_const(c, -2.0)), -1, -1);
+        for (int i = k - 3; i >= 0; i--)
+            ir_add_gate(c, IR_CNOT, w[i], w[i + 1], -1, -1, -1);
+        break;
+    default: { /* ccz (3), toffoli (4) */
+        int toff = rint_(r, 2), h = ir_const(c, 1.5707963267948966), mh = ir_const(c, -1.5707963267948966);
+        if (toff)
+            ir_add_gate(c, IR_H, w[2], -1, -1, -1, -1);
+        ir_add_gate(c, IR_CPHASE, w[1], w[2], h, -1, -1);
+        ir_add_gate(c, IR_CNOT, w[0], w[1], -1, -1, -1);
+        ir_add_gate(c, IR_CPHASE, w[1], w[2], mh, -1, -1);
+        ir_add_gate(c, IR_CNOT, w[0], w[1], -1, -1, -1);
+        ir_add_gate(c, IR_CPHASE, w[0], w[2], h, -1, -1);
+        if (toff)
+            ir_add_gate(c, IR_H, w[2], -1, -1, -1, -1);
+        break;
+    }
+    }
+}
+
 static void add_observables(ir_circuit *c, rng *r, int mixed) {
     int n = c->n_qubits;
     char p[IR_MAX_QUBITS + 1];
@@ -366,6 +425,8 @@ static void test_fused_equals_unfused(void **state) {
             if (ir_gate_arity(g) == 2 && n < 2)
                 g = IR_RY;
             add_random_gate(c0, &r, g, 6, 3);
+            if (rint_(&r, 4) == 0)
+                add_random_pattern(c0, &r, 6, 3);
         }
         ir_circuit *c1 = pass_fuse(c0);
         int n_fused = 0;
@@ -390,6 +451,126 @@ static void test_fused_equals_unfused(void **state) {
         free(p); free(x); free(y0); free(y1);
         ir_free(c1);
         ir_free(c0);
+    }
+}
+
+static void check_f32(const ir_circuit *c);
+
+static int n_multirz(const ir_circuit *c) {
+    int k = 0;
+    for (int i = 0; i < c->n_members; i++)
+        k += c->members[i].gate == IR_MULTIRZ;
+    return k;
+}
+
+/* Fusion through parity networks (rule 0) and controls (rule 8): circuits rich in the
+ * structures of add_random_pattern, fused (with MULTIRZ members), against the unfused
+ * circuit under the interpreter at 1e-12, the compiled forward against the interpreter at
+ * 1e-12, the adjoint vjp against the interpreter's and central differences, parameter
+ * shift against adjoint, and the f32 bounds. */
+static void test_parity_fusion(void **state) {
+    (void)state;
+    int total_multirz = 0;
+    for (int n = 2; n <= 8; n++) {
+        rng r = {1200 + (uint64_t)n};
+        ir_circuit *c0 = ir_new("parity", n, 3);
+        for (int i = 0; i < 6; i++)
+            ir_param(c0, i);
+        for (int w = 0; w < n; w++)
+            ir_add_gate(c0, rint_(&r, 2) ? IR_H : IR_RX, w, -1,
+                        ir_param(c0, rint_(&r, 6)), -1, -1);
+        for (int i = 0; i < 3 * n; i++) {
+            add_random_pattern(c0, &r, 6, 3);
+            if (rint_(&r, 3) == 0)
+                add_random_gate(c0, &r, (ir_gate)rint_(&r, IR_FUSED_1Q), 6, 3);
+        }
+        add_observables(c0, &r, 1);
+        ir_circuit *c1 = pass_fuse(c0);
+        total_multirz += n_multirz(c1);
+        /* fused == unfused */
+        rng rr = {1300 + (uint64_t)n};
+        int B = 4, P = c0->n_params, I = c0->n_inputs, O = c0->n_obs;
+        double *p = rand_vec(&rr, (size_t)P, -3, 3), *x = rand_vec(&rr, (size_t)B * I, -1.5, 1.5);
+        double *y0 = calloc((size_t)B * O, sizeof *y0), *y1 = calloc((size_t)B * O, sizeof *y1);
+        interp_forward_batch(c0, p, x, y0, B);
+        interp_forward_batch(c1, p, x, y1, B);
+        for (int i = 0; i < B * O; i++)
+            assert_close(y1[i], y0[i], 1e-12);
+        rt_circuit r1, rs;
+        compile_ok(c1, NULL, &r1);
+        run_forward(&r1, p, x, y1, B);
+        for (int i = 0; i < B * O; i++)
+            assert_close(y1[i], y0[i], 1e-12);
+        check_forward(c1, &r1, 1400 + (uint64_t)n, 1e-12);
+        check_vjp(c1, &r1, 3, 1500 + (uint64_t)n, 1e-10, n <= 6);
+        jit_options o = jit_default_options();
+        o.grad = CG_GRAD_SHIFT;
+        compile_ok(c1, &o, &rs);
+        double *gy = rand_vec(&rr, (size_t)B * O, -1, 1);
+        double *ga = calloc((size_t)P, sizeof *ga), *gs = calloc((size_t)P, sizeof *gs);
+        double *xa = calloc((size_t)B * I, sizeof *xa), *xs = calloc((size_t)B * I, sizeof *xs);
+        run_vjp(&r1, p, x, gy, ga, xa, B);
+        run_vjp(&rs, p, x, gy, gs, xs, B);
+        for (int i = 0; i < P; i++)
+            assert_close(gs[i], ga[i], 1e-10);
+        for (int i = 0; i < B * I; i++)
+            assert_close(xs[i], xa[i], 1e-10);
+        if (n % 3 == 2)
+            check_f32(c1);
+        free(p); free(x); free(y0); free(y1); free(gy); free(ga); free(gs); free(xa); free(xs);
+        ir_free(c1);
+        ir_free(c0);
+    }
+    assert_true(total_multirz > 20);
+}
+
+/* MULTIRZ members on every kind of wire set, beside the other diagonal kinds, with shared
+ * (parameter) and per-sample (input) angles, in hand-built FUSED_DIAGs. */
+static void test_multirz_members(void **state) {
+    (void)state;
+    for (int n = 1; n <= 9; n += 2) {
+        rng r = {1600 + (uint64_t)n};
+        ir_circuit *c = ir_new("mrz", n, 2);
+        for (int i = 0; i < 5; i++)
+            ir_param(c, i);
+        for (int w = 0; w < n; w++)
+            ir_add_gate(c, IR_RY, w, -1, ir_param(c, rint_(&r, 5)), -1, -1);
+        for (int blk = 0; blk < 3; blk++) {
+            ir_op m[8];
+            int k = 0;
+            for (; k < 5; k++) {
+                uint32_t mask = 0;
+                while (!mask)
+                    mask = (uint32_t)rnext(&r) & ((1u << n) - 1);
+                m[k] = ir_multirz(mask, rand_angle(c, &r, 5, blk == 1 ? 0 : 2));
+            }
+            ir_op d;
+            memset(&d, 0, sizeof d);
+            d.gate = IR_RZ;
+            d.wires[0] = rint_(&r, n);
+            d.wires[1] = -1;
+            d.angle[0] = rand_angle(c, &r, 5, 2);
+            d.angle[1] = d.angle[2] = -1;
+            d.first_member = -1;
+            m[k++] = d;
+            if (n >= 2) {
+                d.gate = IR_CPHASE;
+                d.wires[1] = (d.wires[0] + 1) % n;
+                m[k++] = d;
+            }
+            ir_add_fused(c, IR_FUSED_DIAG, m, k);
+            for (int w = 0; w < n; w++)
+                ir_add_gate(c, IR_RX, w, -1, ir_param(c, rint_(&r, 5)), -1, -1);
+        }
+        add_observables(c, &r, 1);
+        char err[256];
+        assert_int_equal(cg_check(c, err, sizeof err), 0);
+        rt_circuit rc;
+        compile_ok(c, NULL, &rc);
+        check_forward(c, &rc, 1700 + (uint64_t)n, 1e-12);
+        check_vjp(c, &rc, 5, 1800 + (uint64_t)n, 1e-10, 1);
+        check_f32(c);
+        ir_free(c);
     }
 }
 
@@ -885,6 +1066,8 @@ int main(void) {
         cmocka_unit_test(test_shift_random),
         cmocka_unit_test(test_fused_equals_unfused),
         cmocka_unit_test(test_qiren),
+        cmocka_unit_test(test_parity_fusion),
+        cmocka_unit_test(test_multirz_members),
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_lanes),
         cmocka_unit_test(test_contract_edges),

@@ -29,13 +29,112 @@ static int random_angle(ir_circuit *c, int n_params) {
     }
 }
 
+static int tagged(ir_circuit *c, ir_gate g, int w0, int w1, int a) {
+    int op = ir_add_gate(c, g, w0, w1, a, -1, -1);
+    ir_set_loc(c, op, c->n_ops, 1);
+    return op;
+}
+
+/* n distinct random wires into w (n <= c->n_qubits) */
+static void random_wires(int nq, int n, int *w) {
+    for (int i = 0; i < n; i++) {
+        int ok;
+        do {
+            w[i] = rand() % nq;
+            ok = 1;
+            for (int j = 0; j < i; j++)
+                ok &= w[j] != w[i];
+        } while (!ok);
+    }
+}
+
+/* The structures rule 0 and rule 8 of passes.h see through, as gates.c expands them:
+ * cnot-D-cnot sandwiches (D on the target, or a two-qubit diagonal with ops on other wires
+ * in between), multirz's CNOT ladders, ccz (Barenco: CPHASEs and CNOTs), toffoli (H ccz H)
+ * and diagonals on a CNOT's control. Needs 2 qubits (3 for some kinds). */
+static void add_pattern(ir_circuit *c, int n_params) {
+    static const ir_gate d1[] = {IR_RZ, IR_PHASE, IR_Z, IR_S, IR_T};
+    int nq = c->n_qubits, w[4];
+    int kind = rand() % (nq >= 3 ? 6 : 3);
+    switch (kind) {
+    case 0: { /* cnot - D(target) - cnot */
+        random_wires(nq, 2, w);
+        ir_gate g = d1[rand() % 5];
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        tagged(c, g, w[1], -1, ir_gate_n_angles(g) ? random_angle(c, n_params) : -1);
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        break;
+    }
+    case 1: { /* a diagonal on the control passes the CNOT; a non-diagonal op on the target */
+        random_wires(nq, 2, w);
+        tagged(c, IR_RZ, w[0], -1, random_angle(c, n_params));
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        tagged(c, IR_RY, w[1], -1, random_angle(c, n_params));
+        tagged(c, IR_PHASE, w[0], -1, random_angle(c, n_params));
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        tagged(c, IR_T, w[0], -1, -1);
+        break;
+    }
+    case 2: { /* multirz on 2 wires as gates.c writes it (rzz), and CNOTs that cancel */
+        random_wires(nq, 2, w);
+        tagged(c, IR_CNOT, w[1], w[0], -1);
+        tagged(c, IR_RZ, w[1], -1, random_angle(c, n_params));
+        tagged(c, IR_CRZ, w[0], w[1], random_angle(c, n_params));
+        tagged(c, IR_CNOT, w[1], w[0], -1);
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        break;
+    }
+    case 3: { /* multirz on k = 3 or 4 wires: ladder, rzz, ladder undone */
+        int k = nq >= 4 && rand() % 2 ? 4 : 3;
+        random_wires(nq, k, w);
+        for (int i = 0; i + 2 < k; i++)
+            tagged(c, IR_CNOT, w[i], w[i + 1], -1);
+        int t = random_angle(c, n_params);
+        tagged(c, IR_RZ, w[k - 1], -1, t);
+        tagged(c, IR_CRZ, w[k - 2], w[k - 1], ir_binary(c, IR_EXPR_MUL, t, ir_const(c, -2)));
+        for (int i = k - 3; i >= 0; i--)
+            tagged(c, IR_CNOT, w[i], w[i + 1], -1);
+        break;
+    }
+    case 4: case 5: { /* ccz (or a doubly controlled phase), toffoli = H ccz H */
+        random_wires(nq, 3, w);
+        int toff = kind == 5;
+        int a = rand() % 2 ? ir_const(c, PI / 2) : random_angle(c, n_params);
+        int ma = ir_unary(c, IR_EXPR_NEG, a);
+        if (toff)
+            tagged(c, IR_H, w[2], -1, -1);
+        tagged(c, IR_CPHASE, w[1], w[2], a);
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        if (rand() % 2) { /* an op on another wire in the middle: the window passes it */
+            int o = 0;
+            while (o == w[0] || o == w[1] || o == w[2])
+                o++;
+            if (o < nq)
+                tagged(c, IR_RX, o, -1, random_angle(c, n_params));
+        }
+        tagged(c, IR_CPHASE, w[1], w[2], ma);
+        tagged(c, IR_CNOT, w[0], w[1], -1);
+        tagged(c, IR_CPHASE, w[0], w[2], a);
+        if (toff)
+            tagged(c, IR_H, w[2], -1, -1);
+        break;
+    }
+    }
+}
+
 /* Random circuit over all primitive gate kinds. Diagonal gates are drawn more often so
- * that diagonal runs are common. Each op's src_line is its index + 1: a unique tag. */
+ * that diagonal runs are common, and one draw in six is a pattern of add_pattern. Each op's
+ * src_line is its index + 1: a unique tag. */
 static ir_circuit *random_circuit_obs(int n, int n_ops, int n_params, int z_only) {
     static const ir_gate diag[] = {IR_Z, IR_S, IR_T, IR_RZ, IR_PHASE, IR_I, IR_CZ, IR_CRZ,
                                    IR_CPHASE};
     ir_circuit *c = ir_new("rand", n, 3);
     for (int k = 0; k < n_ops; k++) {
+        if (n >= 2 && rand() % 6 == 0) {
+            add_pattern(c, n_params);
+            continue;
+        }
         ir_gate g = rand() % 3 == 0 ? diag[rand() % 9] : (ir_gate)(rand() % IR_FUSED_1Q);
         int w0 = rand() % n, w1 = -1;
         if (ir_gate_arity(g) == 2) {
@@ -48,7 +147,7 @@ static ir_circuit *random_circuit_obs(int n, int n_ops, int n_params, int z_only
         for (int j = 0; j < ir_gate_n_angles(g); j++)
             a[j] = random_angle(c, n_params);
         int op = ir_add_gate(c, g, w0, w1, a[0], a[1], a[2]);
-        ir_set_loc(c, op, k + 1, 1);
+        ir_set_loc(c, op, c->n_ops, 1);
     }
     ir_begin_observable(c);
     for (int w = 0; w < n; w++) {
@@ -65,22 +164,25 @@ static ir_circuit *random_circuit(int n, int n_ops, int n_params) {
 }
 
 /* Each tag (src_line) occurs exactly once over top-level primitive ops and members, except
- * that a Rot may appear as its RZ RY RZ pieces (1 to 3 times) and a diagonal op or piece
- * may be dropped (rule 7 of passes.h), and the structure of every fused op follows
- * passes.h. */
+ * that a Rot may appear as its RZ RY RZ pieces (1 to 3 times), a diagonal op or piece
+ * may be dropped (rule 7 of passes.h) or become up to 3 MULTIRZ members (rule 0), and a
+ * CNOT may be absorbed into a diagonal (rule 0); and the structure of every fused op
+ * follows passes.h. */
 static void check_coverage(const ir_circuit *orig, const ir_circuit *f, int first_pass) {
+    (void)first_pass; /* rule 0 and 8 move diagonals: their members' order is free */
     int n = orig->n_ops;
     int *seen = calloc((size_t)n + 1, sizeof *seen);
     for (int i = 0; i < f->n_ops; i++) {
         const ir_op *op = &f->ops[i];
         if (op->n_members == 0) {
             assert_false(ir_gate_is_fused(op->gate));
+            assert_true(op->gate != IR_MULTIRZ); /* a member only */
             seen[op->src_line]++;
             continue;
         }
-        assert_true(op->n_members >= 2);
         assert_true(ir_gate_is_fused(op->gate));
         const ir_op *m0 = &f->members[op->first_member];
+        assert_true(op->n_members >= 2 || m0->gate == IR_MULTIRZ);
         assert_int_equal(op->src_line, m0->src_line);
         int last_line = 0;
         for (int k = 0; k < op->n_members; k++) {
@@ -88,16 +190,17 @@ static void check_coverage(const ir_circuit *orig, const ir_circuit *f, int firs
             assert_int_equal(m->n_members, 0);
             assert_false(ir_gate_is_fused(m->gate));
             seen[m->src_line]++;
-            /* members in program order (application order for one-qubit groups); after
-             * re-fusing, diagonal members follow the first fused circuit's order */
-            if (op->gate == IR_FUSED_1Q || first_pass)
+            if (op->gate == IR_FUSED_1Q) { /* application order */
                 assert_true(m->src_line >= last_line);
-            last_line = m->src_line;
-            if (op->gate == IR_FUSED_1Q) {
                 assert_int_equal(ir_gate_arity(m->gate), 1);
                 assert_int_equal(m->wires[0], op->wires[0]);
             } else {
                 assert_true(ir_gate_is_diagonal(m->gate));
+            }
+            last_line = m->src_line;
+            if (m->gate == IR_MULTIRZ) {
+                assert_true(m->mask != 0 && !(m->mask >> f->n_qubits));
+                assert_true(m->angle[0] >= 0 && m->angle[0] < f->n_exprs);
             }
         }
         if (op->gate == IR_FUSED_1Q) { /* all-diagonal groups must be FUSED_DIAG */
@@ -109,8 +212,9 @@ static void check_coverage(const ir_circuit *orig, const ir_circuit *f, int firs
     }
     for (int t = 1; t <= n; t++) {
         const ir_op *o = &orig->ops[t - 1];
-        int hi = o->gate == IR_ROT ? 3 : 1;
-        int lo = o->gate == IR_ROT || ir_gate_is_diagonal(o->gate) ? 0 : 1;
+        int diag = ir_gate_is_diagonal(o->gate);
+        int hi = o->gate == IR_ROT || diag ? 3 : 1;
+        int lo = o->gate == IR_ROT || diag || o->gate == IR_CNOT ? 0 : 1;
         if (seen[t] < lo || seen[t] > hi)
             fail_msg("op with tag %d appears %d times", t, seen[t]);
     }
@@ -147,7 +251,7 @@ static void assert_same_state(const ir_circuit *a, const ir_circuit *b, const do
 
 static void test_random_equivalence(void **state) {
     (void)state;
-    int total_before = 0, total_after = 0;
+    int total_before = 0, total_after = 0, n_absorbing = 0;
     for (int rep = 0; rep < 400; rep++) {
         int n = 1 + rep % 8, n_ops = rand() % 60;
         ir_circuit *c = random_circuit(n, n_ops, 5);
@@ -156,6 +260,12 @@ static void test_random_equivalence(void **state) {
         int n_rot = 0; /* the split policy turns a Rot into up to 3 sweeps */
         for (int i = 0; i < c->n_ops; i++)
             n_rot += c->ops[i].gate == IR_ROT;
+        int cnots[2] = {0, 0}; /* rule 0 does absorb CNOTs */
+        for (int i = 0; i < c->n_ops; i++)
+            cnots[0] += c->ops[i].gate == IR_CNOT;
+        for (int i = 0; i < f->n_ops; i++)
+            cnots[1] += f->ops[i].gate == IR_CNOT;
+        n_absorbing += cnots[1] < cnots[0];
         assert_true(f->n_ops <= c->n_ops + 2 * n_rot);
         total_before += c->n_ops;
         total_after += f->n_ops;
@@ -180,6 +290,7 @@ static void test_random_equivalence(void **state) {
         ir_free(c);
     }
     assert_true(total_after < total_before); /* it does fuse */
+    assert_true(n_absorbing > 40);
 }
 
 /* The fused circuit's exact gradient (through members) equals the original's. */
