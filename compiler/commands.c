@@ -263,6 +263,7 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
     ro.checkpoint = o->checkpoint;
     ro.grid = o->grid;
     ro.target = o->target;
+    ro.compare_to = o->compare_to;
     rt_batch *batch = rt_batch_create(n_sel, o->out_dir, &ro);
     int oom = 0;
     for (int i = 0; i < r->n_experiments && batch; i++) {

@@ -23,6 +23,7 @@ typedef struct {
     int no_cache;            /* run/eval: compile every circuit, read and write no cache entry */
     const char *result_file; /* run/eval: the final figures of the one selected run, as
                                 `name,value` lines (rt_batch_write_result), or NULL */
+    const char *compare_to;  /* run: the comparison's reference experiment, or NULL */
     double t_start, t_front; /* --time: when main started (CLOCK_MONOTONIC seconds), and the
                                 seconds the front end took */
 } command_options;

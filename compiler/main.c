@@ -106,6 +106,8 @@ static void usage(FILE *f) {
           "                    ~/.cache/qnn; QNN_CACHE_DIR overrides)\n"
           "  --result FILE     run/eval: the final figures of the (one) experiment, as name,value\n"
           "                    lines\n"
+          "  --compare-to NAME run: the experiment the comparison's relative errors are divided\n"
+          "                    by (default: the first Tanh MLP, else the first experiment)\n"
           "  --jobs N          sweep: runs at a time (default 1; threads per run: cores / N)\n"
           "  --metric NAME     sweep: the figure of the table and the plot (default mse, else\n"
           "                    accuracy, eval_loss, final_loss)\n"
@@ -223,6 +225,10 @@ static int parse_args(int argc, char **argv, options *o) {
             o->cmd.reference = 1;
         } else if (strcmp(a, "--no-cache") == 0) {
             o->cmd.no_cache = 1;
+        } else if (strcmp(a, "--compare-to") == 0) {
+            if (!next || !*next) return usage_error("`--compare-to` needs an experiment's name", NULL);
+            o->cmd.compare_to = next;
+            i++;
         } else if (strcmp(a, "--out") == 0 || strcmp(a, "--resume") == 0 ||
                    strcmp(a, "--checkpoint") == 0 || strcmp(a, "--target") == 0 ||
                    strcmp(a, "--result") == 0) {
@@ -268,13 +274,13 @@ static int parse_args(int argc, char **argv, options *o) {
                                                "--threads", "--precision", "--grad", "--time",
                                                "--quiet", "--reference", "--no-cache", "--layer",
                                                "--circuit", "--fused", "--ascii", "--width", "--svg",
-                                               "--input", "--result"};
+                                               "--input", "--result", "--compare-to"};
             const char *hint = diag_suggest(a, opts, (int)(sizeof opts / sizeof *opts));
             fprintf(stderr, "qnnc: unknown option `%s`%s%s%s\nvalid options: --set KEY=VALUE, "
                             "--experiment NAME, --max-qubits N, --stdlib DIR, --no-fuse, --out DIR, "
                             "--resume FILE, --checkpoint FILE, --grid N, --target FILE, --threads N, "
                             "--precision f64|f32, --grad adjoint|shift, --time, --quiet, --reference, --no-cache, "
-                            "--layer N, --circuit NAME, --fused, --ascii, --width N, --svg FILE, --input J, --result FILE, --help, "
+                            "--layer N, --circuit NAME, --fused, --ascii, --width N, --svg FILE, --input J, --result FILE, --compare-to NAME, --help, "
                             "--version\n",
                     a, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
             return EXIT_USAGE;
@@ -295,6 +301,9 @@ static int parse_args(int argc, char **argv, options *o) {
     /* The cache belongs to the commands that compile circuits into the JIT; elsewhere the
      * option would do nothing, which is refused rather than ignored. */
     int runs = known && (strcmp(o->command, "run") == 0 || strcmp(o->command, "eval") == 0);
+    if (o->cmd.compare_to && known && strcmp(o->command, "run") != 0)
+        return usage_error("`--compare-to NAME` is for `run` (the comparison of several "
+                           "experiments); `%s` writes none", o->command);
     if (o->cmd.result_file && !runs && known)
         return usage_error("`--result FILE` is for `run` and `eval` (the figures of a run); `%s` "
                            "runs nothing", o->command);
@@ -480,7 +489,8 @@ int main(int argc, char **argv) {
         arena_destroy(ar);
         return EXIT_ERRORS;
     }
-    if (cmd_check_experiment(r, o.file, o.cmd.experiment, "qnnc")) rc = EXIT_ERRORS;
+    if (cmd_check_experiment(r, o.file, o.cmd.experiment, "qnnc") ||
+        cmd_check_experiment(r, o.file, o.cmd.compare_to, "qnnc: --compare-to")) rc = EXIT_ERRORS;
     else if (o.cmd.result_file && !o.cmd.experiment && r->n_experiments != 1) {
         fprintf(stderr, "qnnc: `--result FILE` holds the figures of one run, and %s has %d "
                         "experiments: pick one with --experiment NAME\n", o.file, r->n_experiments);

@@ -523,6 +523,41 @@ static double up_src(int o, int n_in, int n_out, int align_corners) {
     return s < 0.0 ? 0.0 : s;
 }
 
+/* Keys' cubic convolution weights for the 4 neighbours at offsets -1, 0, 1, 2 of a point t in
+ * [0, 1) past the second (torch's get_cubic_upsample_coefficients, a = -0.75). */
+static void cubic_weights(double t, double w[4]) {
+    const double a = -0.75;
+    double x1 = t + 1, x2 = 1 - t, x3 = 2 - t;
+    w[0] = ((a * x1 - 5 * a) * x1 + 8 * a) * x1 - 4 * a;
+    w[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
+    w[2] = ((a + 2) * x2 - (a + 3)) * x2 * x2 + 1;
+    w[3] = ((a * x3 - 5 * a) * x3 + 8 * a) * x3 - 4 * a;
+}
+
+static int clamp_index(int i, int n) { return i < 0 ? 0 : i > n - 1 ? n - 1 : i; }
+
+/* Bicubic value at output (X, Y): the source coordinate as torch computes it for cubic modes
+ * (align_corners: corner centres meet; else (X + 0.5) * w / W - 0.5, unclamped), then rows
+ * first, columns second. */
+static double bicubic_at(const double *p, int w_in, int h_in, int X, int Y, int width, int height,
+                         int align_corners) {
+    double sx = align_corners ? (width > 1 ? (double)X * (w_in - 1) / (width - 1) : 0.0)
+                              : (X + 0.5) * w_in / width - 0.5;
+    double sy = align_corners ? (height > 1 ? (double)Y * (h_in - 1) / (height - 1) : 0.0)
+                              : (Y + 0.5) * h_in / height - 0.5;
+    int x0 = (int)floor(sx), y0 = (int)floor(sy);
+    double wx[4], wy[4], v = 0;
+    cubic_weights(sx - x0, wx);
+    cubic_weights(sy - y0, wy);
+    for (int j = 0; j < 4; j++) {
+        const double *row = p + (size_t)clamp_index(y0 - 1 + j, h_in) * (size_t)w_in;
+        double r = 0;
+        for (int i = 0; i < 4; i++) r += wx[i] * row[clamp_index(x0 - 1 + i, w_in)];
+        v += wy[j] * r;
+    }
+    return v;
+}
+
 int io_image_upsample(const io_image *in, int width, int height, io_interp interp,
                       int align_corners, io_image *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
@@ -549,6 +584,8 @@ int io_image_upsample(const io_image *in, int width, int height, io_interp inter
                     if (x > in->width - 1) x = in->width - 1;
                     if (y > in->height - 1) y = in->height - 1;
                     v = p[(size_t)y * iw + (size_t)x];
+                } else if (interp == IO_INTERP_BICUBIC) {
+                    v = bicubic_at(p, in->width, in->height, X, Y, width, height, align_corners);
                 } else {
                     double sx = up_src(X, in->width, width, align_corners);
                     double sy = up_src(Y, in->height, height, align_corners);

@@ -63,8 +63,11 @@ void io_image_map_range(io_image *img, double lo, double hi);
  * PIL's BILINEAR resize when enlarging (source x = (X + 0.5) * w / W - 0.5, clamped at the
  * borders); align_corners = 1 maps corner pixel centres onto each other. Nearest picks
  * floor((X + 0.5) * w / W): PIL's NEAREST and torch's 'nearest-exact' (equal to torch's
- * 'nearest' for integer factors); it ignores align_corners. */
-typedef enum { IO_INTERP_NEAREST, IO_INTERP_BILINEAR } io_interp;
+ * 'nearest' for integer factors); it ignores align_corners. Bicubic is torch's
+ * interpolate(bicubic): Keys' cubic convolution with a = -0.75 over the 4 x 4 neighbours of the
+ * source point (same source coordinate as bilinear, not clamped), indices clamped at the
+ * borders; it may overshoot the input's range, as torch's does. */
+typedef enum { IO_INTERP_NEAREST, IO_INTERP_BILINEAR, IO_INTERP_BICUBIC } io_interp;
 int io_image_upsample(const io_image *in, int width, int height, io_interp interp,
                       int align_corners, io_image *out, char *err, size_t errlen);
 

@@ -22,6 +22,10 @@ typedef struct {
     const char *checkpoint;  /* weights to evaluate (eval_only) */
     int grid;                /* eval_only: override the evaluation grid (0 = the experiment's) */
     const char *target;      /* eval_only: ground truth file at that grid, or NULL */
+    int keep_signals;        /* keep the evaluated signal in the result (rt_run_result.sig_*):
+                              * set by a batch of several runs for the comparison's figures */
+    const char *compare_to;  /* a batch: the experiment the comparison's relative errors are
+                              * divided by (NULL: the first tanh_mlp model, else the first run) */
 } rt_run_options;
 
 /* The final figures of one run (what reports and comparisons print). */
@@ -39,7 +43,18 @@ typedef struct {
     int epochs_run;
     long long n_params;
     int has_baselines;       /* superresolution: interpolation of the training signal */
-    double mse_bilinear, mse_nearest;
+    double mse_bilinear, mse_nearest, mse_bicubic;
+    /* The evaluated signal of an image or sound run with a target, kept for the comparison
+     * report's figures (docs/reports.md §5): sig_n0 x sig_n1 points (a recording: sig_n0
+     * samples, sig_n1 = 1) of sig_channels values each, interleaved, values in [sig_lo,
+     * sig_hi]; sig_up[m] are the superresolution baselines on the same grid (m: 0 nearest,
+     * 1 bilinear, 2 bicubic; NULL without). All NULL for other runs. low_rel_err and
+     * high_rel_err split the relative error of channel 0 at REPORT_SPECTRAL_CUTOFF
+     * (report_spectral_error); NaN without a signal. malloc'ed; rt_run_result_free. */
+    double *sig_truth, *sig_pred, *sig_up[3];
+    int sig_n0, sig_n1, sig_channels;
+    double sig_lo, sig_hi;
+    double low_rel_err, high_rel_err;
     double *loss;            /* training loss per epoch run (malloc'ed; rt_run_result_free) */
     int n_loss;
     /* An objective experiment: the optimised output after training and the exact optimum
@@ -80,8 +95,11 @@ int rt_batch_finish(rt_batch *b);
 int rt_batch_write_result(const rt_batch *b, const char *path, char *err, size_t errlen);
 
 /* Writes one comparison report into dir: a table of the runs (mean and spread where a model
- * ran several times), their loss curves in one picture, and links to each run's report. */
+ * ran several times), their loss curves in one picture, links to each run's report, and for
+ * runs on one signal the paper's figures (docs/reports.md §5): relative errors by frequency
+ * band against compare_to (NULL: the first tanh_mlp model, else the first run), spectra,
+ * and the superresolution grid. */
 int rt_write_comparison(const char *dir, const rt_experiment *const *xs,
-                        const rt_run_result *results, int n);
+                        const rt_run_result *results, int n, const char *compare_to);
 
 #endif

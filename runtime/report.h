@@ -101,6 +101,29 @@ int report_errorbars(const char *path_png, const report_series *s, int n_series,
                      const char *ylabel, int ylog, const char *title, const char *subtitle,
                      char *err, size_t errlen);
 
+/* ---- the paper's comparison figures (report_paper.c) ----------------------------------- */
+
+/* QIREN's Fig. 7: per run a bar of height T_i / T_ref, T = sqrt(low^2 + high^2) its total
+ * relative error (report_spectral_error's parts), so the reference's bar is 1 high; the bar
+ * is split into the low and high bands' shares of the squared error (low^2 / T^2 of its
+ * height is low frequencies). labels[i] under bar i, the reference's in bold; a run with a
+ * non-finite part gets "n/a". -1 when the reference's error is 0 or not finite. */
+int report_relative_errors(const char *path_png, const char *const *labels, const double *low,
+                           const double *high, int n, int ref, double cutoff_fraction,
+                           const char *title, char *err, size_t errlen);
+
+/* QIREN's Fig. 6: the spectra (report_radial_spectrum) of the target and of n outputs on one
+ * log-scale plot, each an n0 x n1 signal as in report_spectrum (n1 == 1: a recording). */
+int report_spectra(const char *path_png, const double *truth, const double *const *outputs,
+                   const char *const *labels, int n, int n0, int n1, const char *title, char *err,
+                   size_t errlen);
+
+/* QIREN's Fig. 8: n images of h x w (channels 1 or 3, interleaved, values in [lo, hi]) in rows
+ * of four, each named above and, where mse[i] is finite (mse may be NULL), its MSE below. */
+int report_image_grid(const char *path_png, const double *const *images, const char *const *labels,
+                      const double *mse, int n, int h, int w, int channels, double lo, double hi,
+                      const char *title, const char *subtitle, char *err, size_t errlen);
+
 /* ---- summaries ---------------------------------------------------------------------- */
 
 #define REPORT_MAX_FIGURES 12 /* a run's figures (at most 7) and its circuit drawings */

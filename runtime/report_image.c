@@ -21,7 +21,7 @@
 #define MAX_SIDE 4096  /* far above any INR image; keeps the canvas near 200 MB at most */
 
 /* Enlargement: an integer factor that brings the longer side to about 256 pixels. */
-static int scale_for(int h, int w) {
+int rp_image_scale(int h, int w) {
     int side = h > w ? h : w, s = side > 0 ? 256 / side : 1;
     return s < 1 ? 1 : s > 32 ? 32 : s;
 }
@@ -31,7 +31,7 @@ static int content_width(int pw) {
 }
 
 void report_triptych_size(int h, int w, int *width, int *height) {
-    int s = scale_for(h, w), cw = content_width(w * s);
+    int s = rp_image_scale(h, w), cw = content_width(w * s);
     *width = cw > MIN_WIDTH ? cw : MIN_WIDTH;
     *height = PANEL_TOP + h * s + BOTTOM;
 }
@@ -49,7 +49,7 @@ static double unit(double v, double lo, double hi) {
 }
 
 /* An RGB24 surface of the image: gray or colour from the values, clamped to [lo, hi]. */
-static cairo_surface_t *image_surface(const double *x, int h, int w, int ch, double lo,
+cairo_surface_t *rp_image_surface(const double *x, int h, int w, int ch, double lo,
                                       double hi) {
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) return s;
@@ -93,7 +93,7 @@ static cairo_surface_t *error_surface(const double *err_px, int h, int w, double
 }
 
 /* Paints img enlarged s times at (x, y) without smoothing, with a thin frame. */
-static void paint_scaled(cairo_t *cr, cairo_surface_t *img, double x, double y, int s) {
+void rp_paint_scaled(cairo_t *cr, cairo_surface_t *img, double x, double y, int s) {
     int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
     cairo_save(cr);
     cairo_translate(cr, x, y);
@@ -178,14 +178,14 @@ int report_image_triptych(const char *path_png, const double *truth, const doubl
     double psnr = mse > 0 ? 10.0 * log10((hi - lo) * (hi - lo) / mse) : INFINITY;
     double scale_max = emax > 0 ? emax : 1.0; /* a perfect fit: all dark, bar still labelled */
 
-    int s = scale_for(h, w), width, height;
+    int s = rp_image_scale(h, w), width, height;
     report_triptych_size(h, w, &width, &height);
     rp_canvas c = {0};
     cairo_surface_t *ti = NULL, *ri = NULL, *ei = NULL;
     int rc = -1;
     if (rp_canvas_open(&c, width, height, p, err, errlen)) goto done;
-    ti = image_surface(truth, h, w, channels, lo, hi);
-    ri = image_surface(recon, h, w, channels, lo, hi);
+    ti = rp_image_surface(truth, h, w, channels, lo, hi);
+    ri = rp_image_surface(recon, h, w, channels, lo, hi);
     ei = error_surface(emap, h, w, scale_max);
     if (cairo_surface_status(ti) || cairo_surface_status(ri) || cairo_surface_status(ei)) {
         io_errf(err, errlen, "%s: cannot create the %d x %d panels", p, h, w);
@@ -205,7 +205,7 @@ int report_image_triptych(const char *path_png, const double *truth, const doubl
     for (int k = 0; k < 3; k++) {
         double x = x0 + k * (pw + GAP);
         rp_text(c.cr, x + pw / 2.0, PANEL_TOP - 22, names[k], 14, 0, 0.5, 0, RP_GRAY);
-        paint_scaled(c.cr, imgs[k], x, PANEL_TOP, s);
+        rp_paint_scaled(c.cr, imgs[k], x, PANEL_TOP, s);
     }
     double ex = x0 + 2 * (pw + GAP);
     colour_bar(c.cr, ex + pw + CBAR_GAP, PANEL_TOP, ph, scale_max);

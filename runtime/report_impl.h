@@ -100,4 +100,13 @@ double rp_legend_column(cairo_t *cr, double x, double y, const rp_legend_entry *
 /* Width that rp_legend_column needs for these entries. */
 double rp_legend_column_width(cairo_t *cr, const rp_legend_entry *e, int n);
 
+/* ---- images (report_image.c) ------------------------------------------------------- */
+/* The integer enlargement that brings an h x w image's longer side to about 256 pixels. */
+int rp_image_scale(int h, int w);
+/* An RGB24 surface of an h x w image of ch values per pixel (1 gray, 3 RGB; interleaved,
+ * row-major), clamped to [lo, hi]; non-finite pixels magenta. Check cairo_surface_status. */
+cairo_surface_t *rp_image_surface(const double *x, int h, int w, int ch, double lo, double hi);
+/* Paints img enlarged s times at (x, y) without smoothing, with a thin frame. */
+void rp_paint_scaled(cairo_t *cr, cairo_surface_t *img, double x, double y, int s);
+
 #endif

@@ -44,7 +44,7 @@ int rt_circuit_bind(const rt_compiled_circuit *cc, rt_circuit *out, char *err, s
 typedef struct {
     const char *sets[MAX_SETS];
     int n_sets;
-    const char *out_dir, *resume, *checkpoint, *experiment;
+    const char *out_dir, *resume, *checkpoint, *experiment, *compare_to;
     int threads, grid, quiet, help, version;
 } main_options;
 
@@ -64,6 +64,8 @@ static void usage(FILE *f, const char *prog) {
                "  --grid N           with --checkpoint: evaluation grid, 1 to %d (e.g. 64)\n"
                "  --threads N        threads for the simulation, 0 to %d (default 0: all cores)\n"
                "  --experiment NAME  run only this experiment\n"
+               "  --compare-to NAME  the comparison's relative errors divided by this experiment's\n"
+               "                     (default: the first Tanh MLP, else the first experiment)\n"
                "  --quiet            no progress lines\n"
                "  --help, --version\n",
             prog, RT_LIMIT_GRID, RT_LIMIT_THREADS);
@@ -99,10 +101,11 @@ static int parse(int argc, char **argv, main_options *o, const char *prog) {
             if (o->n_sets == MAX_SETS) return usage_error(prog, "too many `--set` options%s", "");
             o->sets[o->n_sets++] = v;
         } else if (strcmp(a, "--out") == 0 || strcmp(a, "--resume") == 0 ||
-                   strcmp(a, "--checkpoint") == 0 || strcmp(a, "--experiment") == 0) {
+                   strcmp(a, "--checkpoint") == 0 || strcmp(a, "--experiment") == 0 ||
+                   strcmp(a, "--compare-to") == 0) {
             if (!next) return usage_error(prog, "`%s` needs a value", a);
             const char **dst = a[2] == 'o' ? &o->out_dir : a[2] == 'r' ? &o->resume
-                             : a[2] == 'c' ? &o->checkpoint : &o->experiment;
+                             : a[3] == 'h' ? &o->checkpoint : a[2] == 'c' ? &o->compare_to : &o->experiment;
             *dst = next;
             i++;
         } else if (strcmp(a, "--threads") == 0 || strcmp(a, "--grid") == 0) {
@@ -153,6 +156,7 @@ static int run_all(const main_options *o, rt_experiment *xs, const rt_compiled_e
     ro.eval_only = o->checkpoint != NULL;
     ro.checkpoint = o->checkpoint;
     ro.grid = o->grid;
+    ro.compare_to = o->compare_to;
     rt_batch *batch = rt_batch_create(n_sel, o->out_dir, &ro);
     /* As in qnnc run: a run that fails does not stop the others; a setup failure does. */
     int broken = !batch, out_of_memory = !batch;
@@ -215,6 +219,14 @@ int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, cons
     }
     if (!rc && !n_sel) {
         fprintf(stderr, "%s: no experiment `%s`; this program runs:", prog, o.experiment ? o.experiment : "");
+        for (int i = 0; i < n; i++) fprintf(stderr, " %s", xs[i].name);
+        fputc('\n', stderr);
+        rc = EXIT_USAGE;
+    }
+    int known = !o.compare_to;
+    for (int i = 0; i < n && !known; i++) known = strcmp(o.compare_to, xs[i].name) == 0;
+    if (!rc && !known) {
+        fprintf(stderr, "%s: --compare-to: no experiment `%s`; this program runs:", prog, o.compare_to);
         for (int i = 0; i < n; i++) fprintf(stderr, " %s", xs[i].name);
         fputc('\n', stderr);
         rc = EXIT_USAGE;

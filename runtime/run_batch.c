@@ -61,6 +61,7 @@ int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *c
     } else {
         rt_run_options ro = b->common;
         ro.out_dir = dir;
+        ro.keep_signals = b->n_expected > 1;
         int clash = 0;
         for (int i = 0; i < b->n_done && !clash; i++)
             clash = run_outputs_clash(x, b->done[i], err, sizeof err) != 0;
@@ -74,6 +75,7 @@ int rt_batch_run(rt_batch *b, const rt_experiment *x, const rt_circuit *const *c
     if (err[0]) fprintf(stderr, "qnn: %s: %s\n", x->name, err);
     free(dir);
     if (rc) {
+        rt_run_result_free(&b->results[b->n_done]); /* what a failed run kept */
         b->failed = 1;
         if (rt_error_oom_count() != oom_before) b->out_of_memory = 1;
         return -1;
@@ -99,6 +101,7 @@ int rt_batch_write_result(const rt_batch *b, const char *path, char *err, size_t
         {"train_accuracy", r->held_out ? r->train_accuracy : NAN},
         {"mse_bilinear", r->has_baselines ? r->mse_bilinear : NAN},
         {"mse_nearest", r->has_baselines ? r->mse_nearest : NAN},
+        {"mse_bicubic", r->has_baselines ? r->mse_bicubic : NAN},
         {"n_eval", (double)r->n_eval}, {"n_train", (double)r->n_train},
         {"epochs_run", r->epochs_run}, {"n_params", (double)r->n_params},
         {"seconds", r->seconds}, {"seconds_per_epoch", r->seconds_per_epoch},
@@ -131,7 +134,7 @@ int rt_batch_finish(rt_batch *b) {
         }
         char *dir = io_path_join(b->out_dir, "comparison");
         unsigned oom_before = rt_error_oom_count();
-        if (!dir || rt_write_comparison(dir, b->done, b->results, b->n_done)) {
+        if (!dir || rt_write_comparison(dir, b->done, b->results, b->n_done, b->common.compare_to)) {
             failed = 1;
             if (!dir || rt_error_oom_count() != oom_before) b->out_of_memory = 1;
         } else {

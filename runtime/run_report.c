@@ -248,8 +248,8 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
         size_t k = strlen(settings);
         snprintf(settings + k, sizeof settings - k,
                  "\nsuperresolution: %d x %d grid; upsampling the training image gives MSE %.4e "
-                 "(bilinear) and %.4e (nearest neighbour) against the same target",
-                 g->height, g->width, r->mse_bilinear, r->mse_nearest);
+                 "(bilinear), %.4e (bicubic) and %.4e (nearest neighbour) against the same target",
+                 g->height, g->width, r->mse_bilinear, r->mse_bicubic, r->mse_nearest);
     }
     /* The data line holds a path of any length: sized to fit. */
     size_t dn = strlen(in->train->path) + 96;
@@ -315,8 +315,179 @@ static const char *relative_link(const char *from_dir, const char *to, char *buf
     return to[0] == '/' ? to : NULL;
 }
 
+/* Whether run j holds the same signal as run i: same grid, channels and target values (runs
+ * of one comparison may fit different images; only those on the first run's signal are drawn
+ * together). */
+static int same_signal(const rt_run_result *a, const rt_run_result *b) {
+    if (!a->sig_truth || !b->sig_truth || a->sig_n0 != b->sig_n0 || a->sig_n1 != b->sig_n1 ||
+        a->sig_channels != b->sig_channels)
+        return 0;
+    size_t nv = (size_t)a->sig_n0 * (size_t)a->sig_n1 * (size_t)a->sig_channels;
+    return memcmp(a->sig_truth, b->sig_truth, sizeof(double) * nv) == 0;
+}
+
+/* A Tanh MLP, the paper's reference: linear layers (with batch norms and scalings, as the
+ * reference code's MLPs) and tanh as the only nonlinearity; no quantum layer, no features
+ * (the runtime sees layers, not model names). */
+static int is_tanh_mlp(const rt_experiment *x) {
+    int tanh = 0;
+    for (int i = 0; i < x->n_layers; i++) {
+        rt_layer_type k = x->layers[i].kind;
+        if (k == RT_LAYER_TANH) tanh = 1;
+        else if (k != RT_LAYER_LINEAR && k != RT_LAYER_BATCHNORM && k != RT_LAYER_SCALE) return 0;
+    }
+    return tanh;
+}
+
+/* The reference of the relative-error figure among the runs idx[0..m): the one named
+ * compare_to, else the first Tanh MLP (the paper's choice), else the first; -1 when
+ * compare_to names none of them. */
+static int reference_run(const rt_experiment *const *xs, const int *idx, int m, const char *compare_to) {
+    for (int k = 0; k < m; k++)
+        if (compare_to ? strcmp(xs[idx[k]]->name, compare_to) == 0 : is_tanh_mlp(xs[idx[k]]))
+            return k;
+    return compare_to ? -1 : 0;
+}
+
+/* relative_error.csv beside the figure: the numbers it draws, for tables and scripts. */
+static int write_band_table(const char *dir, const char *const *labels, const double *low, const double *high,
+                            int m, int ref, char *err, size_t errlen) {
+    char *path = io_path_join(dir, "relative_error.csv");
+    io_atomic a;
+    if (!path) {
+        io_errf(err, errlen, "%s: out of memory", dir);
+        return -1;
+    }
+    int rc = -1;
+    if (io_atomic_open(&a, path, err, errlen) == 0) {
+        double t_ref = hypot(low[ref], high[ref]);
+        fprintf(a.fp, "experiment,low,high,total,low_vs_reference,high_vs_reference,reference,cutoff\n");
+        for (int k = 0; k < m; k++)
+            fprintf(a.fp, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%s,%g\n", labels[k], low[k], high[k],
+                    hypot(low[k], high[k]), low[k] / t_ref, high[k] / t_ref, labels[ref], REPORT_SPECTRAL_CUTOFF);
+        rc = io_atomic_commit(&a, err, errlen);
+    }
+    free(path);
+    return rc;
+}
+
+/* The paper's figures of the runs on the first run's signal (docs/reports.md §5): Fig. 7's
+ * relative errors and Fig. 6's spectra when two or more runs share it, Fig. 8's grid when it
+ * is a superresolution. Appends the figures drawn to fig[*n_fig]; 0 or -1 (err written). */
+static int paper_figures(const char *dir, const rt_experiment *const *xs, const rt_run_result *rs, int n,
+                         const char *compare_to, report_figure *fig, int *n_fig, char (*captions)[256],
+                         char *err, size_t errlen) {
+    int first = -1;
+    for (int i = 0; i < n && first < 0; i++)
+        if (rs[i].sig_truth) first = i;
+    if (first < 0) return 0;
+    int *idx = calloc((size_t)n, sizeof *idx);
+    const char **labels = calloc((size_t)n + 4, sizeof *labels);
+    const double **sig = calloc((size_t)n + 4, sizeof *sig);
+    double *low = calloc((size_t)n, sizeof *low), *high = calloc((size_t)n, sizeof *high);
+    double *mse = calloc((size_t)n + 4, sizeof *mse);
+    char *path = NULL;
+    int rc = -1, m = 0;
+    if (!idx || !labels || !sig || !low || !high || !mse) {
+        io_errf(err, errlen, "%s: out of memory", dir);
+        goto done;
+    }
+    for (int i = first; i < n; i++)
+        if (same_signal(&rs[first], &rs[i])) idx[m++] = i;
+    const rt_run_result *r0 = &rs[first];
+    for (int k = 0; k < m; k++) {
+        labels[k] = xs[idx[k]]->name;
+        low[k] = rs[idx[k]].low_rel_err;
+        high[k] = rs[idx[k]].high_rel_err;
+        sig[k] = rs[idx[k]].sig_pred;
+    }
+    if (m >= 2) {
+        int ref = reference_run(xs, idx, m, compare_to);
+        if (ref < 0) {
+            /* the name was checked against the file's experiments before the runs: it failed */
+            io_errf(err, errlen, "%s: --compare-to %s: that experiment did not finish on this signal, "
+                    "so the relative errors are drawn against %s", dir, compare_to, labels[0]);
+            fprintf(stderr, "qnn: %s\n", err);
+            ref = 0;
+        }
+        if (write_band_table(dir, labels, low, high, m, ref, err, errlen)) goto done;
+        if (!(path = io_path_join(dir, "relative_error.png")) ||
+            report_relative_errors(path, labels, low, high, m, ref, REPORT_SPECTRAL_CUTOFF,
+                                   "Relative error by frequency band", err, errlen))
+            goto fail_path;
+        free(path);
+        path = NULL;
+        snprintf(captions[*n_fig], 256, "each model's relative error over %s's, split into the low- and "
+                 "high-frequency shares (the paper's Fig. 7)", labels[ref]);
+        fig[*n_fig] = (report_figure){"relative_error.png", captions[*n_fig]};
+        ++*n_fig;
+        /* spectra of channel 0 of each signal */
+        size_t np = (size_t)r0->sig_n0 * (size_t)r0->sig_n1, c = (size_t)r0->sig_channels;
+        double *flat = malloc(sizeof(double) * np * (size_t)(m + 1));
+        if (!flat) {
+            io_errf(err, errlen, "%s: out of memory", dir);
+            goto done;
+        }
+        for (size_t p = 0; p < np; p++) flat[p] = r0->sig_truth[p * c];
+        const double **ch0 = calloc((size_t)m, sizeof *ch0);
+        if (!ch0) {
+            free(flat);
+            io_errf(err, errlen, "%s: out of memory", dir);
+            goto done;
+        }
+        for (int k = 0; k < m; k++) {
+            double *q = flat + np * (size_t)(k + 1);
+            for (size_t p = 0; p < np; p++) q[p] = sig[k][p * c];
+            ch0[k] = q;
+        }
+        path = io_path_join(dir, "spectra.png");
+        int bad = !path || report_spectra(path, flat, ch0, labels, m, r0->sig_n0, r0->sig_n1,
+                                          "Spectra of every model and the target", err, errlen);
+        free(flat);
+        free(ch0);
+        if (bad) goto fail_path;
+        free(path);
+        path = NULL;
+        fig[*n_fig] = (report_figure){"spectra.png", r0->sig_n1 == 1 ? "spectra of every model's output over "
+                                      "the target's (the paper's Fig. 6)" : "radial power spectra of every "
+                                      "model's output over the target's"};
+        ++*n_fig;
+    }
+    if (r0->sig_n1 > 1 && r0->sig_up[0] && r0->sig_up[1] && r0->sig_up[2]) {
+        static const char *const names[3] = {"nearest", "bilinear", "bicubic"};
+        int k = 0;
+        labels[k] = "ground truth", sig[k] = r0->sig_truth, mse[k++] = NAN;
+        for (int j = 0; j < m; j++) labels[k] = xs[idx[j]]->name, sig[k] = rs[idx[j]].sig_pred, mse[k++] = rs[idx[j]].mse;
+        const double up_mse[3] = {r0->mse_nearest, r0->mse_bilinear, r0->mse_bicubic};
+        for (int j = 2; j >= 0; j--) labels[k] = names[j], sig[k] = r0->sig_up[j], mse[k++] = up_mse[j];
+        char sub[160];
+        snprintf(sub, sizeof sub, "%d x %d, from the %s training image; MSE against the ground truth",
+                 r0->sig_n0, r0->sig_n1, "lower-resolution");
+        if (!(path = io_path_join(dir, "superres.png")) ||
+            report_image_grid(path, sig, labels, mse, k, r0->sig_n0, r0->sig_n1, r0->sig_channels, r0->sig_lo,
+                              r0->sig_hi, "Superresolution", sub, err, errlen))
+            goto fail_path;
+        fig[*n_fig] = (report_figure){"superres.png", "ground truth, every model and the interpolations of "
+                                      "the training image (the paper's Fig. 8)"};
+        ++*n_fig;
+    }
+    rc = 0;
+    goto done;
+fail_path:
+    if (!path) io_errf(err, errlen, "%s: out of memory", dir);
+done:
+    free(path);
+    free(idx);
+    free(labels);
+    free(sig);
+    free(low);
+    free(high);
+    free(mse);
+    return rc;
+}
+
 int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const rt_run_result *results,
-                        int n) {
+                        int n, const char *compare_to) {
     static const char *const figures[][2] = {{"loss.png", "training loss"},
                                              {"reconstruction.png", "truth | reconstruction | error"},
                                              {"waveform.png", "target and output"},
@@ -351,6 +522,8 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
         runs[i].mse = results[i].mse;
         runs[i].psnr = results[i].psnr;
         runs[i].accuracy = results[i].accuracy;
+        runs[i].low_rel_err = results[i].low_rel_err;
+        runs[i].high_rel_err = results[i].high_rel_err;
         runs[i].seconds_per_epoch = results[i].seconds_per_epoch;
         runs[i].seconds_total = results[i].seconds;
         runs[i].link = relative_link(dir, results[i].report_dir, links[i], sizeof links[i]);
@@ -366,7 +539,8 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
             labels[n_curves++] = xs[i]->name;
         }
     }
-    report_figure fig = {"loss_curves.png", "training loss of every run"};
+    report_figure fig[4] = {{"loss_curves.png", "training loss of every run"}};
+    char captions[4][256];
     int n_fig = 0;
     if (n_curves > 0) {
         char *path = io_path_join(dir, "loss_curves.png");
@@ -380,7 +554,11 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
         }
         n_fig = 1;
     }
-    if (report_write_comparison(dir, "Comparison", runs, n, &fig, n_fig, err, sizeof err))
+    if (paper_figures(dir, xs, results, n, compare_to, fig, &n_fig, captions, err, sizeof err)) {
+        fprintf(stderr, "qnn: %s\n", err);
+        goto done;
+    }
+    if (report_write_comparison(dir, "Comparison", runs, n, fig, n_fig, err, sizeof err))
         fprintf(stderr, "qnn: %s\n", err);
     else
         rc = 0;

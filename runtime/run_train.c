@@ -11,6 +11,7 @@
 
 #include "io_file.h"
 #include "io_image.h"
+#include "report.h"
 #include "qnn_runtime.h"
 #include "rt_dist.h"
 #include "rt_error.h"
@@ -485,9 +486,12 @@ static void figures_text(const rt_experiment *x, double loss, double mse, double
         snprintf(buf + k, n - (size_t)k, "%saccuracy %.2f%%", k ? ", " : "", 100 * acc);
 }
 
-/* Superresolution baselines: the training image upsampled to the evaluation grid. */
-static void interpolation_baselines(const rt_experiment *x, const run_state *s, rt_run_result *r) {
+/* Superresolution baselines: the training image upsampled to the evaluation grid, by nearest
+ * neighbour, bilinear and bicubic interpolation (torch's definitions, io_image.h); each kept in
+ * r->sig_up[m] when keep (the comparison report draws them), else freed. */
+static void interpolation_baselines(const rt_experiment *x, const run_state *s, rt_run_result *r, int keep) {
     if (x->data.kind != RT_DATA_IMAGE || s->eval_on_train || !s->eval_target.values) return;
+    static const io_interp methods[3] = {IO_INTERP_NEAREST, IO_INTERP_BILINEAR, IO_INTERP_BICUBIC};
     io_image low;
     char err[256];
     int c = x->out_dim, side = s->train.height, big = s->eval_grid.height;
@@ -495,22 +499,53 @@ static void interpolation_baselines(const rt_experiment *x, const run_state *s, 
     size_t hw = (size_t)side * side, HW = (size_t)big * big;
     for (size_t p = 0; p < hw; p++)
         for (int k = 0; k < c; k++) low.data[k * hw + p] = s->train.values[p * c + k];
-    double *flat = malloc(sizeof(double) * HW * (size_t)c);
-    for (int m = 0; m < 2 && flat; m++) {
+    int done = 0;
+    for (int m = 0; m < 3; m++) {
         io_image up;
-        if (io_image_upsample(&low, big, big, m ? IO_INTERP_BILINEAR : IO_INTERP_NEAREST, 0, &up, err,
-                              sizeof err))
+        double *flat = malloc(sizeof(double) * HW * (size_t)c);
+        if (!flat || io_image_upsample(&low, big, big, methods[m], 0, &up, err, sizeof err)) {
+            free(flat);
             break;
+        }
         for (size_t p = 0; p < HW; p++)
             for (int k = 0; k < c; k++) flat[p * c + k] = up.data[k * HW + p];
-        double mse = rt_metric_mse(flat, s->eval_target.values, HW * (size_t)c);
-        if (m) r->mse_bilinear = mse;
-        else r->mse_nearest = mse;
         io_image_free(&up);
-        r->has_baselines = m == 1;
+        double mse = rt_metric_mse(flat, s->eval_target.values, HW * (size_t)c);
+        *(m == 0 ? &r->mse_nearest : m == 1 ? &r->mse_bilinear : &r->mse_bicubic) = mse;
+        if (keep) r->sig_up[m] = flat;
+        else free(flat);
+        done++;
     }
-    free(flat);
+    r->has_baselines = done == 3;
     io_image_free(&low);
+}
+
+/* Keeps the evaluated signal of an image or sound run in r (see rt_run_result) and splits its
+ * relative error into low and high frequencies. Without memory it keeps nothing: the figures
+ * that need it are then left out of the comparison, the run itself is not affected. */
+static void keep_signal(const rt_experiment *x, const run_data *g, const double *pred, const double *target,
+                        rt_run_result *r) {
+    if (!target || (x->data.kind != RT_DATA_IMAGE && x->data.kind != RT_DATA_SOUND)) return;
+    int c = x->out_dim;
+    int n0 = x->data.kind == RT_DATA_IMAGE ? g->height : (int)g->n;
+    int n1 = x->data.kind == RT_DATA_IMAGE ? g->width : 1;
+    size_t n = (size_t)n0 * (size_t)n1, nv = n * (size_t)c;
+    double *t = malloc(sizeof(double) * nv), *p = malloc(sizeof(double) * nv);
+    double *t0 = malloc(sizeof(double) * n), *p0 = malloc(sizeof(double) * n);
+    if (t && p && t0 && p0) {
+        memcpy(t, target, sizeof(double) * nv);
+        memcpy(p, pred, sizeof(double) * nv);
+        for (size_t i = 0; i < n; i++) t0[i] = t[i * (size_t)c], p0[i] = p[i * (size_t)c];
+        report_spectral_error(t0, p0, n0, n1, REPORT_SPECTRAL_CUTOFF, &r->low_rel_err, &r->high_rel_err);
+        r->sig_truth = t, r->sig_pred = p, t = p = NULL;
+        r->sig_n0 = n0, r->sig_n1 = n1, r->sig_channels = c;
+        r->sig_lo = x->data.kind == RT_DATA_IMAGE ? x->data.lo : -1;
+        r->sig_hi = x->data.kind == RT_DATA_IMAGE ? x->data.hi : 1;
+    }
+    free(t);
+    free(p);
+    free(t0);
+    free(p0);
 }
 
 /* Room for the output folder, and for it joined with a name of rt_spec.h (Linux's PATH_MAX
@@ -550,6 +585,7 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     memset(&r, 0, sizeof r);
     r.final_loss = NAN; /* until an epoch has run (eval only: never) */
     r.energy = r.exact_energy = NAN;
+    r.mse_bilinear = r.mse_nearest = r.mse_bicubic = r.low_rel_err = r.high_rel_err = NAN;
     run_state s;
     memset(&s, 0, sizeof s);
     int rc = -1, first = 0;
@@ -663,7 +699,10 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
                     "(%s)", who, sep, bad, nv, why);
         goto done;
     }
-    interpolation_baselines(x, &s, &r);
+    /* The signals are kept only for a caller that asks (a batch's comparison figures). */
+    int keep = result && o->keep_signals;
+    interpolation_baselines(x, &s, &r, keep);
+    if (keep) keep_signal(x, g, s.pred_eval, target, &r);
     if (!writer) goto written;
     if (!o->eval_only && x->out_checkpoint[0] &&
         run_save_checkpoint(join(path, sizeof path, dir, x->out_checkpoint), x, s.model, s.opt,
@@ -715,7 +754,8 @@ written:
             }
         }
         if (r.has_baselines)
-            fprintf(stderr, " (bilinear %.4e, nearest %.4e)", r.mse_bilinear, r.mse_nearest);
+            fprintf(stderr, " (bilinear %.4e, bicubic %.4e, nearest %.4e)", r.mse_bilinear, r.mse_bicubic,
+                    r.mse_nearest);
         fprintf(stderr, "\n%s: outputs in %s\n", x->name, dir);
     }
     rc = 0;
@@ -734,6 +774,10 @@ done:
 }
 
 void rt_run_result_free(rt_run_result *r) {
+    free(r->sig_truth);
+    free(r->sig_pred);
+    for (int m = 0; m < 3; m++) free(r->sig_up[m]), r->sig_up[m] = NULL;
+    r->sig_truth = r->sig_pred = NULL;
     free(r->loss);
     r->loss = NULL;
     r->n_loss = 0;

@@ -468,6 +468,17 @@ static const double up_bilinear[] = {0.0, 0.125, 0.375, 0.625, 0.875, 1.0,
 static const double up_nearest[] = {0.0, 0.0, 0.5, 0.5, 1.0, 1.0, 0.0, 0.0, 0.5, 0.5, 1.0, 1.0,
     0.25, 0.25, 0.75, 0.75, 0.125, 0.125, 0.25, 0.25, 0.75, 0.75, 0.125, 0.125};
 
+/* torch.nn.functional.interpolate(mode='bicubic') of the same image (Debian python3-torch
+ * 1.13, float64): size (4, 6) with align_corners=False, and (3, 5) with align_corners=True. */
+static const double up_bicubic[] = {-0.0791015625, 0.06516456604003906, 0.2951030731201172,
+    0.6665306091308594, 0.9696998596191406, 1.1575336456298828, 0.00390625, 0.16130447387695312,
+    0.4175071716308594, 0.6649093627929688, 0.7638015747070312, 0.8276100158691406, 0.140625,
+    0.3196525573730469, 0.6191139221191406, 0.6622390747070312, 0.42467498779296875,
+    0.2842063903808594, 0.2236328125, 0.41579246520996094, 0.7415180206298828, 0.6606178283691406,
+    0.21877670288085938, -0.04571723937988281};
+static const double up_bicubic_corners[] = {0.0, 0.203125, 0.5, 0.796875, 1.0, 0.125, 0.380859375,
+    0.625, 0.640625, 0.5625, 0.25, 0.55859375, 0.75, 0.484375, 0.125};
+
 static void test_upsample(void **state) {
     (void)state;
     char err[256];
@@ -480,6 +491,12 @@ static void test_upsample(void **state) {
     io_image_free(&o);
     assert_int_equal(io_image_upsample(&in, 6, 4, IO_INTERP_NEAREST, 0, &o, err, sizeof err), 0);
     for (int i = 0; i < 24; i++) assert_close(o.data[i], up_nearest[i], 0);
+    io_image_free(&o);
+    assert_int_equal(io_image_upsample(&in, 6, 4, IO_INTERP_BICUBIC, 0, &o, err, sizeof err), 0);
+    for (int i = 0; i < 24; i++) assert_close(o.data[i], up_bicubic[i], 1e-15);
+    io_image_free(&o);
+    assert_int_equal(io_image_upsample(&in, 5, 3, IO_INTERP_BICUBIC, 1, &o, err, sizeof err), 0);
+    for (int i = 0; i < 15; i++) assert_close(o.data[i], up_bicubic_corners[i], 1e-15);
     io_image_free(&o);
     /* align_corners: corners map to corners, 3 -> 5 puts the inputs at 0, 2, 4. */
     assert_int_equal(io_image_upsample(&in, 5, 3, IO_INTERP_BILINEAR, 1, &o, err, sizeof err), 0);
