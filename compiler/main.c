@@ -371,10 +371,19 @@ static void print_circuit_info(const ir_circuit *c, const char *indent) {
     printf("%s  gates: ", indent);
     print_gate_counts(r.before.counts);
     printf(" (%d in all)\n", r.before.n_primitive);
-    printf("%s  after fusion: %d sweeps over the state (", indent, r.after.n_ops);
+    printf("%s  sweeps over the state: %d before fusion -> %d after (", indent, r.before.n_ops,
+           r.after.n_ops);
     print_gate_counts(r.after.counts);
     printf(")\n%s  estimated flops per sample: forward %.0f -> %.0f, vjp %.0f -> %.0f\n", indent,
            r.before.forward_flops, r.after.forward_flops, r.before.vjp_flops, r.after.vjp_flops);
+    pass_blocks pb;
+    pass_pair_blocks(fused, &pb);
+    if (pb.n_paying)
+        printf("%s  two-qubit blocks: %d of %d would be cheaper as dense 4x4 ops (not applied yet): "
+               "%d sweeps, forward %.0f, vjp %.0f\n", indent, pb.n_paying, pb.n_blocks,
+               r.after.n_ops - pb.sweeps_saved, pb.forward_flops, pb.vjp_flops);
+    else
+        printf("%s  two-qubit blocks: %d, none cheaper as a dense 4x4 op\n", indent, pb.n_blocks);
     ir_free(fused);
 }
 

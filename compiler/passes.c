@@ -655,6 +655,119 @@ void pass_cost_of(const ir_circuit *c, pass_cost *out) {
     out->vjp_flops = ops + lambda + back;
 }
 
+/* ---- two-qubit blocks (passes.h) ---------------------------------------------------- */
+
+typedef struct {
+    uint32_t mask;       /* its wires (one or two) */
+    int n_ops, n_angles, uses_input;
+    double forward, vjp; /* its parts' cost, as pass_cost_of counts them */
+} pair_block;
+
+static void block_account(const ir_circuit *c, const ir_op *op, double dim, pair_block *b) {
+    double a = op_apply_cost(c, op, dim), build = op_build_cost(c, op);
+    b->n_ops++;
+    b->n_angles += op_n_angles(c, op);
+    b->uses_input |= ir_op_uses_input(c, op);
+    b->forward += a + build;
+    b->vjp += a + build + 2 * a + op_grad_cost(c, op, dim);
+}
+
+/* Adds block b to the totals when it holds two or more ops, and, when a dense 4x4 on its
+ * pair is cheaper in the vjp, replaces its parts' cost by the dense op's. */
+static void block_close(const pair_block *b, double dim, pass_blocks *out) {
+    if (b->n_ops < 2 || popcount32(b->mask) != 2)
+        return;
+    out->n_blocks++;
+    double build = b->uses_input ? 512.0 * (b->n_ops - 1) : 0;
+    double fw = 32 * dim + build;
+    double vjp = fw + 2 * 32 * dim + (b->n_angles ? 32 * dim + 128.0 * b->n_angles : 0);
+    if (vjp >= b->vjp)
+        return;
+    out->n_paying++;
+    out->sweeps_saved += b->n_ops - 1;
+    out->forward_flops += fw - b->forward;
+    out->vjp_flops += vjp - b->vjp;
+}
+
+/* One scan in program order. open[w] is the block that the last op on wire w belongs to
+ * (-1: none open there). An op joins a block when the last op on each of its wires is in
+ * that block and the block stays within two wires; a two-qubit op may also join two
+ * one-wire blocks on its wires into one (nothing between them touches either wire). Any
+ * other op closes the blocks on its wires and opens its own (if on one or two wires). */
+void pass_pair_blocks(const ir_circuit *c, pass_blocks *out) {
+    double dim = (double)((size_t)1 << c->n_qubits);
+    pass_cost pc;
+    pass_cost_of(c, &pc);
+    memset(out, 0, sizeof *out);
+    pair_block *blk = fuse_alloc(NULL, (size_t)(c->n_ops ? c->n_ops : 1) * sizeof *blk);
+    int n_blk = 0, open[IR_MAX_QUBITS];
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        open[w] = -1;
+    for (int i = 0; i < c->n_ops; i++) {
+        const ir_op *op = &c->ops[i];
+        uint32_t m = ir_op_wire_mask(c, op);
+        int wa = -1, wb = -1; /* the op's lowest and highest wire */
+        for (int w = 0; w < IR_MAX_QUBITS; w++)
+            if (m >> w & 1) {
+                if (wa < 0)
+                    wa = w;
+                wb = w;
+            }
+        int lo = wa >= 0 ? open[wa] : -1, hi = wb >= 0 ? open[wb] : -1;
+        int into = -1;
+        if (popcount32(m) == 1 && lo >= 0)
+            into = lo;
+        else if (popcount32(m) == 2 && lo >= 0 && lo == hi)
+            into = lo;
+        else if (popcount32(m) == 2 && lo != hi && (lo < 0 || popcount32(blk[lo].mask) == 1) &&
+                 (hi < 0 || popcount32(blk[hi].mask) == 1) && (lo >= 0 || hi >= 0)) {
+            /* one-wire runs on the op's wires (one or two) meet: nothing after them touches
+             * their wires, so they move forward to the op */
+            into = lo >= 0 ? lo : hi;
+            if (lo >= 0 && hi >= 0) {
+                pair_block *x = &blk[lo], *y = &blk[hi];
+                x->n_ops += y->n_ops;
+                x->n_angles += y->n_angles;
+                x->uses_input |= y->uses_input;
+                x->forward += y->forward;
+                x->vjp += y->vjp;
+                y->n_ops = 0; /* merged: closes as nothing */
+            }
+            blk[into].mask |= m;
+        }
+        if (into < 0) {
+            for (int w = 0; w < IR_MAX_QUBITS; w++)
+                if ((m >> w & 1) && open[w] >= 0) {
+                    int k = open[w];
+                    for (int v = 0; v < IR_MAX_QUBITS; v++)
+                        if (open[v] == k)
+                            open[v] = -1;
+                    block_close(&blk[k], dim, out);
+                }
+            if (popcount32(m) > 2)
+                continue;
+            into = n_blk++;
+            memset(&blk[into], 0, sizeof blk[into]);
+            blk[into].mask = m;
+        }
+        block_account(c, op, dim, &blk[into]);
+        for (int w = 0; w < IR_MAX_QUBITS; w++)
+            if (m >> w & 1)
+                open[w] = into;
+    }
+    for (int w = 0; w < IR_MAX_QUBITS; w++)
+        if (open[w] >= 0) {
+            int k = open[w];
+            for (int v = 0; v < IR_MAX_QUBITS; v++)
+                if (open[v] == k)
+                    open[v] = -1;
+            block_close(&blk[k], dim, out);
+        }
+    free(blk);
+    out->forward_flops += pc.forward_flops;
+    out->vjp_flops += pc.vjp_flops;
+}
+
 void pass_stats(const ir_circuit *before, const ir_circuit *after, pass_report *r) {
     pass_cost_of(before, &r->before);
     pass_cost_of(after, &r->after);

@@ -66,6 +66,25 @@ typedef struct {
 
 void pass_cost_of(const ir_circuit *c, pass_cost *out);
 
+/* Two-qubit blocks under the cost model: maximal runs of top-level ops of a (fused) circuit
+ * that act within one wire pair (one-qubit ops on either wire, two-qubit ops on the pair,
+ * FUSED_DIAGs on at most those two wires), each compared with one dense 4x4 op on the pair.
+ * A dense 4x4 sweep costs 32 dim (four complex multiply-adds per amplitude); its vjp sweep
+ * un-applies it to psi and lambda (2 * 32 dim) and, when a member has angles, accumulates
+ * the 16 entries of G (32 dim) and contracts it with each angle's 4x4 derivative (128 flops
+ * per angle and sample); a block that uses inputs rebuilds its matrix per sample, one 4x4
+ * product (512 flops) per member after the first. A block pays when the dense op's vjp cost
+ * is lower than its parts'. This is the decision of the block-fusion rule; pass_fuse does not
+ * apply it yet (the code generator has no 4x4 kernel), `qnnc info` reports it. */
+typedef struct {
+    int n_blocks;        /* runs of two or more ops within one pair */
+    int n_paying;        /* of them, those a dense 4x4 would make cheaper */
+    int sweeps_saved;    /* ops those would remove (members - 1 each) */
+    double forward_flops, vjp_flops; /* the circuit's cost with the paying blocks dense */
+} pass_blocks;
+
+void pass_pair_blocks(const ir_circuit *c, pass_blocks *out);
+
 /* Before/after comparison of a pass, as `qnnc info` prints it. */
 typedef struct {
     pass_cost before, after;
