@@ -37,7 +37,7 @@ typedef struct {
     int spectrum_input;        /* spectrum --input J (-1: not given) */
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "emit-qasm", "spectrum", "run", "eval", "build", "grad", "sweep", "doctor"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "emit-qasm", "from-qasm", "spectrum", "run", "eval", "build", "grad", "sweep", "doctor"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -56,6 +56,8 @@ static void usage(FILE *f) {
           "             --svg FILE)\n"
           "  emit-qasm  print each quantum layer's circuit as an OpenQASM 3 program (stdgates.inc;\n"
           "             inputs and parameters as `input float[64]`, outputs as comments)\n"
+          "  from-qasm  read FILE.qasm (the subset emit-qasm writes) as a .qnn circuit named\n"
+          "             after the file, to stdout or -o OUT.qnn\n"
           "  spectrum   the frequencies each quantum layer's circuit can express in each input\n"
           "             (--layer N); with --checkpoint FILE the trained model's Fourier\n"
           "             coefficients along one input (fourier.csv, fourier.png in --out DIR)\n"
@@ -313,7 +315,7 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, emit-qasm, spectrum, run, eval, build, grad, sweep, doctor\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, emit-qasm, from-qasm, spectrum, run, eval, build, grad, sweep, doctor\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
@@ -464,6 +466,7 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "build") == 0) return cmd_build_main(argc, argv); /* own options */
     if (argc > 1 && strcmp(argv[1], "grad") == 0) return cmd_grad_main(argc, argv);   /* own options */
     if (argc > 1 && strcmp(argv[1], "sweep") == 0) return cmd_sweep_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "from-qasm") == 0) return qasm_from_main(argc, argv);
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;

@@ -17,4 +17,14 @@ int qasm_write(const ir_circuit *c, FILE *f);
  * circuit) or, without experiments, every circuit with default arguments, to stdout. */
 int qasm_command(const sema_result *r, const char *experiment);
 
+/* OpenQASM 3 import: reads the subset that qasm_write writes (qasm_import.c names it) from
+ * path and returns the text of a .qnn definition of circuit `circuit_name` (malloc'ed) in
+ * *qnn_text: 0; or -1 after `file:line:col: error:` through diag.c (or one `qnnc:` line for a
+ * file that cannot be read). */
+int qasm_import(const char *path, const char *circuit_name, char **qnn_text);
+
+/* qnnc from-qasm FILE.qasm [-o OUT.qnn]: argv as main received it; the circuit is named
+ * after the file. Exit status 0, 1 (errors) or 2 (usage). */
+int qasm_from_main(int argc, char **argv);
+
 #endif

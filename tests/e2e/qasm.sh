@@ -3,7 +3,9 @@
 # (expval, var, probs, hermitian) and the expression functions, exported as OpenQASM 3, then
 # read and simulated by an independent numpy program (tests/e2e/qasm_sim.py, gates from the
 # OpenQASM 3 definitions): its outputs equal `qnnc grad`'s at the same parameters and inputs
-# to 1e-12. Every example exports, or is refused with one line; unsupported use is refused.
+# to 1e-12. `qnnc from-qasm` reads every export back (every gate, every example circuit) with
+# the identical IR and identical `qnnc grad` output; its diagnostics carry line:col and a
+# caret; hostile bytes give one error, never a crash or hang.
 set -euo pipefail
 QNNC=${QNNC:-build/qnnc}
 QNNC=$(cd "$(dirname "$QNNC")" && pwd)/$(basename "$QNNC")
@@ -90,6 +92,114 @@ for f in "$root"/examples/*.qnn; do
   else
     [ "$(wc -l < ex.err)" -eq 1 ] && grep -q '^qnnc: circuit `' ex.err || { echo "qasm.sh: $f:"; cat ex.err; exit 1; }
   fi
+done
+
+# import: `qnnc from-qasm` reads the export back as a .qnn circuit with the identical IR and
+# identical outputs (the circuit is named after the file)
+cp g.qasm every_gate.qasm
+"$QNNC" from-qasm every_gate.qasm -o every_gate.qnn
+"$QNNC" emit-ir --no-fuse g.qnn > a.ir
+"$QNNC" emit-ir --no-fuse every_gate.qnn > b.ir
+cmp a.ir b.ir || { diff a.ir b.ir | head; echo "qasm.sh: round trip changed the IR"; exit 1; }
+"$QNNC" grad g.qnn --circuit every_gate --params p.csv --input 0.3,-1.1 > g1.csv
+"$QNNC" grad every_gate.qnn --circuit every_gate --params p.csv --input 0.3,-1.1 > g2.csv
+cmp g1.csv g2.csv
+
+# every example circuit: export, import, the same unfused IR (block by block, by name)
+split_ir() { "$PY" - "$1" "$2" <<'PY'
+import sys, os
+blocks, cur = {}, None
+for line in open(sys.argv[1]):
+    if line.startswith("// circuit ") and line.rstrip().endswith(", unfused"):
+        cur = line.split()[2].rstrip(","); blocks[cur] = []; continue
+    if line.startswith("// circuit "): cur = None; continue
+    if cur: blocks[cur].append(line)
+for name, lines in blocks.items():
+    open(os.path.join(sys.argv[2], name + ".ir"), "w").writelines(lines)
+PY
+}
+n_rt=0
+for f in "$root"/examples/*.qnn; do
+  rm -rf ex && mkdir -p ex/orig ex/back
+  "$QNNC" emit-qasm "$f" > ex/all.qasm 2> /dev/null || continue
+  "$QNNC" emit-ir --no-fuse "$f" > ex/orig.ir
+  split_ir ex/orig.ir ex/orig
+  "$PY" - ex/all.qasm ex <<'PY'
+import sys, os
+progs = open(sys.argv[1]).read().split("\n\n")
+for p in progs:
+    name = p.split()[2].rstrip(":")
+    open(os.path.join(sys.argv[2], name + ".qasm"), "w").write(p.rstrip("\n") + "\n")
+PY
+  for q in ex/*.qasm; do
+    [ "$q" = ex/all.qasm ] && continue
+    name=$(basename "$q" .qasm)
+    "$QNNC" from-qasm "$q" -o "ex/$name.qnn"
+    "$QNNC" emit-ir --no-fuse "ex/$name.qnn" > "ex/back_$name.ir"
+    split_ir "ex/back_$name.ir" ex/back
+    cmp "ex/orig/$name.ir" "ex/back/$name.ir" || { diff "ex/orig/$name.ir" "ex/back/$name.ir" | head; echo "qasm.sh: $f: $name changed"; exit 1; }
+    n_rt=$((n_rt + 1))
+  done
+done
+[ "$n_rt" -ge 10 ] || { echo "qasm.sh: only $n_rt example circuits round-tripped"; exit 1; }
+
+# import diagnostics: file:line:col, the source line and a caret, exit status 1
+bad() { # NAME EXPECTED-LINE-START then the program on stdin
+  cat > "$1.qasm"
+  set +e; "$QNNC" from-qasm "$1.qasm" > /dev/null 2> "$1.err"; local rc=$?; set -e
+  [ $rc -eq 1 ] && head -1 "$1.err" | grep -qF -- "$2" && grep -q '\^' "$1.err" ||
+    { echo "qasm.sh: $1 (rc $rc):"; cat "$1.err"; exit 1; }
+}
+bad two_regs "two_regs.qasm:3:1: error: a second qubit register" <<'Q'
+OPENQASM 3.0;
+qubit[2] q;
+qubit[1] r;
+Q
+bad unknown_gate "unknown_gate.qasm:3:1: error: gate \`ccx\` is outside the subset" <<'Q'
+OPENQASM 3.0;
+qubit[3] q;
+ccx q[0], q[1], q[2];
+Q
+bad range "range.qasm:3:5: error: the qubit index is larger than 1" <<'Q'
+OPENQASM 3.0;
+qubit[2] q;
+h q[7];
+Q
+bad undeclared "undeclared.qasm:3:4: error: \`theta\` is not a declared input" <<'Q'
+OPENQASM 3.0;
+qubit[1] q;
+rx(theta) q[0];
+// expval: 1 * Z0
+Q
+bad no_outputs "no_outputs.qasm:3:1: error: no \`// expval:\`" <<'Q'
+OPENQASM 3.0;
+qubit[1] q;
+Q
+bad other_gate_def "other_gate_def.qasm:2:6: error: gate definitions other than" <<'Q'
+OPENQASM 3.0;
+gate foo(a) b { rx(a) b; }
+Q
+bad same_wire "same_wire.qasm:3:10: error: gate \`cx\` on the same qubit twice" <<'Q'
+OPENQASM 3.0;
+qubit[2] q;
+cx q[1], q[1];
+Q
+bad power "power.qasm:4:7: error: \`**\` (power)" <<'Q'
+OPENQASM 3.0;
+input float[64] x0;
+qubit[1] q;
+rx(x0 ** 2) q[0];
+Q
+# hostile bytes: never a crash or a hang, always one error
+printf 'OPENQASM 3.0;\nqubit[2] q;\nrx(' > deep.qasm; for i in $(seq 3000); do printf '(' >> deep.qasm; done
+printf '\xff\xfe\x00\x01' > nul.qasm
+printf '/* never closed' > comment.qasm
+printf 'OPENQASM 3.0;\nqubit[99999999999999999999] q;' > huge.qasm
+printf '// expval: 1 * Z0\n' > early.qasm
+head -c 3000 /dev/urandom > random.qasm
+for h in deep nul comment huge early random; do
+  set +e; timeout 10 "$QNNC" from-qasm "$h.qasm" > /dev/null 2> "$h.err"; rc=$?; set -e
+  [ $rc -eq 1 ] && [ -s "$h.err" ] || { echo "qasm.sh: hostile $h: rc $rc"; cat "$h.err"; exit 1; }
 done
 
 # unsupported: tanh has no OpenQASM 3 function; --checkpoint binding is refused, not ignored
