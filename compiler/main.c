@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "draw.h"
+#include "qasm.h"
 #include "ir.h"
 #include "passes.h"
 #include "rt_exact.h"
@@ -36,7 +37,7 @@ typedef struct {
     int spectrum_input;        /* spectrum --input J (-1: not given) */
 } options;
 
-static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "spectrum", "run", "eval", "build", "grad", "sweep", "doctor"};
+static const char *const COMMANDS[] = {"check", "info", "emit-ir", "emit-llvm", "draw", "emit-qasm", "from-qasm", "spectrum", "run", "eval", "build", "grad", "sweep", "doctor"};
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
 static void usage(FILE *f) {
@@ -53,6 +54,10 @@ static void usage(FILE *f) {
           "  draw       a diagram of each quantum layer's circuit: wires, gates with their angles,\n"
           "             observables (--layer N, --circuit NAME, --fused, --ascii, --width N,\n"
           "             --svg FILE)\n"
+          "  emit-qasm  print each quantum layer's circuit as an OpenQASM 3 program (stdgates.inc;\n"
+          "             inputs and parameters as `input float[64]`, outputs as comments)\n"
+          "  from-qasm  read FILE.qasm (the subset emit-qasm writes) as a .qnn circuit named\n"
+          "             after the file, to stdout or -o OUT.qnn\n"
           "  spectrum   the frequencies each quantum layer's circuit can express in each input\n"
           "             (--layer N); with --checkpoint FILE the trained model's Fourier\n"
           "             coefficients along one input (fourier.csv, fourier.png in --out DIR)\n"
@@ -319,7 +324,7 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!known) {
         const char *hint = diag_suggest(o->command, COMMANDS, N_COMMANDS);
-        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, spectrum, run, eval, build, grad, sweep, doctor\n",
+        fprintf(stderr, "qnnc: unknown command `%s`%s%s%s\ncommands: check, info, emit-ir, emit-llvm, draw, emit-qasm, from-qasm, spectrum, run, eval, build, grad, sweep, doctor\n",
                 o->command, hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
         return EXIT_USAGE;
     }
@@ -342,6 +347,9 @@ static int parse_args(int argc, char **argv, options *o) {
         return usage_error("`--circuit NAME` draws a circuit by name, not a layer of experiment `%s`",
                            o->cmd.experiment);
     /* Options that the other command would use: refused rather than silently ignored. */
+    if (strcmp(o->command, "emit-qasm") == 0 && o->cmd.checkpoint)
+        return usage_error("`emit-qasm` writes the parameters as inputs; binding them from "
+                           "`--checkpoint FILE` is not supported yet%s", "");
     if (strcmp(o->command, "run") == 0 && o->cmd.checkpoint)
         return usage_error("`--checkpoint FILE` is for `qnnc eval` (the weights to evaluate); `run` "
                            "trains, and continues from a checkpoint with `--resume FILE`%s", "");
@@ -476,6 +484,7 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "build") == 0) return cmd_build_main(argc, argv); /* own options */
     if (argc > 1 && strcmp(argv[1], "grad") == 0) return cmd_grad_main(argc, argv);   /* own options */
     if (argc > 1 && strcmp(argv[1], "sweep") == 0) return cmd_sweep_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "from-qasm") == 0) return qasm_from_main(argc, argv);
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
@@ -507,6 +516,7 @@ int main(int argc, char **argv) {
     }
     else if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
     else if (strcmp(o.command, "emit-ir") == 0) rc = cmd_emit_ir(r, &o);
+    else if (strcmp(o.command, "emit-qasm") == 0) rc = qasm_command(r, o.cmd.experiment);
     else if (strcmp(o.command, "emit-llvm") == 0) rc = cmd_emit_llvm(r, &o.cmd);
     else if (strcmp(o.command, "draw") == 0) {
         o.draw.experiment = o.cmd.experiment;

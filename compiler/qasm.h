@@ -1,0 +1,30 @@
+/* OpenQASM 3 export (qnnc emit-qasm): each circuit's unfused IR as an OpenQASM 3 program over
+ * stdgates.inc, data inputs and trainable parameters as `input float[64]` variables, the
+ * outputs as `// expval:` / `// var:` / `// probs:` comments followed by `measure`. */
+#ifndef QNN_QASM_H
+#define QNN_QASM_H
+
+#include <stdio.h>
+
+#include "ir.h"
+#include "sema.h"
+
+/* Writes c as one OpenQASM 3 program to f. 0, or -1 after one line on stderr (`qnnc: ...`)
+ * naming what OpenQASM 3 cannot express (tanh, atan2: no such functions in the language). */
+int qasm_write(const ir_circuit *c, FILE *f);
+
+/* qnnc emit-qasm FILE [--experiment NAME]: every quantum layer's circuit (once per distinct
+ * circuit) or, without experiments, every circuit with default arguments, to stdout. */
+int qasm_command(const sema_result *r, const char *experiment);
+
+/* OpenQASM 3 import: reads the subset that qasm_write writes (qasm_import.c names it) from
+ * path and returns the text of a .qnn definition of circuit `circuit_name` (malloc'ed) in
+ * *qnn_text: 0; or -1 after `file:line:col: error:` through diag.c (or one `qnnc:` line for a
+ * file that cannot be read). */
+int qasm_import(const char *path, const char *circuit_name, char **qnn_text);
+
+/* qnnc from-qasm FILE.qasm [-o OUT.qnn]: argv as main received it; the circuit is named
+ * after the file. Exit status 0, 1 (errors) or 2 (usage). */
+int qasm_from_main(int argc, char **argv);
+
+#endif
