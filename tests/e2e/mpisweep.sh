@@ -95,7 +95,7 @@ rc=$?
 grep -qi "rank\|process" log7 || fail "no message on the dead rank: $(tail -5 log7)"
 sleep 1
 for f in /proc/[0-9]*/cmdline; do # no run of the stopped sweep goes on as an orphan
-  c=$(tr '\0' ' ' < "$f" 2>/dev/null) || continue
+  c=$( (tr '\0' ' ' < "$f") 2>/dev/null) || continue
   case $c in *"--out dead/runs/"*) fail "an orphaned run: $c" ;; esac
 done
 echo "mpisweep.sh: ok"
