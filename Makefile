@@ -53,7 +53,7 @@ COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/lexer.o $(BUILD)/g
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-steps demo demo-steps llvm-check install uninstall asan valgrind fuzz bench clean check-examples
+.PHONY: all deps test test-steps demo demo-steps llvm-check install uninstall asan valgrind fuzz bench bench-mpi clean check-examples
 all: $(BUILD)/qnnc $(TEST_BIN)
 
 # ---- dependencies (Debian) -------------------------------------------------------------
@@ -162,6 +162,11 @@ $(BUILD)/bench: bench/bench.c $(BUILD)/libqnnc.a $(BUILD)/libqnnrt.a | llvm-chec
 
 bench: all $(BUILD)/bench
 	BUILD=$(BUILD) scripts/bench.sh
+	BUILD=$(BUILD) scripts/bench_mpi.sh
+
+# Data-parallel scaling of the large example over 1, 2 and 4 MPI ranks (also the end of bench).
+bench-mpi: all
+	BUILD=$(BUILD) scripts/bench_mpi.sh
 
 # ---- install (GNU conventions: PREFIX, DESTDIR; the layout qnnc looks for next to itself) ----
 PREFIX     ?= /usr/local

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "diag.h"
 #include "io_file.h"
 #include "report.h"
+#include "rt_dist.h"
 #include "rt_limits.h"
 #include "sema.h"
 
@@ -426,8 +429,14 @@ static pid_t start_run(const sweep_options *o, const char *self, const sweep_run
     args[n] = NULL;
     fflush(stdout);
     fflush(stderr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* a run outlives no sweep: when mpirun stops a rank (another one died), or the sweep is
+         * killed, its run is stopped too instead of writing on as an orphan (Linux) */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(127);
+        rt_dist_child_env(); /* under mpirun: the run is a plain process, not a rank */
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         if (fd >= 0) {
             dup2(fd, 1);
@@ -769,6 +778,78 @@ static int write_figure(const sweep_options *o, const char *out, const sweep_run
 
 /* ---- the command --------------------------------------------------------------------- */
 
+/* ---- across MPI ranks ------------------------------------------------------------------
+ * `mpirun -np N qnnc sweep`: rank 0 checks, plans and writes as the local sweep does, and hands
+ * out the runs; ranks 1..N-1 each run one at a time, through the same start_run, and ask for
+ * the next when free. A message from a worker is {index of the run it finished or -1, its
+ * status}; the answer is the next index, or -1: stop. Results are read by rank 0 from the run
+ * folders, so the sweep's folder must be one that every rank sees (a shared file system). */
+
+enum { NO_RUN = -1 };
+
+/* Rank 0: serves the runs not skipped (all when serve is 0: only releases the workers);
+ * records each result and prints it. */
+static void coordinate(const sweep_options *o, sweep_run *runs, int n_runs, int serve, int *done_count) {
+    int next = 0, workers = rt_dist_size() - 1;
+    char err[4096];
+    while (workers > 0) {
+        int msg[2], from = 0;
+        rt_dist_recv_ints(&from, msg, 2);
+        if (msg[0] >= 0 && msg[0] < n_runs) {
+            sweep_run *r = &runs[msg[0]];
+            char *res = io_path_join(r->dir, "result.csv");
+            r->status = msg[1] == 0 && read_result(res, r) == 0 ? 0 : 1;
+            free(res);
+            print_finished(o, r, ++*done_count, n_runs);
+        }
+        int give = NO_RUN;
+        while (serve && give == NO_RUN && next < n_runs) {
+            sweep_run *r = &runs[next++];
+            if (r->skipped) continue;
+            char *cfg = io_path_join(r->dir, "config.txt"), *res = io_path_join(r->dir, "result.csv");
+            unlink(res); /* a stale result of other settings must not count as this run's */
+            if (io_mkdir_p(r->dir, err, sizeof err) == 0 &&
+                io_write_file_atomic(cfg, r->config, strlen(r->config), err, sizeof err) == 0) {
+                give = (int)(r - runs);
+            } else {
+                fprintf(stderr, "qnnc sweep: %s: %s\n", r->label, err);
+                r->status = 1;
+                print_finished(o, r, ++*done_count, n_runs);
+            }
+            free(cfg);
+            free(res);
+        }
+        rt_dist_send_ints(from, &give, 1);
+        if (give == NO_RUN) workers--;
+    }
+}
+
+/* Ranks 1..N-1: run what rank 0 hands out until it says stop. Returns the exit status. */
+static int work(const sweep_options *o, const char *self, sweep_run *runs, int n_runs, int threads) {
+    int msg[2] = {NO_RUN, 0};
+    for (;;) {
+        rt_dist_send_ints(0, msg, 2);
+        int idx = NO_RUN, from = 0;
+        rt_dist_recv_ints(&from, &idx, 1);
+        if (idx < 0 || idx >= n_runs) return 0;
+        pid_t pid = start_run(o, self, &runs[idx], threads);
+        int ws = 0;
+        while (pid > 0 && waitpid(pid, &ws, 0) < 0 && errno == EINTR) {}
+        msg[0] = idx;
+        msg[1] = pid > 0 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : 1;
+    }
+}
+
+static char *sweep_folder(const sweep_options *o) {
+    if (o->out_dir) return strdup(o->out_dir);
+    const char *base = strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 : o->file;
+    size_t bl = strlen(base);
+    if (bl > 4 && strcmp(base + bl - 4, ".qnn") == 0) bl -= 4;
+    char *out = malloc(bl + 16);
+    sprintf(out, "out/%.*s-sweep", (int)bl, base);
+    return out;
+}
+
 int cmd_sweep_main(int argc, char **argv) {
     sweep_options o;
     int rc = parse_args(argc, argv, &o);
@@ -808,6 +889,32 @@ int cmd_sweep_main(int argc, char **argv) {
         runs[i].status = -1;
     }
 
+    char err[4096];
+    char *out = NULL;
+    int status = EXIT_FAILED, mpi = 0, done_count = 0;
+    if (rt_dist_start(err, sizeof err)) {
+        fprintf(stderr, "qnnc sweep: %s\n", err);
+        goto done;
+    }
+    mpi = rt_dist_size() > 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* ranks share the machine's cores unless --threads says otherwise */
+    int per = mpi ? rt_dist_size() - 1 : o.jobs;
+    int threads = o.threads >= 0 ? o.threads : (int)(cores > per ? cores / per : 1);
+    if (threads == 0) threads = cores > 0 ? (int)cores : 1;
+    if (mpi && rt_dist_rank() > 0) { /* a worker: the run folders' names are all it needs */
+        out = sweep_folder(&o);
+        char *runs_dir = io_path_join(out, "runs");
+        for (int i = 0; i < n_runs; i++) {
+            char *name = run_name(runs[i].label);
+            runs[i].dir = io_path_join(runs_dir, name);
+            free(name);
+        }
+        free(runs_dir);
+        status = work(&o, self, runs, n_runs, threads);
+        goto done;
+    }
+
     /* 1. every configuration through the front end before anything runs */
     uint64_t hash = 0;
     int refused = 0;
@@ -831,24 +938,13 @@ int cmd_sweep_main(int argc, char **argv) {
         }
         for (int k = 0; k < n; k++) free(sets[k]);
     }
-    char err[4096];
-    char *out = NULL;
-    int status = EXIT_FAILED;
     if (refused) {
         if (refused > MAX_REFUSED) fprintf(stderr, "qnnc sweep: %d configurations refused in all\n", refused);
         goto done;
     }
 
     /* 2. the folder: a new one, or one of a sweep of the same sources */
-    if (o.out_dir) {
-        out = strdup(o.out_dir);
-    } else {
-        const char *base = strrchr(o.file, '/') ? strrchr(o.file, '/') + 1 : o.file;
-        size_t bl = strlen(base);
-        if (bl > 4 && strcmp(base + bl - 4, ".qnn") == 0) bl -= 4;
-        out = malloc(bl + 16);
-        sprintf(out, "out/%.*s-sweep", (int)bl, base);
-    }
+    out = sweep_folder(&o);
     char *ident_path = io_path_join(out, "sweep.txt");
     char ident[256];
     snprintf(ident, sizeof ident, "qnn sweep\nsources %016llx\n", (unsigned long long)hash);
@@ -895,21 +991,28 @@ int cmd_sweep_main(int argc, char **argv) {
         free(res);
     }
     free(runs_dir);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = o.threads >= 0 ? o.threads : (int)(cores > o.jobs ? cores / o.jobs : 1);
-    if (threads == 0) threads = cores > 0 ? (int)cores : 1;
     printf("qnnc sweep: %d configurations of %s (", n_runs, o.file);
     for (int a = 0; a < o.n_axes; a++) printf("%s%s: %d values", a ? ", " : "", o.axes[a].key, o.axes[a].n);
-    printf("), %d to run, %d finished before; %d at a time, %d thread%s each; folder %s\n", to_run,
-           n_runs - to_run, o.jobs, threads, threads == 1 ? "" : "s", out);
+    if (mpi)
+        printf("), %d to run, %d finished before; %d MPI ranks running one each, %d thread%s each; folder %s\n",
+               to_run, n_runs - to_run, rt_dist_size() - 1, threads, threads == 1 ? "" : "s", out);
+    else
+        printf("), %d to run, %d finished before; %d at a time, %d thread%s each; folder %s\n", to_run,
+               n_runs - to_run, o.jobs, threads, threads == 1 ? "" : "s", out);
 
-    /* 4. run: up to --jobs processes, the next configuration when one ends */
-    pid_t *pids = calloc((size_t)o.jobs, sizeof *pids);
-    int *slot_run = calloc((size_t)o.jobs, sizeof *slot_run);
-    int next = 0, running = 0, done_count = 0;
+    /* 4. run: up to --jobs processes, the next configuration when one ends; under mpirun, one
+     * per worker rank */
     for (int i = 0; i < n_runs; i++)
         if (runs[i].skipped) print_finished(&o, &runs[i], ++done_count, n_runs);
-    for (;;) {
+    if (mpi) {
+        coordinate(&o, runs, n_runs, 1, &done_count);
+        mpi = 0; /* the workers are released */
+        o.jobs = 0;
+    }
+    pid_t *pids = calloc((size_t)o.jobs, sizeof *pids);
+    int *slot_run = calloc((size_t)o.jobs, sizeof *slot_run);
+    int next = 0, running = 0;
+    for (; o.jobs > 0;) {
         while (running < o.jobs) {
             while (next < n_runs && runs[next].skipped) next++;
             if (next >= n_runs) break;
@@ -1004,6 +1107,7 @@ int cmd_sweep_main(int argc, char **argv) {
     free(groups);
 
 done:
+    if (mpi && rt_dist_rank() == 0) coordinate(&o, runs, n_runs, 0, &done_count); /* stopped early */
     for (int i = 0; i < n_runs; i++) {
         free(runs[i].choice);
         free(runs[i].label);

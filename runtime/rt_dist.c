@@ -115,3 +115,49 @@ void rt_dist_abort(const char *message) {
 #endif
     exit(1);
 }
+
+/* one tag for the sweep's messages; collectives do not use tags */
+enum { SWEEP_TAG = 17 };
+
+void rt_dist_send_ints(int to, const int *v, int n) {
+    if (!D.active) return;
+#ifdef QNN_HAVE_MPI
+    if (MPI_Send(v, n, MPI_INT, to, SWEEP_TAG, MPI_COMM_WORLD) != MPI_SUCCESS)
+        rt_dist_abort("MPI_Send failed (a rank died, or the network failed)");
+#else
+    (void)to, (void)v, (void)n;
+#endif
+}
+
+void rt_dist_recv_ints(int *from, int *v, int n) {
+    if (!D.active) return;
+#ifdef QNN_HAVE_MPI
+    MPI_Status st;
+    if (MPI_Recv(v, n, MPI_INT, MPI_ANY_SOURCE, SWEEP_TAG, MPI_COMM_WORLD, &st) != MPI_SUCCESS)
+        rt_dist_abort("MPI_Recv failed (a rank died, or the network failed)");
+    *from = st.MPI_SOURCE;
+#else
+    (void)from, (void)v, (void)n;
+#endif
+}
+
+void rt_dist_child_env(void) {
+    static const char *const prefixes[] = {"OMPI_", "PMIX_", "PMI_"};
+    extern char **environ;
+    for (int again = 1; again;) { /* unsetenv shifts environ: start over after each */
+        again = 0;
+        for (char **e = environ; e && *e && !again; e++)
+            for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+                if (strncmp(*e, prefixes[i], strlen(prefixes[i])) != 0) continue;
+                const char *eq = strchr(*e, '=');
+                char name[256];
+                size_t len = eq ? (size_t)(eq - *e) : strlen(*e);
+                if (len >= sizeof name) continue;
+                memcpy(name, *e, len);
+                name[len] = 0;
+                unsetenv(name);
+                again = 1;
+                break;
+            }
+    }
+}

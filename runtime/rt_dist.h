@@ -38,4 +38,15 @@ void rt_dist_abort(const char *message);
 void rt_dist_set_split(int on);
 int rt_dist_split(void);
 
+/* Point-to-point messages of a few ints, for `mpirun -np N qnnc sweep`: rank 0 hands run
+ * indices to workers that ask when free (docs/sweeps.md). rt_dist_recv_ints takes a message
+ * from any rank and gives its sender in *from. A failed send or receive (a rank died) stops
+ * every rank (rt_dist_abort). Only when active. */
+void rt_dist_send_ints(int to, const int *v, int n);
+void rt_dist_recv_ints(int *from, int *v, int n);
+
+/* In a forked child, before exec: removes the launcher's variables, so that a `qnnc run`
+ * started by one rank is a plain one-rank process and not a rank of the job. */
+void rt_dist_child_env(void);
+
 #endif
