@@ -662,6 +662,20 @@ static void build_vjp_shift(cg *g, const kernels *k, const char *name, const cha
     vjp_end(g, fn, &l, base, rem);
 }
 
+/* The owner slot of op oi in a table of [gate][wires[0] + 1][wires[1] + 1] when oi is a
+ * primitive gate without angles (its kernels are then those of any op with the same gate
+ * and wires), NULL otherwise. */
+static int *fixed_key(const ir_circuit *c, int oi, int *table) {
+    const ir_op *op = &c->ops[oi];
+    int fixed = op->gate < IR_RX || (op->gate >= IR_CNOT && op->gate <= IR_SWAP);
+    if (!fixed || op->n_members || op->angle[0] >= 0 || op->wires[0] < 0 ||
+        op->wires[0] >= IR_MAX_QUBITS || op->wires[1] >= IR_MAX_QUBITS)
+        return NULL;
+    size_t w = IR_MAX_QUBITS + 1;
+    return &table[((size_t)op->gate * w + (size_t)(op->wires[0] + 1)) * w +
+                  (size_t)(op->wires[1] + 1)];
+}
+
 LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
                                const cg_fn_target *ft) {
     int n = g->c->n_ops;
@@ -680,15 +694,38 @@ LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
     snprintf(name, sizeof name, "%s_pre", prefix);
     k.pre = emit_pre(g, name, ft); /* first: assigns the shared-table slots */
     cg_emit_shared(g, &k, prefix, ft);
+    /* Fixed gates (CNOT, CZ, H, ...) have no angles: their kernels depend only on the gate
+     * and its wires, so every op of the same gate on the same wires calls the first one's
+     * kernels. Without this, the CNOT ring of each StronglyEntanglingLayers layer cost 16
+     * new functions per layer, and compile time per layer (mostly instruction selection)
+     * followed the circuit's depth (docs/performance.md). */
+    enum { W = IR_MAX_QUBITS + 1 };
+    int *fixed_owner = malloc(sizeof *fixed_owner * (size_t)IR_GATE_COUNT * W * W);
+    if (!fixed_owner) {
+        cg_fail(g, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < (size_t)IR_GATE_COUNT * W * W; i++)
+        fixed_owner[i] = -1;
     for (int oi = 0; oi < n && !g->failed; oi++) {
         if (k.tab[oi] >= 0)
             continue;
+        int *owner = fixed_key(g->c, oi, fixed_owner);
+        if (owner && *owner >= 0) {
+            k.fwd[oi] = k.fwd[*owner];
+            k.bwd[oi] = k.bwd[*owner];
+            k.sim[oi] = k.sim[*owner];
+            continue;
+        }
+        if (owner)
+            *owner = oi;
         k.fwd[oi] = emit_fwd_kernel(g, oi, prefix, 0, ft);
         if (g->opt.grad == CG_GRAD_SHIFT)
             k.sim[oi] = emit_fwd_kernel(g, oi, prefix, 1, ft);
         else
             k.bwd[oi] = emit_bwd_kernel(g, oi, prefix, ft);
     }
+    free(fixed_owner);
     if (g->failed)
         goto out;
     fwd = build_forward(g, &k, inf->forward_name, ft);
