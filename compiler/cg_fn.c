@@ -138,8 +138,10 @@ static void op_wires(const ir_op *op, int *target, int *control) {
 static LLVMValueRef diag_tab(cg *g, int oi, int *scalar) {
     cg_opinfo *in = &g->ops[oi];
     *scalar = in->shared;
-    if (g->use_cache && in->cached)
-        return cg_region(g, g->off_shared + in->table);
+    if (g->use_cache && in->cached) { /* relative to g->shtab: also in a shared kernel */
+        LLVMValueRef idx = cg_i64(g, (int64_t)in->table);
+        return LLVMBuildGEP2(g->b, g->T, g->shtab, &idx, 1, "");
+    }
     LLVMValueRef tab = cg_region(g, g->off_diag);
     if (!(g->use_cache && in->part)) {
         cg_diag_table(g, &g->c->ops[oi], tab, *scalar, CG_DIAG_ALL);
