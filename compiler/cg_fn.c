@@ -138,8 +138,10 @@ static void op_wires(const ir_op *op, int *target, int *control) {
 static LLVMValueRef diag_tab(cg *g, int oi, int *scalar) {
     cg_opinfo *in = &g->ops[oi];
     *scalar = in->shared;
-    if (g->use_cache && in->cached)
-        return cg_region(g, g->off_shared + in->table);
+    if (g->use_cache && in->cached) { /* relative to g->shtab: also in a shared kernel */
+        LLVMValueRef idx = cg_i64(g, (int64_t)in->table);
+        return LLVMBuildGEP2(g->b, g->T, g->shtab, &idx, 1, "");
+    }
     LLVMValueRef tab = cg_region(g, g->off_diag);
     if (!(g->use_cache && in->part)) {
         cg_diag_table(g, &g->c->ops[oi], tab, *scalar, CG_DIAG_ALL);
@@ -379,16 +381,38 @@ static void finish_params(cg *g, LLVMValueRef gparams) {
  * of parameters and constants only), once per call, into the shared table, with the
  * gradient matrices Z (want_z is no longer consulted: see below). Slots are assigned here,
  * at code-generation time, so the kernels know where to load from. */
+/* Ops per part of _pre. One function for a whole deep circuit made register allocation and
+ * the dominator-tree queries of early-cse/instcombine grow faster than the op count
+ * (StronglyEntanglingLayers, 8 qubits: 46 ms per layer at 50 layers, 59 ms at 200); parts
+ * of a bounded size keep the work per op flat (docs/performance.md). */
+enum { PRE_PART_OPS = 64 };
+
 static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
     LLVMTypeRef a[3] = {g->ptr, g->ptr, g->i1};
-    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 3, 0), ft, 1);
-    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
-    g->params = LLVMGetParam(fn, 1);
+    LLVMTypeRef fty = LLVMFunctionType(g->voidt, a, 3, 0);
+    int n_parts = (g->c->n_ops + PRE_PART_OPS - 1) / PRE_PART_OPS;
+    LLVMValueRef *parts = calloc((size_t)n_parts + 1, sizeof *parts);
+    if (!parts) {
+        cg_fail(g, "out of memory");
+        return NULL;
+    }
+    LLVMValueRef fn = NULL;
     g->use_cache = 0;
     g->n_shared = 0;
     for (int oi = 0; oi < g->c->n_ops && !g->failed; oi++) {
         const ir_op *op = &g->c->ops[oi];
         cg_opinfo *in = &g->ops[oi];
+        if (oi % PRE_PART_OPS == 0) {
+            if (fn) {
+                LLVMBuildRetVoid(g->b);
+                cg_end_fn(g);
+            }
+            char part[220];
+            snprintf(part, sizeof part, "%s%d", name, oi / PRE_PART_OPS);
+            fn = parts[oi / PRE_PART_OPS] = cg_new_fn(g, part, fty, ft, 1);
+            cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+            g->params = LLVMGetParam(fn, 1);
+        }
         in->cached = 0;
         in->part = 0;
         if (!in->shared && op->gate == IR_FUSED_DIAG) { /* its shared members' table */
@@ -428,8 +452,20 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
         free(Z);
         in->cached = 1;
     }
+    if (fn) {
+        LLVMBuildRetVoid(g->b);
+        cg_end_fn(g);
+    }
+    /* _pre itself calls the parts in order */
+    fn = cg_new_fn(g, name, fty, ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    LLVMValueRef args[3] = {LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), LLVMGetParam(fn, 2)};
+    for (int i = 0; i < n_parts && !g->failed; i++)
+        if (parts[i])
+            LLVMBuildCall2(g->b, fty, parts[i], args, 3, "");
     LLVMBuildRetVoid(g->b);
     cg_end_fn(g);
+    free(parts);
     return fn;
 }
 
@@ -662,6 +698,20 @@ static void build_vjp_shift(cg *g, const kernels *k, const char *name, const cha
     vjp_end(g, fn, &l, base, rem);
 }
 
+/* The owner slot of op oi in a table of [gate][wires[0] + 1][wires[1] + 1] when oi is a
+ * primitive gate without angles (its kernels are then those of any op with the same gate
+ * and wires), NULL otherwise. */
+static int *fixed_key(const ir_circuit *c, int oi, int *table) {
+    const ir_op *op = &c->ops[oi];
+    int fixed = op->gate < IR_RX || (op->gate >= IR_CNOT && op->gate <= IR_SWAP);
+    if (!fixed || op->n_members || op->angle[0] >= 0 || op->wires[0] < 0 ||
+        op->wires[0] >= IR_MAX_QUBITS || op->wires[1] >= IR_MAX_QUBITS)
+        return NULL;
+    size_t w = IR_MAX_QUBITS + 1;
+    return &table[((size_t)op->gate * w + (size_t)(op->wires[0] + 1)) * w +
+                  (size_t)(op->wires[1] + 1)];
+}
+
 LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
                                const cg_fn_target *ft) {
     int n = g->c->n_ops;
@@ -680,15 +730,38 @@ LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
     snprintf(name, sizeof name, "%s_pre", prefix);
     k.pre = emit_pre(g, name, ft); /* first: assigns the shared-table slots */
     cg_emit_shared(g, &k, prefix, ft);
+    /* Fixed gates (CNOT, CZ, H, ...) have no angles: their kernels depend only on the gate
+     * and its wires, so every op of the same gate on the same wires calls the first one's
+     * kernels. Without this, the CNOT ring of each StronglyEntanglingLayers layer cost 16
+     * new functions per layer, and compile time per layer (mostly instruction selection)
+     * followed the circuit's depth (docs/performance.md). */
+    enum { W = IR_MAX_QUBITS + 1 };
+    int *fixed_owner = malloc(sizeof *fixed_owner * (size_t)IR_GATE_COUNT * W * W);
+    if (!fixed_owner) {
+        cg_fail(g, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < (size_t)IR_GATE_COUNT * W * W; i++)
+        fixed_owner[i] = -1;
     for (int oi = 0; oi < n && !g->failed; oi++) {
         if (k.tab[oi] >= 0)
             continue;
+        int *owner = fixed_key(g->c, oi, fixed_owner);
+        if (owner && *owner >= 0) {
+            k.fwd[oi] = k.fwd[*owner];
+            k.bwd[oi] = k.bwd[*owner];
+            k.sim[oi] = k.sim[*owner];
+            continue;
+        }
+        if (owner)
+            *owner = oi;
         k.fwd[oi] = emit_fwd_kernel(g, oi, prefix, 0, ft);
         if (g->opt.grad == CG_GRAD_SHIFT)
             k.sim[oi] = emit_fwd_kernel(g, oi, prefix, 1, ft);
         else
             k.bwd[oi] = emit_bwd_kernel(g, oi, prefix, ft);
     }
+    free(fixed_owner);
     if (g->failed)
         goto out;
     fwd = build_forward(g, &k, inf->forward_name, ft);

@@ -20,7 +20,8 @@ static int shareable(const cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     const cg_opinfo *in = &g->ops[oi];
     return g->opt.grad != CG_GRAD_SHIFT && in->shared && in->cached && in->n_occ > 0 &&
-           op->gate != IR_FUSED_DIAG && op->gate != IR_SWAP && !cg_op_is_noop(op);
+           !(op->gate == IR_FUSED_DIAG && in->part) && op->gate != IR_SWAP &&
+           !cg_op_is_noop(op);
 }
 
 static void desc_shift(cmat_desc *d, long by, long *lo) {
@@ -33,7 +34,11 @@ static void desc_shift(cmat_desc *d, long by, long *lo) {
         }
 }
 
-static long first_slot(const cg_opinfo *in) {
+/* A cached FUSED_DIAG's one slot is its phase table (its U and Z are unused). */
+static long first_slot(const cg *g, int oi) {
+    const cg_opinfo *in = &g->ops[oi];
+    if (g->c->ops[oi].gate == IR_FUSED_DIAG)
+        return (long)in->table;
     long lo = (long)1 << 60;
     desc_shift((cmat_desc *)&in->U, 0, &lo);
     for (int i = 0; i < in->n_occ; i++)
@@ -41,7 +46,12 @@ static long first_slot(const cg_opinfo *in) {
     return lo == (long)1 << 60 ? 0 : lo;
 }
 
-static void rebase(cg_opinfo *in, long by) {
+static void rebase(cg *g, int oi, long by) {
+    cg_opinfo *in = &g->ops[oi];
+    if (g->c->ops[oi].gate == IR_FUSED_DIAG) {
+        in->table = (size_t)((long)in->table + by);
+        return;
+    }
     desc_shift(&in->U, by, NULL);
     for (int i = 0; i < in->n_occ; i++)
         desc_shift(&in->Z[i], by, NULL);
@@ -51,7 +61,7 @@ static void rebase(cg_opinfo *in, long by) {
 static char *signature(const cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     const cg_opinfo *in = &g->ops[oi];
-    size_t cap = (size_t)(in->n_occ + 2) * 8 * 40 + 64, n = 0;
+    size_t cap = (size_t)(in->n_occ + 2) * 8 * 40 + (size_t)op->n_members * 48 + 64, n = 0;
     char *s = malloc(cap);
     if (!s)
         return NULL;
@@ -66,6 +76,15 @@ static char *signature(const cg *g, int oi) {
                                   m->c[i].kind == CC_CONST ? m->c[i].k : 0.0,
                                   m->c[i].kind == CC_SLOT ? m->c[i].slot : (size_t)0);
     }
+    /* a diagonal's kernels follow its members (gate, wires, parity mask); its table is
+     * the one slot, at 0 once rebased */
+    for (int j = 0; op->gate == IR_FUSED_DIAG && j < op->n_members; j++) {
+        const ir_op *m = &g->c->members[op->first_member + j];
+        n += (size_t)snprintf(s + n, cap - n, "m%d,%d,%d,%lu;", (int)m->gate, m->wires[0],
+                              m->wires[1], (unsigned long)m->mask);
+    }
+    if (op->gate == IR_FUSED_DIAG)
+        n += (size_t)snprintf(s + n, cap - n, "t%zu", in->table);
     return s;
 }
 
@@ -112,8 +131,8 @@ void cg_emit_shared(cg *g, cg_kernels *k, const char *prefix, const cg_fn_target
         if (!shareable(g, oi))
             continue;
         cg_opinfo *in = &g->ops[oi];
-        long base = first_slot(in);
-        rebase(in, -base);
+        long base = first_slot(g, oi);
+        rebase(g, oi, -base);
         char *sig = signature(g, oi);
         int j = 0;
         while (sig && j < n_sig && strcmp(sigs[j], sig))
@@ -129,7 +148,7 @@ void cg_emit_shared(cg *g, cg_kernels *k, const char *prefix, const cg_fn_target
             owner[n_sig++] = oi;
             emit_shared_kernels(g, oi, prefix, n_sig - 1, ft, &k->fwd[oi], &k->bwd[oi]);
         }
-        rebase(in, base);
+        rebase(g, oi, base);
         k->tab[oi] = base;
         if (in->n_occ > k->max_occ)
             k->max_occ = in->n_occ;

@@ -94,6 +94,22 @@ jc() { # jc ROUND: one cold and one warm run on a fresh cache folder
 }
 for round in 1 2 3; do jc $round; done
 
+# Compile time against depth (issue 13): StronglyEntanglingLayers on 8 qubits (bench/ct), one
+# cold compile each (--no-cache; "LLVM codegen + JIT" of --time), ms and ms per fused op (the
+# op count of `qnnc emit-ir` after fusion); then the QIREN layer of examples/image_qiren.qnn.
+echo "== compile time: StronglyEntanglingLayers, 8 qubits, f64, --no-cache"
+for L in 10 100 1000; do
+    f=bench/ct/sel$L.qnn
+    ops=$($QNNC emit-ir "$f" | sed -n '/after fusion/,$p' | grep -o '[0-9]* ops' | head -1 | cut -d' ' -f1)
+    $QNNC run "$f" --no-cache --time --quiet --out "$TMP/ct" >"$TMP/ct.log" 2>&1 || { cat "$TMP/ct.log"; exit 1; }
+    ms=$(grep -o 'JIT [0-9.]* ms' "$TMP/ct.log" | head -1 | tr -dc '0-9.')
+    awk -v L="$L" -v ops="$ops" -v ms="$ms" \
+        'BEGIN { printf "compile sel%s: %d ops, %.0f ms, %.3f ms/op\n", L, ops, ms, ms / ops }'
+done
+$QNNC run examples/image_qiren.qnn --set epochs=1 --no-cache --time --quiet --out "$TMP/ct" \
+    >"$TMP/ct.log" 2>&1 || { cat "$TMP/ct.log"; exit 1; }
+echo "compile QIREN layer (examples/image_qiren.qnn): $(grep -o 'JIT [0-9.]* ms' "$TMP/ct.log" | head -1 | tr -dc '0-9.') ms"
+
 echo "== W4: one QIREN layer, qubit scaling (one thread)"
 for n in 4 6 8 10 12 14 16; do
     b=1024
