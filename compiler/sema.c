@@ -217,7 +217,8 @@ static void load_file(sema *S, const char *path, src_loc from) {
 
 static void declare_globals(sema *S) {
     static const char *const builtin_layers[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
-                                                 "sine", "scale", "rff", "softmax", "log_softmax"};
+                                                 "sine", "scale", "rff", "softmax", "log_softmax",
+                                                 "parallel", "branch", "residual", "split"};
     for (int i = 0; i < S->items.n; i++) {
         ast_node *it = S->items.items[i];
         if (it->kind == AST_IMPORT) continue;
