@@ -53,4 +53,34 @@ cmp -s run/fit.csv ev/fit.csv || fail "qnnc eval of the checkpoint differs from 
 for f in model.safetensors fit.csv fit.png; do
     cmp -s "run/$f" "bin/$f" || fail "native binary's $f differs from qnnc run's"
 done
+# the Python bridge (`--emit shared`): the nested tensors, and the model's gradients against
+# central differences in float64 (inputs, and parameters of a split copy, a residual, a branch)
+QNNC="$QNNC" PYTHONPATH="$root/python" /usr/bin/python3 - g.qnn <<'PY' || fail "Python bridge"
+import os, sys
+import numpy as np
+import qnn
+m = qnn.compile(sys.argv[1], qnnc=os.environ["QNNC"], cache_dir="pycache").model()
+names = [t[0] for t in m.tensors]
+assert "layers.2.b5.layers.8.w" in names and "layers.15.b0.layers.16.weight" in names, names
+rng = np.random.default_rng(1)
+x, c = rng.uniform(-1, 1, (10, 2)), rng.normal(size=(10, 1))
+loss = lambda: float(np.sum(c * m.forward(x)))
+m.forward(x)
+g, gx = m.backward(c)
+h, worst = 1e-6, 0.0
+for i in range(x.size):
+    k = np.unravel_index(i, x.shape); keep = x[k]
+    x[k] = keep + h; lp = loss(); x[k] = keep - h; lm = loss(); x[k] = keep
+    worst = max(worst, abs(gx[k] - (lp - lm) / (2 * h)) / max(1, abs(gx[k])))
+for name in ["layers.2.b5.layers.8.w", "layers.12.b0.layers.13.weight", "layers.15.b1.layers.18.bias"]:
+    p = m.parameters[name]
+    for j in range(3):
+        k = np.unravel_index(j, p.shape); keep = p[k]
+        p[k] = keep + h; m.set_tensors({name: p}); lp = loss()
+        p[k] = keep - h; m.set_tensors({name: p}); lm = loss()
+        p[k] = keep; m.set_tensors({name: p})
+        worst = max(worst, abs(g[name][k] - (lp - lm) / (2 * h)) / max(1, abs(g[name][k])))
+print("nonseq: Python bridge, worst relative gradient error %.2g" % worst)
+sys.exit(0 if worst < 1e-6 else 1)
+PY
 echo "nonseq.sh: ok"
