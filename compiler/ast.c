@@ -26,7 +26,7 @@ const char *ast_kind_name(ast_kind k) {
         "import", "gate", "circuit", "model", "experiment", "formal", "qubit formal", "block",
         "qubits", "input", "param", "let", "for", "repeat", "if", "expval", "application",
         "setting", "number", "string", "name", "operator", "unary operator", "call", "index",
-        "list", "named argument", "sum", "slice"};
+        "list", "named argument", "sum", "slice", "block layer"};
     return (k >= 0 && k < AST_KIND_COUNT) ? names[k] : "?";
 }
 

@@ -42,6 +42,7 @@ typedef enum {
     AST_NAMED,   /* name = value  (named argument): name, a */
     AST_SUM,     /* str(i in a..b) c: str = function name (sum), name = variable, a, b = range */
     AST_SLICE,   /* a[b..c]: a = base, b = lo, c = hi (excluded); flag = 1 if written a[b:c] */
+    AST_GROUP,   /* name (parallel, branch, residual, split), list = args, c = body block */
     AST_KIND_COUNT
 } ast_kind;
 

@@ -74,7 +74,8 @@ static const char *name_of(const char *const *names, int n, int v) {
 static const char *const LAYER_KINDS[] = {"RT_LAYER_LINEAR", "RT_LAYER_BATCHNORM", "RT_LAYER_RELU",
                                           "RT_LAYER_TANH",   "RT_LAYER_SIGMOID",   "RT_LAYER_SINE",
                                           "RT_LAYER_SCALE",  "RT_LAYER_RFF",       "RT_LAYER_QUANTUM",
-                                          "RT_LAYER_SOFTMAX", "RT_LAYER_LOG_SOFTMAX"};
+                                          "RT_LAYER_SOFTMAX", "RT_LAYER_LOG_SOFTMAX", "RT_LAYER_PARALLEL",
+                                          "RT_LAYER_RESIDUAL", "RT_LAYER_SPLIT"};
 static const char *const LINEAR_INITS[] = {"RT_LINEAR_INIT_DEFAULT", "RT_LINEAR_INIT_SIREN_FIRST",
                                            "RT_LINEAR_INIT_SIREN"};
 static const char *const PARAM_INITS[] = {"RT_PARAM_INIT_UNIFORM", "RT_PARAM_INIT_NORMAL",
@@ -137,7 +138,8 @@ static void layers(FILE *f, int e, const rt_experiment *x) {
         fprintf(f, ",\n     .circuit = %d, .n_tensors = %d, .tensors = ", s->circuit, s->n_tensors);
         if (s->n_tensors > 0) fprintf(f, "tensors_%d_%d", e, l);
         else fputs("NULL", f);
-        fprintf(f, ", .n_params = %d,\n     .circuit_svg = ", s->n_params);
+        fprintf(f, ", .n_params = %d,\n     .n_branches = %d, .parent = %d, .branch = %d,"
+                "\n     .circuit_svg = ", s->n_params, s->n_branches, s->parent, s->branch);
         if (s->circuit_svg) c_string_lines(f, s->circuit_svg, "         ");
         else fputs("NULL", f);
         fputs("},\n", f);

@@ -395,22 +395,46 @@ static void print_circuit_info(const ir_circuit *c, const char *indent) {
     ir_free(fused);
 }
 
+/* The depth of layer i in the model's tree (rt_spec.h: parent = composite index + 1). */
+static int layer_depth(const sema_model *m, int i) {
+    int d = 0;
+    for (int p = m->layers[i].parent; p > 0 && d < m->n_layers; p = m->layers[p - 1].parent) d++;
+    return d;
+}
+
+/* Parameters of layer i with, for a composite, every layer of its branches. */
+static long long subtree_params(const sema_model *m, int i) {
+    long long n = sema_layer_params(&m->layers[i]);
+    for (int j = i + 1; j < m->n_layers && layer_depth(m, j) > layer_depth(m, i); j++)
+        n += sema_layer_params(&m->layers[j]);
+    return n;
+}
+
 static void print_model_info(const sema_model *m) {
     printf("  model %s: %d -> %d, %lld parameters\n", m->name, m->in_dim, m->out_dim, m->n_params);
-    printf("    %3s  %-10s %-12s %8s\n", "#", "layer", "features", "params");
+    printf("    %3s  %-14s %-12s %8s\n", "#", "layer", "features", "params");
     for (int i = 0; i < m->n_layers; i++) {
         const rt_layer_spec *l = &m->layers[i];
-        char shape[32];
+        const rt_layer_spec *up = l->parent > 0 ? &m->layers[l->parent - 1] : NULL;
+        int depth = layer_depth(m, i);
+        char shape[32], name[48];
         if (l->in != l->out) snprintf(shape, sizeof shape, "%d -> %d", l->in, l->out);
         else snprintf(shape, sizeof shape, "%d", l->in);
-        printf("    %3d  %-10s %-12s %8lld", i, layer_name(l->kind), shape, sema_layer_params(l));
+        snprintf(name, sizeof name, "%*s%s", 2 * depth, "", layer_name(l->kind));
+        printf("    %3d  %-14s %-12s %8lld", i, name, shape, subtree_params(m, i));
+        if (up && up->kind != RT_LAYER_RESIDUAL) printf("  [%s %d]", up->kind == RT_LAYER_SPLIT ? "copy" : "branch", l->branch);
+        if (l->kind == RT_LAYER_PARALLEL) printf("  %d branches, concatenated", l->n_branches);
+        if (l->kind == RT_LAYER_SPLIT) printf("  %d copies on slices of %d, own parameters", l->n_branches, l->in / l->n_branches);
+        if (l->kind == RT_LAYER_RESIDUAL) printf("  x + f(x)");
         if (l->kind == RT_LAYER_BATCHNORM) printf("  momentum %g, eps %g", l->momentum, l->eps);
         if (l->kind == RT_LAYER_SINE || l->kind == RT_LAYER_SCALE) printf("  omega0 %g", l->omega0);
         if (l->kind == RT_LAYER_RFF) printf("  scale %g (fixed features)", l->rff_scale);
         if (l->kind == RT_LAYER_LINEAR && !l->bias) printf("  no bias");
         if (l->kind == RT_LAYER_QUANTUM) printf("  %s", m->circuits[l->circuit]->name);
         putchar('\n');
-        if (l->kind == RT_LAYER_QUANTUM) print_circuit_info(m->circuits[l->circuit], "         ");
+        /* the copies of a split share their circuit: its figures once */
+        if (l->kind == RT_LAYER_QUANTUM && !(up && up->kind == RT_LAYER_SPLIT && l->branch > 0))
+            print_circuit_info(m->circuits[l->circuit], "         ");
     }
     printf("  total parameters: %lld\n", m->n_params);
 }

@@ -179,6 +179,11 @@ stmt
     | "`quantum`" IDENT '(' args_opt ')' ';'
                             { $$ = NODE(AST_APPLY, @2); $$->name = $2; $$->list = $4; $$->op = 1; $$->flag = 1; }
     | "`quantum`" IDENT ';'   { $$ = NODE(AST_APPLY, @2); $$->name = $2; $$->op = 1; }
+    /* composite layers of a model: parallel { branch { ... } ... }, residual { ... },
+     * split(k = 8) { ... } (sema checks the names) */
+    | IDENT block           { $$ = NODE(AST_GROUP, @1); $$->name = $1; $$->c = $2; }
+    | IDENT '(' args_opt ')' block
+                            { $$ = NODE(AST_GROUP, @1); $$->name = $1; $$->list = $3; $$->c = $5; }
     | error ';'             { $$ = NULL; yyerrok; }
     ;
 

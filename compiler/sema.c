@@ -217,7 +217,8 @@ static void load_file(sema *S, const char *path, src_loc from) {
 
 static void declare_globals(sema *S) {
     static const char *const builtin_layers[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid",
-                                                 "sine", "scale", "rff", "softmax", "log_softmax"};
+                                                 "sine", "scale", "rff", "softmax", "log_softmax",
+                                                 "parallel", "branch", "residual", "split"};
     for (int i = 0; i < S->items.n; i++) {
         ast_node *it = S->items.items[i];
         if (it->kind == AST_IMPORT) continue;
@@ -314,6 +315,8 @@ rt_layer_spec *sema_add_layer(sema *S, model_build *M, rt_layer_type kind, src_l
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->in = l->out = M->width;
+    l->parent = M->parent;
+    l->branch = M->branch;
     return l;
 }
 
@@ -436,6 +439,118 @@ void sema_model_call(sema *S, model_build *M, ast_node *model, const ast_list *a
     }
 }
 
+/* The body of one branch of the composite layer at index g, entered with `width` features:
+ * its layers go into the list after the composite's (rt_spec.h's tree in pre-order). The
+ * width flowing out, or WIDTH_ANY when the branch has errors; an empty branch is an error. */
+static int group_branch(sema *S, model_build *M, env *e, ast_node *body, int g, int branch,
+                        int width, src_loc loc, const char *what) {
+    int keep_parent = M->parent, keep_branch = M->branch, before = M->m->n_layers;
+    int errors = diag_error_count();
+    M->parent = g + 1;
+    M->branch = branch;
+    M->width = width;
+    env inner = *e;
+    model_block(S, M, &inner, body);
+    M->parent = keep_parent;
+    M->branch = keep_branch;
+    if (diag_error_count() != errors) return WIDTH_ANY;
+    if (M->m->n_layers == before) {
+        elab_error(&S->cx, loc, "%s has no layers", what);
+        return WIDTH_ANY;
+    }
+    return M->width;
+}
+
+/* parallel { branch { ... } ... }, residual { ... }, split(k = N) { ... } (language.md 5.3). */
+static void model_group(sema *S, model_build *M, env *e, ast_node *s) {
+    elab_ctx *cx = &S->cx;
+    rt_layer_type kind = strcmp(s->name, "parallel") == 0   ? RT_LAYER_PARALLEL
+                         : strcmp(s->name, "residual") == 0 ? RT_LAYER_RESIDUAL
+                         : strcmp(s->name, "split") == 0    ? RT_LAYER_SPLIT
+                                                            : RT_LAYER_LINEAR;
+    if (kind == RT_LAYER_LINEAR) {
+        elab_error(cx, s->loc, strcmp(s->name, "branch") == 0
+                                   ? "`branch { ... }` belongs directly in a `parallel { ... }`"
+                                   : "unknown block `%s { ... }` in a model: the blocks are "
+                                     "`parallel`, `residual` and `split(k = N)`", s->name);
+        M->width = WIDTH_ANY;
+        return;
+    }
+    long long k = 1;
+    if (kind == RT_LAYER_SPLIT) {
+        const ast_node *arg = s->list.n == 1 ? s->list.items[0] : NULL;
+        if (arg && arg->kind == AST_NAMED && strcmp(arg->name, "k") != 0) arg = NULL;
+        if (!arg) {
+            elab_error(cx, s->loc, "`split` takes one argument, the number of copies: `split(k = 8) { ... }`");
+            M->width = WIDTH_ANY;
+            return;
+        }
+        if (!elab_int(cx, e, arg->kind == AST_NAMED ? arg->a : (ast_node *)arg, 1, MAX_LAYERS,
+                      "split count k", &k)) {
+            M->width = WIDTH_ANY;
+            return;
+        }
+    } else if (s->list.n) {
+        elab_error(cx, s->list.items[0]->loc, "`%s` takes no arguments", s->name);
+        M->width = WIDTH_ANY;
+        return;
+    }
+    if (M->width == WIDTH_ANY || !sema_need_width(S, M, s->loc, s->name)) {
+        M->width = WIDTH_ANY;
+        return;
+    }
+    int in = M->width;
+    if (kind == RT_LAYER_SPLIT && in % k != 0) {
+        elab_error(cx, s->loc, "`split(k = %lld)` needs an input width divisible by %lld, but the "
+                   "previous layer gives %d", k, k, in);
+        M->width = WIDTH_ANY;
+        return;
+    }
+    rt_layer_spec *l = sema_add_layer(S, M, kind, s->loc);
+    if (!l) return;
+    int g = (int)(l - M->m->layers), out = 0, n = 0;
+    if (kind == RT_LAYER_PARALLEL) {
+        const ast_node *body = s->c;
+        for (int i = 0; i < body->list.n; i++) {
+            ast_node *b = body->list.items[i];
+            if (b->kind != AST_GROUP || strcmp(b->name, "branch") != 0 || b->list.n) {
+                elab_error(cx, b->loc, "a `parallel` holds only `branch { ... }` blocks");
+                M->width = WIDTH_ANY;
+                return;
+            }
+            int w = group_branch(S, M, e, b->c, g, n++, in, b->loc, "this branch");
+            if (w < 0) { M->width = WIDTH_ANY; return; }
+            out += w;
+        }
+        if (n == 0) {
+            elab_error(cx, s->loc, "`parallel` has no branches: write `branch { ... }` blocks in it");
+            M->width = WIDTH_ANY;
+            return;
+        }
+    } else if (kind == RT_LAYER_RESIDUAL) {
+        int w = group_branch(S, M, e, s->c, g, n++, in, s->loc, "`residual`");
+        if (w < 0) { M->width = WIDTH_ANY; return; }
+        if (w != in) {
+            elab_error(cx, s->loc, "`residual` adds its body's output to its input: the body must "
+                       "keep the width %d, but gives %d", in, w);
+            M->width = WIDTH_ANY;
+            return;
+        }
+        out = in;
+    } else {
+        for (long long c = 0; c < k; c++) {   /* each copy has its own layers and parameters */
+            int w = group_branch(S, M, e, s->c, g, n++, in / (int)k, s->loc, "`split`");
+            if (w < 0) { M->width = WIDTH_ANY; return; }
+            out += w;
+        }
+    }
+    l = &M->m->layers[g];   /* the list may have moved */
+    l->in = in;
+    l->out = out;
+    l->n_branches = n;
+    M->width = out;
+}
+
 static void model_stmt(sema *S, model_build *M, env *e, ast_node *s) {
     elab_ctx *cx = &S->cx;
     if (++cx->steps > cx->max_steps) {
@@ -444,6 +559,7 @@ static void model_stmt(sema *S, model_build *M, env *e, ast_node *s) {
     }
     switch (s->kind) {
     case AST_APPLY: model_apply(S, M, e, s); break;
+    case AST_GROUP: model_group(S, M, e, s); break;
     case AST_LET: {
         value v = elab_eval(cx, e, s->a);
         if (v.kind == V_NONE) break;
@@ -551,7 +667,7 @@ int sema_build_model(sema *S, ast_node *model, const ast_list *args, src_loc loc
     memset(out, 0, sizeof *out);
     out->name = model->name;
     out->in_dim = -1;
-    model_build M = {out, -1, 0};
+    model_build M = {out, -1, 0, 0, 0};
     int before = diag_error_count();
     sema_model_call(S, &M, model, args, loc, caller);
     if (diag_error_count() != before) return 0;

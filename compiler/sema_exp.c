@@ -594,7 +594,9 @@ static int objective_setting(const value *v, const char *model, int out_dim, rt_
  * last layer, a circuit. Anything after the circuit, or a variance, is not a linear function
  * of a Hermitian operator the run could diagonalise. */
 static void objective_hamiltonian(sema *S, const sema_model *m, rt_experiment *x) {
-    if (m->n_layers < 1 || m->layers[m->n_layers - 1].kind != RT_LAYER_QUANTUM) return;
+    /* a circuit inside a composite (parent > 0) is not the model's output */
+    if (m->n_layers < 1 || m->layers[m->n_layers - 1].kind != RT_LAYER_QUANTUM ||
+        m->layers[m->n_layers - 1].parent != 0) return;
     const rt_layer_spec *l = &m->layers[m->n_layers - 1];
     if (l->circuit < 0 || l->circuit >= m->n_circuits) return;
     const ir_circuit *c = m->circuits[l->circuit];

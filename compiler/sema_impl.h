@@ -34,6 +34,7 @@ typedef struct {
     sema_model *m;
     int width;            /* -1 until known; WIDTH_ANY after an error, so that it does not cascade */
     int cap;
+    int parent, branch;   /* where added layers go: rt_layer_spec.parent / .branch */
 } model_build;
 
 enum { WIDTH_ANY = -2 };

@@ -333,7 +333,13 @@ static void print_layer(const sema_model *m, const char *what, int l, FILE *f) {
     const ir_circuit *c = m->circuits[m->layers[l].circuit];
     fprintf(f, "%s, layer %d: circuit %s (%d qubit%s, %d input%s): ", what, l, c->name, c->n_qubits,
             c->n_qubits == 1 ? "" : "s", c->n_inputs, c->n_inputs == 1 ? "" : "s");
-    if (l == 0) fputs("its inputs are the data's coordinates\n", f);
+    int up = m->layers[l].parent - 1;   /* a branch of a composite layer (rt_spec.h) */
+    if (up >= 0)
+        fprintf(f, "its inputs are %s of layer %d (%s), not necessarily the data's coordinates: the "
+                   "spectrum is in the circuit's inputs\n",
+                m->layers[up].kind == RT_LAYER_SPLIT ? "a slice of the input" : "the input",
+                up, rt_layer_kind_name(m->layers[up].kind));
+    else if (l == 0) fputs("its inputs are the data's coordinates\n", f);
     else
         fprintf(f, "its inputs are the outputs of layer %d (%s), hidden features, not the data's "
                    "coordinates: the spectrum is in the circuit's inputs\n",

@@ -23,13 +23,18 @@ typedef enum {
     RT_LAYER_QUANTUM, /* a compiled circuit: inputs = features, outputs = expectation values */
     /* appended, so that the values above (in generated code and checkpoints) stay put */
     RT_LAYER_SOFTMAX,     /* per sample: exp(x_k) / sum_j exp(x_j) */
-    RT_LAYER_LOG_SOFTMAX  /* per sample: x_k - log sum_j exp(x_j) */
+    RT_LAYER_LOG_SOFTMAX, /* per sample: x_k - log sum_j exp(x_j) */
+    /* composite layers (runtime/rt_group.h): their branches' layers follow them in the list */
+    RT_LAYER_PARALLEL,    /* branches on the same input, outputs concatenated */
+    RT_LAYER_RESIDUAL,    /* x + f(x) */
+    RT_LAYER_SPLIT        /* n_branches copies on consecutive slices of the input */
 } rt_layer_type;
 
 /* The layer's name in .qnn files, reports and `qnnc info`; "?" for a value out of range. */
 static inline const char *rt_layer_kind_name(rt_layer_type k) {
     static const char *const names[] = {"linear", "batchnorm", "relu", "tanh", "sigmoid", "sine",
-                                        "scale", "rff", "quantum", "softmax", "log_softmax"};
+                                        "scale", "rff", "quantum", "softmax", "log_softmax",
+                                        "parallel", "residual", "split"};
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }
 
@@ -61,6 +66,12 @@ typedef struct {
     /* quantum: the circuit's drawing as an SVG document, which the run's report folder shows
      * (the runtime has no IR to draw from); NULL: none. Layers of one circuit may share it. */
     const char *circuit_svg;
+    /* The model as a tree, in pre-order: a composite layer (parallel, residual, split) has
+     * n_branches branches; the layers of branch b of the composite at index g carry
+     * parent = g + 1 and branch = b, those of the model's own sequence parent = 0 (so that a
+     * zeroed spec is a plain layer). Each copy of a split is a branch of its own. */
+    int n_branches;
+    int parent, branch;
 } rt_layer_spec;
 
 /* RT_DATA_NONE: an objective experiment (`objective = minimize`, language.md section 6.14)

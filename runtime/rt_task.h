@@ -80,7 +80,9 @@ static inline int rt_task_check(const rt_experiment *x, const char **what, char 
     const char *loss = rt_loss_name(x->loss);
     int k = x->out_dim, cls = rt_task_is_classification(x->loss);
     int cols = rt_task_data_columns(&x->data);
-    rt_layer_type last = x->n_layers > 0 ? x->layers[x->n_layers - 1].kind : RT_LAYER_LINEAR;
+    rt_layer_type last = RT_LAYER_LINEAR;   /* the model's own last layer, not a nested one */
+    for (int i = x->n_layers - 1; i >= 0; i--)
+        if (x->layers[i].parent == 0) { last = x->layers[i].kind; break; }
     *what = "loss";
     if (x->loss == RT_LOSS_HUBER && !(x->huber_delta > 0 && isfinite(x->huber_delta)))
         return snprintf(buf, n, "`delta` of `huber` must be positive, got %g", x->huber_delta), -1;

@@ -16,10 +16,13 @@
 int run_checkpoint_shape(const rt_experiment *x, const char *name, size_t count, int64_t *shape) {
     int layer = -1, used = 0, rank = 0;
     const rt_layer_spec *l = NULL;
-    if (sscanf(name, "layers.%d.%n", &layer, &used) == 1 && used > 0 && layer >= 0 &&
+    /* a nested layer's tensor is "layers.G.b<i>.layers.N.<tensor>": N is its index in the list */
+    const char *own = name;
+    for (const char *p = strstr(name, ".layers."); p; p = strstr(p + 1, ".layers.")) own = p + 1;
+    if (sscanf(own, "layers.%d.%n", &layer, &used) == 1 && used > 0 && layer >= 0 &&
         layer < x->n_layers)
         l = &x->layers[layer];
-    const char *t = l ? name + used : "";
+    const char *t = l ? own + used : "";
     if (l && l->kind == RT_LAYER_LINEAR && strcmp(t, "weight") == 0) {
         shape[0] = l->out;
         shape[1] = l->in;
