@@ -1,5 +1,6 @@
 /* The one table of experiment settings (rt_schema.h). A row here is a row of
- * docs/language.md 6.2 (tests/unit/test_schema.c compares them). */
+ * docs/language.md 6.2 (tests/unit/test_schema.c compares them); rows stay in enum order,
+ * which editors/gen.sh reads as the settings' word list. */
 #include "rt_schema.h"
 
 #include <stdint.h>
@@ -17,11 +18,6 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
                       "`NAME` or `NAME(args)`: a model of the file or its imports (§6.4)", "required"},
     [RT_SET_LOSS] = {"loss", RT_SETTING_CONSTRUCTOR, 0, 0, NULL, 0, 0, 1,
                      "`mse`, `l1`, `huber(delta = 1)`, `cross_entropy` or `bce` (§6.5)", "`mse`"},
-    [RT_SET_SPLIT] = {"split", RT_SETTING_REAL, 0, 0, NULL, 0, 0, 1,
-                      "a number strictly between 0 and 1: the fraction of a CSV table's rows trained on (§6.9)",
-                      "none"},
-    [RT_SET_EVAL_EVERY] = {"eval_every", RT_SETTING_INT, 1, RT_LIMIT_EPOCHS, INT_FIELD(eval_every), 1,
-                           "integer, 1 to 10,000,000 (§6.9)", "none (evaluated after training)"},
     [RT_SET_OPTIMIZER] = {"optimizer", RT_SETTING_CONSTRUCTOR, 0, 0, NULL, 0, 0, 1,
                           "`adam(...)` or `sgd(...)` (§6.6)", "`adam` with its defaults (lr 1e-3)"},
     [RT_SET_SCHEDULE] = {"schedule", RT_SETTING_CONSTRUCTOR, 0, 0, NULL, 0, 0, 1,
@@ -44,6 +40,11 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
     [RT_SET_PRECISION] = {"precision", RT_SETTING_WORD, 0, 0, NULL, 0, 0, 0, "`f64` or `f32`", "`f64`"},
     [RT_SET_THREADS] = {"threads", RT_SETTING_INT, 0, RT_LIMIT_THREADS, INT_FIELD(threads), 1,
                         "integer, 0 to 1024 (0: all cores)", "0"},
+    [RT_SET_SPLIT] = {"split", RT_SETTING_REAL, 0, 0, NULL, 0, 0, 1,
+                      "a number strictly between 0 and 1: the fraction of a CSV table's rows trained on (§6.9)",
+                      "none"},
+    [RT_SET_EVAL_EVERY] = {"eval_every", RT_SETTING_INT, 1, RT_LIMIT_EPOCHS, INT_FIELD(eval_every), 1,
+                           "integer, 1 to 10,000,000 (§6.9)", "none (evaluated after training)"},
     [RT_SET_OBJECTIVE] = {"objective", RT_SETTING_CONSTRUCTOR, 0, 0, NULL, 0, 0, 0,
                           "`minimize`, `maximize`, `minimize(output = K)`: train on no data, optimising "
                           "an output (§6.14)", "none"},
