@@ -458,6 +458,23 @@ static void print_objective_info(const rt_experiment *x) {
     }
 }
 
+/* Memory of an experiment's model (rt_model_memory_of, the figures rt_memory_estimate
+ * builds on): what training keeps besides the data, so models can be compared by it. */
+static void print_memory_info(const sema_experiment *x) {
+    int qubits[64] = {0};
+    for (int k = 0; k < x->model.n_circuits && k < 64; k++) qubits[k] = x->model.circuits[k]->n_qubits;
+    rt_model_memory m;
+    rt_model_memory_of(&x->exp, x->model.n_params, qubits, &m);
+    printf("  memory: %lld trainable parameters %.0f B, gradients %.0f B, optimizer state %.0f B "
+           "(%s), buffers %.0f B: %.0f B in all\n", m.n_params, m.params, m.grads, m.optimizer,
+           x->exp.optimizer == RT_OPT_ADAM ? "adam, 2 moments" : "sgd, 1 moment", m.buffers,
+           m.params + m.grads + m.optimizer + m.buffers);
+    printf("          activations kept for backward: %.0f B per point", m.activations_per_point);
+    if (m.widest_qubits > 0)
+        printf("; state vector %.0f B (%d qubits) per thread", m.state_vector, m.widest_qubits);
+    putchar('\n');
+}
+
 static int cmd_info(const sema_result *r, const options *o) {
     int shown = 0;
     for (int i = 0; i < r->n_experiments; i++) {
@@ -465,6 +482,7 @@ static int cmd_info(const sema_result *r, const options *o) {
         if (o->cmd.experiment && strcmp(o->cmd.experiment, x->exp.name) != 0) continue;
         printf("experiment %s\n", x->exp.name);
         print_model_info(&x->model);
+        print_memory_info(x);
         print_objective_info(&x->exp);
         shown++;
     }

@@ -8,16 +8,17 @@
 #include "diag.h"
 #include "parse.h"
 #include "rt_limits.h"
+#include "rt_schema.h"
 #include "rt_task.h"
 #include "sema_impl.h"
 #include "ir.h"
 
-static const char *const KEYS[] = {"data",     "model",     "loss",           "optimizer",
-                                   "schedule", "epochs",    "batch",          "seed",
-                                   "eval",     "outputs",   "batchnorm_eval", "log_every",
-                                   "precision", "threads",  "split",          "eval_every",
-                                   "objective", "exact"};
-enum { N_KEYS = sizeof KEYS / sizeof *KEYS };
+/* The keys, in the schema's order (rt_schema.h): vals[k] and by_key[k] below are its slots. */
+enum { N_KEYS = RT_N_SETTINGS };
+static const char *KEYS[N_KEYS];
+static void keys_from_schema(void) {
+    for (int k = 0; k < N_KEYS; k++) KEYS[k] = rt_settings_schema[k].key;
+}
 
 typedef enum { P_INT, P_REAL, P_BOOL, P_STR, P_SYM, P_PAIR, P_ANY } pkind;
 
@@ -256,7 +257,9 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
     return 1;
 }
 
-static int setting_int(const value *v, const char *key, long long lo, long long hi, long long *out) {
+static int setting_int(const value *v, int slot, long long *out) {
+    const char *key = rt_settings_schema[slot].key;
+    long long lo = rt_settings_schema[slot].lo, hi = rt_settings_schema[slot].hi;
     if (v->kind != V_INT) {
         diag_error(v->loc, "`%s` must be an integer", key);
         return 0;
@@ -464,6 +467,7 @@ static int positional_index(sema *S, const char *key, const char *name, const ch
 
 /* --set key=value: replaces (or adds) the setting; key.arg sets a constructor's argument. */
 static void apply_override(sema *S, ast_node *exp, int index) {
+    keys_from_schema();
     const char *set = S->opt.sets[index];
     const char *eq = strchr(set, '=');
     int file = S->set_files[index];
@@ -636,6 +640,7 @@ static void set_defaults(rt_experiment *x) {
 }
 
 int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
+    keys_from_schema();
     int before = diag_error_count();
     for (int i = 0; i < S->opt.n_sets; i++) apply_override(S, exp, i);
     if (diag_error_count() != before) return 0;
@@ -673,7 +678,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         by_key[k] = s;
     }
     if (diag_error_count() != before) return 0;
-    enum { K_OBJECTIVE = 16, K_EXACT = 17 };
+    enum { K_OBJECTIVE = RT_SET_OBJECTIVE, K_EXACT = RT_SET_EXACT };
     if (by_key[K_OBJECTIVE]) {
         /* An objective replaces the data, and with it every setting about data. */
         for (size_t i = 0; i < sizeof DATA_ONLY / sizeof *DATA_ONLY; i++) {
@@ -775,18 +780,18 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     if (by_key[3] && !optimizer(&vals[3], x)) return 0;
     if (by_key[4] && !schedule(&vals[4], x)) return 0;
     if (by_key[5]) {
-        if (!setting_int(&vals[5], "epochs", 1, RT_LIMIT_EPOCHS, &n)) return 0;
+        if (!setting_int(&vals[5], RT_SET_EPOCHS, &n)) return 0;
         x->epochs = (int)n;
     }
     if (by_key[6]) {
         int w = is_word(&vals[6], "full");
         if (w < 0) return 0;
         if (w) x->batch = 0;
-        else if (!setting_int(&vals[6], "batch", 1, RT_LIMIT_BATCH, &n)) return 0;
+        else if (!setting_int(&vals[6], RT_SET_BATCH, &n)) return 0;
         else x->batch = (int)n;
     }
     if (by_key[7]) {
-        if (!setting_int(&vals[7], "seed", 0, RT_LIMIT_SEED, &n)) return 0;
+        if (!setting_int(&vals[7], RT_SET_SEED, &n)) return 0;
         x->seed = (uint64_t)n;
     }
     if (by_key[8] && !eval_setting(&vals[8], x)) return 0;
@@ -803,7 +808,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         }
     }
     if (by_key[11]) {
-        if (!setting_int(&vals[11], "log_every", 1, RT_LIMIT_LOG_EVERY, &n)) return 0;
+        if (!setting_int(&vals[11], RT_SET_LOG_EVERY, &n)) return 0;
         x->log_every = (int)n;
     }
     if (by_key[12]) {
@@ -818,7 +823,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         }
     }
     if (by_key[13]) {
-        if (!setting_int(&vals[13], "threads", 0, RT_LIMIT_THREADS, &n)) return 0;
+        if (!setting_int(&vals[13], RT_SET_THREADS, &n)) return 0;
         x->threads = (int)n;
     }
     if (by_key[14]) {
@@ -834,7 +839,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         }
     }
     if (by_key[15]) {
-        if (!setting_int(&vals[15], "eval_every", 1, RT_LIMIT_EPOCHS, &n)) return 0;
+        if (!setting_int(&vals[15], RT_SET_EVAL_EVERY, &n)) return 0;
         x->eval_every = (int)n;
     }
     /* The rules between loss, model, targets, metrics and split, shared with the runtime. */

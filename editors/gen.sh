@@ -14,7 +14,7 @@
 #                                        which only passes create; see compiler/ir.h)
 #                    + the gate aliases (`aliases[] = {{"cx", IR_CNOT}, ...}` in compiler/*.c)
 #          constants, Paulis, math functions   compiler/elab.c
-#          layers    compiler/sema.c (builtin_layers)    settings  compiler/sema_exp.c (KEYS)
+#          layers    compiler/sema.c (builtin_layers)    settings  runtime/rt_schema.c (its rows)
 #          words     the value words of compiler/sema_exp.c (its word tables, is_word(v, "w")
 #                    and strcmp(v->s, "w")), sema_layers.c (linear's init), lower.c (param init)
 # Needs bash, sed, awk, jq. SRC=DIR reads the compiler sources from DIR instead of compiler/.
@@ -63,7 +63,9 @@ constants=$(grep -o 'strcmp(n->name, "[A-Za-z_0-9]*") == 0) return mk_' "$SRC/el
 paulis=$(grep -o 'strchr("[A-Z]*", n->name\[0\])' "$SRC/elab.c" | head -1 | sed 's/.*"\(.*\)".*/\1/' | fold -w1 | uniq_line)
 functions=$(table "$SRC/elab.c" 'math_functions\[\][[:space:]]*=' | uniq_line)
 layers=$(table "$SRC/sema.c" 'builtin_layers\[\][[:space:]]*=' | uniq_line)
-settings=$(table "$SRC/sema_exp.c" '^static const char \*const KEYS\[\]' | uniq_line)
+SCHEMA=${SCHEMA:-$ED/../runtime/rt_schema.c}
+settings=$(sed -n 's/^    \[RT_SET_[A-Z_]*\] = {"\([a-z_]*\)".*/\1/p' "$SCHEMA" | uniq_line)
+[ -n "$settings" ] || die "no settings found in $SCHEMA"
 words=$( {
   for t in $(grep -o 'static const char \*const [a-z]*\[\] = {' "$SRC/sema_exp.c" | awk '{print $5}' | sort -u); do
     grep -nF "static const char *const $t = {" "$SRC/sema_exp.c" | cut -d: -f1 | while read -r ln; do

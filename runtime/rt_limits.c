@@ -85,6 +85,29 @@ static size_t known_points(const rt_data_spec *d) {
     return 0;
 }
 
+void rt_model_memory_of(const rt_experiment *x, long long n_params, const int *qubits,
+                        rt_model_memory *m) {
+    memset(m, 0, sizeof *m);
+    m->n_params = n_params;
+    m->params = m->grads = 8.0 * (double)n_params;
+    int moments = x->optimizer == RT_OPT_ADAM ? 2 : 1; /* as rt_optim allocates them */
+    m->optimizer = 8.0 * moments * (double)n_params;
+    /* Activations: every layer's output and its gradient, as rt_model_build sizes them. */
+    double widths = x->n_layers > 0 ? x->layers[0].in : x->in_dim;
+    for (int i = 0; i < x->n_layers; i++) {
+        const rt_layer_spec *l = &x->layers[i];
+        widths += l->out;
+        if (l->kind == RT_LAYER_BATCHNORM) m->buffers += 2.0 * 8.0 * l->out;
+        if (l->kind == RT_LAYER_RFF) m->buffers += 8.0 * (l->out / 2) * l->in;
+        if (l->kind == RT_LAYER_QUANTUM && qubits && l->circuit >= 0 && l->circuit < x->n_circuits &&
+            qubits[l->circuit] > m->widest_qubits)
+            m->widest_qubits = qubits[l->circuit];
+    }
+    m->activations_per_point = 2.0 * 8.0 * widths;
+    if (m->widest_qubits > 0)
+        m->state_vector = (x->precision == 32 ? 8.0 : 16.0) * ldexp(1.0, m->widest_qubits);
+}
+
 void rt_memory_estimate(const rt_experiment *x, const rt_circuit *const *circuits, int threads,
                         size_t n_train, int grid, rt_mem_estimate *e) {
     memset(e, 0, sizeof *e);
@@ -99,10 +122,9 @@ void rt_memory_estimate(const rt_experiment *x, const rt_circuit *const *circuit
     e->n_train = n_train;
     e->n_eval = n_eval;
     e->max_batch = max_batch;
-    /* Activations: every layer's output and its gradient, as rt_model_build sizes them. */
-    double widths = x->n_layers > 0 ? x->layers[0].in : x->in_dim;
-    for (int i = 0; i < x->n_layers; i++) widths += x->layers[i].out;
-    e->activations = 2.0 * 8.0 * widths * (double)max_batch;
+    rt_model_memory mm;
+    rt_model_memory_of(x, 0, NULL, &mm);
+    e->activations = mm.activations_per_point * (double)max_batch;
     /* Circuits: one work buffer per thread and circuit, as rt_qlayer reserves them. The same
      * compiled circuit used by several layers has buffers per layer. */
     for (int i = 0; i < x->n_layers && circuits; i++) {

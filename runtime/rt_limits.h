@@ -81,6 +81,25 @@ double rt_mem_available(void);
 /* "15.6 GB", "310.0 MB", "95.7 TB": decimal units, one decimal. */
 void rt_format_bytes(double bytes, char *buf, size_t n);
 
+/* The memory of x's model, in bytes (8-byte reals, as the runtime trains in double):
+ * trainable parameters and their gradients, the optimiser's state (Adam two moments per
+ * parameter, SGD one, as rt_optim allocates it even when momentum is 0), buffers that are not trained (batch-norm
+ * running mean and variance, rff's fixed B), and per point the activations kept for backward
+ * (every layer's output and its gradient, as rt_model_build sizes them). A quantum layer's
+ * state vector is scratch per thread, not per point: state_vector is the largest one. */
+typedef struct {
+    long long n_params;        /* trainable */
+    double params, grads, optimizer, buffers;
+    double activations_per_point;
+    double state_vector;       /* 16 * 2^n (f64) or 8 * 2^n (f32) of the widest circuit */
+    int widest_qubits;
+} rt_model_memory;
+
+/* n_params: the model's trainable parameters (sema's count); qubits[k]: circuit k's width
+ * (NULL: none known). */
+void rt_model_memory_of(const rt_experiment *x, long long n_params, const int *qubits,
+                        rt_model_memory *m);
+
 /* What a run of x will allocate, by part, in bytes. */
 typedef struct {
     double circuits;      /* state vectors and scratch: work_bytes x threads per circuit */

@@ -1,10 +1,12 @@
 /* Run-time settings of native binaries (rt_settings.h): --set KEY=VALUE parsed without the
  * compiler's front end. Values are small: numbers, words, strings, [a, b] and constructors
- * such as adam(lr = 0.01), split textually at top-level commas. The limits and defaults
- * repeat those of compiler/sema_exp.c so that a binary accepts what `qnnc run` accepts. */
+ * such as adam(lr = 0.01), split textually at top-level commas. The keys, the integer bounds
+ * and fields come from rt_schema.h, as in compiler/sema_exp.c, so that a binary accepts what
+ * `qnnc run` accepts. */
 #include "rt_settings.h"
 
 #include "rt_limits.h"
+#include "rt_schema.h"
 #include "rt_task.h"
 
 #include <ctype.h>
@@ -628,9 +630,7 @@ static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) 
 
 /* ---- keys ----------------------------------------------------------------------------- */
 
-static const char *const KEYS[] = {"epochs", "seed", "batch", "log_every", "threads", "loss",
-                                   "optimizer", "schedule", "batchnorm_eval", "eval", "data",
-                                   "split", "eval_every", "exact"};
+
 
 
 /* `mse`, `l1`, `cross_entropy`, `bce` or `huber(delta = 1)`; a word may be written mse(). */
@@ -694,6 +694,18 @@ static int objective_key(rt_experiment *x, const char *head, const char *v, char
     return 1;
 }
 
+/* Stores an integer setting into the rt_experiment field its schema row names. */
+static void set_int_field(rt_experiment *x, const rt_setting *st, long long n) {
+    char *field = (char *)x + st->field;
+    if (st->field_size == sizeof(uint64_t)) {
+        uint64_t u = (uint64_t)n;
+        memcpy(field, &u, sizeof u);
+    } else {
+        int i = (int)n;
+        memcpy(field, &i, sizeof i);
+    }
+}
+
 static int set_plain(rt_experiment *x, const char *key, const char *value, char *err, size_t errlen) {
     long long n;
     int k;
@@ -701,22 +713,12 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
     const char *v = value;
     if (strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0)
         if (!(v = bare_word(value, word, sizeof word, err, errlen))) return -1;
-    if (strcmp(key, "epochs") == 0) {
-        if (get_int(key, v, 1, RT_LIMIT_EPOCHS, &n, err, errlen)) return -1;
-        x->epochs = (int)n;
-    } else if (strcmp(key, "seed") == 0) {
-        if (get_int(key, v, 0, RT_LIMIT_SEED, &n, err, errlen)) return -1;
-        x->seed = (uint64_t)n;
+    const rt_setting *st = rt_setting_find(key);
+    if (st && st->kind == RT_SETTING_INT && !(st == &rt_settings_schema[RT_SET_BATCH] && strcmp(v, "full") == 0)) {
+        if (get_int(key, v, st->lo, st->hi, &n, err, errlen)) return -1;
+        set_int_field(x, st, n);
     } else if (strcmp(key, "batch") == 0) {
-        if (strcmp(v, "full") == 0) x->batch = 0;
-        else if (get_int(key, v, 1, RT_LIMIT_BATCH, &n, err, errlen)) return -1;
-        else x->batch = (int)n;
-    } else if (strcmp(key, "log_every") == 0) {
-        if (get_int(key, v, 1, RT_LIMIT_LOG_EVERY, &n, err, errlen)) return -1;
-        x->log_every = (int)n;
-    } else if (strcmp(key, "threads") == 0) {
-        if (get_int(key, v, 0, RT_LIMIT_THREADS, &n, err, errlen)) return -1;
-        x->threads = (int)n;
+        x->batch = 0; /* `full` */
     } else if (strcmp(key, "split") == 0) {
         double f;
         if (get_real(key, v, &f, err, errlen)) return -1;
@@ -724,9 +726,6 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
             return fail(err, errlen, "`split` is the fraction of rows trained on: a number between 0 "
                         "and 1 (exclusive), got %g", f);
         x->split = f;
-    } else if (strcmp(key, "eval_every") == 0) {
-        if (get_int(key, v, 1, RT_LIMIT_EPOCHS, &n, err, errlen)) return -1;
-        x->eval_every = (int)n;
     } else if (strcmp(key, "batchnorm_eval") == 0) {
         static const char *const names[] = {"batch", "running"};
         if (get_choice("batch-norm evaluation mode", v, names, 2, &k, err, errlen)) return -1;
@@ -789,8 +788,10 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
         }
     }
     char list[256] = "";
-    for (size_t i = 0; i < sizeof KEYS / sizeof *KEYS; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", KEYS[i]);
+    for (int i = 0; i < RT_N_SETTINGS; i++)
+        if (rt_settings_schema[i].at_run_time)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
+                     rt_settings_schema[i].key);
     return fail(err, errlen, "unknown setting `%s` (settings: %s)", key, list);
 }
 

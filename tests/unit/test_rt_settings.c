@@ -200,7 +200,7 @@ static void test_refused(void **state) {
     set_fails(&x, "model.hidden", "3", "the model is compiled into this program");
     set_fails(&x, "precision", "f32", "precision");
     set_fails(&x, "outputs", "[csv(\"x.csv\")]", "outputs");
-    set_fails(&x, "epoch", "5", "unknown setting `epoch` (settings: epochs, seed");
+    set_fails(&x, "epoch", "5", "unknown setting `epoch` (settings: data, loss, optimizer, schedule, epochs, batch, seed");
 }
 
 /* What --help prints reads back as the same experiment. */
