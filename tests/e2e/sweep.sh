@@ -66,7 +66,7 @@ k = sum(x > 0 for x in nz)
 assert f'| {k} of 3 |' in row[0], (row, k)
 got = float(row[0].split('|')[5])
 assert abs(got - p) <= 1e-3 * p, (got, p)
-assert 'beats' not in md and f'better in {k} of 3 seeds' in row[0], row
+assert 'beats' not in md and f'better in {k} of 3 seeds' in row[0] and '| 3 |' in row[0], row
 print('ok')
 PY
 # one run of the sweep equals the same run by hand (whatever the thread count)
