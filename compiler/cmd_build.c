@@ -523,6 +523,7 @@ static int collect_circuits(build *b, const sema_result *r) {
         build_experiment *be = &b->unit.experiments[ne++];
         be->x = x;
         be->precision = o->precision ? o->precision : x->exp.precision;
+        be->gradient = o->grad_shift ? "shift" : "adjoint";
         be->circuit = arena_alloc(b->ar, sizeof(int) * (size_t)(x->model.n_circuits + 1));
         for (int k = 0; k < x->model.n_circuits && !rc; k++) {
             char *text = ir_to_text(x->model.circuits[k]);

@@ -26,6 +26,7 @@ typedef struct {
 typedef struct {
     const sema_experiment *x;
     int precision;           /* of its compiled circuits: 64 or 32 */
+    const char *gradient;    /* their vjp: "adjoint" or "shift" (the report says which) */
     int *circuit;            /* per model circuit k: index into build_unit.circuits */
 } build_experiment;
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cg.h"
 #include "cmd_build.h"
 
 /* A C string literal: printable ASCII as is, the rest as three-digit octal escapes (which
@@ -210,8 +211,20 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
     fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s,\n", NAME(OBJECTIVES, x->objective),
             x->objective_output, NAME(EXACT_MODES, x->exact));
     fprintf(f, "    .ham_qubits = %d, .ham_n_terms = %d, .ham_terms = ", x->ham_qubits, x->ham_n_terms);
-    if (x->ham_n_terms > 0) fprintf(f, "hamiltonian_%d,\n};\n", e);
-    else fputs("NULL,\n};\n", f);
+    if (x->ham_n_terms > 0) fprintf(f, "hamiltonian_%d,\n", e);
+    else fputs("NULL,\n", f);
+    /* what tells this run apart in its report (rt_spec.h): as `qnnc run` fills it in */
+    char built[32], running[32], toolchain[sizeof x->toolchain];
+    cg_llvm_version(built, sizeof built, running, sizeof running);
+    snprintf(toolchain, sizeof toolchain, "qnnc %s, LLVM %s", QNN_VERSION, running);
+    const char *texts[] = {x->model_call, x->overrides, be->gradient, toolchain};
+    const char *names[] = {"model_call", "overrides", "gradient", "toolchain"};
+    for (int i = 0; i < 4; i++) {
+        fprintf(f, "    .%s = ", names[i]);
+        c_string(f, texts[i]);
+        fputs(",\n", f);
+    }
+    fputs("};\n", f);
 }
 
 static void circuit_table(FILE *f, int e, const build_unit *u) {

@@ -27,6 +27,7 @@
 #include "report.h"
 #include "rt_dist.h"
 #include "rt_limits.h"
+#include "rt_stats.h"
 #include "sema.h"
 
 enum {
@@ -560,6 +561,85 @@ static int metric_names(const sweep_run *runs, int n, const char **names) {
     return k;
 }
 
+/* Whether a larger value of the metric is the better one (accuracy, PSNR); else smaller. */
+static int higher_is_better(const char *metric) {
+    return strstr(metric, "accuracy") || strstr(metric, "psnr");
+}
+
+/* The metric of group g's run at seed value s (finished runs only); NULL when none. */
+static const double *metric_at_seed(const sweep_group *g, const sweep_run *runs, int seed, int s,
+                                    const char *metric) {
+    for (int i = 0; i < g->n_runs; i++) {
+        const sweep_run *r = &runs[g->runs[i]];
+        if (r->choice[seed] == s && r->status == 0) return find_metric(r, metric);
+    }
+    return NULL;
+}
+
+/* The paired comparison over seeds: each value of the first swept setting other than seed (the
+ * model, ansatz or experiment choice) against its first value, the other settings equal, the
+ * runs paired by seed. "beats" is written only where the exact Wilcoxon p is below 0.05. */
+static void write_paired(FILE *f, const sweep_options *o, const sweep_run *runs,
+                         const sweep_group *groups, int n_groups, const char *metric) {
+    int seed = seed_axis(o), choice = -1;
+    for (int a = 0; a < o->n_axes && choice < 0; a++)
+        if (a != seed) choice = a;
+    if (seed < 0 || choice < 0 || o->axes[choice].n < 2 || o->axes[seed].n < 2) return;
+    int up = higher_is_better(metric), header = 0;
+    for (int g = 0; g < n_groups; g++) {
+        const sweep_run *rg = &runs[groups[g].first];
+        if (rg->choice[choice] == 0) continue;
+        int ref = -1;
+        for (int h = 0; h < n_groups && ref < 0; h++) {
+            const sweep_run *rh = &runs[groups[h].first];
+            int same = rh->choice[choice] == 0;
+            for (int a = 0; a < o->n_axes && same; a++)
+                if (a != seed && a != choice) same = rh->choice[a] == rg->choice[a];
+            if (same) ref = h;
+        }
+        if (ref < 0) continue;
+        double d[RT_STATS_MAX_PAIRS];
+        int n = 0;
+        for (int s = 0; s < o->axes[seed].n && n < RT_STATS_MAX_PAIRS; s++) {
+            const double *x = metric_at_seed(&groups[g], runs, seed, s, metric);
+            const double *y = metric_at_seed(&groups[ref], runs, seed, s, metric);
+            if (x && y && isfinite(*x) && isfinite(*y)) d[n++] = up ? *x - *y : *y - *x;
+        }
+        if (!header) {
+            fprintf(f, "\nPaired over seeds: each `%s` against `%s`, the runs of the same seed paired, "
+                       "%s (%s is better). Exact two-sided Wilcoxon signed-rank and sign tests; "
+                       "zero differences are dropped, tied ones get their mean rank.\n\n|",
+                    o->axes[choice].key, o->axes[choice].values[0], metric, up ? "higher" : "lower");
+            for (int a = 0; a < o->n_axes; a++)
+                if (a != seed) fprintf(f, " %s |", o->axes[a].key);
+            fputs(" against | pairs | better in | Wilcoxon p | sign p | reading |\n|", f);
+            for (int a = 0; a < o->n_axes; a++)
+                if (a != seed) fputs("---|", f);
+            fputs("---|---:|---:|---:|---:|---|\n", f);
+            header = 1;
+        }
+        fputc('|', f);
+        for (int a = 0; a < o->n_axes; a++)
+            if (a != seed) fprintf(f, " %s |", o->axes[a].values[rg->choice[a]]);
+        const char *self = o->axes[choice].values[rg->choice[choice]], *other = o->axes[choice].values[0];
+        rt_paired_test t;
+        char err[160];
+        if (n < 1 || rt_paired_tests(d, n, &t, err, sizeof err)) {
+            fprintf(f, " %s | %d | - | - | - | no paired runs |\n", other, n);
+            continue;
+        }
+        int worse = t.n - t.n_positive;
+        fprintf(f, " %s | %d | %d of %d | %.4g | %.4g | ", other, n, t.n_positive, n, t.p_wilcoxon, t.p_sign);
+        if (t.p_wilcoxon < 0.05 && t.n_positive > worse) fprintf(f, "%s beats %s |\n", self, other);
+        else if (t.p_wilcoxon < 0.05 && worse > t.n_positive) fprintf(f, "%s beats %s |\n", other, self);
+        else if (t.n_zero)
+            fprintf(f, "better in %d of %d seeds (%d equal), p = %.4g: no difference shown |\n",
+                    t.n_positive, n, t.n_zero, t.p_wilcoxon);
+        else fprintf(f, "better in %d of %d seeds, p = %.4g: no difference shown |\n", t.n_positive, n,
+                     t.p_wilcoxon);
+    }
+}
+
 static int write_tables(const sweep_options *o, const char *out, uint64_t hash, sweep_run *runs,
                         int n_runs, sweep_group *groups, int n_groups, const char *metric,
                         char *err, size_t errlen) {
@@ -665,6 +745,7 @@ static int write_tables(const sweep_options *o, const char *out, uint64_t hash, 
         if (t.n) fprintf(f, " | %.3g |\n", t.mean);
         else fputs(" | - |\n", f);
     }
+    write_paired(f, o, runs, groups, n_groups, metric);
     int any_failed = 0;
     for (int i = 0; i < n_runs; i++) any_failed |= runs[i].status > 0;
     if (any_failed) {

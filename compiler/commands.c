@@ -265,7 +265,13 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
     ro.target = o->target;
     ro.compare_to = o->compare_to;
     rt_batch *batch = rt_batch_create(n_sel, o->out_dir, &ro);
-    int oom = 0;
+    /* the experiments as they ran, alive until rt_batch_finish's comparison reads them */
+    rt_experiment *ran_all = calloc((size_t)n_sel + 1, sizeof *ran_all);
+    int oom = !ran_all, n_ran = 0;
+    if (!ran_all) {
+        rt_batch_finish(batch);
+        batch = NULL;
+    }
     for (int i = 0; i < r->n_experiments && batch; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
@@ -294,7 +300,16 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
                 fprintf(stderr, "%d cache hit%s, %d miss%s)\n", rc.hits, rc.hits == 1 ? "" : "s",
                         rc.misses, rc.misses == 1 ? "" : "es");
         }
-        run_failed |= rt_batch_run(batch, &x->exp, ptrs) != 0;
+        /* the report records what this run really used: the precision and gradient method of
+         * its circuits (the command line's, not only the file's) and the toolchain */
+        rt_experiment *ran = &ran_all[n_ran++];
+        *ran = x->exp;
+        ran->precision = precision;
+        snprintf(ran->gradient, sizeof ran->gradient, "%s", o->grad_shift ? "shift" : "adjoint");
+        char built[32], running[32];
+        cg_llvm_version(built, sizeof built, running, sizeof running);
+        snprintf(ran->toolchain, sizeof ran->toolchain, "qnnc %s, LLVM %s", QNN_VERSION, running);
+        run_failed |= rt_batch_run(batch, ran, ptrs) != 0;
         t_prev = cmd_now();
         free(circuits);
         free(ptrs);
@@ -311,6 +326,7 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
     }
     /* 0, 1 or 3 (a run that failed for lack of memory: docs/language.md §8.2). */
     int status = batch ? rt_batch_finish(batch) : RT_EXIT_OUT_OF_MEMORY;
+    free(ran_all);
     jit_destroy(jit);
     run_compiler_free(&rc);
     if (status == RT_EXIT_OUT_OF_MEMORY || oom) return RT_EXIT_OUT_OF_MEMORY;

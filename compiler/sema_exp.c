@@ -639,6 +639,37 @@ static void set_defaults(rt_experiment *x) {
     x->precision = 64;
 }
 
+/* An argument of the model call as written, for the reports that tell runs apart: numbers,
+ * strings, names and negated numbers; anything else (an expression, a list) as "...". */
+static size_t describe_arg(const ast_node *v, char *buf, size_t n) {
+    int neg = v->kind == AST_UNOP && v->op == '-' && v->a && v->a->kind == AST_NUM;
+    const ast_node *w = neg ? v->a : v;
+    if (w->kind == AST_NUM && w->op == 1) return (size_t)snprintf(buf, n, "%s%lld", neg ? "-" : "", w->ival);
+    if (w->kind == AST_NUM) return (size_t)snprintf(buf, n, "%s%g", neg ? "-" : "", w->num);
+    if (w->kind == AST_STR) return (size_t)snprintf(buf, n, "\"%s\"", w->str);
+    if (w->kind == AST_IDENT) return (size_t)snprintf(buf, n, "%s", w->name);
+    return (size_t)snprintf(buf, n, "...");
+}
+
+/* "name(a = 1, b = x)": the model as called (after --set overrides), and the overrides. */
+static void describe_run(const sema *S, const ast_node *m, rt_experiment *x) {
+    size_t k = (size_t)snprintf(x->model_call, sizeof x->model_call, "%s", m->name);
+    for (int i = 0; m->kind == AST_CALL && i < m->list.n && k < sizeof x->model_call; i++) {
+        const ast_node *a = m->list.items[i];
+        k += (size_t)snprintf(x->model_call + k, sizeof x->model_call - k, "%s", i ? ", " : "(");
+        if (a->kind == AST_NAMED && k < sizeof x->model_call) {
+            k += (size_t)snprintf(x->model_call + k, sizeof x->model_call - k, "%s = ", a->name);
+            a = a->a;
+        }
+        if (k < sizeof x->model_call) k += describe_arg(a, x->model_call + k, sizeof x->model_call - k);
+        if (i + 1 == m->list.n && k < sizeof x->model_call)
+            k += (size_t)snprintf(x->model_call + k, sizeof x->model_call - k, ")");
+    }
+    k = 0;
+    for (int i = 0; i < S->opt.n_sets && k < sizeof x->overrides; i++)
+        k += (size_t)snprintf(x->overrides + k, sizeof x->overrides - k, "%s%s", i ? " " : "", S->opt.sets[i]);
+}
+
 int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     keys_from_schema();
     int before = diag_error_count();
@@ -772,6 +803,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
                    x->out_dim, x->out_dim == 1 ? "" : "s");
         return 0;
     }
+    describe_run(S, m, x);
     x->n_layers = out->model.n_layers;
     x->layers = out->model.layers;
     x->n_circuits = out->model.n_circuits;

@@ -214,6 +214,9 @@ int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, cons
             if (rt_experiment_set_text(&xs[i], o.sets[s], err, sizeof err)) {
                 fprintf(stderr, "%s: --set %s: %s\n", prog, o.sets[s], err);
                 rc = EXIT_USAGE;
+            } else { /* the report lists it after the overrides compiled in */
+                size_t k = strlen(xs[i].overrides);
+                snprintf(xs[i].overrides + k, sizeof xs[i].overrides - k, "%s%s", k ? " " : "", o.sets[s]);
             }
         }
     }

@@ -162,6 +162,16 @@ typedef struct {
      * unknown (a `var`, or classical layers after the circuit), so no exact energy. */
     int ham_qubits, ham_n_terms;
     const rt_pauli_term *ham_terms;
+
+    /* What tells runs apart in reports (docs/reports.md 4.1), "" when unknown: the model as
+     * called, its arguments' values ("qiren(hidden = 2)", sema_exp.c); the --set overrides in
+     * order, space-separated (a native binary appends its own); the gradient method
+     * ("adjoint", "shift") and "qnnc V, LLVM V" of the compiled circuits (commands.c for
+     * `qnnc run`, cmd_build_gen.c for native binaries). */
+    char model_call[256];
+    char overrides[1024];
+    char gradient[16];
+    char toolchain[64];
 } rt_experiment;
 
 #endif

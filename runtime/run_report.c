@@ -22,6 +22,18 @@ static void describe_model(const rt_experiment *x, char *buf, size_t n) {
                               rt_layer_kind_name(x->layers[i].kind), x->layers[i].in, x->layers[i].out);
 }
 
+/* The lines that tell runs of one file apart: the model as called, the overrides, the
+ * gradient method and the toolchain (each only when known). */
+static void describe_run(const rt_experiment *x, char *buf, size_t n) {
+    const char *label[] = {"model", "overrides", "gradient", "toolchain"};
+    const char *text[] = {x->model_call, x->overrides, x->gradient, x->toolchain};
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 4 && k < n; i++)
+        if (text[i][0] || i == 1)
+            k += (size_t)snprintf(buf + k, n - k, "\n%s: %s", label[i], text[i][0] ? text[i] : "none");
+}
+
 static void describe_settings(const rt_experiment *x, char *buf, size_t n) {
     char opt[160], batch[32], loss[64], held[96], metrics[64];
     if (x->optimizer == RT_OPT_SGD)
@@ -40,13 +52,14 @@ static void describe_settings(const rt_experiment *x, char *buf, size_t n) {
              x->metric_accuracy ? " accuracy" : "");
     if (x->batch) snprintf(batch, sizeof batch, "%d", x->batch);
     else snprintf(batch, sizeof batch, "full");
-    snprintf(buf, n,
+    int k = snprintf(buf, n,
              "loss: %s\nmetrics:%s%s\noptimizer: %s\nschedule: %s\nepochs: %d\nbatch: %s\nseed: %llu\n"
              "batch norm at evaluation: %s statistics\nsimulation precision: f%d",
              loss, metrics, held, opt,
              x->schedule == RT_SCHED_COSINE ? "cosine" : x->schedule == RT_SCHED_LINEAR ? "linear" : "constant",
              x->epochs, batch, (unsigned long long)x->seed,
              x->bn_eval_running ? "running" : "the batch's", x->precision);
+    if (k > 0 && (size_t)k < n) describe_run(x, buf + k, n - (size_t)k);
 }
 
 /* The target's channel c as a contiguous plane (spectra take one channel). */
@@ -241,7 +254,7 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
     const rt_experiment *x = in->x;
     const rt_run_result *r = in->result;
     const run_data *g = in->grid;
-    char model[2048], settings[1400];
+    char model[2048], settings[3072];
     describe_model(x, model, sizeof model);
     describe_settings(x, settings, sizeof settings);
     if (r->has_baselines) {
@@ -300,6 +313,46 @@ int run_write_report(const char *dir, const run_report_input *in, char *err, siz
                  ? -1 : report_write_index(dir, &s, err, errlen);
     free(data);
     return rc;
+}
+
+/* Setting j of x as the comparison report names it ("seed 2"); the settings that tell the
+ * experiments of one file apart besides the model. Returns 0 past the last one. */
+enum { N_ROW_SETTINGS = 10 };
+static int row_setting(const rt_experiment *x, int j, char *buf, size_t n) {
+    switch (j) {
+    case 0: snprintf(buf, n, "seed %llu", (unsigned long long)x->seed); return 1;
+    case 1: snprintf(buf, n, "epochs %d", x->epochs); return 1;
+    case 2: snprintf(buf, n, "%s lr %g", x->optimizer == RT_OPT_SGD ? "sgd" : "adam", x->lr); return 1;
+    case 3: snprintf(buf, n, "batch %d", x->batch); return 1;
+    case 4: snprintf(buf, n, "loss %s", rt_loss_name(x->loss)); return 1;
+    case 5: snprintf(buf, n, "schedule %d", (int)x->schedule); return 1;
+    case 6: snprintf(buf, n, "f%d", x->precision); return 1;
+    case 7: snprintf(buf, n, "gradient %s", x->gradient); return 1;
+    case 8: snprintf(buf, n, "data %s", x->data.path); return 1;
+    case 9: snprintf(buf, n, "overrides %s", x->overrides); return 1;
+    default: return 0;
+    }
+}
+
+/* "name (seed 2, f32)": the row's name and the settings in which the experiments differ
+ * (those equal in all of them are left out). */
+static void row_label(const rt_experiment *const *xs, int n, int i, char *buf, size_t len) {
+    size_t k = (size_t)snprintf(buf, len, "%s", xs[i]->name);
+    int first = 1;
+    for (int j = 0; j < N_ROW_SETTINGS && k < len; j++) {
+        char mine[RT_PATH_MAX + 32], other[RT_PATH_MAX + 32];
+        row_setting(xs[i], j, mine, sizeof mine);
+        int differs = 0;
+        for (int o = 0; o < n && !differs; o++) {
+            row_setting(xs[o], j, other, sizeof other);
+            differs = strcmp(mine, other) != 0;
+        }
+        if (differs) {
+            k += (size_t)snprintf(buf + k, len - k, "%s%s", first ? " (" : ", ", mine);
+            first = 0;
+        }
+    }
+    if (!first && k < len) snprintf(buf + k, len - k, ")");
 }
 
 /* The run's report folder as seen from the comparison folder (both usually below one
@@ -495,12 +548,13 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
     char err[1024];
     report_summary *runs = calloc((size_t)n + 1, sizeof *runs);
     char (*models)[2048] = calloc((size_t)n + 1, sizeof *models);
+    char (*names)[1024] = calloc((size_t)n + 1, sizeof *names);
     char (*links)[sizeof results->report_dir] = calloc((size_t)n + 1, sizeof *links);
     const double **curves = calloc((size_t)n + 1, sizeof *curves);
     const char **labels = calloc((size_t)n + 1, sizeof *labels);
     int *lens = calloc((size_t)n + 1, sizeof *lens);
     int rc = -1, n_curves = 0;
-    if (!runs || !models || !links || !curves || !labels || !lens) {
+    if (!runs || !models || !names || !links || !curves || !labels || !lens) {
         rt_error_note_oom();
         fprintf(stderr, "qnn: %s: out of memory\n", dir);
         goto done;
@@ -511,8 +565,12 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
     }
     for (int i = 0; i < n; i++) {
         report_summary_init(&runs[i]);
-        describe_model(xs[i], models[i], sizeof models[i]);
-        runs[i].name = xs[i]->name;
+        /* the model as called, its arguments' values, when the compiler said (the layers are
+         * in the run's own report); each row named with the settings that differ */
+        if (xs[i]->model_call[0]) snprintf(models[i], sizeof models[i], "%s", xs[i]->model_call);
+        else describe_model(xs[i], models[i], sizeof models[i]);
+        row_label(xs, n, i, names[i], sizeof names[i]);
+        runs[i].name = names[i];
         runs[i].model = models[i];
         runs[i].data = xs[i]->data.path;
         runs[i].n_params = (long)results[i].n_params;
@@ -565,6 +623,7 @@ int rt_write_comparison(const char *dir, const rt_experiment *const *xs, const r
 done:
     free(runs);
     free(models);
+    free(names);
     free(links);
     free(curves);
     free(labels);
@@ -576,7 +635,7 @@ int run_write_objective_report(const char *dir, const rt_experiment *x, const do
                                const rt_run_result *r, char *err, size_t errlen) {
     if (io_mkdir_p(dir, err, errlen)) return -1;
     int maximize = x->objective == RT_OBJECTIVE_MAXIMIZE;
-    char model[2048], settings[1400], data[160], opt[160], label[96];
+    char model[2048], settings[3072], data[160], opt[160], label[96];
     describe_model(x, model, sizeof model);
     if (x->optimizer == RT_OPT_SGD)
         snprintf(opt, sizeof opt, "sgd, lr %g, momentum %g", x->lr, x->momentum);
@@ -590,6 +649,8 @@ int run_write_objective_report(const char *dir, const rt_experiment *x, const do
              : x->ham_qubits > 12 ? "not computed (more than 12 qubits)" : "dense diagonalisation (LAPACK)",
              opt, x->schedule == RT_SCHED_COSINE ? "cosine" : x->schedule == RT_SCHED_LINEAR ? "linear" : "constant",
              x->epochs, (unsigned long long)x->seed, x->precision);
+    size_t used = strlen(settings);
+    describe_run(x, settings + used, sizeof settings - used);
     snprintf(data, sizeof data, "none: %s output %d of the model", maximize ? "maximises" : "minimises",
              x->objective_output);
     snprintf(label, sizeof label, "Exact %s (%s eigenvalue)", maximize ? "maximum" : "ground energy",

@@ -46,6 +46,29 @@ for t in table:
     assert t['model.hidden'] in open(os.path.join(d, 'sweep.md')).read()
 print('ok')
 PY
+# the paired comparison over seeds (hidden=2 against hidden=1, pairs by seed), recomputed
+# with an exact Wilcoxon signed-rank enumeration of its own; 3 pairs can never reach p < 0.05
+$PY - "$S" <<'PY' || fail "paired comparison differs from an independent computation"
+import csv, itertools, os, re, sys
+d = sys.argv[1]
+runs = list(csv.DictReader(open(os.path.join(d, 'runs.csv'))))
+m = {(r['model.hidden'], r['seed']): float(r['mse']) for r in runs}
+diff = [m[('1', s)] - m[('2', s)] for s in ('0', '1', '2')]  # mse: lower is better
+nz = [x for x in diff if x != 0]
+rank = [sum(abs(y) < abs(x) for y in nz) + (sum(abs(y) == abs(x) for y in nz) + 1) / 2 for x in nz]
+w = sum(r for r, x in zip(rank, nz) if x > 0)
+sums = [sum(r for r, b in zip(rank, bits) if b) for bits in itertools.product((0, 1), repeat=len(nz))]
+p = min(1, 2 * min(sum(s <= w for s in sums), sum(s >= w for s in sums)) / len(sums)) if nz else 1
+md = open(os.path.join(d, 'sweep.md')).read()
+row = [l for l in md.splitlines() if l.startswith('| 2 | 1 | 3 |')]
+assert len(row) == 1, md
+k = sum(x > 0 for x in nz)
+assert f'| {k} of 3 |' in row[0], (row, k)
+got = float(row[0].split('|')[5])
+assert abs(got - p) <= 1e-3 * p, (got, p)
+assert 'beats' not in md and f'better in {k} of 3 seeds' in row[0] and '| 3 |' in row[0], row
+print('ok')
+PY
 # one run of the sweep equals the same run by hand (whatever the thread count)
 "$QNNC" run small.qnn --quiet --set seed=1 --set model.hidden=2 --set epochs=6 --out byhand --result byhand.csv \
   --threads 1 >/dev/null 2>&1 || fail "qnnc run --result failed"
