@@ -14,8 +14,9 @@
 #include "cmd_build.h"
 
 /* A C string literal: printable ASCII as is, the rest as three-digit octal escapes (which
- * cannot swallow a following digit). */
+ * cannot swallow a following digit); NULL (a text not known) as "". */
 static void c_string(FILE *f, const char *s) {
+    if (!s) s = "";
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);

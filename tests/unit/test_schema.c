@@ -185,7 +185,7 @@ static void test_generated_c_writes_every_field(void **state) {
     int circuit[64] = {0};
     assert_true(sx->exp.n_circuits <= 64);
     build_circuit bc = {.name = "c", .prefix = "pfx"};
-    build_experiment be = {.x = sx, .precision = 64, .circuit = circuit};
+    build_experiment be = {.x = sx, .precision = 64, .gradient = "adjoint", .circuit = circuit};
     build_unit u = {.source_abs = "/x.qnn", .built_with = "test", .n_circuits = 1, .circuits = &bc,
                     .n_experiments = 1, .experiments = &be};
     FILE *f = tmpfile();
