@@ -551,6 +551,12 @@ int main(int argc, char **argv) {
     }
     if (cmd_check_experiment(r, o.file, o.cmd.experiment, "qnnc") ||
         cmd_check_experiment(r, o.file, o.cmd.compare_to, "qnnc: --compare-to")) rc = EXIT_ERRORS;
+    else if (o.cmd.compare_to && (o.cmd.experiment || r->n_experiments < 2)) {
+        fprintf(stderr, "qnnc: `--compare-to %s` chooses the reference of the comparison of several "
+                        "experiments, and this run has one (%s)\n", o.cmd.compare_to,
+                o.cmd.experiment ? "--experiment selects it" : "the file has no other");
+        rc = EXIT_USAGE;
+    }
     else if (o.cmd.result_file && !o.cmd.experiment && r->n_experiments != 1) {
         fprintf(stderr, "qnnc: `--result FILE` holds the figures of one run, and %s has %d "
                         "experiments: pick one with --experiment NAME\n", o.file, r->n_experiments);

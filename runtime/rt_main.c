@@ -228,6 +228,11 @@ int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, cons
     }
     int known = !o.compare_to;
     for (int i = 0; i < n && !known; i++) known = strcmp(o.compare_to, xs[i].name) == 0;
+    if (!rc && o.compare_to && (o.experiment || n < 2)) {
+        fprintf(stderr, "%s: `--compare-to %s` chooses the reference of the comparison of several "
+                "experiments, and this run has one\n", prog, o.compare_to);
+        rc = EXIT_USAGE;
+    }
     if (!rc && !known) {
         fprintf(stderr, "%s: --compare-to: no experiment `%s`; this program runs:", prog, o.compare_to);
         for (int i = 0; i < n; i++) fprintf(stderr, " %s", xs[i].name);

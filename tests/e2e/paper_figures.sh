@@ -54,6 +54,11 @@ if "$QNNC" run "$f" --quiet --out "$tmp/c" --compare-to sr_tahn > /dev/null 2> "
 fi
 grep -q "no experiment \`sr_tahn\` (did you mean \`sr_tanh\`?)" "$tmp/c.err" || { cat "$tmp/c.err"; exit 1; }
 [ ! -e "$tmp/c" ] || { echo "a refused run wrote $tmp/c"; exit 1; }
+# with one experiment there is no comparison: the option would do nothing, so it is refused
+if "$QNNC" run "$f" --quiet --out "$tmp/e" --experiment sr_qiren --compare-to sr_tanh 2> "$tmp/e.err"; then
+  echo "--compare-to with one experiment was accepted"; exit 1
+fi
+grep -q "this run has one (--experiment selects it)" "$tmp/e.err" || { cat "$tmp/e.err"; exit 1; }
 if "$QNNC" check "$f" --compare-to sr_tanh 2> "$tmp/d.err"; then echo "--compare-to accepted by check"; exit 1; fi
 grep -q "is for \`run\`" "$tmp/d.err" || { cat "$tmp/d.err"; exit 1; }
 echo "paper figures: ok"
