@@ -120,7 +120,7 @@ static char *gate_label(const ir_circuit *c, const ir_op *op, ir_gate base, cons
     if (base == IR_PHASE) fputs(g->phase, f);
     else if ((unsigned)base < sizeof names / sizeof *names) fputs(names[base], f);
     else fputs(ir_gate_name(base), f);
-    ir_expr_style st = {3, 1, g->pi};
+    ir_expr_style st = {.digits = 3, .compact = 1, .pi = g->pi};
     int na = ir_gate_n_angles(base), t, first;
     if (na == 3 && param_row(c, op, &t, &first)) {
         const ir_tensor *tn = &c->tensors[t];

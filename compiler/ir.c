@@ -617,7 +617,7 @@ static int expr_prec(ir_expr_kind k) {
     }
 }
 
-static const ir_expr_style dump_style = {15, 0, NULL};
+static const ir_expr_style dump_style = {.digits = 15};
 
 static void print_param(const ir_circuit *c, int index, const ir_expr_style *st, FILE *f) {
     for (int t = 0; t < c->n_tensors; t++) {
@@ -628,7 +628,9 @@ static void print_param(const ir_circuit *c, int index, const ir_expr_style *st,
         int rest = index - tn->offset, stride = tn->size;
         for (int d = 0; d < tn->rank; d++) {
             stride /= tn->shape[d];
-            if (st->compact) /* w[0,1]: one pair of brackets is half the width in a drawing */
+            if (st->qasm) /* w_0_1: OpenQASM 3 identifiers have no brackets */
+                fprintf(f, "_%d", rest / stride);
+            else if (st->compact) /* w[0,1]: one pair of brackets is half the width in a drawing */
                 fprintf(f, "%s%d%s", d ? "," : "[", rest / stride, d == tn->rank - 1 ? "]" : "");
             else
                 fprintf(f, "[%d]", rest / stride);
@@ -636,7 +638,11 @@ static void print_param(const ir_circuit *c, int index, const ir_expr_style *st,
         }
         return;
     }
-    fprintf(f, "p[%d]", index);
+    fprintf(f, st->qasm ? "p_%d" : "p[%d]", index);
+}
+
+void ir_print_param(const ir_circuit *c, int index, const ir_expr_style *style, void *file) {
+    print_param(c, index, style ? style : &dump_style, file);
 }
 
 /* A constant: as a multiple of pi when it is one (drawings), else with st->digits. */
@@ -663,12 +669,19 @@ static void print_const(double v, const ir_expr_style *st, FILE *f) {
 static void print_expr(const ir_circuit *c, int i, const ir_expr_style *st, FILE *f) {
     static const char *const fn[] = {"sin", "cos", "tan", "exp", "log", "sqrt",
                                      "tanh", "atan", "asin", "acos"};
+    static const char *const qasm_fn[] = {"sin", "cos", "tan", "exp", "log", "sqrt",
+                                          "tanh", "arctan", "arcsin", "arccos"};
     const ir_expr *e = &c->exprs[i];
     int p = expr_prec(e->kind);
     switch (e->kind) {
     case IR_EXPR_CONST: print_const(e->value, st, f); return;
-    case IR_EXPR_PARAM: print_param(c, e->index, st, f); return;
-    case IR_EXPR_INPUT: fprintf(f, "x[%d]", e->index); return;
+    case IR_EXPR_PARAM:
+        if (st->param_values)
+            print_const(st->param_values[e->index], st, f);
+        else
+            print_param(c, e->index, st, f);
+        return;
+    case IR_EXPR_INPUT: fprintf(f, st->qasm ? "x%d" : "x[%d]", e->index); return;
     case IR_EXPR_NEG: {
         int paren = expr_prec(c->exprs[e->a].kind) < p;
         fputs(paren ? "-(" : "-", f);
@@ -699,7 +712,7 @@ static void print_expr(const ir_circuit *c, int i, const ir_expr_style *st, FILE
         fputc(')', f);
         return;
     default:
-        fprintf(f, "%s(", fn[e->kind - IR_EXPR_SIN]);
+        fprintf(f, "%s(", (st->qasm ? qasm_fn : fn)[e->kind - IR_EXPR_SIN]);
         print_expr(c, e->a, st, f);
         fputc(')', f);
         return;

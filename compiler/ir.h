@@ -238,8 +238,17 @@ typedef struct {
     int digits;      /* significant digits of constants */
     int compact;     /* no spaces around operators, tensor indices as w[i,j] */
     const char *pi;  /* NULL, or how to write pi in constants that are small multiples of it */
+    /* OpenQASM 3's spelling (qnnc emit-qasm): inputs x0, x1, ..., parameters w_0_1, and
+     * arctan / arcsin / arccos; tanh and atan2 have none (qasm.c refuses them first). */
+    int qasm;
+    /* Non-NULL: parameters are written as these values (constants with `digits`), not by
+     * name: a circuit bound to trained weights (emit-qasm --checkpoint). */
+    const double *param_values;
 } ir_expr_style;
 void ir_print_expr(const ir_circuit *c, int expr, const ir_expr_style *style, void *file /* FILE* */);
+/* Parameter `index` by name in that style (w[0][1], w[0,1] compact, w_0_1 qasm; p[i] / p_i
+ * outside every tensor): what ir_print_expr writes for it when no values are bound. */
+void ir_print_param(const ir_circuit *c, int index, const ir_expr_style *style, void *file /* FILE* */);
 
 /* Human-readable dump (qnnc emit-ir). */
 void ir_print(const ir_circuit *c, void *file /* FILE* */);

@@ -55,7 +55,8 @@ static void usage(FILE *f) {
           "             observables (--layer N, --circuit NAME, --fused, --ascii, --width N,\n"
           "             --svg FILE)\n"
           "  emit-qasm  print each quantum layer's circuit as an OpenQASM 3 program (stdgates.inc;\n"
-          "             inputs and parameters as `input float[64]`, outputs as comments)\n"
+          "             inputs and parameters as `input float[64]`, outputs as comments;\n"
+          "             --checkpoint FILE binds every quantum layer's trained weights)\n"
           "  from-qasm  read FILE.qasm (the subset emit-qasm writes) as a .qnn circuit named\n"
           "             after the file, to stdout or -o OUT.qnn\n"
           "  spectrum   the frequencies each quantum layer's circuit can express in each input\n"
@@ -347,9 +348,6 @@ static int parse_args(int argc, char **argv, options *o) {
         return usage_error("`--circuit NAME` draws a circuit by name, not a layer of experiment `%s`",
                            o->cmd.experiment);
     /* Options that the other command would use: refused rather than silently ignored. */
-    if (strcmp(o->command, "emit-qasm") == 0 && o->cmd.checkpoint)
-        return usage_error("`emit-qasm` writes the parameters as inputs; binding them from "
-                           "`--checkpoint FILE` is not supported yet%s", "");
     if (strcmp(o->command, "run") == 0 && o->cmd.checkpoint)
         return usage_error("`--checkpoint FILE` is for `qnnc eval` (the weights to evaluate); `run` "
                            "trains, and continues from a checkpoint with `--resume FILE`%s", "");
@@ -564,7 +562,7 @@ int main(int argc, char **argv) {
     }
     else if (strcmp(o.command, "info") == 0) rc = cmd_info(r, &o);
     else if (strcmp(o.command, "emit-ir") == 0) rc = cmd_emit_ir(r, &o);
-    else if (strcmp(o.command, "emit-qasm") == 0) rc = qasm_command(r, o.cmd.experiment);
+    else if (strcmp(o.command, "emit-qasm") == 0) rc = qasm_command(r, o.cmd.experiment, o.cmd.checkpoint);
     else if (strcmp(o.command, "emit-llvm") == 0) rc = cmd_emit_llvm(r, &o.cmd);
     else if (strcmp(o.command, "draw") == 0) {
         o.draw.experiment = o.cmd.experiment;

@@ -9,7 +9,11 @@
  * (gates.c), so they need no definitions of their own. */
 #include "qasm.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "io_safetensors.h"
 
 /* OpenQASM 3 names of the IR primitives, indexed by ir_gate (NULL: not a primitive). */
 static const char *qasm_gate_name(ir_gate g) {
@@ -40,33 +44,6 @@ static const char *qasm_gate_name(ir_gate g) {
     }
 }
 
-/* Precedence as in ir.c's printer: sums < products < negation < atoms and calls. */
-static int prec(ir_expr_kind k) {
-    switch (k) {
-    case IR_EXPR_ADD: case IR_EXPR_SUB: return 1;
-    case IR_EXPR_MUL: case IR_EXPR_DIV: return 2;
-    case IR_EXPR_NEG: return 3;
-    default: return 4;
-    }
-}
-
-/* A parameter's variable: the tensor name and its indices joined by '_' (gamma_0_1). */
-static void write_param(const ir_circuit *c, int index, FILE *f) {
-    for (int t = 0; t < c->n_tensors; t++) {
-        const ir_tensor *tn = &c->tensors[t];
-        if (index < tn->offset || index >= tn->offset + tn->size) continue;
-        fputs(tn->name, f);
-        int rest = index - tn->offset, stride = tn->size;
-        for (int d = 0; d < tn->rank; d++) {
-            stride /= tn->shape[d];
-            fprintf(f, "_%d", rest / stride);
-            rest %= stride;
-        }
-        return;
-    }
-    fprintf(f, "p_%d", index);
-}
-
 /* The first expression kind OpenQASM 3 has no spelling for, or -1. */
 static int unsupported_kind(const ir_circuit *c, int i) {
     const ir_expr *e = &c->exprs[i];
@@ -74,42 +51,6 @@ static int unsupported_kind(const ir_circuit *c, int i) {
     int k = e->a >= 0 ? unsupported_kind(c, e->a) : -1;
     if (k < 0 && e->b >= 0 && ir_expr_is_binary(e->kind)) k = unsupported_kind(c, e->b);
     return k;
-}
-
-static void write_expr(const ir_circuit *c, int i, FILE *f) {
-    static const char *const fn[] = {"sin", "cos", "tan", "exp", "log", "sqrt",
-                                     "tanh", "arctan", "arcsin", "arccos"};
-    const ir_expr *e = &c->exprs[i];
-    int p = prec(e->kind);
-    switch (e->kind) {
-    case IR_EXPR_CONST: fprintf(f, e->value < 0 ? "(%.17g)" : "%.17g", e->value); return;
-    case IR_EXPR_PARAM: write_param(c, e->index, f); return;
-    case IR_EXPR_INPUT: fprintf(f, "x%d", e->index); return;
-    case IR_EXPR_NEG: {
-        int paren = prec(c->exprs[e->a].kind) < p;
-        fputs(paren ? "-(" : "-", f);
-        write_expr(c, e->a, f);
-        if (paren) fputc(')', f);
-        return;
-    }
-    case IR_EXPR_ADD: case IR_EXPR_SUB: case IR_EXPR_MUL: case IR_EXPR_DIV: {
-        static const char ops[] = "+-*/";
-        int pa = prec(c->exprs[e->a].kind) < p;
-        int right = e->kind == IR_EXPR_SUB || e->kind == IR_EXPR_DIV;
-        int pb = prec(c->exprs[e->b].kind) < p + right;
-        fputs(pa ? "(" : "", f);
-        write_expr(c, e->a, f);
-        fprintf(f, "%s %c %s", pa ? ")" : "", ops[e->kind - IR_EXPR_ADD], pb ? "(" : "");
-        write_expr(c, e->b, f);
-        fputs(pb ? ")" : "", f);
-        return;
-    }
-    default:
-        fprintf(f, "%s(", fn[e->kind - IR_EXPR_SIN]);
-        write_expr(c, e->a, f);
-        fputc(')', f);
-        return;
-    }
 }
 
 /* Pauli terms as `coef * Z0 X2` joined by ` + `; the identity term as `coef * I`. */
@@ -128,7 +69,9 @@ static void write_terms(const ir_circuit *c, int first, int n, FILE *f) {
     }
 }
 
-int qasm_write(const ir_circuit *c, FILE *f) {
+int qasm_write(const ir_circuit *c, const double *params, const char *bound_from, FILE *f) {
+    /* 17 significant digits: every constant reads back as the same double */
+    const ir_expr_style style = {.digits = 17, .qasm = 1, .param_values = params};
     int uses_rot = 0;
     for (int i = 0; i < c->n_ops; i++) {
         const ir_op *op = &c->ops[i];
@@ -154,15 +97,17 @@ int qasm_write(const ir_circuit *c, FILE *f) {
     if (uses_rot) /* PennyLane's Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi), exactly */
         fputs("gate rot(phi, theta, omega) a { rz(phi) a; ry(theta) a; rz(omega) a; }\n", f);
     for (int j = 0; j < c->n_inputs; j++) fprintf(f, "input float[64] x%d;\n", j);
-    for (int t = 0; t < c->n_tensors; t++) {
+    if (params) { /* bound: literals in the angles, nothing left to declare */
+        fprintf(f, "// parameters bound from %s\n", bound_from ? bound_from : "given values");
+    } else for (int t = 0; t < c->n_tensors; t++) {
         const ir_tensor *tn = &c->tensors[t];
         fprintf(f, "// param %s", tn->name);
         for (int d = 0; d < tn->rank; d++) fprintf(f, "[%d]", tn->shape[d]);
         fputc('\n', f);
     }
-    for (int p = 0; p < c->n_params; p++) {
+    for (int p = 0; p < c->n_params && !params; p++) {
         fputs("input float[64] ", f);
-        write_param(c, p, f);
+        ir_print_param(c, p, &style, f);
         fputs(";\n", f);
     }
     fprintf(f, "qubit[%d] q;\n", c->n_qubits);
@@ -172,7 +117,7 @@ int qasm_write(const ir_circuit *c, FILE *f) {
         int na = ir_gate_n_angles(op->gate);
         for (int k = 0; k < na; k++) {
             fputs(k ? ", " : "(", f);
-            write_expr(c, op->angle[k], f);
+            ir_print_expr(c, op->angle[k], &style, f);
             if (k == na - 1) fputc(')', f);
         }
         fprintf(f, " q[%d]", op->wires[0]);
@@ -199,19 +144,127 @@ int qasm_write(const ir_circuit *c, FILE *f) {
     return 0;
 }
 
-int qasm_command(const sema_result *r, const char *experiment) {
+/* The checkpoint tensor of layer `layer`'s tensor `t`: named "layers.<layer>.<t>", inside a
+ * composite layer with its branch's prefix ("layers.0.b2.layers.5.w": run_model.c names every
+ * layer by its index in the whole list, so the tail is unique). */
+static const io_tensor *layer_tensor(const io_st_file *f, int layer, const char *t) {
+    char tail[96];
+    snprintf(tail, sizeof tail, "layers.%d.%s", layer, t);
+    size_t lt = strlen(tail);
+    for (size_t k = 0; k < f->count; k++) {
+        const char *n = f->tensors[k].name;
+        size_t ln = strlen(n);
+        if (ln >= lt && strcmp(n + ln - lt, tail) == 0 && (ln == lt || n[ln - lt - 1] == '.'))
+            return &f->tensors[k];
+    }
+    return NULL;
+}
+
+/* Every quantum layer of x with its parameters from the checkpoint, one program each. */
+static int write_bound(const sema_experiment *x, const char *checkpoint) {
+    io_st_file f;
+    char err[512];
+    if (io_st_read(checkpoint, &f, err, sizeof err)) {
+        fprintf(stderr, "qnnc: %s\n", err);
+        return 1;
+    }
     int rc = 0, shown = 0;
+    for (int i = 0; i < x->model.n_layers && !rc; i++) {
+        const rt_layer_spec *l = &x->model.layers[i];
+        if (l->kind != RT_LAYER_QUANTUM) continue;
+        const ir_circuit *c = x->model.circuits[l->circuit];
+        double *params = calloc((size_t)c->n_params + 1, sizeof *params);
+        if (!params) {
+            fprintf(stderr, "qnnc: out of memory\n");
+            rc = 1;
+            break;
+        }
+        for (int t = 0; t < l->n_tensors && !rc; t++) {
+            const rt_tensor_spec *ts = &l->tensors[t];
+            const io_tensor *ct = layer_tensor(&f, i, ts->name);
+            if (!ct || io_st_numel(ct) != (size_t)ts->size) {
+                fprintf(stderr, "qnnc: %s: %s tensor `layers.%d.%s` (%d values) of experiment %s's "
+                                "layer %d: the weights belong to another model\n",
+                        checkpoint, ct ? "a wrong-sized" : "no", i, ts->name, ts->size, x->exp.name, i);
+                rc = 1;
+                break;
+            }
+            for (int k = 0; k < ts->size; k++) {
+                if (!isfinite(ct->data[k])) {
+                    fprintf(stderr, "qnnc: %s: `%s` holds a non-finite value at element %d: "
+                                    "nothing to bind\n", checkpoint, ct->name, k);
+                    rc = 1;
+                    break;
+                }
+                params[ts->offset + k] = ct->data[k];
+            }
+        }
+        if (!rc) {
+            char from[RT_PATH_MAX + 64];
+            snprintf(from, sizeof from, "%s (layer %d of experiment %s)", checkpoint, i, x->exp.name);
+            if (shown++) putchar('\n');
+            rc = qasm_write(c, params, from, stdout) ? 1 : 0;
+        }
+        free(params);
+    }
+    if (!rc && !shown) {
+        fprintf(stderr, "qnnc: experiment %s has no quantum layer: nothing to bind %s to\n",
+                x->exp.name, checkpoint);
+        rc = 1;
+    }
+    io_st_free(&f);
+    return rc;
+}
+
+/* Writes c unless a circuit with the same IR text was written already (the copies of a
+ * `split`, layers of one circuit in several experiments): seen[0 .. *shown) are those texts. */
+static int write_once(const ir_circuit *c, char ***seen, int *shown) {
+    char *text = ir_to_text(c);
+    char **grown = text ? realloc(*seen, sizeof **seen * (size_t)(*shown + 1)) : NULL;
+    if (!grown) {
+        free(text);
+        fprintf(stderr, "qnnc: out of memory\n");
+        return 1;
+    }
+    *seen = grown;
+    for (int k = 0; k < *shown; k++)
+        if (strcmp((*seen)[k], text) == 0) {
+            free(text);
+            return 0;
+        }
+    if (*shown) putchar('\n');
+    (*seen)[(*shown)++] = text;
+    return qasm_write(c, NULL, NULL, stdout) ? 1 : 0;
+}
+
+int qasm_command(const sema_result *r, const char *experiment, const char *checkpoint) {
+    if (checkpoint) {
+        const sema_experiment *chosen = NULL;
+        int n_exp = 0;
+        for (int i = 0; i < r->n_experiments; i++)
+            if (!experiment || strcmp(experiment, r->experiments[i].exp.name) == 0) {
+                chosen = &r->experiments[i];
+                n_exp++;
+            }
+        if (n_exp != 1) {
+            fprintf(stderr, "qnnc: --checkpoint: the file has %s experiment%s: pick the one the "
+                            "weights belong to with --experiment NAME\n",
+                    n_exp ? "more than one" : "no", n_exp ? "s" : "");
+            return 1;
+        }
+        return write_bound(chosen, checkpoint);
+    }
+    int rc = 0, shown = 0;
+    char **seen = NULL;
     for (int i = 0; i < r->n_experiments && !rc; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (experiment && strcmp(experiment, x->exp.name) != 0) continue;
-        for (int k = 0; k < x->model.n_circuits && !rc; k++, shown++) {
-            if (shown) putchar('\n');
-            rc = qasm_write(x->model.circuits[k], stdout);
-        }
+        for (int k = 0; k < x->model.n_circuits && !rc; k++)
+            rc = write_once(x->model.circuits[k], &seen, &shown);
     }
-    for (int i = 0; i < r->n_circuits && !experiment && !rc; i++, shown++) {
-        if (shown) putchar('\n');
-        rc = qasm_write(r->circuits[i], stdout);
-    }
+    for (int i = 0; i < r->n_circuits && !experiment && !rc; i++)
+        rc = write_once(r->circuits[i], &seen, &shown);
+    for (int k = 0; k < shown; k++) free(seen[k]);
+    free(seen);
     return rc ? 1 : 0;
 }

@@ -9,13 +9,18 @@
 #include "ir.h"
 #include "sema.h"
 
-/* Writes c as one OpenQASM 3 program to f. 0, or -1 after one line on stderr (`qnnc: ...`)
- * naming what OpenQASM 3 cannot express (tanh, atan2: no such functions in the language). */
-int qasm_write(const ir_circuit *c, FILE *f);
+/* Writes c as one OpenQASM 3 program to f: its parameters as `input float[64]` variables, or
+ * with params (c->n_params values) as literals in the angles, a comment naming bound_from.
+ * 0, or -1 after one line on stderr (`qnnc: ...`) naming what OpenQASM 3 cannot express
+ * (tanh, atan2: no such functions in the language). */
+int qasm_write(const ir_circuit *c, const double *params, const char *bound_from, FILE *f);
 
-/* qnnc emit-qasm FILE [--experiment NAME]: every quantum layer's circuit (once per distinct
- * circuit) or, without experiments, every circuit with default arguments, to stdout. */
-int qasm_command(const sema_result *r, const char *experiment);
+/* qnnc emit-qasm FILE [--experiment NAME] [--checkpoint M]: every quantum layer's circuit
+ * (once per distinct circuit) or, without experiments, every circuit with default
+ * arguments, to stdout; with a checkpoint, every quantum layer of the one experiment it
+ * belongs to (layers of one circuit have their own weights), bound to its trained weights.
+ * Exit status 0 or 1. */
+int qasm_command(const sema_result *r, const char *experiment, const char *checkpoint);
 
 /* OpenQASM 3 import: reads the subset that qasm_write writes (qasm_import.c names it) from
  * path and returns the text of a .qnn definition of circuit `circuit_name` (malloc'ed) in

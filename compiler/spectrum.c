@@ -279,7 +279,7 @@ static void print_set(const double *v, int n, FILE *f) {
 /* rz(x[0]*w[0]) at line 5 */
 static void print_gate(const ir_circuit *c, int o, FILE *f) {
     const ir_op *op = &c->ops[o];
-    ir_expr_style st = {4, 1, "pi"};
+    ir_expr_style st = {.digits = 4, .compact = 1, .pi = "pi"};
     fputs(ir_gate_name(op->gate), f);
     int na = ir_gate_n_angles(op->gate);
     for (int k = 0; k < na; k++) {
