@@ -202,6 +202,17 @@ for h in deep nul comment huge early random; do
   [ $rc -eq 1 ] && [ -s "$h.err" ] || { echo "qasm.sh: hostile $h: rc $rc"; cat "$h.err"; exit 1; }
 done
 
+# the fuzzer's corpus (tests/fuzz/corpus_qasm: valid exports and every finding): each file is
+# read back or refused with a message, and an accepted one is a .qnn circuit `qnnc check` accepts
+for q in "$root"/tests/fuzz/corpus_qasm/*; do
+  set +e; timeout 10 "$QNNC" from-qasm "$q" -o fz.qnn > /dev/null 2> fz.err; rc=$?; set -e
+  if [ $rc -eq 0 ]; then
+    "$QNNC" check fz.qnn > /dev/null 2> fzc.err || { echo "qasm.sh: $q reads back as a refused .qnn"; cat fzc.err; exit 1; }
+  else
+    [ $rc -eq 1 ] && [ -s fz.err ] || { echo "qasm.sh: corpus $q: rc $rc"; cat fz.err; exit 1; }
+  fi
+done
+
 # unsupported: tanh has no OpenQASM 3 function (binding --checkpoint weights: qasm_bound.sh)
 cat > t.qnn <<'QNN'
 circuit c() { qubits q[1]; input x[1]; rx(tanh(x[0])) q[0]; expval Z(q[0]); }

@@ -3,14 +3,15 @@
 # this with $(FUZZ_SECONDS)).
 #   tests/fuzz/run_fuzz.sh [SECONDS]      (default 60, shared equally by the targets)
 # Targets: tests/fuzz/fuzz_frontend.c, built against the compiler's front-end sources without
-# LLVM (scanner and parser generated with flex and bison into build-fuzz/gen), and every
+# LLVM (scanner and parser generated with flex and bison into build-fuzz/gen),
+# tests/fuzz/fuzz_qasm.c (the OpenQASM 3 reader, with the same sources), and every
 # tests/fuzz/fuzz_rt_*.c (a file defining LLVMFuzzerTestOneInput: a new one is picked up
 # without editing this script), built against the runtime's sources (runtime/*.c as one
 # archive, so each target pulls only what it uses). All with clang
 # -fsanitize=fuzzer,address,undefined.
 # Corpora: build-fuzz/corpus/TARGET (kept between runs), seeded for the front end from
-# stdlib/, examples/, tests/golden/ and tests/fuzz/{regress,seeds}/, for fuzz_rt_NAME from
-# tests/fuzz/corpus_rt_NAME/ (small hand-made valid files plus every crasher found). Every
+# stdlib/, examples/, tests/golden/ and tests/fuzz/{regress,seeds}/, for fuzz_qasm from
+# tests/fuzz/corpus_qasm/, for fuzz_rt_NAME from tests/fuzz/corpus_rt_NAME/ (small hand-made valid files plus every crasher found). Every
 # crash, timeout, out-of-memory or leak input found is copied into tests/fuzz/regress/
 # (front end) or tests/fuzz/corpus_rt_NAME/ (runtime) as crash-*, timeout-*, ...: `make test`
 # replays them (tests/run.sh for the front end; tests/unit/test_rt_fuzz_replay.c and
@@ -34,7 +35,7 @@ done
 mkdir -p "$OUT/gen" "$OUT/obj" "$OUT/rt" "$OUT/corpus" "$OUT/artifacts" "$SAVE"
 
 # The targets, front end first; FUZZ_TARGETS narrows them.
-all_targets=(fuzz_frontend)
+all_targets=(fuzz_frontend fuzz_qasm)
 for f in tests/fuzz/fuzz_rt_*.c; do [ -f "$f" ] && all_targets+=("$(basename "${f%.c}")"); done
 targets=()
 for t in "${all_targets[@]}"; do
@@ -56,8 +57,10 @@ GEN_CFLAGS="$CFLAGS -Wno-unused-function -Wno-sign-compare -Wno-unused-but-set-v
 # Front-end sources only (a whitelist: the driver, commands, code generator, JIT and object
 # writer need LLVM or the runtime and are not part of what is fuzzed).
 SRCS=()
-for f in compiler/arena.c compiler/ast.c compiler/diag.c compiler/elab.c compiler/gates.c compiler/lower.c \
-         compiler/sema*.c compiler/ir.c compiler/passes.c compiler/interp.c compiler/parse*.c; do
+# The settings table (runtime/rt_schema.c) is plain data that sema_exp.c checks against.
+for f in compiler/arena.c compiler/ast.c compiler/diag.c compiler/elab.c compiler/embed.c \
+         compiler/gates.c compiler/lower.c compiler/sema*.c compiler/ir.c compiler/passes.c \
+         compiler/interp.c compiler/parse*.c runtime/rt_schema.c; do
   [ -f "$f" ] && SRCS+=("$f")
 done
 objs=()
@@ -71,15 +74,24 @@ compile() { # src obj flags...   (again when the source or any header is newer)
 for f in "${SRCS[@]}"; do compile "$f" "$OUT/obj/$(basename "${f%.c}").o" $CFLAGS; done
 compile "$OUT/gen/lexer.c" "$OUT/obj/gen_lexer.o" $GEN_CFLAGS
 compile "$OUT/gen/parser.c" "$OUT/obj/gen_parser.o" $GEN_CFLAGS
+front=("${objs[@]}")
 compile tests/fuzz/fuzz_frontend.c "$OUT/obj/fuzz_frontend.o" $CFLAGS \
   -DQNN_FUZZ_STDLIB="\"$PWD/stdlib\""
 "$CLANG" -fsanitize=fuzzer,address,undefined "${objs[@]}" -lm -o "$OUT/fuzz_frontend"
+# The OpenQASM 3 reader: the front end (it checks what the reader writes) plus the reader and
+# the runtime's file helpers it reads with.
+objs=("${front[@]}")
+compile compiler/qasm_import.c "$OUT/obj/qasm_import.o" $CFLAGS
+compile runtime/io_file.c "$OUT/obj/io_file.o" $CFLAGS
+compile runtime/rt_error.c "$OUT/obj/rt_error.o" $CFLAGS
+compile tests/fuzz/fuzz_qasm.c "$OUT/obj/fuzz_qasm.o" $CFLAGS
+"$CLANG" -fsanitize=fuzzer,address,undefined "${objs[@]}" -lm -o "$OUT/fuzz_qasm"
 
 # Runtime targets: runtime/*.c once into an archive, then each target linked against it.
 RT_CFLAGS="$CFLAGS $(pkg-config --cflags cairo 2>/dev/null || echo -I/usr/include/cairo) -Itests/fuzz"
 RT_LIBS="-lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm"
 rt_targets=()
-for t in "${targets[@]}"; do [ "$t" = fuzz_frontend ] || rt_targets+=("$t"); done
+for t in "${targets[@]}"; do [[ "$t" = fuzz_rt_* ]] && rt_targets+=("$t"); done
 if [ ${#rt_targets[@]} -gt 0 ]; then
   objs=()
   for f in runtime/*.c; do compile "$f" "$OUT/rt/$(basename "${f%.c}").o" $RT_CFLAGS; done
