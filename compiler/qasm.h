@@ -28,6 +28,10 @@ int qasm_command(const sema_result *r, const char *experiment, const char *check
  * file that cannot be read). */
 int qasm_import(const char *path, const char *circuit_name, char **qnn_text);
 
+/* The circuit name of an imported file: its base name without `.qasm`, other characters
+ * than letters, digits and `_` as `_` (`c_` in front of a leading digit); cap >= 2. */
+void qasm_circuit_name(const char *path, char *name, size_t cap);
+
 /* qnnc from-qasm FILE.qasm [-o OUT.qnn]: argv as main received it; the circuit is named
  * after the file. Exit status 0, 1 (errors) or 2 (usage). */
 int qasm_from_main(int argc, char **argv);

@@ -548,8 +548,7 @@ int qasm_import(const char *path, const char *circuit_name, char **qnn_text) {
     return rc;
 }
 
-/* The circuit's name: the file's base name without `.qasm`, other characters as `_`. */
-static void name_from_path(const char *path, char *name, size_t cap) {
+void qasm_circuit_name(const char *path, char *name, size_t cap) {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
     size_t n = 0;
@@ -577,7 +576,7 @@ int qasm_from_main(int argc, char **argv) {
         return 2;
     }
     char name[MAX_NAME];
-    name_from_path(in, name, sizeof name);
+    qasm_circuit_name(in, name, sizeof name);
     char *text = NULL;
     if (qasm_import(in, name, &text)) {
         if (diag_error_count()) fprintf(stderr, "1 error\n");

@@ -16,6 +16,7 @@
 #include "gates.h"
 #include "lower.h"
 #include "parse.h"
+#include "qasm.h"
 #include "sema_impl.h"
 
 enum { MAX_IMPORT_DEPTH = 32, MAX_SOURCE_BYTES = 16 << 20, MAX_LAYERS = 100000 };
@@ -167,6 +168,30 @@ static void load_imports(sema *S, ast_list *items, int first, int end, const cha
     }
 }
 
+/* `import "x.qasm";`: the OpenQASM 3 reader (qasm_import.c, the subset emit-qasm writes)
+ * turns the file into the text of one .qnn circuit named after it, which is then parsed as
+ * if it had been imported; its own diagnostics point into the .qasm file. The text is a
+ * source of its own, "x.qasm (as .qnn)", for the rare message about it (a name clash). */
+static void load_qasm(sema *S, const char *path, const char *key, src_loc from) {
+    char name[128];
+    qasm_circuit_name(path, name, sizeof name);
+    int before = diag_error_count();
+    char *qtext = NULL;
+    if (qasm_import(path, name, &qtext)) {
+        if (diag_error_count() == before) /* the reader's I/O message went to stderr */
+            diag_error(from, "cannot import `%s` (see the message above)", path);
+        else
+            diag_note(from, "imported here");
+        return;
+    }
+    S->loaded[S->n_loaded++] = arena_strdup(S->ar, key);
+    char *text = arena_strdup(S->ar, qtext);
+    free(qtext);
+    int file = diag_add_source(arena_printf(S->ar, "%s (as .qnn)", tidy_path(S->ar, path)), text);
+    if (S->n_loaded == 1) S->main_file = file;
+    parse_source(S->ar, file, text, strlen(text), &S->items);
+}
+
 static void load_file(sema *S, const char *path, src_loc from) {
     char real[PATH_MAX];
     const char *key = realpath(path, real) ? real : path;
@@ -193,6 +218,11 @@ static void load_file(sema *S, const char *path, src_loc from) {
     }
     size_t len;
     char why[256];
+    size_t plen = strlen(path);
+    if (plen > 5 && strcmp(path + plen - 5, ".qasm") == 0) {
+        load_qasm(S, path, key, from);
+        return;
+    }
     char *text = read_file(S->ar, path, &len, why, sizeof why);
     if (!text) {
         if (from.file) diag_error(from, "cannot read `%s`: %s", path, why);

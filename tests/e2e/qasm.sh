@@ -104,6 +104,28 @@ cmp a.ir b.ir || { diff a.ir b.ir | head; echo "qasm.sh: round trip changed the 
 "$QNNC" grad g.qnn --circuit every_gate --params p.csv --input 0.3,-1.1 > g1.csv
 "$QNNC" grad every_gate.qnn --circuit every_gate --params p.csv --input 0.3,-1.1 > g2.csv
 cmp g1.csv g2.csv
+# `import "every_gate.qasm";` in a .qnn file: the same circuit (identical outputs and
+# gradients), usable by a model; an error inside the program points into the .qasm file with
+# the import noted; a file that cannot be read is an error at the import
+cat > imp.qnn <<'QNN'
+import "every_gate.qasm";
+model m() { quantum every_gate(); }
+QNN
+"$QNNC" check imp.qnn
+"$QNNC" grad imp.qnn --circuit every_gate --params p.csv --input 0.3,-1.1 > g3.csv
+cmp g1.csv g3.csv || { echo "qasm.sh: import \"x.qasm\" gives other outputs than from-qasm"; exit 1; }
+printf 'OPENQASM 3.0;\nqubit[1] q;\nfoo q[0];\n// expval: 1 * Z0\n' > badgate.qasm
+printf 'import "badgate.qasm";\n' > impbad.qnn
+printf 'import "nosuch.qasm";\n' > impnone.qnn
+mkdir -p dir.qasm && printf 'import "dir.qasm";\n' > impdir.qnn
+for f in impbad impnone impdir; do
+  set +e; "$QNNC" check $f.qnn > /dev/null 2> $f.err; rc=$?; set -e
+  [ $rc -eq 1 ] || { echo "qasm.sh: $f: rc $rc"; cat $f.err; exit 1; }
+done
+grep -q '^badgate.qasm:3:1: error: gate `foo` is outside the subset' impbad.err &&
+  grep -q '^impbad.qnn:1:8: note: imported here' impbad.err || { cat impbad.err; exit 1; }
+grep -q "cannot find \`nosuch.qasm\` to import" impnone.err || { cat impnone.err; exit 1; }
+grep -q "^impdir.qnn:1:8: error: cannot import \`dir.qasm\`" impdir.err || { cat impdir.err; exit 1; }
 
 # every example circuit: export, import, the same unfused IR (block by block, by name)
 split_ir() { "$PY" - "$1" "$2" <<'PY'

@@ -57,10 +57,12 @@ GEN_CFLAGS="$CFLAGS -Wno-unused-function -Wno-sign-compare -Wno-unused-but-set-v
 # Front-end sources only (a whitelist: the driver, commands, code generator, JIT and object
 # writer need LLVM or the runtime and are not part of what is fuzzed).
 SRCS=()
-# The settings table (runtime/rt_schema.c) is plain data that sema_exp.c checks against.
+# The settings table (runtime/rt_schema.c) is plain data that sema_exp.c checks against;
+# `import "x.qasm"` reads through the OpenQASM 3 reader and the runtime's file helpers.
 for f in compiler/arena.c compiler/ast.c compiler/diag.c compiler/elab.c compiler/embed.c \
          compiler/gates.c compiler/lower.c compiler/sema*.c compiler/ir.c compiler/passes.c \
-         compiler/interp.c compiler/parse*.c runtime/rt_schema.c; do
+         compiler/interp.c compiler/parse*.c compiler/qasm_import.c runtime/rt_schema.c \
+         runtime/io_file.c runtime/rt_error.c; do
   [ -f "$f" ] && SRCS+=("$f")
 done
 objs=()
@@ -78,12 +80,8 @@ front=("${objs[@]}")
 compile tests/fuzz/fuzz_frontend.c "$OUT/obj/fuzz_frontend.o" $CFLAGS \
   -DQNN_FUZZ_STDLIB="\"$PWD/stdlib\""
 "$CLANG" -fsanitize=fuzzer,address,undefined "${objs[@]}" -lm -o "$OUT/fuzz_frontend"
-# The OpenQASM 3 reader: the front end (it checks what the reader writes) plus the reader and
-# the runtime's file helpers it reads with.
+# The OpenQASM 3 reader, with the front end (it checks what the reader writes).
 objs=("${front[@]}")
-compile compiler/qasm_import.c "$OUT/obj/qasm_import.o" $CFLAGS
-compile runtime/io_file.c "$OUT/obj/io_file.o" $CFLAGS
-compile runtime/rt_error.c "$OUT/obj/rt_error.o" $CFLAGS
 compile tests/fuzz/fuzz_qasm.c "$OUT/obj/fuzz_qasm.o" $CFLAGS
 "$CLANG" -fsanitize=fuzzer,address,undefined "${objs[@]}" -lm -o "$OUT/fuzz_qasm"
 
