@@ -6,21 +6,8 @@
 # different experiments are refused; a rank that fails stops the others (no hang).
 # Skipped, with one line, when MPI is not installed or qnn was built without it.
 set -u
-QNNC=$(cd "$(dirname "${QNNC:-build/qnnc}")" && pwd)/$(basename "${QNNC:-build/qnnc}")
-if ! command -v mpirun >/dev/null || ! ldd "$QNNC" 2>/dev/null | grep -q libmpi; then
-  echo "mpi.sh: skipped: MPI is not installed or qnnc was built without it (make deps installs Open MPI)"
-  exit 0
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/qnn-mpi.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "mpi.sh: $*"; exit 1; }
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-cp "$here/small.qnn" "$here/../../examples/embed/signal.csv" "$tmp/"
-cd "$tmp"
-# Open MPI refuses root unless told, and a 2-core machine needs --oversubscribe for 4 ranks.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPIRUN="timeout 120 mpirun --oversubscribe"
+NAME=mpi.sh
+. "$(dirname "$0")/mpi_common.bash"
 run() { # NP OUT [args]: mpirun -np NP qnnc run small.qnn (NP 0: no mpirun)
   local np=$1 out=$2; shift 2
   if [ "$np" = 0 ]; then "$QNNC" run small.qnn --quiet --threads 1 --set epochs=50 --out "$out" "$@"

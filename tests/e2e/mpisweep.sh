@@ -6,20 +6,8 @@
 # dies stops the sweep with Open MPI's message instead of a hang.
 # Skipped, with one line, when MPI is not installed or qnn was built without it.
 set -u
-QNNC=$(cd "$(dirname "${QNNC:-build/qnnc}")" && pwd)/$(basename "${QNNC:-build/qnnc}")
-if ! command -v mpirun >/dev/null || ! ldd "$QNNC" 2>/dev/null | grep -q libmpi; then
-  echo "mpisweep.sh: skipped: MPI is not installed or qnnc was built without it (make deps installs Open MPI)"
-  exit 0
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/qnn-mpisweep.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "mpisweep.sh: $*"; exit 1; }
-PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-cp "$here/small.qnn" "$here/../../examples/embed/signal.csv" "$tmp/"
-cd "$tmp"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPIRUN="timeout 120 mpirun --oversubscribe"
+NAME=mpisweep.sh
+. "$(dirname "$0")/mpi_common.bash"
 SWEEP=(small.qnn --set seed=0..3 --set model.hidden=1,2 --set epochs=6)
 
 "$QNNC" sweep "${SWEEP[@]}" --jobs 1 --out local > log0 2>&1 || fail "local sweep failed: $(tail -5 log0)"
