@@ -30,6 +30,11 @@ static void cache_store(cg *g, const cmat *m, cmat_desc *d) {
         else if (LLVMIsAConstantFP(v)) {
             cc->kind = CC_CONST;
             cc->k = LLVMConstRealGetDouble(v, &loses);
+        } else if (g->pre_loop_n) { /* one of the ops of a loop in _pre */
+            cc->kind = CC_SLOT;
+            cc->slot = g->pre_loop_base + g->pre_loop_rel++ * (size_t)g->pre_loop_n;
+            cg_sstore(g, g->shtab,
+                      LLVMBuildAdd(g->b, cg_i64(g, (int64_t)cc->slot), g->pre_loop_i, ""), v);
         } else {
             cc->kind = CC_SLOT;
             cc->slot = shared_alloc(g, 1);
@@ -387,35 +392,247 @@ static void finish_params(cg *g, LLVMValueRef gparams) {
  * of a bounded size keep the work per op flat (docs/performance.md). */
 enum { PRE_PART_OPS = 64 };
 
+/* ---- table-driven _pre -------------------------------------------------------------------
+ * Straight-line matrices were three quarters of a deep circuit's LLVM IR (the sines,
+ * cosines and products of every Rot of every layer), and instruction selection time follows
+ * code size. Ops whose matrices differ only in which parameters they read (same gate, same
+ * members, same constants, the same pattern of repeated parameters) are instead one loop
+ * that reads the parameter indices from a constant table: the code of one op, whatever the
+ * depth. Their r-th slots are contiguous (slot base + r n + i for the i-th of n ops), so
+ * every op of the loop has the same slots relative to its first one and still shares
+ * kernels (cg_share.c). */
+
+/* The shape of a cached op whose every angle is a parameter or a constant (malloc'ed), or
+ * NULL when its matrices are not computed in _pre this way. */
+static char *pre_key(const cg *g, int oi) {
+    const ir_op *op = &g->c->ops[oi];
+    const cg_opinfo *in = &g->ops[oi];
+    if (!in->shared || in->n_occ == 0 || op->gate == IR_SWAP || cg_op_is_noop(op))
+        return NULL;
+    size_t cap = 64 + (size_t)op->n_members * 48 + (size_t)in->n_occ * 48, n = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    n += (size_t)snprintf(s + n, cap - n, "%d:", (int)op->gate);
+    for (int j = 0; j < op->n_members; j++) { /* a diagonal's table depends on the wires */
+        const ir_op *m = &g->c->members[op->first_member + j];
+        n += (size_t)snprintf(s + n, cap - n, "%d", (int)m->gate);
+        if (op->gate == IR_FUSED_DIAG)
+            n += (size_t)snprintf(s + n, cap - n, "@%d.%d.%x", m->wires[0], m->wires[1],
+                                  (unsigned)m->mask);
+        n += (size_t)snprintf(s + n, cap - n, ",");
+    }
+    const ir_op *base = op->n_members > 0 ? &g->c->members[op->first_member] : op;
+    for (int i = 0; i < in->n_occ; i++) {
+        const cg_occ *o = &g->occ[in->first_occ + i];
+        const ir_expr *x = &g->c->exprs[o->prim->angle[o->k]];
+        n += (size_t)snprintf(s + n, cap - n, "|%d.%d", (int)(o->prim - base), o->k);
+        if (x->kind == IR_EXPR_CONST) {
+            n += (size_t)snprintf(s + n, cap - n, "=%a", x->value);
+        } else if (x->kind == IR_EXPR_PARAM) {
+            int first = i; /* the first angle of this op that reads the same parameter */
+            for (int j = 0; j < i && first == i; j++) {
+                const cg_occ *q = &g->occ[in->first_occ + j];
+                const ir_expr *y = &g->c->exprs[q->prim->angle[q->k]];
+                if (y->kind == IR_EXPR_PARAM && y->index == x->index)
+                    first = j;
+            }
+            n += (size_t)snprintf(s + n, cap - n, "=p%d", first);
+        } else {
+            free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+typedef struct { const char *key; int op; } pre_entry;
+
+static int pre_entry_cmp(const void *a, const void *b) {
+    const pre_entry *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->op - y->op;
+}
+
+/* Emits <name>L<j>: the loop over the n ops ops[0 .. n) of one shape. */
+static LLVMValueRef emit_pre_loop(cg *g, const char *name, int j, LLVMTypeRef fty,
+                                  const cg_fn_target *ft, const int *ops, int n) {
+    int oi0 = ops[0];
+    cg_opinfo *in0 = &g->ops[oi0];
+    int n_occ = in0->n_occ;
+    LLVMValueRef *idx = calloc((size_t)n * (size_t)n_occ, sizeof *idx);
+    cmat U, *Z = calloc((size_t)n_occ, sizeof *Z);
+    if (!idx || !Z) {
+        free(idx);
+        free(Z);
+        cg_fail(g, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < n_occ; k++) {
+            const cg_occ *o = &g->occ[g->ops[ops[i]].first_occ + k];
+            const ir_expr *x = &g->c->exprs[o->prim->angle[o->k]];
+            idx[(size_t)i * n_occ + k] =
+                LLVMConstInt(g->i32, x->kind == IR_EXPR_PARAM ? (unsigned)x->index : 0, 0);
+        }
+    char buf[240];
+    snprintf(buf, sizeof buf, "%sI%d", name, j);
+    LLVMTypeRef aty = LLVMArrayType(g->i32, (unsigned)(n * n_occ));
+    LLVMValueRef table = LLVMAddGlobal(g->mod, aty, buf);
+    LLVMSetInitializer(table, LLVMConstArray(g->i32, idx, (unsigned)(n * n_occ)));
+    LLVMSetGlobalConstant(table, 1);
+    LLVMSetLinkage(table, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr);
+    free(idx);
+
+    snprintf(buf, sizeof buf, "%sL%d", name, j);
+    LLVMValueRef fn = cg_new_fn(g, buf, fty, ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    g->params = LLVMGetParam(fn, 1);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, n));
+    LLVMValueRef row = LLVMBuildMul(g->b, i, cg_i64(g, n_occ), "");
+    cg_memo_reset(g);
+    for (int k = 0; k < n_occ; k++) { /* op 0's parameter leaves read this iteration's */
+        const cg_occ *o = &g->occ[in0->first_occ + k];
+        int e = o->prim->angle[o->k];
+        if (g->c->exprs[e].kind != IR_EXPR_PARAM || g->memo[e])
+            continue;
+        LLVMValueRef at[2] = {cg_i64(g, 0), LLVMBuildAdd(g->b, row, cg_i64(g, k), "")};
+        LLVMValueRef p = LLVMBuildGEP2(g->b, aty, table, at, 2, "");
+        LLVMValueRef pi = LLVMBuildLoad2(g->b, g->i32, p, "");
+        g->memo[e] = cg_sload(g, g->params, LLVMBuildZExt(g->b, pi, g->i64, ""));
+    }
+    size_t tsize = 0; /* a diagonal's phase table, one after another */
+    if (g->c->ops[oi0].gate == IR_FUSED_DIAG) {
+        int wires[IR_MAX_QUBITS];
+        tsize = (size_t)2 << cg_diag_wires(g, &g->c->ops[oi0], wires);
+        size_t base = shared_alloc(g, tsize * (size_t)n);
+        LLVMValueRef at = LLVMBuildMul(g->b, i, cg_i64(g, (int64_t)tsize), "");
+        LLVMValueRef tab = LLVMBuildGEP2(g->b, g->T, cg_region(g, g->off_shared + base), &at, 1, "");
+        cg_diag_table(g, &g->c->ops[oi0], tab, 1, CG_DIAG_ALL);
+        for (int m = 0; m < n; m++)
+            g->ops[ops[m]].table = base + (size_t)m * tsize;
+    } else {
+        g->pre_loop_n = n;
+        g->pre_loop_base = g->n_shared;
+        g->pre_loop_rel = 0;
+        g->pre_loop_i = i;
+        compute_mats(g, oi0, 1, &U, Z); /* U and Z together, as the straight-line parts do */
+        cache_store(g, &U, &in0->U);
+        for (int k = 0; k < n_occ; k++)
+            cache_store(g, &Z[k], &in0->Z[k]);
+        g->pre_loop_n = 0;
+        shared_alloc(g, g->pre_loop_rel * (size_t)n);
+    }
+    free(Z);
+    cg_loop_end(g, &l);
+    LLVMBuildRetVoid(g->b);
+    cg_end_fn(g);
+    /* every op of the loop: op 0's slots, moved by its place in the loop */
+    for (int m = 0; m < n; m++) {
+        cg_opinfo *in = &g->ops[ops[m]];
+        for (int d = -1; d < n_occ && !tsize; d++) {
+            cmat_desc *dst = d < 0 ? &in->U : &in->Z[d];
+            *dst = d < 0 ? in0->U : in0->Z[d];
+            for (int c = 0; c < 8; c++)
+                if (dst->c[c].kind == CC_SLOT)
+                    dst->c[c].slot += (size_t)m;
+        }
+        in->cached = 1;
+        in->part = 0;
+    }
+    return fn;
+}
+
+/* Groups the ops of pre_key by shape: group[oi] = the loop it belongs to, or -1 (no key, or
+ * alone in its shape: straight-line code is as short). Returns the number of loops; their
+ * ops in members (by loop, in op order) and the starts in first[0 .. loops]. */
+static int pre_groups(cg *g, int *group, int **members, int **first) {
+    int n_ops = g->c->n_ops, n = 0, loops = 0;
+    pre_entry *e = calloc((size_t)n_ops + 1, sizeof *e);
+    *members = calloc((size_t)n_ops + 1, sizeof **members);
+    *first = calloc((size_t)n_ops + 2, sizeof **first);
+    for (int oi = 0; oi < n_ops; oi++)
+        group[oi] = -1;
+    if (!e || !*members || !*first) {
+        free(e);
+        cg_fail(g, "out of memory");
+        return 0;
+    }
+    for (int oi = 0; oi < n_ops; oi++) {
+        char *k = pre_key(g, oi);
+        if (k)
+            e[n++] = (pre_entry){k, oi};
+    }
+    qsort(e, (size_t)n, sizeof *e, pre_entry_cmp);
+    int used = 0;
+    for (int a = 0, b; a < n; a = b) {
+        for (b = a + 1; b < n && strcmp(e[a].key, e[b].key) == 0; b++) {
+        }
+        if (b - a < 2)
+            continue;
+        (*first)[loops] = used;
+        for (int i = a; i < b; i++) {
+            group[e[i].op] = loops;
+            (*members)[used++] = e[i].op;
+        }
+        loops++;
+    }
+    (*first)[loops] = used;
+    for (int i = 0; i < n; i++)
+        free((char *)e[i].key);
+    free(e);
+    return loops;
+}
+
 static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
     LLVMTypeRef a[3] = {g->ptr, g->ptr, g->i1};
     LLVMTypeRef fty = LLVMFunctionType(g->voidt, a, 3, 0);
     int n_parts = (g->c->n_ops + PRE_PART_OPS - 1) / PRE_PART_OPS;
     LLVMValueRef *parts = calloc((size_t)n_parts + 1, sizeof *parts);
-    if (!parts) {
+    int *group = calloc((size_t)g->c->n_ops + 1, sizeof *group);
+    if (!parts || !group) {
+        free(parts);
+        free(group);
         cg_fail(g, "out of memory");
         return NULL;
     }
     LLVMValueRef fn = NULL;
     g->use_cache = 0;
     g->n_shared = 0;
+    int *members = NULL, *first = NULL;
+    int n_loops = pre_groups(g, group, &members, &first);
+    LLVMValueRef *loops = calloc((size_t)n_loops + 1, sizeof *loops);
+    if (!loops)
+        cg_fail(g, "out of memory");
+    for (int j = 0; j < n_loops && !g->failed; j++)
+        loops[j] = emit_pre_loop(g, name, j, fty, ft, members + first[j], first[j + 1] - first[j]);
+    int part = -1;
     for (int oi = 0; oi < g->c->n_ops && !g->failed; oi++) {
         const ir_op *op = &g->c->ops[oi];
         cg_opinfo *in = &g->ops[oi];
-        if (oi % PRE_PART_OPS == 0) {
+        if (group[oi] >= 0)
+            continue; /* done by its loop */
+        in->cached = 0;
+        in->part = 0;
+        int fixed = in->n_occ == 0 && op->gate != IR_FUSED_DIAG;
+        if ((!in->shared && op->gate != IR_FUSED_DIAG) || op->gate == IR_SWAP ||
+            op->gate == IR_I || (in->shared && fixed))
+            continue; /* per lane, or fixed gates: constants, folded where they are used */
+        if (oi / PRE_PART_OPS != part) { /* the part of this op, opened when first needed */
             if (fn) {
                 LLVMBuildRetVoid(g->b);
                 cg_end_fn(g);
             }
-            char part[220];
-            snprintf(part, sizeof part, "%s%d", name, oi / PRE_PART_OPS);
-            fn = parts[oi / PRE_PART_OPS] = cg_new_fn(g, part, fty, ft, 1);
+            part = oi / PRE_PART_OPS;
+            char pname[220];
+            snprintf(pname, sizeof pname, "%s%d", name, part);
+            fn = parts[part] = cg_new_fn(g, pname, fty, ft, 1);
             cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
             g->params = LLVMGetParam(fn, 1);
         }
-        in->cached = 0;
-        in->part = 0;
-        if (!in->shared && op->gate == IR_FUSED_DIAG) { /* its shared members' table */
+        if (!in->shared) { /* a per-lane FUSED_DIAG: its shared members' table */
             int wires[IR_MAX_QUBITS];
             cg_memo_reset(g);
             in->table = shared_alloc(g, (size_t)2 << cg_diag_wires(g, op, wires));
@@ -423,8 +640,6 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
             in->part = 1;
             continue;
         }
-        if (!in->shared || op->gate == IR_SWAP || op->gate == IR_I)
-            continue;
         cg_memo_reset(g);
         if (op->gate == IR_FUSED_DIAG) {
             int wires[IR_MAX_QUBITS];
@@ -433,8 +648,6 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
             in->cached = 1;
             continue;
         }
-        if (in->n_occ == 0)
-            continue; /* fixed gates: constants, folded where they are used */
         cmat U, *Z = calloc((size_t)in->n_occ, sizeof *Z);
         if (!Z) {
             cg_fail(g, "out of memory");
@@ -456,16 +669,23 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
         LLVMBuildRetVoid(g->b);
         cg_end_fn(g);
     }
-    /* _pre itself calls the parts in order */
+    /* _pre itself calls the loops and the parts (they write disjoint slots) */
     fn = cg_new_fn(g, name, fty, ft, 1);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     LLVMValueRef args[3] = {LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), LLVMGetParam(fn, 2)};
+    for (int j = 0; j < n_loops && !g->failed; j++)
+        if (loops[j])
+            LLVMBuildCall2(g->b, fty, loops[j], args, 3, "");
     for (int i = 0; i < n_parts && !g->failed; i++)
         if (parts[i])
             LLVMBuildCall2(g->b, fty, parts[i], args, 3, "");
     LLVMBuildRetVoid(g->b);
     cg_end_fn(g);
     free(parts);
+    free(group);
+    free(members);
+    free(first);
+    free(loops);
     return fn;
 }
 

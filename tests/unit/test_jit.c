@@ -454,6 +454,53 @@ static void test_fused_equals_unfused(void **state) {
     }
 }
 
+/* Layers of one shape (cg_fn.c's table-driven _pre): ops that differ only in which parameters
+ * they read are one loop over a table of parameter indices. A circuit of L repeated layers
+ * mixing every case the shapes tell apart (constants in an angle, a parameter read twice by
+ * one fused op and, in other layers, two parameters in the same places, controlled
+ * rotations, diagonals of parameters) must give the interpreter's outputs and gradients,
+ * fused and unfused, and the loops must really be there. */
+static void test_pre_loops(void **state) {
+    (void)state;
+    int n = 3, L = 5;
+    ir_circuit *c0 = ir_new("layers", n, 1);
+    int np = 0;
+    for (int l = 0; l < L; l++) {
+        for (int j = 0; j < n; j++) {
+            int a = ir_param(c0, np++), b = ir_param(c0, np++), d = ir_param(c0, np++);
+            ir_add_gate(c0, IR_ROT, j, -1, a, b, d);
+            ir_add_gate(c0, IR_U3, j, -1, b, ir_const(c0, 0.7), a);
+        }
+        int s = ir_param(c0, np++);
+        /* alias: in even layers one parameter twice, in odd ones two parameters */
+        ir_add_gate(c0, IR_RX, 0, -1, s, -1, -1);
+        ir_add_gate(c0, IR_RY, 0, -1, l % 2 ? ir_param(c0, np++) : s, -1, -1);
+        ir_add_gate(c0, IR_CRX, 0, 1, ir_param(c0, np++), -1, -1);
+        ir_add_gate(c0, IR_CNOT, 1, 2, -1, -1, -1);
+        for (int j = 0; j < n; j++)
+            ir_add_gate(c0, IR_RZ, j, -1, ir_param(c0, np++), -1, -1);
+        ir_add_gate(c0, IR_CPHASE, 0, 2, ir_param(c0, np++), -1, -1);
+        ir_add_gate(c0, IR_RY, 2, -1, ir_input(c0, 0), -1, -1); /* per lane: not in a loop */
+    }
+    rng r = {77};
+    add_observables(c0, &r, 1);
+    ir_circuit *c1 = pass_fuse(c0);
+    for (int v = 0; v < 2; v++) {
+        const ir_circuit *c = v ? c1 : c0;
+        char err[512];
+        char *text = cg_emit_llvm_text(c, NULL, NULL, "lp", err, sizeof err);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "@lp_preL0("));
+        free(text);
+        rt_circuit rc;
+        compile_ok(c, NULL, &rc);
+        check_forward(c, &rc, 31, 1e-12);
+        check_vjp(c, &rc, 7, 32, 1e-10, 1);
+    }
+    ir_free(c1);
+    ir_free(c0);
+}
+
 static void check_f32(const ir_circuit *c);
 
 static int n_multirz(const ir_circuit *c) {
@@ -1065,6 +1112,7 @@ int main(void) {
         cmocka_unit_test(test_random_circuits),
         cmocka_unit_test(test_shift_random),
         cmocka_unit_test(test_fused_equals_unfused),
+        cmocka_unit_test(test_pre_loops),
         cmocka_unit_test(test_qiren),
         cmocka_unit_test(test_parity_fusion),
         cmocka_unit_test(test_multirz_members),
