@@ -751,15 +751,107 @@ static void call_fwd(cg *g, const kernels *k, int oi) {
         call_kernel(g, k->fwd[oi], 0, NULL, NULL);
 }
 
+/* ---- gradients of parameters read directly ------------------------------------------------
+ * After a shared backward kernel, dL/da of each angle is chained through its expression into
+ * the parameters' accumulators: per angle a load, an add and a store in the vjp function,
+ * which made the vjp the largest function of a deep circuit. Where every angle of the op is
+ * a parameter or a constant, the chain is a call of one function, <vjp>A(work, dout, first,
+ * count), that adds dout[i] to gp[index[first + i]] from a constant table of parameter
+ * indices (-1: a constant angle, nothing to add). */
+typedef struct {
+    int *first;            /* per op: its first entry in the table, or -1 (chain inline) */
+    LLVMValueRef fn;       /* <vjp>A, NULL when no op reads its parameters directly */
+} direct_acc;
+
+static int reads_params_directly(const cg *g, const kernels *k, int oi) {
+    const cg_opinfo *in = &g->ops[oi];
+    if (k->tab[oi] < 0 || in->n_occ == 0)
+        return 0;
+    for (int i = 0; i < in->n_occ; i++) {
+        const cg_occ *o = &g->occ[in->first_occ + i];
+        ir_expr_kind kind = g->c->exprs[o->prim->angle[o->k]].kind;
+        if (kind != IR_EXPR_PARAM && kind != IR_EXPR_CONST)
+            return 0;
+    }
+    return 1;
+}
+
+/* Builds the table and <name>A; call before the vjp function is begun. */
+static void direct_acc_build(cg *g, const kernels *k, const char *name, const cg_fn_target *ft,
+                             direct_acc *acc) {
+    int n_ops = g->c->n_ops, n = 0;
+    acc->fn = NULL;
+    acc->first = malloc(sizeof *acc->first * (size_t)(n_ops + 1));
+    LLVMValueRef *vals = malloc(sizeof *vals * (size_t)(g->n_occ + 1));
+    if (!acc->first || !vals) {
+        free(vals);
+        cg_fail(g, "out of memory");
+        return;
+    }
+    for (int oi = 0; oi < n_ops; oi++) {
+        acc->first[oi] = -1;
+        if (!reads_params_directly(g, k, oi))
+            continue;
+        const cg_opinfo *in = &g->ops[oi];
+        acc->first[oi] = n;
+        for (int i = 0; i < in->n_occ; i++) {
+            const cg_occ *o = &g->occ[in->first_occ + i];
+            const ir_expr *x = &g->c->exprs[o->prim->angle[o->k]];
+            vals[n++] = LLVMConstInt(g->i32, x->kind == IR_EXPR_PARAM ? (unsigned long long)x->index
+                                                                       : (unsigned long long)-1, 1);
+        }
+    }
+    if (n == 0) {
+        free(vals);
+        return;
+    }
+    char buf[240];
+    snprintf(buf, sizeof buf, "%sI", name);
+    LLVMTypeRef aty = LLVMArrayType(g->i32, (unsigned)n);
+    LLVMValueRef table = LLVMAddGlobal(g->mod, aty, buf);
+    LLVMSetInitializer(table, LLVMConstArray(g->i32, vals, (unsigned)n));
+    LLVMSetGlobalConstant(table, 1);
+    LLVMSetLinkage(table, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr);
+    free(vals);
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i64, g->i64};
+    snprintf(buf, sizeof buf, "%sA", name);
+    LLVMValueRef fn = cg_new_fn(g, buf, LLVMFunctionType(g->voidt, a, 4, 0), ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    LLVMValueRef dout = LLVMGetParam(fn, 1), first = LLVMGetParam(fn, 2);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, LLVMGetParam(fn, 3));
+    LLVMValueRef at[2] = {cg_i64(g, 0), LLVMBuildAdd(g->b, first, i, "")};
+    LLVMValueRef pi = LLVMBuildLoad2(g->b, g->i32, LLVMBuildGEP2(g->b, aty, table, at, 2, ""), "");
+    LLVMValueRef is_param = LLVMBuildICmp(g->b, LLVMIntSGE, pi, LLVMConstInt(g->i32, 0, 0), "");
+    LLVMBasicBlockRef add = LLVMAppendBasicBlockInContext(g->ctx, fn, "add");
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, fn, "next");
+    LLVMBuildCondBr(g->b, is_param, add, next);
+    LLVMPositionBuilderAtEnd(g->b, add);
+    LLVMValueRef pidx = LLVMBuildSExt(g->b, pi, g->i64, "");
+    cg_vstore(g, g->gp, pidx, cg_add(g, cg_vload(g, g->gp, pidx), cg_vload(g, dout, i)));
+    LLVMBuildBr(g->b, next);
+    LLVMPositionBuilderAtEnd(g->b, next);
+    cg_loop_end(g, &l);
+    LLVMBuildRetVoid(g->b);
+    cg_end_fn(g);
+    acc->fn = fn;
+}
+
 /* Backward kernel of op oi; for a shared one, then the chain through its angles' expressions
  * (here, in the vjp function: that part differs per op). */
-static void call_bwd(cg *g, const kernels *k, int oi, LLVMValueRef dout) {
+static void call_bwd(cg *g, const kernels *k, int oi, LLVMValueRef dout, const direct_acc *acc) {
     if (k->tab[oi] < 0) {
         call_kernel(g, k->bwd[oi], 0, NULL, NULL);
         return;
     }
     call_kernel_tab(g, k->bwd[oi], k->tab[oi], dout);
     const cg_opinfo *in = &g->ops[oi];
+    if (acc && acc->fn && acc->first[oi] >= 0) {
+        LLVMValueRef args[4] = {g->work, dout, cg_i64(g, acc->first[oi]), cg_i64(g, in->n_occ)};
+        LLVMBuildCall2(g->b, LLVMGlobalGetValueType(acc->fn), acc->fn, args, 4, "");
+        return;
+    }
     cg_memo_reset(g);
     for (int i = 0; i < in->n_occ; i++) {
         const cg_occ *o = &g->occ[in->first_occ + i];
@@ -845,6 +937,8 @@ static void vjp_end(cg *g, LLVMValueRef fn, cg_loop *l, LLVMValueRef base, LLVMV
 static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_target *ft) {
     cg_loop l;
     LLVMValueRef base, rem;
+    direct_acc acc = {NULL, NULL};
+    direct_acc_build(g, k, name, ft, &acc);
     LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, k);
     LLVMValueRef dout = NULL;
     if (k->max_occ > 0) {
@@ -856,8 +950,9 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
         call_fwd(g, k, oi);
     cg_seed_lambda(g);
     for (int oi = g->c->n_ops - 1; oi >= 0; oi--)
-        call_bwd(g, k, oi, dout);
+        call_bwd(g, k, oi, dout, &acc);
     vjp_end(g, fn, &l, base, rem);
+    free(acc.first);
 }
 
 /* Parameter shift. <prefix>_sim(work, params, slot, shift) runs one lane group's circuit with
