@@ -51,6 +51,16 @@ static int sym_eig(double *M, int d, int vectors, double *w) {
     return LAPACKE_dsyevd(LAPACK_ROW_MAJOR, vectors ? 'V' : 'N', 'U', d, M, d, w);
 }
 
+static int check_finite(const double *x, size_t n, const char *what, const char *which,
+                        char *err, size_t errlen) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) {
+            io_errf(err, errlen, "%s: value %zu of the %s set is not finite", what, i, which);
+            return -1;
+        }
+    return 0;
+}
+
 int rt_frechet_distance(const double *a, int na, const double *b, int nb, int d,
                         double *out, char *err, size_t errlen) {
     if (na < 2 || nb < 2 || d < 1 || d > FD_MAX_DIM) {
@@ -58,16 +68,9 @@ int rt_frechet_distance(const double *a, int na, const double *b, int nb, int d,
                 "set needs 2 or more, 1..%d values)", na, nb, d, FD_MAX_DIM);
         return -1;
     }
-    for (size_t i = 0; i < (size_t)na * d; i++)
-        if (!isfinite(a[i])) {
-            io_errf(err, errlen, "Fréchet distance: value %zu of the first set is not finite", i);
-            return -1;
-        }
-    for (size_t i = 0; i < (size_t)nb * d; i++)
-        if (!isfinite(b[i])) {
-            io_errf(err, errlen, "Fréchet distance: value %zu of the second set is not finite", i);
-            return -1;
-        }
+    if (check_finite(a, (size_t)na * d, "Fréchet distance", "first", err, errlen) ||
+        check_finite(b, (size_t)nb * d, "Fréchet distance", "second", err, errlen))
+        return -1;
     size_t dd = (size_t)d * (size_t)d;
     double *mua = malloc(sizeof(double) * (size_t)d), *mub = malloc(sizeof(double) * (size_t)d);
     double *Sa = malloc(sizeof(double) * dd), *Sb = malloc(sizeof(double) * dd);
@@ -131,6 +134,40 @@ done:
     free(T);
     free(w);
     return rc;
+}
+
+/* sum over i, j (i != j when same) of (x_i . y_j / d + 1)^3 */
+static double kernel_sum(const double *x, int nx, const double *y, int ny, int d, int same) {
+    double total = 0;
+    for (int i = 0; i < nx; i++) {
+        double row = 0;
+        for (int j = 0; j < ny; j++) {
+            if (same && i == j) continue;
+            double dot = 0;
+            for (int k = 0; k < d; k++) dot += x[(size_t)i * d + k] * y[(size_t)j * d + k];
+            double t = dot / d + 1;
+            row += t * t * t;
+        }
+        total += row;
+    }
+    return total;
+}
+
+int rt_kid(const double *a, int na, const double *b, int nb, int d, double *out, char *err,
+           size_t errlen) {
+    if (na < 2 || nb < 2 || d < 1) {
+        io_errf(err, errlen, "KID: sets of %d and %d vectors of %d values (each set needs 2 or "
+                "more, 1 or more values)", na, nb, d);
+        return -1;
+    }
+    if (check_finite(a, (size_t)na * d, "KID", "first", err, errlen) ||
+        check_finite(b, (size_t)nb * d, "KID", "second", err, errlen))
+        return -1;
+    double kaa = kernel_sum(a, na, a, na, d, 1) / ((double)na * (na - 1));
+    double kbb = kernel_sum(b, nb, b, nb, d, 1) / ((double)nb * (nb - 1));
+    double kab = kernel_sum(a, na, b, nb, d, 0) / ((double)na * nb);
+    *out = kaa + kbb - 2 * kab;
+    return 0;
 }
 
 /* ---- the feature network -------------------------------------------------------------- */
@@ -489,11 +526,14 @@ static double *features_of(const rt_feature_net *f, const double *images, int n,
 /* Both distances between image sets a (na) and b (nb) of dim values each. */
 static int distances(const rt_feature_net *f, const double *a, int na, const double *b, int nb,
                      int dim, rt_gen_distance *out, char *err, size_t errlen) {
-    out->fd_features = NAN;
-    if (rt_frechet_distance(a, na, b, nb, dim, &out->fd_pixels, err, errlen)) return -1;
+    out->fd_features = out->kid_features = NAN;
+    if (rt_frechet_distance(a, na, b, nb, dim, &out->fd_pixels, err, errlen) ||
+        rt_kid(a, na, b, nb, dim, &out->kid_pixels, err, errlen))
+        return -1;
     if (!f) return 0;
     double *fa = features_of(f, a, na, err, errlen), *fb = fa ? features_of(f, b, nb, err, errlen) : NULL;
-    int rc = fb ? rt_frechet_distance(fa, na, fb, nb, FN_H2, &out->fd_features, err, errlen) : -1;
+    int rc = fb && !rt_frechet_distance(fa, na, fb, nb, FN_H2, &out->fd_features, err, errlen) &&
+                     !rt_kid(fa, na, fb, nb, FN_H2, &out->kid_features, err, errlen) ? 0 : -1;
     free(fa);
     free(fb);
     return rc;

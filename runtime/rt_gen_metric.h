@@ -19,6 +19,14 @@
 int rt_frechet_distance(const double *a, int na, const double *b, int nb, int d,
                         double *out, char *err, size_t errlen);
 
+/* Kernel inception-style distance (Bińkowski et al. 2018) on the same kind of sets: the
+ * unbiased estimate of the squared MMD with the cubic polynomial kernel k(x, y) = (x.y / d +
+ * 1)^3, over all pairs (no subsets): mean k within a (i != j) + mean k within b (i != j) -
+ * 2 mean k across. Unbiased, so it can be slightly negative for sets from one distribution,
+ * and unlike the Fréchet distance not biased by the set sizes. Needs na, nb >= 2. */
+int rt_kid(const double *a, int na, const double *b, int nb, int d, double *out, char *err,
+           size_t errlen);
+
 /* The feature space that stands in for Inception: an MLP classifier dim -> 128 -> 64 ->
  * classes (leaky ReLU 0.2), trained once with Adam on a seeded 80 % of the labelled real set;
  * features = its last hidden layer (64 values). Cached to cache_path (NULL: no cache) as
@@ -39,10 +47,10 @@ void rt_feature_net_features(const rt_feature_net *f, const double *images, int 
                              double *features);
 void rt_feature_net_free(rt_feature_net *f);   /* NULL is a no-op */
 
-/* Both distances of a generated set (images: n x the real set's h*w*c, in [0, 1]) to the whole
- * real set: in the feature space (f may be NULL for a set without labels: fd_features is then
- * NaN) and in pixel space. */
-typedef struct { double fd_features, fd_pixels; } rt_gen_distance;
+/* The distances of a generated set (images: n x the real set's h*w*c, in [0, 1]) to the whole
+ * real set: in the feature space (f may be NULL for a set without labels: the _features
+ * values are then NaN) and in pixel space; Fréchet and KID. */
+typedef struct { double fd_features, fd_pixels, kid_features, kid_pixels; } rt_gen_distance;
 int rt_gen_distance_of(const rt_feature_net *f, const rt_imageset *real, const double *images,
                        int n, rt_gen_distance *out, char *err, size_t errlen);
 /* The floor: the same distances between two disjoint halves of the real set (a seeded

@@ -22,7 +22,10 @@ static const char *REF_PY =
     "ev = np.linalg.eigvals(Sa @ Sb)\n"
     "assert np.all(np.abs(ev.imag) < 1e-9 * np.abs(ev).max()) and np.all(ev.real > 0)\n"
     "fd = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(Sa) + np.trace(Sb) - 2 * np.sqrt(ev.real).sum()\n"
-    "np.save(d + '/fd.npy', np.array([fd]))\n";
+    "k = lambda x, y: (x @ y.T / x.shape[1] + 1) ** 3\n"
+    "na, nb = len(a), len(b); kaa = k(a, a); kbb = k(b, b)\n"
+    "kid = (kaa.sum() - np.trace(kaa)) / (na * (na - 1)) + (kbb.sum() - np.trace(kbb)) / (nb * (nb - 1)) - 2 * k(a, b).mean()\n"
+    "np.save(d + '/fd.npy', np.array([fd, kid]))\n";
 
 /* n x d points: mu + z A with z uniform in [-1, 1], A a random d x d matrix. */
 static double *random_set(int n, int d, double shift, uint64_t seed) {
@@ -66,6 +69,10 @@ static void test_frechet_against_numpy(void **state) {
         assert_int_equal(io_npy_read(test_tmp_path("fd.npy"), &want, err, sizeof err), 0);
         assert_true(fd > 0.01);
         assert_close(fd, want.data[0], 1e-9);
+        double kid;
+        assert_int_equal(rt_kid(a, na, b, nb, d, &kid, err, sizeof err), 0);
+        assert_true(fabs(kid) > 1e-3);
+        assert_close(kid, want.data[1], 1e-9);
         io_npy_free(&want);
         free(a);
         free(b);
@@ -222,13 +229,17 @@ static void test_floor_below_noise(void **state) {
     assert_true(floor_.fd_features >= 0 && floor_.fd_pixels > 0);
     assert_true(10 * floor_.fd_features < noise.fd_features && 10 * floor_.fd_pixels < noise.fd_pixels);
     assert_true(10 * floor_.fd_features < blank.fd_features && 10 * floor_.fd_pixels < blank.fd_pixels);
+    fprintf(stderr, "note: KID floor features %.4g pixels %.4g; noise %.4g %.4g\n",
+            floor_.kid_features, floor_.kid_pixels, noise.kid_features, noise.kid_pixels);
+    assert_true(fabs(floor_.kid_features) * 10 < noise.kid_features);
+    assert_true(fabs(floor_.kid_pixels) * 10 < noise.kid_pixels);
     /* the real set itself, half of it: near the floor */
     rt_gen_distance half;
     assert_int_equal(rt_gen_distance_of(f, &digits, digits.pix, n, &half, err, sizeof err), 0);
     assert_true(half.fd_features < noise.fd_features / 10);
     /* without a feature net: pixels only */
     assert_int_equal(rt_gen_distance_floor(NULL, &digits, 7, &half, err, sizeof err), 0);
-    assert_true(isnan(half.fd_features));
+    assert_true(isnan(half.fd_features) && isnan(half.kid_features));
     assert_true(half.fd_pixels == floor_.fd_pixels);
     /* a net of another image size is refused */
     rt_imageset other = digits;
