@@ -1,8 +1,8 @@
 /* rt_disc: the discriminator of the GAN of issue 18: an MLP on the flattened image, leaky
  * ReLU(0.2) after each hidden layer, StyleGAN's minibatch standard deviation before the output
  * layer, and one output logit. Its own flat parameter vector (for Adam and checkpoints), exact
- * backward, and the R1 penalty's gradient by double backpropagation (docs/runtime.md, "The
- * discriminator"). */
+ * backward, and the R1 penalty's gradient by double backpropagation (docs/runtime.md
+ * §13). */
 #ifndef QNN_RT_DISC_H
 #define QNN_RT_DISC_H
 

@@ -1,5 +1,5 @@
 /* rt_gen_metric: how far a set of generated images is from the real set, the small-scale
- * stand-in for FID of issue 18 (docs/runtime.md, "Distances between image sets"): the
+ * stand-in for FID of issue 18 (docs/runtime.md §12): the
  * Fréchet distance between Gaussians fitted to two sets, in pixel space and in the feature
  * space of a small classifier trained once on the labelled real set (not Inception: the
  * numbers are comparable with each other, not with published FIDs), and its floor, the

@@ -1,7 +1,7 @@
 /* rt_imageset: sets of small images for generative experiments (the GAN of issue 18) and the
  * distances between them (rt_gen_metric.h): scikit-learn's digits (digits.csv.gz, or the
  * digits.csv that scripts/fetch_data.sh writes) and NumPy image arrays such as scikit-image's
- * lfw_subset.npy. Every pixel is a double in [0, 1] (docs/data.md §8). */
+ * lfw_subset.npy. Every pixel is a double in [0, 1] (docs/data.md §7). */
 #ifndef QNN_RT_IMAGESET_H
 #define QNN_RT_IMAGESET_H
 
