@@ -42,7 +42,7 @@ DEPFLAGS := -MMD -MP
 GEN_CFLAGS := $(filter-out -Wshadow -Wstrict-prototypes,$(CFLAGS)) -Wno-unused-function \
               -Wno-sign-compare -Wno-unused-parameter -Wno-unused-but-set-variable
 # What a program that links the runtime needs (the runtime-only tests, and with LLVM qnnc).
-RT_LIBS  := -lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm $(MPI_LDFLAGS)
+RT_LIBS  := -lpng -lz -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm $(MPI_LDFLAGS)
 LDLIBS   += $(LLVM_LDFLAGS) $(RT_LIBS) $(SAN)
 
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))

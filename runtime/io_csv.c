@@ -91,7 +91,19 @@ int io_csv_read(const char *path, io_csv_header header, io_csv *t, char *err, si
     unsigned char *buf;
     size_t len;
     if (io_read_file(path, IO_CSV_MAX_BYTES, &buf, &len, err, errlen) != 0) return -1;
-    char *s = (char *)buf, *end = s + len;
+    int rc = io_csv_parse(path, (char *)buf, len, header, t, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int io_csv_parse(const char *path, char *text, size_t len, io_csv_header header, io_csv *t,
+                 char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    if (len > IO_CSV_MAX_BYTES) {
+        io_errf(err, errlen, "%s: more than %zu bytes of text", path, IO_CSV_MAX_BYTES);
+        return -1;
+    }
+    char *s = text, *end = s + len;
     /* A UTF-8 byte-order mark (spreadsheets write one) is not part of the first field. */
     if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
     field *fs = NULL;
@@ -188,7 +200,6 @@ int io_csv_read(const char *path, io_csv_header header, io_csv *t, char *err, si
     rc = 0;
 done:
     free(fs);
-    free(buf);
     if (rc != 0) {
         io_csv_free(t);
         /* A quoted field may hold a carriage return or a terminal escape: one printable line. */

@@ -26,6 +26,11 @@ typedef struct {
  * row has the same number of fields; values must be finite numbers (strtod syntax). */
 int io_csv_read(const char *path, io_csv_header header, io_csv *t, char *err, size_t errlen);
 void io_csv_free(io_csv *t);
+/* The same rules on text[0..len) already in memory (a decompressed file: rt_imageset's
+ * .csv.gz), messages naming path. The text is scanned in place: bytes, and text[len], which
+ * must exist (a terminating NUL), may be changed and are restored; it stays the caller's. */
+int io_csv_parse(const char *path, char *text, size_t len, io_csv_header header, io_csv *t,
+                 char *err, size_t errlen);
 
 /* Index of the column called name, or -1 (also when the file had no header). */
 int io_csv_find(const io_csv *t, const char *name);

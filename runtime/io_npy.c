@@ -77,8 +77,8 @@ static int read_shape(cursor *c, io_npy *a) {
     return a->ndim == 1 && commas == 0 ? -1 : 0;
 }
 
-static int parse_header(const char *h, size_t len, io_npy *a, const char *path, char *err,
-                        size_t errlen) {
+static int parse_header(const char *h, size_t len, io_npy *a, int accept_u8, const char *path,
+                        char *err, size_t errlen) {
     cursor c = {h, h + len};
     int have_descr = 0, have_order = 0, have_shape = 0;
     if (!eat(&c, '{')) goto bad;
@@ -89,10 +89,11 @@ static int parse_header(const char *h, size_t len, io_npy *a, const char *path, 
             if (read_string(&c, val, sizeof val)) goto bad;
             if (strcmp(val, "<f8") == 0) a->f32 = 0;
             else if (strcmp(val, "<f4") == 0) a->f32 = 1;
+            else if (accept_u8 && (strcmp(val, "|u1") == 0 || strcmp(val, "<u1") == 0)) a->u8 = 1;
             else {
                 io_errf(err, errlen, "%s: dtype '%s' is not supported: store float64 or float32 "
-                        "(little-endian, '<f8' or '<f4'), e.g. np.save(path, a.astype(np.float64))",
-                        path, val);
+                        "(little-endian, '<f8' or '<f4')%s, e.g. np.save(path, a.astype(np.float64))",
+                        path, val, accept_u8 ? " or uint8 ('|u1')" : "");
                 return -1;
             }
         } else if (strcmp(key, "fortran_order") == 0 && !have_order++) {
@@ -140,7 +141,7 @@ static uint32_t le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-int io_npy_read(const char *path, io_npy *a, char *err, size_t errlen) {
+static int read_npy(const char *path, io_npy *a, int accept_u8, char *err, size_t errlen) {
     memset(a, 0, sizeof *a);
     unsigned char *buf = NULL;
     size_t len = 0;
@@ -174,10 +175,10 @@ int io_npy_read(const char *path, io_npy *a, char *err, size_t errlen) {
             io_errf(err, errlen, "%s: the header is not ASCII (byte %zu)", path, i);
             goto fail;
         }
-    if (parse_header((const char *)buf + hdr_at, hdr_len, a, path, err, errlen)) goto fail;
+    if (parse_header((const char *)buf + hdr_at, hdr_len, a, accept_u8, path, err, errlen)) goto fail;
     /* Every dimension <= 2^40 and the file <= 4 GiB: stop multiplying as soon as the product
      * exceeds what the file could hold, so that it never overflows. */
-    size_t data_at = hdr_at + hdr_len, have = len - data_at, elem = a->f32 ? 4 : 8;
+    size_t data_at = hdr_at + hdr_len, have = len - data_at, elem = a->u8 ? 1 : a->f32 ? 4 : 8;
     size_t count = 1;
     int too_big = 0;
     for (int d = 0; d < a->ndim; d++) count = a->shape[d] == 0 ? 0 : count;
@@ -203,7 +204,9 @@ int io_npy_read(const char *path, io_npy *a, char *err, size_t errlen) {
     const unsigned char *p = buf + data_at;
     for (size_t i = 0; i < count; i++) {
         double v;
-        if (a->f32) {
+        if (a->u8) {
+            v = p[i];
+        } else if (a->f32) {
             uint32_t u = le32(p + 4 * i);
             float f;
             memcpy(&f, &u, 4);
@@ -224,6 +227,14 @@ fail:
     free(buf);
     io_npy_free(a);
     return -1;
+}
+
+int io_npy_read(const char *path, io_npy *a, char *err, size_t errlen) {
+    return read_npy(path, a, 0, err, errlen);
+}
+
+int io_npy_read_u8ok(const char *path, io_npy *a, char *err, size_t errlen) {
+    return read_npy(path, a, 1, err, errlen);
 }
 
 void io_npy_free(io_npy *a) {

@@ -11,12 +11,14 @@
 #define IO_NPY_MAX_BYTES ((size_t)1 << 32)   /* 4 GiB of file */
 
 /* An array read back: shape[0..ndim-1] (ndim 0 is a scalar of one value), values converted
- * to double in C order. f32: the file stored float32 ('<f4'). */
+ * to double in C order. f32: the file stored float32 ('<f4'); u8: it stored uint8 ('|u1',
+ * only through io_npy_read_u8ok), values 0..255 as they are. */
 typedef struct {
     int ndim;
     int64_t shape[IO_NPY_MAX_DIMS];
     size_t count;
     int f32;
+    int u8;
     double *data;
 } io_npy;
 
@@ -28,6 +30,9 @@ typedef struct {
  * other than what the shape says (trailing bytes included), and non-finite values (the
  * message names the first one's flat index). */
 int io_npy_read(const char *path, io_npy *a, char *err, size_t errlen);
+/* The same, also accepting uint8 ('|u1' or '<u1'), the dtype image arrays are saved in
+ * (rt_imageset); a->u8 says which it was. Elsewhere (qnnc grad) uint8 stays refused. */
+int io_npy_read_u8ok(const char *path, io_npy *a, char *err, size_t errlen);
 void io_npy_free(io_npy *a);
 
 /* Writes data (count = product of shape, C order) as '<f8' (f32 = 0) or '<f4' (f32 = 1) in
