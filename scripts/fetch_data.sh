@@ -11,14 +11,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data
+# unpack PKG... : downloads the packages (updating the package lists once if they are missing,
+# as on a fresh machine) and unpacks them into $tmp/x, without installing anything.
+unpack() {
+  (cd "$tmp" &&
+    if ! apt-get download "$@" >/dev/null 2>apt.err; then
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+      $SUDO apt-get update -qq
+      apt-get download "$@" >/dev/null 2>apt.err || { cat apt.err; exit 1; }
+    fi &&
+    for d in ./*.deb; do dpkg -x "$d" x; done)
+}
 if [ "${1:-}" = faces ]; then
   if [ -s data/lfw_subset.npy ]; then echo "data/lfw_subset.npy is there"; exit 0; fi
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && { apt-get download python3-skimage >/dev/null 2>apt.err ||
-    { SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo; $SUDO apt-get update -qq &&
-      apt-get download python3-skimage >/dev/null 2>apt.err; } || { cat apt.err; exit 1; }; } &&
-    dpkg -x ./python3-skimage_*.deb x)
+  unpack python3-skimage
   npy=$(find "$tmp/x" -name lfw_subset.npy | head -1)
   [ -n "$npy" ] || { echo "fetch_data.sh: python3-skimage has no lfw_subset.npy"; exit 1; }
   # copied beside the target and renamed: a cut copy never looks complete
@@ -30,10 +38,7 @@ if [ "${1:-}" = digits ]; then
   if [ -s data/digits.csv ]; then echo "data/digits.csv is there"; exit 0; fi
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && { apt-get download python3-sklearn >/dev/null 2>apt.err ||
-    { SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo; $SUDO apt-get update -qq &&
-      apt-get download python3-sklearn >/dev/null 2>apt.err; } || { cat apt.err; exit 1; }; } &&
-    dpkg -x ./python3-sklearn_*.deb x)
+  unpack python3-sklearn
   gz=$(find "$tmp/x" -name digits.csv.gz | head -1)
   [ -n "$gz" ] || { echo "fetch_data.sh: python3-sklearn has no digits.csv.gz"; exit 1; }
   # written beside the target and renamed: a cut download never looks complete
@@ -49,15 +54,7 @@ for f in astronaut.png camera.png coffee.png guit_em9.flac; do [ -s "data/$f" ] 
 if [ "$need" = 0 ]; then echo "data/ is complete"; exit 0; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-if ! apt-get download python3-skimage sonic-pi-samples >/dev/null 2>apt.err; then
-  # The package lists may be missing on a fresh machine.
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  apt-get download python3-skimage sonic-pi-samples >/dev/null 2>apt.err || { cat apt.err; exit 1; }
-fi
-for d in ./*.deb; do dpkg -x "$d" x; done
-cd - >/dev/null
+unpack python3-skimage sonic-pi-samples
 for f in astronaut camera coffee; do
   cp "$tmp"/x/usr/lib/python3/dist-packages/skimage/data/$f.png data/$f.png
 done
