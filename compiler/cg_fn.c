@@ -461,8 +461,9 @@ static LLVMValueRef emit_pre_loop(cg *g, const char *name, int j, LLVMTypeRef ft
     cg_opinfo *in0 = &g->ops[oi0];
     int n_occ = in0->n_occ;
     LLVMValueRef *idx = calloc((size_t)n * (size_t)n_occ, sizeof *idx);
-    cmat U, *Z = calloc((size_t)n_occ, sizeof *Z);
-    if (!idx || !Z) {
+    int diag = g->c->ops[oi0].gate == IR_FUSED_DIAG; /* a phase table, no U and Z */
+    cmat U, *Z = diag ? NULL : calloc((size_t)n_occ, sizeof *Z);
+    if (!idx || (!diag && !Z)) {
         free(idx);
         free(Z);
         cg_fail(g, "out of memory");
@@ -504,7 +505,7 @@ static LLVMValueRef emit_pre_loop(cg *g, const char *name, int j, LLVMTypeRef ft
         g->memo[e] = cg_sload(g, g->params, LLVMBuildZExt(g->b, pi, g->i64, ""));
     }
     size_t tsize = 0; /* a diagonal's phase table, one after another */
-    if (g->c->ops[oi0].gate == IR_FUSED_DIAG) {
+    if (diag) {
         int wires[IR_MAX_QUBITS];
         tsize = (size_t)2 << cg_diag_wires(g, &g->c->ops[oi0], wires);
         size_t base = shared_alloc(g, tsize * (size_t)n);
