@@ -628,15 +628,10 @@ static void write_paired(FILE *f, const sweep_options *o, const sweep_run *runs,
             fprintf(f, " %s | %d | - | - | - | no paired runs |\n", other, n);
             continue;
         }
-        int worse = t.n - t.n_positive;
-        fprintf(f, " %s | %d | %d of %d | %.4g | %.4g | ", other, n, t.n_positive, n, t.p_wilcoxon, t.p_sign);
-        if (t.p_wilcoxon < 0.05 && t.n_positive > worse) fprintf(f, "%s beats %s |\n", self, other);
-        else if (t.p_wilcoxon < 0.05 && worse > t.n_positive) fprintf(f, "%s beats %s |\n", other, self);
-        else if (t.n_zero)
-            fprintf(f, "better in %d of %d seeds (%d equal), p = %.4g: no difference shown |\n",
-                    t.n_positive, n, t.n_zero, t.p_wilcoxon);
-        else fprintf(f, "better in %d of %d seeds, p = %.4g: no difference shown |\n", t.n_positive, n,
-                     t.p_wilcoxon);
+        char reading[256];
+        rt_paired_reading(&t, self, other, reading, sizeof reading);
+        fprintf(f, " %s | %d | %d of %d | %.4g | %.4g | %s |\n", other, n, t.n_positive, n, t.p_wilcoxon,
+                t.p_sign, reading);
     }
 }
 

@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include "io_file.h"
+#include "rt_stats.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -546,6 +547,77 @@ static int group_runs(const report_summary *runs, int n, group *g) {
     return ng;
 }
 
+/* The metric of run s that the paired table compares, or NAN. */
+static double paired_metric(const report_summary *s, int accuracy) {
+    return accuracy ? s->accuracy : s->mse;
+}
+
+/* Paired over seeds: each model against the first, the runs of equal seed paired (the first
+ * run of that seed in each group), so that "A beats B" is written only where an exact test
+ * says so (rt_paired_reading's wording, the same as qnnc sweep's). Models without two pairs
+ * get no row: one pair is no test. */
+static void write_paired(sbuf *h, sbuf *m, const report_summary *runs, int n_runs,
+                         const group *g, int ng, int accuracy) {
+    if (ng < 2) return;
+    const report_summary *ref = &runs[g[0].first];
+    const char *other = ref->model ? ref->model : "";
+    int header = 0;
+    for (int k = 1; k < ng; k++) {
+        const report_summary *self_run = &runs[g[k].first];
+        double d[RT_STATS_MAX_PAIRS];
+        int n = 0;
+        for (int i = 0; i < n_runs && n < RT_STATS_MAX_PAIRS; i++) {
+            if (!same_model(&runs[i], self_run) || runs[i].seed < 0) continue;
+            int first_of_seed = 1; /* a seed repeated within the group pairs once */
+            for (int j = 0; j < i && first_of_seed; j++)
+                first_of_seed = !(same_model(&runs[j], self_run) && runs[j].seed == runs[i].seed);
+            if (!first_of_seed) continue;
+            int partner = -1;
+            for (int j = 0; j < n_runs && partner < 0; j++)
+                if (same_model(&runs[j], ref) && runs[j].seed == runs[i].seed) partner = j;
+            if (partner < 0) continue;
+            double x = paired_metric(&runs[i], accuracy), y = paired_metric(&runs[partner], accuracy);
+            if (isfinite(x) && isfinite(y)) d[n++] = accuracy ? x - y : y - x;
+        }
+        if (n < 2) continue;
+        rt_paired_test t;
+        char err[160], reading[512];
+        if (rt_paired_tests(d, n, &t, err, sizeof err)) continue;
+        const char *self = self_run->model ? self_run->model : "";
+        rt_paired_reading(&t, self, other, reading, sizeof reading);
+        if (!header) {
+            const char *what = accuracy ? "accuracy (higher is better)" : "MSE (lower is better)";
+            sb_printf(h, "<h2>Paired over seeds</h2>\n<p class=\"note\">Each model against the first "
+                         "(%s), runs of the same seed paired, %s. Exact two-sided Wilcoxon "
+                         "signed-rank and sign tests; zero differences dropped, ties get their mean "
+                         "rank.</p>\n<table>\n<tr><th>Model</th><th>Pairs</th><th>Better in</th>"
+                         "<th>Wilcoxon p</th><th>Sign p</th><th>Reading</th></tr>\n",
+                      other, what);
+            sb_str(m, "\n## Paired over seeds\n\nEach model against the first (");
+            sb_md_cell(m, other);
+            sb_printf(m, "), runs of the same seed paired, %s. Exact two-sided Wilcoxon signed-rank "
+                         "and sign tests; zero differences dropped, ties get their mean rank.\n\n"
+                         "| Model | Pairs | Better in | Wilcoxon p | Sign p | Reading |\n"
+                         "|---|---:|---:|---:|---:|---|\n",
+                      what);
+            header = 1;
+        }
+        sb_str(h, "<tr><td>");
+        sb_html(h, self);
+        sb_printf(h, "</td><td class=\"num\">%d</td><td class=\"num\">%d of %d</td>"
+                     "<td class=\"num\">%.4g</td><td class=\"num\">%.4g</td><td>",
+                  n, t.n_positive, n, t.p_wilcoxon, t.p_sign);
+        sb_html(h, reading);
+        sb_str(h, "</td></tr>\n");
+        sb_str(m, "| ");
+        sb_md_cell(m, self);
+        sb_printf(m, " | %d | %d of %d | %.4g | %.4g | ", n, t.n_positive, n, t.p_wilcoxon, t.p_sign);
+        sb_md_cell(m, reading);
+        sb_str(m, " |\n");
+    }
+    if (header) sb_str(h, "</table>\n");
+}
+
 int report_write_comparison(const char *dir, const char *title, const report_summary *runs,
                             int n_runs, const report_figure *figures, int n_figures,
                             char *err, size_t errlen) {
@@ -666,6 +738,7 @@ int report_write_comparison(const char *dir, const char *title, const report_sum
             sb_str(&m, "\n");
         }
         sb_str(&h, "</table>\n");
+        write_paired(&h, &m, runs, n_runs, g, ng, best_col == COL_ACCURACY);
     }
 
     if (n_figures) {

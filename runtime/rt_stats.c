@@ -2,6 +2,7 @@
 #include "rt_stats.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "io_file.h"
@@ -80,4 +81,16 @@ int rt_paired_tests(const double *d, int n_pairs, rt_paired_test *out, char *err
     }
     out->p_sign = two_sided(lo / all, hi / all);
     return 0;
+}
+
+void rt_paired_reading(const rt_paired_test *t, const char *self, const char *other, char *buf,
+                       size_t n) {
+    int worse = t->n - t->n_positive, pairs = t->n + t->n_zero;
+    if (t->p_wilcoxon < 0.05 && t->n_positive > worse) snprintf(buf, n, "%s beats %s", self, other);
+    else if (t->p_wilcoxon < 0.05 && worse > t->n_positive) snprintf(buf, n, "%s beats %s", other, self);
+    else if (t->n_zero)
+        snprintf(buf, n, "better in %d of %d seeds (%d equal), p = %.4g: no difference shown",
+                 t->n_positive, pairs, t->n_zero, t->p_wilcoxon);
+    else snprintf(buf, n, "better in %d of %d seeds, p = %.4g: no difference shown", t->n_positive,
+                  pairs, t->p_wilcoxon);
 }

@@ -25,4 +25,11 @@ typedef struct {
  * non-finite d, or no memory. */
 int rt_paired_tests(const double *d, int n_pairs, rt_paired_test *out, char *err, size_t errlen);
 
+/* What a table may say of test t of `self` against `other` (d > 0 where self did better), into
+ * buf: "self beats other" or "other beats self" only where the Wilcoxon p is below 0.05, else
+ * "better in k of n seeds (m equal), p = ...: no difference shown". One wording for every
+ * table (qnnc sweep's, the comparison report's), so that none claims more than another. */
+void rt_paired_reading(const rt_paired_test *t, const char *self, const char *other, char *buf,
+                       size_t n);
+
 #endif

@@ -599,6 +599,63 @@ static void test_comparison(void **state) {
     assert_int_equal(report_write_comparison(dir, NULL, r, 0, NULL, 0, err, sizeof err), -1);
 }
 
+/* Paired over seeds: runs pair by seed whatever their order, a seed only one model ran is left
+ * out, and "beats" is written only where the exact test allows it (6 of 6: p = 2/64). */
+static void test_comparison_paired(void **state) {
+    (void)state;
+    enum { N = 13 };
+    report_summary r[N];
+    /* model a: seeds 0..5; model b: seeds 5..0 (reversed) and 7 (no partner); model c: 3 of 6 */
+    const long seed[N] = {0, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 0, 7};
+    for (int i = 0; i < N; i++) {
+        report_summary_init(&r[i]);
+        r[i].name = "run";
+        r[i].model = i < 6 ? "a()" : "b()";
+        r[i].n_params = 10;
+        r[i].seed = seed[i];
+        /* b is better than a at every seed, by a margin that grows with the seed */
+        r[i].mse = i < 6 ? 1.0 + 0.1 * (double)seed[i] : 0.9 - 0.01 * (double)seed[i];
+    }
+    r[12].mse = 100.0; /* unpaired: would turn the reading if it were paired */
+    char err[256];
+    const char *dir = test_tmp_path("paired");
+    assert_int_equal(report_write_comparison(dir, NULL, r, N, NULL, 0, err, sizeof err), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/summary.md", dir);
+    char *m = slurp(path);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "## Paired over seeds"));
+    assert_non_null(strstr(m, "| b() | 6 | 6 of 6 | 0.03125 | 0.03125 | b() beats a() |"));
+    free(m);
+    /* b better at three seeds, worse at three: no claim */
+    for (int i = 6; i < 12; i++) r[i].mse = seed[i] % 2 ? 0.5 : 1.5 + (double)seed[i];
+    assert_int_equal(report_write_comparison(dir, NULL, r, 12, NULL, 0, err, sizeof err), 0);
+    m = slurp(path);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "| b() | 6 | 3 of 6 |"));
+    assert_non_null(strstr(m, "better in 3 of 6 seeds, p = "));
+    assert_null(strstr(m, "beats"));
+    free(m);
+    /* classifiers: accuracy, higher is better; a worse at every seed */
+    for (int i = 0; i < 12; i++) {
+        r[i].mse = NAN;
+        r[i].accuracy = i < 6 ? 0.9 - 0.01 * (double)seed[i] : 0.8;
+    }
+    assert_int_equal(report_write_comparison(dir, NULL, r, 12, NULL, 0, err, sizeof err), 0);
+    m = slurp(path);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "accuracy (higher is better)"));
+    assert_non_null(strstr(m, "| b() | 6 | 0 of 6 | 0.03125 | 0.03125 | a() beats b() |"));
+    free(m);
+    /* one pair is no test: no table */
+    assert_int_equal(report_write_comparison(dir, NULL, (report_summary[]){r[0], r[11]}, 2, NULL, 0,
+                                             err, sizeof err),
+                     0);
+    m = slurp(path);
+    assert_null(strstr(m, "Paired over seeds"));
+    free(m);
+}
+
 /* ---- a gallery to look at --------------------------------------------------------------- */
 
 /* Realistic figures of each kind; kept in QNN_REPORT_KEEP when set, else in the test's
@@ -805,6 +862,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_unwritable_leaves_nothing, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_index, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_comparison, test_tmp_setup, test_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_comparison_paired, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_gallery, test_tmp_setup, test_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_confusion_and_classes, test_tmp_setup, test_tmp_teardown),
     };
