@@ -285,7 +285,7 @@ static void test_optimizer_limits(void **state) {
     set_fails(&x, "optimizer.weight_decay", "-1", "must be 0 or more");
     set_fails(&x, "optimizer", "sgd(momentum = -1)", "`momentum` of `sgd` must be in [0, 1)");
     set_fails(&x, "optimizer", "sgd(momentum = 1)", "in [0, 1)");
-    set_fails(&x, "schedule", "cosine(min_lr = -1)", "`min_lr` of the schedule must be 0 or more");
+    set_fails(&x, "schedule", "cosine(min_lr = -1)", "`min_lr` of `cosine` must be 0 or more, got -1");
     set_fails(&x, "data.range", "[1, 1]", "two different finite numbers");
     SET_OK(x, "optimizer", "sgd(momentum = 0.5, weight_decay = 1e-4)");
 }
