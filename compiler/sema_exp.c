@@ -220,7 +220,7 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
     if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
     if (d->kind == RT_DATA_IMAGE) {
         d->size = (int)arg_real(&a[1], &p[1]);
-        d->channels = a[2].kind && strcmp(word_of(&a[2]), "rgb") == 0 ? 3 : 1;
+        d->channels = a[2].kind && strcmp(word_of(&a[2]), p[2].words[1]) == 0 ? 3 : 1; /* gray, rgb */
         d->lo = a[3].kind ? real_of(&a[3].items[0]) : p[3].def;
         d->hi = a[3].kind ? real_of(&a[3].items[1]) : p[3].def2;
         char msg[160];
