@@ -105,7 +105,7 @@ static const rt_arg SOUND_ARGS[] = {
     {"start", RT_ARG_INT, 0, RANGE(0, RT_LIMIT_SOUND_FRAMES - 1), NO_WORDS, 0, 0, 0, 0, "0",
      "the first sample"},
     {"stop", RT_ARG_INT, 0, RANGE(-1, RT_LIMIT_SOUND_FRAMES), NO_WORDS, -1, 0, 0, 0, "-1",
-     "samples below `stop` (-1: to the end)"},
+     "samples below `stop` (-1: to the end); a recording has at most 2^28 frames"},
     {"stride", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_SOUND_FRAMES), NO_WORDS, 1, 0, 0, 0, "1",
      "every `stride`-th sample"},
     {"normalize", RT_ARG_BOOL, 0, UNBOUNDED, NO_WORDS, 1, 0, 0, 0, "true",
