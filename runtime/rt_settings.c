@@ -929,3 +929,44 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
         }
     fputs("]\n", f);
 }
+
+/* A documentation cell without its Markdown: `x` -> x, "§6.3" kept. */
+static void plain(FILE *f, const char *s) {
+    for (; *s; s++)
+        if (*s != '`') fputc(*s, f);
+}
+
+void rt_schema_print_help(FILE *f, int run_time_only) {
+    for (int k = 0; k < RT_N_SETTINGS; k++) {
+        const rt_setting *st = &rt_settings_schema[k];
+        if (run_time_only && !st->at_run_time) continue;
+        fprintf(f, "  %-15s ", st->key);
+        plain(f, st->value_doc);
+        fputs(" (default: ", f);
+        plain(f, st->default_doc);
+        fputs(")\n", f);
+    }
+    fputs("constructors (NAME(ARG = default, ...); KEY.ARG=VALUE sets one argument):\n", f);
+    for (int c = 0; c < rt_n_constructors; c++) {
+        const rt_constructor *t = &rt_constructors[c];
+        const rt_setting *st = &rt_settings_schema[t->setting];
+        if (run_time_only && !st->at_run_time) continue;
+        fprintf(f, "  %-15s %s(", c && rt_constructors[c - 1].setting == t->setting ? "" : st->key, t->name);
+        for (int i = 0; i < t->n_args; i++) {
+            const rt_arg *a = &t->args[i];
+            char value[160];
+            rt_arg_value_text(a, value, sizeof value);
+            fprintf(f, "%s%s", i ? ", " : "", a->name);
+            if (!a->required) {
+                fputs(" = ", f);
+                plain(f, a->default_doc);
+            }
+            if (a->kind != RT_ARG_ANY) { /* those say in language.md what they take */
+                fputs(" [", f);
+                plain(f, value);
+                fputc(']', f);
+            }
+        }
+        fputs(")\n", f);
+    }
+}

@@ -30,4 +30,10 @@ int rt_experiment_set_text(rt_experiment *x, const char *key_value, char *err, s
  * indent spaces), then what is fixed at build time. */
 void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent);
 
+/* The settings as docs/language.md 6.2 and 6.2.1 describe them, from rt_schema.h's doc
+ * columns: one "key  value (default: ...)" line per setting (only those --set may change in a
+ * native binary when run_time_only), then each constructor with its arguments and their
+ * defaults. For the --help of qnnc run and of native binaries. */
+void rt_schema_print_help(FILE *f, int run_time_only);
+
 #endif

@@ -353,6 +353,49 @@ static void test_real_bounds_agree(void **state) {
     }
 }
 
+/* ---- --help ------------------------------------------------------------------------------ */
+
+/* s without its backticks, as --help shows documentation cells. */
+static void unticked(const char *s, char *out, size_t n) {
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++)
+        if (*s != '`') out[k++] = *s;
+    out[k] = '\0';
+}
+
+/* The --help of qnnc run (all settings) and of a native binary (those --set may change) is
+ * the schema's documentation: every setting's value and default, every constructor. */
+static void test_help_lists_the_schema(void **state) {
+    (void)state;
+    for (int run_time_only = 0; run_time_only < 2; run_time_only++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        rt_schema_print_help(f, run_time_only);
+        fclose(f);
+        for (int k = 0; k < RT_N_SETTINGS; k++) {
+            const rt_setting *st = &rt_settings_schema[k];
+            char value[512], dflt[128], want[768];
+            unticked(st->value_doc, value, sizeof value);
+            unticked(st->default_doc, dflt, sizeof dflt);
+            snprintf(want, sizeof want, "  %-15s %s (default: %s)\n", st->key, value, dflt);
+            int shown = strstr(text, want) != NULL, expect = !run_time_only || st->at_run_time;
+            if (shown != expect) fail_msg("--help (%s) %s `%s`", run_time_only ? "native" : "qnnc",
+                                          shown ? "lists" : "lacks", want);
+        }
+        for (int c = 0; c < rt_n_constructors; c++) {
+            char want[64];
+            snprintf(want, sizeof want, " %s(%s", rt_constructors[c].name, rt_constructors[c].args[0].name);
+            int expect = !run_time_only || rt_settings_schema[rt_constructors[c].setting].at_run_time;
+            if ((strstr(text, want) != NULL) != expect && strcmp(rt_constructors[c].name, "csv") != 0 &&
+                strcmp(rt_constructors[c].name, "image") != 0 && strcmp(rt_constructors[c].name, "sound") != 0)
+                fail_msg("--help (%s): constructor `%s`", run_time_only ? "native" : "qnnc", want);
+        }
+        free(text);
+    }
+}
+
 /* ---- the generated C of a native build ------------------------------------------------ */
 
 static void test_generated_c_writes_every_field(void **state) {
@@ -405,6 +448,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_int_bounds_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constructor_bounds_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_real_bounds_agree, setup, teardown),
+        cmocka_unit_test(test_help_lists_the_schema),
         cmocka_unit_test_setup_teardown(test_generated_c_writes_every_field, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
