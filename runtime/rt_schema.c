@@ -24,7 +24,8 @@
 #define UNIT_OPEN {0, 1, 0, 1}   /* [0, 1) */
 #define RANGE(lo, hi) {(lo), (hi), 0, 0}
 /* the rt_experiment double an argument fills, + 1 (0: none) */
-#define DFIELD(f) (offsetof(rt_experiment, f) + 1)
+#define DFIELD(f) (offsetof(rt_experiment, f) + 1), #f
+#define NOF 0, NULL
 
 const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
     [RT_SET_DATA] = {"data", RT_SETTING_CONSTRUCTOR, 0, 0, NO_FIELD, 1,
@@ -92,72 +93,72 @@ _Static_assert(RT_LOSS_MSE == 0 && RT_LOSS_L1 == 1 && RT_LOSS_CROSS_ENTROPY == 2
 
 /* name, kind, required, bound, words, default (and a pair's second), fields, default doc, doc */
 static const rt_arg IMAGE_ARGS[] = {
-    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, 0, 0, "required", "the PNG file"},
-    {"size", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_IMAGE_SIZE), NO_WORDS, 32, 0, 0, 0, "32",
+    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "required", "the PNG file"},
+    {"size", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_IMAGE_SIZE), NO_WORDS, 32, 0, NOF, NOF, "32",
      "size x size points: the shorter side resized to `size`, the centre cropped"},
-    {"channels", RT_ARG_WORD, 0, UNBOUNDED, WORDS("gray", "rgb"), 0, 0, 0, 0, "`gray`",
+    {"channels", RT_ARG_WORD, 0, UNBOUNDED, WORDS("gray", "rgb"), 0, 0, NOF, NOF, "`gray`",
      "1 value per point (luminance) or 3"},
-    {"range", RT_ARG_PAIR, 0, UNBOUNDED, NO_WORDS, -1, 1, 0, 0, "[-1, 1]",
+    {"range", RT_ARG_PAIR, 0, UNBOUNDED, NO_WORDS, -1, 1, NOF, NOF, "[-1, 1]",
      "pixel values in [0, 1] mapped linearly to [lo, hi] (two different numbers)"},
 };
 static const rt_arg SOUND_ARGS[] = {
-    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, 0, 0, "required", "the sound file"},
-    {"start", RT_ARG_INT, 0, RANGE(0, RT_LIMIT_SOUND_FRAMES - 1), NO_WORDS, 0, 0, 0, 0, "0",
+    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "required", "the sound file"},
+    {"start", RT_ARG_INT, 0, RANGE(0, RT_LIMIT_SOUND_FRAMES - 1), NO_WORDS, 0, 0, NOF, NOF, "0",
      "the first sample"},
-    {"stop", RT_ARG_INT, 0, RANGE(-1, RT_LIMIT_SOUND_FRAMES), NO_WORDS, -1, 0, 0, 0, "-1",
+    {"stop", RT_ARG_INT, 0, RANGE(-1, RT_LIMIT_SOUND_FRAMES), NO_WORDS, -1, 0, NOF, NOF, "-1",
      "samples below `stop` (-1: to the end); a recording has at most 2^28 frames"},
-    {"stride", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_SOUND_FRAMES), NO_WORDS, 1, 0, 0, 0, "1",
+    {"stride", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_SOUND_FRAMES), NO_WORDS, 1, 0, NOF, NOF, "1",
      "every `stride`-th sample"},
-    {"normalize", RT_ARG_BOOL, 0, UNBOUNDED, NO_WORDS, 1, 0, 0, 0, "true",
+    {"normalize", RT_ARG_BOOL, 0, UNBOUNDED, NO_WORDS, 1, 0, NOF, NOF, "true",
      "divide by the slice's maximum absolute value"},
-    {"channel", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, 0, 0, "0",
+    {"channel", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "0",
      "`0` (the first channel) or `mix` (the mean of all channels)"},
 };
 static const rt_arg CSV_ARGS[] = {
-    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, 0, 0, "required", "the table"},
-    {"inputs", RT_ARG_INT, 1, RANGE(1, RT_LIMIT_CSV_COLUMNS), NO_WORDS, 0, 0, 0, 0, "required",
+    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "required", "the table"},
+    {"inputs", RT_ARG_INT, 1, RANGE(1, RT_LIMIT_CSV_COLUMNS), NO_WORDS, 0, 0, NOF, NOF, "required",
      "the first columns: a point's coordinates"},
-    {"outputs", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_CSV_COLUMNS), NO_WORDS, 1, 0, 0, 0, "1",
+    {"outputs", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_CSV_COLUMNS), NO_WORDS, 1, 0, NOF, NOF, "1",
      "the next columns: its values"},
-    {"header", RT_ARG_BOOL, 0, UNBOUNDED, NO_WORDS, 1, 0, 0, 0, "true", "the first line names the columns"},
+    {"header", RT_ARG_BOOL, 0, UNBOUNDED, NO_WORDS, 1, 0, NOF, NOF, "true", "the first line names the columns"},
 };
 static const rt_arg HUBER_ARGS[] = {
-    {"delta", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1, 0, DFIELD(huber_delta), 0, "1",
+    {"delta", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1, 0, DFIELD(huber_delta), NOF, "1",
      "quadratic below `delta`, linear above"},
 };
 static const rt_arg ADAM_ARGS[] = {
-    {"lr", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1e-3, 0, DFIELD(lr), 0, "0.001", "the learning rate"},
+    {"lr", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1e-3, 0, DFIELD(lr), NOF, "0.001", "the learning rate"},
     {"betas", RT_ARG_PAIR, 0, UNIT_OPEN, NO_WORDS, 0.9, 0.999, DFIELD(beta1), DFIELD(beta2),
      "[0.9, 0.999]", "the decay rates of the first and second moments"},
-    {"eps", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1e-8, 0, DFIELD(eps), 0, "1e-08",
+    {"eps", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1e-8, 0, DFIELD(eps), NOF, "1e-08",
      "added to the root of the second moment (it divides)"},
-    {"weight_decay", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 0, 0, DFIELD(weight_decay), 0, "0",
+    {"weight_decay", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 0, 0, DFIELD(weight_decay), NOF, "0",
      "L2 penalty added to the gradient"},
 };
 static const rt_arg SGD_ARGS[] = {
-    {"lr", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1e-2, 0, DFIELD(lr), 0, "0.01", "the learning rate"},
-    {"momentum", RT_ARG_REAL, 0, UNIT_OPEN, NO_WORDS, 0, 0, DFIELD(momentum), 0, "0", "heavy-ball momentum"},
-    {"weight_decay", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 0, 0, DFIELD(weight_decay), 0, "0",
+    {"lr", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1e-2, 0, DFIELD(lr), NOF, "0.01", "the learning rate"},
+    {"momentum", RT_ARG_REAL, 0, UNIT_OPEN, NO_WORDS, 0, 0, DFIELD(momentum), NOF, "0", "heavy-ball momentum"},
+    {"weight_decay", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 0, 0, DFIELD(weight_decay), NOF, "0",
      "L2 penalty added to the gradient"},
 };
 static const rt_arg SCHEDULE_ARGS[] = {
-    {"min_lr", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 0, 0, DFIELD(lr_min), 0, "0",
+    {"min_lr", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 0, 0, DFIELD(lr_min), NOF, "0",
      "the learning rate at the last epoch"},
 };
 static const rt_arg GRID_ARGS[] = {
-    {"size", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_GRID), NO_WORDS, 0, 0, 0, 0, "the training grid",
+    {"size", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_GRID), NO_WORDS, 0, 0, NOF, NOF, "the training grid",
      "points (sound) or points per side (image, at most 8192)"},
-    {"target", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, 0, 0, "none",
+    {"target", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "none",
      "the ground truth: a data source of the training data's kind"},
-    {"metrics", RT_ARG_ANY, 0, UNBOUNDED, WORDS("mse", "psnr", "accuracy"), 0, 0, 0, 0, "as the loss asks",
+    {"metrics", RT_ARG_ANY, 0, UNBOUNDED, WORDS("mse", "psnr", "accuracy"), 0, 0, NOF, NOF, "as the loss asks",
      "a list of `mse`, `psnr`, `accuracy`"},
 };
 static const rt_arg OBJECTIVE_ARGS[] = {
-    {"output", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, 0, 0, "the only output",
+    {"output", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "the only output",
      "the index of the model output optimised"},
 };
 static const rt_arg OUTPUT_ARGS[] = {
-    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, 0, 0, "required", "the file (report: the folder)"},
+    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "required", "the file (report: the folder)"},
 };
 
 #define CTOR(setting, name, args) {setting, name, (int)(sizeof args / sizeof *args), args}

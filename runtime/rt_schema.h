@@ -85,8 +85,13 @@ typedef struct {
     const char *const *words; /* WORD (and ANY lists of words such as grid's metrics) */
     int n_words;
     double def, def2;         /* the default of INT, REAL, BOOL (PAIR: both items) */
-    size_t field, field2;     /* REAL, PAIR: offsetof(rt_experiment, f) + 1 that the value (a
-                                 pair's items) fills, 0 when the setting's code stores it */
+    /* REAL, PAIR: offsetof(rt_experiment, f) + 1 of the double that the value (a pair's
+     * items: field2 the second) fills, and its name; 0 and NULL when the setting's code
+     * stores it (data sources, grid) */
+    size_t field;
+    const char *field_name;
+    size_t field2;
+    const char *field2_name;
     const char *default_doc;  /* language.md 6.2.1's "default" column */
     const char *doc;          /* ... and its "meaning" column */
 } rt_arg;

@@ -436,6 +436,30 @@ static void test_generated_c_writes_every_field(void **state) {
         checked++;
     }
     assert_int_equal(checked, 6);
+    /* and every double a constructor argument fills, once, with the compiled value (in the
+     * experiment's initializer: layers have an eps and a momentum of their own) */
+    const char *exp0 = strstr(text, "static const rt_experiment experiment_0 = {");
+    assert_non_null(exp0);
+    int reals = 0;
+    for (int c = 0; c < rt_n_constructors; c++)
+        for (int i = 0; i < rt_constructors[c].n_args; i++) {
+            const rt_arg *a = &rt_constructors[c].args[i];
+            for (int j = 0; j < 2; j++) {
+                const char *name = j ? a->field2_name : a->field_name;
+                if (!name) continue;
+                char want[96];
+                double v;
+                memcpy(&v, (const char *)&sx->exp + (j ? a->field2 : a->field) - 1, sizeof v);
+                snprintf(want, sizeof want, " .%s = ", name);
+                const char *at = strstr(exp0, want);
+                if (!at) fail_msg("the generated C lacks `%s`", want);
+                if (strstr(at + 1, want)) fail_msg("the generated C has `%s` twice", want);
+                if (strtod(at + strlen(want), NULL) != v)
+                    fail_msg("`%s%.40s`: not the compiled %.17g", want, at + strlen(want), v);
+                reals++;
+            }
+        }
+    assert_true(reals >= 8); /* lr, beta1, beta2, eps, weight_decay, momentum, lr_min, huber_delta */
     sema_free(r);
     arena_destroy(ar);
 }
