@@ -572,10 +572,6 @@ static void objective_hamiltonian(sema *S, const sema_model *m, rt_experiment *x
     x->ham_terms = t;
 }
 
-/* The settings that describe data, or how outputs are compared with it: none has a meaning
- * in an objective experiment (its indices in KEYS). */
-static const int DATA_ONLY[] = {0, 2, 6, 8, 14, 15};
-
 static void set_defaults(rt_experiment *x) {
     memset(x, 0, sizeof *x);
     x->loss = RT_LOSS_MSE;
@@ -662,13 +658,13 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     enum { K_OBJECTIVE = RT_SET_OBJECTIVE, K_EXACT = RT_SET_EXACT };
     if (by_key[K_OBJECTIVE]) {
         /* An objective replaces the data, and with it every setting about data. */
-        for (size_t i = 0; i < sizeof DATA_ONLY / sizeof *DATA_ONLY; i++) {
-            ast_node *s = by_key[DATA_ONLY[i]];
-            if (!s) continue;
-            if (DATA_ONLY[i] == 0)
+        for (int i = 0; i < N_KEYS; i++) {
+            ast_node *s = by_key[i];
+            if (!s || !rt_settings_schema[i].about_data) continue; /* the schema's settings about data */
+            if (i == RT_SET_DATA)
                 diag_error(s->loc, "`data` and `objective` both say what the model is trained for: an "
                                    "experiment fits data or optimises an objective, not both");
-            else if (DATA_ONLY[i] == 2)
+            else if (i == RT_SET_LOSS)
                 diag_error(s->loc, "`loss` compares the model's outputs with data; an objective "
                                    "experiment optimises an output directly: remove `loss`");
             else

@@ -44,6 +44,8 @@ typedef struct {
                                  takes, in the order of the enum they stand for */
     int n_words;
     const char *what;        /* how messages name its words ("loss", "precision") */
+    int about_data;          /* describes the data or compares outputs with it: refused in an
+                                experiment with an `objective` (language.md 6.14) */
 } rt_setting;
 
 /* The settings in the order of language.md 6.2's checks in sema_exp.c (its value slots). */

@@ -654,7 +654,6 @@ static const char *bare_word(const char *v, char *buf, size_t cap, char *err, si
 /* An objective experiment has no data: the settings about data are refused with the words of
  * compiler/sema_exp.c; `exact` belongs to objectives only. 1 when the key is not one of these. */
 static int objective_key(rt_experiment *x, const char *head, const char *v, char *err, size_t errlen) {
-    static const char *const data_only[] = {"data", "loss", "batch", "eval", "split", "eval_every"};
     if (strcmp(head, "objective") == 0)
         return rebuild(x, x->objective ? "the objective (its output and Hamiltonian)" : "the kind of "
                        "experiment (data or an objective)", err, errlen);
@@ -669,19 +668,16 @@ static int objective_key(rt_experiment *x, const char *head, const char *v, char
         x->exact = (rt_exact_mode)k;
         return 0;
     }
-    if (!x->objective) return 1;
-    for (size_t i = 0; i < sizeof data_only / sizeof *data_only; i++) {
-        if (strcmp(head, data_only[i]) != 0) continue;
-        if (i == 0)
-            return fail(err, errlen, "`data` and `objective` both say what the model is trained for: an "
-                        "experiment fits data or optimises an objective, not both");
-        if (i == 1)
-            return fail(err, errlen, "`loss` compares the model's outputs with data; an objective "
-                        "experiment optimises an output directly: remove `loss`");
-        return fail(err, errlen, "`%s` is about data, and an experiment with an `objective` has none: "
-                    "remove it", head);
-    }
-    return 1;
+    const rt_setting *st = rt_setting_find(head);
+    if (!x->objective || !st || !st->about_data) return 1; /* the schema's settings about data */
+    if (st == &rt_settings_schema[RT_SET_DATA])
+        return fail(err, errlen, "`data` and `objective` both say what the model is trained for: an "
+                    "experiment fits data or optimises an objective, not both");
+    if (st == &rt_settings_schema[RT_SET_LOSS])
+        return fail(err, errlen, "`loss` compares the model's outputs with data; an objective "
+                    "experiment optimises an output directly: remove `loss`");
+    return fail(err, errlen, "`%s` is about data, and an experiment with an `objective` has none: "
+                "remove it", head);
 }
 
 /* Stores an integer setting into the rt_experiment field its schema row names. */
