@@ -1,7 +1,8 @@
 /* Experiment settings at run time: what a native binary built by `qnnc build` may still change
  * with --set KEY=VALUE (everything that leaves the compiled circuits and the model's shape
- * alone), and the listing its --help prints. The keys, values and limits are those of the
- * .qnn language (docs/language.md, experiments), checked the same way as `qnnc run --set`. */
+ * alone), and the listing its --help prints. The keys, words, bounds, constructor arguments
+ * and their defaults are rt_schema.h's tables (docs/language.md 6.2, 6.2.1), which
+ * compiler/sema_exp.c checks `qnnc run --set` against too. */
 #ifndef QNN_RT_SETTINGS_H
 #define QNN_RT_SETTINGS_H
 

@@ -12,7 +12,7 @@ cd "$tmp"
 "$QNNC" run small.qnn --quiet --out a --set epochs=3 --set seed=5 --set model.hidden=2 --precision f32 --grad shift
 "$QNNC" build small.qnn -o small_bin --quiet --set epochs=2
 ./small_bin --quiet --out b --set seed=9 --set optimizer.lr=0.01
-"$QNNC" run small.qnn --quiet --out c --set epochs=1
+"$QNNC" run small.qnn --quiet --out c --set epochs=1 --set 'data.path="signal.csv"'
 want_llvm=$("$QNNC" --version | grep -o 'LLVM [0-9.]*' | head -1 | cut -d' ' -f2)
 /usr/bin/python3 - "$want_llvm" <<'PY'
 import json, sys
@@ -35,6 +35,7 @@ for k, v in want.items():
     assert b[k] == v, ("native binary", k, b[k], v)
 assert len(eb) == 2, len(eb)
 c, _ = log("c")
-assert c["seed"] == 7 and c["precision"] == "f64" and c["overrides"] == "epochs=1", c  # the file's own
+# the file's own seed and precision; quotes in an override survive JSON's escapes
+assert c["seed"] == 7 and c["precision"] == "f64" and c["overrides"] == 'epochs=1 data.path="signal.csv"', c
 PY
 echo "run_header: ok"
