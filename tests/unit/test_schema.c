@@ -1,8 +1,10 @@
-/* Tests of rt_schema, the one table of experiment settings: docs/language.md 6.2's table is
- * the schema's, row by row; and `qnnc check` (sema_exp.c, through --set) and a native binary's
- * --set (rt_settings.c) accept each integer setting at its bounds and refuse it one past them,
- * storing the value in the field the schema names; and a native build's generated C writes
- * every field the schema names (cmd_build_gen.c), with the compiled value. */
+/* Tests of rt_schema, the one table of experiment settings and the one table of constructors:
+ * docs/language.md 6.2's and 6.2.1's tables are the schema's, row by row; `qnnc check`
+ * (sema_exp.c, through --set) and a native binary's --set (rt_settings.c) accept each integer
+ * setting, each bounded constructor argument and the real setting `split` at and inside its
+ * bounds and refuse it past them (with the same words), storing the value in the field the
+ * schema names; both --help list the schema's documentation; and a native build's generated
+ * C writes every field the schema names (cmd_build_gen.c), with the compiled value. */
 #include "testutil.h"
 
 #include <math.h>
@@ -368,6 +370,8 @@ static void test_real_bounds_agree(void **state) {
             fail_msg("split=%s: compiler %s, native binary %s", value, by_compiler ? "accepts" : "refuses",
                      by_binary ? "accepts" : "refuses");
         if (inside) assert_true(cx.split == probes[i] && bx.split == probes[i]);
+        else if (!strstr(compiler_said(), err))
+            fail_msg("split=%s: the native binary says\n  %s\nthe compiler\n  %s", value, err, compiler_said());
     }
 }
 
