@@ -23,7 +23,7 @@ for line in open(raw):
         peak = {k: float(v) for k, v in kv('x ' + line).items()}
     elif line.startswith('run '):
         d = kv(line)
-        secs = [json.loads(l)['seconds'] for l in open(d['metrics'])]
+        secs = [r['seconds'] for r in map(json.loads, open(d['metrics'])) if r.get('kind') != 'header']
         per = [b - a for a, b in zip(secs, secs[1:])]
         d['median_ms'] = 1e3 * statistics.median(per) if per else 1e3 * secs[0]
         d['maxrss_mb'] = int(d['maxrss_kb']) / 1024

@@ -12,6 +12,7 @@
 
 #include "cg.h"
 #include "cmd_build.h"
+#include "rt_schema.h"
 
 /* A C string literal: printable ASCII as is, the rest as three-digit octal escapes (which
  * cannot swallow a following digit); NULL (a text not known) as "". */
@@ -162,6 +163,49 @@ static void hamiltonian(FILE *f, int e, const rt_experiment *x) {
     fputs("};\n", f);
 }
 
+/* The fields rt_schema.h's tables name, walked there rather than listed here: every integer
+ * setting's field (epochs, batch, seed, ...) and every double a constructor argument fills
+ * (lr, betas, eps, momentum, weight_decay, min_lr, huber's delta), each once. */
+static void schema_fields(FILE *f, const rt_experiment *x) {
+    fputs("    /* from rt_schema.h's tables */\n   ", f);
+    for (int k = 0; k < RT_N_SETTINGS; k++) {
+        const rt_setting *st = &rt_settings_schema[k];
+        if (!st->field_name) continue;
+        long long n;
+        if (st->field_size == sizeof(uint64_t)) {
+            uint64_t u;
+            memcpy(&u, (const char *)x + st->field, sizeof u);
+            fprintf(f, " .%s = %lluULL,", st->field_name, (unsigned long long)u);
+            continue;
+        }
+        int i;
+        memcpy(&i, (const char *)x + st->field, sizeof i);
+        n = i;
+        fprintf(f, " .%s = %lld,", st->field_name, n);
+    }
+    fputs("\n   ", f);
+    size_t done[32];
+    int n_done = 0;
+    for (int c = 0; c < rt_n_constructors; c++)
+        for (int i = 0; i < rt_constructors[c].n_args; i++) {
+            const rt_arg *a = &rt_constructors[c].args[i];
+            size_t fields[2] = {a->field, a->field2};
+            const char *names[2] = {a->field_name, a->field2_name};
+            for (int j = 0; j < 2; j++) {
+                int seen = !fields[j];
+                for (int d = 0; d < n_done && !seen; d++) seen = done[d] == fields[j];
+                if (seen || n_done == 32) continue;
+                done[n_done++] = fields[j];
+                double v;
+                memcpy(&v, (const char *)x + fields[j] - 1, sizeof v);
+                fprintf(f, " .%s = ", names[j]);
+                c_real(f, v);
+                fputc(',', f);
+            }
+        }
+    fputc('\n', f);
+}
+
 static void experiment(FILE *f, int e, const build_experiment *be) {
     const rt_experiment *x = &be->x->exp;
     layers(f, e, x);
@@ -173,31 +217,17 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
     fputs(",\n    .data = ", f);
     data_spec(f, &x->data, "    ");
     fprintf(f, ",\n    .in_dim = %d, .out_dim = %d,\n", x->in_dim, x->out_dim);
-    fprintf(f, "    .loss = %s, .huber_delta = ", NAME(LOSSES, x->loss));
-    c_real(f, x->huber_delta);
-    fprintf(f, ", .optimizer = %s,\n    .lr = ", NAME(OPTIMIZERS, x->optimizer));
-    c_real(f, x->lr);
-    fputs(", .beta1 = ", f);
-    c_real(f, x->beta1);
-    fputs(", .beta2 = ", f);
-    c_real(f, x->beta2);
-    fputs(", .eps = ", f);
-    c_real(f, x->eps);
-    fputs(", .momentum = ", f);
-    c_real(f, x->momentum);
-    fputs(", .weight_decay = ", f);
-    c_real(f, x->weight_decay);
-    fprintf(f, ",\n    .schedule = %s, .lr_min = ", NAME(SCHEDULES, x->schedule));
-    c_real(f, x->lr_min);
-    fprintf(f, ",\n    .epochs = %d, .batch = %d, .seed = %lluULL, .bn_eval_running = %d,\n", x->epochs,
-            x->batch, (unsigned long long)x->seed, x->bn_eval_running);
+    fprintf(f, "    .loss = %s, .optimizer = %s, .schedule = %s, .bn_eval_running = %d,\n",
+            NAME(LOSSES, x->loss), NAME(OPTIMIZERS, x->optimizer), NAME(SCHEDULES, x->schedule),
+            x->bn_eval_running);
+    schema_fields(f, x);
     fprintf(f, "    .eval_size = %d, .has_eval_target = %d,\n    .eval_target = ", x->eval_size,
             x->has_eval_target);
     data_spec(f, &x->eval_target, "    ");
     fprintf(f, ",\n    .metric_mse = %d, .metric_psnr = %d, .metric_accuracy = %d, .split = ", x->metric_mse,
             x->metric_psnr, x->metric_accuracy);
     c_real(f, x->split);
-    fprintf(f, ", .eval_every = %d,\n", x->eval_every);
+    fputs(",\n", f);
     const char *outs[] = {x->out_image, x->out_sound, x->out_csv, x->out_checkpoint, x->out_report};
     const char *fields[] = {"out_image", "out_sound", "out_csv", "out_checkpoint", "out_report"};
     for (int i = 0; i < 5; i++) {
@@ -205,8 +235,7 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
         c_string(f, outs[i]);
         fputs(",\n", f);
     }
-    fprintf(f, "    .log_every = %d, .precision = %d, .threads = %d,\n", x->log_every, be->precision,
-            x->threads);
+    fprintf(f, "    .precision = %d,\n", be->precision);
     fprintf(f, "    .n_layers = %d, .layers = layers_%d, .n_circuits = %d,\n", x->n_layers, e,
             x->n_circuits);
     fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s,\n", NAME(OBJECTIVES, x->objective),

@@ -22,6 +22,7 @@
 #include "passes.h"
 #include "rt_exact.h"
 #include "rt_limits.h"
+#include "rt_settings.h"
 #include "sema.h"
 #include "spectrum.h"
 
@@ -119,12 +120,15 @@ static void usage(FILE *f) {
           "                    accuracy, eval_loss, final_loss)\n"
           "  --quiet, -q       no progress lines\n"
           "  --help, -h        this text\n"
-          "  --version         qnn's version, the LLVM it was built with, the host CPU\n"
-          "\n"
+          "  --version         qnn's version, the LLVM it was built with, the host CPU\n",
+          DEFAULT_MAX_QUBITS, CG_MAX_QUBITS, RT_LIMIT_GRID, RT_LIMIT_IMAGE_SIZE, RT_LIMIT_THREADS);
+    /* the settings from the schema's documentation columns (runtime/rt_schema.c) */
+    fputs("\nexperiment settings (--set KEY=VALUE; docs/language.md 6.2, 6.2.1):\n", f);
+    rt_schema_print_help(f, 0);
+    fputs("\n"
           "Environment: QNN_DATA_DIR (data files), QNN_STDLIB (the standard library),\n"
           "QNN_CACHE_DIR (the compiled-code cache of run/eval, and qnnc build's object cache),\n"
-          "XDG_CACHE_HOME, HOME. The language is described in docs/language.md.\n",
-          DEFAULT_MAX_QUBITS, CG_MAX_QUBITS, RT_LIMIT_GRID, RT_LIMIT_IMAGE_SIZE, RT_LIMIT_THREADS);
+          "XDG_CACHE_HOME, HOME. The language is described in docs/language.md.\n", f);
 }
 
 /* qnnc --version: what a bug report needs. */

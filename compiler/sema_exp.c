@@ -20,54 +20,25 @@ static void keys_from_schema(void) {
     for (int k = 0; k < N_KEYS; k++) KEYS[k] = rt_settings_schema[k].key;
 }
 
-typedef enum { P_INT, P_REAL, P_BOOL, P_STR, P_SYM, P_PAIR, P_ANY } pkind;
-
-typedef struct {
-    const char *name;
-    pkind kind;
-    int required;
-} cparam;
-
 static const src_loc NOLOC = {0, 0, 0, 0};
 
-/* The constructors' parameters, in positional order (language.md section 6). */
-static const cparam IMAGE_PS[] = {{"path", P_STR, 1}, {"size", P_INT, 0}, {"channels", P_SYM, 0},
-                                  {"range", P_PAIR, 0}};
-static const cparam SOUND_PS[] = {{"path", P_STR, 1},       {"start", P_INT, 0},
-                                  {"stop", P_INT, 0},       {"stride", P_INT, 0},
-                                  {"normalize", P_BOOL, 0}, {"channel", P_ANY, 0}};
-static const cparam CSV_PS[] = {{"path", P_STR, 1}, {"inputs", P_INT, 1}, {"outputs", P_INT, 0},
-                                {"header", P_BOOL, 0}};
-static const cparam ADAM_PS[] = {{"lr", P_REAL, 0}, {"betas", P_PAIR, 0}, {"eps", P_REAL, 0},
-                                 {"weight_decay", P_REAL, 0}};
-static const cparam SGD_PS[] = {{"lr", P_REAL, 0}, {"momentum", P_REAL, 0}, {"weight_decay", P_REAL, 0}};
-static const cparam SCHEDULE_PS[] = {{"min_lr", P_REAL, 0}};
-static const cparam GRID_PS[] = {{"size", P_INT, 0}, {"target", P_ANY, 0}, {"metrics", P_ANY, 0}};
-static const cparam HUBER_PS[] = {{"delta", P_REAL, 0}};
-
-static const struct {
-    const char *name;
-    const cparam *ps;
-    int n;
-} CONSTRUCTORS[] = {{"image", IMAGE_PS, 4}, {"sound", SOUND_PS, 6}, {"csv", CSV_PS, 4},
-                    {"adam", ADAM_PS, 4},   {"sgd", SGD_PS, 3},     {"cosine", SCHEDULE_PS, 1},
-                    {"linear", SCHEDULE_PS, 1}, {"grid", GRID_PS, 3}, {"huber", HUBER_PS, 1}};
-
-static int kind_ok(const value *v, pkind k) {
+/* A value of the kind a constructor's argument takes (rt_schema.h); the bounds are checked
+ * after, by call_args. */
+static int kind_ok(const value *v, rt_arg_kind k) {
     switch (k) {
-    case P_INT: return v->kind == V_INT;
-    case P_REAL: return v->kind == V_INT || v->kind == V_REAL;
-    case P_BOOL: return v->kind == V_INT && (v->i == 0 || v->i == 1);
-    case P_STR: return v->kind == V_STR;
-    case P_SYM: return v->kind == V_SYM || v->kind == V_STR || v->kind == V_GATE;
-    case P_PAIR:
-        return v->kind == V_LIST && v->n_items == 2 && kind_ok(&v->items[0], P_REAL) &&
-               kind_ok(&v->items[1], P_REAL);
+    case RT_ARG_INT: return v->kind == V_INT;
+    case RT_ARG_REAL: return v->kind == V_INT || v->kind == V_REAL;
+    case RT_ARG_BOOL: return v->kind == V_INT && (v->i == 0 || v->i == 1);
+    case RT_ARG_STR: return v->kind == V_STR;
+    case RT_ARG_WORD: return v->kind == V_SYM || v->kind == V_STR || v->kind == V_GATE;
+    case RT_ARG_PAIR:
+        return v->kind == V_LIST && v->n_items == 2 && kind_ok(&v->items[0], RT_ARG_REAL) &&
+               kind_ok(&v->items[1], RT_ARG_REAL);
     default: return 1;
     }
 }
 
-static const char *kind_text(pkind k) {
+static const char *kind_text(rt_arg_kind k) {
     static const char *t[] = {"an integer", "a number", "true or false", "a string (in quotes)",
                               "a word", "a pair of numbers [a, b]", "a value"};
     return t[k];
@@ -78,8 +49,28 @@ static const char *word_of(const value *v) {
     return v->kind == V_GATE ? "?" : v->s; /* a word that is also a gate name never fits a setting */
 }
 
-/* Matches a constructor's arguments to its parameters: out[k] is V_NONE when not given. */
-static int call_args(const value *call, const cparam *ps, int n, value *out) {
+static void bad_choice(const value *v, const char *key, const char *const *choices, int n);
+
+/* An argument against its bounds in the constructors table: 1 inside (or unbounded). */
+static int arg_in_bounds(const rt_constructor *c, const rt_arg *a, const value *v) {
+    if ((a->kind != RT_ARG_INT && a->kind != RT_ARG_REAL && a->kind != RT_ARG_PAIR) ||
+        (!isfinite(a->bound.lo) && !isfinite(a->bound.hi)))
+        return 1;
+    for (int j = 0; j < (a->kind == RT_ARG_PAIR ? 2 : 1); j++) {
+        double r = real_of(a->kind == RT_ARG_PAIR ? &v->items[j] : v);
+        if (rt_bound_ok(&a->bound, r)) continue;
+        char msg[256];
+        rt_arg_bound_message(c, a, r, msg, sizeof msg);
+        diag_error(a->kind == RT_ARG_PAIR ? v->items[j].loc : v->loc, "%s", msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* Matches a constructor's arguments to its parameters (rt_schema.h's table) and checks their
+ * kinds, words and bounds: out[k] is V_NONE when not given. */
+static int call_args(const value *call, const rt_constructor *c, value *out) {
+    int n = c->n_args;
     for (int k = 0; k < n; k++) memset(&out[k], 0, sizeof out[k]);
     int positional = 0, seen_named = 0;
     for (int i = 0; i < call->n_items; i++) {
@@ -96,34 +87,66 @@ static int call_args(const value *call, const cparam *ps, int n, value *out) {
             k = positional++;
         } else {
             seen_named = 1;
-            for (int j = 0; j < n; j++)
-                if (strcmp(ps[j].name, call->names[i]) == 0) k = j;
+            k = rt_constructor_arg(c, call->names[i]);
             if (k < 0) {
                 const char *cands[16];
-                for (int j = 0; j < n; j++) cands[j] = ps[j].name;
+                for (int j = 0; j < n; j++) cands[j] = c->args[j].name;
                 const char *hint = diag_suggest(call->names[i], cands, n);
                 diag_error(call->items[i].loc, "`%s` has no parameter `%s`", call->s, call->names[i]);
                 if (hint) diag_note(NOLOC, "did you mean `%s`?", hint);
                 return 0;
             }
             if (out[k].kind != V_NONE) {
-                diag_error(call->items[i].loc, "argument `%s` is given twice", ps[k].name);
+                diag_error(call->items[i].loc, "argument `%s` is given twice", c->args[k].name);
                 return 0;
             }
         }
-        if (!kind_ok(&call->items[i], ps[k].kind)) {
-            diag_error(call->items[i].loc, "`%s` of `%s` must be %s", ps[k].name, call->s,
-                       kind_text(ps[k].kind));
+        const rt_arg *a = &c->args[k];
+        if (!kind_ok(&call->items[i], a->kind)) {
+            diag_error(call->items[i].loc, "`%s` of `%s` must be %s", a->name, call->s, kind_text(a->kind));
             return 0;
+        }
+        if (!arg_in_bounds(c, a, &call->items[i])) return 0;
+        if (a->kind == RT_ARG_WORD) {
+            int w = -1;
+            for (int j = 0; j < a->n_words; j++)
+                if (strcmp(word_of(&call->items[i]), a->words[j]) == 0) w = j;
+            if (w < 0) {
+                char what[64];
+                snprintf(what, sizeof what, "value for `%s`", a->name);
+                bad_choice(&call->items[i], what, a->words, a->n_words);
+                return 0;
+            }
         }
         out[k] = call->items[i];
     }
     for (int k = 0; k < n; k++)
-        if (ps[k].required && out[k].kind == V_NONE) {
-            diag_error(call->loc, "missing argument `%s` of `%s`", ps[k].name, call->s);
+        if (c->args[k].required && out[k].kind == V_NONE) {
+            diag_error(call->loc, "missing argument `%s` of `%s`", c->args[k].name, call->s);
             return 0;
         }
     return 1;
+}
+
+/* A number argument: the given one or the table's default. */
+static double arg_real(const value *a, const rt_arg *p) { return a->kind ? real_of(a) : p->def; }
+
+/* Stores the arguments of c that fill an rt_experiment field (the optimiser's, the
+ * schedule's, huber's): the table's defaults, then the values given. */
+static void store_fields(const rt_constructor *c, const value *a, rt_experiment *x) {
+    rt_constructor_defaults(c, x);
+    for (int k = 0; k < c->n_args; k++) {
+        if (!a[k].kind || !c->args[k].field) continue;
+        char *base = (char *)x;
+        if (c->args[k].kind == RT_ARG_PAIR) {
+            double v0 = real_of(&a[k].items[0]), v1 = real_of(&a[k].items[1]);
+            memcpy(base + c->args[k].field - 1, &v0, sizeof v0);
+            memcpy(base + c->args[k].field2 - 1, &v1, sizeof v1);
+        } else {
+            double v = real_of(&a[k]);
+            memcpy(base + c->args[k].field - 1, &v, sizeof v);
+        }
+    }
 }
 
 /* A setting that is a word or a constructor: `mse`, `cosine(min_lr = 0)`. */
@@ -156,6 +179,20 @@ static void bad_choice(const value *v, const char *key, const char *const *choic
     }
 }
 
+/* The setting `slot`'s word or constructor that v is (its index among the schema's words),
+ * with *ctor its constructor (NULL for a word without arguments); -1 after an error. */
+static int setting_form(const value *v, int slot, const rt_constructor **ctor) {
+    const rt_setting *st = &rt_settings_schema[slot];
+    for (int k = 0; k < st->n_words; k++) {
+        if (!is_form(v, st->words[k])) continue;
+        *ctor = rt_constructor_find(slot, st->words[k]);
+        if (!*ctor && is_word(v, st->words[k]) < 0) return -1;
+        return k;
+    }
+    bad_choice(v, st->what, st->words, st->n_words);
+    return -1;
+}
+
 /* Paths are stored in the spec's fixed fields (rt_spec.h): one that does not fit is refused
  * here, where the caret can point at it, never cut short (the run would use another file). */
 static int copy_path(char *dst, size_t n, const char *src, src_loc loc) {
@@ -169,35 +206,23 @@ static int copy_path(char *dst, size_t n, const char *src, src_loc loc) {
 }
 
 static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim) {
-    static const char *const kinds[] = {"image", "sound", "csv"};
-    if (v->kind != V_CALL) {
-        bad_choice(v, "data source", kinds, 3);
+    const rt_setting *st = &rt_settings_schema[RT_SET_DATA];
+    const rt_constructor *c = v->kind == V_CALL ? rt_constructor_find(RT_SET_DATA, v->s) : NULL;
+    if (!c) {
+        bad_choice(v, st->what, st->words, st->n_words);
         return 0;
     }
-    value a[6];
+    value a[8];
     memset(d, 0, sizeof *d);
-    if (strcmp(v->s, "image") == 0) {
-        if (!call_args(v, IMAGE_PS, 4, a)) return 0;
-        d->kind = RT_DATA_IMAGE;
-        if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
-        d->size = a[1].kind ? (int)a[1].i : 32;
-        if (d->size < 1 || d->size > RT_LIMIT_IMAGE_SIZE) {
-            diag_error(a[1].loc, "image size must be between 1 and %d, got %d", RT_LIMIT_IMAGE_SIZE, d->size);
-            return 0;
-        }
-        d->channels = 1;
-        if (a[2].kind) {
-            const char *w = word_of(&a[2]);
-            if (strcmp(w, "gray") == 0) d->channels = 1;
-            else if (strcmp(w, "rgb") == 0) d->channels = 3;
-            else {
-                static const char *const ch[] = {"gray", "rgb"};
-                bad_choice(&a[2], "channel mode", ch, 2);
-                return 0;
-            }
-        }
-        d->lo = a[3].kind ? real_of(&a[3].items[0]) : -1.0;
-        d->hi = a[3].kind ? real_of(&a[3].items[1]) : 1.0;
+    if (!call_args(v, c, a)) return 0;
+    const rt_arg *p = c->args;
+    d->kind = (rt_data_kind)rt_setting_word(st, c->name);
+    if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
+    if (d->kind == RT_DATA_IMAGE) {
+        d->size = (int)arg_real(&a[1], &p[1]);
+        d->channels = a[2].kind && strcmp(word_of(&a[2]), p[2].words[1]) == 0 ? 3 : 1; /* gray, rgb */
+        d->lo = a[3].kind ? real_of(&a[3].items[0]) : p[3].def;
+        d->hi = a[3].kind ? real_of(&a[3].items[1]) : p[3].def2;
         char msg[160];
         if (rt_limits_range(d->lo, d->hi, msg, sizeof msg)) {
             diag_error(a[3].loc, "%s", msg);
@@ -205,14 +230,11 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
         }
         *in_dim = 2;
         *out_dim = d->channels;
-    } else if (strcmp(v->s, "sound") == 0) {
-        if (!call_args(v, SOUND_PS, 6, a)) return 0;
-        d->kind = RT_DATA_SOUND;
-        if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
-        d->start = a[1].kind ? (long)a[1].i : 0;
-        d->stop = a[2].kind ? (long)a[2].i : -1;
-        d->stride = a[3].kind ? (long)a[3].i : 1;
-        d->normalize = a[4].kind ? (int)a[4].i : 1;
+    } else if (d->kind == RT_DATA_SOUND) {
+        d->start = (long)arg_real(&a[1], &p[1]);
+        d->stop = (long)arg_real(&a[2], &p[2]);
+        d->stride = (long)arg_real(&a[3], &p[3]);
+        d->normalize = (int)arg_real(&a[4], &p[4]);
         d->channel = 0;
         if (a[5].kind == V_SYM && strcmp(a[5].s, "mix") == 0) d->channel = -1;
         else if (a[5].kind == V_INT && a[5].i == 0) d->channel = 0;
@@ -220,39 +242,18 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
             diag_error(a[5].loc, "`channel` must be 0 (the first channel) or `mix` (their mean)");
             return 0;
         }
-        if (d->start < 0 || (d->stop >= 0 && d->stop <= d->start)) {
+        if (d->stop >= 0 && d->stop <= d->start) {
             diag_error(v->loc, "sound slice [%ld, %ld) is empty or negative", d->start, d->stop);
-            return 0;
-        }
-        if (d->start >= RT_LIMIT_SOUND_FRAMES || d->stop > RT_LIMIT_SOUND_FRAMES) {
-            diag_error(a[d->stop > RT_LIMIT_SOUND_FRAMES ? 2 : 1].loc, "sound slice [%ld, %ld) ends "
-                       "beyond the longest recording that can be read (%ld frames)", d->start, d->stop,
-                       (long)RT_LIMIT_SOUND_FRAMES);
-            return 0;
-        }
-        if (d->stride < 1) {
-            diag_error(a[3].loc, "`stride` must be at least 1");
             return 0;
         }
         *in_dim = 1;
         *out_dim = 1;
-    } else if (strcmp(v->s, "csv") == 0) {
-        if (!call_args(v, CSV_PS, 4, a)) return 0;
-        d->kind = RT_DATA_CSV;
-        if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
+    } else {
         d->n_inputs = (int)a[1].i;
-        d->n_outputs = a[2].kind ? (int)a[2].i : 1;
-        d->header = a[3].kind ? (int)a[3].i : 1;
-        if (d->n_inputs < 1 || d->n_inputs > RT_LIMIT_CSV_COLUMNS || d->n_outputs < 1 ||
-            d->n_outputs > RT_LIMIT_CSV_COLUMNS) {
-            diag_error(v->loc, "csv inputs and outputs must be between 1 and %d", RT_LIMIT_CSV_COLUMNS);
-            return 0;
-        }
+        d->n_outputs = (int)arg_real(&a[2], &p[2]);
+        d->header = (int)arg_real(&a[3], &p[3]);
         *in_dim = d->n_inputs;
         *out_dim = d->n_outputs;
-    } else {
-        bad_choice(v, "data source", kinds, 3);
-        return 0;
     }
     return 1;
 }
@@ -272,104 +273,67 @@ static int setting_int(const value *v, int slot, long long *out) {
     return 1;
 }
 
-/* The runtime's limits on the optimiser and schedule (rt_limits.h), reported at the argument
- * at fault (or the whole setting when the argument took its default). */
-static int limits_ok(const value *v, const value *a, const cparam *ps, int n, const rt_experiment *x) {
-    char msg[256];
-    const char *param = NULL;
-    if (!rt_limits_optimizer(x, &param, msg, sizeof msg)) return 1;
-    src_loc at = v->loc; /* the learning rate has always been reported at the constructor */
-    for (int k = 0; k < n; k++)
-        if (strcmp(ps[k].name, param) == 0 && a[k].kind && strcmp(param, "lr") != 0) at = a[k].loc;
-    diag_error(at, "%s", msg);
-    return 0;
+/* `adam(...)`, `sgd(...)`, `cosine(...)`, `huber(...)` or a word among the setting's: its
+ * arguments (the table's defaults where not given) stored in x's fields; the word's index. */
+static int fielded_setting(const value *v, int slot, rt_experiment *x) {
+    const rt_constructor *c = NULL;
+    int k = setting_form(v, slot, &c);
+    value a[8];
+    memset(a, 0, sizeof a);
+    if (k < 0 || (c && v->kind == V_CALL && !call_args(v, c, a))) return -1;
+    if (c) store_fields(c, a, x);
+    return k;
 }
 
 static int optimizer(const value *v, rt_experiment *x) {
-    static const char *const names[] = {"adam", "sgd"};
-    value a[4];
-    if (is_form(v, "adam")) {
-        if (v->kind == V_CALL && !call_args(v, ADAM_PS, 4, a)) return 0;
-        if (v->kind == V_SYM) memset(a, 0, sizeof a);
-        x->optimizer = RT_OPT_ADAM;
-        x->lr = a[0].kind ? real_of(&a[0]) : 1e-3;
-        x->beta1 = a[1].kind ? real_of(&a[1].items[0]) : 0.9;
-        x->beta2 = a[1].kind ? real_of(&a[1].items[1]) : 0.999;
-        x->eps = a[2].kind ? real_of(&a[2]) : 1e-8;
-        x->weight_decay = a[3].kind ? real_of(&a[3]) : 0;
-    } else if (is_form(v, "sgd")) {
-        if (v->kind == V_CALL && !call_args(v, SGD_PS, 3, a)) return 0;
-        if (v->kind == V_SYM) memset(a, 0, sizeof a);
-        x->optimizer = RT_OPT_SGD;
-        x->lr = a[0].kind ? real_of(&a[0]) : 1e-2;
-        x->momentum = a[1].kind ? real_of(&a[1]) : 0;
-        x->weight_decay = a[2].kind ? real_of(&a[2]) : 0;
-    } else {
-        bad_choice(v, "optimizer", names, 2);
-        return 0;
-    }
-    return limits_ok(v, a, x->optimizer == RT_OPT_ADAM ? ADAM_PS : SGD_PS,
-                     x->optimizer == RT_OPT_ADAM ? 4 : 3, x);
+    int k = fielded_setting(v, RT_SET_OPTIMIZER, x);
+    if (k < 0) return 0;
+    x->optimizer = (rt_optimizer_kind)k;
+    return 1;
 }
 
 static int schedule(const value *v, rt_experiment *x) {
-    static const char *const names[] = {"constant", "cosine", "linear"};
-    value a[1] = {{0}};
-    int k = is_form(v, "constant") ? 0 : is_form(v, "cosine") ? 1 : is_form(v, "linear") ? 2 : -1;
-    if (k < 0) {
-        bad_choice(v, "schedule", names, 3);
-        return 0;
-    }
-    if (k == 0 && is_word(v, "constant") < 0) return 0;
-    if (v->kind == V_CALL && !call_args(v, SCHEDULE_PS, 1, a)) return 0;
+    x->lr_min = 0;
+    int k = fielded_setting(v, RT_SET_SCHEDULE, x);
+    if (k < 0) return 0;
     x->schedule = (rt_schedule_kind)k;
-    x->lr_min = a[0].kind ? real_of(&a[0]) : 0;
-    return limits_ok(v, a, SCHEDULE_PS, 1, x);
+    return 1;
 }
 
 /* `mse`, `l1`, `cross_entropy`, `bce` or `huber(delta = 1)`. */
 static int loss_setting(const value *v, rt_experiment *x) {
-    static const char *const names[] = {"mse", "l1", "cross_entropy", "bce", "huber"};
-    for (int k = 0; k < 5; k++) {
-        if (!is_form(v, names[k])) continue;
-        if (k == RT_LOSS_HUBER) {
-            value a[1] = {{0}};
-            if (v->kind == V_CALL && !call_args(v, HUBER_PS, 1, a)) return 0;
-            x->huber_delta = a[0].kind ? real_of(&a[0]) : 1.0;
-            if (!(x->huber_delta > 0 && isfinite(x->huber_delta))) {
-                diag_error(a[0].kind ? a[0].loc : v->loc, "`delta` of `huber` must be positive, got %g",
-                           x->huber_delta);
-                return 0;
-            }
-        } else if (is_word(v, names[k]) < 0) {
-            return 0;
-        }
-        x->loss = (rt_loss_kind)k;
-        return 1;
-    }
-    bad_choice(v, "loss", names, 5);
-    return 0;
+    int k = fielded_setting(v, RT_SET_LOSS, x);
+    if (k < 0) return 0;
+    x->loss = (rt_loss_kind)k;
+    return 1;
+}
+
+/* A word setting (batchnorm_eval, precision, exact): the index of its word, -1 after an error. */
+static int word_setting(const value *v, int slot) {
+    const rt_constructor *c = NULL;
+    return setting_form(v, slot, &c);
 }
 
 static int eval_setting(const value *v, rt_experiment *x) {
+    const rt_constructor *c = rt_constructor_find(RT_SET_EVAL, "grid");
     value a[3];
     if (v->kind == V_SYM && strcmp(v->s, "grid") == 0) return 1; /* the training grid */
     if (!is_form(v, "grid") || v->kind != V_CALL) {
-        static const char *const names[] = {"grid"};
-        bad_choice(v, "evaluation", names, 1);
+        const rt_setting *st = &rt_settings_schema[RT_SET_EVAL];
+        bad_choice(v, st->what, st->words, st->n_words);
         return 0;
     }
-    if (!call_args(v, GRID_PS, 3, a)) return 0;
+    if (!call_args(v, c, a)) return 0;
     if (a[0].kind && x->data.kind == RT_DATA_CSV) {
         diag_error(a[0].loc, "a CSV table has no grid to evaluate on: give the test points as "
                              "`target = csv(...)`");
         return 0;
     }
     x->eval_size = a[0].kind ? (int)a[0].i : 0;
-    int max = x->data.kind == RT_DATA_IMAGE ? RT_LIMIT_IMAGE_SIZE : RT_LIMIT_GRID;
-    if (a[0].kind && (x->eval_size < 1 || x->eval_size > max)) {
-        diag_error(a[0].loc, "evaluation grid size must be between 1 and %d%s", max,
-                   x->data.kind == RT_DATA_IMAGE ? " (an image of that many points per side)" : "");
+    /* an image grid is also an image: at most the image limit per side */
+    if (a[0].kind && x->data.kind == RT_DATA_IMAGE && x->eval_size > RT_LIMIT_IMAGE_SIZE) {
+        diag_error(a[0].loc, "evaluation grid size must be between 1 and %d (an image of that many "
+                             "points per side)", RT_LIMIT_IMAGE_SIZE);
         return 0;
     }
     if (a[1].kind) {
@@ -387,47 +351,42 @@ static int eval_setting(const value *v, rt_experiment *x) {
             diag_error(a[2].loc, "`metrics` must be a list such as [mse, psnr]");
             return 0;
         }
+        const rt_arg *m = &c->args[2];
+        int *flags[] = {&x->metric_mse, &x->metric_psnr, &x->metric_accuracy};
+        _Static_assert(sizeof flags / sizeof *flags == 3, "grid's metrics: mse, psnr, accuracy");
         x->metric_mse = x->metric_psnr = x->metric_accuracy = 0;
         for (int i = 0; i < a[2].n_items; i++) {
-            const value *m = &a[2].items[i];
-            int w;
-            if ((w = is_word(m, "mse")) > 0) x->metric_mse = 1;
-            else if (w == 0 && (w = is_word(m, "psnr")) > 0) x->metric_psnr = 1;
-            else if (w == 0 && (w = is_word(m, "accuracy")) > 0) x->metric_accuracy = 1;
+            int w = 0, k;
+            for (k = 0; k < m->n_words && w == 0; k++) w = is_word(&a[2].items[i], m->words[k]);
             if (w < 0) return 0;
             if (!w) {
-                static const char *const names[] = {"mse", "psnr", "accuracy"};
-                bad_choice(m, "metric", names, 3);
+                bad_choice(&a[2].items[i], "metric", m->words, m->n_words);
                 return 0;
             }
+            *flags[k - 1] = 1;
         }
     }
     return 1;
 }
 
 static int outputs(const value *v, rt_experiment *x) {
-    static const char *const names[] = {"image", "sound", "csv", "checkpoint", "report"};
-    static const cparam ps[] = {{"path", P_STR, 1}};
+    const rt_setting *st = &rt_settings_schema[RT_SET_OUTPUTS];
     if (v->kind != V_LIST) {
         diag_error(v->loc, "`outputs` must be a list such as [image(\"fit.png\"), report(\"report\")]");
         return 0;
     }
+    char *const dsts[] = {x->out_image, x->out_sound, x->out_csv, x->out_checkpoint, x->out_report};
+    _Static_assert(sizeof dsts / sizeof *dsts == 5, "one field per output word of the schema");
     for (int i = 0; i < v->n_items; i++) {
         const value *o = &v->items[i];
         value a[1];
-        char *dst = NULL;
-        if (o->kind == V_CALL) {
-            if (strcmp(o->s, "image") == 0) dst = x->out_image;
-            else if (strcmp(o->s, "sound") == 0) dst = x->out_sound;
-            else if (strcmp(o->s, "csv") == 0) dst = x->out_csv;
-            else if (strcmp(o->s, "checkpoint") == 0) dst = x->out_checkpoint;
-            else if (strcmp(o->s, "report") == 0) dst = x->out_report;
-        }
-        if (!dst) {
-            bad_choice(o, "output", names, 5);
+        const rt_constructor *c = o->kind == V_CALL ? rt_constructor_find(RT_SET_OUTPUTS, o->s) : NULL;
+        if (!c) {
+            bad_choice(o, st->what, st->words, st->n_words);
             return 0;
         }
-        if (!call_args(o, ps, 1, a)) return 0;
+        char *dst = dsts[rt_setting_word(st, c->name)];
+        if (!call_args(o, c, a)) return 0;
         if (!a[0].s[0]) {
             diag_error(a[0].loc, "an output path cannot be empty");
             return 0;
@@ -458,11 +417,8 @@ static int positional_index(sema *S, const char *key, const char *name, const ch
             if (m->list.items[i]->name && strcmp(m->list.items[i]->name, arg) == 0) return i;
         return -1;
     }
-    for (size_t c = 0; c < sizeof CONSTRUCTORS / sizeof *CONSTRUCTORS; c++)
-        if (strcmp(CONSTRUCTORS[c].name, name) == 0)
-            for (int i = 0; i < CONSTRUCTORS[c].n; i++)
-                if (strcmp(CONSTRUCTORS[c].ps[i].name, arg) == 0) return i;
-    return -1;
+    const rt_setting *st = rt_setting_find(key);
+    return st ? rt_constructor_arg(rt_constructor_find((int)(st - rt_settings_schema), name), arg) : -1;
 }
 
 /* --set key=value: replaces (or adds) the setting; key.arg sets a constructor's argument. */
@@ -557,15 +513,12 @@ static void apply_override(sema *S, ast_node *exp, int index) {
 /* `minimize`, `maximize`, `minimize(output = K)` (language.md section 6.14): which output of
  * the model is the objective; the model's only one when it has one. */
 static int objective_setting(const value *v, const char *model, int out_dim, rt_experiment *x) {
-    static const char *const names[] = {"minimize", "maximize"};
-    static const cparam ps[] = {{"output", P_ANY, 0}};
-    int k = is_form(v, "minimize") ? 0 : is_form(v, "maximize") ? 1 : -1;
-    if (k < 0) {
-        bad_choice(v, "objective", names, 2);
-        return 0;
-    }
+    const char *const *names = rt_settings_schema[RT_SET_OBJECTIVE].words;
+    const rt_constructor *c = NULL;
+    int k = setting_form(v, RT_SET_OBJECTIVE, &c);
+    if (k < 0) return 0;
     value a[1] = {{0}};
-    if (v->kind == V_CALL && !call_args(v, ps, 1, a)) return 0;
+    if (v->kind == V_CALL && !call_args(v, c, a)) return 0;
     x->objective = k ? RT_OBJECTIVE_MAXIMIZE : RT_OBJECTIVE_MINIMIZE;
     if (!a[0].kind) {
         if (out_dim != 1) {
@@ -619,22 +572,15 @@ static void objective_hamiltonian(sema *S, const sema_model *m, rt_experiment *x
     x->ham_terms = t;
 }
 
-/* The settings that describe data, or how outputs are compared with it: none has a meaning
- * in an objective experiment (its indices in KEYS). */
-static const int DATA_ONLY[] = {0, 2, 6, 8, 14, 15};
-
 static void set_defaults(rt_experiment *x) {
     memset(x, 0, sizeof *x);
     x->loss = RT_LOSS_MSE;
     x->optimizer = RT_OPT_ADAM;
-    x->lr = 1e-3;
-    x->beta1 = 0.9;
-    x->beta2 = 0.999;
-    x->eps = 1e-8;
+    rt_constructor_defaults(rt_constructor_find(RT_SET_OPTIMIZER, "adam"), x);
     x->schedule = RT_SCHED_CONSTANT;
     x->epochs = 100;
     x->metric_mse = x->metric_psnr = 1;
-    x->huber_delta = 1.0;
+    rt_constructor_defaults(rt_constructor_find(RT_SET_LOSS, "huber"), x);
     x->log_every = 10;
     x->precision = 64;
 }
@@ -712,13 +658,13 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     enum { K_OBJECTIVE = RT_SET_OBJECTIVE, K_EXACT = RT_SET_EXACT };
     if (by_key[K_OBJECTIVE]) {
         /* An objective replaces the data, and with it every setting about data. */
-        for (size_t i = 0; i < sizeof DATA_ONLY / sizeof *DATA_ONLY; i++) {
-            ast_node *s = by_key[DATA_ONLY[i]];
-            if (!s) continue;
-            if (DATA_ONLY[i] == 0)
+        for (int i = 0; i < N_KEYS; i++) {
+            ast_node *s = by_key[i];
+            if (!s || !rt_settings_schema[i].about_data) continue; /* the schema's settings about data */
+            if (i == RT_SET_DATA)
                 diag_error(s->loc, "`data` and `objective` both say what the model is trained for: an "
                                    "experiment fits data or optimises an objective, not both");
-            else if (DATA_ONLY[i] == 2)
+            else if (i == RT_SET_LOSS)
                 diag_error(s->loc, "`loss` compares the model's outputs with data; an objective "
                                    "experiment optimises an output directly: remove `loss`");
             else
@@ -780,15 +726,9 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         x->metric_mse = x->metric_psnr = x->metric_accuracy = 0;
         objective_hamiltonian(S, &out->model, x);
         if (by_key[K_EXACT]) {
-            int w;
-            if ((w = is_word(&vals[K_EXACT], "auto")) != 0) x->exact = RT_EXACT_AUTO;
-            else if ((w = is_word(&vals[K_EXACT], "off")) != 0) x->exact = RT_EXACT_OFF;
+            int w = word_setting(&vals[K_EXACT], RT_SET_EXACT);
             if (w < 0) return 0;
-            if (!w) {
-                static const char *const names[] = {"auto", "off"};
-                bad_choice(&vals[K_EXACT], "exact mode", names, 2);
-                return 0;
-            }
+            x->exact = (rt_exact_mode)w;
         }
     }
     if (by_key[2] && !loss_setting(&vals[2], x)) return 0;
@@ -816,7 +756,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         x->epochs = (int)n;
     }
     if (by_key[6]) {
-        int w = is_word(&vals[6], "full");
+        int w = is_word(&vals[6], rt_settings_schema[RT_SET_BATCH].words[0]); /* `full` */
         if (w < 0) return 0;
         if (w) x->batch = 0;
         else if (!setting_int(&vals[6], RT_SET_BATCH, &n)) return 0;
@@ -829,30 +769,18 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     if (by_key[8] && !eval_setting(&vals[8], x)) return 0;
     if (by_key[9] && !outputs(&vals[9], x)) return 0;
     if (by_key[10]) {
-        int w;
-        if ((w = is_word(&vals[10], "batch")) != 0) x->bn_eval_running = 0;
-        else if ((w = is_word(&vals[10], "running")) != 0) x->bn_eval_running = 1;
+        int w = word_setting(&vals[10], RT_SET_BATCHNORM_EVAL);
         if (w < 0) return 0;
-        if (!w) {
-            static const char *const names[] = {"batch", "running"};
-            bad_choice(&vals[10], "batch-norm evaluation mode", names, 2);
-            return 0;
-        }
+        x->bn_eval_running = w; /* batch, running */
     }
     if (by_key[11]) {
         if (!setting_int(&vals[11], RT_SET_LOG_EVERY, &n)) return 0;
         x->log_every = (int)n;
     }
     if (by_key[12]) {
-        int w;
-        if ((w = is_word(&vals[12], "f64")) != 0) x->precision = 64;
-        else if ((w = is_word(&vals[12], "f32")) != 0) x->precision = 32;
+        int w = word_setting(&vals[12], RT_SET_PRECISION);
         if (w < 0) return 0;
-        if (!w) {
-            static const char *const names[] = {"f64", "f32"};
-            bad_choice(&vals[12], "precision", names, 2);
-            return 0;
-        }
+        x->precision = w ? 32 : 64; /* f64, f32 */
     }
     if (by_key[13]) {
         if (!setting_int(&vals[13], RT_SET_THREADS, &n)) return 0;
@@ -864,9 +792,11 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
             return 0;
         }
         x->split = real_of(&vals[14]);
-        if (!(x->split > 0 && x->split < 1)) { /* 0 would mean "no split": not a value to write */
-            diag_error(vals[14].loc, "`split` is the fraction of rows trained on: a number between 0 "
-                                     "and 1 (exclusive), got %g", x->split);
+        if (!rt_bound_ok(&rt_settings_schema[RT_SET_SPLIT].real, x->split)) {
+            char bound[96];
+            rt_bound_text(&rt_settings_schema[RT_SET_SPLIT].real, bound, sizeof bound);
+            diag_error(vals[14].loc, "`split` is the fraction of rows trained on: a number %s, got %g",
+                       bound, x->split);
             return 0;
         }
     }

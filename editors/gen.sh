@@ -72,6 +72,8 @@ words=$( {
       sed -n "${ln},\$p" "$SRC/sema_exp.c" | awk '{ print } /}[[:space:]]*;/ { exit }' | grep -o '"[^"]*"' | tr -d '"'
     done
   done
+  # the words of runtime/rt_schema.c's tables: WORDS("a", "b")
+  grep -o 'WORDS([^)]*)' "$SCHEMA" | grep -o '"[^"]*"' | tr -d '"'
   # words compared with a value: is_word(v, "w"), strcmp(v->s, "w"), strcmp(a[5].s, "w")
   # (not strcmp(key, "w") or strcmp(param, "w"), which compare names)
   grep -o 'is_word([^;]*, "[a-z_0-9]*")\|strcmp([A-Za-z0-9_.>[-]*\]*\(\.\|->\)s, "[a-z_0-9]*")' "$SRC/sema_exp.c" |

@@ -13,6 +13,7 @@
 #include "io_image.h"
 #include "io_sound.h"
 #include "rt_circuit.h"
+#include "rt_schema.h"
 #include "rt_spec.h"
 
 #define RT_LIMIT_EPOCHS     10000000
@@ -30,41 +31,17 @@
 /* Evaluation grids of sound (points) and the command line's --grid before the data kind is
  * known; image grids are further bounded by RT_LIMIT_IMAGE_SIZE. */
 #define RT_LIMIT_GRID       16384
-/* Optimiser arguments (rt_limits_optimizer): the learning rate and Adam's eps positive (eps
- * divides), weight decay and min_lr at least 0, SGD momentum and Adam's betas in [0, 1);
- * all finite. */
-
 _Static_assert((long long)RT_LIMIT_IMAGE_SIZE * RT_LIMIT_IMAGE_SIZE <= (long long)IO_IMAGE_MAX_PIXELS &&
                    RT_LIMIT_IMAGE_SIZE <= IO_IMAGE_MAX_SIDE,
                "an image grid must be something io_image can read and write");
 
-/* The optimiser's and the schedule's values of x against the limits above, as `check` and a
- * native binary's --set apply them: 0, or -1 with the message in buf and the parameter at
- * fault ("lr", "betas", "eps", "weight_decay", "momentum", "min_lr") in *param. */
+/* The optimiser's, the schedule's and the loss's values of x against their bounds in the
+ * constructors table (rt_schema.h), as `check` and a native binary's --set apply them: 0, or
+ * -1 with the message in buf and the argument at fault ("lr", "betas", "eps",
+ * "weight_decay", "momentum", "min_lr", "delta") in *param. */
 static inline int rt_limits_optimizer(const rt_experiment *x, const char **param, char *buf, size_t n) {
-    const char *opt = x->optimizer == RT_OPT_SGD ? "sgd" : "adam";
-    *param = "lr";
-    if (!(x->lr > 0 && isfinite(x->lr)))
-        return snprintf(buf, n, "the learning rate must be positive, got %g", x->lr), -1;
-    *param = "weight_decay";
-    if (!(x->weight_decay >= 0 && isfinite(x->weight_decay)))
-        return snprintf(buf, n, "`weight_decay` of `%s` must be 0 or more, got %g", opt, x->weight_decay), -1;
-    if (x->optimizer == RT_OPT_ADAM) {
-        *param = "eps";
-        if (!(x->eps > 0 && isfinite(x->eps)))
-            return snprintf(buf, n, "`eps` of `adam` must be positive (it divides), got %g", x->eps), -1;
-        *param = "betas";
-        if (!(x->beta1 >= 0 && x->beta1 < 1 && x->beta2 >= 0 && x->beta2 < 1))
-            return snprintf(buf, n, "Adam betas must be in [0, 1)"), -1;
-    } else {
-        *param = "momentum";
-        if (!(x->momentum >= 0 && x->momentum < 1))
-            return snprintf(buf, n, "`momentum` of `sgd` must be in [0, 1), got %g", x->momentum), -1;
-    }
-    *param = "min_lr";
-    if (x->schedule != RT_SCHED_CONSTANT && !(x->lr_min >= 0 && isfinite(x->lr_min)))
-        return snprintf(buf, n, "`min_lr` of the schedule must be 0 or more, got %g", x->lr_min), -1;
-    return 0;
+    const char *ctor;
+    return rt_schema_check_fields(x, &ctor, param, buf, n);
 }
 
 /* An image's value range [lo, hi]: finite and not empty (PSNR divides by hi - lo). */

@@ -242,6 +242,8 @@ int rt_main(int argc, char **argv, int n, const rt_compiled_experiment *cx, cons
     if (!rc && o.help) {
         usage(stdout, prog);
         printf("\nbuilt from %s by %s\n", n > 0 ? xs[0].source : "?", built);
+        printf("\nsettings a --set may change (docs/language.md 6.2, 6.2.1):\n");
+        rt_schema_print_help(stdout, 1);
         for (int i = 0; i < n; i++) {
             if (o.experiment && strcmp(o.experiment, xs[i].name) != 0) continue;
             printf("\nexperiment %s, settings (--set KEY=VALUE, or KEY.ARG=VALUE for one argument):\n",

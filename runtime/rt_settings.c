@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -124,10 +125,10 @@ static int parse_call(const char *text, call *c, char *err, size_t errlen) {
     return 0;
 }
 
-/* Matches a call's arguments to parameter names: vals[k] is NULL when not given. */
-static int match_args(const call *c, const char *const *ps, int n, const char **vals, char *err,
-                      size_t errlen) {
-    int positional = 0, seen_named = 0;
+/* Matches a call's arguments to the parameters of constructor t (rt_schema.h): vals[k] is
+ * NULL when not given. */
+static int match_args(const call *c, const rt_constructor *t, const char **vals, char *err, size_t errlen) {
+    int positional = 0, seen_named = 0, n = t->n_args;
     for (int k = 0; k < n; k++) vals[k] = NULL;
     for (int i = 0; i < c->n; i++) {
         int k = -1;
@@ -137,10 +138,9 @@ static int match_args(const call *c, const char *const *ps, int n, const char **
             k = positional++;
         } else {
             seen_named = 1;
-            for (int j = 0; j < n; j++)
-                if (strcmp(ps[j], c->args[i].name) == 0) k = j;
+            k = rt_constructor_arg(t, c->args[i].name);
             if (k < 0) return fail(err, errlen, "`%s` has no parameter `%s`", c->name, c->args[i].name);
-            if (vals[k]) return fail(err, errlen, "argument `%s` is given twice", ps[k]);
+            if (vals[k]) return fail(err, errlen, "argument `%s` is given twice", t->args[k].name);
         }
         vals[k] = c->args[i].value;
     }
@@ -366,6 +366,25 @@ static int get_choice(const char *key, const char *v, const char *const *words, 
     return fail(err, errlen, "unknown %s `%s`: use %s", key, v, list);
 }
 
+/* One of setting slot's words (rt_schema.h): its index. */
+static int get_word(int slot, const char *v, int *out, char *err, size_t errlen) {
+    const rt_setting *st = &rt_settings_schema[slot];
+    return get_choice(st->what, v, st->words, st->n_words, out, err, errlen);
+}
+
+/* An integer argument of constructor t within its bounds in the table, refused with the
+ * words of compiler/sema_exp.c. */
+static int get_arg_int(const rt_constructor *t, const char *arg, const char *v, long long *out, char *err,
+                       size_t errlen) {
+    const rt_arg *a = &t->args[rt_constructor_arg(t, arg)];
+    char key[64];
+    snprintf(key, sizeof key, "%s", a->name);
+    if (get_int(key, v, LLONG_MIN, LLONG_MAX, out, err, errlen)) return -1;
+    if (rt_bound_ok(&a->bound, (double)*out)) return 0;
+    rt_arg_bound_message(t, a, (double)*out, err, errlen);
+    return -1;
+}
+
 /* "quoted" (with \" and \\) or bare. */
 static int get_string(const char *key, const char *v, char *out, size_t cap, char *err, size_t errlen) {
     size_t n = 0;
@@ -419,119 +438,94 @@ static int rebuild(const rt_experiment *x, const char *what, char *err, size_t e
                              "--set ...` to change it", what, x->source);
 }
 
-/* ---- optimizer, schedule ------------------------------------------------------------ */
+/* ---- optimizer, schedule, loss: arguments that fill rt_experiment fields ---------------- */
 
-static int optimizer_arg(rt_experiment *x, const char *arg, const char *v, char *err, size_t errlen) {
-    const char *name = x->optimizer == RT_OPT_ADAM ? "adam" : "sgd";
-    int adam = x->optimizer == RT_OPT_ADAM;
-    if (strcmp(arg, "lr") == 0) {
-        return get_real("optimizer.lr", v, &x->lr, err, errlen);
-    } else if (strcmp(arg, "weight_decay") == 0) {
-        return get_real("optimizer.weight_decay", v, &x->weight_decay, err, errlen);
-    } else if (adam && strcmp(arg, "eps") == 0) {
-        return get_real("optimizer.eps", v, &x->eps, err, errlen);
-    } else if (adam && strcmp(arg, "betas") == 0) {
-        return get_pair("optimizer.betas", v, &x->beta1, &x->beta2, err, errlen);
-    } else if (!adam && strcmp(arg, "momentum") == 0) {
-        return get_real("optimizer.momentum", v, &x->momentum, err, errlen);
-    } else {
-        return fail(err, errlen, "`%s` has no parameter `%s`", name, arg);
+/* The constructor of setting slot that x uses now (its optimizer, schedule or loss), or NULL. */
+static const rt_constructor *current(const rt_experiment *x, int slot) {
+    int k = slot == RT_SET_OPTIMIZER ? (int)x->optimizer : slot == RT_SET_SCHEDULE ? (int)x->schedule
+                                                                                   : (int)x->loss;
+    return rt_constructor_find(slot, rt_settings_schema[slot].words[k]);
+}
+
+/* key.arg = v of a constructor whose arguments fill fields (rt_schema.h); their bounds are
+ * checked on the result by rt_experiment_set. */
+static int field_arg(rt_experiment *x, const rt_constructor *t, const char *key, const char *arg,
+                     const char *v, char *err, size_t errlen) {
+    int k = rt_constructor_arg(t, arg);
+    if (k < 0 || !t->args[k].field) return fail(err, errlen, "`%s` has no parameter `%s`", t->name, arg);
+    char *base = (char *)x;
+    double a, b;
+    if (t->args[k].kind == RT_ARG_PAIR) {
+        if (get_pair(key, v, &a, &b, err, errlen)) return -1;
+        memcpy(base + t->args[k].field - 1, &a, sizeof a);
+        memcpy(base + t->args[k].field2 - 1, &b, sizeof b);
+        return 0;
+    }
+    if (get_real(key, v, &a, err, errlen)) return -1;
+    memcpy(base + t->args[k].field - 1, &a, sizeof a);
+    return 0;
+}
+
+/* `adam(...)`, `sgd(...)`, `cosine(...)`, `huber(...)` or a word of setting slot: a
+ * constructor replaces the whole setting, the table's defaults then the arguments given
+ * (as sema_exp.c); the word's index in *k. */
+static int field_call(rt_experiment *x, int slot, const call *c, int *k, char *err, size_t errlen) {
+    const rt_setting *st = &rt_settings_schema[slot];
+    if (get_word(slot, c->name, k, err, errlen)) return -1;
+    const rt_constructor *t = rt_constructor_find(slot, c->name);
+    if (!t) return c->n ? fail(err, errlen, "`%s` takes no arguments", c->name) : 0;
+    const char *vals[8];
+    if (match_args(c, t, vals, err, errlen)) return -1;
+    rt_constructor_defaults(t, x);
+    for (int i = 0; i < t->n_args; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s.%s", st->key, t->args[i].name);
+        if (vals[i] && field_arg(x, t, key, t->args[i].name, vals[i], err, errlen)) return -1;
     }
     return 0;
 }
 
-static int optimizer_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
-    static const char *const adam_ps[] = {"lr", "betas", "eps", "weight_decay"};
-    static const char *const sgd_ps[] = {"lr", "momentum", "weight_decay"};
-    static const char *const names[] = {"adam", "sgd"};
-    int k;
-    if (get_choice("optimizer", c->name, names, 2, &k, err, errlen)) return -1;
-    const char *const *ps = k == 0 ? adam_ps : sgd_ps;
-    int n = k == 0 ? 4 : 3;
-    const char *vals[4];
-    if (match_args(c, ps, n, vals, err, errlen)) return -1;
-    /* A constructor replaces the whole setting: the defaults of sema_exp.c, then the args. */
-    x->optimizer = k == 0 ? RT_OPT_ADAM : RT_OPT_SGD;
-    x->lr = k == 0 ? 1e-3 : 1e-2;
-    x->beta1 = 0.9;
-    x->beta2 = 0.999;
-    x->eps = 1e-8;
-    x->momentum = 0;
-    x->weight_decay = 0;
-    for (int i = 0; i < n; i++)
-        if (vals[i] && optimizer_arg(x, ps[i], vals[i], err, errlen)) return -1;
-    return 0;
-}
-
-static int schedule_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
-    static const char *const names[] = {"constant", "cosine", "linear"};
-    static const char *const ps[] = {"min_lr"};
-    int k;
-    const char *vals[1];
-    if (get_choice("schedule", c->name, names, 3, &k, err, errlen) ||
-        match_args(c, ps, 1, vals, err, errlen))
-        return -1;
-    if (k == 0 && c->n) return fail(err, errlen, "`constant` takes no arguments");
-    x->schedule = (rt_schedule_kind)k;
-    x->lr_min = 0;
-    return vals[0] ? get_real("schedule.min_lr", vals[0], &x->lr_min, err, errlen) : 0;
-}
-
 /* ---- data ----------------------------------------------------------------------------- */
 
-static const char *const DATA_KINDS[] = {"image", "sound", "csv"};
-static const char *const IMAGE_PS[] = {"path", "size", "channels", "range"};
-static const char *const SOUND_PS[] = {"path", "start", "stop", "stride", "normalize", "channel"};
-static const char *const CSV_PS[] = {"path", "inputs", "outputs", "header"};
+static const char *data_kind_name(rt_data_kind k) { return rt_settings_schema[RT_SET_DATA].words[k]; }
 
 static int data_arg(rt_data_spec *d, const char *arg, const char *v, char *err, size_t errlen) {
     long long n;
+    const rt_constructor *t = rt_constructor_find(RT_SET_DATA, data_kind_name(d->kind));
+    int k = rt_constructor_arg(t, arg);
+    if (k < 0) return fail(err, errlen, "`%s` has no parameter `%s`", t->name, arg);
+    const rt_arg *a = &t->args[k];
     if (strcmp(arg, "path") == 0) return get_string("data.path", v, d->path, sizeof d->path, err, errlen);
+    if (a->kind == RT_ARG_INT && get_arg_int(t, arg, v, &n, err, errlen)) return -1;
     if (d->kind == RT_DATA_IMAGE) {
-        static const char *const ch[] = {"gray", "rgb"};
-        int k;
         if (strcmp(arg, "size") == 0) {
-            if (get_int("image size", v, 1, RT_LIMIT_IMAGE_SIZE, &n, err, errlen)) return -1;
             d->size = (int)n;
         } else if (strcmp(arg, "channels") == 0) {
-            if (get_choice("channel mode", v, ch, 2, &k, err, errlen)) return -1;
-            d->channels = k ? 3 : 1;
-        } else if (strcmp(arg, "range") == 0) {
-            return get_pair("data.range", v, &d->lo, &d->hi, err, errlen);
+            if (get_choice("channel mode", v, a->words, a->n_words, &k, err, errlen)) return -1;
+            d->channels = k ? 3 : 1; /* gray, rgb */
         } else {
-            return fail(err, errlen, "`image` has no parameter `%s`", arg);
+            return get_pair("data.range", v, &d->lo, &d->hi, err, errlen);
         }
     } else if (d->kind == RT_DATA_SOUND) {
         if (strcmp(arg, "start") == 0) {
-            if (get_int(arg, v, 0, RT_LIMIT_SOUND_FRAMES - 1, &n, err, errlen)) return -1;
             d->start = (long)n;
         } else if (strcmp(arg, "stop") == 0) { /* -1: to the end */
-            if (get_int(arg, v, -1, RT_LIMIT_SOUND_FRAMES, &n, err, errlen)) return -1;
             d->stop = (long)n;
         } else if (strcmp(arg, "stride") == 0) {
-            if (get_int("stride", v, 1, RT_LIMIT_SOUND_FRAMES, &n, err, errlen)) return -1;
             d->stride = (long)n;
         } else if (strcmp(arg, "normalize") == 0) {
             return get_bool("normalize", v, &d->normalize, err, errlen);
-        } else if (strcmp(arg, "channel") == 0) {
+        } else {
             if (strcmp(v, "mix") == 0) d->channel = -1;
             else if (strcmp(v, "0") == 0) d->channel = 0;
             else return fail(err, errlen, "`channel` must be 0 (the first channel) or `mix` (their mean)");
-        } else {
-            return fail(err, errlen, "`sound` has no parameter `%s`", arg);
         }
         if (d->stop >= 0 && d->stop <= d->start)
             return fail(err, errlen, "sound slice [%ld, %ld) is empty or negative", d->start, d->stop);
     } else {
-        if (strcmp(arg, "inputs") == 0 || strcmp(arg, "outputs") == 0) {
-            if (get_int(arg, v, 1, RT_LIMIT_CSV_COLUMNS, &n, err, errlen)) return -1;
-            if (arg[0] == 'i') d->n_inputs = (int)n;
-            else d->n_outputs = (int)n;
-        } else if (strcmp(arg, "header") == 0) {
-            return get_bool("header", v, &d->header, err, errlen);
-        } else {
-            return fail(err, errlen, "`csv` has no parameter `%s`", arg);
-        }
+        if (strcmp(arg, "inputs") == 0) d->n_inputs = (int)n;
+        else if (strcmp(arg, "outputs") == 0) d->n_outputs = (int)n;
+        else return get_bool("header", v, &d->header, err, errlen);
     }
     return 0;
 }
@@ -554,52 +548,58 @@ static int check_shape(const rt_experiment *x, const rt_data_spec *d, const char
     return rebuild(x, what, err, errlen);
 }
 
-/* image(...), sound(...) or csv(...) of the same kind as `cur`, replacing it. */
+/* image(...), sound(...) or csv(...) of the same kind as `cur`, replacing it: the table's
+ * defaults, then the arguments given. */
 static int data_call(const rt_experiment *x, const rt_data_spec *cur, const call *c, rt_data_spec *d,
                      const char *key, char *err, size_t errlen) {
     int k;
-    if (get_choice("data source", c->name, DATA_KINDS, 3, &k, err, errlen)) return -1;
+    if (get_word(RT_SET_DATA, c->name, &k, err, errlen)) return -1;
     if (k != (int)cur->kind) {
         char what[96];
-        snprintf(what, sizeof what, "the kind of data (`%s`)", DATA_KINDS[cur->kind]);
+        snprintf(what, sizeof what, "the kind of data (`%s`)", data_kind_name(cur->kind));
         return rebuild(x, what, err, errlen);
     }
-    const char *const *ps = k == 0 ? IMAGE_PS : k == 1 ? SOUND_PS : CSV_PS;
-    int n = k == 1 ? 6 : 4;
-    const char *vals[6];
-    if (match_args(c, ps, n, vals, err, errlen)) return -1;
-    if (!vals[0]) return fail(err, errlen, "missing argument `path` of `%s`", c->name);
+    const rt_constructor *t = rt_constructor_find(RT_SET_DATA, c->name);
+    const char *vals[8];
+    if (match_args(c, t, vals, err, errlen)) return -1;
+    for (int i = 0; i < t->n_args; i++)
+        if (t->args[i].required && !vals[i])
+            return fail(err, errlen, "missing argument `%s` of `%s`", t->args[i].name, c->name);
+    /* every kind's defaults, whatever the kind (as the listing reads back) */
+    const rt_arg *im = rt_constructor_find(RT_SET_DATA, "image")->args;
+    const rt_arg *so = rt_constructor_find(RT_SET_DATA, "sound")->args;
+    const rt_arg *cs = rt_constructor_find(RT_SET_DATA, "csv")->args;
     memset(d, 0, sizeof *d);
     d->kind = cur->kind;
-    d->size = 32, d->channels = 1, d->lo = -1, d->hi = 1;       /* image */
-    d->start = 0, d->stop = -1, d->stride = 1, d->normalize = 1; /* sound */
-    d->n_inputs = cur->n_inputs, d->n_outputs = 1, d->header = 1; /* csv: inputs is required */
-    if (k == 2 && !vals[1]) return fail(err, errlen, "missing argument `inputs` of `csv`");
-    for (int i = 0; i < n; i++)
-        if (vals[i] && data_arg(d, ps[i], vals[i], err, errlen)) return -1;
+    d->size = (int)im[1].def, d->channels = 1, d->lo = im[3].def, d->hi = im[3].def2;
+    d->start = (long)so[1].def, d->stop = (long)so[2].def, d->stride = (long)so[3].def, d->normalize = (int)so[4].def;
+    d->n_inputs = cur->n_inputs, d->n_outputs = (int)cs[2].def, d->header = (int)cs[3].def;
+    for (int i = 0; i < t->n_args; i++)
+        if (vals[i] && data_arg(d, t->args[i].name, vals[i], err, errlen)) return -1;
     return check_shape(x, d, key, err, errlen);
 }
 
 /* ---- eval ----------------------------------------------------------------------------- */
 
 static int eval_arg(rt_experiment *x, const char *arg, const char *v, char *err, size_t errlen) {
+    const rt_constructor *t = rt_constructor_find(RT_SET_EVAL, "grid");
     if (strcmp(arg, "size") == 0) {
         long long n;
-        if (get_int("evaluation grid size", v, 1, x->data.kind == RT_DATA_IMAGE ? RT_LIMIT_IMAGE_SIZE : RT_LIMIT_GRID,
-                    &n, err, errlen))
-            return -1;
+        if (get_arg_int(t, arg, v, &n, err, errlen)) return -1;
+        if (x->data.kind == RT_DATA_IMAGE && n > RT_LIMIT_IMAGE_SIZE) /* an image grid is an image */
+            return fail(err, errlen, "evaluation grid size must be between 1 and %d (an image of that many "
+                        "points per side)", RT_LIMIT_IMAGE_SIZE);
         x->eval_size = (int)n;
     } else if (strcmp(arg, "metrics") == 0) {
-        static const char *const names[] = {"mse", "psnr", "accuracy"};
+        const rt_arg *m = &t->args[rt_constructor_arg(t, "metrics")];
+        int *flags[] = {&x->metric_mse, &x->metric_psnr, &x->metric_accuracy}; /* m's words */
         char items[4][MAX_TEXT];
         int n, k;
         if (get_list("eval.metrics", v, items, 4, &n, err, errlen)) return -1;
         x->metric_mse = x->metric_psnr = x->metric_accuracy = 0;
         for (int i = 0; i < n; i++) {
-            if (get_choice("metric", items[i], names, 3, &k, err, errlen)) return -1;
-            if (k == 2) x->metric_accuracy = 1;
-            else if (k) x->metric_psnr = 1;
-            else x->metric_mse = 1;
+            if (get_choice("metric", items[i], m->words, m->n_words, &k, err, errlen)) return -1;
+            *flags[k] = 1;
         }
     } else if (strcmp(arg, "target") == 0) {
         call c;
@@ -614,37 +614,28 @@ static int eval_arg(rt_experiment *x, const char *arg, const char *v, char *err,
 }
 
 static int eval_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
-    static const char *const ps[] = {"size", "target", "metrics"};
-    const char *vals[3];
-    if (strcmp(c->name, "grid") != 0) /* the bare word: the training grid */
+    const rt_constructor *t = rt_constructor_find(RT_SET_EVAL, "grid");
+    const char *vals[8];
+    if (strcmp(c->name, t->name) != 0) /* the bare word: the training grid */
         return fail(err, errlen, "unknown evaluation `%s`: use grid(...)", c->name);
-    if (match_args(c, ps, 3, vals, err, errlen)) return -1;
+    if (match_args(c, t, vals, err, errlen)) return -1;
     x->eval_size = 0;
     x->has_eval_target = 0;
     memset(&x->eval_target, 0, sizeof x->eval_target);
     rt_task_default_metrics(x);
-    for (int i = 0; i < 3; i++)
-        if (vals[i] && eval_arg(x, ps[i], vals[i], err, errlen)) return -1;
+    for (int i = 0; i < t->n_args; i++)
+        if (vals[i] && eval_arg(x, t->args[i].name, vals[i], err, errlen)) return -1;
     return 0;
 }
 
 /* ---- keys ----------------------------------------------------------------------------- */
 
-
-
-
 /* `mse`, `l1`, `cross_entropy`, `bce` or `huber(delta = 1)`; a word may be written mse(). */
 static int loss_call(rt_experiment *x, const call *c, char *err, size_t errlen) {
-    static const char *const names[] = {"mse", "l1", "cross_entropy", "bce", "huber"};
-    static const char *const ps[] = {"delta"};
-    const char *vals[1];
     int k;
-    if (get_choice("loss", c->name, names, 5, &k, err, errlen)) return -1;
-    if (k != RT_LOSS_HUBER && c->n) return fail(err, errlen, "`%s` takes no arguments", c->name);
-    if (match_args(c, ps, 1, vals, err, errlen)) return -1;
+    if (field_call(x, RT_SET_LOSS, c, &k, err, errlen)) return -1;
     x->loss = (rt_loss_kind)k;
-    x->huber_delta = 1.0;
-    return vals[0] ? get_real("loss.delta", vals[0], &x->huber_delta, err, errlen) : 0;
+    return 0;
 }
 
 /* A word setting written as a call without arguments (`mse()`), as .qnn accepts. */
@@ -663,35 +654,30 @@ static const char *bare_word(const char *v, char *buf, size_t cap, char *err, si
 /* An objective experiment has no data: the settings about data are refused with the words of
  * compiler/sema_exp.c; `exact` belongs to objectives only. 1 when the key is not one of these. */
 static int objective_key(rt_experiment *x, const char *head, const char *v, char *err, size_t errlen) {
-    static const char *const data_only[] = {"data", "loss", "batch", "eval", "split", "eval_every"};
     if (strcmp(head, "objective") == 0)
         return rebuild(x, x->objective ? "the objective (its output and Hamiltonian)" : "the kind of "
                        "experiment (data or an objective)", err, errlen);
     if (strcmp(head, "exact") == 0) {
-        static const char *const names[] = {"auto", "off"};
         int k;
         if (!x->objective)
             return fail(err, errlen, "`exact` is the exact optimum of an objective, and this experiment "
                         "has no `objective = minimize(...)`");
         char word[32];
         if (!(v = bare_word(v, word, sizeof word, err, errlen))) return -1;
-        if (get_choice("exact mode", v, names, 2, &k, err, errlen)) return -1;
+        if (get_word(RT_SET_EXACT, v, &k, err, errlen)) return -1;
         x->exact = (rt_exact_mode)k;
         return 0;
     }
-    if (!x->objective) return 1;
-    for (size_t i = 0; i < sizeof data_only / sizeof *data_only; i++) {
-        if (strcmp(head, data_only[i]) != 0) continue;
-        if (i == 0)
-            return fail(err, errlen, "`data` and `objective` both say what the model is trained for: an "
-                        "experiment fits data or optimises an objective, not both");
-        if (i == 1)
-            return fail(err, errlen, "`loss` compares the model's outputs with data; an objective "
-                        "experiment optimises an output directly: remove `loss`");
-        return fail(err, errlen, "`%s` is about data, and an experiment with an `objective` has none: "
-                    "remove it", head);
-    }
-    return 1;
+    const rt_setting *st = rt_setting_find(head);
+    if (!x->objective || !st || !st->about_data) return 1; /* the schema's settings about data */
+    if (st == &rt_settings_schema[RT_SET_DATA])
+        return fail(err, errlen, "`data` and `objective` both say what the model is trained for: an "
+                    "experiment fits data or optimises an objective, not both");
+    if (st == &rt_settings_schema[RT_SET_LOSS])
+        return fail(err, errlen, "`loss` compares the model's outputs with data; an objective "
+                    "experiment optimises an output directly: remove `loss`");
+    return fail(err, errlen, "`%s` is about data, and an experiment with an `objective` has none: "
+                "remove it", head);
 }
 
 /* Stores an integer setting into the rt_experiment field its schema row names. */
@@ -714,7 +700,8 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
     if (strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0)
         if (!(v = bare_word(value, word, sizeof word, err, errlen))) return -1;
     const rt_setting *st = rt_setting_find(key);
-    if (st && st->kind == RT_SETTING_INT && !(st == &rt_settings_schema[RT_SET_BATCH] && strcmp(v, "full") == 0)) {
+    const rt_setting *batch = &rt_settings_schema[RT_SET_BATCH];
+    if (st && st->kind == RT_SETTING_INT && !(st == batch && strcmp(v, batch->words[0]) == 0)) { /* full */
         if (get_int(key, v, st->lo, st->hi, &n, err, errlen)) return -1;
         set_int_field(x, st, n);
     } else if (strcmp(key, "batch") == 0) {
@@ -722,14 +709,15 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
     } else if (strcmp(key, "split") == 0) {
         double f;
         if (get_real(key, v, &f, err, errlen)) return -1;
-        if (!(f > 0 && f < 1))
-            return fail(err, errlen, "`split` is the fraction of rows trained on: a number between 0 "
-                        "and 1 (exclusive), got %g", f);
+        if (!rt_bound_ok(&st->real, f)) { /* the words of sema_exp.c */
+            char bound[96];
+            rt_bound_text(&st->real, bound, sizeof bound);
+            return fail(err, errlen, "`split` is the fraction of rows trained on: a number %s, got %g", bound, f);
+        }
         x->split = f;
     } else if (strcmp(key, "batchnorm_eval") == 0) {
-        static const char *const names[] = {"batch", "running"};
-        if (get_choice("batch-norm evaluation mode", v, names, 2, &k, err, errlen)) return -1;
-        x->bn_eval_running = k;
+        if (get_word(RT_SET_BATCHNORM_EVAL, v, &k, err, errlen)) return -1;
+        x->bn_eval_running = k; /* batch, running */
     } else {
         return 1; /* not a plain key */
     }
@@ -749,21 +737,19 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
     if (strcmp(head, "outputs") == 0) return rebuild(x, "the list of outputs", err, errlen);
     if (dot) {
         const char *arg = dot + 1;
-        if (strcmp(head, "optimizer") == 0) return optimizer_arg(x, arg, v, err, errlen);
+        if (strcmp(head, "optimizer") == 0)
+            return field_arg(x, current(x, RT_SET_OPTIMIZER), key, arg, v, err, errlen);
         if (strcmp(head, "schedule") == 0) {
-            if (strcmp(arg, "min_lr") != 0 || x->schedule == RT_SCHED_CONSTANT)
-                return fail(err, errlen, x->schedule == RT_SCHED_CONSTANT ? "`constant` takes no "
-                            "arguments (set schedule=cosine(...) or linear(...))" : "the schedule has "
-                            "no parameter `%s`", arg);
-            return get_real(key, v, &x->lr_min, err, errlen);
+            if (x->schedule == RT_SCHED_CONSTANT)
+                return fail(err, errlen, "`constant` takes no arguments (set schedule=cosine(...) or linear(...))");
+            return field_arg(x, current(x, RT_SET_SCHEDULE), key, arg, v, err, errlen);
         }
         if (strcmp(head, "eval") == 0) return eval_arg(x, arg, v, err, errlen);
         if (strcmp(head, "loss") == 0) {
-            if (strcmp(arg, "delta") != 0 || x->loss != RT_LOSS_HUBER)
-                return fail(err, errlen, x->loss != RT_LOSS_HUBER ? "`%s` takes no arguments (set "
-                            "loss=huber(...))" : "`huber` has no parameter `%s`",
-                            x->loss != RT_LOSS_HUBER ? rt_loss_name(x->loss) : arg);
-            return get_real(key, v, &x->huber_delta, err, errlen);
+            const rt_constructor *t = current(x, RT_SET_LOSS);
+            if (!t)
+                return fail(err, errlen, "`%s` takes no arguments (set loss=huber(...))", rt_loss_name(x->loss));
+            return field_arg(x, t, key, arg, v, err, errlen);
         }
         if (strcmp(head, "data") == 0) {
             rt_data_spec d = x->data;
@@ -777,8 +763,18 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
             strcmp(head, "eval") == 0 || strcmp(head, "data") == 0 || strcmp(head, "loss") == 0) {
             if (parse_call(v, &c, err, errlen)) return -1;
             if (head[0] == 'l') return loss_call(x, &c, err, errlen);
-            if (head[0] == 'o') return optimizer_call(x, &c, err, errlen);
-            if (head[0] == 's') return schedule_call(x, &c, err, errlen);
+            int k;
+            if (head[0] == 'o') {
+                if (field_call(x, RT_SET_OPTIMIZER, &c, &k, err, errlen)) return -1;
+                x->optimizer = (rt_optimizer_kind)k;
+                return 0;
+            }
+            if (head[0] == 's') {
+                x->lr_min = 0;
+                if (field_call(x, RT_SET_SCHEDULE, &c, &k, err, errlen)) return -1;
+                x->schedule = (rt_schedule_kind)k;
+                return 0;
+            }
             if (head[0] == 'e') return eval_call(x, &c, err, errlen);
             if (!c.is_call) return fail(err, errlen, "`data` must be a constructor such as image(\"x.png\")");
             rt_data_spec d;
@@ -843,14 +839,15 @@ static const char *real_text(double v, char *buf, size_t n) {
 
 static void print_data(FILE *f, const rt_data_spec *d) {
     char a[32], b[32];
-    fprintf(f, "%s(path = \"", DATA_KINDS[d->kind]);
+    fprintf(f, "%s(path = \"", data_kind_name(d->kind));
     for (const char *p = d->path; *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         fputc(*p, f);
     }
     fputc('"', f);
     if (d->kind == RT_DATA_IMAGE)
-        fprintf(f, ", size = %d, channels = %s, range = [%s, %s])", d->size, d->channels == 3 ? "rgb" : "gray",
+        fprintf(f, ", size = %d, channels = %s, range = [%s, %s])", d->size,
+                rt_constructor_find(RT_SET_DATA, "image")->args[2].words[d->channels == 3], /* gray, rgb */
                 real_text(d->lo, a, sizeof a), real_text(d->hi, b, sizeof b));
     else if (d->kind == RT_DATA_SOUND) {
         fprintf(f, ", start = %ld, stop = %ld, stride = %ld, normalize = %s, channel = ", d->start, d->stop,
@@ -864,7 +861,7 @@ static void print_data(FILE *f, const rt_data_spec *d) {
 
 void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
     char a[32], b[32], c[32], e[32], w[32];
-    static const char *const sched[] = {"constant", "cosine", "linear"};
+    const char *const *sched = rt_settings_schema[RT_SET_SCHEDULE].words;
     fprintf(f, "%*sepochs = %d\n", indent, "", x->epochs);
     fprintf(f, "%*sseed = %llu\n", indent, "", (unsigned long long)x->seed);
     if (x->objective) { /* one evaluation per epoch: no batches */
@@ -873,7 +870,7 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
     fprintf(f, "%*slog_every = %d\n", indent, "", x->log_every);
     fprintf(f, "%*sthreads = %d%s\n", indent, "", x->threads, x->threads ? "" : "   (all cores)");
     if (x->objective)
-        fprintf(f, "%*sexact = %s\n", indent, "", x->exact == RT_EXACT_OFF ? "off" : "auto");
+        fprintf(f, "%*sexact = %s\n", indent, "", rt_settings_schema[RT_SET_EXACT].words[x->exact]);
     else if (x->loss == RT_LOSS_HUBER)
         fprintf(f, "%*sloss = huber(delta = %s)\n", indent, "", real_text(x->huber_delta, a, sizeof a));
     else
@@ -890,11 +887,12 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
     if (x->schedule == RT_SCHED_CONSTANT) fprintf(f, "%*sschedule = constant\n", indent, "");
     else fprintf(f, "%*sschedule = %s(min_lr = %s)\n", indent, "", sched[x->schedule],
                  real_text(x->lr_min, a, sizeof a));
-    fprintf(f, "%*sbatchnorm_eval = %s\n", indent, "", x->bn_eval_running ? "running" : "batch");
+    fprintf(f, "%*sbatchnorm_eval = %s\n", indent, "", rt_settings_schema[RT_SET_BATCHNORM_EVAL].words[x->bn_eval_running]);
     if (x->objective) { /* no data: none of the data's settings apply (language.md section 6.14) */
         fprintf(f, "%*sfixed at build time: the model (%d layers, no inputs -> %d), objective = %s(output = %d), "
                 "precision f%d\n", indent, "", x->n_layers, x->out_dim,
-                x->objective == RT_OBJECTIVE_MAXIMIZE ? "maximize" : "minimize", x->objective_output, x->precision);
+                rt_settings_schema[RT_SET_OBJECTIVE].words[x->objective == RT_OBJECTIVE_MAXIMIZE], x->objective_output,
+                x->precision);
         return;
     }
     fprintf(f, "%*seval = grid(", indent, "");
@@ -918,7 +916,7 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
     fprintf(f, "%*sfixed at build time: the model (%d layers, %d -> %d), precision f%d, outputs [",
             indent, "", x->n_layers, x->in_dim, x->out_dim, x->precision);
     const char *outs[] = {x->out_image, x->out_sound, x->out_csv, x->out_checkpoint, x->out_report};
-    const char *kinds[] = {"image", "sound", "csv", "checkpoint", "report"};
+    const char *const *kinds = rt_settings_schema[RT_SET_OUTPUTS].words; /* in the order of outs */
     int first = 1;
     for (int i = 0; i < 5; i++)
         if (outs[i][0]) {
@@ -926,4 +924,45 @@ void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent) {
             first = 0;
         }
     fputs("]\n", f);
+}
+
+/* A documentation cell without its Markdown: `x` -> x, "§6.3" kept. */
+static void plain(FILE *f, const char *s) {
+    for (; *s; s++)
+        if (*s != '`') fputc(*s, f);
+}
+
+void rt_schema_print_help(FILE *f, int run_time_only) {
+    for (int k = 0; k < RT_N_SETTINGS; k++) {
+        const rt_setting *st = &rt_settings_schema[k];
+        if (run_time_only && !st->at_run_time) continue;
+        fprintf(f, "  %-15s ", st->key);
+        plain(f, st->value_doc);
+        fputs(" (default: ", f);
+        plain(f, st->default_doc);
+        fputs(")\n", f);
+    }
+    fputs("constructors (NAME(ARG = default, ...); KEY.ARG=VALUE sets one argument):\n", f);
+    for (int c = 0; c < rt_n_constructors; c++) {
+        const rt_constructor *t = &rt_constructors[c];
+        const rt_setting *st = &rt_settings_schema[t->setting];
+        if (run_time_only && !st->at_run_time) continue;
+        fprintf(f, "  %-15s %s(", c && rt_constructors[c - 1].setting == t->setting ? "" : st->key, t->name);
+        for (int i = 0; i < t->n_args; i++) {
+            const rt_arg *a = &t->args[i];
+            char value[160];
+            rt_arg_value_text(a, value, sizeof value);
+            fprintf(f, "%s%s", i ? ", " : "", a->name);
+            if (!a->required) {
+                fputs(" = ", f);
+                plain(f, a->default_doc);
+            }
+            if (a->kind != RT_ARG_ANY) { /* those say in language.md what they take */
+                fputs(" [", f);
+                plain(f, value);
+                fputc(']', f);
+            }
+        }
+        fputs(")\n", f);
+    }
 }

@@ -1,7 +1,8 @@
 /* Experiment settings at run time: what a native binary built by `qnnc build` may still change
  * with --set KEY=VALUE (everything that leaves the compiled circuits and the model's shape
- * alone), and the listing its --help prints. The keys, values and limits are those of the
- * .qnn language (docs/language.md, experiments), checked the same way as `qnnc run --set`. */
+ * alone), and the listing its --help prints. The keys, words, bounds, constructor arguments
+ * and their defaults are rt_schema.h's tables (docs/language.md 6.2, 6.2.1), which
+ * compiler/sema_exp.c checks `qnnc run --set` against too. */
 #ifndef QNN_RT_SETTINGS_H
 #define QNN_RT_SETTINGS_H
 
@@ -29,5 +30,11 @@ int rt_experiment_set_text(rt_experiment *x, const char *key_value, char *err, s
 /* Lists the settings and their current values, one `key = value` per line (indented by
  * indent spaces), then what is fixed at build time. */
 void rt_experiment_print_settings(const rt_experiment *x, FILE *f, int indent);
+
+/* The settings as docs/language.md 6.2 and 6.2.1 describe them, from rt_schema.h's doc
+ * columns: one "key  value (default: ...)" line per setting (only those --set may change in a
+ * native binary when run_time_only), then each constructor with its arguments and their
+ * defaults. For the --help of qnnc run and of native binaries. */
+void rt_schema_print_help(FILE *f, int run_time_only);
 
 #endif

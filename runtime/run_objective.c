@@ -124,6 +124,14 @@ int run_objective(const rt_experiment *x, const rt_circuit *const *circuits, con
         goto done;
     }
     for (int e = 0; e <= x->epochs; e++) energy[e] = NAN; /* not run here: left out of plots */
+    /* The log's first line says which run it is (run_output.h), as in run_train.c. */
+    metrics_cap = run_metrics_header(x, NULL, 0) + 2;
+    if (!(metrics = malloc(metrics_cap))) {
+        io_errf(err, errlen, "out of memory");
+        goto done;
+    }
+    metrics_len = run_metrics_header(x, metrics, metrics_cap);
+    metrics[metrics_len++] = '\n';
     r->n_params = (long long)np;
     const char *ckpt = o->eval_only ? o->checkpoint : o->resume;
     if (ckpt && run_checkpoint_load(ckpt, x, model, o->eval_only ? NULL : opt, o->eval_only ? NULL : &first,

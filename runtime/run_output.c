@@ -441,3 +441,63 @@ int run_outputs_clash(const rt_experiment *x, const rt_experiment *earlier, char
     }
     return rc;
 }
+
+/* ---- the metrics log's header ----------------------------------------------------------- */
+
+typedef struct {
+    char *buf;
+    size_t n, len;
+} json_out;
+
+static void jput(json_out *j, const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++, j->len++)
+        if (j->len + 1 < j->n) j->buf[j->len] = s[i];
+    if (j->n) j->buf[j->len + 1 < j->n ? j->len : j->n - 1] = '\0';
+}
+
+/* "key": "value" with JSON's escapes (control characters as \u00XX). */
+static void jstr(json_out *j, const char *key, const char *v, size_t v_len) {
+    char tmp[16];
+    jput(j, ", \"", 3);
+    jput(j, key, strlen(key));
+    jput(j, "\": \"", 4);
+    for (size_t i = 0; i < v_len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '"' || c == '\\') jput(j, "\\", 1), jput(j, (const char *)&v[i], 1);
+        else if (c < 0x20) jput(j, tmp, (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", c));
+        else jput(j, (const char *)&v[i], 1);
+    }
+    jput(j, "\"", 1);
+}
+
+/* The version after `label ` in "qnnc V, LLVM V" (toolchain), up to the next comma. */
+static void toolchain_part(const char *toolchain, const char *label, const char **v, size_t *len) {
+    const char *p = strstr(toolchain, label);
+    *v = "", *len = 0;
+    if (!p) return;
+    *v = p + strlen(label);
+    *len = strcspn(*v, ",");
+}
+
+size_t run_metrics_header(const rt_experiment *x, char *buf, size_t n) {
+    json_out j = {buf, n, 0};
+    if (n) buf[0] = '\0';
+    jput(&j, "{\"kind\": \"header\"", 17);
+    jstr(&j, "experiment", x->name, strlen(x->name));
+    jstr(&j, "source", x->source, strlen(x->source));
+    jstr(&j, "model", x->model_call, strlen(x->model_call));
+    jstr(&j, "model_name", x->model_call, strcspn(x->model_call, "("));
+    jstr(&j, "overrides", x->overrides, strlen(x->overrides));
+    jstr(&j, "gradient", x->gradient, strlen(x->gradient));
+    char tmp[64];
+    jstr(&j, "precision", tmp, (size_t)snprintf(tmp, sizeof tmp, "f%d", x->precision));
+    jput(&j, tmp, (size_t)snprintf(tmp, sizeof tmp, ", \"seed\": %llu", (unsigned long long)x->seed));
+    const char *v;
+    size_t len;
+    toolchain_part(x->toolchain, "qnnc ", &v, &len);
+    jstr(&j, "qnnc", v, len);
+    toolchain_part(x->toolchain, "LLVM ", &v, &len);
+    jstr(&j, "llvm", v, len);
+    jput(&j, "}", 1);
+    return j.len;
+}

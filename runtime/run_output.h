@@ -51,6 +51,14 @@ int run_save_checkpoint(const char *path, const rt_experiment *x, rt_model *m, c
 int run_write_signal(const char *path, rt_data_kind kind, const run_data *grid, const double *pred,
                      double lo, double hi, char *err, size_t errlen);
 
+/* metrics.jsonl's first line (docs/runtime.md): `{"kind": "header", ...}` with what tells runs
+ * apart, the fields summary.md's run header shows: experiment, source, model as called and its
+ * name, the overrides (space-separated, as given), gradient method, the precision the circuits
+ * really ran in ("f64"/"f32"), seed, the qnnc and LLVM versions ("" when unknown); no
+ * newline. The epochs' lines follow it, each with an "epoch" field. Returns the length of
+ * the whole line, as snprintf does (n = 0 measures it). */
+size_t run_metrics_header(const rt_experiment *x, char *buf, size_t n);
+
 /* Coordinates, prediction and (when target is not NULL) target per point. */
 int run_write_csv(const char *path, const run_data *grid, const double *pred, const double *target,
                   char *err, size_t errlen);

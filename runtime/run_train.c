@@ -628,6 +628,14 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
                       : x->schedule == RT_SCHED_LINEAR ? RT_LR_LINEAR
                                                        : RT_LR_CONSTANT,
                       x->lr, x->lr_min, x->epochs};
+    /* The log's first line says which run it is (run_output.h), as summary.md's header does. */
+    size_t header_len = run_metrics_header(x, NULL, 0) + 1;
+    char *header = malloc(header_len);
+    if (header) {
+        run_metrics_header(x, header, header_len);
+        metrics_add(&s, header);
+        free(header);
+    }
     int tty = isatty(fileno(stderr));
     double t0 = now();
     for (int e = first; e < x->epochs; e++) {

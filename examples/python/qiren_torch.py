@@ -88,7 +88,7 @@ def qnnc_run(qnnc, epochs, threads):
         r = subprocess.run(cmd, capture_output=True, text=True, check=True)
         with open(os.path.join(out, "metrics.jsonl")) as f:
             rows = [json.loads(line) for line in f if line.strip()]
-        losses = [row["loss"] for row in rows if "loss" in row and "epoch" in row][:epochs]
+        losses = [row["loss"] for row in rows if row.get("kind") != "header"][:epochs]  # line 1: the run
         m = re.search(r"\(([0-9.]+) ms/epoch\)", r.stdout + r.stderr)
         return losses, float(m.group(1)) if m else float("nan")
 

@@ -206,7 +206,9 @@ class Models(unittest.TestCase):
         from the seed's weights on the experiment's data: qnnc run's loss at every epoch."""
         import json
         with open(metrics) as f:
-            want = [json.loads(line)["loss"] for line in f if '"loss"' in line]
+            rows = [json.loads(line) for line in f]
+        self.assertEqual(rows[0]["kind"], "header")  # then one line per epoch
+        want = [r["loss"] for r in rows[1:]]
         self.assertEqual(len(want), 5)
         m = qnn.load(build("tiny"), threads=1).model()
         os.environ["QNN_DATA_DIR"] = SIGNAL_DIR

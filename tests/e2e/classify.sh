@@ -55,6 +55,9 @@ PY
   $PY - "$d/metrics.jsonl" <<'PY' || exit 1
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
+if lines[0].get('kind') != 'header':
+    sys.exit(f"classify.sh: {sys.argv[1]}: the first line is not the run's header")
+lines = lines[1:]
 ev = [l for l in lines if 'test_accuracy' in l]
 if len(lines) != 60 or [l['epoch'] for l in ev] != [10, 20, 30, 40, 50, 60]:
     sys.exit(f"classify.sh: {sys.argv[1]}: evaluations at {[l['epoch'] for l in ev]}, not every 10 epochs")

@@ -122,7 +122,7 @@ expect 1 "unknown setting \`epoch\`" "$QNNC" check examples/image_qiren.qnn --se
 expect 1 "did you mean \`epochs\`?" "$QNNC" check examples/image_qiren.qnn --set epoch=5
 expect 1 "\`--set\` needs key=value" "$QNNC" check examples/image_qiren.qnn --set epochs
 expect 0 "" "$QNNC" check examples/image_qiren.qnn --set epochs=5 --set=optimizer.lr=0.1
-expect 1 "the learning rate must be positive" "$QNNC" check examples/image_qiren.qnn --set optimizer.lr=0
+expect 1 "\`lr\` of \`adam\` must be positive, got 0" "$QNNC" check examples/image_qiren.qnn --set optimizer.lr=0
 
 # ---- limits and the standard library ----
 expect 1 "the limit is 4 qubits" "$QNNC" check examples/image_qiren.qnn --max-qubits 4

@@ -111,6 +111,9 @@ got = float(re.search(r'test on 50 points: mse ([0-9.e+-]+)', open(log).read()).
 if abs(got - mse) > 1e-4 * mse:
     sys.exit(f"heldout.sh: split: reported test mse {got}, independent {mse}")
 ev = [json.loads(l) for l in open(metrics)]
+if ev[0].get('kind') != 'header' or ev[0]['overrides'] != '':
+    sys.exit(f"heldout.sh: {metrics}: no header line, or overrides where none were given")
+ev = ev[1:]
 ev = [l for l in ev if 'test_mse' in l]
 if [l['epoch'] for l in ev] != [10, 20, 30] or not all('train_mse' in l for l in ev):
     sys.exit(f"heldout.sh: {metrics}: train/test figures at epochs {[l['epoch'] for l in ev]}")

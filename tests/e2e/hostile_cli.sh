@@ -139,7 +139,7 @@ if ! ldd "$QNNC" 2>/dev/null | grep -q libasan; then
     bash -c "ulimit -v 4000000; exec \"\$0\" eval $E --grid 4096 --checkpoint $TMP/none --out $TMP/o" "$QNNC"
 fi
 expect 1 "an image grid is at most 8192 x 8192" "$QNNC" eval "$E" --grid 9000 --checkpoint "$TMP/none"
-expect 1 "image size must be between 1 and 8192" "$QNNC" check "$E" --set data.size=16384
+expect 1 "\`size\` of \`image\` must be 1 to 8192, got 16384" "$QNNC" check "$E" --set data.size=16384
 
 # ---- D10 and D20 in a native binary: the same --set values and limits as qnnc run ----
 "$QNNC" build "$S" -o "$TMP/small" --quiet || die "building small failed"

@@ -18,7 +18,8 @@ for np in 0 1 2 4; do
 done
 $PY - <<'PY' || fail "loss trajectories differ across rank counts"
 import json
-def losses(d): return [json.loads(l)['loss'] for l in open(d + '/metrics.jsonl')]
+def epochs(d): return [r for r in map(json.loads, open(d + '/metrics.jsonl')) if r.get('kind') != 'header']
+def losses(d): return [r['loss'] for r in epochs(d)]
 ref = losses('r0')
 assert len(ref) == 50, len(ref)
 for d in ('r1', 'r2', 'r4'):
@@ -36,8 +37,9 @@ $MPIRUN -np 2 "$QNNC" run small.qnn --quiet --threads 1 --set epochs=25 --out ha
 run 4 resumed --resume half/model.safetensors > logr 2>&1 || fail "resume with 4 ranks: $(tail -3 logr)"
 $PY - <<'PY' || fail "resuming with another rank count changed the run"
 import json
-ref = [json.loads(l)['loss'] for l in open('r0/metrics.jsonl')]
-got = [json.loads(l) for l in open('resumed/metrics.jsonl')]
+def epochs(d): return [r for r in map(json.loads, open(d + '/metrics.jsonl')) if r.get('kind') != 'header']
+ref = [r['loss'] for r in epochs('r0')]
+got = epochs('resumed')
 last = got[-1]
 assert last['epoch'] == 50, last
 assert abs(last['loss'] - ref[-1]) <= 1e-11 * abs(ref[-1]), (last['loss'], ref[-1])
@@ -47,8 +49,9 @@ PY
 $MPIRUN -np 2 ./small_bin --quiet --threads 1 --set epochs=50 --out nat > logn 2>&1 || fail "native binary under mpirun: $(tail -3 logn)"
 $PY - <<'PY' || fail "the native binary under 2 ranks differs from qnnc run"
 import json
-a = [json.loads(l)['loss'] for l in open('r0/metrics.jsonl')]
-b = [json.loads(l)['loss'] for l in open('nat/metrics.jsonl')]
+def epochs(d): return [r for r in map(json.loads, open(d + '/metrics.jsonl')) if r.get('kind') != 'header']
+a = [r['loss'] for r in epochs('r0')]
+b = [r['loss'] for r in epochs('nat')]
 assert len(a) == len(b) and max(abs(x - y) / abs(x) for x, y in zip(a, b)) <= 1e-12
 PY
 # ranks that run different experiments are refused

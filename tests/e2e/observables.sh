@@ -67,7 +67,9 @@ a = [float(r["output"]) for r in csv.DictReader(open(sys.argv[1]))]
 b = [float(r["output"]) for r in csv.DictReader(open(sys.argv[2]))]
 d = max(abs(x - y) for x, y in zip(a, b))
 assert len(a) == len(b) == 64 and d < 1e-9, d
-losses = [json.loads(l)["loss"] for l in open(sys.argv[3])]
+rows = [json.loads(l) for l in open(sys.argv[3])]
+assert rows[0]["kind"] == "header", rows[0]
+losses = [r["loss"] for r in rows[1:]]
 assert losses[-1] < losses[0], losses
 PY
 echo "observables: ok"

@@ -49,7 +49,11 @@ for prec in f64 f32; do
     "$QNNC" run "$tmp/amp.qnn" --quiet --set precision=$prec --out "$tmp/$prec" 2>/dev/null
     "$PY" - "$tmp/$prec/metrics.jsonl" $prec <<'PYEOF'
 import json, math, sys
-losses = [json.loads(l)["loss"] for l in open(sys.argv[1])]
+rows = [json.loads(l) for l in open(sys.argv[1])]
+# the header says the precision the circuits ran in, the one asked for
+assert rows[0]["kind"] == "header" and rows[0]["precision"] == sys.argv[2], rows[0]
+assert rows[0]["overrides"] == "precision=" + sys.argv[2], rows[0]
+losses = [r["loss"] for r in rows[1:]]
 assert len(losses) == 30 and all(math.isfinite(v) for v in losses), losses
 assert losses[-1] < 0.7 * losses[0], (sys.argv[2], losses[0], losses[-1])
 PYEOF

@@ -14,7 +14,9 @@ cmp "$tmp/a/model.safetensors" "$tmp/b/model.safetensors" || { echo "same seed, 
 cmp "$tmp/a/fit.csv" "$tmp/b/fit.csv" || { echo "same seed, different outputs"; exit 1; }
 python3 - "$tmp/a/metrics.jsonl" <<'PY'
 import json, sys
-losses = [json.loads(l)["loss"] for l in open(sys.argv[1])]
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert rows[0]["kind"] == "header", rows[0]
+losses = [r["loss"] for r in rows[1:]]
 assert len(losses) == 40, len(losses)
 assert losses[-1] < 0.5 * losses[0], (losses[0], losses[-1])
 PY

@@ -154,7 +154,7 @@ static void test_schedule_and_eval(void **state) {
     assert_true(x.eval_size == 0 && !x.has_eval_target && x.metric_mse && x.metric_psnr);
     SET_OK(x, "eval", "grid(size = 48, metrics = [mse])");
     assert_true(x.eval_size == 48 && x.metric_mse && !x.metric_psnr);
-    set_fails(&x, "eval.size", "0", "between 1 and 8192");
+    set_fails(&x, "eval.size", "0", "`size` of `grid` must be 1 to 16384, got 0");
     set_fails(&x, "eval.metrics", "[mae]", "unknown metric `mae`");
     set_fails(&x, "eval.target", "sound(\"a.wav\")", "kind of data");
     set_fails(&x, "eval", "points", "use grid");
@@ -176,7 +176,7 @@ static void test_data(void **state) {
     set_fails(&x, "data.channels", "rgb", "qnnc build examples/fit.qnn");
     set_fails(&x, "data", "sound(\"a.wav\")", "the kind of data (`image`)");
     set_fails(&x, "data", "image(size = 8)", "missing argument `path`");
-    set_fails(&x, "data.size", "0", "between 1 and 8192");
+    set_fails(&x, "data.size", "0", "`size` of `image` must be 1 to 8192, got 0");
     set_fails(&x, "data.start", "0", "`image` has no parameter `start`");
 
     rt_experiment s = sound_exp();
@@ -189,7 +189,7 @@ static void test_data(void **state) {
                 !s.data.normalize && s.data.channel == -1);
     set_fails(&s, "data.stop", "100", "is empty or negative");
     set_fails(&s, "data.channel", "1", "must be 0");
-    set_fails(&s, "data.stride", "0", "between 1 and");
+    set_fails(&s, "data.stride", "0", "`stride` of `sound` must be 1 to 268435456, got 0");
     set_fails(&s, "data.normalize", "maybe", "true or false");
 }
 
@@ -285,7 +285,7 @@ static void test_optimizer_limits(void **state) {
     set_fails(&x, "optimizer.weight_decay", "-1", "must be 0 or more");
     set_fails(&x, "optimizer", "sgd(momentum = -1)", "`momentum` of `sgd` must be in [0, 1)");
     set_fails(&x, "optimizer", "sgd(momentum = 1)", "in [0, 1)");
-    set_fails(&x, "schedule", "cosine(min_lr = -1)", "`min_lr` of the schedule must be 0 or more");
+    set_fails(&x, "schedule", "cosine(min_lr = -1)", "`min_lr` of `cosine` must be 0 or more, got -1");
     set_fails(&x, "data.range", "[1, 1]", "two different finite numbers");
     SET_OK(x, "optimizer", "sgd(momentum = 0.5, weight_decay = 1e-4)");
 }
