@@ -456,6 +456,9 @@ static void apply_builtin(lowering *L, env *e, ast_node *s, ir_gate g, const ast
 
 static void apply_template(lowering *L, env *e, ast_node *s, ast_node *templ, const ast_list *args) {
     elab_ctx *cx = L->cx;
+    /* A call is a step even when its body emits nothing (an error, a `let`): 40 templates
+     * that each call the next twice are 2^40 calls, which must hit the limit, not run. */
+    if (!count_steps(L, s->loc)) return;
     if (cx->n_calls >= 64) {
         elab_error(cx, s->loc, "gate templates nest too deeply (more than 64 levels)");
         return;

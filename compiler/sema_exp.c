@@ -113,7 +113,7 @@ static int call_args(const value *call, const rt_constructor *c, value *out) {
                 if (strcmp(word_of(&call->items[i]), a->words[j]) == 0) w = j;
             if (w < 0) {
                 char what[64];
-                snprintf(what, sizeof what, "value for `%s`", a->name);
+                snprintf(what, sizeof what, "`%s` value", a->name);
                 bad_choice(&call->items[i], what, a->words, a->n_words);
                 return 0;
             }

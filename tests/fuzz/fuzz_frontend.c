@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_front_common.h"
+
 #include "arena.h"
 #include "diag.h"
 #include "interp.h"
@@ -29,31 +31,19 @@
 
 enum { MAX_SETS = 8, SET_LEN = 256, INTERP_MAX_QUBITS = 8, INTERP_MAX_OPS = 4000 };
 
-static char dir_path[64];
-static char file_path[96];
+static const char *file_path;
 static FILE *sink;
 static const char *stdlib_dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void cleanup(void) {
-    unlink(file_path);
-    rmdir(dir_path);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    snprintf(dir_path, sizeof dir_path, "/tmp/qnn-fuzz-XXXXXX");
-    if (!mkdtemp(dir_path)) {
-        perror("qnn fuzz: mkdtemp");
-        abort();
-    }
-    snprintf(file_path, sizeof file_path, "%s/input.qnn", dir_path);
-    atexit(cleanup);
-    sink = fopen("/dev/null", "w");
-    if (!sink) abort();
+    fuzz_front_init();
+    file_path = fuzz_front_path("input.qnn");
+    sink = fuzz_front_sink;
     const char *env = getenv("QNN_STDLIB");
     stdlib_dir = env && *env ? env : QNN_FUZZ_STDLIB;
     return 0;
@@ -112,10 +102,7 @@ static void exercise_circuit(const ir_circuit *c) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    FILE *f = fopen(file_path, "wb");
-    if (!f) abort();
-    if (size && fwrite(data, 1, size, f) != size) abort();
-    fclose(f);
+    fuzz_front_write(file_path, data, size);
 
     char sets[MAX_SETS][SET_LEN];
     const char *set_ptrs[MAX_SETS];

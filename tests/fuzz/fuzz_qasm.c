@@ -12,55 +12,36 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_front_common.h"
+
 #include "arena.h"
 #include "diag.h"
 #include "qasm.h"
 #include "sema.h"
 
-static char dir_path[64];
-static char qasm_path[96];
-static char qnn_path[96];
+static const char *qasm_path, *qnn_path;
 static FILE *sink;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void cleanup(void) {
-    unlink(qasm_path);
-    unlink(qnn_path);
-    rmdir(dir_path);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    snprintf(dir_path, sizeof dir_path, "/tmp/qnn-fuzzq-XXXXXX");
-    if (!mkdtemp(dir_path)) {
-        perror("qnn fuzz: mkdtemp");
-        abort();
-    }
-    snprintf(qasm_path, sizeof qasm_path, "%s/input.qasm", dir_path);
-    snprintf(qnn_path, sizeof qnn_path, "%s/input.qnn", dir_path);
-    atexit(cleanup);
-    sink = fopen("/dev/null", "w");
-    if (!sink) abort();
+    fuzz_front_init();
+    qasm_path = fuzz_front_path("input.qasm");
+    qnn_path = fuzz_front_path("input.qnn");
+    sink = fuzz_front_sink;
     return 0;
 }
 
-static void write_file(const char *path, const void *data, size_t size) {
-    FILE *f = fopen(path, "wb");
-    if (!f) abort();
-    if (size && fwrite(data, 1, size, f) != size) abort();
-    fclose(f);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    write_file(qasm_path, data, size);
+    fuzz_front_write(qasm_path, data, size);
     diag_reset();
     diag_set_stream(sink);
     char *text = NULL;
     if (qasm_import(qasm_path, "fuzzed", &text) == 0) {
-        write_file(qnn_path, text, strlen(text));
+        fuzz_front_write(qnn_path, text, strlen(text));
         diag_reset();
         sema_options opt;
         memset(&opt, 0, sizeof opt);

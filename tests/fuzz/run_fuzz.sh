@@ -87,7 +87,7 @@ compile tests/fuzz/fuzz_qasm.c "$OUT/obj/fuzz_qasm.o" $CFLAGS
 
 # Runtime targets: runtime/*.c once into an archive, then each target linked against it.
 RT_CFLAGS="$CFLAGS $(pkg-config --cflags cairo 2>/dev/null || echo -I/usr/include/cairo) -Itests/fuzz"
-RT_LIBS="-lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm"
+RT_LIBS="-lpng -lz -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm"
 rt_targets=()
 for t in "${targets[@]}"; do [[ "$t" = fuzz_rt_* ]] && rt_targets+=("$t"); done
 if [ ${#rt_targets[@]} -gt 0 ]; then

@@ -23,6 +23,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_npy
 #include "../fuzz/fuzz_rt_npy.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_imageset
+#include "../fuzz/fuzz_rt_imageset.c"
+#undef LLVMFuzzerTestOneInput
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
 /* tests/fuzz, found from this file's own path (the tests run from the repository root; an
@@ -105,6 +108,11 @@ static void test_npy_corpus(void **state) {
     expect_replayed("npy", fuzz_one_npy);
 }
 
+static void test_imageset_corpus(void **state) {
+    (void)state;
+    expect_replayed("imageset", fuzz_one_imageset);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_safetensors_corpus),
@@ -113,6 +121,7 @@ int main(void) {
         cmocka_unit_test(test_sound_corpus),
         cmocka_unit_test(test_checkpoint_corpus),
         cmocka_unit_test(test_npy_corpus),
+        cmocka_unit_test(test_imageset_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
