@@ -520,6 +520,13 @@ static int collect_circuits(build *b, const sema_result *r) {
     for (int i = 0; i < r->n_experiments && !rc; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        if (x->exp.shots > 0) { /* the native rt_compiled_circuit has no shots plan (yet) */
+            snprintf(b->err, sizeof b->err, "%s: shots = %d: native builds measure exact "
+                     "expectation values only; run it with `qnnc run` (or build it with "
+                     "--set shots=exact)", x->exp.name, x->exp.shots);
+            rc = -1;
+            break;
+        }
         build_experiment *be = &b->unit.experiments[ne++];
         be->x = x;
         be->precision = o->precision ? o->precision : x->exp.precision;

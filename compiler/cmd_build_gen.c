@@ -205,8 +205,8 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
         c_string(f, outs[i]);
         fputs(",\n", f);
     }
-    fprintf(f, "    .log_every = %d, .precision = %d, .threads = %d,\n", x->log_every, be->precision,
-            x->threads);
+    fprintf(f, "    .log_every = %d, .precision = %d, .threads = %d, .shots = %d,\n", x->log_every,
+            be->precision, x->threads, x->shots);
     fprintf(f, "    .n_layers = %d, .layers = layers_%d, .n_circuits = %d,\n", x->n_layers, e,
             x->n_circuits);
     fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s,\n", NAME(OBJECTIVES, x->objective),

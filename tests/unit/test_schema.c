@@ -162,7 +162,7 @@ static void test_int_bounds_agree(void **state) {
             }
         }
     }
-    assert_int_equal(n_int, 6); /* epochs, batch, seed, log_every, threads, eval_every */
+    assert_int_equal(n_int, 7); /* epochs, batch, seed, log_every, threads, eval_every, shots */
 }
 
 
@@ -205,7 +205,7 @@ static void test_generated_c_writes_every_field(void **state) {
         if (!strstr(text, want)) fail_msg("the generated C lacks `%s`", want);
         checked++;
     }
-    assert_int_equal(checked, 6);
+    assert_int_equal(checked, 7);
     sema_free(r);
     arena_destroy(ar);
 }
