@@ -41,6 +41,20 @@ expect_fail "--reference computes exact expectations" run --out "$tmp/x" --set s
 expect_fail "shots" run --out "$tmp/x" --set shots=0
 expect_fail "native builds measure exact expectation values only" \
     "$QNNC" build "$tmp/small.qnn" --set shots=8 -o "$tmp/bin"
+# a native binary built exact refuses --set shots=N with the way out; `qnnc grad` of a file
+# with shots reports the exact values
+"$QNNC" build "$tmp/small.qnn" -o "$tmp/bin" >/dev/null 2>&1
+(cd "$tmp" && expect_fail "native binaries measure exact values only (run the experiment with \`qnnc run --set shots=8\`)" \
+    ./bin --set shots=8 --set epochs=1 --quiet --out "$tmp/nb")
+sed 's/seed = 7;/seed = 7; shots = 64;/' tests/e2e/small.qnn > "$tmp/s64.qnn"
+"$QNNC" grad "$tmp/s64.qnn" --input 0.1 --bn running --out "$tmp/g64.json"
+"$QNNC" grad "$tmp/small.qnn" --input 0.1 --bn running --out "$tmp/g.json"
+python3 - "$tmp/g64.json" "$tmp/g.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+a.pop("source"), b.pop("source")
+assert a == b, "qnnc grad: a file's shots changed its exact Jacobian"
+PY
 # the observables example: a variance of a sum is refused; with var of one product, it runs
 mkdir -p "$tmp/embed" && cp examples/embed/signal.csv "$tmp/embed/"
 cp examples/observables.qnn "$tmp/obs.qnn"
