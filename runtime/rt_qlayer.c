@@ -308,8 +308,8 @@ int rt_qlayer_set_shots(rt_layer *l, int shots, uint64_t seed, uint64_t layer_id
     const char *name = q->c->name ? q->c->name : "?";
     if (shots > 0 && !q->plan) {
         rt_error("circuit '%s' was compiled for exact expectation values, and shots = %d need "
-                 "its measurement circuit: native binaries measure exact values only (run the "
-                 "experiment with `qnnc run --set shots=%d`)", name, shots, shots);
+                 "its measurement circuit: build the binary with `qnnc build --set shots=%d` "
+                 "(then --set shots may change it)", name, shots, shots);
         return -1;
     }
     for (int k = 0; q->plan && shots == 1 && k < q->plan->n_outputs; k++)
