@@ -524,6 +524,14 @@ static int collect_circuits(build *b, const sema_result *r) {
         const sema_experiment *x = &r->experiments[i];
         if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
         int shots = x->exp.shots > 0, shift = o->grad_shift || shots;
+        if (shots && (b->unit.shared || b->unit.lib_name)) {
+            /* their circuit API hands callers the compiled functions' raw outputs */
+            snprintf(b->err, sizeof b->err, "%s: shots = %d: libraries (--emit lib, --emit shared) "
+                     "compute exact expectation values; build an executable, or --set shots=exact",
+                     x->exp.name, x->exp.shots);
+            rc = -1;
+            break;
+        }
         if (shots && o->grad_given && !o->grad_shift) {
             snprintf(b->err, sizeof b->err, "%s: --grad adjoint needs the exact state, and shots = "
                      "%d measure samples: use --grad shift (the default with shots)", x->exp.name,

@@ -47,6 +47,8 @@ expect_fail "shots" run --out "$tmp/x" --set shots=0
 (cd "$tmp" && ./sbin --quiet --threads 1 --out "$tmp/na")
 cmp "$tmp/a/fit.csv" "$tmp/na/fit.csv" || { echo "shots: native binary differs from qnnc run"; exit 1; }
 (cd "$tmp" && ./sbin --quiet --set shots=64 --set epochs=3 --out "$tmp/n64")
+expect_fail "libraries (--emit lib, --emit shared) compute exact expectation values" \
+    "$QNNC" build "$tmp/small.qnn" --set shots=8 --emit shared -o "$tmp/lib"
 run --out "$tmp/j64" --set shots=64 --set epochs=3
 cmp "$tmp/n64/fit.csv" "$tmp/j64/fit.csv" || { echo "shots: native --set shots=64 differs"; exit 1; }
 "$QNNC" build "$tmp/small.qnn" -o "$tmp/bin" >/dev/null 2>&1
