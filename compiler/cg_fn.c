@@ -956,10 +956,6 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
     free(acc.first);
 }
 
-/* Parameter shift. <prefix>_sim(work, params, slot, shift) runs one lane group's circuit with
- * angle occurrence `slot` shifted by `shift` and returns sum_o gout_o <O_o> per lane; the vjp
- * combines 2 (generator eigenvalues +-1/2, and PhaseShift/CPHASE up to a global phase) or 4
- * (controlled rotations: eigenvalues 0, +-1/2) such runs per occurrence. */
 /* Shots: the shifted run's exact outputs (single Pauli products and probabilities, shots.h)
  * go to the runtime's qnn_shots_sim(f), which returns sum_o gout_o * (N-shot estimate of
  * output o) per lane, each lane's sample drawn from its own seeded stream (rt_shots.h). */
@@ -990,6 +986,10 @@ static val sampled_outputs(cg *g, LLVMValueRef slot, LLVMValueRef t, LLVMValueRe
     return LLVMBuildLoad2(g->b, g->VT, res, "");
 }
 
+/* Parameter shift. <prefix>_sim(work, params, slot, shift) runs one lane group's circuit with
+ * angle occurrence `slot` shifted by `shift` and returns sum_o gout_o <O_o> per lane; the vjp
+ * combines 2 (generator eigenvalues +-1/2, and PhaseShift/CPHASE up to a global phase) or 4
+ * (controlled rotations: eigenvalues 0, +-1/2) such runs per occurrence. */
 static LLVMValueRef build_sim(cg *g, const kernels *k, const char *name,
                               const cg_fn_target *ft) {
     /* with shots also (t, base): which of the slot's runs, and the group's first sample */
