@@ -297,7 +297,7 @@ static int valid_prefix(const char *p) {
 
 static int resolve_options(const ir_circuit *c, const cg_options *o, const char *features,
                            cg_options *r, char *err, size_t errlen) {
-    cg_options def = {64, 0, 3, CG_GRAD_ADJOINT, 0};
+    cg_options def = {64, 0, 3, CG_GRAD_ADJOINT, 0, 0};
     *r = o ? *o : def;
     if (r->precision == 0)
         r->precision = 64;

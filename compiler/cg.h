@@ -25,6 +25,9 @@ typedef struct cg_options {
     int opt_level;    /* 0..3: LLVM's default<On> pipeline; the JIT uses 3 */
     cg_grad grad;     /* which gradient the vjp function computes */
     int test_corrupt; /* tests only: emit an invalid function so that verification fails */
+    int shots;        /* 1 (with CG_GRAD_SHIFT): each shifted simulation is estimated from
+                       * samples by the runtime's qnn_shots_sim (runtime/rt_shots.h); the
+                       * circuit's outputs are then shots.h's raw outputs */
 } cg_options;
 
 /* A target; NULL or empty fields mean the host (triple, CPU name and CPU features). */
@@ -88,6 +91,6 @@ int cg_emit_object(const ir_circuit *c, const cg_options *o, const cg_target *t,
 #define CG_RUNTIME_SYMBOLS(X) \
     X(sin) X(cos) X(tan) X(exp) X(log) X(sqrt) X(tanh) X(atan) X(asin) X(acos) \
     X(sinf) X(cosf) X(tanf) X(expf) X(logf) X(sqrtf) X(tanhf) X(atanf) X(asinf) X(acosf) \
-    X(sincos) X(sincosf) X(memset) X(memcpy) X(memmove)
+    X(sincos) X(sincosf) X(memset) X(memcpy) X(memmove) X(qnn_shots_sim) X(qnn_shots_simf)
 
 #endif

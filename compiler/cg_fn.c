@@ -956,19 +956,56 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
     free(acc.first);
 }
 
+/* Shots: the shifted run's exact outputs (single Pauli products and probabilities, shots.h)
+ * go to the runtime's qnn_shots_sim(f), which returns sum_o gout_o * (N-shot estimate of
+ * output o) per lane, each lane's sample drawn from its own seeded stream (rt_shots.h). */
+static val sampled_outputs(cg *g, LLVMValueRef slot, LLVMValueRef t, LLVMValueRef base) {
+    int n = g->c->n_obs;
+    val *out = calloc((size_t)n + 1, sizeof *out);
+    if (!out) {
+        cg_fail(g, "out of memory");
+        return cg_splat(g, cg_k(g, 0.0));
+    }
+    cg_observables(g, g->psi, out);
+    LLVMValueRef vals = cg_alloca(g, LLVMArrayType2(g->VT, (uint64_t)(n > 0 ? n : 1)));
+    LLVMValueRef res = cg_alloca(g, g->VT);
+    LLVMSetAlignment(vals, g->valign);
+    LLVMSetAlignment(res, g->valign);
+    for (int o = 0; o < n; o++)
+        cg_vstore(g, vals, cg_i64(g, o), cg_zero_if_null(g, out[o]));
+    free(out);
+    const char *fname = g->esize == 4 ? "qnn_shots_simf" : "qnn_shots_sim";
+    LLVMTypeRef at[8] = {g->ptr, g->ptr, g->i32, g->i32, g->i32, g->i64, g->i64, g->ptr};
+    LLVMTypeRef fty = LLVMFunctionType(g->voidt, at, 8, 0);
+    LLVMValueRef f = LLVMGetNamedFunction(g->mod, fname);
+    if (!f)
+        f = LLVMAddFunction(g->mod, fname, fty);
+    LLVMValueRef args[8] = {vals, g->gout, LLVMConstInt(g->i32, (unsigned)n, 0), slot, t, base,
+                            cg_i64(g, g->W), res};
+    LLVMBuildCall2(g->b, fty, f, args, 8, "");
+    return LLVMBuildLoad2(g->b, g->VT, res, "");
+}
+
 /* Parameter shift. <prefix>_sim(work, params, slot, shift) runs one lane group's circuit with
  * angle occurrence `slot` shifted by `shift` and returns sum_o gout_o <O_o> per lane; the vjp
  * combines 2 (generator eigenvalues +-1/2, and PhaseShift/CPHASE up to a global phase) or 4
  * (controlled rotations: eigenvalues 0, +-1/2) such runs per occurrence. */
 static LLVMValueRef build_sim(cg *g, const kernels *k, const char *name,
                               const cg_fn_target *ft) {
-    LLVMTypeRef a[5] = {g->ptr, g->ptr, g->i32, g->T, g->ptr};
-    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->VT, a, 5, 0), ft, 1);
+    /* with shots also (t, base): which of the slot's runs, and the group's first sample */
+    LLVMTypeRef a[7] = {g->ptr, g->ptr, g->i32, g->T, g->ptr, g->i32, g->i64};
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->VT, a, g->opt.shots ? 7 : 5, 0), ft, 1);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     cg_init_state(g, g->psi);
     for (int oi = 0; oi < g->c->n_ops; oi++)
         call_kernel(g, k->sim[oi], 1, LLVMGetParam(fn, 2), LLVMGetParam(fn, 3));
+    if (g->opt.shots) {
+        LLVMBuildRet(g->b, sampled_outputs(g, LLVMGetParam(fn, 2), LLVMGetParam(fn, 5),
+                                           LLVMGetParam(fn, 6)));
+        cg_end_fn(g);
+        return fn;
+    }
     val L = cg_weighted_outputs(g, g->psi, LLVMGetParam(fn, 4));
     LLVMBuildRet(g->b, cg_splat(g, cg_zero_if_null(g, L)));
     cg_end_fn(g);
@@ -1003,9 +1040,11 @@ static void build_vjp_shift(cg *g, const kernels *k, const char *name, const cha
         int four = gt == IR_CRX || gt == IR_CRY || gt == IR_CRZ;
         val d = NULL;
         for (int t = 0; t < (four ? 4 : 2); t++) {
-            LLVMValueRef args[5] = {g->work, g->params, LLVMConstInt(g->i32, (unsigned)s, 0),
-                                    cg_k(g, four ? sh4[t] : sh2[t]), means};
-            val f = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sim), sim, args, 5, "");
+            LLVMValueRef args[7] = {g->work, g->params, LLVMConstInt(g->i32, (unsigned)s, 0),
+                                    cg_k(g, four ? sh4[t] : sh2[t]), means,
+                                    LLVMConstInt(g->i32, (unsigned)t, 0), base};
+            val f = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sim), sim, args,
+                                   g->opt.shots ? 7 : 5, "");
             d = cg_add(g, d, cg_mul(g, f, cg_k(g, four ? co4[t] : co2[t])));
         }
         cg_memo_reset(g);

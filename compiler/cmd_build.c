@@ -6,6 +6,7 @@
  * runtime's headers), QNN_RUNTIME_LIB (libqnnrt.a), QNN_LDFLAGS, QNN_CACHE_DIR. */
 #define _XOPEN_SOURCE 700 /* readlink, mkdtemp, realpath */
 #include "cmd_build.h"
+#include "shots.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ typedef struct {
     emit_kind emit;
     sema_options sema;
     const char *sets[MAX_SETS];
-    int no_fuse, precision, grad_shift, show_time, quiet, verbose;
+    int no_fuse, precision, grad_shift, grad_given, show_time, quiet, verbose;
 } build_options;
 
 static double now(void) {
@@ -143,6 +144,7 @@ static int parse_args(int argc, char **argv, build_options *o) {
                 if (strcmp(next, "adjoint") != 0 && strcmp(next, "shift") != 0)
                     return usage_error("`--grad` takes adjoint or shift%s", "");
                 o->grad_shift = next[0] == 's';
+                o->grad_given = 1;
             } else {
                 char *end;
                 long v = strtol(next, &end, 10);
@@ -503,15 +505,16 @@ static int collect_circuits(build *b, const sema_result *r) {
     int cap = 1, ne = 0;
     for (int i = 0; i < r->n_experiments; i++) cap += r->experiments[i].model.n_circuits;
     char **texts = calloc((size_t)cap, sizeof *texts);
-    int *prec = calloc((size_t)cap, sizeof *prec);
+    int *prec = calloc((size_t)cap, sizeof *prec), *shot = calloc((size_t)cap, sizeof *shot);
     b->unit.circuits = arena_alloc(b->ar, sizeof *b->unit.circuits * (size_t)cap);
     b->unit.experiments = arena_alloc(b->ar, sizeof *b->unit.experiments * (size_t)(r->n_experiments + 1));
     b->cs.ir = arena_alloc(b->ar, sizeof *b->cs.ir * (size_t)cap);
     b->cs.prefixes = arena_alloc(b->ar, sizeof *b->cs.prefixes * (size_t)cap);
     b->cs.opts = arena_alloc(b->ar, sizeof *b->cs.opts * (size_t)cap);
-    if (!texts || !prec) {
+    if (!texts || !prec || !shot) {
         free(texts);
         free(prec);
+        free(shot);
         snprintf(b->err, sizeof b->err, "out of memory");
         return -1;
     }
@@ -520,16 +523,33 @@ static int collect_circuits(build *b, const sema_result *r) {
     for (int i = 0; i < r->n_experiments && !rc; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        int shots = x->exp.shots > 0, shift = o->grad_shift || shots;
+        if (shots && (b->unit.shared || b->unit.lib_name)) {
+            /* their circuit API hands callers the compiled functions' raw outputs */
+            snprintf(b->err, sizeof b->err, "%s: shots = %d: libraries (--emit lib, --emit shared) "
+                     "compute exact expectation values; build an executable, or --set shots=exact",
+                     x->exp.name, x->exp.shots);
+            rc = -1;
+            break;
+        }
+        if (shots && o->grad_given && !o->grad_shift) {
+            snprintf(b->err, sizeof b->err, "%s: --grad adjoint needs the exact state, and shots = "
+                     "%d measure samples: use --grad shift (the default with shots)", x->exp.name,
+                     x->exp.shots);
+            rc = -1;
+            break;
+        }
         build_experiment *be = &b->unit.experiments[ne++];
         be->x = x;
         be->precision = o->precision ? o->precision : x->exp.precision;
-        be->gradient = o->grad_shift ? "shift" : "adjoint";
+        be->gradient = shift ? "shift" : "adjoint";
         be->circuit = arena_alloc(b->ar, sizeof(int) * (size_t)(x->model.n_circuits + 1));
         for (int k = 0; k < x->model.n_circuits && !rc; k++) {
             char *text = ir_to_text(x->model.circuits[k]);
             int same = -1;
             for (int j = 0; j < n && same < 0 && text; j++)
-                if (prec[j] == be->precision && strcmp(texts[j], text) == 0) same = j;
+                if (prec[j] == be->precision && shot[j] == shots && strcmp(texts[j], text) == 0)
+                    same = j;
             if (same >= 0 || !text) {
                 be->circuit[k] = same;
                 free(text);
@@ -538,11 +558,21 @@ static int collect_circuits(build *b, const sema_result *r) {
             }
             texts[n] = text;
             prec[n] = be->precision;
+            shot[n] = shots;
             const ir_circuit *src = x->model.circuits[k];
-            double t0 = now();
-            b->cs.ir[n] = o->no_fuse ? ir_clone(src) : pass_fuse(src);
-            b->t_passes += now() - t0;
             build_circuit *bc = &b->unit.circuits[n];
+            bc->plan = NULL;
+            ir_circuit *meas = NULL; /* shots: the measurement circuit is what is compiled */
+            if (shots && !(meas = shots_circuit(src, &bc->plan, b->err, sizeof b->err))) {
+                free(text);
+                texts[n] = NULL;
+                rc = -1;
+                break;
+            }
+            double t0 = now();
+            b->cs.ir[n] = o->no_fuse ? ir_clone(meas ? meas : src) : pass_fuse(meas ? meas : src);
+            ir_free(meas);
+            b->t_passes += now() - t0;
             bc->name = src->name;
             snprintf(bc->prefix, sizeof bc->prefix, "%s_c%d_%s", lib ? lib : "qnn", n,
                      c_ident(b->ar, src->name ? src->name : "circuit", 40));
@@ -552,7 +582,8 @@ static int collect_circuits(build *b, const sema_result *r) {
             co.precision = be->precision;
             co.lanes = aot_lanes(&b->target, be->precision);
             co.opt_level = 3; /* as the JIT: the same code as `qnnc run` */
-            co.grad = o->grad_shift ? CG_GRAD_SHIFT : CG_GRAD_ADJOINT;
+            co.grad = shift ? CG_GRAD_SHIFT : CG_GRAD_ADJOINT;
+            co.shots = shots;
             b->cs.opts[n] = co;
             be->circuit[k] = n++;
         }
@@ -560,6 +591,7 @@ static int collect_circuits(build *b, const sema_result *r) {
     for (int j = 0; j < n; j++) free(texts[j]);
     free(texts);
     free(prec);
+    free(shot);
     b->unit.n_circuits = b->cs.n = n;
     b->unit.n_experiments = ne;
     return rc;
@@ -923,6 +955,7 @@ int cmd_build_main(int argc, char **argv) {
         if (o.show_time) print_times(&b, now() - t_start);
     }
 done:
+    for (int i = 0; i < b.cs.n; i++) free(b.unit.circuits[i].plan);
     if (b.tmp) remove_tree(b.tmp, 0);
     unguard_tmp();
     for (int i = 0; i < b.cs.n; i++) ir_free((ir_circuit *)b.cs.ir[i]);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "rt_circuit.h"
 #include "sema.h"
 
 /* `qnnc build FILE.qnn [options]`: argv as main received it (the word `build` included). */
@@ -21,6 +22,7 @@ int cmd_build_main(int argc, char **argv);
 typedef struct {
     const char *name;        /* the circuit's name in the .qnn file */
     char prefix[128];        /* symbols <prefix>_forward, _vjp, _info in the object file */
+    rt_shots_plan *plan;     /* shots: the measurement circuit's plan (malloc'ed), else NULL */
 } build_circuit;
 
 typedef struct {

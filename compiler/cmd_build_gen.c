@@ -266,9 +266,39 @@ static void circuit_table(FILE *f, int e, const build_unit *u) {
         const build_circuit *c = &u->circuits[be->circuit[k]];
         fputs("    {", f);
         c_string(f, c->name);
-        fprintf(f, ", %s_info, %s_forward, %s_vjp},\n", c->prefix, c->prefix, c->prefix);
+        fprintf(f, ", %s_info, %s_forward, %s_vjp, ", c->prefix, c->prefix, c->prefix);
+        if (c->plan) fprintf(f, "&%s_shots},\n", c->prefix);
+        else fputs("NULL},\n", f);
     }
     fputs("};\n", f);
+}
+
+static void int_array(FILE *f, const char *prefix, const char *what, const int *v, int n) {
+    fprintf(f, "static const int %s_shots_%s[] = {", prefix, what);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", v[i]);
+    fputs(n ? "};\n" : "0};\n", f);
+}
+
+static void real_array(FILE *f, const char *prefix, const char *what, const double *v, int n) {
+    fprintf(f, "static const double %s_shots_%s[] = {", prefix, what);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%.17g", i ? ", " : "", v[i]);
+    fputs(n ? "};\n" : "0};\n", f);
+}
+
+/* The plan of a measurement circuit (shots = N, compiler/shots.h) as static data. */
+static void shots_plan(FILE *f, const build_circuit *c) {
+    const rt_shots_plan *p = c->plan;
+    const char *x = c->prefix;
+    int_array(f, x, "kind", p->kind, p->n_outputs);
+    int_array(f, x, "first", p->first, p->n_outputs);
+    int_array(f, x, "count", p->count, p->n_outputs);
+    real_array(f, x, "offset", p->offset, p->n_outputs);
+    real_array(f, x, "coef", p->coef, p->n_raw);
+    int_array(f, x, "prob_first", p->prob_first, p->n_raw);
+    int_array(f, x, "prob_size", p->prob_size, p->n_raw);
+    fprintf(f, "static const rt_shots_plan %s_shots = {%d, %d, %s_shots_kind, %s_shots_first, "
+               "%s_shots_count,\n    %s_shots_offset, %s_shots_coef, %s_shots_prob_first, "
+               "%s_shots_prob_size};\n", x, p->n_outputs, p->n_raw, x, x, x, x, x, x, x);
 }
 
 /* Shared libraries: every circuit of the unit (qnn_lib_circuit_*) and every experiment's
@@ -280,7 +310,9 @@ static void shared_table(FILE *f, const build_unit *u) {
             const build_circuit *c = &u->circuits[i];
             fputs("    {", f);
             c_string(f, c->name ? c->name : "circuit");
-            fprintf(f, ", %s_info, %s_forward, %s_vjp},\n", c->prefix, c->prefix, c->prefix);
+            fprintf(f, ", %s_info, %s_forward, %s_vjp, ", c->prefix, c->prefix, c->prefix);
+            if (c->plan) fprintf(f, "&%s_shots},\n", c->prefix);
+            else fputs("NULL},\n", f);
         }
         fputs("};\n\n", f);
     }
@@ -312,6 +344,7 @@ int build_write_c(FILE *f, const build_unit *u) {
         fprintf(f, "void %s_vjp(const void *params, const void *inputs, const void *grad_outputs, "
                    "void *grad_params,\n    void *grad_inputs, int64_t n_samples, void *work);\n", p);
         fprintf(f, "extern const int64_t %s_info[8];\n", p);
+        if (u->circuits[i].plan) shots_plan(f, &u->circuits[i]);
     }
     for (int e = 0; e < u->n_experiments; e++) {
         fprintf(f, "\n/* ---- experiment %s ---- */\n", u->experiments[e].x->exp.name);

@@ -1106,6 +1106,7 @@ static int run_one(engine *e, const grad_options *o, const sema_result *r, char 
                    size_t errlen) {
     target t;
     memset(&t, 0, sizeof t);
+    rt_experiment x_exact; /* the experiment with shots = exact: grad reports exact values */
     rt_circuit c1, *cs = NULL;
     const rt_circuit **ptrs = NULL;
     const ir_circuit *ir = NULL;
@@ -1126,7 +1127,9 @@ static int run_one(engine *e, const grad_options *o, const sema_result *r, char 
     } else {
         const sema_experiment *sx = pick_experiment(r, o);
         if (!sx) return EXIT_ERRORS;
-        const rt_experiment *x0 = &sx->exp;
+        x_exact = sx->exp;
+        x_exact.shots = 0;
+        const rt_experiment *x0 = &x_exact;
         precision = o->reference ? 64 : o->precision ? o->precision : x0->precision;
         seed = o->has_seed ? o->seed : x0->seed;
         cs = calloc((size_t)sx->model.n_circuits + 1, sizeof *cs);
@@ -1155,7 +1158,7 @@ static int run_one(engine *e, const grad_options *o, const sema_result *r, char 
          * first (the input width is the experiment's, known without the model). */
         target probe;
         memset(&probe, 0, sizeof probe);
-        snprintf(probe.what, sizeof probe.what, "experiment `%s`", x0->name);
+        snprintf(probe.what, sizeof probe.what, "experiment `%.160s`", x0->name);
         probe.n_in = x0->in_dim;
         if (load_inputs(o, &probe, &x, &n, err, errlen)) goto done;
         rt_rng_seed(&rng, seed);

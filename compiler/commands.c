@@ -18,6 +18,7 @@
 #include "passes.h"
 #include "qnn_runtime.h"
 #include "refback.h"
+#include "shots.h"
 #include "rt_limits.h"
 
 /* The standard library ships next to the binary (build/qnnc -> stdlib/, bin/qnnc ->
@@ -123,7 +124,7 @@ static int link_circuit(run_compiler *rc, const ir_circuit *c, const jit_options
     char err[1024], note[1200], prefix[96];
     jit_options j = *jo;
     j.lanes = jit_lanes(rc->jit, jo);
-    cg_options co = {j.precision ? j.precision : 64, j.lanes, j.opt_level, j.grad, 0};
+    cg_options co = {j.precision ? j.precision : 64, j.lanes, j.opt_level, j.grad, 0, j.shots};
     cg_target t;
     jit_target(rc->jit, &t);
     cache_key k;
@@ -200,12 +201,40 @@ static int compile_one(run_compiler *rc, const sema_experiment *x, const command
     return 0;
 }
 
-/* Compiles every distinct circuit of one experiment into the session. */
+/* The gradient method of an experiment's circuits: --grad's, or with shots the parameter-shift
+ * rule (the adjoint method needs the state, which a device does not give: refused). */
+static int shift_gradient(const sema_experiment *x, const command_options *o, int *shift) {
+    *shift = o->grad_shift;
+    if (x->exp.shots <= 0) return 0;
+    if (o->grad_given && !o->grad_shift) {
+        fprintf(stderr, "qnnc: %s: --grad adjoint needs the exact state, and shots = %d measure "
+                        "samples: use --grad shift (the default with shots) or --set shots=exact\n",
+                x->exp.name, x->exp.shots);
+        return -1;
+    }
+    if (o->reference) {
+        fprintf(stderr, "qnnc: %s: --reference computes exact expectations; shots = %d need the "
+                        "compiled circuits (drop --reference or --set shots=exact)\n",
+                x->exp.name, x->exp.shots);
+        return -1;
+    }
+    if (!o->grad_given && !o->quiet)
+        fprintf(stderr, "qnnc: note: %s: shots = %d: gradients by the parameter-shift rule, each "
+                        "shifted circuit estimated from its own %d shots\n",
+                x->exp.name, x->exp.shots, x->exp.shots);
+    *shift = 1;
+    return 0;
+}
+
+/* Compiles every distinct circuit of one experiment into the session. With shots, each is
+ * first replaced by its measurement circuit (shots.h), whose plan goes to plans[k] (the
+ * caller frees them) and out[k].shots. */
 static int compile_circuits(run_compiler *rc, const sema_experiment *x, const command_options *o,
-                            int precision, rt_circuit *out) {
+                            int precision, int shift, rt_circuit *out, rt_shots_plan **plans) {
     jit_options jo = jit_default_options();
     jo.precision = precision;
-    jo.grad = o->grad_shift ? CG_GRAD_SHIFT : CG_GRAD_ADJOINT;
+    jo.grad = shift ? CG_GRAD_SHIFT : CG_GRAD_ADJOINT;
+    jo.shots = x->exp.shots > 0;
     char **texts = calloc((size_t)x->model.n_circuits + 1, sizeof *texts);
     int failed = texts ? 0 : -1;
     for (int k = 0; k < x->model.n_circuits && texts && !failed; k++) {
@@ -215,6 +244,19 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
             if (texts[j] && strcmp(texts[j], texts[k]) == 0) same = j;
         if (same >= 0) {
             out[k] = out[same];
+            continue;
+        }
+        if (x->exp.shots > 0) {
+            char err[512];
+            ir_circuit *m = shots_circuit(x->model.circuits[k], &plans[k], err, sizeof err);
+            if (!m) {
+                fprintf(stderr, "qnnc: %s: %s\n", x->exp.name, err);
+                failed = 1;
+                continue;
+            }
+            failed = compile_one(rc, x, o, &jo, m, &out[k]);
+            ir_free(m);
+            out[k].shots = plans[k];
             continue;
         }
         if (o->reference) {
@@ -278,10 +320,15 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         int precision = o->precision ? o->precision : x->exp.precision;
         rt_circuit *circuits = calloc((size_t)x->model.n_circuits + 1, sizeof *circuits);
         const rt_circuit **ptrs = calloc((size_t)x->model.n_circuits + 1, sizeof *ptrs);
+        rt_shots_plan **plans = calloc((size_t)x->model.n_circuits + 1, sizeof *plans);
         double t_circuits = cmd_now();
         rc.hits = rc.misses = 0;
-        if (!circuits || !ptrs || compile_circuits(&rc, x, o, precision, circuits)) {
-            oom |= !circuits || !ptrs;
+        int shift = 0;
+        if (!circuits || !ptrs || !plans || shift_gradient(x, o, &shift) ||
+            compile_circuits(&rc, x, o, precision, shift, circuits, plans)) {
+            oom |= !circuits || !ptrs || !plans;
+            for (int k = 0; plans && k < x->model.n_circuits; k++) free(plans[k]);
+            free(plans);
             free(circuits);
             free(ptrs);
             failed = 1;
@@ -305,12 +352,14 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         rt_experiment *ran = &ran_all[n_ran++];
         *ran = x->exp;
         ran->precision = precision;
-        snprintf(ran->gradient, sizeof ran->gradient, "%s", o->grad_shift ? "shift" : "adjoint");
+        snprintf(ran->gradient, sizeof ran->gradient, "%s", shift ? "shift" : "adjoint");
         char built[32], running[32];
         cg_llvm_version(built, sizeof built, running, sizeof running);
         snprintf(ran->toolchain, sizeof ran->toolchain, "qnnc %s, LLVM %s", QNN_VERSION, running);
         run_failed |= rt_batch_run(batch, ran, ptrs) != 0;
         t_prev = cmd_now();
+        for (int k = 0; k < x->model.n_circuits; k++) free(plans[k]);
+        free(plans);
         free(circuits);
         free(ptrs);
         refback_reset();

@@ -18,6 +18,7 @@ typedef struct {
     int no_fuse;
     int precision;           /* 0 = the experiment's */
     int grad_shift;          /* vjp by parameter shift instead of the adjoint method */
+    int grad_given;          /* --grad was on the command line (shots refuse `adjoint`) */
     int show_time;           /* print compile times */
     int reference;           /* run circuits with the reference interpreter, not the JIT */
     int no_cache;            /* run/eval: compile every circuit, read and write no cache entry */

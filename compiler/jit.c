@@ -33,6 +33,7 @@
 #include <llvm-c/TargetMachine.h>
 
 #include "jit.h"
+#include "rt_shots.h" /* qnn_shots_sim(f), called by circuits compiled for shots */
 
 /* GNU extensions that LLVM emits for sin/cos pairs; not declared under _POSIX_C_SOURCE. */
 void sincos(double x, double *s, double *c);
@@ -59,7 +60,7 @@ struct jit_session {
 };
 
 jit_options jit_default_options(void) {
-    jit_options o = {64, 0, 3, CG_GRAD_ADJOINT, 0};
+    jit_options o = {64, 0, 3, CG_GRAD_ADJOINT, 0, 0};
     return o;
 }
 
@@ -232,7 +233,8 @@ int jit_emit_object(jit_session *s, const ir_circuit *c, const jit_options *o, c
         snprintf(err, errlen, "jit_emit_object: NULL argument");
         return -1;
     }
-    cg_options co = {o->precision, jit_lanes(s, o), o->opt_level, o->grad, o->test_corrupt};
+    cg_options co = {o->precision, jit_lanes(s, o), o->opt_level, o->grad, o->test_corrupt,
+                     o->shots};
     cg_target t;
     jit_target(s, &t);
     cg_info info;

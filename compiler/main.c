@@ -276,6 +276,7 @@ static int parse_args(int argc, char **argv, options *o) {
             if (!next || (strcmp(next, "adjoint") != 0 && strcmp(next, "shift") != 0))
                 return usage_error("`--grad` takes adjoint or shift", NULL);
             o->cmd.grad_shift = next[0] == 's';
+            o->cmd.grad_given = 1;
             i++;
         } else if (a[0] == '-' && a[1]) {
             static const char *const opts[] = {"--set", "--experiment", "--max-qubits", "--stdlib",

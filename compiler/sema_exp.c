@@ -762,6 +762,13 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         else if (!setting_int(&vals[6], RT_SET_BATCH, &n)) return 0;
         else x->batch = (int)n;
     }
+    if (by_key[RT_SET_SHOTS]) {
+        int w = is_word(&vals[RT_SET_SHOTS], "exact");
+        if (w < 0) return 0;
+        if (w) x->shots = 0;
+        else if (!setting_int(&vals[RT_SET_SHOTS], RT_SET_SHOTS, &n)) return 0;
+        else x->shots = (int)n;
+    }
     if (by_key[7]) {
         if (!setting_int(&vals[7], RT_SET_SEED, &n)) return 0;
         x->seed = (uint64_t)n;

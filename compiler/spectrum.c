@@ -383,7 +383,8 @@ static int evaluate(const sema_experiment *x, const char *checkpoint, int j, dou
         int64_t v[8] = {1, rcirc.n_qubits, rcirc.n_inputs, rcirc.n_outputs, rcirc.n_params,
                         rcirc.precision, rcirc.lanes, (int64_t)rcirc.work_bytes};
         memcpy(info[k], v, sizeof v);
-        cc[k] = (rt_compiled_circuit){x->model.circuits[k]->name, info[k], rcirc.forward, rcirc.vjp};
+        cc[k] = (rt_compiled_circuit){x->model.circuits[k]->name, info[k], rcirc.forward, rcirc.vjp,
+                                      NULL};
     }
     rt_compiled_experiment desc = {&x->exp, cc};
     qnn_model *m = qnn_model_create(&desc, 1, err, errlen);

@@ -24,6 +24,23 @@ typedef void (*rt_forward_fn)(const void *params, const void *inputs, void *outp
 typedef void (*rt_vjp_fn)(const void *params, const void *inputs, const void *grad_outputs,
                           void *grad_params, void *grad_inputs, int64_t n_samples, void *work);
 
+/* Shots (docs/semantics.md section 9): a circuit compiled for shots measures "raw" outputs,
+ * each a single Pauli product's expectation or a probability of a `probs` group, and the plan
+ * says how the layer's outputs are estimated from their samples. Per raw output r: prob_first
+ * [r] < 0 for a Pauli product (N shots of +-1: Binomial), else the first raw output of its
+ * `probs` group of prob_size[r] outcomes (Multinomial). Per layer output k, kind EXPVAL:
+ * offset[k] + sum over raw r in [first[k], first[k] + count[k]) of coef[r] * estimate(r);
+ * VAR (count 1): coef[r]^2 * the sample variance of r's N outcomes with the N/(N-1)
+ * correction; PROB (count 1): the observed frequency of raw output first[k]. */
+typedef enum { RT_SHOTS_EXPVAL, RT_SHOTS_VAR, RT_SHOTS_PROB } rt_shots_kind;
+typedef struct rt_shots_plan {
+    int n_outputs, n_raw;
+    const int *kind, *first, *count;   /* [n_outputs] */
+    const double *offset;              /* [n_outputs] */
+    const double *coef;                /* [n_raw] */
+    const int *prob_first, *prob_size; /* [n_raw] */
+} rt_shots_plan;
+
 typedef struct rt_circuit {
     const char *name;
     int n_qubits, n_inputs, n_outputs, n_params;
@@ -32,6 +49,10 @@ typedef struct rt_circuit {
     size_t work_bytes;  /* scratch one concurrent call needs */
     rt_forward_fn forward;
     rt_vjp_fn vjp;
+    /* NULL: outputs are exact expectations. Else n_outputs counts the RAW outputs that
+     * forward and vjp use, and the layer's outputs are shots->n_outputs estimates; the vjp
+     * is the parameter-shift one, whose shifted runs are sampled through rt_shots.h. */
+    const rt_shots_plan *shots;
 } rt_circuit;
 
 #endif

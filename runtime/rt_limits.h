@@ -20,6 +20,7 @@
 #define RT_LIMIT_LOG_EVERY  10000000
 #define RT_LIMIT_SEED       2147483647LL
 #define RT_LIMIT_BATCH      (1 << 30)
+#define RT_LIMIT_SHOTS      (1 << 30)
 #define RT_LIMIT_THREADS    1024      /* threads = 0 means all cores */
 #define RT_LIMIT_CSV_COLUMNS 64
 /* An image experiment trains and evaluates on side x side grids, which are read and written

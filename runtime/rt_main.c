@@ -38,6 +38,7 @@ int rt_circuit_bind(const rt_compiled_circuit *cc, rt_circuit *out, char *err, s
     out->work_bytes = (size_t)i[7];
     out->forward = cc->forward;
     out->vjp = cc->vjp;
+    out->shots = cc->shots;
     return 0;
 }
 

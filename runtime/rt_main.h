@@ -16,6 +16,7 @@ typedef struct rt_compiled_circuit {
                                  precision, lanes, work bytes} */
     rt_forward_fn forward;    /* <prefix>_forward */
     rt_vjp_fn vjp;            /* <prefix>_vjp */
+    const rt_shots_plan *shots; /* a measurement circuit's plan (shots = N), else NULL */
 } rt_compiled_circuit;
 
 /* A compiled experiment: its settings and layers, and circuits[k] for the layers whose spec

@@ -9,6 +9,7 @@
 #include "rt_layer_impl.h"
 #include "rt_limits.h"
 #include "rt_mem.h"
+#include "rt_shots.h"
 
 typedef struct {
     rt_layer base;
@@ -22,6 +23,12 @@ typedef struct {
     size_t slab_stride;                  /*   grad params (double or float), then for float */
     size_t off_in, off_out, off_din;     /*   circuits: inputs, outputs / dy, dinputs */
     float *params_f;                     /* float copy of the parameters (precision 32) */
+    /* shots (rt_shots.h): the circuit's raw outputs, their estimates and raw gradients, each
+     * max_batch x n_raw; NULL plan: the circuit's outputs are the layer's */
+    const rt_shots_plan *plan;
+    int shots;                           /* 0: exact */
+    uint64_t seed, layer_id, calls;      /* the stream of the current forward call */
+    double *raw, *est, *graw;
     /* the call in progress, read by the tasks */
     const double *x, *dy;
     double *y, *dx;
@@ -52,16 +59,30 @@ static void forward_task(void *ctx, int task, int thread) {
     chunk_range(q, task, &s0, &nb);
     void *work = q->work + (size_t)thread * q->work_stride;
     const double *x = q->x + (size_t)s0 * c->n_inputs;
-    double *y = q->y + (size_t)s0 * c->n_outputs;
+    double *y = (q->plan ? q->raw : q->y) + (size_t)s0 * c->n_outputs;
     if (!is_f32(q)) {
         c->forward(q->base.params, x, y, nb, work);
-        return;
+    } else {
+        unsigned char *slab = q->slab + (size_t)task * q->slab_stride;
+        float *xf = (float *)(slab + q->off_in), *yf = (float *)(slab + q->off_out);
+        to_float(xf, x, (size_t)nb * c->n_inputs);
+        c->forward(q->params_f, xf, yf, nb, work);
+        to_double(y, yf, (size_t)nb * c->n_outputs);
     }
-    unsigned char *slab = q->slab + (size_t)task * q->slab_stride;
-    float *xf = (float *)(slab + q->off_in), *yf = (float *)(slab + q->off_out);
-    to_float(xf, x, (size_t)nb * c->n_inputs);
-    c->forward(q->params_f, xf, yf, nb, work);
-    to_double(y, yf, (size_t)nb * c->n_outputs);
+    if (!q->plan)
+        return;
+    /* each sample's estimates from its own stream: the same whatever thread or chunk */
+    uint64_t key = rt_shots_key(q->seed, q->layer_id, q->calls);
+    size_t nr = (size_t)q->plan->n_raw, no = (size_t)q->plan->n_outputs;
+    for (int i = s0; i < s0 + nb; i++) {
+        const double *raw = q->raw + (size_t)i * nr;
+        double *est = q->est + (size_t)i * nr;
+        if (q->shots > 0)
+            rt_shots_sample_raw(q->plan, q->shots, key, i, 0, raw, est);
+        else
+            memcpy(est, raw, nr * sizeof *est);
+        rt_shots_outputs(q->plan, q->shots, est, q->y + (size_t)i * no);
+    }
 }
 
 static void backward_task(void *ctx, int task, int thread) {
@@ -74,9 +95,20 @@ static void backward_task(void *ctx, int task, int thread) {
     const double *x = q->x + (size_t)s0 * c->n_inputs;
     const double *dy = q->dy + (size_t)s0 * c->n_outputs;
     double *dx = q->dx ? q->dx + (size_t)s0 * c->n_inputs : NULL;
+    rt_shots_ctx sctx = {q->plan, q->shots, rt_shots_key(q->seed, q->layer_id, q->calls), s0};
+    if (q->plan) { /* the gradients of the raw outputs, through the estimators */
+        size_t nr = (size_t)q->plan->n_raw, no = (size_t)q->plan->n_outputs;
+        for (int i = s0; i < s0 + nb; i++)
+            rt_shots_raw_grad(q->plan, q->shots, q->est + (size_t)i * nr, q->dy + (size_t)i * no,
+                              q->graw + (size_t)i * nr);
+        dy = q->graw + (size_t)s0 * nr;
+        /* the shifted runs of the vjp sample through this thread's context */
+        rt_shots_set_context(q->shots > 0 ? &sctx : NULL);
+    }
     if (!is_f32(q)) {
         memset(slab, 0, (size_t)c->n_params * sizeof(double));
         c->vjp(q->base.params, x, dy, slab, dx, nb, work);
+        rt_shots_set_context(NULL);
         return;
     }
     float *xf = (float *)(slab + q->off_in), *dyf = (float *)(slab + q->off_out);
@@ -85,6 +117,7 @@ static void backward_task(void *ctx, int task, int thread) {
     to_float(xf, x, (size_t)nb * c->n_inputs);
     to_float(dyf, dy, (size_t)nb * c->n_outputs);
     c->vjp(q->params_f, xf, dyf, slab, dxf, nb, work);
+    rt_shots_set_context(NULL);
     if (dx)
         to_double(dx, dxf, (size_t)nb * c->n_inputs);
 }
@@ -98,6 +131,7 @@ static int q_forward(rt_layer *l, const double *x, double *y, int batch) {
     q->x = x;
     q->y = y;
     q->batch = batch;
+    q->calls++; /* a new stream per call: training steps and evaluations draw anew */
     rt_pool_parallel_for(q->pool, n_chunks(q, batch), forward_task, q);
     return 0;
 }
@@ -130,7 +164,11 @@ static void q_backward(rt_layer *l, const double *x, const double *y, const doub
 static void q_release(q_layer *q) {
     rt_free(q->work);
     rt_free(q->slab);
+    rt_free(q->raw);
+    rt_free(q->est);
+    rt_free(q->graw);
     q->work = q->slab = NULL;
+    q->raw = q->est = q->graw = NULL;
 }
 
 static int q_reserve(rt_layer *l, int max_batch) {
@@ -166,7 +204,13 @@ static int q_reserve(rt_layer *l, int max_batch) {
     }
     q->work = rt_alloc_array((size_t)q->n_threads, q->work_stride);
     q->slab = rt_alloc_array((size_t)q->n_chunks_max, q->slab_stride);
-    if (!q->work || !q->slab) {
+    if (q->plan) {
+        size_t n = (size_t)q->n_chunks_max * (size_t)q->chunk * (size_t)q->plan->n_raw;
+        q->raw = rt_alloc_array(n, sizeof(double));
+        q->est = rt_alloc_array(n, sizeof(double));
+        q->graw = rt_alloc_array(n, sizeof(double));
+    }
+    if (!q->work || !q->slab || (q->plan && (!q->raw || !q->est || !q->graw))) {
         q_release(q);
         return -1;
     }
@@ -204,12 +248,19 @@ rt_layer *rt_qlayer_create(const rt_circuit *c, rt_pool *pool, int n_tensors,
                  c->name ? c->name : "?", c->n_params);
         return NULL;
     }
-    rt_layer *l = rt_layer_alloc(sizeof(q_layer), &q_ops, c->n_inputs, c->n_outputs,
+    if (c->shots && (c->shots->n_raw != c->n_outputs || c->shots->n_outputs < 1)) {
+        rt_error("quantum layer: circuit '%s' has %d outputs, its shots plan measures %d",
+                 c->name ? c->name : "?", c->n_outputs, c->shots->n_raw);
+        return NULL;
+    }
+    rt_layer *l = rt_layer_alloc(sizeof(q_layer), &q_ops, c->n_inputs,
+                                 c->shots ? c->shots->n_outputs : c->n_outputs,
                                  (size_t)c->n_params, 0);
     if (!l)
         return NULL;
     q_layer *q = (q_layer *)l;
     q->c = c;
+    q->plan = c->shots;
     q->pool = pool;
     q->chunk = default_chunk(c->lanes);
     if (c->precision == 32 && !(q->params_f = rt_alloc_array((size_t)c->n_params, sizeof(float)))) {
@@ -246,4 +297,30 @@ int rt_qlayer_set_chunk(rt_layer *l, int samples) {
 
 int rt_qlayer_chunk(const rt_layer *l) {
     return l->ops == &q_ops ? ((const q_layer *)l)->chunk : 0;
+}
+
+int rt_qlayer_set_shots(rt_layer *l, int shots, uint64_t seed, uint64_t layer_id) {
+    if (l->ops != &q_ops) {
+        rt_error("shots apply to quantum layers, not %s", l->ops->kind);
+        return -1;
+    }
+    q_layer *q = (q_layer *)l;
+    const char *name = q->c->name ? q->c->name : "?";
+    if (shots > 0 && !q->plan) {
+        rt_error("circuit '%s' was compiled for exact expectation values, and shots = %d need "
+                 "its measurement circuit: build the binary with `qnnc build --set shots=%d` "
+                 "(then --set shots may change it)", name, shots, shots);
+        return -1;
+    }
+    for (int k = 0; q->plan && shots == 1 && k < q->plan->n_outputs; k++)
+        if (q->plan->kind[k] == RT_SHOTS_VAR) {
+            rt_error("circuit '%s': output %d is a variance, which needs at least 2 shots "
+                     "(the sample variance divides by N - 1)", name, k);
+            return -1;
+        }
+    q->shots = shots < 0 ? 0 : shots;
+    q->seed = seed;
+    q->layer_id = layer_id;
+    q->calls = 0;
+    return 0;
 }

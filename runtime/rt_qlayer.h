@@ -14,6 +14,7 @@
 #define QNN_RT_QLAYER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rt_circuit.h"
 #include "rt_layer.h"
@@ -38,5 +39,13 @@ rt_layer *rt_qlayer_create(const rt_circuit *circuit, rt_pool *pool, int n_tenso
  * next reserve. Default: the smallest multiple of lanes that is at least 32. 0 or -1. */
 int rt_qlayer_set_chunk(rt_layer *l, int samples);
 int rt_qlayer_chunk(const rt_layer *l);   /* 0 if l is not a quantum layer */
+
+/* Shots (docs/semantics.md section 9): with a circuit compiled for shots (circuit->shots),
+ * every output is estimated from `shots` samples per batch element (0: exact), drawn from
+ * streams keyed by seed, layer_id, the layer's forward-call count and the batch element, so
+ * the same seed gives the same outputs whatever the thread count or chunk size. The backward
+ * pass is the circuit's parameter-shift vjp, each shifted run sampled anew. A circuit without
+ * a plan is refused for shots > 0. 0 or -1 (rt_error). */
+int rt_qlayer_set_shots(rt_layer *l, int shots, uint64_t seed, uint64_t layer_id);
 
 #endif

@@ -78,6 +78,9 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
     [RT_SET_EXACT] = {"exact", RT_SETTING_WORD, 0, 0, NO_FIELD, 1,
                       "`auto` or `off`: the exact optimum of an objective (§6.14)", "`auto`", UNBOUNDED,
                       WORDS("auto", "off"), "exact mode", 0},
+    [RT_SET_SHOTS] = {"shots", RT_SETTING_INT, 1, RT_LIMIT_SHOTS, INT_FIELD(shots), 1,
+                      "`exact`, or an integer from 1 to 2^30: measurements per expectation value (§6.15)",
+                      "`exact`", UNBOUNDED, WORDS("exact"), NULL, 0},
 };
 
 /* A wider field would need another store in rt_settings.c's set_int_field. */

@@ -14,7 +14,8 @@
 #include "rt_spec.h"
 
 typedef enum {
-    RT_SETTING_INT,          /* an integer in [lo, hi] (batch also takes the word `full`) */
+    RT_SETTING_INT,          /* an integer in [lo, hi] (batch also takes the word `full`,
+                              * shots the word `exact`) */
     RT_SETTING_REAL,         /* a number */
     RT_SETTING_WORD,         /* one of a few words */
     RT_SETTING_CONSTRUCTOR,  /* a word or a constructor such as adam(lr = 0.01) */
@@ -53,7 +54,7 @@ enum {
     RT_SET_DATA, RT_SET_MODEL, RT_SET_LOSS, RT_SET_OPTIMIZER, RT_SET_SCHEDULE, RT_SET_EPOCHS,
     RT_SET_BATCH, RT_SET_SEED, RT_SET_EVAL, RT_SET_OUTPUTS, RT_SET_BATCHNORM_EVAL,
     RT_SET_LOG_EVERY, RT_SET_PRECISION, RT_SET_THREADS, RT_SET_SPLIT, RT_SET_EVAL_EVERY,
-    RT_SET_OBJECTIVE, RT_SET_EXACT, RT_N_SETTINGS
+    RT_SET_OBJECTIVE, RT_SET_EXACT, RT_SET_SHOTS, RT_N_SETTINGS
 };
 
 extern const rt_setting rt_settings_schema[RT_N_SETTINGS];

@@ -697,15 +697,18 @@ static int set_plain(rt_experiment *x, const char *key, const char *value, char 
     int k;
     char word[32];
     const char *v = value;
-    if (strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0)
+    if (strcmp(key, "batch") == 0 || strcmp(key, "batchnorm_eval") == 0 || strcmp(key, "shots") == 0)
         if (!(v = bare_word(value, word, sizeof word, err, errlen))) return -1;
     const rt_setting *st = rt_setting_find(key);
-    const rt_setting *batch = &rt_settings_schema[RT_SET_BATCH];
-    if (st && st->kind == RT_SETTING_INT && !(st == batch && strcmp(v, batch->words[0]) == 0)) { /* full */
+    /* an integer setting that also takes a word (batch = full, shots = exact) */
+    int is_word = st && st->kind == RT_SETTING_INT && st->n_words && rt_setting_word(st, v) >= 0;
+    if (st && st->kind == RT_SETTING_INT && !is_word) {
         if (get_int(key, v, st->lo, st->hi, &n, err, errlen)) return -1;
         set_int_field(x, st, n);
     } else if (strcmp(key, "batch") == 0) {
         x->batch = 0; /* `full` */
+    } else if (strcmp(key, "shots") == 0) {
+        x->shots = 0; /* `exact` */
     } else if (strcmp(key, "split") == 0) {
         double f;
         if (get_real(key, v, &f, err, errlen)) return -1;

@@ -147,6 +147,8 @@ typedef struct {
     int log_every;
     int precision;         /* 64 or 32: circuit simulation precision */
     int threads;           /* 0 = all cores */
+    int shots;             /* 0 = exact expectations; N: every output estimated from N
+                            * measurements (docs/semantics.md section 9) */
 
     int n_layers;
     rt_layer_spec *layers;

@@ -12,8 +12,8 @@
 #include "rt_qlayer.h"
 #include "rt_rff.h"
 
-static rt_layer *make_layer(const rt_layer_spec *s, int index, const rt_circuit *const *circuits,
-                            rt_pool *pool, rt_rng *rng) {
+static rt_layer *make_layer(const rt_experiment *x, const rt_layer_spec *s, int index,
+                            const rt_circuit *const *circuits, rt_pool *pool, rt_rng *rng) {
     switch (s->kind) {
     case RT_LAYER_LINEAR: {
         rt_layer *l = rt_linear_create(s->in, s->out, s->bias, rng);
@@ -39,7 +39,8 @@ static rt_layer *make_layer(const rt_layer_spec *s, int index, const rt_circuit 
         break;   /* built by build_sequence, which owns the branches */
     case RT_LAYER_QUANTUM: {
         const rt_circuit *c = circuits[s->circuit];
-        if (!c || c->n_inputs != s->in || c->n_outputs != s->out || c->n_params != s->n_params) {
+        int n_out = c && c->shots ? c->shots->n_outputs : c ? c->n_outputs : -1;
+        if (!c || c->n_inputs != s->in || n_out != s->out || c->n_params != s->n_params) {
             rt_error("layer %d: the compiled circuit does not match its layer", index);
             return NULL;
         }
@@ -56,7 +57,14 @@ static rt_layer *make_layer(const rt_layer_spec *s, int index, const rt_circuit 
                          : sp->init == RT_PARAM_INIT_NORMAL ? rt_init_normal(sp->a, sp->b)
                                                             : rt_init_const(sp->a);
         }
-        return rt_qlayer_create(c, pool, s->n_tensors, ts, rng);
+        rt_layer *q = rt_qlayer_create(c, pool, s->n_tensors, ts, rng);
+        /* each quantum layer its own streams: the layer's index in the model tells them apart */
+        if (q && (x->shots > 0 || c->shots) &&
+            rt_qlayer_set_shots(q, x->shots, x->seed, (uint64_t)index)) {
+            rt_layer_destroy(q);
+            return NULL;
+        }
+        return q;
     }
     }
     return NULL;
@@ -113,7 +121,7 @@ static rt_model *build_sequence(const rt_experiment *x, int parent, int branch, 
         int group = s->kind == RT_LAYER_PARALLEL || s->kind == RT_LAYER_RESIDUAL ||
                     s->kind == RT_LAYER_SPLIT;
         rt_layer *l = group ? make_group(x, i, circuits, pool, rng)
-                            : make_layer(s, i, circuits, pool, rng);
+                            : make_layer(x, s, i, circuits, pool, rng);
         char name[32];
         snprintf(name, sizeof name, "layers.%d", i);
         if (!l || rt_model_add(m, l, name)) {

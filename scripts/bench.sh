@@ -128,4 +128,27 @@ else
     echo "(python3-numpy / python3-torch not installed: skipped)"
 fi
 
+# Shots (issue 14): seconds per epoch of the small QIREN of tests/e2e/small.qnn (3 qubits, 64
+# points, one thread) exact with the adjoint vjp, exact with the shift vjp, and with shots =
+# 256 and 4096 (the shift vjp on sampled runs), each relative to the exact adjoint run.
+echo "== shots: small QIREN (3 qubits, 64 points, 1 thread, 20 epochs): seconds per epoch"
+cp examples/embed/signal.csv tests/e2e/small.qnn "$TMP/"
+shots_epoch() { # shots_epoch TAG ARGS...: mean seconds per epoch
+    tag=$1
+    shift
+    $QNNC run "$TMP/small.qnn" --set epochs=20 --threads 1 --no-cache --quiet --out "$TMP/sh_$tag" "$@" \
+        >"$TMP/sh_$tag.log" 2>&1 || { cat "$TMP/sh_$tag.log"; exit 1; }
+    $PY -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; r=[e for e in r if e.get("kind") != "header"]; print(r[-1]["seconds"] / len(r))' \
+        "$TMP/sh_$tag/metrics.jsonl"
+}
+base=$(shots_epoch adjoint)
+for cfg in "shift --grad shift" "256 --set shots=256" "4096 --set shots=4096"; do
+    set -- $cfg
+    tag=$1
+    shift
+    t=$(shots_epoch "$tag" "$@")
+    awk -v tag="$tag" -v t="$t" -v b="$base" \
+        'BEGIN { printf "shots %-7s %.5f s/epoch, %.1fx the exact adjoint run (%.5f s)\n", tag, t, t / b, b }'
+done
+
 $PY bench/report.py "$RAW" bench/results.json

@@ -6,7 +6,7 @@
 #
 #   scripts/results.sh [--seeds N] [--set KEY=VALUE]... [--docs DIR] [--work DIR] [SECTION...]
 #
-# Sections (default: all, in this order): images superres sound memory classify vqe.
+# Sections (default: all, in this order): images superres sound memory classify vqe shots.
 # A section run writes docs/results/NAME.md; docs/results.md is then put together from every
 # section's file, so one section can be re-measured without the others. --seeds N (default
 # 6: the fewest for which an exact two-sided paired test can reach p < 0.05, 2/2^6) runs seeds
@@ -15,7 +15,8 @@
 # `--seeds 2 --set epochs=3 --docs /tmp/r`); --docs writes results.md and results/ elsewhere
 # (tests/e2e/results_script.sh), the readings still read from docs/results/; --work is where
 # the runs and their reports go (default out/results). Times on this 2-core machine: images ~5 min,
-# superres ~10 min, sound ~1 min, memory < 1 s, classify ~5 min, vqe ~6 min (12 qubits).
+# superres ~25 min, sound ~1 min, memory < 1 s, classify ~5 min, vqe ~6 min (12 qubits),
+# shots ~3 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QNNC=${QNNC:-build/qnnc}
@@ -31,11 +32,11 @@ while [ $# -gt 0 ]; do
     --set) need "$@"; extra+=(--set "$2"); shift 2 ;;
     --docs) need "$@"; docs="$2"; shift 2 ;;
     --work) need "$@"; out="$2"; shift 2 ;;
-    images|superres|sound|memory|classify|vqe) sections+=("$1"); shift ;;
-    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe; --seeds N)" >&2; exit 2 ;;
+    images|superres|sound|memory|classify|vqe|shots) sections+=("$1"); shift ;;
+    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe shots; --seeds N)" >&2; exit 2 ;;
   esac
 done
-[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe)
+[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe shots)
 case "$n_seeds" in ''|*[!0-9]*) echo "results.sh: --seeds takes a count, got '$n_seeds'" >&2; exit 2 ;; esac
 [ "$n_seeds" -ge 1 ] || { echo "results.sh: --seeds must be at least 1" >&2; exit 2; }
 seeds=$(seq 0 $((n_seeds - 1)) | tr '\n' ' ' | sed 's/ $//')
@@ -304,6 +305,24 @@ section_vqe() {
   done
 }
 
+section_shots() {
+  local f="$docs/results/shots.md"
+  QNNC="$QNNC" scripts/shots_sweep.sh "$out/shots" "seed=0..$n_seeds" "${extra[@]}" > /dev/null
+  {
+    echo "## Shots: final MSE against the measurement budget (QIREN, image task)"
+    echo
+    echo "Produced by \`scripts/results.sh shots\` on $stamp with scripts/shots_sweep.sh"
+    echo "(\`qnnc sweep examples/image_qiren.qnn\` at small settings: astronaut 8x8 gray, QIREN with"
+    echo "4 qubits and one hybrid layer, 197 parameters, 60 epochs of full-batch Adam lr 0.03,"
+    echo "\`shots = exact, 16, 64, 256, 1024\`, seeds 0..$((n_seeds - 1))). With shots, training and"
+    echo "the final evaluation estimate every expectation from N shots per pixel and gradients are"
+    echo "the parameter-shift rule on shots (semantics.md §9); \`exact\` uses the adjoint method."
+    echo "Final MSE on the 64 training pixels (sweep.md):"
+    echo
+    sed -n '/^|/p; /^Paired/p' "$out/shots/sweep.md"
+  } > "$f"
+}
+
 for s in "${sections[@]}"; do
   echo "results.sh: $s ..." >&2
   "section_$s"
@@ -317,7 +336,7 @@ done
   echo "\`scripts/results.sh NAME\`); the date and machine are in each section. The readings under"
   echo "each table (docs/results/NAME.notes.md) are written by hand from those tables and state"
   echo "the run they were written from; a claim of the paper is set beside what was measured."
-  for s in images superres sound memory classify vqe; do
+  for s in images superres sound memory classify vqe shots; do
     echo
     if [ -f "$docs/results/$s.md" ]; then cat "$docs/results/$s.md"
     else echo "## $s"; echo; echo "Not measured yet: \`scripts/results.sh $s\`."; fi

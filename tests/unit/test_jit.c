@@ -854,7 +854,7 @@ static void test_text_and_objects(void **state) {
     (void)state;
     char err[512];
     ir_circuit *c = random_circuit(3, 4, 2, 4, 1300);
-    cg_options o = {64, 0, 2, CG_GRAD_ADJOINT, 0};
+    cg_options o = {64, 0, 2, CG_GRAD_ADJOINT, 0, 0};
     char *text = cg_emit_llvm_text(c, &o, NULL, "demo", err, sizeof err);
     if (!text)
         fail_msg("%s", err);

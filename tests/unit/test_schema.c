@@ -235,7 +235,7 @@ static void test_int_bounds_agree(void **state) {
             }
         }
     }
-    assert_int_equal(n_int, 6); /* epochs, batch, seed, log_every, threads, eval_every */
+    assert_int_equal(n_int, 7); /* epochs, batch, seed, log_every, threads, eval_every, shots */
 }
 
 /* The real and constructor bounds: for each bounded argument of the table that a native
@@ -457,7 +457,7 @@ static void test_generated_c_writes_every_field(void **state) {
         if (!strstr(text, want)) fail_msg("the generated C lacks `%s`", want);
         checked++;
     }
-    assert_int_equal(checked, 6);
+    assert_int_equal(checked, 7);
     /* and every double a constructor argument fills, once, with the compiled value (in the
      * experiment's initializer: layers have an eps and a momentum of their own) */
     const char *exp0 = strstr(text, "static const rt_experiment experiment_0 = {");
