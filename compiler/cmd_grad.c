@@ -1128,6 +1128,9 @@ static int run_one(engine *e, const grad_options *o, const sema_result *r, char 
         const sema_experiment *sx = pick_experiment(r, o);
         if (!sx) return EXIT_ERRORS;
         x_exact = sx->exp;
+        if (x_exact.shots > 0) /* said, not silently dropped: the statistic of grad is exact */
+            fprintf(stderr, "note: %s: shots = %d is not used: qnnc grad reports exact outputs and "
+                            "gradients (docs/grad.md)\n", x_exact.name, x_exact.shots);
         x_exact.shots = 0;
         const rt_experiment *x0 = &x_exact;
         precision = o->reference ? 64 : o->precision ? o->precision : x0->precision;
