@@ -330,10 +330,9 @@ static int eval_setting(const value *v, rt_experiment *x) {
         return 0;
     }
     x->eval_size = a[0].kind ? (int)a[0].i : 0;
-    /* an image grid is also an image: at most the image limit per side */
-    if (a[0].kind && x->data.kind == RT_DATA_IMAGE && x->eval_size > RT_LIMIT_IMAGE_SIZE) {
-        diag_error(a[0].loc, "evaluation grid size must be between 1 and %d (an image of that many "
-                             "points per side)", RT_LIMIT_IMAGE_SIZE);
+    char grid_msg[160];
+    if (a[0].kind && rt_limits_eval_grid(x->data.kind, x->eval_size, grid_msg, sizeof grid_msg)) {
+        diag_error(a[0].loc, "%s", grid_msg);
         return 0;
     }
     if (a[1].kind) {

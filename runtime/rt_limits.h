@@ -51,6 +51,15 @@ static inline int rt_limits_range(double lo, double hi, char *buf, size_t n) {
     return snprintf(buf, n, "`range` [%g, %g] must be two different finite numbers", lo, hi), -1;
 }
 
+/* An evaluation grid of `side` points per side for data of kind `data`: an image's grid is an
+ * image, so at most RT_LIMIT_IMAGE_SIZE per side (beyond the constructors table's bound for
+ * every kind). 0, or -1 with the message in buf: `check` and a native binary's --set say the same. */
+static inline int rt_limits_eval_grid(int data, long long side, char *buf, size_t n) {
+    if (data != RT_DATA_IMAGE || side <= RT_LIMIT_IMAGE_SIZE) return 0;
+    return snprintf(buf, n, "evaluation grid size must be between 1 and %d (an image of that many "
+                            "points per side)", RT_LIMIT_IMAGE_SIZE), -1;
+}
+
 /* Memory this process may still use, in bytes: the least of /proc/meminfo's MemAvailable,
  * the address-space and data limits (ulimit -v, -d) and the cgroup's memory.max less its
  * usage. 0 when none of them is known. */

@@ -586,9 +586,7 @@ static int eval_arg(rt_experiment *x, const char *arg, const char *v, char *err,
     if (strcmp(arg, "size") == 0) {
         long long n;
         if (get_arg_int(t, arg, v, &n, err, errlen)) return -1;
-        if (x->data.kind == RT_DATA_IMAGE && n > RT_LIMIT_IMAGE_SIZE) /* an image grid is an image */
-            return fail(err, errlen, "evaluation grid size must be between 1 and %d (an image of that many "
-                        "points per side)", RT_LIMIT_IMAGE_SIZE);
+        if (rt_limits_eval_grid(x->data.kind, n, err, errlen)) return -1;
         x->eval_size = (int)n;
     } else if (strcmp(arg, "metrics") == 0) {
         const rt_arg *m = &t->args[rt_constructor_arg(t, "metrics")];
