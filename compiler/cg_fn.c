@@ -125,6 +125,82 @@ static void get_mats(cg *g, int oi, int want_z, cmat *U, cmat *Z) {
     compute_mats(g, oi, want_z, U, Z);
 }
 
+/* FUSED_2Q (members M_1 ... M_K within the pair, U = M_K ... M_1): U and, if want_z, Z_a =
+ * A_j (dM_j/da) B_j for each angle a of member j, as compute_mats does for FUSED_1Q, with
+ * 4x4 products. Members of constants only are constant matrices (cg_pair_mat), so a block
+ * of fixed gates is one constant matrix folded into its kernel. */
+static void compute_mats4(cg *g, int oi, int want_z, cmat4 *U, cmat4 *Z) {
+    const ir_op *op = &g->c->ops[oi];
+    const cg_opinfo *in = &g->ops[oi];
+    int K = op->n_members, w0 = op->wires[0], w1 = op->wires[1];
+    const ir_op *mem = &g->c->members[op->first_member];
+    cmat4 *M = malloc(sizeof *M * (size_t)K), *B = malloc(sizeof *B * (size_t)(K + 1));
+    val (*ang)[3] = calloc((size_t)K, sizeof *ang);
+    if (!M || !B || !ang) {
+        cg_fail(g, "out of memory");
+        free(M); free(B); free(ang);
+        *U = cg_ident4(g);
+        return;
+    }
+    for (int i = 0; i < in->n_occ; i++) {
+        const cg_occ *o = &g->occ[in->first_occ + i];
+        ang[o->prim - mem][o->k] = cg_angle(g, o);
+    }
+    B[0] = cg_ident4(g);
+    for (int j = 0; j < K; j++) {
+        cg_pair_mat(g, &mem[j], w0, w1, ang[j], -1, &M[j]);
+        B[j + 1] = j == 0 ? M[0] : cg_matmul4(g, &M[j], &B[j]);
+    }
+    *U = B[K];
+    if (want_z) {
+        cmat4 A = cg_ident4(g);
+        for (int j = K - 1; j >= 0; j--) {
+            for (int i = 0; i < in->n_occ; i++) {
+                const cg_occ *o = &g->occ[in->first_occ + i];
+                if (o->prim != &mem[j])
+                    continue;
+                cmat4 dm, t;
+                cg_pair_mat(g, &mem[j], w0, w1, ang[j], o->k, &dm);
+                t = j == 0 ? dm : cg_matmul4(g, &dm, &B[j]);
+                Z[i] = j == K - 1 ? t : cg_matmul4(g, &A, &t);
+            }
+            A = j == K - 1 ? M[j] : cg_matmul4(g, &A, &M[j]);
+        }
+    }
+    free(M);
+    free(B);
+    free(ang);
+}
+
+/* A 4x4 as four cmat descs of four entries each (the shared table's unit is a cmat). */
+static void cache_store4(cg *g, const cmat4 *m, cmat_desc *d) {
+    for (int k = 0; k < 4; k++) {
+        cmat part;
+        memcpy(part.m, &m->m[4 * k], sizeof part.m);
+        cache_store(g, &part, &d[k]);
+    }
+}
+
+static cmat4 cache_load4(cg *g, const cmat_desc *d) {
+    cmat4 m;
+    for (int k = 0; k < 4; k++) {
+        cmat part = cache_load(g, &d[k]);
+        memcpy(&m.m[4 * k], part.m, sizeof part.m);
+    }
+    return m;
+}
+
+static void get_mats4(cg *g, int oi, int want_z, cmat4 *U, cmat4 *Z) {
+    cg_opinfo *in = &g->ops[oi];
+    if (g->use_cache && in->cached) {
+        *U = cache_load4(g, in->U4);
+        for (int i = 0; want_z && i < in->n_occ; i++)
+            Z[i] = cache_load4(g, &in->Z4[4 * i]);
+        return;
+    }
+    compute_mats4(g, oi, want_z, U, Z);
+}
+
 /* I and empty fused groups get no kernel. */
 int cg_op_is_noop(const ir_op *op) {
     return op->gate == IR_I || (ir_gate_is_fused(op->gate) && op->n_members == 0);
@@ -185,6 +261,12 @@ void cg_fwd_op(cg *g, int oi) {
         cg_diag_apply(g, g->psi, op, tab, scalar);
         return;
     }
+    if (op->gate == IR_FUSED_2Q) {
+        cmat4 U;
+        get_mats4(g, oi, 0, &U, NULL);
+        cg_apply_2q(g, g->psi, op->wires[0], op->wires[1], &U);
+        return;
+    }
     cmat U;
     int t, ctl;
     get_mats(g, oi, 0, &U, NULL);
@@ -215,6 +297,32 @@ void cg_bwd_op(cg *g, int oi) {
         int scalar;
         LLVMValueRef tab = diag_tab(g, oi, &scalar);
         cg_diag_back(g, op, tab, scalar, dth);
+    } else if (op->gate == IR_FUSED_2Q) {
+        cmat4 U, ud, *Z4 = calloc((size_t)in->n_occ + 1, sizeof *Z4);
+        int need[32] = {0};
+        val G[32];
+        if (!Z4) {
+            cg_fail(g, "out of memory");
+            free(dth);
+            free(Z);
+            return;
+        }
+        get_mats4(g, oi, 1, &U, Z4);
+        ud = cg_dagger4(g, &U);
+        for (int i = 0; i < in->n_occ; i++)
+            for (int e = 0; e < 16; e++) {
+                need[2 * e] |= Z4[i].m[e].re != NULL;
+                need[2 * e + 1] |= Z4[i].m[e].im != NULL;
+            }
+        cg_back_2q(g, op->wires[0], op->wires[1], &ud, need, G);
+        for (int i = 0; i < in->n_occ; i++) { /* 2 Re sum_rc Z_rc conj(G_rc) */
+            val s = NULL;
+            for (int e = 0; e < 16; e++)
+                s = cg_add(g, s, cg_add(g, cg_mul(g, Z4[i].m[e].re, G[2 * e]),
+                                        cg_mul(g, Z4[i].m[e].im, G[2 * e + 1])));
+            dth[i] = cg_mul(g, s, cg_k(g, 2.0));
+        }
+        free(Z4);
     } else {
         cmat U, ud;
         int t, ctl, need[8] = {0};
@@ -407,8 +515,9 @@ enum { PRE_PART_OPS = 64 };
 static char *pre_key(const cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     const cg_opinfo *in = &g->ops[oi];
-    if (!in->shared || in->n_occ == 0 || op->gate == IR_SWAP || cg_op_is_noop(op))
-        return NULL;
+    if (!in->shared || in->n_occ == 0 || op->gate == IR_SWAP || op->gate == IR_FUSED_2Q ||
+        cg_op_is_noop(op))
+        return NULL; /* FUSED_2Q: straight-line only (its matrices are 4x4) */
     size_t cap = 64 + (size_t)op->n_members * 48 + (size_t)in->n_occ * 48, n = 0;
     char *s = malloc(cap);
     if (!s)
@@ -646,6 +755,20 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
             int wires[IR_MAX_QUBITS];
             in->table = shared_alloc(g, (size_t)2 << cg_diag_wires(g, op, wires));
             cg_diag_table(g, op, cg_region(g, g->off_shared + in->table), 1, CG_DIAG_ALL);
+            in->cached = 1;
+            continue;
+        }
+        if (op->gate == IR_FUSED_2Q) { /* U and Z as 4x4s, in four descs each */
+            cmat4 U4, *Z4 = calloc((size_t)in->n_occ, sizeof *Z4);
+            if (!Z4) {
+                cg_fail(g, "out of memory");
+                break;
+            }
+            compute_mats4(g, oi, 1, &U4, Z4);
+            cache_store4(g, &U4, in->U4);
+            for (int i = 0; i < in->n_occ; i++)
+                cache_store4(g, &Z4[i], &in->Z4[4 * i]);
+            free(Z4);
             in->cached = 1;
             continue;
         }

@@ -54,6 +54,13 @@
  * readout). */
 ir_circuit *pass_fuse(const ir_circuit *c);
 
+/* pass_fuse with rules switched: pair_blocks = 0 leaves out rule 9 (two-qubit blocks), so
+ * that benchmarks and tests can compare the two. pass_fuse is pair_blocks = 1. */
+typedef struct {
+    int pair_blocks;
+} pass_options;
+ir_circuit *pass_fuse_with(const ir_circuit *c, const pass_options *o);
+
 /* Static cost of one circuit under the model above. */
 typedef struct {
     int n_ops;                   /* top-level ops = sweeps over the state */
@@ -66,16 +73,19 @@ typedef struct {
 
 void pass_cost_of(const ir_circuit *c, pass_cost *out);
 
-/* Two-qubit blocks under the cost model: maximal runs of top-level ops of a (fused) circuit
- * that act within one wire pair (one-qubit ops on either wire, two-qubit ops on the pair,
- * FUSED_DIAGs on at most those two wires), each compared with one dense 4x4 op on the pair.
- * A dense 4x4 sweep costs 32 dim (four complex multiply-adds per amplitude); its vjp sweep
- * un-applies it to psi and lambda (2 * 32 dim) and, when a member has angles, accumulates
- * the 16 entries of G (32 dim) and contracts it with each angle's 4x4 derivative (128 flops
- * per angle and sample); a block that uses inputs rebuilds its matrix per sample, one 4x4
- * product (512 flops) per member after the first. A block pays when the dense op's vjp cost
- * is lower than its parts'. This is the decision of the block-fusion rule; pass_fuse does not
- * apply it yet (the code generator has no 4x4 kernel), `qnnc info` reports it. */
+/* Rule 9, two-qubit blocks: maximal runs of top-level ops of a fused circuit that act
+ * within one wire pair (one-qubit ops on either wire, two-qubit ops on the pair,
+ * FUSED_DIAGs on at most those two wires), each compared with one dense 4x4 op on the pair
+ * (IR_FUSED_2Q). A dense 4x4 sweep costs 32 dim (four complex multiply-adds per amplitude);
+ * its vjp sweep un-applies it to psi and lambda (2 * 32 dim) and, when a member has angles,
+ * accumulates the 16 entries of G (32 dim) and contracts it with each angle's 4x4 derivative
+ * (128 flops per angle and sample). A block whose angles use inputs builds its matrix per
+ * sample, one 4x4 product (512 flops) per member after the first, and in the vjp each
+ * angle's derivative matrix A_j dM_j B_j (two products, 1024 flops); a block of parameters
+ * and constants builds them once per call, one of constants only at compile time. A block
+ * pays when the dense op's vjp cost is lower than its parts'. pass_fuse applies rule 9 to
+ * the result of each policy (pass_fuse_pairs) before comparing them; pass_pair_blocks
+ * reports what it would do to a circuit (`qnnc info` runs it on the circuit before rule 9). */
 typedef struct {
     int n_blocks;        /* runs of two or more ops within one pair */
     int n_paying;        /* of them, those a dense 4x4 would make cheaper */
@@ -84,6 +94,11 @@ typedef struct {
 } pass_blocks;
 
 void pass_pair_blocks(const ir_circuit *c, pass_blocks *out);
+
+/* Rule 9 on a fused circuit: every paying block becomes one FUSED_2Q (its ops' primitive
+ * members in application order, at the place of its last op; ops between on other wires
+ * commute with it). A new circuit; c is not modified. */
+ir_circuit *pass_fuse_pairs(const ir_circuit *c);
 
 /* Before/after comparison of a pass, as `qnnc info` prints it. */
 typedef struct {
