@@ -7,11 +7,15 @@
  * without rule 9: the two vjps must agree). */
 #include "testutil.h"
 
+#include <time.h>
+
+#include "arena.h"
 #include "cg.h"
 #include "interp.h"
 #include "ir.h"
 #include "jit.h"
 #include "passes.h"
+#include "sema.h"
 
 static jit_session *S;
 
@@ -288,6 +292,114 @@ static void test_random_circuits(void **state) {
     assert_true(fired >= reps / 5);
 }
 
+/* ---- run-time effect (QNN_BENCH=1 build/tests/test_fuse2q) ------------------------------ *
+ * A brick-wall ansatz of general two-qubit blocks (Rot Rot CNOT Rot Rot CNOT on each pair
+ * (2i, 2i+1), a CZ chain between layers), the structure rule 9 is for, and examples/gates.qnn's
+ * qaoa_layer, compiled with and without rule 9; forward and vjp of one batch timed in turns
+ * (A B A B ...) so that both see the same machine load, median of the turns, f64. */
+static const char *BRICK =
+    "circuit brick(int n = 8, int L = 4) {\n    qubits q[n];\n    input x[n];\n"
+    "    param w[L][n][6];\n    for i in 0..n { rx(x[i]) q[i]; }\n    for l in 0..L {\n"
+    "        for i in 0..div(n, 2) {\n"
+    "            rot(w[l][2*i][0], w[l][2*i][1], w[l][2*i][2]) q[2*i];\n"
+    "            rot(w[l][2*i+1][0], w[l][2*i+1][1], w[l][2*i+1][2]) q[2*i+1];\n"
+    "            cnot q[2*i], q[2*i+1];\n"
+    "            rot(w[l][2*i][3], w[l][2*i][4], w[l][2*i][5]) q[2*i];\n"
+    "            rot(w[l][2*i+1][3], w[l][2*i+1][4], w[l][2*i+1][5]) q[2*i+1];\n"
+    "            cnot q[2*i+1], q[2*i];\n        }\n"
+    "        for i in 0..n-1 { cz q[i], q[i+1]; }\n    }\n"
+    "    expval sum(i in 0..n) Z(q[i]);\n}\n";
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void bench_circuit(const ir_circuit *c, const char *label, int B, int turns) {
+    pass_options o9 = {1}, o8 = {0};
+    ir_circuit *f[2] = {pass_fuse_with(c, &o8), pass_fuse_with(c, &o9)};
+    rt_circuit rc[2];
+    void *w[2];
+    for (int k = 0; k < 2; k++) {
+        compile_ok(f[k], CG_GRAD_ADJOINT, 0, &rc[k]);
+        w[k] = work_of(&rc[k]);
+    }
+    rng r = {9};
+    int P = c->n_params, I = c->n_inputs, O = c->n_obs;
+    double *p = rand_vec(&r, (size_t)P, -3, 3), *x = rand_vec(&r, (size_t)B * I, -1, 1);
+    double *gy = rand_vec(&r, (size_t)B * O, -1, 1), *y = calloc((size_t)B * O, sizeof *y);
+    double *gp = calloc((size_t)P + 1, sizeof *gp), *gx = calloc((size_t)B * I + 1, sizeof *gx);
+    double *tf[2], *tv[2];
+    for (int k = 0; k < 2; k++) {
+        tf[k] = calloc((size_t)turns, sizeof *tf[k]);
+        tv[k] = calloc((size_t)turns, sizeof *tv[k]);
+    }
+    for (int t = 0; t < turns; t++)
+        for (int k = 0; k < 2; k++) {
+            double a = now_s();
+            rc[k].forward(p, x, y, B, w[k]);
+            double b = now_s();
+            rc[k].vjp(p, x, gy, gp, gx, B, w[k]);
+            tf[k][t] = b - a;
+            tv[k][t] = now_s() - b;
+        }
+    double mf[2], mv[2];
+    for (int k = 0; k < 2; k++) {
+        qsort(tf[k], (size_t)turns, sizeof *tf[k], cmp_d);
+        qsort(tv[k], (size_t)turns, sizeof *tv[k], cmp_d);
+        mf[k] = tf[k][turns / 2] / B * 1e6;
+        mv[k] = tv[k][turns / 2] / B * 1e6;
+        pass_cost pc;
+        pass_cost_of(f[k], &pc);
+        printf("%s %s: %3d sweeps, model forward %.0f vjp %.0f flops; measured forward %.3f "
+               "us/sample, vjp %.3f us/sample (median of %d, W=%d)\n", label,
+               k ? "rule 9   " : "no rule 9", f[k]->n_ops, pc.forward_flops, pc.vjp_flops,
+               mf[k], mv[k], turns, rc[k].lanes);
+        free(tf[k]);
+        free(tv[k]);
+        free(w[k]);
+        ir_free(f[k]);
+    }
+    printf("%s ratio rule 9 / without: forward %.3f, vjp %.3f\n", label, mf[1] / mf[0],
+           mv[1] / mv[0]);
+    free(p); free(x); free(gy); free(y); free(gp); free(gx);
+}
+
+static void test_bench(void **state) {
+    (void)state;
+    const char *b = getenv("QNN_BENCH");
+    if (!b || strcmp(b, "1") != 0)
+        skip();
+    const char *path = test_tmp_path("brick.qnn");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(BRICK, f);
+    fclose(f);
+    const char *files[2] = {path, "examples/gates.qnn"};
+    for (int k = 0; k < 2; k++) {
+        arena *ar = arena_create();
+        sema_options so = {0};
+        so.max_qubits = 24;
+        sema_result *r = sema_check_file(ar, files[k], &so);
+        assert_non_null(r);
+        for (int i = 0; i < r->n_circuits; i++) {
+            const ir_circuit *c = r->circuits[i];
+            if (strcmp(c->name, "brick") == 0)
+                bench_circuit(c, "brick n=8 L=4", 1024, 41);
+            else if (strcmp(c->name, "qaoa_layer") == 0)
+                bench_circuit(c, "gates.qnn qaoa_layer n=4", 4096, 41);
+        }
+        sema_free(r);
+        arena_destroy(ar);
+    }
+}
+
 static int setup(void **state) {
     (void)state;
     char err[256];
@@ -309,6 +421,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dense_members),
         cmocka_unit_test(test_random_circuits),
+        cmocka_unit_test(test_bench),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
