@@ -268,8 +268,7 @@ static int setup(cg *g) {
             return -1;
         if (op->gate == IR_FUSED_2Q) {
             in->U4 = calloc(4, sizeof *in->U4);
-            in->Z4 = calloc(4 * (size_t)in->n_occ + 1, sizeof *in->Z4);
-            if (!in->U4 || !in->Z4)
+            if (!in->U4)
                 return -1;
         }
         if (op->gate == IR_FUSED_DIAG) {
@@ -300,7 +299,6 @@ static void teardown(cg *g) {
         for (int oi = 0; oi < g->c->n_ops; oi++) {
             free(g->ops[oi].Z);
             free(g->ops[oi].U4);
-            free(g->ops[oi].Z4);
         }
     free(g->ops);
     free(g->occ);

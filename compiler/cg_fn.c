@@ -125,20 +125,19 @@ static void get_mats(cg *g, int oi, int want_z, cmat *U, cmat *Z) {
     compute_mats(g, oi, want_z, U, Z);
 }
 
-/* FUSED_2Q (members M_1 ... M_K within the pair, U = M_K ... M_1): U and, if want_z, Z_a =
- * A_j (dM_j/da) B_j for each angle a of member j, as compute_mats does for FUSED_1Q, with
- * 4x4 products. Members of constants only are constant matrices (cg_pair_mat), so a block
- * of fixed gates is one constant matrix folded into its kernel. */
-static void compute_mats4(cg *g, int oi, int want_z, cmat4 *U, cmat4 *Z) {
+/* FUSED_2Q (members M_1 ... M_K within the pair, U = M_K ... M_1): the members' matrices
+ * into M (K of them, NULL: not wanted) and their product U. Members of constants only are
+ * constant matrices (cg_pair_mat), so a block of fixed gates is one constant matrix folded
+ * into its kernel; the zero-aware products skip the structural zeros of the members (a
+ * one-qubit gate embedded in a 4x4 has 8 nonzero entries). */
+static void member_mats4(cg *g, int oi, cmat4 *M, cmat4 *U) {
     const ir_op *op = &g->c->ops[oi];
     const cg_opinfo *in = &g->ops[oi];
-    int K = op->n_members, w0 = op->wires[0], w1 = op->wires[1];
+    int K = op->n_members;
     const ir_op *mem = &g->c->members[op->first_member];
-    cmat4 *M = malloc(sizeof *M * (size_t)K), *B = malloc(sizeof *B * (size_t)(K + 1));
     val (*ang)[3] = calloc((size_t)K, sizeof *ang);
-    if (!M || !B || !ang) {
+    if (!ang) {
         cg_fail(g, "out of memory");
-        free(M); free(B); free(ang);
         *U = cg_ident4(g);
         return;
     }
@@ -146,30 +145,18 @@ static void compute_mats4(cg *g, int oi, int want_z, cmat4 *U, cmat4 *Z) {
         const cg_occ *o = &g->occ[in->first_occ + i];
         ang[o->prim - mem][o->k] = cg_angle(g, o);
     }
-    B[0] = cg_ident4(g);
     for (int j = 0; j < K; j++) {
-        cg_pair_mat(g, &mem[j], w0, w1, ang[j], -1, &M[j]);
-        B[j + 1] = j == 0 ? M[0] : cg_matmul4(g, &M[j], &B[j]);
+        cmat4 m;
+        cg_pair_mat(g, &mem[j], op->wires[0], op->wires[1], ang[j], -1, &m);
+        if (M)
+            M[j] = m;
+        *U = j == 0 ? m : cg_matmul4(g, &m, U);
     }
-    *U = B[K];
-    if (want_z) {
-        cmat4 A = cg_ident4(g);
-        for (int j = K - 1; j >= 0; j--) {
-            for (int i = 0; i < in->n_occ; i++) {
-                const cg_occ *o = &g->occ[in->first_occ + i];
-                if (o->prim != &mem[j])
-                    continue;
-                cmat4 dm, t;
-                cg_pair_mat(g, &mem[j], w0, w1, ang[j], o->k, &dm);
-                t = j == 0 ? dm : cg_matmul4(g, &dm, &B[j]);
-                Z[i] = j == K - 1 ? t : cg_matmul4(g, &A, &t);
-            }
-            A = j == K - 1 ? M[j] : cg_matmul4(g, &A, &M[j]);
-        }
-    }
-    free(M);
-    free(B);
     free(ang);
+}
+
+static void compute_mats4(cg *g, int oi, cmat4 *U) {
+    member_mats4(g, oi, NULL, U);
 }
 
 /* A 4x4 as four cmat descs of four entries each (the shared table's unit is a cmat). */
@@ -190,15 +177,73 @@ static cmat4 cache_load4(cg *g, const cmat_desc *d) {
     return m;
 }
 
-static void get_mats4(cg *g, int oi, int want_z, cmat4 *U, cmat4 *Z) {
+static void get_mats4(cg *g, int oi, cmat4 *U) {
     cg_opinfo *in = &g->ops[oi];
-    if (g->use_cache && in->cached) {
+    if (g->use_cache && in->cached)
         *U = cache_load4(g, in->U4);
-        for (int i = 0; want_z && i < in->n_occ; i++)
-            Z[i] = cache_load4(g, &in->Z4[4 * i]);
+    else
+        compute_mats4(g, oi, U);
+}
+
+/* dL/da for every angle of a FUSED_2Q from G (G_rc = sum lambda_r conj(psi_c), lambda after
+ * the op, psi before): with Gd = G^dagger, dU/da = A_j dM_j B_j for an angle of member j
+ * (B_j = M_{j-1} ... M_1, A_j = M_K ... M_{j+1}), so
+ *   <lambda| dU/da |psi> = tr(A_j dM_j B_j Gd) = tr(dM_j H_j),  H_j = B_j Gd A_j,
+ * and H_1 = Gd U M_1^dagger, H_{j+1} = M_j H_j M_{j+1}^dagger (the members are unitary):
+ * two products with a sparse member per member and a sparse contraction per angle, instead
+ * of a dense 4x4 Z per angle (which made the code, and the compile time, 25 times larger
+ * on a brick-wall ansatz). */
+static void pair_grads(cg *g, int oi, const cmat4 *U, const val G[32], val *dth) {
+    const ir_op *op = &g->c->ops[oi];
+    const cg_opinfo *in = &g->ops[oi];
+    int K = op->n_members;
+    const ir_op *mem = &g->c->members[op->first_member];
+    cmat4 *M = malloc(sizeof *M * (size_t)K), tmp;
+    val (*ang)[3] = calloc((size_t)K, sizeof *ang);
+    if (!M || !ang) {
+        cg_fail(g, "out of memory");
+        free(M);
+        free(ang);
         return;
     }
-    compute_mats4(g, oi, want_z, U, Z);
+    member_mats4(g, oi, M, &tmp);
+    for (int i = 0; i < in->n_occ; i++) {
+        const cg_occ *o = &g->occ[in->first_occ + i];
+        ang[o->prim - mem][o->k] = cg_angle(g, o);
+    }
+    cmat4 Gd, H, Md;
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) { /* Gd_cr = conj(G_rc) */
+            int e = 4 * r + c;
+            Gd.m[4 * c + r].re = G[2 * e];
+            Gd.m[4 * c + r].im = cg_neg(g, G[2 * e + 1]);
+        }
+    Md = cg_dagger4(g, &M[0]);
+    H = cg_matmul4(g, &Gd, U);
+    H = cg_matmul4(g, &H, &Md);
+    for (int j = 0; j < K; j++) {
+        for (int i = 0; i < in->n_occ; i++) { /* 2 Re tr(dM H) */
+            const cg_occ *o = &g->occ[in->first_occ + i];
+            if (o->prim != &mem[j])
+                continue;
+            cmat4 dm;
+            cg_pair_mat(g, &mem[j], op->wires[0], op->wires[1], ang[j], o->k, &dm);
+            val s = NULL;
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++) {
+                    cval d = dm.m[4 * r + c], h = H.m[4 * c + r];
+                    s = cg_add(g, s, cg_sub(g, cg_mul(g, d.re, h.re), cg_mul(g, d.im, h.im)));
+                }
+            dth[i] = cg_mul(g, s, cg_k(g, 2.0));
+        }
+        if (j + 1 < K) {
+            Md = cg_dagger4(g, &M[j + 1]);
+            H = cg_matmul4(g, &M[j], &H);
+            H = cg_matmul4(g, &H, &Md);
+        }
+    }
+    free(M);
+    free(ang);
 }
 
 /* I and empty fused groups get no kernel. */
@@ -263,7 +308,7 @@ void cg_fwd_op(cg *g, int oi) {
     }
     if (op->gate == IR_FUSED_2Q) {
         cmat4 U;
-        get_mats4(g, oi, 0, &U, NULL);
+        get_mats4(g, oi, &U);
         cg_apply_2q(g, g->psi, op->wires[0], op->wires[1], &U);
         return;
     }
@@ -298,31 +343,16 @@ void cg_bwd_op(cg *g, int oi) {
         LLVMValueRef tab = diag_tab(g, oi, &scalar);
         cg_diag_back(g, op, tab, scalar, dth);
     } else if (op->gate == IR_FUSED_2Q) {
-        cmat4 U, ud, *Z4 = calloc((size_t)in->n_occ + 1, sizeof *Z4);
-        int need[32] = {0};
+        cmat4 U, ud;
+        int need[32];
         val G[32];
-        if (!Z4) {
-            cg_fail(g, "out of memory");
-            free(dth);
-            free(Z);
-            return;
-        }
-        get_mats4(g, oi, 1, &U, Z4);
+        get_mats4(g, oi, &U);
         ud = cg_dagger4(g, &U);
-        for (int i = 0; i < in->n_occ; i++)
-            for (int e = 0; e < 16; e++) {
-                need[2 * e] |= Z4[i].m[e].re != NULL;
-                need[2 * e + 1] |= Z4[i].m[e].im != NULL;
-            }
+        for (int c = 0; c < 32; c++)
+            need[c] = in->n_occ > 0;
         cg_back_2q(g, op->wires[0], op->wires[1], &ud, need, G);
-        for (int i = 0; i < in->n_occ; i++) { /* 2 Re sum_rc Z_rc conj(G_rc) */
-            val s = NULL;
-            for (int e = 0; e < 16; e++)
-                s = cg_add(g, s, cg_add(g, cg_mul(g, Z4[i].m[e].re, G[2 * e]),
-                                        cg_mul(g, Z4[i].m[e].im, G[2 * e + 1])));
-            dth[i] = cg_mul(g, s, cg_k(g, 2.0));
-        }
-        free(Z4);
+        if (in->n_occ > 0)
+            pair_grads(g, oi, &U, G, dth);
     } else {
         cmat U, ud;
         int t, ctl, need[8] = {0};
@@ -758,17 +788,10 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
             in->cached = 1;
             continue;
         }
-        if (op->gate == IR_FUSED_2Q) { /* U and Z as 4x4s, in four descs each */
-            cmat4 U4, *Z4 = calloc((size_t)in->n_occ, sizeof *Z4);
-            if (!Z4) {
-                cg_fail(g, "out of memory");
-                break;
-            }
-            compute_mats4(g, oi, 1, &U4, Z4);
+        if (op->gate == IR_FUSED_2Q) { /* U, in four descs (gradients: pair_grads) */
+            cmat4 U4;
+            compute_mats4(g, oi, &U4);
             cache_store4(g, &U4, in->U4);
-            for (int i = 0; i < in->n_occ; i++)
-                cache_store4(g, &Z4[i], &in->Z4[4 * i]);
-            free(Z4);
             in->cached = 1;
             continue;
         }

@@ -49,8 +49,8 @@ typedef struct {
     size_t table;     /* FUSED_DIAG: element offset of its phase table, if cached, or of
                        * the table of its shared members, if part */
     int part;         /* per-lane FUSED_DIAG whose shared members' table is cached */
-    cmat_desc *U4, *Z4; /* FUSED_2Q: its 4x4 U as 4 descs of 4 entries each (entries
-                         * 4k .. 4k+3 in U4[k]), and n_occ gradient matrices likewise */
+    cmat_desc *U4;    /* FUSED_2Q: its 4x4 U as 4 descs of 4 entries each (entries 4k ..
+                       * 4k+3 in U4[k]); its gradients need no cached matrices */
 } cg_opinfo;
 
 typedef struct cg {

@@ -844,6 +844,24 @@ static void copy_op(ir_circuit *out, const ir_circuit *c, const ir_op *op) {
     ir_add_fused(out, op->gate, &c->members[op->first_member], op->n_members);
 }
 
+/* Appends member m to buf[*n], and when the last three are then RZ(a) RY(b) RZ(d) on one
+ * wire (the split policy's pieces of a Rot, or any such run), makes them Rot(a, b, d) again,
+ * exactly (Rot = RZ(d) RY(b) RZ(a)): in a dense block the pieces would cost three member
+ * products and their gradient algebra (cg_fn.c) instead of one, for the same sweep. */
+static void push_member(ir_op *buf, int *n, const ir_op *m) {
+    buf[(*n)++] = *m;
+    if (*n < 3)
+        return;
+    ir_op *z0 = &buf[*n - 3], *y = &buf[*n - 2], *z1 = &buf[*n - 1];
+    if (z0->gate != IR_RZ || y->gate != IR_RY || z1->gate != IR_RZ ||
+        y->wires[0] != z0->wires[0] || z1->wires[0] != z0->wires[0])
+        return;
+    z0->gate = IR_ROT;
+    z0->angle[1] = y->angle[0];
+    z0->angle[2] = z1->angle[0];
+    *n -= 2;
+}
+
 ir_circuit *pass_fuse_pairs(const ir_circuit *c) {
     pass_blocks pb;
     int n_blk;
@@ -855,14 +873,17 @@ ir_circuit *pass_fuse_pairs(const ir_circuit *c) {
     int *block_of = fuse_alloc(NULL, (size_t)(c->n_ops ? c->n_ops : 1) * sizeof *block_of);
     for (int i = 0; i < c->n_ops; i++)
         block_of[i] = -1;
-    int max_prims = 1;
-    for (int b = 0; b < n_blk; b++)
+    int max_prims = 1, with_angles = 0;
+    for (int b = 0; b < n_blk; b++) {
+        if (blk[b].paying && blk[b].n_angles > 0 && ++with_angles > PASS_MAX_DENSE_GRADS)
+            blk[b].paying = 0; /* compile time: see PASS_MAX_DENSE_GRADS */
         if (blk[b].paying) {
             for (int k = 0; k < blk[b].n_ops; k++)
                 block_of[blk[b].ops[k]] = b;
             if (blk[b].n_prims > max_prims)
                 max_prims = blk[b].n_prims;
         }
+    }
     ir_op *buf = fuse_alloc(NULL, (size_t)max_prims * sizeof *buf);
     for (int i = 0; i < c->n_ops; i++) {
         int b = block_of[i];
@@ -876,9 +897,9 @@ ir_circuit *pass_fuse_pairs(const ir_circuit *c) {
         for (int k = 0; k < blk[b].n_ops; k++) {
             const ir_op *op = &c->ops[blk[b].ops[k]];
             if (op->n_members == 0)
-                buf[n++] = *op;
+                push_member(buf, &n, op);
             for (int j = 0; j < op->n_members; j++)
-                buf[n++] = c->members[op->first_member + j];
+                push_member(buf, &n, &c->members[op->first_member + j]);
         }
         ir_add_fused(out, IR_FUSED_2Q, buf, n);
     }

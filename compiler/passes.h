@@ -97,7 +97,12 @@ void pass_pair_blocks(const ir_circuit *c, pass_blocks *out);
 
 /* Rule 9 on a fused circuit: every paying block becomes one FUSED_2Q (its ops' primitive
  * members in application order, at the place of its last op; ops between on other wires
- * commute with it). A new circuit; c is not modified. */
+ * commute with it; RZ RY RZ pieces on one wire become a Rot member again). A new circuit;
+ * c is not modified. Only the first PASS_MAX_DENSE_GRADS blocks with angles are fused: each
+ * one's gradient algebra is straight-line 4x4 code in its own backward kernel (cg_fn.c,
+ * pair_grads), about 0.3 s of LLVM time per block on the shared machine, which the flop
+ * model does not see (docs/performance.md); blocks of constants only have no such code. */
+enum { PASS_MAX_DENSE_GRADS = 32 };
 ir_circuit *pass_fuse_pairs(const ir_circuit *c);
 
 /* Before/after comparison of a pass, as `qnnc info` prints it. */

@@ -326,8 +326,11 @@ static void bench_circuit(const ir_circuit *c, const char *label, int B, int tur
     ir_circuit *f[2] = {pass_fuse_with(c, &o8), pass_fuse_with(c, &o9)};
     rt_circuit rc[2];
     void *w[2];
+    double tc[2];
     for (int k = 0; k < 2; k++) {
+        double t0 = now_s();
         compile_ok(f[k], CG_GRAD_ADJOINT, 0, &rc[k]);
+        tc[k] = now_s() - t0;
         w[k] = work_of(&rc[k]);
     }
     rng r = {9};
@@ -357,10 +360,10 @@ static void bench_circuit(const ir_circuit *c, const char *label, int B, int tur
         mv[k] = tv[k][turns / 2] / B * 1e6;
         pass_cost pc;
         pass_cost_of(f[k], &pc);
-        printf("%s %s: %3d sweeps, model forward %.0f vjp %.0f flops; measured forward %.3f "
-               "us/sample, vjp %.3f us/sample (median of %d, W=%d)\n", label,
+        printf("%s %s: %3d sweeps, model forward %.0f vjp %.0f flops; compile %.2f s; "
+               "forward %.3f us/sample, vjp %.3f us/sample (median of %d, W=%d)\n", label,
                k ? "rule 9   " : "no rule 9", f[k]->n_ops, pc.forward_flops, pc.vjp_flops,
-               mf[k], mv[k], turns, rc[k].lanes);
+               tc[k], mf[k], mv[k], turns, rc[k].lanes);
         free(tf[k]);
         free(tv[k]);
         free(w[k]);
