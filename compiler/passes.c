@@ -549,13 +549,16 @@ static int popcount32(uint32_t v) {
 }
 
 /* The cost of one FUSED_2Q of m members, a of them angles (passes.h): forward (the sweep
- * and, when it uses inputs, its matrix built per sample) and vjp. */
+ * and, when it uses inputs, its matrix built per sample: a 4x4 product per member after the
+ * first) and the gradient part of its vjp sweep (G's 16 entries, then per sample the 4x4
+ * algebra of cg_fn.c's pair_grads: H_1 = G^dagger U M_1^dagger, one conjugation per later
+ * member, one sparse contraction per angle). */
 static double dense_forward(double dim, int m, int uses_input) {
     return 32 * dim + (uses_input ? 512.0 * (m - 1) : 0);
 }
 
-static double dense_grad(double dim, int a, int uses_input) {
-    return a ? 32 * dim + 128.0 * a + (uses_input ? 1024.0 * a : 0) : 0;
+static double dense_grad(double dim, int m, int a) {
+    return a ? 32 * dim + 768 + 512.0 * (m - 1) + 64.0 * a : 0;
 }
 
 /* Is the op's matrix real (RY, or a product of RYs)? Then a sweep is a real 2x2 on the
@@ -622,7 +625,7 @@ static int op_n_angles(const ir_circuit *c, const ir_op *op) {
 static double op_grad_cost(const ir_circuit *c, const ir_op *op, double dim) {
     int na = op_n_angles(c, op);
     if (op->gate == IR_FUSED_2Q)
-        return dense_grad(dim, na, ir_op_uses_input(c, op));
+        return dense_grad(dim, op->n_members, na);
     if (na == 0)
         return 0;
     if (op->gate == IR_FUSED_DIAG || (op->n_members == 0 && ir_gate_is_diagonal(op->gate)))
@@ -687,7 +690,8 @@ typedef struct {
     int n_ops, n_prims, n_angles, uses_input;
     double forward, vjp; /* its parts' cost, as pass_cost_of counts them */
     int *ops, cap;       /* its top-level ops, program order (n_ops of them) */
-    int paying;          /* closed, on two wires, and cheaper as one dense 4x4 */
+    int *seg;            /* once closed: per op, the first op (index into ops) of the dense
+                          * segment it is part of, or -1 (left as it is) */
 } pair_block;
 
 static void block_account(const ir_circuit *c, int oi, double dim, pair_block *b) {
@@ -728,21 +732,54 @@ static void block_merge(pair_block *x, pair_block *y) {
     y->n_ops = 0; /* merged: closes as nothing */
 }
 
-/* Adds block b to the totals when it holds two or more ops, and, when a dense 4x4 on its
- * pair is cheaper in the vjp, replaces its parts' cost by the dense op's. */
-static void block_close(pair_block *b, double dim, pass_blocks *out) {
-    if (b->n_ops < 2 || popcount32(b->mask) != 2)
+enum { DENSE_MAX_RUN = 64 }; /* ops of one segment: bounds the search to O(64 n) */
+
+/* Closes block b: adds it to the totals when it holds two or more ops on two wires, and
+ * chooses its dense segments, contiguous runs of its ops (program order) on both wires that
+ * become one 4x4 each, by dynamic programming over the cheapest vjp: best[j] is the least
+ * cost of its first j ops, each either as it is or in a dense segment ending there. A
+ * segment is valid anywhere in the block: between two of its ops, every op on its wires is
+ * in the block (scan_blocks), hence in the segment. So a constant run inside a block whose
+ * other ops carry angles is fused without them. */
+static void block_close(const ir_circuit *c, pair_block *b, double dim, pass_blocks *out) {
+    int k = b->n_ops;
+    if (k < 2 || popcount32(b->mask) != 2)
         return;
     out->n_blocks++;
-    double fw = dense_forward(dim, b->n_prims, b->uses_input);
-    double vjp = fw + 2 * 32 * dim + dense_grad(dim, b->n_angles, b->uses_input);
-    if (vjp >= b->vjp)
-        return;
-    b->paying = 1;
-    out->n_paying++;
-    out->sweeps_saved += b->n_ops - 1;
-    out->forward_flops += fw - b->forward;
-    out->vjp_flops += vjp - b->vjp;
+    double *best = fuse_alloc(NULL, sizeof *best * (size_t)(k + 1));
+    int *from = fuse_alloc(NULL, sizeof *from * (size_t)(k + 1));
+    b->seg = fuse_alloc(NULL, sizeof *b->seg * (size_t)k);
+    best[0] = 0;
+    for (int j = 1; j <= k; j++) { /* ops [i, j) as one segment, or op j-1 alone */
+        const ir_op *last = &c->ops[b->ops[j - 1]];
+        double a = op_apply_cost(c, last, dim), build = op_build_cost(c, last);
+        best[j] = best[j - 1] + a + build + 2 * a + op_grad_cost(c, last, dim);
+        from[j] = j - 1;
+        uint32_t mask = 0;
+        int prims = 0, angles = 0, input = 0;
+        for (int i = j - 1; i >= 0 && i >= j - DENSE_MAX_RUN; i--) {
+            const ir_op *op = &c->ops[b->ops[i]];
+            mask |= ir_op_wire_mask(c, op);
+            prims += op->n_members ? op->n_members : 1;
+            angles += op_n_angles(c, op);
+            input |= ir_op_uses_input(c, op);
+            if (i == j - 1 || popcount32(mask) != 2)
+                continue;
+            double fw = dense_forward(dim, prims, input);
+            double v = best[i] + fw + 2 * 32 * dim + dense_grad(dim, prims, angles);
+            if (v < best[j]) {
+                best[j] = v;
+                from[j] = i;
+            }
+        }
+    }
+    for (int j = k; j > 0; j = from[j]) {
+        int i = from[j];
+        for (int t = i; t < j; t++)
+            b->seg[t] = j - i > 1 ? i : -1;
+    }
+    free(best);
+    free(from);
 }
 
 /* One scan in program order. open[w] is the block that the last op on wire w belongs to
@@ -791,7 +828,7 @@ static pair_block *scan_blocks(const ir_circuit *c, pass_blocks *out, int *n_out
                     for (int v = 0; v < IR_MAX_QUBITS; v++)
                         if (open[v] == k)
                             open[v] = -1;
-                    block_close(&blk[k], dim, out);
+                    block_close(c, &blk[k], dim, out);
                 }
             if (popcount32(m) > 2 || m == 0)
                 continue;
@@ -810,26 +847,33 @@ static pair_block *scan_blocks(const ir_circuit *c, pass_blocks *out, int *n_out
             for (int v = 0; v < IR_MAX_QUBITS; v++)
                 if (open[v] == k)
                     open[v] = -1;
-            block_close(&blk[k], dim, out);
+            block_close(c, &blk[k], dim, out);
         }
     *n_out = n_blk;
     return blk;
 }
 
 static void free_blocks(pair_block *blk, int n) {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         free(blk[i].ops);
+        free(blk[i].seg);
+    }
     free(blk);
 }
 
 void pass_pair_blocks(const ir_circuit *c, pass_blocks *out) {
-    pass_cost pc;
-    pass_cost_of(c, &pc);
     int n = 0;
     pair_block *blk = scan_blocks(c, out, &n);
     free_blocks(blk, n);
-    out->forward_flops += pc.forward_flops;
-    out->vjp_flops += pc.vjp_flops;
+    /* the rest from the circuit rule 9 makes of it */
+    ir_circuit *p = pass_fuse_pairs(c);
+    pass_cost pc;
+    pass_cost_of(p, &pc);
+    out->n_paying = pc.counts[IR_FUSED_2Q];
+    out->sweeps_saved = c->n_ops - p->n_ops;
+    out->forward_flops = pc.forward_flops;
+    out->vjp_flops = pc.vjp_flops;
+    ir_free(p);
 }
 
 /* Copies op (primitive or fused, with its members) to the end of out's op list. */
@@ -869,42 +913,61 @@ ir_circuit *pass_fuse_pairs(const ir_circuit *c) {
     ir_circuit *out = ir_clone(c);
     out->n_ops = 0;
     out->n_members = 0;
-    /* block_of[op]: its paying block, or -1; a block is emitted at its last op */
-    int *block_of = fuse_alloc(NULL, (size_t)(c->n_ops ? c->n_ops : 1) * sizeof *block_of);
+    /* seg_of[op]: its dense segment (block b, first op f: b * n_ops + f... as two arrays),
+     * or -1; a segment is emitted at its last op */
+    int n = c->n_ops ? c->n_ops : 1;
+    int *seg_blk = fuse_alloc(NULL, sizeof *seg_blk * (size_t)n);
+    int *seg_first = fuse_alloc(NULL, sizeof *seg_first * (size_t)n);
+    int *seg_last = fuse_alloc(NULL, sizeof *seg_last * (size_t)n);
     for (int i = 0; i < c->n_ops; i++)
-        block_of[i] = -1;
+        seg_blk[i] = -1;
     int max_prims = 1, with_angles = 0;
-    for (int b = 0; b < n_blk; b++) {
-        if (blk[b].paying && blk[b].n_angles > 0 && ++with_angles > PASS_MAX_DENSE_GRADS)
-            blk[b].paying = 0; /* compile time: see PASS_MAX_DENSE_GRADS */
-        if (blk[b].paying) {
-            for (int k = 0; k < blk[b].n_ops; k++)
-                block_of[blk[b].ops[k]] = b;
-            if (blk[b].n_prims > max_prims)
-                max_prims = blk[b].n_prims;
+    for (int b = 0; b < n_blk; b++)
+        for (int t = 0; blk[b].seg && t < blk[b].n_ops; t++) {
+            int f0 = blk[b].seg[t];
+            if (f0 < 0 || f0 != t)
+                continue;
+            int e = t, prims = 0, angles = 0;
+            while (e < blk[b].n_ops && blk[b].seg[e] == f0) {
+                const ir_op *op = &c->ops[blk[b].ops[e]];
+                prims += op->n_members ? op->n_members : 1;
+                angles += op_n_angles(c, op);
+                e++;
+            }
+            if (angles > 0 && ++with_angles > PASS_MAX_DENSE_GRADS)
+                continue; /* compile time: see PASS_MAX_DENSE_GRADS */
+            if (prims > max_prims)
+                max_prims = prims;
+            for (int u = t; u < e; u++) {
+                int oi = blk[b].ops[u];
+                seg_blk[oi] = b;
+                seg_first[oi] = t;
+                seg_last[oi] = blk[b].ops[e - 1];
+            }
         }
-    }
     ir_op *buf = fuse_alloc(NULL, (size_t)max_prims * sizeof *buf);
     for (int i = 0; i < c->n_ops; i++) {
-        int b = block_of[i];
+        int b = seg_blk[i];
         if (b < 0) {
             copy_op(out, c, &c->ops[i]);
             continue;
         }
-        if (blk[b].ops[blk[b].n_ops - 1] != i)
-            continue; /* moves forward to the block's last op */
-        int n = 0; /* the members of its ops, application order */
-        for (int k = 0; k < blk[b].n_ops; k++) {
-            const ir_op *op = &c->ops[blk[b].ops[k]];
+        if (seg_last[i] != i)
+            continue; /* moves forward to its segment's last op */
+        int m = 0; /* the members of its ops, application order */
+        for (int t = seg_first[i]; t < blk[b].n_ops && blk[b].seg[t] == seg_first[i]; t++) {
+            const ir_op *op = &c->ops[blk[b].ops[t]];
             if (op->n_members == 0)
-                push_member(buf, &n, op);
+                push_member(buf, &m, op);
             for (int j = 0; j < op->n_members; j++)
-                push_member(buf, &n, &c->members[op->first_member + j]);
+                push_member(buf, &m, &c->members[op->first_member + j]);
         }
-        ir_add_fused(out, IR_FUSED_2Q, buf, n);
+        ir_add_fused(out, IR_FUSED_2Q, buf, m);
     }
+    free(seg_blk);
+    free(seg_first);
+    free(seg_last);
     free(buf);
-    free(block_of);
     free_blocks(blk, n_blk);
     return out;
 }

@@ -78,19 +78,20 @@ void pass_cost_of(const ir_circuit *c, pass_cost *out);
  * FUSED_DIAGs on at most those two wires), each compared with one dense 4x4 op on the pair
  * (IR_FUSED_2Q). A dense 4x4 sweep costs 32 dim (four complex multiply-adds per amplitude);
  * its vjp sweep un-applies it to psi and lambda (2 * 32 dim) and, when a member has angles,
- * accumulates the 16 entries of G (32 dim) and contracts it with each angle's 4x4 derivative
- * (128 flops per angle and sample). A block whose angles use inputs builds its matrix per
- * sample, one 4x4 product (512 flops) per member after the first, and in the vjp each
- * angle's derivative matrix A_j dM_j B_j (two products, 1024 flops); a block of parameters
- * and constants builds them once per call, one of constants only at compile time. A block
- * pays when the dense op's vjp cost is lower than its parts'. pass_fuse applies rule 9 to
- * the result of each policy (pass_fuse_pairs) before comparing them; pass_pair_blocks
- * reports what it would do to a circuit (`qnnc info` runs it on the circuit before rule 9). */
+ * accumulates the 16 entries of G (32 dim), then per sample the gradients' 4x4 algebra:
+ * 768 flops, 512 per member after the first, 64 per angle. A block whose angles use inputs
+ * builds its matrix per sample, one 4x4 product (512 flops) per member after the first; a
+ * block of parameters and constants builds it once per call, one of constants only at
+ * compile time. Within each block, rule 9 chooses the contiguous segments (of at most 64
+ * ops) to make dense by dynamic programming over this vjp cost, so a constant run among
+ * ops with angles is fused alone.
+ * pass_fuse applies rule 9 to the result of each policy (pass_fuse_pairs) before comparing
+ * them; pass_pair_blocks reports what it would do to a circuit. */
 typedef struct {
-    int n_blocks;        /* runs of two or more ops within one pair */
-    int n_paying;        /* of them, those a dense 4x4 would make cheaper */
-    int sweeps_saved;    /* ops those would remove (members - 1 each) */
-    double forward_flops, vjp_flops; /* the circuit's cost with the paying blocks dense */
+    int n_blocks;        /* maximal runs of two or more ops within one pair */
+    int n_paying;        /* dense segments rule 9 makes of them (pass_fuse_pairs) */
+    int sweeps_saved;    /* ops those remove */
+    double forward_flops, vjp_flops; /* the circuit's cost after rule 9 */
 } pass_blocks;
 
 void pass_pair_blocks(const ir_circuit *c, pass_blocks *out);

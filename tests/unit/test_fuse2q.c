@@ -242,8 +242,8 @@ static void test_dense_members(void **state) {
     }
 }
 
-/* Random gate sequences on 2-4 qubits, mostly runs of 3-10 gates on one wire pair with
- * parameter and constant angles (some per-sample), through pass_fuse: rule 9 must fire on
+/* Random gate sequences on 2-4 qubits, mostly runs on one wire pair of 8-16 gates with
+ * constant angles or of 3-10 gates with parameter angles or any (per-sample too), through pass_fuse: rule 9 must fire on
  * some, and the result equal the unfused circuit under the interpreter, and its vjp the one
  * compiled without rule 9. */
 static void test_random_circuits(void **state) {
@@ -257,9 +257,12 @@ static void test_random_circuits(void **state) {
         for (int k = 0; k < runs; k++) {
             int a = rint_(&r, n), b = rint_(&r, n - 1);
             b += b >= a;
-            int len = 3 + rint_(&r, 8);
+            /* constants (half of the runs: at dim 4 to 16 only those pay), params, any */
+            int mode = rint_(&r, 4);
+            mode = mode < 2 ? 0 : mode - 1;
+            int len = mode ? 3 + rint_(&r, 8) : 8 + rint_(&r, 9);
             for (int j = 0; j < len; j++) {
-                ir_op m = rand_member(c, &r, a, b, rint_(&r, 4) ? 1 : 2, 0);
+                ir_op m = rand_member(c, &r, a, b, mode, 0);
                 put_op(c, &m);
             }
             if (rint_(&r, 2)) { /* an op on some other wires between the runs */

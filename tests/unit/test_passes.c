@@ -636,8 +636,8 @@ static void test_pair_blocks(void **state) {
     ir_free(c);
 
     /* a block with angles of inputs builds its matrix per sample: RX(x) RY(x) on wire 1
-     * and CRX(p) CRY(p) between are 4 dense sweeps (14 + 14 + 7 + 7 dim), but at dim 4
-     * the 512 flops per member product and 1024 per derivative outweigh the sweeps saved */
+     * and CRX(p) CRY(p) between are 4 sweeps (14 + 6 + 7 + 7 dim), but at dim 4 the 512
+     * flops per member product and the gradients' 4x4 algebra outweigh the sweeps saved */
     c = ir_new("lane", 2, 1);
     g1(c, IR_RX, 1, ir_input(c, 0));
     g2(c, IR_CRX, 0, 1);
@@ -656,7 +656,8 @@ static void test_pair_blocks(void **state) {
     ir_free(f);
     ir_free(c);
     /* the same on 8 qubits (dim 256): parts 158 dim in the vjp (RX 3 * 14 + 16, CRX and
-     * CRY 3 * 7 + 16, RY real 3 * 6 + 8) against 152 dim + 6144 + 512 flops dense */
+     * CRY 3 * 7 + 16, RY real 3 * 6 + 8) = 40448 flops against 128 dim dense (3 * 32 + 32)
+     * + 1536 (the matrix, per sample) + 768 + 1536 + 256 (gradient algebra) = 36864 */
     c = ir_new("lane8", 8, 1);
     g1(c, IR_RX, 1, ir_input(c, 0));
     g2(c, IR_CRX, 0, 1);
@@ -664,6 +665,12 @@ static void test_pair_blocks(void **state) {
     g2(c, IR_CRY, 0, 1);
     ir_begin_observable(c);
     ir_add_term(c, 1, "XZIIIIII");
+    f = fuse_and_check_with(c, 4, 0);
+    pass_cost_of(f, &pc);
+    pass_pair_blocks(f, &pb);
+    assert_int_equal(pb.n_paying, 1);
+    assert_close(pc.vjp_flops - pb.vjp_flops, 40448 - 36864, 0);
+    ir_free(f);
     f = fuse_and_check_with(c, 1, 1);
     assert_int_equal(f->ops[0].gate, IR_FUSED_2Q);
     ir_free(f);
