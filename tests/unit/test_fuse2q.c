@@ -295,24 +295,11 @@ static void test_random_circuits(void **state) {
     assert_true(fired >= reps / 5);
 }
 
-/* ---- run-time effect (QNN_BENCH=1 build/tests/test_fuse2q) ------------------------------ *
- * A brick-wall ansatz of general two-qubit blocks (Rot Rot CNOT Rot Rot CNOT on each pair
- * (2i, 2i+1), a CZ chain between layers), the structure rule 9 is for, and examples/gates.qnn's
- * qaoa_layer, compiled with and without rule 9; forward and vjp of one batch timed in turns
+/* ---- run-time effect (QNN_BENCH=1 build/tests/test_fuse2q, from the repository root) ---- *
+ * bench/brick.qnn, a brick-wall ansatz of general two-qubit blocks (the structure rule 9 is
+ * for), and examples/gates.qnn's qaoa_layer (rule 9 changes nothing there: the two runs are
+ * the same code, a measure of the noise), compiled with and without rule 9; forward and vjp of one batch timed in turns
  * (A B A B ...) so that both see the same machine load, median of the turns, f64. */
-static const char *BRICK =
-    "circuit brick(int n = 8, int L = 4) {\n    qubits q[n];\n    input x[n];\n"
-    "    param w[L][n][6];\n    for i in 0..n { rx(x[i]) q[i]; }\n    for l in 0..L {\n"
-    "        for i in 0..div(n, 2) {\n"
-    "            rot(w[l][2*i][0], w[l][2*i][1], w[l][2*i][2]) q[2*i];\n"
-    "            rot(w[l][2*i+1][0], w[l][2*i+1][1], w[l][2*i+1][2]) q[2*i+1];\n"
-    "            cnot q[2*i], q[2*i+1];\n"
-    "            rot(w[l][2*i][3], w[l][2*i][4], w[l][2*i][5]) q[2*i];\n"
-    "            rot(w[l][2*i+1][3], w[l][2*i+1][4], w[l][2*i+1][5]) q[2*i+1];\n"
-    "            cnot q[2*i+1], q[2*i];\n        }\n"
-    "        for i in 0..n-1 { cz q[i], q[i+1]; }\n    }\n"
-    "    expval sum(i in 0..n) Z(q[i]);\n}\n";
-
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -382,12 +369,7 @@ static void test_bench(void **state) {
     const char *b = getenv("QNN_BENCH");
     if (!b || strcmp(b, "1") != 0)
         skip();
-    const char *path = test_tmp_path("brick.qnn");
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(BRICK, f);
-    fclose(f);
-    const char *files[2] = {path, "examples/gates.qnn"};
+    const char *files[2] = {"bench/brick.qnn", "examples/gates.qnn"};
     for (int k = 0; k < 2; k++) {
         arena *ar = arena_create();
         sema_options so = {0};
