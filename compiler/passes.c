@@ -888,17 +888,19 @@ static void copy_op(ir_circuit *out, const ir_circuit *c, const ir_op *op) {
     ir_add_fused(out, op->gate, &c->members[op->first_member], op->n_members);
 }
 
-/* Appends member m to buf[*n], and when the last three are then RZ(a) RY(b) RZ(d) on one
- * wire (the split policy's pieces of a Rot, or any such run), makes them Rot(a, b, d) again,
- * exactly (Rot = RZ(d) RY(b) RZ(a)): in a dense block the pieces would cost three member
- * products and their gradient algebra (cg_fn.c) instead of one, for the same sweep. */
+/* Appends member m to buf[*n], and when the last three are then the split policy's pieces
+ * RZ(a) RY(b) RZ(d) of one Rot (one wire, the Rot's source location), makes them Rot(a, b,
+ * d) again, exactly (Rot = RZ(d) RY(b) RZ(a)): in a dense block the pieces would cost three
+ * member products and their gradient algebra (cg_fn.c) instead of one, for the same sweep. */
 static void push_member(ir_op *buf, int *n, const ir_op *m) {
     buf[(*n)++] = *m;
     if (*n < 3)
         return;
     ir_op *z0 = &buf[*n - 3], *y = &buf[*n - 2], *z1 = &buf[*n - 1];
     if (z0->gate != IR_RZ || y->gate != IR_RY || z1->gate != IR_RZ ||
-        y->wires[0] != z0->wires[0] || z1->wires[0] != z0->wires[0])
+        y->wires[0] != z0->wires[0] || z1->wires[0] != z0->wires[0] ||
+        y->src_line != z0->src_line || z1->src_line != z0->src_line ||
+        y->src_col != z0->src_col || z1->src_col != z0->src_col || z0->src_line == 0)
         return;
     z0->gate = IR_ROT;
     z0->angle[1] = y->angle[0];

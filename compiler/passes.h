@@ -41,8 +41,11 @@
  * gives n real RY sweeps per layer and one diagonal between layers (RZ(omega) of one layer,
  * the CZ ring, RZ(x) encodings, RZ(phi) of the next). Rule 7 (both policies): all-diagonal
  * groups on wires no earlier op touched (a global phase on |0..0>) are dropped, and, when
- * every observable is diagonal (Z/I only), those on wires no later op touches. pass_fuse
- * runs both policies and keeps the one with the lower vjp cost under this model. */
+ * every observable is diagonal (Z/I only), those on wires no later op touches. Rule 9
+ * (pass_fuse_pairs, below): segments of runs within one wire pair become dense 4x4 ops
+ * (FUSED_2Q) where that lowers the vjp cost. pass_fuse runs both policies (each with and
+ * without rule 0, each then through rule 9) and keeps the one with the lower vjp cost under
+ * this model. */
 #ifndef QNN_PASSES_H
 #define QNN_PASSES_H
 

@@ -1,8 +1,9 @@
 /* Two-qubit block fusion (rule 9 of passes.h, IR_FUSED_2Q) end to end: the dense 4x4 ops the
  * code generator emits for it, forward, adjoint vjp and parameter shift, against the
  * reference interpreter on the UNFUSED circuit (compiler/interp.c) and central finite
- * differences, in f64. Two seeded generators: FUSED_2Q ops built by hand from every member
- * kind (constant, parameter and per-sample angles, both wire orders, MULTIRZ), and random
+ * differences, in f64 (and some in f32). Two seeded generators: FUSED_2Q ops built by hand
+ * from every member kind (constant, parameter and per-sample angles, both wire orders,
+ * MULTIRZ), and random
  * gate sequences on 2-4 qubits crowded onto wire pairs, fused by pass_fuse (with and
  * without rule 9: the two vjps must agree). */
 #include "testutil.h"
@@ -177,6 +178,46 @@ static void check_against(const ir_circuit *c, const rt_circuit *rc, const rt_ci
     free(gpr); free(gxr); free(gpf); free(gxf); free(gpo); free(gxo);
 }
 
+/* f32: the fused circuit compiled in float against the f64 interpreter on the unfused one,
+ * outputs to 2e-5 and gradients to 1e-4 (docs/codegen.md section 6). */
+static void check_f32(const ir_circuit *f, const ir_circuit *u, uint64_t seed) {
+    rng r = {seed};
+    int B = 4, P = u->n_params, I = u->n_inputs, O = u->n_obs;
+    double *p = rand_vec(&r, (size_t)P, -3, 3), *x = rand_vec(&r, (size_t)B * I, -1.5, 1.5);
+    double *gy = rand_vec(&r, (size_t)B * O, -1, 1);
+    double *yr = calloc((size_t)B * O + 1, sizeof *yr), *gpr = calloc((size_t)P + 1, sizeof *gpr);
+    double *gxr = calloc((size_t)B * I + 1, sizeof *gxr);
+    float *pf = calloc((size_t)P + 1, sizeof *pf), *xf = calloc((size_t)B * I + 1, sizeof *xf);
+    float *gyf = calloc((size_t)B * O + 1, sizeof *gyf), *yf = calloc((size_t)B * O + 1, sizeof *yf);
+    float *gpf = calloc((size_t)P + 1, sizeof *gpf), *gxf = calloc((size_t)B * I + 1, sizeof *gxf);
+    for (int i = 0; i < P; i++)
+        pf[i] = (float)p[i];
+    for (int i = 0; i < B * I; i++)
+        xf[i] = (float)x[i];
+    for (int i = 0; i < B * O; i++)
+        gyf[i] = (float)gy[i];
+    char err[512];
+    jit_options o = jit_default_options();
+    o.precision = 32;
+    rt_circuit rc;
+    if (jit_compile(S, f, &o, &rc, err, sizeof err))
+        fail_msg("jit_compile: %s", err);
+    void *w = work_of(&rc);
+    rc.forward(pf, xf, yf, B, w);
+    rc.vjp(pf, xf, gyf, gpf, gxf, B, w);
+    free(w);
+    interp_forward_batch(u, p, x, yr, B);
+    interp_vjp(u, p, x, gy, gpr, gxr, B);
+    for (int i = 0; i < B * O; i++)
+        assert_close(yf[i], yr[i], 2e-5);
+    for (int i = 0; i < P; i++)
+        assert_close(gpf[i], gpr[i], 1e-4 * B);
+    for (int i = 0; i < B * I; i++)
+        assert_close(gxf[i], gxr[i], 1e-4);
+    free(p); free(x); free(gy); free(yr); free(gpr); free(gxr);
+    free(pf); free(xf); free(gyf); free(yf); free(gpf); free(gxf);
+}
+
 /* ---- tests ------------------------------------------------------------------------------ */
 
 /* Hand-built FUSED_2Q ops of 1 to 10 random members between random ops on all wires: every
@@ -237,6 +278,8 @@ static void test_dense_members(void **state) {
         compile_ok(f, CG_GRAD_ADJOINT, 1, &one);
         check_against(u, &adj, &shift, 100 + (uint64_t)rep, 5);
         check_against(u, &one, &adj, 200 + (uint64_t)rep, 3);
+        if (rep % 5 == 0)
+            check_f32(f, u, 400 + (uint64_t)rep);
         ir_free(f);
         ir_free(u);
     }
