@@ -171,8 +171,24 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
         CHECK(op->first_member >= 0 && op->n_members >= 0 &&
               op->first_member + op->n_members <= c->n_members,
               "op %d (%s): bad member range", oi, ir_gate_name(op->gate));
+        if (op->gate == IR_FUSED_2Q)
+            CHECK(op->wires[0] >= 0 && op->wires[0] < op->wires[1] && op->wires[1] < c->n_qubits,
+                  "op %d (fused2q): wires %d, %d are not a pair of %d qubits", oi, op->wires[0],
+                  op->wires[1], c->n_qubits);
         for (int j = 0; j < op->n_members; j++) {
             const ir_op *m = &c->members[op->first_member + j];
+            if (op->gate == IR_FUSED_2Q) { /* any member within the pair */
+                double mm[32];
+                if (m->gate == IR_MULTIRZ)
+                    CHECK(m->angle[0] >= 0 && m->angle[0] < c->n_exprs,
+                          "op %d (fused2q): multirz member without an angle", oi);
+                else if (check_prim(c, m, oi, err, errlen))
+                    return -1;
+                CHECK(ir_pair_matrix(m, op->wires[0], op->wires[1], NULL, -1, mm) == 0,
+                      "op %d (fused2q): member %s is not within wires %d, %d", oi,
+                      ir_gate_name(m->gate), op->wires[0], op->wires[1]);
+                continue;
+            }
             if (op->gate == IR_FUSED_DIAG && m->gate == IR_MULTIRZ) { /* wires in a mask */
                 CHECK(m->mask != 0 && !(m->mask >> c->n_qubits),
                       "op %d (fuseddiag): multirz member on wires %#x of %d qubits", oi,
@@ -250,6 +266,11 @@ static int setup(cg *g) {
         in->Z = calloc((size_t)in->n_occ + 1, sizeof *in->Z);
         if (!in->Z)
             return -1;
+        if (op->gate == IR_FUSED_2Q) {
+            in->U4 = calloc(4, sizeof *in->U4);
+            if (!in->U4)
+                return -1;
+        }
         if (op->gate == IR_FUSED_DIAG) {
             int wires[IR_MAX_QUBITS];
             size_t t = (size_t)2 << cg_diag_wires(g, op, wires);
@@ -275,8 +296,10 @@ static int setup(cg *g) {
 
 static void teardown(cg *g) {
     if (g->ops)
-        for (int oi = 0; oi < g->c->n_ops; oi++)
+        for (int oi = 0; oi < g->c->n_ops; oi++) {
             free(g->ops[oi].Z);
+            free(g->ops[oi].U4);
+        }
     free(g->ops);
     free(g->occ);
     free(g->uses_in);

@@ -273,6 +273,100 @@ cmat cg_matsplat(cg *g, const cmat *a) {
     return r;
 }
 
+cmat4 cg_ident4(cg *g) {
+    cmat4 m;
+    memset(&m, 0, sizeof m);
+    for (int i = 0; i < 4; i++)
+        m.m[5 * i].re = cg_k(g, 1.0);
+    return m;
+}
+
+cmat4 cg_matmul4(cg *g, const cmat4 *a, const cmat4 *b) {
+    cmat4 r;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            cval s = {NULL, NULL};
+            for (int k = 0; k < 4; k++)
+                s = cg_cadd(g, s, cg_cmul(g, a->m[4 * i + k], b->m[4 * k + j]));
+            r.m[4 * i + j] = s;
+        }
+    return r;
+}
+
+cmat4 cg_dagger4(cg *g, const cmat4 *a) {
+    cmat4 r;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            r.m[4 * i + j] = cg_cconj(g, a->m[4 * j + i]);
+    return r;
+}
+
+/* Does every angle of primitive op m fold to a constant (no parameter, no input)? */
+static int angles_constant(const cg *g, const ir_op *m) {
+    int n = m->gate == IR_MULTIRZ ? 1 : ir_gate_n_angles(m->gate);
+    for (int k = 0; k < n; k++) {
+        const ir_expr *x = &g->c->exprs[m->angle[k]];
+        if (x->uses_input || x->uses_param)
+            return 0;
+    }
+    return 1;
+}
+
+void cg_pair_mat(cg *g, const ir_op *m, int w0, int w1, const val *ang, int deriv, cmat4 *out) {
+    memset(out, 0, sizeof *out);
+    int fixed = m->gate != IR_MULTIRZ && ir_gate_n_angles(m->gate) == 0;
+    if (fixed || (!g->slot && angles_constant(g, m))) { /* folded at compile time (a shift
+                                                         * simulation may shift any angle) */
+        double a[3], z[32];
+        ir_op_angles(g->c, m, NULL, NULL, a);
+        if (ir_pair_matrix(m, w0, w1, a, deriv, z)) {
+            cg_fail(g, "code generator: fused2q member %s is not within its pair",
+                    ir_gate_name(m->gate));
+            return;
+        }
+        for (int i = 0; i < 16; i++) {
+            out->m[i].re = z[2 * i] != 0 ? cg_k(g, z[2 * i]) : NULL;
+            out->m[i].im = z[2 * i + 1] != 0 ? cg_k(g, z[2 * i + 1]) : NULL;
+        }
+        return;
+    }
+    cmat u;
+    if (m->gate == IR_MULTIRZ) { /* RZ's two phases, chosen by the parity of the bits */
+        cg_gate_mat(g, IR_RZ, ang, deriv, &u);
+        for (int b = 0; b < 4; b++) {
+            int p = ((m->mask >> w0 & 1) & (b >> 1)) ^ ((m->mask >> w1 & 1) & b);
+            out->m[5 * b] = u.m[p ? 3 : 0];
+        }
+        return;
+    }
+    cg_gate_mat(g, m->gate, ang, deriv, &u); /* a controlled gate's target block */
+    if (ir_gate_arity(m->gate) == 1) {
+        int hi = m->wires[0] == w0, s = hi ? 2 : 1;
+        for (int other = 0; other < 2; other++) {
+            int base = hi ? other : 2 * other;
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++)
+                    out->m[4 * (base + r * s) + base + c * s] = u.m[2 * r + c];
+        }
+        return;
+    }
+    /* controlled (SWAP has no angles: the constant path): |0><0| (x) I + |1><1| (x) u in
+     * the order (control, target); with the control on w1, the bits of both indices swap */
+    cmat4 v;
+    memset(&v, 0, sizeof v);
+    if (deriv < 0)
+        v.m[0].re = v.m[5].re = cg_k(g, 1.0);
+    v.m[10] = u.m[0];
+    v.m[11] = u.m[1];
+    v.m[14] = u.m[2];
+    v.m[15] = u.m[3];
+    static const int sw[4] = {0, 2, 1, 3};
+    int same = m->wires[0] == w0;
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++)
+            out->m[4 * r + c] = same ? v.m[4 * r + c] : v.m[4 * sw[r] + sw[c]];
+}
+
 /* ---- memory ---------------------------------------------------------------------------- */
 
 /* Allocas go to the function's first block, where mem2reg/SROA can promote them. */

@@ -23,6 +23,8 @@ typedef LLVMValueRef val; /* NULL = exactly 0 */
 
 typedef struct { val re, im; } cval;
 typedef struct { cval m[4]; } cmat; /* 2x2 row-major: m[2 * row + col] */
+typedef struct { cval m[16]; } cmat4; /* 4x4 row-major (FUSED_2Q): m[4 * row + col], basis
+                                       * |wires[0] wires[1]> */
 
 /* Where a component of a matrix computed once per call lives: a structural zero, a
  * compile-time constant, or a scalar slot of the shared table in the work buffer. */
@@ -47,6 +49,8 @@ typedef struct {
     size_t table;     /* FUSED_DIAG: element offset of its phase table, if cached, or of
                        * the table of its shared members, if part */
     int part;         /* per-lane FUSED_DIAG whose shared members' table is cached */
+    cmat_desc *U4;    /* FUSED_2Q: its 4x4 U as 4 descs of 4 entries each (entries 4k ..
+                       * 4k+3 in U4[k]); its gradients need no cached matrices */
 } cg_opinfo;
 
 typedef struct cg {
@@ -110,6 +114,13 @@ cmat cg_ident(cg *g);
 cmat cg_matmul(cg *g, const cmat *a, const cmat *b);
 cmat cg_dagger(cg *g, const cmat *a);
 cmat cg_matsplat(cg *g, const cmat *a);
+cmat4 cg_ident4(cg *g);
+cmat4 cg_matmul4(cg *g, const cmat4 *a, const cmat4 *b);
+cmat4 cg_dagger4(cg *g, const cmat4 *a);
+/* The 4x4 in basis |w0 w1> of FUSED_2Q member m (ir_pair_matrix's), or its derivative in
+ * angle deriv (>= 0), from its angle values ang; a member whose angles are all constants
+ * is computed here in double precision (constants in the code, exact zeros as NULL). */
+void cg_pair_mat(cg *g, const ir_op *m, int w0, int w1, const val *ang, int deriv, cmat4 *out);
 
 /* memory */
 LLVMValueRef cg_alloca(cg *g, LLVMTypeRef t);
@@ -144,6 +155,10 @@ void cg_init_state(cg *g, LLVMValueRef st);
 void cg_apply_1q(cg *g, LLVMValueRef st, int target, int control, const cmat *u);
 void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8], val G[8]);
 void cg_swap(cg *g, LLVMValueRef st, int w0, int w1);
+/* FUSED_2Q: a dense 4x4 on the pair (w0, w1), and its adjoint step (as cg_back_1q, with the
+ * 16 entries of G_rc = sum lambda_r conj(psi_before_c) over the quadruples of the pair) */
+void cg_apply_2q(cg *g, LLVMValueRef st, int w0, int w1, const cmat4 *u);
+void cg_back_2q(cg *g, int w0, int w1, const cmat4 *ud, const int need[32], val G[32]);
 /* which members a FUSED_DIAG table holds: all, those of parameters and constants only
  * (built once per call), or those whose angles use inputs (built per lane group) */
 enum { CG_DIAG_ALL, CG_DIAG_SHARED, CG_DIAG_LANE };

@@ -125,6 +125,89 @@ void cg_swap(cg *g, LLVMValueRef st, int w0, int w1) {
     cg_loop_end(g, &l);
 }
 
+/* ---- dense two-qubit ops (FUSED_2Q) ---------------------------------------------------- *
+ * One counted loop over the 2^(n-2) quadruples of the pair: the index with zero bits at
+ * both wires' positions, then the four amplitudes |b0 b1> at index 2 b0 + b1. Structural
+ * zeros of the matrix (a block of CNOTs and RYs is real, a CZ's rows have one entry) emit
+ * no arithmetic, as for the 2x2 kernels. */
+
+static void quad_index(cg *g, LLVMValueRef i, int w0, int w1, LLVMValueRef idx[4]) {
+    int p0 = wire_pos(g, w0), p1 = wire_pos(g, w1);
+    LLVMValueRef base = insert00(g, i, p0, p1);
+    idx[0] = base;
+    idx[1] = or_bit(g, base, p1);
+    idx[2] = or_bit(g, base, p0);
+    idx[3] = or_bit(g, idx[1], p0);
+}
+
+static cmat4 matsplat4(cg *g, const cmat4 *a) {
+    cmat4 r;
+    for (int i = 0; i < 16; i++) {
+        r.m[i].re = cg_splat(g, a->m[i].re);
+        r.m[i].im = cg_splat(g, a->m[i].im);
+    }
+    return r;
+}
+
+static cval row4(cg *g, const cmat4 *m, int r, const cval *a) {
+    cval s = {NULL, NULL};
+    for (int k = 0; k < 4; k++)
+        s = cg_cadd(g, s, cg_cmul(g, m->m[4 * r + k], a[k]));
+    return s;
+}
+
+void cg_apply_2q(cg *g, LLVMValueRef st, int w0, int w1, const cmat4 *u) {
+    cmat4 m = matsplat4(g, u);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->N / 4)), idx[4];
+    quad_index(g, i, w0, w1, idx);
+    cval a[4], b[4];
+    for (int k = 0; k < 4; k++)
+        a[k] = amp_load(g, st, idx[k]);
+    for (int r = 0; r < 4; r++)
+        b[r] = row4(g, &m, r, a);
+    for (int r = 0; r < 4; r++)
+        amp_store(g, st, idx[r], b[r]);
+    cg_loop_end(g, &l);
+}
+
+void cg_back_2q(cg *g, int w0, int w1, const cmat4 *ud, const int need[32], val G[32]) {
+    cmat4 m = matsplat4(g, ud);
+    LLVMValueRef acc[32] = {0};
+    for (int c = 0; c < 32; c++)
+        if (need[c])
+            acc[c] = cg_acc_new(g);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->N / 4)), idx[4];
+    quad_index(g, i, w0, w1, idx);
+    cval a[4], lm[4], b[4], nl[4];
+    for (int k = 0; k < 4; k++) {
+        a[k] = amp_load(g, g->psi, idx[k]);
+        lm[k] = amp_load(g, g->lam, idx[k]);
+    }
+    for (int r = 0; r < 4; r++)
+        b[r] = row4(g, &m, r, a);
+    for (int r = 0; r < 4; r++)
+        amp_store(g, g->psi, idx[r], b[r]);
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) {
+            int e = 4 * r + c;
+            if (need[2 * e]) /* Re(lam_r conj(b_c)) */
+                cg_acc_add(g, acc[2 * e], cg_add(g, cg_mul(g, lm[r].re, b[c].re),
+                                                 cg_mul(g, lm[r].im, b[c].im)));
+            if (need[2 * e + 1]) /* Im(lam_r conj(b_c)) */
+                cg_acc_add(g, acc[2 * e + 1], cg_sub(g, cg_mul(g, lm[r].im, b[c].re),
+                                                     cg_mul(g, lm[r].re, b[c].im)));
+        }
+    for (int r = 0; r < 4; r++)
+        nl[r] = row4(g, &m, r, lm);
+    for (int r = 0; r < 4; r++)
+        amp_store(g, g->lam, idx[r], nl[r]);
+    cg_loop_end(g, &l);
+    for (int c = 0; c < 32; c++)
+        G[c] = need[c] ? cg_acc_get(g, acc[c]) : NULL;
+}
+
 /* ---- diagonal ops (FUSED_DIAG) --------------------------------------------------------- *
  * A FUSED_DIAG on the s wires S[0] < ... < S[s-1] multiplies amplitude k by D[p], p being
  * the s bits of k on those wires (S[0] most significant, so p = k when S is every wire). The

@@ -265,7 +265,7 @@ void ir_add_term(ir_circuit *c, double coef, const char *paulis) {
 static const char *const gate_names[IR_GATE_COUNT] = {
     "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
     "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
-    "multirz"};
+    "multirz", "fused2q"};
 
 const char *ir_gate_name(ir_gate g) {
     return (unsigned)g < IR_GATE_COUNT ? gate_names[g] : "?";
@@ -274,7 +274,7 @@ const char *ir_gate_name(ir_gate g) {
 int ir_gate_arity(ir_gate g) {
     if (g == IR_FUSED_DIAG || g == IR_MULTIRZ)
         return 0; /* any number of wires: see ir_op_wire_mask */
-    return (g >= IR_CNOT && g <= IR_CPHASE) ? 2 : 1;
+    return (g >= IR_CNOT && g <= IR_CPHASE) || g == IR_FUSED_2Q ? 2 : 1;
 }
 
 int ir_gate_n_angles(ir_gate g) {
@@ -300,7 +300,7 @@ int ir_gate_is_diagonal(ir_gate g) {
 }
 
 int ir_gate_is_fused(ir_gate g) {
-    return g == IR_FUSED_1Q || g == IR_FUSED_DIAG;
+    return g == IR_FUSED_1Q || g == IR_FUSED_DIAG || g == IR_FUSED_2Q;
 }
 
 uint32_t ir_op_wire_mask(const ir_circuit *c, const ir_op *op) {
@@ -569,6 +569,54 @@ void ir_gate_matrix(ir_gate g, const double *angles, double *m) {
 
 void ir_gate_matrix_deriv(ir_gate g, const double *angles, int k, double *dm) {
     gate_matrix(g, angles, k < 0 ? 0 : k, dm);
+}
+
+int ir_pair_matrix(const ir_op *op, int w0, int w1, const double *angles, int deriv, double *m) {
+    static const double zero[3] = {0, 0, 0};
+    const double *ang = angles ? angles : zero;
+    cplx z[16] = {0};
+    if (op->gate == IR_MULTIRZ) { /* diagonal: the phase of each basis state's parity */
+        if (op->mask & ~(1u << w0 | 1u << w1))
+            return -1;
+        for (int b = 0; b < 4; b++) {
+            int p = ((op->mask >> w0 & 1) & (b >> 1)) ^ ((op->mask >> w1 & 1) & b);
+            double v[2];
+            ir_multirz_phase(ang[0], p, deriv >= 0, v);
+            z[5 * b] = v[0] + I * v[1];
+        }
+        store(z, 4, m);
+        return 0;
+    }
+    if (op->n_members > 0 || op->gate >= IR_FUSED_1Q)
+        return -1;
+    if (ir_gate_arity(op->gate) == 1) { /* U (x) I or I (x) U */
+        int hi = op->wires[0] == w0;
+        if (!hi && op->wires[0] != w1)
+            return -1;
+        cplx u[4];
+        matrix1(op->gate, ang, deriv, u);
+        int s = hi ? 2 : 1; /* the index step of the gate's bit */
+        for (int other = 0; other < 2; other++) {
+            int base = hi ? other : 2 * other;
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++)
+                    z[4 * (base + r * s) + base + c * s] = u[2 * r + c];
+        }
+        store(z, 4, m);
+        return 0;
+    }
+    int same = op->wires[0] == w0 && op->wires[1] == w1;
+    if (!same && !(op->wires[0] == w1 && op->wires[1] == w0))
+        return -1;
+    cplx v[16];
+    matrix2(op->gate, ang, deriv, v);
+    /* reversed wires: swap the two bits of the row and column indices */
+    static const int sw[4] = {0, 2, 1, 3};
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++)
+            z[4 * r + c] = same ? v[4 * r + c] : v[4 * sw[r] + sw[c]];
+    store(z, 4, m);
+    return 0;
 }
 
 void ir_multirz_phase(double a, int parity, int deriv, double z[2]) {

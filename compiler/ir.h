@@ -71,6 +71,11 @@ typedef enum {
      * A diagonal conjugated by CNOTs becomes one (passes.h, rule 0). After the fused kinds
      * so that the loops over user-visible gate kinds (0 .. IR_FUSED_1Q) never see it. */
     IR_MULTIRZ,
+    /* Produced by passes only (two-qubit block fusion, passes.h): the product of members
+     * acting within the wire pair wires[0] < wires[1] (one-qubit gates on either, two-qubit
+     * gates on the pair, MULTIRZ on a subset of it), applied as one dense 4x4 in basis
+     * |wires[0] wires[1]> (ir_pair_matrix). Last, so that earlier kinds keep their values. */
+    IR_FUSED_2Q,
     IR_GATE_COUNT
 } ir_gate;
 
@@ -186,8 +191,8 @@ void ir_obs_weights(const ir_circuit *c, int obs, const double *term_values, dou
 /* ---- inspection ---------------------------------------------------------------------- */
 /* Static facts about gate kinds. */
 const char *ir_gate_name(ir_gate g);
-int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2; 0 for FUSED_DIAG and MULTIRZ (any: see
-                                   * ir_op_wire_mask) */
+int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2 (FUSED_2Q: 2); 0 for FUSED_DIAG and
+                                   * MULTIRZ (any: see ir_op_wire_mask) */
 int ir_gate_n_angles(ir_gate g);  /* 0, 1 or 3 (0 for fused kinds: angles live on members) */
 int ir_gate_is_diagonal(ir_gate g);
 int ir_gate_is_fused(ir_gate g);
@@ -221,6 +226,13 @@ void ir_gate_matrix(ir_gate g, const double *angles, double *m);
 
 /* Derivative of that matrix w.r.t. angle k (same layout; all zero for fixed gates). */
 void ir_gate_matrix_deriv(ir_gate g, const double *angles, int k, double *dm);
+
+/* The 4x4 matrix (same layout, basis |w0 w1>, index 2*b0 + b1) of a primitive op acting
+ * within the wires {w0, w1}: a one-qubit gate on either, a two-qubit gate on the pair in
+ * either order, a MULTIRZ whose mask is within the pair; with deriv >= 0 its derivative in
+ * angle `deriv`. This is what a FUSED_2Q member contributes. Returns -1 (m untouched) for an
+ * op outside the pair or a kind without a matrix. */
+int ir_pair_matrix(const ir_op *op, int w0, int w1, const double *angles, int deriv, double *m);
 
 /* MULTIRZ's diagonal entry for a basis state whose bits on the op's wires have `parity`
  * (0 even, 1 odd): e^{-i a/2} or e^{+i a/2}, or with deriv its derivative in a (the entry

@@ -387,14 +387,21 @@ static void print_circuit_info(const ir_circuit *c, const char *indent) {
     print_gate_counts(r.after.counts);
     printf(")\n%s  estimated flops per sample: forward %.0f -> %.0f, vjp %.0f -> %.0f\n", indent,
            r.before.forward_flops, r.after.forward_flops, r.before.vjp_flops, r.after.vjp_flops);
+    /* rule 9's effect: the same pass without it, and its blocks under the cost model */
+    pass_options no_blocks = {0};
+    ir_circuit *plain = pass_fuse_with(c, &no_blocks);
+    pass_cost pc;
+    pass_cost_of(plain, &pc);
     pass_blocks pb;
-    pass_pair_blocks(fused, &pb);
-    if (pb.n_paying)
-        printf("%s  two-qubit blocks: %d of %d would be cheaper as dense 4x4 ops (not applied yet): "
-               "%d sweeps, forward %.0f, vjp %.0f\n", indent, pb.n_paying, pb.n_blocks,
-               r.after.n_ops - pb.sweeps_saved, pb.forward_flops, pb.vjp_flops);
+    pass_pair_blocks(plain, &pb);
+    int dense = r.after.counts[IR_FUSED_2Q];
+    if (dense)
+        printf("%s  two-qubit blocks: %d fused into dense 4x4 ops (without them: %d sweeps, "
+               "forward %.0f, vjp %.0f)\n", indent, dense, pc.n_ops, pc.forward_flops,
+               pc.vjp_flops);
     else
         printf("%s  two-qubit blocks: %d, none cheaper as a dense 4x4 op\n", indent, pb.n_blocks);
+    ir_free(plain);
     ir_free(fused);
 }
 

@@ -512,10 +512,20 @@ static ir_circuit *fuse_with(const ir_circuit *c, int split, int parities) {
  * costs the forward; ties keep the earlier in the order plain, split, each without rule 0
  * then with it: the plain policy's ops are the source's). */
 ir_circuit *pass_fuse(const ir_circuit *c) {
+    pass_options o = {1};
+    return pass_fuse_with(c, &o);
+}
+
+ir_circuit *pass_fuse_with(const ir_circuit *c, const pass_options *o) {
     ir_circuit *best = NULL;
     double best_cost = 0;
     for (int k = 0; k < 4; k++) {
         ir_circuit *f = fuse_with(c, k & 1, k >> 1);
+        if (o->pair_blocks) { /* rule 9: only the blocks that lower the cost */
+            ir_circuit *p = pass_fuse_pairs(f);
+            ir_free(f);
+            f = p;
+        }
         pass_cost pc;
         pass_cost_of(f, &pc);
         if (!best || pc.vjp_flops < best_cost) {
@@ -538,6 +548,19 @@ static int popcount32(uint32_t v) {
     return n;
 }
 
+/* The cost of one FUSED_2Q of m members, a of them angles (passes.h): forward (the sweep
+ * and, when it uses inputs, its matrix built per sample: a 4x4 product per member after the
+ * first) and the gradient part of its vjp sweep (G's 16 entries, then per sample the 4x4
+ * algebra of cg_fn.c's pair_grads: H_1 = G^dagger U M_1^dagger, one conjugation per later
+ * member, one sparse contraction per angle). */
+static double dense_forward(double dim, int m, int uses_input) {
+    return 32 * dim + (uses_input ? 512.0 * (m - 1) : 0);
+}
+
+static double dense_grad(double dim, int m, int a) {
+    return a ? 32 * dim + 768 + 512.0 * (m - 1) + 64.0 * a : 0;
+}
+
 /* Is the op's matrix real (RY, or a product of RYs)? Then a sweep is a real 2x2 on the
  * real and imaginary parts: 12 flops per pair, not 28; the code generator emits only that. */
 static int op_is_real(const ir_circuit *c, const ir_op *op) {
@@ -556,6 +579,7 @@ static double op_apply_cost(const ir_circuit *c, const ir_op *op, double dim) {
     if (op_is_real(c, op))
         return 6 * dim;
     switch (op->gate) {
+    case IR_FUSED_2Q: return 32 * dim;
     case IR_FUSED_1Q: return 14 * dim;
     case IR_FUSED_DIAG: return 6 * dim;
     case IR_CNOT: case IR_SWAP: return 0;
@@ -573,6 +597,8 @@ static double op_build_cost(const ir_circuit *c, const ir_op *op) {
         return 0;
     if (op->gate == IR_FUSED_1Q)
         return 56.0 * (op->n_members - 1);
+    if (op->gate == IR_FUSED_2Q)
+        return dense_forward(0, op->n_members, 1);
     double size = (double)(1u << popcount32(ir_op_wire_mask(c, op)));
     double cost = 12 * size;
     for (int k = 0; k < op->n_members; k++) {
@@ -598,6 +624,8 @@ static int op_n_angles(const ir_circuit *c, const ir_op *op) {
  * t_k = 2 Re(i conj(lambda_k) psi_k) (4 flops) and one marginal sum per angle (1 flop). */
 static double op_grad_cost(const ir_circuit *c, const ir_op *op, double dim) {
     int na = op_n_angles(c, op);
+    if (op->gate == IR_FUSED_2Q)
+        return dense_grad(dim, op->n_members, na);
     if (na == 0)
         return 0;
     if (op->gate == IR_FUSED_DIAG || (op->n_members == 0 && ir_gate_is_diagonal(op->gate)))
@@ -659,45 +687,110 @@ void pass_cost_of(const ir_circuit *c, pass_cost *out) {
 
 typedef struct {
     uint32_t mask;       /* its wires (one or two) */
-    int n_ops, n_angles, uses_input;
+    int n_ops, n_prims, n_angles, uses_input;
     double forward, vjp; /* its parts' cost, as pass_cost_of counts them */
+    int *ops, cap;       /* its top-level ops, program order (n_ops of them) */
+    int *seg;            /* once closed: per op, the first op (index into ops) of the dense
+                          * segment it is part of, or -1 (left as it is) */
 } pair_block;
 
-static void block_account(const ir_circuit *c, const ir_op *op, double dim, pair_block *b) {
+static void block_account(const ir_circuit *c, int oi, double dim, pair_block *b) {
+    const ir_op *op = &c->ops[oi];
     double a = op_apply_cost(c, op, dim), build = op_build_cost(c, op);
-    b->n_ops++;
+    if (b->n_ops == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 4;
+        b->ops = fuse_alloc(b->ops, (size_t)b->cap * sizeof *b->ops);
+    }
+    b->ops[b->n_ops++] = oi;
+    b->n_prims += op->n_members ? op->n_members : 1;
     b->n_angles += op_n_angles(c, op);
     b->uses_input |= ir_op_uses_input(c, op);
     b->forward += a + build;
     b->vjp += a + build + 2 * a + op_grad_cost(c, op, dim);
 }
 
-/* Adds block b to the totals when it holds two or more ops, and, when a dense 4x4 on its
- * pair is cheaper in the vjp, replaces its parts' cost by the dense op's. */
-static void block_close(const pair_block *b, double dim, pass_blocks *out) {
-    if (b->n_ops < 2 || popcount32(b->mask) != 2)
+/* y's ops join x's (two one-wire runs meeting at a two-qubit op); program order kept. */
+static void block_merge(pair_block *x, pair_block *y) {
+    for (int k = 0; k < y->n_ops; k++) {
+        if (x->n_ops == x->cap) {
+            x->cap = x->cap ? 2 * x->cap : 4;
+            x->ops = fuse_alloc(x->ops, (size_t)x->cap * sizeof *x->ops);
+        }
+        x->ops[x->n_ops++] = y->ops[k];
+    }
+    for (int i = 1; i < x->n_ops; i++) /* insertion sort: blocks are short */
+        for (int j = i; j > 0 && x->ops[j - 1] > x->ops[j]; j--) {
+            int t = x->ops[j];
+            x->ops[j] = x->ops[j - 1];
+            x->ops[j - 1] = t;
+        }
+    x->n_prims += y->n_prims;
+    x->n_angles += y->n_angles;
+    x->uses_input |= y->uses_input;
+    x->forward += y->forward;
+    x->vjp += y->vjp;
+    y->n_ops = 0; /* merged: closes as nothing */
+}
+
+enum { DENSE_MAX_RUN = 64 }; /* ops of one segment: bounds the search to O(64 n) */
+
+/* Closes block b: adds it to the totals when it holds two or more ops on two wires, and
+ * chooses its dense segments, contiguous runs of its ops (program order) on both wires that
+ * become one 4x4 each, by dynamic programming over the cheapest vjp: best[j] is the least
+ * cost of its first j ops, each either as it is or in a dense segment ending there. A
+ * segment is valid anywhere in the block: between two of its ops, every op on its wires is
+ * in the block (scan_blocks), hence in the segment. So a constant run inside a block whose
+ * other ops carry angles is fused without them. */
+static void block_close(const ir_circuit *c, pair_block *b, double dim, pass_blocks *out) {
+    int k = b->n_ops;
+    if (k < 2 || popcount32(b->mask) != 2)
         return;
     out->n_blocks++;
-    double build = b->uses_input ? 512.0 * (b->n_ops - 1) : 0;
-    double fw = 32 * dim + build;
-    double vjp = fw + 2 * 32 * dim + (b->n_angles ? 32 * dim + 128.0 * b->n_angles : 0);
-    if (vjp >= b->vjp)
-        return;
-    out->n_paying++;
-    out->sweeps_saved += b->n_ops - 1;
-    out->forward_flops += fw - b->forward;
-    out->vjp_flops += vjp - b->vjp;
+    double *best = fuse_alloc(NULL, sizeof *best * (size_t)(k + 1));
+    int *from = fuse_alloc(NULL, sizeof *from * (size_t)(k + 1));
+    b->seg = fuse_alloc(NULL, sizeof *b->seg * (size_t)k);
+    best[0] = 0;
+    for (int j = 1; j <= k; j++) { /* ops [i, j) as one segment, or op j-1 alone */
+        const ir_op *last = &c->ops[b->ops[j - 1]];
+        double a = op_apply_cost(c, last, dim), build = op_build_cost(c, last);
+        best[j] = best[j - 1] + a + build + 2 * a + op_grad_cost(c, last, dim);
+        from[j] = j - 1;
+        uint32_t mask = 0;
+        int prims = 0, angles = 0, input = 0;
+        for (int i = j - 1; i >= 0 && i >= j - DENSE_MAX_RUN; i--) {
+            const ir_op *op = &c->ops[b->ops[i]];
+            mask |= ir_op_wire_mask(c, op);
+            prims += op->n_members ? op->n_members : 1;
+            angles += op_n_angles(c, op);
+            input |= ir_op_uses_input(c, op);
+            if (i == j - 1 || popcount32(mask) != 2)
+                continue;
+            double fw = dense_forward(dim, prims, input);
+            double v = best[i] + fw + 2 * 32 * dim + dense_grad(dim, prims, angles);
+            if (v < best[j]) {
+                best[j] = v;
+                from[j] = i;
+            }
+        }
+    }
+    for (int j = k; j > 0; j = from[j]) {
+        int i = from[j];
+        for (int t = i; t < j; t++)
+            b->seg[t] = j - i > 1 ? i : -1;
+    }
+    free(best);
+    free(from);
 }
 
 /* One scan in program order. open[w] is the block that the last op on wire w belongs to
  * (-1: none open there). An op joins a block when the last op on each of its wires is in
  * that block and the block stays within two wires; a two-qubit op may also join two
  * one-wire blocks on its wires into one (nothing between them touches either wire). Any
- * other op closes the blocks on its wires and opens its own (if on one or two wires). */
-void pass_pair_blocks(const ir_circuit *c, pass_blocks *out) {
+ * other op closes the blocks on its wires and opens its own (if on one or two wires).
+ * So every op between a block's first and last that is not in it is on other wires: the
+ * block may be applied, as one op, where its last op is. Returns the blocks (*n_out). */
+static pair_block *scan_blocks(const ir_circuit *c, pass_blocks *out, int *n_out) {
     double dim = (double)((size_t)1 << c->n_qubits);
-    pass_cost pc;
-    pass_cost_of(c, &pc);
     memset(out, 0, sizeof *out);
     pair_block *blk = fuse_alloc(NULL, (size_t)(c->n_ops ? c->n_ops : 1) * sizeof *blk);
     int n_blk = 0, open[IR_MAX_QUBITS];
@@ -724,15 +817,8 @@ void pass_pair_blocks(const ir_circuit *c, pass_blocks *out) {
             /* one-wire runs on the op's wires (one or two) meet: nothing after them touches
              * their wires, so they move forward to the op */
             into = lo >= 0 ? lo : hi;
-            if (lo >= 0 && hi >= 0) {
-                pair_block *x = &blk[lo], *y = &blk[hi];
-                x->n_ops += y->n_ops;
-                x->n_angles += y->n_angles;
-                x->uses_input |= y->uses_input;
-                x->forward += y->forward;
-                x->vjp += y->vjp;
-                y->n_ops = 0; /* merged: closes as nothing */
-            }
+            if (lo >= 0 && hi >= 0)
+                block_merge(&blk[lo], &blk[hi]);
             blk[into].mask |= m;
         }
         if (into < 0) {
@@ -742,15 +828,15 @@ void pass_pair_blocks(const ir_circuit *c, pass_blocks *out) {
                     for (int v = 0; v < IR_MAX_QUBITS; v++)
                         if (open[v] == k)
                             open[v] = -1;
-                    block_close(&blk[k], dim, out);
+                    block_close(c, &blk[k], dim, out);
                 }
-            if (popcount32(m) > 2)
+            if (popcount32(m) > 2 || m == 0)
                 continue;
             into = n_blk++;
             memset(&blk[into], 0, sizeof blk[into]);
             blk[into].mask = m;
         }
-        block_account(c, op, dim, &blk[into]);
+        block_account(c, i, dim, &blk[into]);
         for (int w = 0; w < IR_MAX_QUBITS; w++)
             if (m >> w & 1)
                 open[w] = into;
@@ -761,11 +847,131 @@ void pass_pair_blocks(const ir_circuit *c, pass_blocks *out) {
             for (int v = 0; v < IR_MAX_QUBITS; v++)
                 if (open[v] == k)
                     open[v] = -1;
-            block_close(&blk[k], dim, out);
+            block_close(c, &blk[k], dim, out);
         }
+    *n_out = n_blk;
+    return blk;
+}
+
+static void free_blocks(pair_block *blk, int n) {
+    for (int i = 0; i < n; i++) {
+        free(blk[i].ops);
+        free(blk[i].seg);
+    }
     free(blk);
-    out->forward_flops += pc.forward_flops;
-    out->vjp_flops += pc.vjp_flops;
+}
+
+void pass_pair_blocks(const ir_circuit *c, pass_blocks *out) {
+    int n = 0;
+    pair_block *blk = scan_blocks(c, out, &n);
+    free_blocks(blk, n);
+    /* the rest from the circuit rule 9 makes of it */
+    ir_circuit *p = pass_fuse_pairs(c);
+    pass_cost pc;
+    pass_cost_of(p, &pc);
+    out->n_paying = pc.counts[IR_FUSED_2Q];
+    out->sweeps_saved = c->n_ops - p->n_ops;
+    out->forward_flops = pc.forward_flops;
+    out->vjp_flops = pc.vjp_flops;
+    ir_free(p);
+}
+
+/* Copies op (primitive or fused, with its members) to the end of out's op list. */
+static void copy_op(ir_circuit *out, const ir_circuit *c, const ir_op *op) {
+    if (op->n_members == 0) {
+        int k = ir_add_gate(out, op->gate, op->wires[0], op->wires[1], op->angle[0],
+                            op->angle[1], op->angle[2]);
+        out->ops[k].mask = op->mask;
+        ir_set_loc(out, k, op->src_line, op->src_col);
+        return;
+    }
+    ir_add_fused(out, op->gate, &c->members[op->first_member], op->n_members);
+}
+
+/* Appends member m to buf[*n], and when the last three are then the split policy's pieces
+ * RZ(a) RY(b) RZ(d) of one Rot (one wire, the Rot's source location), makes them Rot(a, b,
+ * d) again, exactly (Rot = RZ(d) RY(b) RZ(a)): in a dense block the pieces would cost three
+ * member products and their gradient algebra (cg_fn.c) instead of one, for the same sweep. */
+static void push_member(ir_op *buf, int *n, const ir_op *m) {
+    buf[(*n)++] = *m;
+    if (*n < 3)
+        return;
+    ir_op *z0 = &buf[*n - 3], *y = &buf[*n - 2], *z1 = &buf[*n - 1];
+    if (z0->gate != IR_RZ || y->gate != IR_RY || z1->gate != IR_RZ ||
+        y->wires[0] != z0->wires[0] || z1->wires[0] != z0->wires[0] ||
+        y->src_line != z0->src_line || z1->src_line != z0->src_line ||
+        y->src_col != z0->src_col || z1->src_col != z0->src_col || z0->src_line == 0)
+        return;
+    z0->gate = IR_ROT;
+    z0->angle[1] = y->angle[0];
+    z0->angle[2] = z1->angle[0];
+    *n -= 2;
+}
+
+ir_circuit *pass_fuse_pairs(const ir_circuit *c) {
+    pass_blocks pb;
+    int n_blk;
+    pair_block *blk = scan_blocks(c, &pb, &n_blk);
+    ir_circuit *out = ir_clone(c);
+    out->n_ops = 0;
+    out->n_members = 0;
+    /* seg_of[op]: its dense segment (block b, first op f: b * n_ops + f... as two arrays),
+     * or -1; a segment is emitted at its last op */
+    int n = c->n_ops ? c->n_ops : 1;
+    int *seg_blk = fuse_alloc(NULL, sizeof *seg_blk * (size_t)n);
+    int *seg_first = fuse_alloc(NULL, sizeof *seg_first * (size_t)n);
+    int *seg_last = fuse_alloc(NULL, sizeof *seg_last * (size_t)n);
+    for (int i = 0; i < c->n_ops; i++)
+        seg_blk[i] = -1;
+    int max_prims = 1, with_angles = 0;
+    for (int b = 0; b < n_blk; b++)
+        for (int t = 0; blk[b].seg && t < blk[b].n_ops; t++) {
+            int f0 = blk[b].seg[t];
+            if (f0 < 0 || f0 != t)
+                continue;
+            int e = t, prims = 0, angles = 0;
+            while (e < blk[b].n_ops && blk[b].seg[e] == f0) {
+                const ir_op *op = &c->ops[blk[b].ops[e]];
+                prims += op->n_members ? op->n_members : 1;
+                angles += op_n_angles(c, op);
+                e++;
+            }
+            if (angles > 0 && ++with_angles > PASS_MAX_DENSE_GRADS)
+                continue; /* compile time: see PASS_MAX_DENSE_GRADS */
+            if (prims > max_prims)
+                max_prims = prims;
+            for (int u = t; u < e; u++) {
+                int oi = blk[b].ops[u];
+                seg_blk[oi] = b;
+                seg_first[oi] = t;
+                seg_last[oi] = blk[b].ops[e - 1];
+            }
+        }
+    ir_op *buf = fuse_alloc(NULL, (size_t)max_prims * sizeof *buf);
+    for (int i = 0; i < c->n_ops; i++) {
+        int b = seg_blk[i];
+        if (b < 0) {
+            copy_op(out, c, &c->ops[i]);
+            continue;
+        }
+        if (seg_last[i] != i)
+            continue; /* moves forward to its segment's last op */
+        int m = 0; /* the members of its ops, application order */
+        for (int t = seg_first[i]; t < blk[b].n_ops && blk[b].seg[t] == seg_first[i]; t++) {
+            const ir_op *op = &c->ops[blk[b].ops[t]];
+            if (op->n_members == 0)
+                push_member(buf, &m, op);
+            for (int j = 0; j < op->n_members; j++)
+                push_member(buf, &m, &c->members[op->first_member + j]);
+        }
+        ir_add_fused(out, IR_FUSED_2Q, buf, m);
+    }
+    free(seg_blk);
+    free(seg_first);
+    free(seg_last);
+    free(buf);
+    free_blocks(blk, n_blk);
+    return out;
 }
 
 void pass_stats(const ir_circuit *before, const ir_circuit *after, pass_report *r) {

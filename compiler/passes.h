@@ -41,8 +41,11 @@
  * gives n real RY sweeps per layer and one diagonal between layers (RZ(omega) of one layer,
  * the CZ ring, RZ(x) encodings, RZ(phi) of the next). Rule 7 (both policies): all-diagonal
  * groups on wires no earlier op touched (a global phase on |0..0>) are dropped, and, when
- * every observable is diagonal (Z/I only), those on wires no later op touches. pass_fuse
- * runs both policies and keeps the one with the lower vjp cost under this model. */
+ * every observable is diagonal (Z/I only), those on wires no later op touches. Rule 9
+ * (pass_fuse_pairs, below): segments of runs within one wire pair become dense 4x4 ops
+ * (FUSED_2Q) where that lowers the vjp cost. pass_fuse runs both policies (each with and
+ * without rule 0, each then through rule 9) and keeps the one with the lower vjp cost under
+ * this model. */
 #ifndef QNN_PASSES_H
 #define QNN_PASSES_H
 
@@ -53,6 +56,13 @@
  * differ by the phases rule 7 removes (a global phase, or diagonal phases before a diagonal
  * readout). */
 ir_circuit *pass_fuse(const ir_circuit *c);
+
+/* pass_fuse with rules switched: pair_blocks = 0 leaves out rule 9 (two-qubit blocks), so
+ * that benchmarks and tests can compare the two. pass_fuse is pair_blocks = 1. */
+typedef struct {
+    int pair_blocks;
+} pass_options;
+ir_circuit *pass_fuse_with(const ir_circuit *c, const pass_options *o);
 
 /* Static cost of one circuit under the model above. */
 typedef struct {
@@ -66,24 +76,38 @@ typedef struct {
 
 void pass_cost_of(const ir_circuit *c, pass_cost *out);
 
-/* Two-qubit blocks under the cost model: maximal runs of top-level ops of a (fused) circuit
- * that act within one wire pair (one-qubit ops on either wire, two-qubit ops on the pair,
- * FUSED_DIAGs on at most those two wires), each compared with one dense 4x4 op on the pair.
- * A dense 4x4 sweep costs 32 dim (four complex multiply-adds per amplitude); its vjp sweep
- * un-applies it to psi and lambda (2 * 32 dim) and, when a member has angles, accumulates
- * the 16 entries of G (32 dim) and contracts it with each angle's 4x4 derivative (128 flops
- * per angle and sample); a block that uses inputs rebuilds its matrix per sample, one 4x4
- * product (512 flops) per member after the first. A block pays when the dense op's vjp cost
- * is lower than its parts'. This is the decision of the block-fusion rule; pass_fuse does not
- * apply it yet (the code generator has no 4x4 kernel), `qnnc info` reports it. */
+/* Rule 9, two-qubit blocks: maximal runs of top-level ops of a fused circuit that act
+ * within one wire pair (one-qubit ops on either wire, two-qubit ops on the pair,
+ * FUSED_DIAGs on at most those two wires), each compared with one dense 4x4 op on the pair
+ * (IR_FUSED_2Q). A dense 4x4 sweep costs 32 dim (four complex multiply-adds per amplitude);
+ * its vjp sweep un-applies it to psi and lambda (2 * 32 dim) and, when a member has angles,
+ * accumulates the 16 entries of G (32 dim), then per sample the gradients' 4x4 algebra:
+ * 768 flops, 512 per member after the first, 64 per angle. A block whose angles use inputs
+ * builds its matrix per sample, one 4x4 product (512 flops) per member after the first; a
+ * block of parameters and constants builds it once per call, one of constants only at
+ * compile time. Within each block, rule 9 chooses the contiguous segments (of at most 64
+ * ops) to make dense by dynamic programming over this vjp cost, so a constant run among
+ * ops with angles is fused alone.
+ * pass_fuse applies rule 9 to the result of each policy (pass_fuse_pairs) before comparing
+ * them; pass_pair_blocks reports what it would do to a circuit. */
 typedef struct {
-    int n_blocks;        /* runs of two or more ops within one pair */
-    int n_paying;        /* of them, those a dense 4x4 would make cheaper */
-    int sweeps_saved;    /* ops those would remove (members - 1 each) */
-    double forward_flops, vjp_flops; /* the circuit's cost with the paying blocks dense */
+    int n_blocks;        /* maximal runs of two or more ops within one pair */
+    int n_paying;        /* dense segments rule 9 makes of them (pass_fuse_pairs) */
+    int sweeps_saved;    /* ops those remove */
+    double forward_flops, vjp_flops; /* the circuit's cost after rule 9 */
 } pass_blocks;
 
 void pass_pair_blocks(const ir_circuit *c, pass_blocks *out);
+
+/* Rule 9 on a fused circuit: every paying block becomes one FUSED_2Q (its ops' primitive
+ * members in application order, at the place of its last op; ops between on other wires
+ * commute with it; RZ RY RZ pieces on one wire become a Rot member again). A new circuit;
+ * c is not modified. Only the first PASS_MAX_DENSE_GRADS blocks with angles are fused: each
+ * one's gradient algebra is straight-line 4x4 code in its own backward kernel (cg_fn.c,
+ * pair_grads), about 0.3 s of LLVM time per block on the shared machine, which the flop
+ * model does not see (docs/performance.md); blocks of constants only have no such code. */
+enum { PASS_MAX_DENSE_GRADS = 32 };
+ir_circuit *pass_fuse_pairs(const ir_circuit *c);
 
 /* Before/after comparison of a pass, as `qnnc info` prints it. */
 typedef struct {

@@ -99,7 +99,7 @@ expect 0 "circuit qiren_layer: 8 qubits, 8 inputs, 8 outputs, 144 parameters" "$
 expect 0 "sweeps over the state: 112 before fusion -> 53 after (ry 48, fuseddiag 5)" "$QNNC" info examples/image_qiren.qnn
 expect 0 "estimated flops per sample: forward 278528 -> 102464, vjp 1044480 -> 401472" "$QNNC" info examples/image_qiren.qnn
 expect 0 "two-qubit blocks: 0, none cheaper as a dense 4x4 op" "$QNNC" info examples/image_qiren.qnn
-expect 0 "two-qubit blocks: 4 of 5 would be cheaper as dense 4x4 ops (not applied yet): 32 sweeps, forward 7524, vjp 29044" "$QNNC" info examples/gates.qnn
+expect 0 "two-qubit blocks: 5, none cheaper as a dense 4x4 op" "$QNNC" info examples/gates.qnn
 expect 0 "total parameters: 649" "$QNNC" info examples/sound_qiren.qnn
 expect 0 "total parameters: 425" "$QNNC" info examples/image_qiren.qnn --set model.hidden=1
 expect 0 "total parameters: 657" "$QNNC" info examples/image_qiren.qnn --experiment astronaut_qiren

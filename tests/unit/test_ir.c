@@ -42,7 +42,7 @@ static void test_gate_names(void **state) {
     static const char *const want[IR_GATE_COUNT] = {
         "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
         "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
-        "multirz"};
+        "multirz", "fused2q"};
     for (int g = 0; g < IR_GATE_COUNT; g++)
         assert_string_equal(ir_gate_name((ir_gate)g), want[g]);
     assert_int_equal(ir_gate_n_angles(IR_ROT), 3);
@@ -53,6 +53,73 @@ static void test_gate_names(void **state) {
     assert_true(ir_gate_is_diagonal(IR_CRZ));
     assert_false(ir_gate_is_diagonal(IR_CRX));
     assert_false(ir_gate_is_diagonal(IR_FUSED_1Q));
+}
+
+/* ir_pair_matrix (a FUSED_2Q member's 4x4 in basis |w0 w1>) against kron products and the
+ * SWAP conjugation of ir_gate_matrix, MULTIRZ's closed form, and its derivatives against
+ * central differences of itself; members outside the pair are refused. */
+static void test_pair_matrix(void **state) {
+    (void)state;
+    static const double h = 1e-6;
+    for (int g = 0; g < IR_FUSED_1Q; g++)
+        for (int rep = 0; rep < 4; rep++) {
+            double ang[3], m[32], u[32];
+            random_angles(ang);
+            int two = ir_gate_arity((ir_gate)g) == 2;
+            for (int where = 0; where < 2; where++) { /* 1q: on w0 / w1; 2q: same / reversed */
+                ir_op op = {0};
+                op.gate = (ir_gate)g;
+                op.wires[0] = where ? 5 : 2;
+                op.wires[1] = two ? (where ? 2 : 5) : -1;
+                assert_int_equal(ir_pair_matrix(&op, 2, 5, ang, -1, m), 0);
+                ir_gate_matrix((ir_gate)g, ang, u);
+                for (int r = 0; r < 4; r++)
+                    for (int c = 0; c < 4; c++) {
+                        cplx want;
+                        if (two) {
+                            static const int sw[4] = {0, 2, 1, 3};
+                            int rr = where ? sw[r] : r, cc = where ? sw[c] : c;
+                            want = u[2 * (4 * rr + cc)] + I * u[2 * (4 * rr + cc) + 1];
+                        } else {
+                            int hi = !where; /* the gate's bit: 1 (w0) or 0 (w1) */
+                            int gr = hi ? r >> 1 : r & 1, gc = hi ? c >> 1 : c & 1;
+                            int orr = hi ? r & 1 : r >> 1, oc = hi ? c & 1 : c >> 1;
+                            want = orr != oc ? 0 : u[2 * (2 * gr + gc)] + I * u[2 * (2 * gr + gc) + 1];
+                        }
+                        assert_close(m[2 * (4 * r + c)], creal(want), 1e-15);
+                        assert_close(m[2 * (4 * r + c) + 1], cimag(want), 1e-15);
+                    }
+                for (int k = 0; k < ir_gate_n_angles((ir_gate)g); k++) {
+                    double d[32], mp[32], mm[32], a2[3];
+                    assert_int_equal(ir_pair_matrix(&op, 2, 5, ang, k, d), 0);
+                    memcpy(a2, ang, sizeof a2);
+                    a2[k] += h;
+                    ir_pair_matrix(&op, 2, 5, a2, -1, mp);
+                    a2[k] -= 2 * h;
+                    ir_pair_matrix(&op, 2, 5, a2, -1, mm);
+                    for (int i = 0; i < 32; i++)
+                        assert_close(d[i], (mp[i] - mm[i]) / (2 * h), 1e-8);
+                }
+                op.wires[0] = 3; /* outside the pair */
+                assert_int_equal(ir_pair_matrix(&op, 2, 5, ang, -1, m), -1);
+            }
+        }
+    double m[32], a = 0.7;
+    ir_op mz = {0};
+    mz.gate = IR_MULTIRZ;
+    mz.mask = 1u << 2 | 1u << 5;
+    assert_int_equal(ir_pair_matrix(&mz, 2, 5, &a, -1, m), 0);
+    for (int b = 0; b < 4; b++) { /* e^{-i a/2} on even parity, e^{+i a/2} on odd */
+        double s = (b == 1 || b == 2) ? 1 : -1;
+        assert_close(m[2 * (5 * b)], cos(a / 2), 1e-15);
+        assert_close(m[2 * (5 * b) + 1], s * sin(a / 2), 1e-15);
+    }
+    mz.mask = 1u << 5; /* RZ on w1 */
+    assert_int_equal(ir_pair_matrix(&mz, 2, 5, &a, -1, m), 0);
+    assert_close(m[2 * 5 + 1], sin(a / 2), 1e-15);  /* |0 1>: odd */
+    assert_close(m[2 * 10 + 1], -sin(a / 2), 1e-15); /* |1 0>: even on w1 */
+    mz.mask = 1u << 3;
+    assert_int_equal(ir_pair_matrix(&mz, 2, 5, &a, -1, m), -1);
 }
 
 /* U U^dagger = I for every primitive gate at random angles. */
@@ -473,6 +540,7 @@ int main(void) {
     srand(12345);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gate_names),
+        cmocka_unit_test(test_pair_matrix),
         cmocka_unit_test(test_unitary),
         cmocka_unit_test(test_diagonal_flag),
         cmocka_unit_test(test_deriv_vs_fd),

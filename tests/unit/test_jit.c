@@ -1098,6 +1098,29 @@ static void test_gates_from_source(void **state) {
     ir_free(fz);
     sema_free(r);
     arena_destroy(ar);
+    /* issue 12's target: the same IQP circuit (two repetitions) with each ZZ written as
+     * cnot-rz-cnot compiles to no more sweeps than the rzz form (rule 0 sees the parity) */
+    int sweeps[2];
+    for (int form = 0; form < 2; form++) {
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "circuit iqp(int n = 8) {\n    qubits q[n];\n    input x[n];\n"
+                   "    for r in 0..2 {\n        h q;\n        for i in 0..n { rz(x[i]) q[i]; }\n"
+                   "        for i in 0..n-1 { %s }\n    }\n    expval Z(q[0]);\n}\n",
+                form ? "cnot q[i], q[i+1]; rz(x[i] * x[i+1]) q[i+1]; cnot q[i], q[i+1];"
+                     : "rzz(x[i] * x[i+1]) q[i], q[i+1];");
+        fclose(f);
+        ar = arena_create();
+        r = sema_check_file(ar, path, &so);
+        assert_non_null(r);
+        fz = pass_fuse(r->circuits[0]);
+        sweeps[form] = fz->n_ops;
+        ir_free(fz);
+        sema_free(r);
+        arena_destroy(ar);
+    }
+    assert_int_equal(sweeps[0], 17);
+    assert_true(sweeps[1] <= sweeps[0]);
 }
 
 int main(void) {

@@ -194,6 +194,10 @@ static void check_coverage(const ir_circuit *orig, const ir_circuit *f, int firs
                 assert_true(m->src_line >= last_line);
                 assert_int_equal(ir_gate_arity(m->gate), 1);
                 assert_int_equal(m->wires[0], op->wires[0]);
+            } else if (op->gate == IR_FUSED_2Q) { /* rule 9: within its pair */
+                double mm[32];
+                assert_true(op->wires[0] >= 0 && op->wires[0] < op->wires[1]);
+                assert_int_equal(ir_pair_matrix(m, op->wires[0], op->wires[1], NULL, -1, mm), 0);
             } else {
                 assert_true(ir_gate_is_diagonal(m->gate));
             }
@@ -251,7 +255,7 @@ static void assert_same_state(const ir_circuit *a, const ir_circuit *b, const do
 
 static void test_random_equivalence(void **state) {
     (void)state;
-    int total_before = 0, total_after = 0, n_absorbing = 0;
+    int total_before = 0, total_after = 0, n_absorbing = 0, n_dense = 0;
     for (int rep = 0; rep < 400; rep++) {
         int n = 1 + rep % 8, n_ops = rand() % 60;
         ir_circuit *c = random_circuit(n, n_ops, 5);
@@ -266,6 +270,8 @@ static void test_random_equivalence(void **state) {
         for (int i = 0; i < f->n_ops; i++)
             cnots[1] += f->ops[i].gate == IR_CNOT;
         n_absorbing += cnots[1] < cnots[0];
+        for (int i = 0; i < f->n_ops; i++)
+            n_dense += f->ops[i].gate == IR_FUSED_2Q;
         assert_true(f->n_ops <= c->n_ops + 2 * n_rot);
         total_before += c->n_ops;
         total_after += f->n_ops;
@@ -291,6 +297,8 @@ static void test_random_equivalence(void **state) {
     }
     assert_true(total_after < total_before); /* it does fuse */
     assert_true(n_absorbing > 40);
+    print_message("rule 9: %d fused2q ops in 400 random circuits\n", n_dense);
+    assert_true(n_dense > 0); /* and the states above were equal with them */
 }
 
 /* The fused circuit's exact gradient (through members) equals the original's. */
@@ -335,8 +343,10 @@ static int g2(ir_circuit *c, ir_gate g, int a, int b) {
     return op;
 }
 
-static ir_circuit *fuse_and_check(ir_circuit *c, int want_ops) {
-    ir_circuit *f = pass_fuse(c);
+/* Rules 1-8 (the policy cases; rule 9 has its own tests) or all of pass_fuse. */
+static ir_circuit *fuse_and_check_with(ir_circuit *c, int want_ops, int pair_blocks) {
+    pass_options o = {pair_blocks};
+    ir_circuit *f = pass_fuse_with(c, &o);
     check_coverage(c, f, 1);
     if (f->n_ops != want_ops) {
         ir_print(f, stderr);
@@ -352,6 +362,10 @@ static ir_circuit *fuse_and_check(ir_circuit *c, int want_ops) {
     free(p);
     free(x);
     return f;
+}
+
+static ir_circuit *fuse_and_check(ir_circuit *c, int want_ops) {
+    return fuse_and_check_with(c, want_ops, 0);
 }
 
 static void test_policy_cases(void **state) {
@@ -576,9 +590,17 @@ static void test_cost_model(void **state) {
     ir_free(c);
 }
 
-/* Two-qubit blocks under the cost model (passes.h): a run within one pair that a dense 4x4
- * would make cheaper, with the numbers worked out by hand; a run broken by an op on a third
- * wire; QIREN, whose RY sweeps and ring diagonals no 4x4 beats. */
+static int count_kind(const ir_circuit *c, ir_gate g) {
+    int n = 0;
+    for (int i = 0; i < c->n_ops; i++)
+        n += c->ops[i].gate == g;
+    return n;
+}
+
+/* Two-qubit blocks (rule 9, passes.h): a run within one pair that a dense 4x4 makes cheaper,
+ * with the numbers worked out by hand, becomes one FUSED_2Q and pass_fuse applies it; a
+ * run broken by an op on a third wire, and QIREN (RY sweeps and ring diagonals no 4x4
+ * beats), are left alone. */
 static void test_pair_blocks(void **state) {
     (void)state;
     ir_circuit *c = ir_new("block", 2, 0);
@@ -599,6 +621,62 @@ static void test_pair_blocks(void **state) {
      * costs 32 dim and 3 * 32 */
     assert_close(pb.forward_flops, pc.forward_flops - 35 * 4 + 32 * 4, 0);
     assert_close(pb.vjp_flops, pc.vjp_flops - 105 * 4 + 96 * 4, 0);
+    /* rule 9 applies it: one FUSED_2Q of the three gates, whose cost is what the block
+     * analysis predicted */
+    ir_circuit *p = pass_fuse_pairs(f);
+    assert_int_equal(p->n_ops, 1);
+    assert_int_equal(p->ops[0].gate, IR_FUSED_2Q);
+    assert_int_equal(p->ops[0].n_members, 3);
+    assert_int_equal(p->ops[0].wires[0], 0);
+    assert_int_equal(p->ops[0].wires[1], 1);
+    pass_cost_of(p, &pc);
+    assert_close(pc.forward_flops, pb.forward_flops, 0);
+    assert_close(pc.vjp_flops, pb.vjp_flops, 0);
+    ir_free(p);
+    ir_free(f);
+    f = fuse_and_check_with(c, 1, 1); /* and pass_fuse chooses it */
+    assert_int_equal(f->ops[0].gate, IR_FUSED_2Q);
+    ir_free(f);
+    ir_free(c);
+
+    /* a block with angles of inputs builds its matrix per sample: RX(x) RY(x) on wire 1
+     * and CRX(p) CRY(p) between are 4 sweeps (14 + 6 + 7 + 7 dim), but at dim 4 the 512
+     * flops per member product and the gradients' 4x4 algebra outweigh the sweeps saved */
+    c = ir_new("lane", 2, 1);
+    g1(c, IR_RX, 1, ir_input(c, 0));
+    g2(c, IR_CRX, 0, 1);
+    g1(c, IR_RY, 1, ir_input(c, 0));
+    g2(c, IR_CRY, 0, 1);
+    ir_begin_observable(c);
+    ir_add_term(c, 1, "XZ");
+    f = fuse_and_check_with(c, 4, 0);
+    pass_pair_blocks(f, &pb);
+    assert_int_equal(pb.n_blocks, 1);
+    assert_int_equal(pb.n_paying, 0);
+    p = pass_fuse_pairs(f);
+    assert_int_equal(count_kind(p, IR_FUSED_2Q), 0);
+    assert_int_equal(p->n_ops, 4);
+    ir_free(p);
+    ir_free(f);
+    ir_free(c);
+    /* the same on 8 qubits (dim 256): parts 158 dim in the vjp (RX 3 * 14 + 16, CRX and
+     * CRY 3 * 7 + 16, RY real 3 * 6 + 8) = 40448 flops against 128 dim dense (3 * 32 + 32)
+     * + 1536 (the matrix, per sample) + 768 + 1536 + 256 (gradient algebra) = 36864 */
+    c = ir_new("lane8", 8, 1);
+    g1(c, IR_RX, 1, ir_input(c, 0));
+    g2(c, IR_CRX, 0, 1);
+    g1(c, IR_RY, 1, ir_input(c, 0));
+    g2(c, IR_CRY, 0, 1);
+    ir_begin_observable(c);
+    ir_add_term(c, 1, "XZIIIIII");
+    f = fuse_and_check_with(c, 4, 0);
+    pass_cost_of(f, &pc);
+    pass_pair_blocks(f, &pb);
+    assert_int_equal(pb.n_paying, 1);
+    assert_close(pc.vjp_flops - pb.vjp_flops, 40448 - 36864, 0);
+    ir_free(f);
+    f = fuse_and_check_with(c, 1, 1);
+    assert_int_equal(f->ops[0].gate, IR_FUSED_2Q);
     ir_free(f);
     ir_free(c);
 
@@ -620,11 +698,33 @@ static void test_pair_blocks(void **state) {
     pass_cost_of(f, &pc);
     assert_close(pb.vjp_flops, pc.vjp_flops, 0);
     ir_free(f);
+    f = fuse_and_check_with(c, 4, 1); /* rule 9 leaves it */
+    assert_int_equal(count_kind(f, IR_FUSED_2Q), 0);
+    ir_free(f);
+    ir_free(c);
+
+    /* ops on other wires between a block's ops: H(0) ... CY(0,1) H(1) with H(2) CNOT(2,3)
+     * interleaved; the block moves to its last op, the others keep their order */
+    c = ir_new("interleaved", 4, 0);
+    g1(c, IR_H, 0, -1);
+    g1(c, IR_H, 2, -1);
+    g1(c, IR_SX, 1, -1);
+    g2(c, IR_CNOT, 2, 3);
+    g2(c, IR_CY, 1, 0);
+    g1(c, IR_H, 3, -1);
+    g1(c, IR_H, 1, -1);
+    g1(c, IR_SX, 0, -1);
+    ir_begin_observable(c);
+    ir_add_term(c, 1, "XYZX");
+    f = fuse_and_check_with(c, 4, 1);
+    assert_int_equal(count_kind(f, IR_FUSED_2Q), 1);
+    ir_free(f);
     ir_free(c);
 
     for (int n = 2; n <= 8; n += 3) {
         c = qiren(n, 2);
         f = pass_fuse(c);
+        assert_int_equal(count_kind(f, IR_FUSED_2Q), 0);
         pass_pair_blocks(f, &pb);
         assert_int_equal(pb.n_paying, 0);
         pass_cost_of(f, &pc);
