@@ -512,6 +512,11 @@ static ir_circuit *fuse_with(const ir_circuit *c, int split, int parities) {
  * costs the forward; ties keep the earlier in the order plain, split, each without rule 0
  * then with it: the plain policy's ops are the source's). */
 ir_circuit *pass_fuse(const ir_circuit *c) {
+    /* No gate may move across a channel (it does not commute with them), and the rules'
+     * reasoning (rule 7's dropped phases) is about unitary evolution: a noisy circuit is
+     * kept as it is. */
+    if (ir_has_channels(c))
+        return ir_clone(c);
     ir_circuit *best = NULL;
     double best_cost = 0;
     for (int k = 0; k < 4; k++) {
