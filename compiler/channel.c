@@ -114,15 +114,19 @@ void ch_superop(const ir_circuit *c, const ir_op *op, const double *s, int deriv
     }
 }
 
-const char *ch_strength_error(ir_channel ch, const double *s) {
+const char *ch_strength_error(ir_channel ch, const double *s, int *which) {
+    *which = 0;
     switch (ch) {
     case IR_CH_DEPOLARIZING: case IR_CH_BIT_FLIP: case IR_CH_PHASE_FLIP: case IR_CH_READOUT:
         return s[0] >= 0 && s[0] <= 1 ? NULL : "the probability p must be in [0, 1]";
     case IR_CH_AMPLITUDE_DAMPING: case IR_CH_PHASE_DAMPING:
         return s[0] >= 0 && s[0] <= 1 ? NULL : "gamma must be in [0, 1]";
     case IR_CH_THERMAL:
+        *which = !(s[0] > 0) ? 0 : 1;
         if (!(s[0] > 0) || !(s[1] > 0)) return "t1 and t2 must be positive";
+        *which = 2;
         if (!(s[2] >= 0)) return "the time t must be >= 0";
+        *which = 1;
         if (!(s[1] <= 2 * s[0])) return "t2 must be at most 2 t1 (no physical channel has t2 > 2 t1)";
         return NULL;
     default: return NULL;

@@ -29,9 +29,9 @@ void ch_kraus_superop(const double *k, int n, int d, double *S);
 double ch_kraus_tp_error(const double *k, int n, int d);
 
 /* NULL when constant strengths s[0..) are valid for ch, else what is wrong (a sentence
- * fragment such as "p must be in [0, 1]"). Strengths computed at run time are used as
- * given (docs/semantics.md §8). */
-const char *ch_strength_error(ir_channel ch, const double *s);
+ * fragment such as "p must be in [0, 1]") with *which the strength to point at. Strengths
+ * computed at run time are used as given (docs/semantics.md §8). */
+const char *ch_strength_error(ir_channel ch, const double *s, int *which);
 
 /* Readout error on a wire scales each Pauli factor on it by 1 - 2p. */
 static inline double ch_readout_factor(double p) { return 1 - 2 * p; }

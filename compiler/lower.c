@@ -678,9 +678,10 @@ static void apply_channel(lowering *L, env *e, ast_node *s, ir_channel ch) {
         if (x->uses_input || x->uses_param) constant = 0;
         else v[k] = ir_eval(cx->circ, st[k], NULL, NULL);
     }
-    const char *why = constant ? ch_strength_error(ch, v) : NULL;
+    int which = 0;
+    const char *why = constant ? ch_strength_error(ch, v, &which) : NULL;
     if (why) {
-        elab_error(cx, s->list.items[0]->loc, "`%s`: %s", name, why);
+        elab_error(cx, s->list.items[which]->loc, "`%s`: %s", name, why);
         return;
     }
     value q[8];
