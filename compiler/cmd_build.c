@@ -520,6 +520,12 @@ static int collect_circuits(build *b, const sema_result *r) {
     for (int i = 0; i < r->n_experiments && !rc; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        if (x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
+            snprintf(b->err, sizeof b->err, "experiment %s simulates density matrices (noise "
+                     "channels), which native builds do not generate yet; run it with `qnnc run`",
+                     x->exp.name);
+            return -1;
+        }
         build_experiment *be = &b->unit.experiments[ne++];
         be->x = x;
         be->precision = o->precision ? o->precision : x->exp.precision;

@@ -217,7 +217,8 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
             out[k] = out[same];
             continue;
         }
-        if (o->reference) {
+        /* density matrices (noise channels): the reference interpreter simulates them */
+        if (o->reference || x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
             char err[256];
             if ((failed = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
                 fprintf(stderr, "qnnc: %s\n", err);

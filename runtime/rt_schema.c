@@ -50,6 +50,12 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
                           "an output (§6.14)", "none"},
     [RT_SET_EXACT] = {"exact", RT_SETTING_WORD, 0, 0, NULL, 0, 0, 1,
                       "`auto` or `off`: the exact optimum of an objective (§6.14)", "`auto`"},
+    [RT_SET_SIMULATION] = {"simulation", RT_SETTING_WORD, 0, 0, NULL, 0, 0, 0,
+                           "`statevector` or `density_matrix` (§6.15)",
+                           "`density_matrix` when a circuit has noise channels, else `statevector`"},
+    [RT_SET_NOISE] = {"noise", RT_SETTING_LIST, 0, 0, NULL, 0, 0, 0,
+                      "a channel such as `depolarizing(0.01, after = [cnot, rx])`, or a list of them (§6.15)",
+                      "none"},
 };
 
 /* A wider field would need another store in rt_settings.c's set_int_field. */
