@@ -1,7 +1,7 @@
 /* Noise channels as superoperators: the linear map rho -> E(rho) of each IR_CHANNEL kind
  * (ir.h) on its wires' d x d block of the density matrix (d = 2, or 4 for a two-qubit
  * `kraus`), its derivative in each strength, and the checks lowering makes on constant
- * strengths and Kraus sets. docs/semantics.md §8 states the maps.
+ * strengths and Kraus sets. docs/semantics.md §9 states the maps.
  *
  * Layout: S is d^2 x d^2 complex, interleaved (S[2 * (row * d^2 + col)] real part), acting
  * on the block vectorised row-major: vec index r * d + c holds rho[r][c], and
@@ -30,7 +30,7 @@ double ch_kraus_tp_error(const double *k, int n, int d);
 
 /* NULL when constant strengths s[0..) are valid for ch, else what is wrong (a sentence
  * fragment such as "p must be in [0, 1]") with *which the strength to point at. Strengths
- * computed at run time are used as given (docs/semantics.md §8). */
+ * computed at run time are used as given (docs/semantics.md §9). */
 const char *ch_strength_error(ir_channel ch, const double *s, int *which);
 
 /* Readout error on a wire scales each Pauli factor on it by 1 - 2p. */

@@ -902,7 +902,7 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
     if (strcmp(n->name, "div") == 0 || strcmp(n->name, "len") == 0) return eval_int_function(cx, e, n);
     if (strcmp(n->name, "atan2") == 0 && !cx->in_setting) return eval_atan2(cx, e, n);
     if (strcmp(n->name, "uniform") == 0 && !cx->in_setting && cx->circ) {
-        /* a fresh draw in [0, 1) per call and per sample (docs/semantics.md §8.3) */
+        /* a fresh draw in [0, 1) per call and per sample (docs/semantics.md §9.3) */
         if (n->list.n != 0) {
             elab_error(cx, n->loc, "`uniform()` in a circuit takes no arguments: it is a draw in "
                                    "[0, 1); scale it, e.g. `rx(pi + e * uniform()) q[0];`");

@@ -51,7 +51,7 @@ void interp_vjp(const ir_circuit *c, const double *params, const double *inputs,
                 const double *grad_outputs, double *grad_params, double *grad_inputs,
                 int n_samples);
 
-/* ---- density matrices (interp_dm.c, docs/semantics.md §8) ------------------------------
+/* ---- density matrices (interp_dm.c, docs/semantics.md §9) ------------------------------
  * Circuits with channels (ir_has_channels) are simulated as density matrices: interp_forward
  * and interp_vjp above hand them to these, which also take noiseless circuits (the tests
  * compare the two simulations). rho holds 4^n complex numbers, rho[i * 2^n + j]; memory is

@@ -1,4 +1,4 @@
-/* Reference density-matrix interpreter (interp.h, docs/semantics.md §8): exact simulation of
+/* Reference density-matrix interpreter (interp.h, docs/semantics.md §9): exact simulation of
  * circuits with noise channels, one sample at a time, and its adjoint vjp.
  *
  * rho (dim x dim, dim = 2^n, row-major) is held as a vector of 2n qubits, vec index

@@ -75,13 +75,13 @@ typedef enum {
      * ir_op.channel, its strengths are angle[0..ir_channel_n_strengths) (expressions like
      * angles: constants, parameters or inputs), and it acts on wires[0] (and wires[1] for a
      * two-qubit `kraus`). Lowering makes it; passes never move a gate across it, and the
-     * state-vector back ends refuse it (docs/semantics.md §8). Last, like MULTIRZ, so that
+     * state-vector back ends refuse it (docs/semantics.md §9). Last, like MULTIRZ, so that
      * the loops over user-visible gate kinds never see it. */
     IR_CHANNEL,
     IR_GATE_COUNT
 } ir_gate;
 
-/* The kinds of IR_CHANNEL, with PennyLane's Kraus operators (docs/semantics.md §8). */
+/* The kinds of IR_CHANNEL, with PennyLane's Kraus operators (docs/semantics.md §9). */
 typedef enum {
     IR_CH_DEPOLARIZING,      /* p: sqrt(1-p) I, sqrt(p/3) X, Y, Z */
     IR_CH_AMPLITUDE_DAMPING, /* gamma: [[1,0],[0,sqrt(1-g)]], [[0,sqrt(g)],[0,0]] */

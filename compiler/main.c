@@ -471,7 +471,7 @@ static void print_memory_info(const sema_experiment *x) {
     if (m.widest_qubits > 0)
         printf("; state vector %.0f B (%d qubits) per thread", m.state_vector, m.widest_qubits);
     putchar('\n');
-    if (m.widest_qubits > 0) { /* both methods, per sample: docs/semantics.md §8 */
+    if (m.widest_qubits > 0) { /* both methods, per sample: docs/semantics.md §9 */
         int n = m.widest_qubits, n_ch = 0;
         for (int k = 0; k < x->model.n_circuits; k++)
             for (int i = 0; i < x->model.circuits[k]->n_ops; i++)

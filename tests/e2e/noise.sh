@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end: noise channels and the density-matrix simulation (docs/semantics.md §8).
+# End-to-end: noise channels and the density-matrix simulation (docs/semantics.md §9).
 # (1) tests/noise/dm_ref.py: every channel, readout error, a two-qubit kraus and trainable
 #     strengths through `qnnc grad --reference`, against numpy Kraus sums at 1e-12 and
 #     numpy central finite differences; a noiseless circuit equal to the state vector (JIT).
