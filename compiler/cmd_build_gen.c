@@ -140,8 +140,8 @@ static void layers(FILE *f, int e, const rt_experiment *x) {
         fprintf(f, ",\n     .circuit = %d, .n_tensors = %d, .tensors = ", s->circuit, s->n_tensors);
         if (s->n_tensors > 0) fprintf(f, "tensors_%d_%d", e, l);
         else fputs("NULL", f);
-        fprintf(f, ", .n_params = %d,\n     .n_branches = %d, .parent = %d, .branch = %d,"
-                "\n     .circuit_svg = ", s->n_params, s->n_branches, s->parent, s->branch);
+        fprintf(f, ", .n_params = %d, .n_uniform = %d,\n     .n_branches = %d, .parent = %d, .branch = %d,"
+                "\n     .circuit_svg = ", s->n_params, s->n_uniform, s->n_branches, s->parent, s->branch);
         if (s->circuit_svg) c_string_lines(f, s->circuit_svg, "         ");
         else fputs("NULL", f);
         fputs("},\n", f);

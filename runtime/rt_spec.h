@@ -63,6 +63,8 @@ typedef struct {
     int n_tensors;         /* quantum: its parameter tensors */
     rt_tensor_spec *tensors;
     int n_params;          /* quantum: total circuit parameters */
+    int n_uniform;         /* quantum: the circuit's last inputs that are uniform() draws,
+                            * which the layer makes (circuit inputs = in + n_uniform) */
     /* quantum: the circuit's drawing as an SVG document, which the run's report folder shows
      * (the runtime has no IR to draw from); NULL: none. Layers of one circuit may share it. */
     const char *circuit_svg;

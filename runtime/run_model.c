@@ -39,7 +39,7 @@ static rt_layer *make_layer(const rt_layer_spec *s, int index, const rt_circuit 
         break;   /* built by build_sequence, which owns the branches */
     case RT_LAYER_QUANTUM: {
         const rt_circuit *c = circuits[s->circuit];
-        if (!c || c->n_inputs != s->in || c->n_outputs != s->out || c->n_params != s->n_params) {
+        if (!c || c->n_inputs != s->in + s->n_uniform || c->n_outputs != s->out || c->n_params != s->n_params) {
             rt_error("layer %d: the compiled circuit does not match its layer", index);
             return NULL;
         }
@@ -56,7 +56,7 @@ static rt_layer *make_layer(const rt_layer_spec *s, int index, const rt_circuit 
                          : sp->init == RT_PARAM_INIT_NORMAL ? rt_init_normal(sp->a, sp->b)
                                                             : rt_init_const(sp->a);
         }
-        return rt_qlayer_create(c, pool, s->n_tensors, ts, rng);
+        return rt_qlayer_create_drawing(c, pool, s->n_tensors, ts, rng, s->n_uniform);
     }
     }
     return NULL;

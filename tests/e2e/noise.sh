@@ -66,4 +66,44 @@ import re, sys
 losses = [float(m.group(1)) for m in re.finditer(r"loss ([0-9.e+-]+)", open(sys.argv[1]).read())]
 assert len(losses) >= 12 and losses[-1] < 0.5 * losses[0], losses
 PY
+# uniform(): QIREN's coherent noise rx(pi + e u), a fresh draw per sample and call made by the
+# quantum layer from the seed: the JIT and the interpreter see the same draws, the thread
+# count changes nothing, e = 0 is the circuit without the draws, e > 0 changes the run.
+cp examples/embed/signal.csv "$tmp/"
+cat > "$tmp/u.qnn" <<'QNN'
+circuit c(float e = 0.3, int draw = 1) {
+    qubits q[2];
+    input x[1];
+    param w[2][3];
+    ry(x[0]) q[0];
+    rot(w[0][0], w[0][1], w[0][2]) q[0];
+    cnot q[0], q[1];
+    rot(w[1][0], w[1][1], w[1][2]) q[1];
+    if draw { for i in 0..2 { rx(pi + e * uniform()) q[i]; } }
+    else { for i in 0..2 { rx(pi) q[i]; } }
+    expval Z(q[1]);
+}
+model m(float e = 0.3, int draw = 1) { quantum c(e = e, draw = draw); linear(1, 1); }
+experiment u {
+    data = csv("signal.csv", inputs = 1, outputs = 1);
+    model = m;
+    epochs = 6;
+    log_every = 1;
+    optimizer = adam(lr = 0.05);
+}
+QNN
+losses() { grep -o '"loss": [^,]*' "$1/metrics.jsonl" | cut -d' ' -f2; }
+"$QNNC" run "$tmp/u.qnn" --out "$tmp/u_jit" --quiet > /dev/null
+"$QNNC" run "$tmp/u.qnn" --out "$tmp/u_t1" --threads 1 --quiet > /dev/null
+"$QNNC" run "$tmp/u.qnn" --out "$tmp/u_ref" --reference --quiet > /dev/null
+"$QNNC" run "$tmp/u.qnn" --out "$tmp/u_e0" --set model.e=0 --quiet > /dev/null
+"$QNNC" run "$tmp/u.qnn" --out "$tmp/u_plain" --set model.draw=0 --quiet > /dev/null
+[ "$(losses "$tmp/u_jit")" = "$(losses "$tmp/u_t1")" ] || die "uniform draws depend on the thread count"
+[ "$(losses "$tmp/u_e0")" = "$(losses "$tmp/u_plain")" ] || die "e = 0 differs from the circuit without draws"
+[ "$(losses "$tmp/u_jit")" != "$(losses "$tmp/u_e0")" ] || die "the draws changed nothing"
+"$PY" - <(losses "$tmp/u_jit") <(losses "$tmp/u_ref") <<'PY'
+import sys
+a = [float(v) for v in open(sys.argv[1])]; b = [float(v) for v in open(sys.argv[2])]
+assert len(a) == 6 and max(abs(x - y) for x, y in zip(a, b)) < 1e-12, (a, b)
+PY
 echo "noise.sh: ok"
