@@ -21,8 +21,8 @@ let s:constants = 'pi true false'
 let s:paulis = 'X Y Z I'
 let s:functions = 'sin cos tan exp log sqrt tanh atan asin acos'
 let s:layers = 'linear batchnorm relu tanh sigmoid sine scale rff softmax log_softmax parallel branch residual split'
-let s:settings = 'data model loss optimizer schedule epochs batch seed eval outputs batchnorm_eval log_every precision threads split eval_every objective exact'
-let s:words = 'gray rgb image sound csv adam sgd constant cosine linear mse l1 cross_entropy bce huber grid psnr accuracy checkpoint report minimize maximize auto off batch running f64 f32 mix full default siren_first siren uniform normal'
+let s:settings = 'data model loss optimizer schedule epochs batch seed eval outputs batchnorm_eval log_every precision threads split eval_every objective exact simulation noise'
+let s:words = 'gray rgb image sound csv adam sgd constant cosine linear mse l1 cross_entropy bce huber grid psnr accuracy checkpoint report minimize maximize statevector density_matrix auto off batch running f64 f32 mix all full default siren_first siren uniform normal'
 let s:decls = 'gate circuit model experiment'
 " END GENERATED
 
