@@ -38,30 +38,41 @@ static size_t vec_len(const ir_circuit *c) {
     return (size_t)1 << (2 * c->n_qubits);
 }
 
+/* a * b without C's Annex G NaN handling (__muldc3): the values here are finite. */
+static inline cplx cmul(cplx a, cplx b) {
+    return CMPLX(creal(a) * creal(b) - cimag(a) * cimag(b), creal(a) * cimag(b) + cimag(a) * creal(b));
+}
+
 /* v <- M v for a 2^k x 2^k matrix M on vector wires w[0..k) of an m-qubit vector (w[0] the
  * most significant bit of M's index; wire x has stride 1 << (m - 1 - x)). */
 static void apply_local(int m, const int *w, int k, const cplx *M, cplx *v) {
     int d = 1 << k;
-    size_t strides[MAX_LOCAL], all = 0, len = (size_t)1 << m;
-    for (int t = 0; t < k; t++) {
-        strides[t] = (size_t)1 << (m - 1 - w[t]);
-        all |= strides[t];
+    size_t len = (size_t)1 << m;
+    if (k == 1) { /* the common case (gates): pairs (i, i + s), no index arithmetic */
+        size_t s = (size_t)1 << (m - 1 - w[0]);
+        for (size_t hi = 0; hi < len; hi += 2 * s)
+            for (size_t i = hi; i < hi + s; i++) {
+                cplx a = v[i], b = v[i + s];
+                v[i] = cmul(M[0], a) + cmul(M[1], b);
+                v[i + s] = cmul(M[2], a) + cmul(M[3], b);
+            }
+        return;
     }
-    size_t idx[1 << MAX_LOCAL];
+    size_t off[1 << MAX_LOCAL], all = 0; /* offset of local index l from the block's base */
+    for (int t = 0; t < k; t++) all |= (size_t)1 << (m - 1 - w[t]);
+    for (int l = 0; l < d; l++) {
+        off[l] = 0;
+        for (int t = 0; t < k; t++)
+            if (l >> (k - 1 - t) & 1) off[l] |= (size_t)1 << (m - 1 - w[t]);
+    }
     cplx in[1 << MAX_LOCAL];
     for (size_t base = 0; base < len; base++) {
         if (base & all) continue;
-        for (int l = 0; l < d; l++) {
-            size_t i = base;
-            for (int t = 0; t < k; t++)
-                if (l >> (k - 1 - t) & 1) i |= strides[t];
-            idx[l] = i;
-            in[l] = v[i];
-        }
+        for (int l = 0; l < d; l++) in[l] = v[base + off[l]];
         for (int r = 0; r < d; r++) {
-            cplx s = 0;
-            for (int l = 0; l < d; l++) s += M[r * d + l] * in[l];
-            v[idx[r]] = s;
+            cplx sum = 0;
+            for (int l = 0; l < d; l++) sum += cmul(M[r * d + l], in[l]);
+            v[base + off[r]] = sum;
         }
     }
 }
