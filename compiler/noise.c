@@ -21,7 +21,8 @@ ir_circuit *noise_apply(const ir_circuit *c, const noise_model *m) {
                 for (int j = 0; j < ir_channel_n_strengths(rule->channel); j++)
                     s[j] = ir_const(d, rule->strength[j]);
                 int ch = ir_add_channel(d, rule->channel, op->wires[w], s);
-                ir_set_loc(d, ch, op->src_line, op->src_col); /* the gate's line */
+                /* the gate's line, column 0: what tells messages the channel is the model's */
+                ir_set_loc(d, ch, op->src_line, 0);
             }
         }
     }

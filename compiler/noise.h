@@ -20,7 +20,8 @@ typedef struct {
 } noise_model;
 
 /* A copy of c (unfused) with, after each op whose kind a rule names, that rule's channel on
- * every wire of the op, rules in their order. The caller frees it with ir_free. */
+ * every wire of the op, rules in their order; an inserted channel has the gate's line and
+ * column 0. The caller frees it with ir_free. */
 ir_circuit *noise_apply(const ir_circuit *c, const noise_model *m);
 
 #endif

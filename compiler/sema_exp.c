@@ -785,8 +785,9 @@ static int simulation_word(const value *v, const ir_circuit *c, const ir_op *ch,
     }
     if (w0 && ch) {
         diag_error(v->loc, "`simulation = statevector`, but circuit `%s` has a noise channel "
-                           "(`%s`, line %d), which only a density matrix describes", c->name,
-                   ir_channel_name(ch->channel), ch->src_line);
+                           "(`%s`, %s line %d), which only a density matrix describes", c->name,
+                   ir_channel_name(ch->channel), ch->src_col ? "at" : "of the `noise` setting, after",
+                   ch->src_line);
         return 0;
     }
     x->simulation = w1 ? RT_SIM_DENSITY_MATRIX : RT_SIM_STATEVECTOR;

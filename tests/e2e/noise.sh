@@ -57,7 +57,7 @@ QNN
 if "$QNNC" emit-llvm "$tmp/m.qnn" > /dev/null 2> "$tmp/llvm.err"; then die "emit-llvm generated a channel"; fi
 grep -q "line 5: \`depolarizing\` is a noise channel" "$tmp/llvm.err" || { cat "$tmp/llvm.err"; die "the refusal does not name the channel and line"; }
 if "$QNNC" check "$tmp/m.qnn" --set simulation=statevector 2> "$tmp/sv.err"; then die "statevector accepted a channel"; fi
-grep -q "has a noise channel (\`depolarizing\`, line 5)" "$tmp/sv.err" || { cat "$tmp/sv.err"; die "the statevector refusal"; }
+grep -q "has a noise channel (\`depolarizing\`, of the \`noise\` setting, after line 5)" "$tmp/sv.err" || { cat "$tmp/sv.err"; die "the statevector refusal"; }
 
 "$QNNC" run examples/noisy_fit.qnn --out "$tmp/fit" --set epochs=12 --set log_every=1 > "$tmp/fit.log" 2>&1 ||
     { cat "$tmp/fit.log"; die "examples/noisy_fit.qnn did not run"; }
