@@ -277,6 +277,14 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
         int precision = o->precision ? o->precision : x->exp.precision;
+        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* the interpreter: f64, adjoint */
+        if (dm && o->grad_shift) {
+            fprintf(stderr, "qnnc: experiment %s simulates density matrices, whose gradients are "
+                            "the adjoint method's only: drop `--grad shift`\n", x->exp.name);
+            failed = 1;
+            break;
+        }
+        if (dm) precision = 64;
         rt_circuit *circuits = calloc((size_t)x->model.n_circuits + 1, sizeof *circuits);
         const rt_circuit **ptrs = calloc((size_t)x->model.n_circuits + 1, sizeof *ptrs);
         double t_circuits = cmd_now();
