@@ -55,8 +55,8 @@ int cache_key_begin(cache_key *k, const char *kind, const char *triple, const ch
  * or two circuits differing only in it would share an entry: these sizes make that change
  * stop here first (checked on the LP64 targets qnn is built on). */
 #if defined(__x86_64__) || defined(__aarch64__)
-_Static_assert(sizeof(ir_expr) == 32 && sizeof(ir_op) == 44 && sizeof(ir_pauli_term) == 16 &&
-                   sizeof(ir_observable) == 60 && sizeof(ir_circuit) == 120,
+_Static_assert(sizeof(ir_expr) == 32 && sizeof(ir_op) == 56 && sizeof(ir_pauli_term) == 16 &&
+                   sizeof(ir_observable) == 60 && sizeof(ir_circuit) == 144,
                "the circuit IR changed: update dump_exact in cache.c, then these sizes");
 #endif
 
@@ -75,9 +75,9 @@ static void dump_exact(FILE *f, const ir_circuit *c) {
         fprintf(f, "\n%s %d:", l ? "members" : "ops", counts[l]);
         for (int i = 0; i < counts[l]; i++) {
             const ir_op *o = &lists[l][i];
-            fprintf(f, " %d,%d,%d,%d,%d,%d,%d,%d,%x", (int)o->gate, o->wires[0], o->wires[1],
-                    o->angle[0], o->angle[1], o->angle[2], o->first_member, o->n_members,
-                    (unsigned)o->mask);
+            fprintf(f, " %d,%d,%d,%d,%d,%d,%d,%d,%x,%d,%d,%d", (int)o->gate, o->wires[0],
+                    o->wires[1], o->angle[0], o->angle[1], o->angle[2], o->first_member,
+                    o->n_members, (unsigned)o->mask, (int)o->channel, o->kraus_first, o->n_kraus);
         }
     }
     fprintf(f, "\nterms %d:", c->n_terms);
@@ -91,6 +91,8 @@ static void dump_exact(FILE *f, const ir_circuit *c) {
                 o->n_lin, o->index, o->n_prob_wires);
         for (int w = 0; w < o->n_prob_wires && w < IR_MAX_PROB_WIRES; w++) fprintf(f, ",%d", o->prob_wires[w]);
     }
+    fprintf(f, "\nkraus %d uniform %d:", c->n_kraus, c->n_uniform);
+    for (int i = 0; i < c->n_kraus; i++) fprintf(f, " %a", c->kraus[i]);
     fputc('\n', f);
 }
 

@@ -124,6 +124,9 @@ static void fail_at(const ir_circuit *c, char *err, size_t errlen, const char *f
 }
 
 static int check_prim(const ir_circuit *c, const ir_op *op, int oi, char *err, size_t errlen) {
+    CHECK(op->gate != IR_CHANNEL, "line %d: `%s` is a noise channel, which needs the "
+          "density-matrix simulation; the code generator simulates state vectors only (run it "
+          "with --reference)", op->src_line, ir_channel_name(op->channel));
     CHECK((unsigned)op->gate < IR_FUSED_1Q, "op %d: bad gate kind %d", oi, (int)op->gate);
     const char *name = ir_gate_name(op->gate);
     int ar = ir_gate_arity(op->gate);

@@ -141,8 +141,8 @@ static void layers(FILE *f, int e, const rt_experiment *x) {
         fprintf(f, ",\n     .circuit = %d, .n_tensors = %d, .tensors = ", s->circuit, s->n_tensors);
         if (s->n_tensors > 0) fprintf(f, "tensors_%d_%d", e, l);
         else fputs("NULL", f);
-        fprintf(f, ", .n_params = %d,\n     .n_branches = %d, .parent = %d, .branch = %d,"
-                "\n     .circuit_svg = ", s->n_params, s->n_branches, s->parent, s->branch);
+        fprintf(f, ", .n_params = %d, .n_uniform = %d,\n     .n_branches = %d, .parent = %d, .branch = %d,"
+                "\n     .circuit_svg = ", s->n_params, s->n_uniform, s->n_branches, s->parent, s->branch);
         if (s->circuit_svg) c_string_lines(f, s->circuit_svg, "         ");
         else fputs("NULL", f);
         fputs("},\n", f);
@@ -238,8 +238,9 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
     fprintf(f, "    .precision = %d,\n", be->precision);
     fprintf(f, "    .n_layers = %d, .layers = layers_%d, .n_circuits = %d,\n", x->n_layers, e,
             x->n_circuits);
-    fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s,\n", NAME(OBJECTIVES, x->objective),
-            x->objective_output, NAME(EXACT_MODES, x->exact));
+    fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s, .simulation = %d,\n",
+            NAME(OBJECTIVES, x->objective), x->objective_output, NAME(EXACT_MODES, x->exact),
+            x->simulation);
     fprintf(f, "    .ham_qubits = %d, .ham_n_terms = %d, .ham_terms = ", x->ham_qubits, x->ham_n_terms);
     if (x->ham_n_terms > 0) fprintf(f, "hamiltonian_%d,\n", e);
     else fputs("NULL,\n", f);

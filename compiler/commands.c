@@ -246,6 +246,13 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
             out[k] = out[same];
             continue;
         }
+        if (x->exp.shots > 0 && x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
+            fprintf(stderr, "qnnc: %s: shots = %d with noise channels: shots are estimated from "
+                            "state vectors only (density matrices have no sampler yet); use "
+                            "--set shots=exact\n", x->exp.name, x->exp.shots);
+            failed = 1;
+            continue;
+        }
         if (x->exp.shots > 0) {
             char err[512];
             ir_circuit *m = shots_circuit(x->model.circuits[k], &plans[k], err, sizeof err);
@@ -259,7 +266,8 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
             out[k].shots = plans[k];
             continue;
         }
-        if (o->reference) {
+        /* density matrices (noise channels): the reference interpreter simulates them */
+        if (o->reference || x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
             char err[256];
             if ((failed = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
                 fprintf(stderr, "qnnc: %s\n", err);
@@ -318,6 +326,14 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
         int precision = o->precision ? o->precision : x->exp.precision;
+        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* the interpreter: f64, adjoint */
+        if (dm && o->grad_shift) {
+            fprintf(stderr, "qnnc: experiment %s simulates density matrices, whose gradients are "
+                            "the adjoint method's only: drop `--grad shift`\n", x->exp.name);
+            failed = 1;
+            break;
+        }
+        if (dm) precision = 64;
         rt_circuit *circuits = calloc((size_t)x->model.n_circuits + 1, sizeof *circuits);
         const rt_circuit **ptrs = calloc((size_t)x->model.n_circuits + 1, sizeof *ptrs);
         rt_shots_plan **plans = calloc((size_t)x->model.n_circuits + 1, sizeof *plans);

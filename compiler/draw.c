@@ -117,11 +117,12 @@ static char *gate_label(const ir_circuit *c, const ir_op *op, ir_gate base, cons
     size_t n = 0;
     FILE *f = open_memstream(&s, &n);
     if (!f) return NULL;
-    if (base == IR_PHASE) fputs(g->phase, f);
+    if (base == IR_CHANNEL) fputs(ir_channel_name(op->channel), f);
+    else if (base == IR_PHASE) fputs(g->phase, f);
     else if ((unsigned)base < sizeof names / sizeof *names) fputs(names[base], f);
     else fputs(ir_gate_name(base), f);
     ir_expr_style st = {.digits = 3, .compact = 1, .pi = g->pi};
-    int na = ir_gate_n_angles(base), t, first;
+    int na = base == IR_CHANNEL ? ir_channel_n_strengths(op->channel) : ir_gate_n_angles(base), t, first;
     if (na == 3 && param_row(c, op, &t, &first)) {
         const ir_tensor *tn = &c->tensors[t];
         fprintf(f, "(%s", tn->name);

@@ -901,6 +901,19 @@ static value eval_call(elab_ctx *cx, env *e, ast_node *n) {
     }
     if (strcmp(n->name, "div") == 0 || strcmp(n->name, "len") == 0) return eval_int_function(cx, e, n);
     if (strcmp(n->name, "atan2") == 0 && !cx->in_setting) return eval_atan2(cx, e, n);
+    if (strcmp(n->name, "uniform") == 0 && !cx->in_setting && cx->circ) {
+        /* a fresh draw in [0, 1) per call and per sample (docs/semantics.md §10.3) */
+        if (n->list.n != 0) {
+            elab_error(cx, n->loc, "`uniform()` in a circuit takes no arguments: it is a draw in "
+                                   "[0, 1); scale it, e.g. `rx(pi + e * uniform()) q[0];`");
+            return none();
+        }
+        value a = none();
+        a.kind = V_ANGLE;
+        a.loc = n->loc;
+        a.expr = ir_uniform(cx->circ);
+        return a;
+    }
     int fn = elab_is_math_function(n->name);
     if (fn) {
         if (n->list.n != 1 || n->list.items[0]->kind == AST_NAMED) {

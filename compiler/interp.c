@@ -190,6 +190,10 @@ double interp_expect(const ir_circuit *c, int obs, const cplx *state) {
 
 void interp_forward(const ir_circuit *c, const double *params, const double *inputs,
                     double *outputs) {
+    if (ir_has_channels(c)) { /* noise: only a density matrix describes the state */
+        interp_dm_forward(c, params, inputs, outputs);
+        return;
+    }
     cplx *state = alloc_or_die(state_dim(c) * sizeof *state);
     double *tv = alloc_or_die((size_t)c->n_terms * sizeof *tv);
     interp_state(c, params, inputs, state);
@@ -249,6 +253,10 @@ static void vjp_primitive(const ir_circuit *c, const ir_op *op, const double *pa
 void interp_vjp(const ir_circuit *c, const double *params, const double *inputs,
                 const double *grad_outputs, double *grad_params, double *grad_inputs,
                 int n_samples) {
+    if (ir_has_channels(c)) {
+        interp_dm_vjp(c, params, inputs, grad_outputs, grad_params, grad_inputs, n_samples);
+        return;
+    }
     size_t dim = state_dim(c);
     cplx *psi = alloc_or_die(dim * sizeof *psi);
     cplx *lam = alloc_or_die(dim * sizeof *lam);

@@ -51,6 +51,21 @@ void interp_vjp(const ir_circuit *c, const double *params, const double *inputs,
                 const double *grad_outputs, double *grad_params, double *grad_inputs,
                 int n_samples);
 
+/* ---- density matrices (interp_dm.c, docs/semantics.md §10) ------------------------------
+ * Circuits with channels (ir_has_channels) are simulated as density matrices: interp_forward
+ * and interp_vjp above hand them to these, which also take noiseless circuits (the tests
+ * compare the two simulations). rho holds 4^n complex numbers, rho[i * 2^n + j]; memory is
+ * 16 * 4^n bytes per copy, and the vjp keeps one copy per channel (the forward checkpoints). */
+void interp_dm_state(const ir_circuit *c, const double *params, const double *inputs,
+                     double _Complex *rho);
+void interp_dm_forward(const ir_circuit *c, const double *params, const double *inputs,
+                       double *outputs);
+void interp_dm_forward_batch(const ir_circuit *c, const double *params, const double *inputs,
+                             double *outputs, int n_samples);
+void interp_dm_vjp(const ir_circuit *c, const double *params, const double *inputs,
+                   const double *grad_outputs, double *grad_params, double *grad_inputs,
+                   int n_samples);
+
 /* The same by central finite differences with step h (h <= 0 picks 1e-5): for tests only,
  * 2 forward runs per parameter and per input element; error O(h^2). */
 void interp_vjp_fd(const ir_circuit *c, const double *params, const double *inputs,

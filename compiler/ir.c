@@ -59,6 +59,7 @@ void ir_free(ir_circuit *c) {
     free(c->members);
     free(c->terms);
     free(c->obs);
+    free(c->kraus);
     free(c->name);
     free(c);
 }
@@ -154,6 +155,45 @@ ir_op ir_multirz(uint32_t mask, int a) {
     op.angle[1] = op.angle[2] = -1;
     op.first_member = -1;
     return op;
+}
+
+int ir_add_channel(ir_circuit *c, ir_channel ch, int w, const int *s) {
+    int k = ir_add_gate(c, IR_CHANNEL, w, -1, -1, -1, -1);
+    c->ops[k].channel = ch;
+    for (int j = 0; j < ir_channel_n_strengths(ch); j++)
+        c->ops[k].angle[j] = s[j];
+    return k;
+}
+
+int ir_add_kraus(ir_circuit *c, int w0, int w1, int n, const double *mats) {
+    int d = w1 >= 0 ? 4 : 2, size = 2 * d * d * n;
+    int k = ir_add_gate(c, IR_CHANNEL, w0, w1, -1, -1, -1);
+    c->ops[k].channel = IR_CH_KRAUS;
+    c->ops[k].kraus_first = c->n_kraus;
+    c->ops[k].n_kraus = n;
+    if (c->n_kraus + size > c->cap_kraus) {
+        while (c->n_kraus + size > c->cap_kraus)
+            c->cap_kraus = c->cap_kraus ? 2 * c->cap_kraus : 64;
+        c->kraus = xmalloc(c->kraus, (size_t)c->cap_kraus * sizeof *c->kraus);
+    }
+    memcpy(c->kraus + c->n_kraus, mats, (size_t)size * sizeof *mats);
+    c->n_kraus += size;
+    return k;
+}
+
+/* Until ir_finish_uniform, draw k is an input leaf with index -1 - k: no declared input
+ * can have that index, and the count of declared inputs is not final yet. */
+int ir_uniform(ir_circuit *c) {
+    ir_expr e = {IR_EXPR_INPUT, -1, -1, -1 - c->n_uniform, 0.0, 1, 0};
+    c->n_uniform++;
+    return add_expr(c, e);
+}
+
+void ir_finish_uniform(ir_circuit *c) {
+    for (int i = 0; i < c->n_exprs; i++)
+        if (c->exprs[i].kind == IR_EXPR_INPUT && c->exprs[i].index < 0)
+            c->exprs[i].index = c->n_inputs + (-1 - c->exprs[i].index);
+    c->n_inputs += c->n_uniform;
 }
 
 void ir_set_loc(ir_circuit *c, int op, int line, int col) {
@@ -265,7 +305,7 @@ void ir_add_term(ir_circuit *c, double coef, const char *paulis) {
 static const char *const gate_names[IR_GATE_COUNT] = {
     "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
     "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
-    "multirz", "fused2q"};
+    "multirz", "fused2q", "channel"};
 
 const char *ir_gate_name(ir_gate g) {
     return (unsigned)g < IR_GATE_COUNT ? gate_names[g] : "?";
@@ -297,6 +337,25 @@ int ir_gate_is_diagonal(ir_gate g) {
     default:
         return 0;
     }
+}
+
+static const char *const channel_names[IR_CH_COUNT] = {
+    "depolarizing", "amplitude_damping", "phase_damping", "bit_flip", "phase_flip",
+    "thermal_relaxation", "kraus", "readout_error"};
+
+const char *ir_channel_name(ir_channel ch) {
+    return (unsigned)ch < IR_CH_COUNT ? channel_names[ch] : "?";
+}
+
+int ir_channel_n_strengths(ir_channel ch) {
+    return ch == IR_CH_THERMAL ? 3 : ch == IR_CH_KRAUS ? 0 : 1;
+}
+
+int ir_has_channels(const ir_circuit *c) {
+    for (int i = 0; i < c->n_ops; i++)
+        if (c->ops[i].gate == IR_CHANNEL)
+            return 1;
+    return 0;
 }
 
 int ir_gate_is_fused(ir_gate g) {
@@ -772,6 +831,33 @@ void ir_print_expr(const ir_circuit *c, int expr, const ir_expr_style *style, vo
 }
 
 static void print_op(const ir_circuit *c, const ir_op *op, int indent, FILE *f) {
+    if (op->gate == IR_CHANNEL) {
+        fprintf(f, "%*s%s", indent, "", ir_channel_name(op->channel));
+        int ns = ir_channel_n_strengths(op->channel);
+        for (int k = 0; k < ns; k++) {
+            fputs(k ? ", " : "(", f);
+            print_expr(c, op->angle[k], &dump_style, f);
+        }
+        if (ns)
+            fputs(")", f);
+        if (op->channel == IR_CH_KRAUS) { /* every entry: equal texts mean equal circuits */
+            int d = op->wires[1] >= 0 ? 4 : 2;
+            const double *m = c->kraus + op->kraus_first;
+            for (int k = 0; k < op->n_kraus; k++) {
+                fputs(k ? ", [" : "([", f);
+                for (int e = 0; e < d * d; e++)
+                    fprintf(f, "%s%.17g%+.17gi", e ? " " : "", m[2 * (k * d * d + e)],
+                            m[2 * (k * d * d + e) + 1]);
+                fputs("]", f);
+            }
+            fputs(")", f);
+        }
+        fprintf(f, " q[%d]", op->wires[0]);
+        if (op->wires[1] >= 0)
+            fprintf(f, ", q[%d]", op->wires[1]);
+        fputc('\n', f);
+        return;
+    }
     fprintf(f, "%*s%s", indent, "", ir_gate_name(op->gate));
     int na = ir_gate_n_angles(op->gate);
     for (int k = 0; k < na; k++) {
@@ -813,9 +899,12 @@ static void print_terms(const ir_circuit *c, int first, int n, FILE *f) {
 
 void ir_print(const ir_circuit *c, void *file) {
     FILE *f = file;
-    fprintf(f, "circuit %s: %d qubits, %d inputs, %d params, %d ops, depth %d\n",
+    fprintf(f, "circuit %s: %d qubits, %d inputs, %d params, %d ops, depth %d",
             c->name ? c->name : "?", c->n_qubits, c->n_inputs, c->n_params, c->n_ops,
             ir_depth(c));
+    if (c->n_uniform) /* the last inputs are the draws of uniform() */
+        fprintf(f, ", %d uniform draws (x[%d] ..)", c->n_uniform, c->n_inputs - c->n_uniform);
+    fputc('\n', f);
     for (int t = 0; t < c->n_tensors; t++) {
         const ir_tensor *tn = &c->tensors[t];
         fprintf(f, "  param %s", tn->name);
@@ -863,6 +952,7 @@ ir_circuit *ir_clone(const ir_circuit *c) {
     d->terms = dup_array(c->terms, c->n_terms, sizeof *c->terms, &d->cap_terms);
     d->obs = dup_array(c->obs, c->n_obs, sizeof *c->obs, &d->cap_obs);
     d->tensors = dup_array(c->tensors, c->n_tensors, sizeof *c->tensors, &d->cap_tensors);
+    d->kraus = dup_array(c->kraus, c->n_kraus, sizeof *c->kraus, &d->cap_kraus);
     for (int t = 0; t < d->n_tensors; t++)
         d->tensors[t].name = xstrdup(c->tensors[t].name);
     return d;

@@ -74,10 +74,34 @@ typedef enum {
     /* Produced by passes only (two-qubit block fusion, passes.h): the product of members
      * acting within the wire pair wires[0] < wires[1] (one-qubit gates on either, two-qubit
      * gates on the pair, MULTIRZ on a subset of it), applied as one dense 4x4 in basis
-     * |wires[0] wires[1]> (ir_pair_matrix). Last, so that earlier kinds keep their values. */
+     * |wires[0] wires[1]> (ir_pair_matrix). After MULTIRZ, so that earlier kinds keep their values. */
     IR_FUSED_2Q,
+    /* A noise channel (not a gate: a linear map on the density matrix). Its kind is
+     * ir_op.channel, its strengths are angle[0..ir_channel_n_strengths) (expressions like
+     * angles: constants, parameters or inputs), and it acts on wires[0] (and wires[1] for a
+     * two-qubit `kraus`). Lowering makes it; passes never move a gate across it, and the
+     * state-vector back ends refuse it (docs/semantics.md §10). After the pass-made kinds, so that
+     * the loops over user-visible gate kinds never see it. */
+    IR_CHANNEL,
     IR_GATE_COUNT
 } ir_gate;
+
+/* The kinds of IR_CHANNEL, with PennyLane's Kraus operators (docs/semantics.md §10). */
+typedef enum {
+    IR_CH_DEPOLARIZING,      /* p: sqrt(1-p) I, sqrt(p/3) X, Y, Z */
+    IR_CH_AMPLITUDE_DAMPING, /* gamma: [[1,0],[0,sqrt(1-g)]], [[0,sqrt(g)],[0,0]] */
+    IR_CH_PHASE_DAMPING,     /* gamma: [[1,0],[0,sqrt(1-g)]], [[0,0],[0,sqrt(g)]] */
+    IR_CH_BIT_FLIP,          /* p: sqrt(1-p) I, sqrt(p) X */
+    IR_CH_PHASE_FLIP,        /* p: sqrt(1-p) I, sqrt(p) Z */
+    IR_CH_THERMAL,           /* t1, t2, t: populations relax by exp(-t/t1) to |0>,
+                              * coherences decay by exp(-t/t2) (t2 <= 2 t1) */
+    IR_CH_KRAUS,             /* constant Kraus matrices: ir_op.n_kraus of them, 2x2 (one
+                              * wire) or 4x4 (two), at ir_circuit.kraus[ir_op.kraus_first ..] */
+    IR_CH_READOUT,           /* p: every measured bit of wires[0] flips with probability p,
+                              * wherever the statement stands: each Pauli factor on the wire
+                              * is scaled by 1 - 2p in every output (exact and linear) */
+    IR_CH_COUNT
+} ir_channel;
 
 typedef struct {
     ir_gate gate;
@@ -89,6 +113,10 @@ typedef struct {
     int src_col;
     uint32_t mask;      /* IR_MULTIRZ only: its wires, bit w = wire w (wires[0]/wires[1] hold
                          * the lowest/highest of them, -1 if one); 0 for other ops */
+    ir_channel channel; /* IR_CHANNEL only */
+    int kraus_first;    /* IR_CH_KRAUS only: offset (in doubles) into ir_circuit.kraus of its
+                         * n_kraus matrices, each d x d complex interleaved (d = 2 or 4) */
+    int n_kraus;
 } ir_op;
 
 /* One Pauli product: bit w of x_mask/z_mask set means X / Z acts on wire w (both = Y).
@@ -142,6 +170,10 @@ typedef struct ir_circuit {
     ir_pauli_term *terms; int n_terms, cap_terms;
     ir_observable *obs;   int n_obs, cap_obs;
     ir_tensor *tensors;   int n_tensors, cap_tensors;
+    double *kraus;        int n_kraus, cap_kraus; /* doubles of every `kraus` channel */
+    /* The last n_uniform inputs are not data: each is a fresh draw in [0, 1) per call and
+     * per sample (`uniform()` in an angle), which the caller supplies like an input. */
+    int n_uniform;
 } ir_circuit;
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -166,6 +198,18 @@ int ir_add_gate(ir_circuit *c, ir_gate g, int w0, int w1, int a0, int a1, int a2
  * wires of mask (nonzero) with angle expression a. */
 ir_op ir_multirz(uint32_t mask, int a);
 void ir_set_loc(ir_circuit *c, int op, int line, int col);
+
+/* Appends a channel of kind ch (not IR_CH_KRAUS) on wire w with strength expressions
+ * s[0 .. ir_channel_n_strengths(ch)). Returns the op index. */
+int ir_add_channel(ir_circuit *c, ir_channel ch, int w, const int *s);
+/* Appends a `kraus` channel on 1 or 2 wires (w1 = -1 for one) with n constant matrices,
+ * each d x d complex interleaved (d = 2 or 4), copied. Returns the op index. */
+int ir_add_kraus(ir_circuit *c, int w0, int w1, int n, const double *mats);
+/* A `uniform()` leaf: an input node whose index is fixed by ir_finish_uniform (draws are
+ * numbered in the order they are made, after every declared input). */
+int ir_uniform(ir_circuit *c);
+/* After lowering: the uniform draws become inputs n_inputs .. n_inputs + n_uniform - 1. */
+void ir_finish_uniform(ir_circuit *c);
 
 /* Appends a fused op (IR_FUSED_1Q or IR_FUSED_DIAG) whose members are copies of
  * members[0..n_members) (primitive ops, application order); its location is the first
@@ -196,6 +240,12 @@ int ir_gate_arity(ir_gate g);     /* qubits: 1 or 2 (FUSED_2Q: 2); 0 for FUSED_D
 int ir_gate_n_angles(ir_gate g);  /* 0, 1 or 3 (0 for fused kinds: angles live on members) */
 int ir_gate_is_diagonal(ir_gate g);
 int ir_gate_is_fused(ir_gate g);
+
+/* Channel facts: the statement's name (`depolarizing`, ...), its number of strengths (0 for
+ * kraus), and whether the circuit has any channel (then it needs a density matrix). */
+const char *ir_channel_name(ir_channel ch);
+int ir_channel_n_strengths(ir_channel ch);
+int ir_has_channels(const ir_circuit *c);
 
 /* Wires an op touches, bit w = wire w; for fused ops the union over its members; for
  * MULTIRZ its mask. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "diag.h"
 #include "embed.h"
 #include "gates.h"
@@ -38,6 +39,9 @@ typedef struct {
      * to transform, and emitted when the outermost modifier is done. */
     gx_seq *rec;
     int modifier_depth;
+    /* where each readout_error op was written, in op order (check_readout reports there) */
+    src_loc *readout_loc;
+    int n_readout, cap_readout;
 } lowering;
 
 enum { MAX_PROBS_WIRES = IR_MAX_PROB_WIRES };
@@ -584,6 +588,129 @@ static void apply_unitary(lowering *L, env *e, ast_node *s) {
     gx_seq_free(&seq);
 }
 
+/* A channel statement by name, or -1. */
+static int find_channel(const char *name) {
+    for (int ch = 0; ch < IR_CH_COUNT; ch++)
+        if (strcmp(name, ir_channel_name((ir_channel)ch)) == 0) return ch;
+    return -1;
+}
+
+enum { MAX_KRAUS = 16 };
+
+/* kraus(K0, K1, ...) q[..]: constant matrices of one size, trace preserving at 1e-10. */
+static void apply_kraus(lowering *L, env *e, ast_node *s) {
+    elab_ctx *cx = L->cx;
+    const ast_list *args = &s->list;
+    if (args->n < 1 || args->n > MAX_KRAUS) {
+        elab_error(cx, s->loc, "`kraus` takes 1 to %d matrices, e.g. `kraus(K0, K1) q[0];`, got %d",
+                   MAX_KRAUS, args->n);
+        return;
+    }
+    static double mats[MAX_KRAUS * 2 * 16];
+    int d = 0;
+    for (int k = 0; k < args->n; k++) {
+        if (args->items[k]->kind == AST_NAMED) {
+            elab_error(cx, args->items[k]->loc, "the matrices of `kraus` are positional");
+            return;
+        }
+        value v = elab_eval(cx, e, args->items[k]);
+        if (v.kind == V_NONE) return;
+        double re[16], im[16];
+        int dk;
+        if (!elab_read_matrix(cx, &v, "kraus", &dk, re, im)) return;
+        if (d && dk != d) {
+            elab_error(cx, v.loc, "the matrices of `kraus` must have one size: this one is "
+                                  "%dx%d, the first %dx%d", dk, dk, d, d);
+            return;
+        }
+        d = dk;
+        for (int i = 0; i < d * d; i++) {
+            mats[2 * (k * d * d + i)] = re[i];
+            mats[2 * (k * d * d + i) + 1] = im[i];
+        }
+    }
+    double err = ch_kraus_tp_error(mats, args->n, d);
+    if (!(err <= 1e-10)) {
+        elab_error(cx, s->loc, "the Kraus matrices are not trace preserving: sum K^dagger K "
+                               "differs from the identity by %.3g (the tolerance is 1e-10)", err);
+        return;
+    }
+    int nq = d == 2 ? 1 : 2;
+    value q[2];
+    int got = eval_qargs(L, e, s, q, 2);
+    if (got < 0) return;
+    int wires[2];
+    if (got != nq) {
+        elab_error(cx, s->loc, "`kraus` with %dx%d matrices acts on %d qubit%s, got %d", d, d, nq,
+                   nq == 1 ? "" : "s", got);
+        return;
+    }
+    if (distinct_wires(L, s, "kraus", q, got, 0, wires, 2) < 0 || !count_steps(L, s->loc) ||
+        !room_for_gate(L, s->loc))
+        return;
+    int op = ir_add_kraus(cx->circ, wires[0], nq == 2 ? wires[1] : -1, args->n, mats);
+    ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
+}
+
+/* depolarizing(p) q; ... thermal_relaxation(t1, t2, t) q[0]; readout_error(p) q[1];
+ * Strengths are expressions like angles; constant ones are checked here. A register
+ * broadcasts, as for one-qubit gates. */
+static void apply_channel(lowering *L, env *e, ast_node *s, ir_channel ch) {
+    elab_ctx *cx = L->cx;
+    if (L->rec) { /* a channel has no adjoint and no controlled form */
+        elab_error(cx, s->loc, "a noise channel inside `adj(...)` or `ctrl(...)`: channels are "
+                               "not unitary, so they have no adjoint or controlled form");
+        return;
+    }
+    if (ch == IR_CH_KRAUS) {
+        apply_kraus(L, e, s);
+        return;
+    }
+    const char *name = ir_channel_name(ch);
+    int ns = ir_channel_n_strengths(ch), st[3] = {-1, -1, -1};
+    if (s->list.n != ns) {
+        elab_error(cx, s->loc, "`%s` takes %d strength%s%s, got %d", name, ns, ns == 1 ? "" : "s",
+                   ch == IR_CH_THERMAL ? " (t1, t2, t)" : "", s->list.n);
+        return;
+    }
+    if (!eval_angles(L, e, s, name, ns, 1, &s->list, st)) return;
+    double v[3] = {0, 0, 0};
+    int constant = 1;
+    for (int k = 0; k < ns; k++) {
+        const ir_expr *x = &cx->circ->exprs[st[k]];
+        if (x->uses_input || x->uses_param) constant = 0;
+        else v[k] = ir_eval(cx->circ, st[k], NULL, NULL);
+    }
+    int which = 0;
+    const char *why = constant ? ch_strength_error(ch, v, &which) : NULL;
+    if (why) {
+        elab_error(cx, s->list.items[which]->loc, "`%s`: %s", name, why);
+        return;
+    }
+    value q[8];
+    int nq = eval_qargs(L, e, s, q, 8);
+    if (nq < 0) return;
+    if (nq != 1) {
+        elab_error(cx, s->loc, "`%s` acts on one qubit (or a register, one channel per wire), got "
+                               "%d arguments", name, nq);
+        return;
+    }
+    for (int i = 0; i < q[0].n_wires; i++) {
+        if (!count_steps(L, s->loc) || !room_for_gate(L, s->loc)) return;
+        int op = ir_add_channel(cx->circ, ch, q[0].wires[i], st);
+        ir_set_loc(cx->circ, op, s->loc.line, s->loc.col);
+        if (ch != IR_CH_READOUT) continue;
+        if (L->n_readout == L->cap_readout) {
+            int cap = L->cap_readout ? 2 * L->cap_readout : 16;
+            src_loc *t = arena_alloc(cx->ar, sizeof *t * (size_t)cap);
+            if (L->n_readout) memcpy(t, L->readout_loc, sizeof *t * (size_t)L->n_readout);
+            L->readout_loc = t;
+            L->cap_readout = cap;
+        }
+        L->readout_loc[L->n_readout++] = s->loc;
+    }
+}
+
 /* How many qubit arguments the gate G (an identifier or a call, as written inside a
  * modifier) takes: ctrl(G) reads its controls before them. 0: multirz, any number. */
 enum { MAX_MODIFIER_DEPTH = 64 };
@@ -1040,6 +1167,11 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
         return;
     }
     if (!need_circuit(L, s)) return;
+    int channel = env_lookup(e, s->name) ? -1 : find_channel(s->name);
+    if (channel == IR_CH_READOUT) { /* it acts on the measurement: before or after `expval` */
+        apply_channel(L, e, s, IR_CH_READOUT);
+        return;
+    }
     if (L->measured) {
         elab_error(cx, s->loc, "a gate after `expval`: the outputs are measured at the end of the "
                                "circuit, so gates must come before every `expval`");
@@ -1062,6 +1194,10 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
     int prim = find_primitive(s->name);
     if (prim >= 0) {
         apply_builtin(L, e, s, (ir_gate)prim, &s->list);
+        return;
+    }
+    if (channel >= 0) {
+        apply_channel(L, e, s, (ir_channel)channel);
         return;
     }
     int composite = gx_find_composite(s->name);
@@ -1101,6 +1237,7 @@ static void lower_apply(lowering *L, env *e, ast_node *s) {
     cands[n++] = "ctrl";
     cands[n++] = "unitary";
     for (int k = 0; k < 3; k++) cands[n++] = native_names[k];
+    for (int k = 0; k < IR_CH_COUNT; k++) cands[n++] = ir_channel_name((ir_channel)k);
     for (binding *b = cx->globals->head; b && n < IR_FUSED_1Q + GX_COMPOSITE_COUNT + 60; b = b->next)
         if (b->val.kind == V_GATE) cands[n++] = b->name;
     const char *hint = diag_pennylane_name(s->name, 0);
@@ -1460,6 +1597,20 @@ static void lower_block(lowering *L, env *e, ast_node *block) {
     scope_end(L, &scope, e);
 }
 
+/* readout_error acts on measured bits: on a wire no output reads it would do nothing. */
+static void check_readout(lowering *L, const ir_circuit *c) {
+    uint32_t measured = 0;
+    for (int t = 0; t < c->n_terms; t++) measured |= c->terms[t].x_mask | c->terms[t].z_mask;
+    for (int i = 0, k = 0; i < c->n_ops && k < L->n_readout; i++) {
+        const ir_op *op = &c->ops[i];
+        if (op->gate != IR_CHANNEL || op->channel != IR_CH_READOUT) continue;
+        if (!(measured >> op->wires[0] & 1))
+            elab_error(L->cx, L->readout_loc[k], "`readout_error` on qubit %d, which no output "
+                                                 "measures", op->wires[0]);
+        k++;
+    }
+}
+
 ir_circuit *lower_circuit(elab_ctx *cx, env *globals, ast_node *circuit, const ast_list *args,
                           src_loc call_loc, env *caller) {
     lowering L;
@@ -1484,6 +1635,8 @@ ir_circuit *lower_circuit(elab_ctx *cx, env *globals, ast_node *circuit, const a
     else if (ok && c && c->n_obs == 0 && diag_error_count() == before)
         elab_error(cx, circuit->loc, "circuit `%s` measures nothing: add `expval` statements for "
                                      "its outputs", circuit->name);
+    if (ok && c && diag_error_count() == before) check_readout(&L, c);
+    if (c) ir_finish_uniform(c);
     cx->circ = saved;
     cx->globals = saved_globals;
     if (diag_error_count() != before || !ok) {

@@ -483,6 +483,17 @@ static void print_memory_info(const sema_experiment *x) {
     if (m.widest_qubits > 0)
         printf("; state vector %.0f B (%d qubits) per thread", m.state_vector, m.widest_qubits);
     putchar('\n');
+    if (m.widest_qubits > 0) { /* both methods, per sample: docs/semantics.md §10 */
+        int n = m.widest_qubits, n_ch = 0;
+        for (int k = 0; k < x->model.n_circuits; k++)
+            for (int i = 0; i < x->model.circuits[k]->n_ops; i++)
+                n_ch += x->model.circuits[k]->ops[i].gate == IR_CHANNEL &&
+                        x->model.circuits[k]->ops[i].channel != IR_CH_READOUT;
+        printf("  simulation: %s; per sample, state vector %.0f B, density matrix %.0f B (its vjp "
+               "%.0f B: %d checkpoint%s)\n", x->exp.simulation == RT_SIM_DENSITY_MATRIX ?
+               "density_matrix" : "statevector", rt_sv_bytes(n), rt_dm_bytes(n),
+               rt_dm_bytes(n) * (n_ch + 3), n_ch, n_ch == 1 ? "" : "s");
+    }
 }
 
 static int cmd_info(const sema_result *r, const options *o) {

@@ -517,6 +517,11 @@ ir_circuit *pass_fuse(const ir_circuit *c) {
 }
 
 ir_circuit *pass_fuse_with(const ir_circuit *c, const pass_options *o) {
+    /* No gate may move across a channel (it does not commute with them), and the rules'
+     * reasoning (rule 7's dropped phases) is about unitary evolution: a noisy circuit is
+     * kept as it is. */
+    if (ir_has_channels(c))
+        return ir_clone(c);
     ir_circuit *best = NULL;
     double best_cost = 0;
     for (int k = 0; k < 4; k++) {

@@ -75,6 +75,11 @@ int qasm_write(const ir_circuit *c, const double *params, const char *bound_from
     int uses_rot = 0;
     for (int i = 0; i < c->n_ops; i++) {
         const ir_op *op = &c->ops[i];
+        if (op->gate == IR_CHANNEL) {
+            fprintf(stderr, "qnnc: circuit `%s`: line %d: `%s` is a noise channel, which OpenQASM 3 "
+                            "cannot express\n", c->name, op->src_line, ir_channel_name(op->channel));
+            return -1;
+        }
         if (!qasm_gate_name(op->gate)) {
             fprintf(stderr, "qnnc: circuit `%s`: op `%s` has no OpenQASM 3 form (emit-qasm writes "
                             "the unfused IR)\n", c->name, ir_gate_name(op->gate));

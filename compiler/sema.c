@@ -380,10 +380,12 @@ static void model_quantum(sema *S, model_build *M, env *e, ast_node *s) {
     ir_circuit *c = lower_circuit(&S->cx, &S->globals, circ, &s->list, s->loc, e);
     if (!c) return;
     sema_keep_circuit(S, c);
-    if (!sema_check_width(S, M, c->n_inputs, s->loc, s->name)) return;
+    /* uniform() draws are inputs the layer makes, not features it takes */
+    if (!sema_check_width(S, M, c->n_inputs - c->n_uniform, s->loc, s->name)) return;
     rt_layer_spec *l = sema_add_layer(S, M, RT_LAYER_QUANTUM, s->loc);
     if (!l) return;
-    l->in = c->n_inputs;
+    l->in = c->n_inputs - c->n_uniform;
+    l->n_uniform = c->n_uniform;
     l->out = c->n_obs;
     l->n_params = c->n_params;
     l->circuit = M->m->n_circuits;

@@ -12,6 +12,9 @@
 #include "rt_task.h"
 #include "sema_impl.h"
 #include "ir.h"
+#include "channel.h"
+#include "gates.h"
+#include "noise.h"
 
 /* The keys, in the schema's order (rt_schema.h): vals[k] and by_key[k] below are its slots. */
 enum { N_KEYS = RT_N_SETTINGS };
@@ -615,6 +618,163 @@ static void describe_run(const sema *S, const ast_node *m, rt_experiment *x) {
         k += (size_t)snprintf(x->overrides + k, sizeof x->overrides - k, "%s%s", i ? " " : "", S->opt.sets[i]);
 }
 
+/* A gate kind a noise rule names: a primitive gate (or its alias), or -1 after reporting. */
+static int noise_gate(const value *g) {
+    if (g->kind == V_GATE && g->builtin >= 0 && g->builtin < IR_FUSED_1Q) return g->builtin;
+    if (g->kind == V_SYM) {
+        static const struct { const char *alias; ir_gate g; } aliases[] = {
+            {"cx", IR_CNOT}, {"p", IR_PHASE}, {"cp", IR_CPHASE}, {"id", IR_I}};
+        for (int k = 0; k < IR_FUSED_1Q; k++)
+            if (strcmp(g->s, ir_gate_name((ir_gate)k)) == 0) return k;
+        for (size_t k = 0; k < sizeof aliases / sizeof *aliases; k++)
+            if (strcmp(g->s, aliases[k].alias) == 0) return aliases[k].g;
+    }
+    diag_error(g->loc, "`after` lists primitive gates such as `cnot`, `rx` or `rot` (the gates "
+                       "of `qnnc emit-ir`; composite gates and templates are made of them), or is "
+                       "`all`");
+    return -1;
+}
+
+/* noise = CHANNEL(strengths, after = [gates]) or a list of them (language.md §6.16). */
+static int noise_setting(const value *v, noise_model *m) {
+    int n = v->kind == V_LIST ? v->n_items : 1;
+    if (n > NOISE_MAX_RULES) {
+        diag_error(v->loc, "`noise` has at most %d channels", NOISE_MAX_RULES);
+        return 0;
+    }
+    m->n_rules = 0;
+    for (int i = 0; i < n; i++) {
+        const value *c = v->kind == V_LIST ? &v->items[i] : v;
+        int ch = -1;
+        if (c->kind == V_CALL || c->kind == V_SYM)
+            for (int k = 0; k < IR_CH_COUNT; k++)
+                if (strcmp(c->s, ir_channel_name((ir_channel)k)) == 0) ch = k;
+        if (ch < 0 || ch == IR_CH_KRAUS || ch == IR_CH_READOUT || c->kind != V_CALL) {
+            diag_error(c->loc, "a noise rule is a one-qubit channel with its strengths and the "
+                               "gates it follows, e.g. `depolarizing(0.01, after = [cnot, rx])`%s",
+                       ch == IR_CH_KRAUS || ch == IR_CH_READOUT ? "; `kraus` and `readout_error` "
+                       "are written in the circuit" : "");
+            return 0;
+        }
+        noise_rule *r = &m->rules[m->n_rules++];
+        memset(r, 0, sizeof *r);
+        r->channel = (ir_channel)ch;
+        int ns = ir_channel_n_strengths(r->channel), got = 0;
+        const value *after = NULL;
+        for (int a = 0; a < c->n_items; a++) {
+            const value *x = &c->items[a];
+            if (c->names[a]) {
+                if (strcmp(c->names[a], "after") != 0) {
+                    diag_error(x->loc, "`%s` has no parameter `%s`: its strengths are positional, "
+                                       "then `after = [gates]`", c->s, c->names[a]);
+                    return 0;
+                }
+                after = x;
+                continue;
+            }
+            if (got >= ns || !kind_ok(x, RT_ARG_REAL)) {
+                diag_error(x->loc, "`%s` takes %d number%s (its strength%s), then `after = [gates]`",
+                           c->s, ns, ns == 1 ? "" : "s", ns == 1 ? "" : "s");
+                return 0;
+            }
+            r->strength[got++] = real_of(x);
+        }
+        if (got != ns) {
+            diag_error(c->loc, "`%s` takes %d strength%s, got %d", c->s, ns, ns == 1 ? "" : "s", got);
+            return 0;
+        }
+        int which;
+        const char *why = ch_strength_error(r->channel, r->strength, &which);
+        if (why) {
+            diag_error(c->items[which].loc, "`%s`: %s", c->s, why);
+            return 0;
+        }
+        if (!after) {
+            diag_error(c->loc, "`%s` in `noise` needs the gates it follows: `after = [cnot, rx]` "
+                               "or `after = all`", c->s);
+            return 0;
+        }
+        if (after->kind == V_SYM && strcmp(after->s, "all") == 0) {
+            memset(r->after, 1, sizeof r->after);
+            continue;
+        }
+        int na = after->kind == V_LIST ? after->n_items : 1;
+        for (int g = 0; g < na; g++) {
+            int k = noise_gate(after->kind == V_LIST ? &after->items[g] : after);
+            if (k < 0) return 0;
+            r->after[k] = 1;
+        }
+    }
+    return 1;
+}
+
+/* The first channel op of the experiment's circuits, for the message that refuses it. */
+static const ir_op *first_channel(const sema_model *m, const ir_circuit **in) {
+    for (int k = 0; k < m->n_circuits; k++)
+        for (int i = 0; i < m->circuits[k]->n_ops; i++)
+            if (m->circuits[k]->ops[i].gate == IR_CHANNEL) {
+                *in = m->circuits[k];
+                return &m->circuits[k]->ops[i];
+            }
+    return NULL;
+}
+
+/* `simulation = statevector | density_matrix` into x->simulation; 0 after reporting. */
+static int simulation_word(const value *v, const ir_circuit *c, const ir_op *ch, rt_experiment *x) {
+    const rt_setting *st = &rt_settings_schema[RT_SET_SIMULATION];
+    const char *const *names = st->words; /* statevector, density_matrix */
+    int w0 = is_word(v, names[0]), w1 = w0 ? 0 : is_word(v, names[1]);
+    if (w0 < 0 || w1 < 0) return 0;
+    if (!w0 && !w1) {
+        bad_choice(v, st->what, names, st->n_words);
+        return 0;
+    }
+    if (w0 && ch) {
+        diag_error(v->loc, "`simulation = statevector`, but circuit `%s` has a noise channel "
+                           "(`%s`, %s line %d), which only a density matrix describes", c->name,
+                   ir_channel_name(ch->channel), ch->src_col ? "at" : "of the `noise` setting, after",
+                   ch->src_line);
+        return 0;
+    }
+    x->simulation = w1 ? RT_SIM_DENSITY_MATRIX : RT_SIM_STATEVECTOR;
+    return 1;
+}
+
+/* `noise` and `simulation` (language.md §6.16): the noise model's channels go into this
+ * experiment's copies of its circuits, then the method follows from them, and a density
+ * matrix must fit RT_LIMIT_DM_BYTES. */
+static int simulation_settings(sema *S, ast_node *const *by_key, const value *vals,
+                               sema_model *m, rt_experiment *x) {
+    if (by_key[RT_SET_NOISE]) {
+        noise_model nm;
+        if (!noise_setting(&vals[RT_SET_NOISE], &nm)) return 0;
+        /* a new list: the old one may be shared with another elaboration of the model */
+        ir_circuit **list = arena_alloc(S->ar, sizeof *list * (size_t)(m->n_circuits + 1));
+        for (int k = 0; k < m->n_circuits; k++)
+            list[k] = sema_keep_circuit(S, noise_apply(m->circuits[k], &nm));
+        m->circuits = list;
+    }
+    const ir_circuit *c = NULL;
+    const ir_op *ch = first_channel(m, &c);
+    x->simulation = ch ? RT_SIM_DENSITY_MATRIX : RT_SIM_STATEVECTOR;
+    const value *v = by_key[RT_SET_SIMULATION] ? &vals[RT_SET_SIMULATION] : NULL;
+    if (v && !simulation_word(v, c, ch, x)) return 0;
+    if (x->simulation != RT_SIM_DENSITY_MATRIX) return 1;
+    for (int k = 0; k < m->n_circuits; k++) {
+        int n = m->circuits[k]->n_qubits, most = 0;
+        if (rt_dm_bytes(n) <= RT_LIMIT_DM_BYTES) continue;
+        while (rt_dm_bytes(most + 1) <= RT_LIMIT_DM_BYTES) most++;
+        char need[32], lim[32];
+        rt_format_bytes(rt_dm_bytes(n), need, sizeof need);
+        rt_format_bytes(RT_LIMIT_DM_BYTES, lim, sizeof lim);
+        diag_error(v ? v->loc : by_key[1]->loc, "circuit `%s` has %d qubits: its density matrix "
+                   "would take %s per sample (the limit is %s, %d qubits; its state vector takes "
+                   "%.0f B)", m->circuits[k]->name, n, need, lim, most, rt_sv_bytes(n));
+        return 0;
+    }
+    return 1;
+}
+
 int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     keys_from_schema();
     int before = diag_error_count();
@@ -743,6 +903,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         return 0;
     }
     describe_run(S, m, x);
+    if (!simulation_settings(S, by_key, vals, &out->model, x)) return 0;
     x->n_layers = out->model.n_layers;
     x->layers = out->model.layers;
     x->n_circuits = out->model.n_circuits;
@@ -767,6 +928,12 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         if (w) x->shots = 0;
         else if (!setting_int(&vals[RT_SET_SHOTS], RT_SET_SHOTS, &n)) return 0;
         else x->shots = (int)n;
+        if (x->shots > 0 && x->simulation == RT_SIM_DENSITY_MATRIX) {
+            diag_error(vals[RT_SET_SHOTS].loc, "`shots = %d` with noise channels: shots are "
+                       "estimated from state vectors only (density matrices have no sampler yet); "
+                       "use `shots = exact`", x->shots);
+            return 0;
+        }
     }
     if (by_key[7]) {
         if (!setting_int(&vals[7], RT_SET_SEED, &n)) return 0;

@@ -13,6 +13,7 @@
 #          gates     compiler/ir.c      (gate_names, without the kinds from IR_FUSED_1Q on,
 #                                        which only passes create; see compiler/ir.h)
 #                    + the gate aliases (`aliases[] = {{"cx", IR_CNOT}, ...}` in compiler/*.c)
+#                    + the noise channels (channel_names in compiler/ir.c)
 #          constants, Paulis, math functions   compiler/elab.c
 #          layers    compiler/sema.c (builtin_layers)    settings  runtime/rt_schema.c (its rows)
 #          words     the value words of compiler/sema_exp.c (its word tables, is_word(v, "w")
@@ -56,7 +57,9 @@ all_gates=$(table "$SRC/ir.c" 'gate_names\[')
 aliases=$(for f in "$SRC"/*.c; do
   awk '/aliases\[\][[:space:]]*=/ { go = 1 } go { print } go && /}[[:space:]]*;/ { go = 0 }' "$f"
 done | grep -o '{"[A-Za-z_0-9]*",' | tr -d '{",')
-gates=$( (echo "$all_gates" | head -n "$n_user"; echo "$aliases") | uniq_line)
+# the noise channels are written like gates (`depolarizing(0.01) q;`): channel_names
+channels=$(table "$SRC/ir.c" 'channel_names\[')
+gates=$( (echo "$all_gates" | head -n "$n_user"; echo "$aliases"; echo "$channels") | uniq_line)
 
 constants=$(grep -o 'strcmp(n->name, "[A-Za-z_0-9]*") == 0) return mk_' "$SRC/elab.c" |
   sed 's/.*"\(.*\)".*/\1/' | uniq_line)

@@ -29,6 +29,13 @@
 /* A sound slice [start, stop) lies inside a file io_sound can read. */
 #define RT_LIMIT_SOUND_FRAMES IO_SOUND_MAX_SAMPLES
 
+/* Density matrices (`simulation = density_matrix`): 16 * 4^n bytes per copy, and the adjoint
+ * keeps one copy per channel besides three working ones. A register whose one copy would
+ * exceed RT_LIMIT_DM_BYTES (1 GiB: 13 qubits) is refused with the number. */
+#define RT_LIMIT_DM_BYTES   (1024.0 * 1024 * 1024)
+static inline double rt_dm_bytes(int n_qubits) { return 16.0 * (double)(1ULL << (2 * n_qubits)); }
+static inline double rt_sv_bytes(int n_qubits) { return 16.0 * (double)(1ULL << n_qubits); }
+
 /* Evaluation grids of sound (points) and the command line's --grid before the data kind is
  * known; image grids are further bounded by RT_LIMIT_IMAGE_SIZE. */
 #define RT_LIMIT_GRID       16384

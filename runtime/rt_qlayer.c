@@ -29,6 +29,12 @@ typedef struct {
     int shots;                           /* 0: exact */
     uint64_t seed, layer_id, calls;      /* the stream of the current forward call */
     double *raw, *est, *graw;
+    /* uniform() draws (docs/semantics.md §10.3): the circuit's last n_uniform inputs are not
+     * the layer's; each forward appends fresh draws to every sample (xu), which the next
+     * backward reuses, and the backward's input gradient goes through dxu */
+    int n_uniform;
+    rt_rng draws;
+    double *xu, *dxu;                    /* max_batch x n_inputs each */
     /* the call in progress, read by the tasks */
     const double *x, *dy;
     double *y, *dx;
@@ -124,10 +130,23 @@ static void backward_task(void *ctx, int task, int thread) {
 
 static int n_chunks(const q_layer *q, int batch) { return (batch + q->chunk - 1) / q->chunk; }
 
+/* Each sample's data inputs followed by its fresh draws, in sample order (one stream, so the
+ * draws do not depend on the thread count). */
+static const double *with_draws(q_layer *q, const double *x, int batch) {
+    int n = q->c->n_inputs, nd = n - q->n_uniform;
+    for (int b = 0; b < batch; b++) {
+        double *row = q->xu + (size_t)b * n;
+        memcpy(row, x + (size_t)b * nd, (size_t)nd * sizeof *row);
+        for (int k = nd; k < n; k++) row[k] = rt_rng_uniform(&q->draws);
+    }
+    return q->xu;
+}
+
 static int q_forward(rt_layer *l, const double *x, double *y, int batch) {
     q_layer *q = (q_layer *)l;
     if (is_f32(q))
         to_float(q->params_f, l->params, l->n_params);
+    if (q->n_uniform) x = with_draws(q, x, batch);
     q->x = x;
     q->y = y;
     q->batch = batch;
@@ -142,12 +161,22 @@ static void q_backward(rt_layer *l, const double *x, const double *y, const doub
     q_layer *q = (q_layer *)l;
     if (is_f32(q))
         to_float(q->params_f, l->params, l->n_params);
+    double *dx_data = dx;
+    if (q->n_uniform) { /* the latest forward's draws; their gradients are dropped */
+        x = q->xu;
+        dx = dx ? q->dxu : NULL;
+    }
     q->x = x;
     q->dy = dy;
     q->dx = dx;
     q->batch = batch;
     int nc = n_chunks(q, batch);
     rt_pool_parallel_for(q->pool, nc, backward_task, q);
+    if (q->n_uniform && dx_data) {
+        int n = q->c->n_inputs, nd = n - q->n_uniform;
+        for (int b = 0; b < batch; b++)
+            memcpy(dx_data + (size_t)b * nd, q->dxu + (size_t)b * n, (size_t)nd * sizeof *dx_data);
+    }
     /* a fixed summation order keeps the result independent of which thread ran which chunk */
     size_t np = l->n_params;
     for (int t = 0; t < nc; t++) {
@@ -167,8 +196,11 @@ static void q_release(q_layer *q) {
     rt_free(q->raw);
     rt_free(q->est);
     rt_free(q->graw);
+    rt_free(q->xu);
+    rt_free(q->dxu);
     q->work = q->slab = NULL;
     q->raw = q->est = q->graw = NULL;
+    q->xu = q->dxu = NULL;
 }
 
 static int q_reserve(rt_layer *l, int max_batch) {
@@ -210,7 +242,13 @@ static int q_reserve(rt_layer *l, int max_batch) {
         q->est = rt_alloc_array(n, sizeof(double));
         q->graw = rt_alloc_array(n, sizeof(double));
     }
-    if (!q->work || !q->slab || (q->plan && (!q->raw || !q->est || !q->graw))) {
+    if (q->n_uniform) {
+        size_t cells = (size_t)(max_batch > 0 ? max_batch : 1) * (size_t)c->n_inputs;
+        q->xu = rt_alloc_array(cells, sizeof(double));
+        q->dxu = rt_alloc_array(cells, sizeof(double));
+    }
+    if (!q->work || !q->slab || (q->plan && (!q->raw || !q->est || !q->graw)) ||
+        (q->n_uniform && (!q->xu || !q->dxu))) {
         q_release(q);
         return -1;
     }
@@ -229,6 +267,17 @@ static int default_chunk(int lanes) { return (32 + lanes - 1) / lanes * lanes; }
 
 rt_layer *rt_qlayer_create(const rt_circuit *c, rt_pool *pool, int n_tensors,
                            const rt_qtensor *tensors, rt_rng *rng) {
+    return rt_qlayer_create_drawing(c, pool, n_tensors, tensors, rng, 0);
+}
+
+rt_layer *rt_qlayer_create_drawing(const rt_circuit *c, rt_pool *pool, int n_tensors,
+                                   const rt_qtensor *tensors, rt_rng *rng, int n_uniform) {
+    if (c && (n_uniform < 0 || n_uniform > c->n_inputs || (n_uniform && !rng))) {
+        rt_error("quantum layer: circuit '%s': %d uniform draws of %d inputs%s",
+                 c->name ? c->name : "?", n_uniform, c->n_inputs,
+                 n_uniform && !rng ? " need a random generator" : "");
+        return NULL;
+    }
     if (!c || !c->forward || !c->vjp || c->n_inputs < 0 || c->n_outputs < 1 ||
         c->n_params < 0 || c->lanes < 1 || (c->precision != 32 && c->precision != 64)) {
         rt_error("quantum layer: circuit '%s' is incomplete (functions, sizes, lanes >= 1, "
@@ -253,7 +302,12 @@ rt_layer *rt_qlayer_create(const rt_circuit *c, rt_pool *pool, int n_tensors,
                  c->name ? c->name : "?", c->n_outputs, c->shots->n_raw);
         return NULL;
     }
-    rt_layer *l = rt_layer_alloc(sizeof(q_layer), &q_ops, c->n_inputs,
+    if (c->shots && n_uniform) {
+        rt_error("quantum layer: circuit '%s': shots with uniform() draws are not supported yet",
+                 c->name ? c->name : "?");
+        return NULL;
+    }
+    rt_layer *l = rt_layer_alloc(sizeof(q_layer), &q_ops, c->n_inputs - n_uniform,
                                  c->shots ? c->shots->n_outputs : c->n_outputs,
                                  (size_t)c->n_params, 0);
     if (!l)
@@ -261,6 +315,12 @@ rt_layer *rt_qlayer_create(const rt_circuit *c, rt_pool *pool, int n_tensors,
     q_layer *q = (q_layer *)l;
     q->c = c;
     q->plan = c->shots;
+    q->n_uniform = n_uniform;
+    if (n_uniform) { /* its own stream from the experiment's seed; rng itself is not advanced,
+                      * so the other layers initialise as they would without draws */
+        rt_rng peek = *rng;
+        rt_rng_seed(&q->draws, rt_rng_u64(&peek) ^ 0x9e3779b97f4a7c15ull);
+    }
     q->pool = pool;
     q->chunk = default_chunk(c->lanes);
     if (c->precision == 32 && !(q->params_f = rt_alloc_array((size_t)c->n_params, sizeof(float)))) {

@@ -35,6 +35,13 @@ typedef struct rt_qtensor {
 rt_layer *rt_qlayer_create(const rt_circuit *circuit, rt_pool *pool, int n_tensors,
                            const rt_qtensor *tensors, rt_rng *rng);
 
+/* The same for a circuit whose last n_uniform inputs are uniform() draws (docs/semantics.md
+ * §10.3): the layer takes n_inputs - n_uniform inputs, and every forward draws the rest, per
+ * sample, uniform in [0, 1) from a stream seeded from rng (so rng may not be NULL); the
+ * backward uses the latest forward's draws. */
+rt_layer *rt_qlayer_create_drawing(const rt_circuit *circuit, rt_pool *pool, int n_tensors,
+                                   const rt_qtensor *tensors, rt_rng *rng, int n_uniform);
+
 /* Sets the chunk size (samples per circuit call; a positive multiple of lanes) before the
  * next reserve. Default: the smallest multiple of lanes that is at least 32. 0 or -1. */
 int rt_qlayer_set_chunk(rt_layer *l, int samples);

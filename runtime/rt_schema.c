@@ -81,6 +81,13 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
     [RT_SET_SHOTS] = {"shots", RT_SETTING_INT, 1, RT_LIMIT_SHOTS, INT_FIELD(shots), 1,
                       "`exact`, or an integer from 1 to 2^30: measurements per expectation value (§6.15)",
                       "`exact`", UNBOUNDED, WORDS("exact"), NULL, 0},
+    [RT_SET_SIMULATION] = {"simulation", RT_SETTING_WORD, 0, 0, NO_FIELD, 0,
+                           "`statevector` or `density_matrix` (§6.16)",
+                           "`density_matrix` when a circuit has noise channels, else `statevector`",
+                           UNBOUNDED, WORDS("statevector", "density_matrix"), "simulation method", 0},
+    [RT_SET_NOISE] = {"noise", RT_SETTING_LIST, 0, 0, NO_FIELD, 0,
+                      "a channel such as `depolarizing(0.01, after = [cnot, rx])`, or a list of them (§6.16)",
+                      "none", UNBOUNDED, NO_WORDS, "noise model", 0},
 };
 
 /* A wider field would need another store in rt_settings.c's set_int_field. */

@@ -736,6 +736,8 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
     if (strcmp(head, "model") == 0) return rebuild(x, "the model", err, errlen);
     if (strcmp(head, "precision") == 0) return rebuild(x, "the circuits' precision", err, errlen);
     if (strcmp(head, "outputs") == 0) return rebuild(x, "the list of outputs", err, errlen);
+    if (strcmp(head, "simulation") == 0) return rebuild(x, "the simulation method", err, errlen);
+    if (strcmp(head, "noise") == 0) return rebuild(x, "the noise model", err, errlen);
     if (dot) {
         const char *arg = dot + 1;
         if (strcmp(head, "optimizer") == 0)

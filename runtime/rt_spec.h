@@ -63,6 +63,8 @@ typedef struct {
     int n_tensors;         /* quantum: its parameter tensors */
     rt_tensor_spec *tensors;
     int n_params;          /* quantum: total circuit parameters */
+    int n_uniform;         /* quantum: the circuit's last inputs that are uniform() draws,
+                            * which the layer makes (circuit inputs = in + n_uniform) */
     /* quantum: the circuit's drawing as an SVG document, which the run's report folder shows
      * (the runtime has no IR to draw from); NULL: none. Layers of one circuit may share it. */
     const char *circuit_svg;
@@ -84,6 +86,7 @@ typedef enum { RT_OPT_ADAM, RT_OPT_SGD } rt_optimizer_kind;
 typedef enum { RT_SCHED_CONSTANT, RT_SCHED_COSINE, RT_SCHED_LINEAR } rt_schedule_kind;
 /* An experiment without data trains the model's parameters to minimise (or maximise) one of
  * its outputs, e.g. a VQE energy <psi(w)| H |psi(w)>. */
+enum { RT_SIM_STATEVECTOR, RT_SIM_DENSITY_MATRIX };
 typedef enum { RT_OBJECTIVE_NONE, RT_OBJECTIVE_MINIMIZE, RT_OBJECTIVE_MAXIMIZE } rt_objective_kind;
 /* The exact optimum of an objective (the lowest or highest eigenvalue of its Hamiltonian,
  * runtime/rt_exact.h): computed when the Hamiltonian is known and small enough, or not. */
@@ -159,6 +162,10 @@ typedef struct {
     rt_objective_kind objective;
     int objective_output;
     rt_exact_mode exact;
+    /* How the circuits are simulated (`simulation`, language.md §6.16): state vectors, or
+     * density matrices (the default when a circuit has noise channels; the compiler binds
+     * such circuits to its reference interpreter, so a native binary has none). */
+    int simulation; /* RT_SIM_STATEVECTOR or RT_SIM_DENSITY_MATRIX */
     /* The objective's Hamiltonian when the compiler knows it (the output is an `expval` of the
      * model's last layer, a quantum layer): ham_qubits wires, ham_n_terms products. 0 qubits:
      * unknown (a `var`, or classical layers after the circuit), so no exact energy. */

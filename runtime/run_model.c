@@ -40,7 +40,7 @@ static rt_layer *make_layer(const rt_experiment *x, const rt_layer_spec *s, int 
     case RT_LAYER_QUANTUM: {
         const rt_circuit *c = circuits[s->circuit];
         int n_out = c && c->shots ? c->shots->n_outputs : c ? c->n_outputs : -1;
-        if (!c || c->n_inputs != s->in || n_out != s->out || c->n_params != s->n_params) {
+        if (!c || c->n_inputs != s->in + s->n_uniform || n_out != s->out || c->n_params != s->n_params) {
             rt_error("layer %d: the compiled circuit does not match its layer", index);
             return NULL;
         }
@@ -57,7 +57,7 @@ static rt_layer *make_layer(const rt_experiment *x, const rt_layer_spec *s, int 
                          : sp->init == RT_PARAM_INIT_NORMAL ? rt_init_normal(sp->a, sp->b)
                                                             : rt_init_const(sp->a);
         }
-        rt_layer *q = rt_qlayer_create(c, pool, s->n_tensors, ts, rng);
+        rt_layer *q = rt_qlayer_create_drawing(c, pool, s->n_tensors, ts, rng, s->n_uniform);
         /* each quantum layer its own streams: the layer's index in the model tells them apart */
         if (q && (x->shots > 0 || c->shots) &&
             rt_qlayer_set_shots(q, x->shots, x->seed, (uint64_t)index)) {

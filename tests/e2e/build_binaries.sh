@@ -100,6 +100,12 @@ for src in examples/*.qnn; do
     name=$(basename "$src" .qnn)
     # a file of circuits only (barren_plateau.qnn, for `qnnc grad`) has nothing to build
     grep -qE '^experiment ' "$src" || { echo "build_binaries: $name has no experiment; skipped"; continue; }
+    # density matrices (noise channels) run through the reference interpreter, not native code
+    case $name in noisy_*)
+        if "$QNNC" build "$src" -o "$tmp/$name" --quiet 2> "$tmp/$name.err"; then die "$name: a noisy experiment built"; fi
+        grep -q "simulates density matrices" "$tmp/$name.err" || die "$name: $(cat "$tmp/$name.err")"
+        echo "build_binaries: $name refused (density matrices are not generated yet)"; continue ;;
+    esac
     extra=()
     # compare.qnn writes no files of its own: checkpoints make the runs comparable
     [ "$name" = compare ] && extra=(--set 'outputs=[checkpoint("model.safetensors")]')

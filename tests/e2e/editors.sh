@@ -33,6 +33,8 @@ compiler_gates() {
   sed -n '/gate_names\[IR_GATE_COUNT\]/,/};/p' "$1/ir.c" | grep -o '"[^"]*"' | tr -d '"' | head -n "$n"
   # aliases: {"cx", IR_CNOT} entries of the `aliases[]` tables
   cat "$1"/*.c | sed -n '/aliases\[\] *=/,/};/p' | grep -o '{"[A-Za-z_0-9]*", *\(IR\|GX\)_' | sed 's/{"\([^"]*\)".*/\1/'
+  # noise channels, written like gates
+  sed -n '/channel_names\[IR_CH_COUNT\]/,/};/p' "$1/ir.c" | grep -o '"[^"]*"' | tr -d '"'
 }
 # compare WHAT (a description), the expected words (file), the words found (file)
 same_set() {

@@ -42,9 +42,16 @@ static void test_gate_names(void **state) {
     static const char *const want[IR_GATE_COUNT] = {
         "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
         "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
-        "multirz", "fused2q"};
+        "multirz", "fused2q", "channel"};
     for (int g = 0; g < IR_GATE_COUNT; g++)
         assert_string_equal(ir_gate_name((ir_gate)g), want[g]);
+    static const char *const channels[IR_CH_COUNT] = {
+        "depolarizing", "amplitude_damping", "phase_damping", "bit_flip", "phase_flip",
+        "thermal_relaxation", "kraus", "readout_error"};
+    for (int k = 0; k < IR_CH_COUNT; k++)
+        assert_string_equal(ir_channel_name((ir_channel)k), channels[k]);
+    assert_int_equal(ir_channel_n_strengths(IR_CH_THERMAL), 3);
+    assert_int_equal(ir_channel_n_strengths(IR_CH_KRAUS), 0);
     assert_int_equal(ir_gate_n_angles(IR_ROT), 3);
     assert_int_equal(ir_gate_n_angles(IR_CRZ), 1);
     assert_int_equal(ir_gate_n_angles(IR_SWAP), 0);
