@@ -108,4 +108,19 @@ import sys
 a = [float(v) for v in open(sys.argv[1])]; b = [float(v) for v in open(sys.argv[2])]
 assert len(a) == 6 and max(abs(x - y) for x, y in zip(a, b)) < 1e-12, (a, b)
 PY
+# stdlib QIREN with the reference's noise switch (qiren_layer(noisy = 1, e)): RX(pi + e u) on
+# every wire before measurement. e = 0 is RX(pi), which negates every <Z> exactly; with e > 0
+# a wire whose draw is 0 still reads -<Z>, one whose draw is 1 reads something else.
+printf 'import "qiren.qnn";\n' > "$tmp/ql.qnn"
+qg() { "$QNNC" grad "$tmp/ql.qnn" --circuit qiren_layer --set n=2 --set depth=1 --seed 3 "$@"; }
+qg --input 0.3,0.7 --out "$tmp/q0.csv" 2>/dev/null &&
+  qg --set noisy=1 --set e=0 --input 0.3,0.7,0.5,0.5 --out "$tmp/q1.csv" 2>/dev/null &&
+  qg --set noisy=1 --set e=0.5 --input 0.3,0.7,1,0 --out "$tmp/q2.csv" 2>/dev/null ||
+  { echo "noise.sh: qnnc grad on qiren_layer failed"; exit 1; }
+python3 - "$tmp/q0.csv" "$tmp/q1.csv" "$tmp/q2.csv" <<'PY' || { echo "noise.sh: QIREN's noise switch"; exit 1; }
+import csv, sys
+v = [[float(r["value"]) for r in csv.DictReader(open(f))] for f in sys.argv[1:]]
+assert len(v[0]) == 2 and all(abs(a + b) < 1e-12 for a, b in zip(v[0], v[1])), v  # RX(pi): -<Z>
+assert abs(v[2][1] + v[0][1]) < 1e-12 and abs(v[2][0] + v[0][0]) > 1e-3, v       # draws (1, 0)
+PY
 echo "noise.sh: ok"
