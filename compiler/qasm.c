@@ -92,7 +92,9 @@ int qasm_write(const ir_circuit *c, const double *params, const char *bound_from
             if (bad >= 0) {
                 fprintf(stderr, "qnnc: circuit `%s`: the angle of `%s` (line %d) uses %s, which "
                                 "OpenQASM 3 has no function for\n", c->name, ir_gate_name(op->gate),
-                        op->src_line, bad == IR_EXPR_TANH ? "tanh" : bad == IR_EXPR_STEP ? "step" : "atan2");
+                        op->src_line, bad == IR_EXPR_TANH ? "tanh"
+                        : bad == IR_EXPR_STEP ? "step (a noise channel as `simulation = trajectories` draws it)"
+                                              : "atan2");
                 return -1;
             }
         }
