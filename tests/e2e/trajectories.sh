@@ -4,11 +4,13 @@
 #     outputs and gradients within 3 / sqrt(K) (an output of one run lies in [-1, 1], so its
 #     standard error is at most 1 / sqrt(K)); the noiseless values are further off than that.
 # (2) qnnc run: the same seed gives the same predictions, 1 and 2 threads identical ones,
-#     another seed others; the run prints the standard error of the trajectory means.
+#     another seed others; the run prints the standard error of the trajectory means; the
+#     parameter-shift vjp trains as the adjoint one on the same draws.
 # (3) 16 qubits: the density matrix is refused with its size, trajectories run, and qnnc info
 #     gives the state vector per thread beside the density matrix's size.
 # (4) precision f32 on a density-matrix experiment is not silently f64: a note says so.
-# (5) a native binary of a trajectories experiment takes --set trajectories=K.
+# (5) a native binary of a trajectories experiment takes --set trajectories=K; a library
+#     (one trajectory per call) is refused.
 # The agreement within 3 standard errors per output (1-8 qubits) is test_trajectory's.
 set -euo pipefail
 QNNC=${QNNC:-build/qnnc}
@@ -75,6 +77,17 @@ cmp -s a/pred.csv b/pred.csv || die "1 and 2 threads differ"
 cmp -s a/pred.csv c/pred.csv || die "the same seed gave other predictions"
 if cmp -s a/pred.csv d/pred.csv; then die "another seed gave the same predictions"; fi
 
+# the same draws through the parameter-shift vjp: the same training (the Pauli choices are
+# constants of a run, so both rules differentiate the same circuits)
+run --out s --threads 1 --grad shift --set log_every=1
+run --out a1 --threads 1 --set log_every=1
+"$PY" - a1/metrics.jsonl s/metrics.jsonl <<'PY'
+import json, sys
+def losses(p): return [r["loss"] for r in map(json.loads, open(p)) if "loss" in r]
+a, b = losses(sys.argv[1]), losses(sys.argv[2])
+assert len(a) == 2 and max(abs(x - y) for x, y in zip(a, b)) < 1e-12, (a, b)
+PY
+
 # (3) 16 qubits
 cat > big.qnn <<'QNN'
 circuit c {
@@ -114,5 +127,7 @@ grep -q "note: experiment e simulates density matrices, which the reference inte
 "$QNNC" build big.qnn -o big_bin > /dev/null 2>&1 || die "qnnc build of a trajectories experiment"
 ./big_bin --out nb --set trajectories=3 2> nb.err > /dev/null || { cat nb.err; die "the binary's --set trajectories"; }
 grep -q "means of 3 runs" nb.err || { cat nb.err; die "the binary did not take trajectories=3"; }
+if "$QNNC" build big.qnn --emit shared -o big.so 2> so.err; then die "a library of a trajectories experiment was built"; fi
+grep -q "libraries (--emit lib, --emit shared) export one trajectory per call, not the mean of 2" so.err || { cat so.err; die "the library refusal"; }
 cd "$root"
 echo "trajectories.sh: ok"
