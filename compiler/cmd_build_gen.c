@@ -238,10 +238,9 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
     fprintf(f, "    .precision = %d,\n", be->precision);
     fprintf(f, "    .n_layers = %d, .layers = layers_%d, .n_circuits = %d,\n", x->n_layers, e,
             x->n_circuits);
-    fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s, .simulation = %d,\n"
-               "    .trajectories = %d,\n",
+    fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s, .simulation = %d,\n",
             NAME(OBJECTIVES, x->objective), x->objective_output, NAME(EXACT_MODES, x->exact),
-            x->simulation, x->trajectories);
+            x->simulation); /* `trajectories` is a schema field, written with the others */
     fprintf(f, "    .ham_qubits = %d, .ham_n_terms = %d, .ham_terms = ", x->ham_qubits, x->ham_n_terms);
     if (x->ham_n_terms > 0) fprintf(f, "hamiltonian_%d,\n", e);
     else fputs("NULL,\n", f);
