@@ -152,7 +152,7 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
     CHECK(c->n_inputs >= 0 && c->n_params >= 0 && c->n_obs >= 0, "negative sizes");
     for (int i = 0; i < c->n_exprs; i++) {
         const ir_expr *x = &c->exprs[i];
-        CHECK((unsigned)x->kind <= IR_EXPR_ATAN2, "expression %d: bad kind", i);
+        CHECK((unsigned)x->kind <= IR_EXPR_STEP, "expression %d: bad kind", i);
         if (x->kind == IR_EXPR_PARAM)
             CHECK(x->index >= 0 && x->index < c->n_params,
                   "expression %d: parameter %d of %d", i, x->index, c->n_params);

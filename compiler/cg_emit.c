@@ -500,6 +500,17 @@ val cg_expr(cg *g, int e) {
     case IR_EXPR_ASIN: r = cg_math(g, "asin", a); break;
     case IR_EXPR_ACOS: r = cg_math(g, "acos", a); break;
     case IR_EXPR_ATAN2: r = cg_atan2(g, a, b); break;
+    case IR_EXPR_STEP: { /* a > 0 ? 1 : 0, lane by lane when a is per sample */
+        a = cg_zero_if_null(g, a);
+        LLVMValueRef pos = LLVMBuildFCmp(g->b, LLVMRealOGT, a, LLVMConstNull(LLVMTypeOf(a)), "");
+        val one = cg_k(g, 1.0), zero = cg_k(g, 0.0);
+        if (cg_isvec(a)) {
+            one = cg_splat(g, one);
+            zero = cg_splat(g, zero);
+        }
+        r = LLVMBuildSelect(g->b, pos, one, zero, "");
+        break;
+    }
     }
     return g->memo[e] = cg_zero_if_null(g, r);
 }
@@ -584,6 +595,7 @@ void cg_chain(cg *g, int e, val adj) {
             db = cg_neg(g, cg_div(g, cg_mul(g, d, a), r2));
             break;
         }
+        case IR_EXPR_STEP: break; /* derivative 0, as ir_eval_grad */
         }
         if (da)
             ad[x->a] = cg_add(g, ad[x->a], da);

@@ -530,6 +530,14 @@ static int collect_circuits(build *b, const sema_result *r) {
             rc = -1;
             break;
         }
+        if (x->exp.simulation == RT_SIM_TRAJECTORIES && (b->unit.shared || b->unit.lib_name)) {
+            /* their circuit functions are one trajectory each, the draws left to the caller */
+            snprintf(b->err, sizeof b->err, "%s: simulation = trajectories: libraries (--emit lib, "
+                     "--emit shared) export one trajectory per call, not the mean of %d; build an "
+                     "executable", x->exp.name, x->exp.trajectories);
+            rc = -1;
+            break;
+        }
         int shots = x->exp.shots > 0, shift = o->grad_shift || shots;
         if (shots && (b->unit.shared || b->unit.lib_name)) {
             /* their circuit API hands callers the compiled functions' raw outputs */

@@ -240,7 +240,7 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
             x->n_circuits);
     fprintf(f, "    .objective = %s, .objective_output = %d, .exact = %s, .simulation = %d,\n",
             NAME(OBJECTIVES, x->objective), x->objective_output, NAME(EXACT_MODES, x->exact),
-            x->simulation);
+            x->simulation); /* `trajectories` is a schema field, written with the others */
     fprintf(f, "    .ham_qubits = %d, .ham_n_terms = %d, .ham_terms = ", x->ham_qubits, x->ham_n_terms);
     if (x->ham_n_terms > 0) fprintf(f, "hamiltonian_%d,\n", e);
     else fputs("NULL,\n", f);

@@ -333,6 +333,10 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
             failed = 1;
             break;
         }
+        if (dm && precision == 32) /* never silently: the user asked for f32 */
+            fprintf(stderr, "qnnc: note: experiment %s simulates density matrices, which the "
+                            "reference interpreter computes in f64: precision f32 does not apply\n",
+                    x->exp.name);
         if (dm) precision = 64;
         rt_circuit *circuits = calloc((size_t)x->model.n_circuits + 1, sizeof *circuits);
         const rt_circuit **ptrs = calloc((size_t)x->model.n_circuits + 1, sizeof *ptrs);

@@ -423,6 +423,7 @@ double ir_eval(const ir_circuit *c, int expr, const double *params, const double
     case IR_EXPR_ASIN: return asin(a);
     case IR_EXPR_ACOS: return acos(a);
     case IR_EXPR_ATAN2: return atan2(a, b);
+    case IR_EXPR_STEP: return a > 0 ? 1.0 : 0.0;
     default: return NAN;
     }
 }
@@ -470,6 +471,7 @@ void ir_eval_grad(const ir_circuit *c, int expr, const double *params, const dou
         db = -a / r2;
         break;
     }
+    case IR_EXPR_STEP: return; /* piecewise constant: derivative 0 */
     default: return;
     }
     ir_eval_grad(c, e->a, params, inputs, seed * da, dparams, dinputs);
@@ -811,6 +813,11 @@ static void print_expr(const ir_circuit *c, int i, const ir_expr_style *st, FILE
         fputs(pb ? ")" : "", f);
         return;
     }
+    case IR_EXPR_STEP:
+        fputs("step(", f);
+        print_expr(c, e->a, st, f);
+        fputc(')', f);
+        return;
     case IR_EXPR_ATAN2:
         fputs("atan2(", f);
         print_expr(c, e->a, st, f);

@@ -30,7 +30,11 @@ typedef enum {
     /* atan2(a, b) = the angle of the point (b, a), in (-pi, pi]. Last, so that the kinds
      * before keep their values; binary like ADD..DIV (ir_expr_is_binary). Amplitude
      * embedding needs it: the signs of real amplitudes enter through the leaf angles. */
-    IR_EXPR_ATAN2
+    IR_EXPR_ATAN2,
+    /* step(a) = 1 for a > 0, else 0; its derivative is taken as 0 everywhere. Unary, after
+     * ATAN2 for the same reason. Trajectory lowering (trajectory.h) makes it: a Pauli
+     * channel's choice among I/X/Y/Z from a uniform() draw, as the angles pi * step(...). */
+    IR_EXPR_STEP
 } ir_expr_kind;
 
 /* Does a node of this kind have a second operand (b)? */

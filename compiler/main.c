@@ -489,10 +489,21 @@ static void print_memory_info(const sema_experiment *x) {
             for (int i = 0; i < x->model.circuits[k]->n_ops; i++)
                 n_ch += x->model.circuits[k]->ops[i].gate == IR_CHANNEL &&
                         x->model.circuits[k]->ops[i].channel != IR_CH_READOUT;
-        printf("  simulation: %s; per sample, state vector %.0f B, density matrix %.0f B (its vjp "
-               "%.0f B: %d checkpoint%s)\n", x->exp.simulation == RT_SIM_DENSITY_MATRIX ?
-               "density_matrix" : "statevector", rt_sv_bytes(n), rt_dm_bytes(n),
-               rt_dm_bytes(n) * (n_ch + 3), n_ch, n_ch == 1 ? "" : "s");
+        if (x->exp.simulation == RT_SIM_TRAJECTORIES) {
+            /* the channels are gates by now: each run is one state vector, runs in sequence
+             * per thread, so K multiplies the time, not the memory */
+            int n_draws = 0;
+            for (int k = 0; k < x->model.n_circuits; k++) n_draws += x->model.circuits[k]->n_uniform;
+            printf("  simulation: trajectories, %d per sample (%d draw%s per run); state vector "
+                   "%.0f B per thread, the density matrix would be %.0f B per sample%s\n",
+                   x->exp.trajectories, n_draws, n_draws == 1 ? "" : "s", rt_sv_bytes(n),
+                   rt_dm_bytes(n), rt_dm_bytes(n) > RT_LIMIT_DM_BYTES ? " (over its limit)" : "");
+        } else {
+            printf("  simulation: %s; per sample, state vector %.0f B, density matrix %.0f B (its vjp "
+                   "%.0f B: %d checkpoint%s)\n", x->exp.simulation == RT_SIM_DENSITY_MATRIX ?
+                   "density_matrix" : "statevector", rt_sv_bytes(n), rt_dm_bytes(n),
+                   rt_dm_bytes(n) * (n_ch + 3), n_ch, n_ch == 1 ? "" : "s");
+        }
     }
 }
 

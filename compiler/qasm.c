@@ -47,7 +47,8 @@ static const char *qasm_gate_name(ir_gate g) {
 /* The first expression kind OpenQASM 3 has no spelling for, or -1. */
 static int unsupported_kind(const ir_circuit *c, int i) {
     const ir_expr *e = &c->exprs[i];
-    if (e->kind == IR_EXPR_TANH || e->kind == IR_EXPR_ATAN2) return (int)e->kind;
+    if (e->kind == IR_EXPR_TANH || e->kind == IR_EXPR_ATAN2 || e->kind == IR_EXPR_STEP)
+        return (int)e->kind;
     int k = e->a >= 0 ? unsupported_kind(c, e->a) : -1;
     if (k < 0 && e->b >= 0 && ir_expr_is_binary(e->kind)) k = unsupported_kind(c, e->b);
     return k;
@@ -91,7 +92,9 @@ int qasm_write(const ir_circuit *c, const double *params, const char *bound_from
             if (bad >= 0) {
                 fprintf(stderr, "qnnc: circuit `%s`: the angle of `%s` (line %d) uses %s, which "
                                 "OpenQASM 3 has no function for\n", c->name, ir_gate_name(op->gate),
-                        op->src_line, bad == IR_EXPR_TANH ? "tanh" : "atan2");
+                        op->src_line, bad == IR_EXPR_TANH ? "tanh"
+                        : bad == IR_EXPR_STEP ? "step (a noise channel as `simulation = trajectories` draws it)"
+                                              : "atan2");
                 return -1;
             }
         }

@@ -15,6 +15,7 @@
 #include "channel.h"
 #include "gates.h"
 #include "noise.h"
+#include "trajectory.h"
 
 /* The keys, in the schema's order (rt_schema.h): vals[k] and by_key[k] below are its slots. */
 enum { N_KEYS = RT_N_SETTINGS };
@@ -719,12 +720,24 @@ static const ir_op *first_channel(const sema_model *m, const ir_circuit **in) {
     return NULL;
 }
 
-/* `simulation = statevector | density_matrix` into x->simulation; 0 after reporting. */
+/* Where a channel op comes from, for messages: "at line 4" or "of the `noise` setting,
+ * after line 4" (the model's channels have column 0). */
+static const char *channel_where(const ir_op *ch) {
+    return ch->src_col ? "at" : "of the `noise` setting, after";
+}
+
+/* `simulation = statevector | density_matrix | trajectories` into x->simulation; 0 after
+ * reporting. */
 static int simulation_word(const value *v, const ir_circuit *c, const ir_op *ch, rt_experiment *x) {
     const rt_setting *st = &rt_settings_schema[RT_SET_SIMULATION];
-    const char *const *names = st->words; /* statevector, density_matrix */
+    const char *const *names = st->words; /* statevector, density_matrix, trajectories */
     int w0 = is_word(v, names[0]), w1 = w0 ? 0 : is_word(v, names[1]);
-    if (w0 < 0 || w1 < 0) return 0;
+    int w2 = w0 || w1 ? 0 : is_word(v, names[2]);
+    if (w0 < 0 || w1 < 0 || w2 < 0) return 0;
+    if (w2) {
+        x->simulation = RT_SIM_TRAJECTORIES;
+        return 1;
+    }
     if (!w0 && !w1) {
         bad_choice(v, st->what, names, st->n_words);
         return 0;
@@ -732,11 +745,48 @@ static int simulation_word(const value *v, const ir_circuit *c, const ir_op *ch,
     if (w0 && ch) {
         diag_error(v->loc, "`simulation = statevector`, but circuit `%s` has a noise channel "
                            "(`%s`, %s line %d), which only a density matrix describes", c->name,
-                   ir_channel_name(ch->channel), ch->src_col ? "at" : "of the `noise` setting, after",
-                   ch->src_line);
+                   ir_channel_name(ch->channel), channel_where(ch), ch->src_line);
         return 0;
     }
     x->simulation = w1 ? RT_SIM_DENSITY_MATRIX : RT_SIM_STATEVECTOR;
+    return 1;
+}
+
+/* `simulation = trajectories` (semantics.md §10.4): K from `trajectories` (default
+ * RT_DEFAULT_TRAJECTORIES), each circuit's Pauli channels lowered to draw-chosen gates (a new
+ * list of circuits, as for `noise`), and the quantum layers told of their new draws. */
+static int trajectory_settings(sema *S, ast_node *const *by_key, const value *vals,
+                               sema_model *m, rt_experiment *x) {
+    const value *v = &vals[RT_SET_SIMULATION];
+    long long k_traj = RT_DEFAULT_TRAJECTORIES;
+    if (by_key[RT_SET_TRAJECTORIES] &&
+        !setting_int(&vals[RT_SET_TRAJECTORIES], RT_SET_TRAJECTORIES, &k_traj))
+        return 0;
+    x->trajectories = (int)k_traj;
+    ir_circuit **list = arena_alloc(S->ar, sizeof *list * (size_t)(m->n_circuits + 1));
+    for (int k = 0; k < m->n_circuits; k++) {
+        const ir_circuit *c = m->circuits[k];
+        const char *why = NULL;
+        const ir_op *bad = traj_unsupported(c, &why);
+        if (bad) {
+            diag_error(v->loc, "`simulation = trajectories`, but the `%s` channel of circuit `%s` "
+                       "(%s line %d) %s: trajectories choose among Pauli gates (depolarizing, "
+                       "bit_flip, phase_flip with constant strengths); use `simulation = "
+                       "density_matrix`", ir_channel_name(bad->channel), c->name,
+                       channel_where(bad), bad->src_line, why);
+            return 0;
+        }
+        list[k] = sema_keep_circuit(S, traj_lower(c));
+    }
+    m->circuits = list;
+    /* the layer specs are the model's too: a copy, with the draws the lowering added */
+    rt_layer_spec *layers = arena_alloc(S->ar, sizeof *layers * (size_t)(m->n_layers + 1));
+    for (int l = 0; l < m->n_layers; l++) {
+        layers[l] = m->layers[l];
+        if (layers[l].kind == RT_LAYER_QUANTUM)
+            layers[l].n_uniform = list[layers[l].circuit]->n_uniform;
+    }
+    m->layers = layers;
     return 1;
 }
 
@@ -759,6 +809,13 @@ static int simulation_settings(sema *S, ast_node *const *by_key, const value *va
     x->simulation = ch ? RT_SIM_DENSITY_MATRIX : RT_SIM_STATEVECTOR;
     const value *v = by_key[RT_SET_SIMULATION] ? &vals[RT_SET_SIMULATION] : NULL;
     if (v && !simulation_word(v, c, ch, x)) return 0;
+    if (by_key[RT_SET_TRAJECTORIES] && x->simulation != RT_SIM_TRAJECTORIES) {
+        diag_error(vals[RT_SET_TRAJECTORIES].loc, "`trajectories` counts the runs of "
+                   "`simulation = trajectories`, but this experiment simulates %s",
+                   x->simulation == RT_SIM_DENSITY_MATRIX ? "density matrices" : "state vectors");
+        return 0;
+    }
+    if (x->simulation == RT_SIM_TRAJECTORIES) return trajectory_settings(S, by_key, vals, m, x);
     if (x->simulation != RT_SIM_DENSITY_MATRIX) return 1;
     for (int k = 0; k < m->n_circuits; k++) {
         int n = m->circuits[k]->n_qubits, most = 0;
@@ -928,6 +985,11 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         if (w) x->shots = 0;
         else if (!setting_int(&vals[RT_SET_SHOTS], RT_SET_SHOTS, &n)) return 0;
         else x->shots = (int)n;
+        if (x->shots > 0 && x->simulation == RT_SIM_TRAJECTORIES) {
+            diag_error(vals[RT_SET_SHOTS].loc, "`shots = %d` with `simulation = trajectories`: "
+                       "shots are not sampled from trajectories yet; use `shots = exact`", x->shots);
+            return 0;
+        }
         if (x->shots > 0 && x->simulation == RT_SIM_DENSITY_MATRIX) {
             diag_error(vals[RT_SET_SHOTS].loc, "`shots = %d` with noise channels: shots are "
                        "estimated from state vectors only (density matrices have no sampler yet); "

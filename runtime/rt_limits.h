@@ -21,6 +21,8 @@
 #define RT_LIMIT_SEED       2147483647LL
 #define RT_LIMIT_BATCH      (1 << 30)
 #define RT_LIMIT_SHOTS      (1 << 30)
+#define RT_LIMIT_TRAJECTORIES (1 << 16) /* `trajectories`: runs of a circuit per sample */
+#define RT_DEFAULT_TRAJECTORIES 100   /* ... when `simulation = trajectories` does not say */
 #define RT_LIMIT_THREADS    1024      /* threads = 0 means all cores */
 #define RT_LIMIT_CSV_COLUMNS 64
 /* An image experiment trains and evaluates on side x side grids, which are read and written

@@ -3,6 +3,8 @@
  * circuits, staging), each piece on its own cache lines so threads never share a line. */
 #include "rt_qlayer.h"
 
+#include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "rt_error.h"
@@ -34,7 +36,13 @@ typedef struct {
      * backward reuses, and the backward's input gradient goes through dxu */
     int n_uniform;
     rt_rng draws;
-    double *xu, *dxu;                    /* max_batch x n_inputs each */
+    double *xu, *dxu;                    /* max_batch x traj x n_inputs each */
+    /* trajectories (rt_qlayer_set_trajectories): traj runs per sample (1: none); the circuit's
+     * outputs and output gradients of all of them, and the standard errors since a reset */
+    int traj;
+    double *yk, *dyk;                    /* max_batch x traj x n_outputs each */
+    double se_sum, se_max;
+    long long se_count;
     /* the call in progress, read by the tasks */
     const double *x, *dy;
     double *y, *dx;
@@ -130,16 +138,38 @@ static void backward_task(void *ctx, int task, int thread) {
 
 static int n_chunks(const q_layer *q, int batch) { return (batch + q->chunk - 1) / q->chunk; }
 
-/* Each sample's data inputs followed by its fresh draws, in sample order (one stream, so the
- * draws do not depend on the thread count). */
+/* Each sample's data inputs followed by its fresh draws, traj rows per sample, in sample
+ * order (one stream, so the draws do not depend on the thread count). */
 static const double *with_draws(q_layer *q, const double *x, int batch) {
     int n = q->c->n_inputs, nd = n - q->n_uniform;
-    for (int b = 0; b < batch; b++) {
-        double *row = q->xu + (size_t)b * n;
-        memcpy(row, x + (size_t)b * nd, (size_t)nd * sizeof *row);
-        for (int k = nd; k < n; k++) row[k] = rt_rng_uniform(&q->draws);
-    }
+    for (int b = 0; b < batch; b++)
+        for (int t = 0; t < q->traj; t++) {
+            double *row = q->xu + ((size_t)b * q->traj + t) * n;
+            memcpy(row, x + (size_t)b * nd, (size_t)nd * sizeof *row);
+            for (int k = nd; k < n; k++) row[k] = rt_rng_uniform(&q->draws);
+        }
     return q->xu;
+}
+
+/* y[b] = the mean of sample b's traj runs yk[b * traj + t], and their standard errors into
+ * the layer's statistics. */
+static void average_trajectories(q_layer *q, double *y, int batch) {
+    int no = q->c->n_outputs, K = q->traj;
+    for (int b = 0; b < batch; b++)
+        for (int o = 0; o < no; o++) {
+            double s = 0, ss = 0;
+            for (int t = 0; t < K; t++) s += q->yk[((size_t)b * K + t) * no + o];
+            double mean = s / K;
+            for (int t = 0; t < K; t++) {
+                double d = q->yk[((size_t)b * K + t) * no + o] - mean;
+                ss += d * d;
+            }
+            y[(size_t)b * no + o] = mean;
+            double se = K > 1 ? sqrt(ss / (K - 1) / K) : 0.0;
+            q->se_sum += se;
+            q->se_max = se > q->se_max ? se : q->se_max;
+            q->se_count++;
+        }
 }
 
 static int q_forward(rt_layer *l, const double *x, double *y, int batch) {
@@ -148,10 +178,11 @@ static int q_forward(rt_layer *l, const double *x, double *y, int batch) {
         to_float(q->params_f, l->params, l->n_params);
     if (q->n_uniform) x = with_draws(q, x, batch);
     q->x = x;
-    q->y = y;
-    q->batch = batch;
+    q->y = q->traj > 1 ? q->yk : y;
+    q->batch = batch * q->traj; /* the circuit's batch: every trajectory of every sample */
     q->calls++; /* a new stream per call: training steps and evaluations draw anew */
-    rt_pool_parallel_for(q->pool, n_chunks(q, batch), forward_task, q);
+    rt_pool_parallel_for(q->pool, n_chunks(q, q->batch), forward_task, q);
+    if (q->traj > 1) average_trajectories(q, y, batch);
     return 0;
 }
 
@@ -166,16 +197,29 @@ static void q_backward(rt_layer *l, const double *x, const double *y, const doub
         x = q->xu;
         dx = dx ? q->dxu : NULL;
     }
+    int K = q->traj;
+    if (K > 1) { /* the mean's gradient reaches every run with weight 1 / K */
+        size_t no = (size_t)q->c->n_outputs;
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < K; t++)
+                for (size_t o = 0; o < no; o++)
+                    q->dyk[((size_t)b * K + t) * no + o] = dy[(size_t)b * no + o] / K;
+        dy = q->dyk;
+    }
     q->x = x;
     q->dy = dy;
     q->dx = dx;
-    q->batch = batch;
-    int nc = n_chunks(q, batch);
+    q->batch = batch * K;
+    int nc = n_chunks(q, q->batch);
     rt_pool_parallel_for(q->pool, nc, backward_task, q);
-    if (q->n_uniform && dx_data) {
+    if (q->n_uniform && dx_data) { /* a sample's input gradient: the sum over its runs */
         int n = q->c->n_inputs, nd = n - q->n_uniform;
-        for (int b = 0; b < batch; b++)
-            memcpy(dx_data + (size_t)b * nd, q->dxu + (size_t)b * n, (size_t)nd * sizeof *dx_data);
+        for (int b = 0; b < batch; b++) {
+            double *d = dx_data + (size_t)b * nd;
+            memcpy(d, q->dxu + (size_t)b * K * n, (size_t)nd * sizeof *d);
+            for (int t = 1; t < K; t++)
+                for (int j = 0; j < nd; j++) d[j] += q->dxu[((size_t)b * K + t) * n + j];
+        }
     }
     /* a fixed summation order keeps the result independent of which thread ran which chunk */
     size_t np = l->n_params;
@@ -198,9 +242,11 @@ static void q_release(q_layer *q) {
     rt_free(q->graw);
     rt_free(q->xu);
     rt_free(q->dxu);
+    rt_free(q->yk);
+    rt_free(q->dyk);
     q->work = q->slab = NULL;
     q->raw = q->est = q->graw = NULL;
-    q->xu = q->dxu = NULL;
+    q->xu = q->dxu = q->yk = q->dyk = NULL;
 }
 
 static int q_reserve(rt_layer *l, int max_batch) {
@@ -208,7 +254,13 @@ static int q_reserve(rt_layer *l, int max_batch) {
     const rt_circuit *c = q->c;
     q_release(q);
     q->n_threads = rt_pool_size(q->pool);
-    q->n_chunks_max = (max_batch + q->chunk - 1) / q->chunk;
+    size_t lanes_max = (size_t)(max_batch > 0 ? max_batch : 1) * (size_t)q->traj;
+    if (lanes_max > (size_t)INT_MAX) {
+        rt_error("quantum layer: %d samples x %d trajectories are more circuit runs than one "
+                 "call can take (2^31)", max_batch, q->traj);
+        return -1;
+    }
+    q->n_chunks_max = ((int)lanes_max + q->chunk - 1) / q->chunk;
     q->work_stride = rt_round_line(c->work_bytes ? c->work_bytes : 1);
     size_t esz = is_f32(q) ? sizeof(float) : sizeof(double);
     size_t off = rt_round_line((size_t)c->n_params * esz);
@@ -243,12 +295,16 @@ static int q_reserve(rt_layer *l, int max_batch) {
         q->graw = rt_alloc_array(n, sizeof(double));
     }
     if (q->n_uniform) {
-        size_t cells = (size_t)(max_batch > 0 ? max_batch : 1) * (size_t)c->n_inputs;
+        size_t cells = lanes_max * (size_t)c->n_inputs;
         q->xu = rt_alloc_array(cells, sizeof(double));
         q->dxu = rt_alloc_array(cells, sizeof(double));
     }
+    if (q->traj > 1) {
+        q->yk = rt_alloc_array(lanes_max * (size_t)c->n_outputs, sizeof(double));
+        q->dyk = rt_alloc_array(lanes_max * (size_t)c->n_outputs, sizeof(double));
+    }
     if (!q->work || !q->slab || (q->plan && (!q->raw || !q->est || !q->graw)) ||
-        (q->n_uniform && (!q->xu || !q->dxu))) {
+        (q->n_uniform && (!q->xu || !q->dxu)) || (q->traj > 1 && (!q->yk || !q->dyk))) {
         q_release(q);
         return -1;
     }
@@ -316,6 +372,7 @@ rt_layer *rt_qlayer_create_drawing(const rt_circuit *c, rt_pool *pool, int n_ten
     q->c = c;
     q->plan = c->shots;
     q->n_uniform = n_uniform;
+    q->traj = 1;
     if (n_uniform) { /* its own stream from the experiment's seed; rng itself is not advanced,
                       * so the other layers initialise as they would without draws */
         rt_rng peek = *rng;
@@ -383,4 +440,43 @@ int rt_qlayer_set_shots(rt_layer *l, int shots, uint64_t seed, uint64_t layer_id
     q->layer_id = layer_id;
     q->calls = 0;
     return 0;
+}
+
+int rt_qlayer_set_trajectories(rt_layer *l, int k) {
+    if (l->ops != &q_ops) {
+        rt_error("trajectories apply to quantum layers, not %s", l->ops->kind);
+        return -1;
+    }
+    q_layer *q = (q_layer *)l;
+    if (k < 1 || k > RT_LIMIT_TRAJECTORIES) {
+        rt_error("quantum layer: %d trajectories (1 to %d)", k, RT_LIMIT_TRAJECTORIES);
+        return -1;
+    }
+    if (q->plan && k > 1) {
+        rt_error("circuit '%s': trajectories with shots are not supported",
+                 q->c->name ? q->c->name : "?");
+        return -1;
+    }
+    q->traj = q->n_uniform ? k : 1; /* without draws every run is the same */
+    q->se_sum = q->se_max = 0;
+    q->se_count = 0;
+    q_release(q); /* the scratch grows with the runs: a new reserve is needed */
+    l->max_batch = 0;
+    return 0;
+}
+
+rt_qlayer_traj_stats rt_qlayer_trajectory_stats(rt_layer *l, int reset) {
+    rt_qlayer_traj_stats st = {0, 0, 0, 0};
+    if (l->ops != &q_ops) return st;
+    q_layer *q = (q_layer *)l;
+    if (q->traj <= 1 && !q->se_count) return st;
+    st.k = q->traj;
+    st.count = q->se_count;
+    st.mean = q->se_count ? q->se_sum / (double)q->se_count : 0.0;
+    st.max = q->se_max;
+    if (reset) {
+        q->se_sum = q->se_max = 0;
+        q->se_count = 0;
+    }
+    return st;
 }

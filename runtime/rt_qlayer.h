@@ -55,4 +55,22 @@ int rt_qlayer_chunk(const rt_layer *l);   /* 0 if l is not a quantum layer */
  * a plan is refused for shots > 0. 0 or -1 (rt_error). */
 int rt_qlayer_set_shots(rt_layer *l, int shots, uint64_t seed, uint64_t layer_id);
 
+/* Monte-Carlo trajectories (`simulation = trajectories`, docs/semantics.md §10.4): every
+ * output is the mean over k runs of the circuit per sample, each with its own fresh draws
+ * (row b * k + t of the circuit's batch is sample b's trajectory t; the draws come from the
+ * layer's one stream in that order, so they do not depend on the thread count). The backward
+ * is the mean of the k runs' vjps, an unbiased gradient of the mean. A circuit without draws
+ * runs once (its k runs would be equal). Not with shots. 0 or -1 (rt_error). */
+int rt_qlayer_set_trajectories(rt_layer *l, int k);
+
+/* The standard errors of the trajectory means, sqrt(s^2 / k) with s^2 the sample variance over
+ * the k runs, of every output of every sample since the last reset: their mean and maximum
+ * and how many there were (0: none, or not a trajectory layer). reset starts anew. */
+typedef struct {
+    double mean, max;
+    long long count;
+    int k; /* the layer's trajectories, 0 if none */
+} rt_qlayer_traj_stats;
+rt_qlayer_traj_stats rt_qlayer_trajectory_stats(rt_layer *l, int reset);
+
 #endif

@@ -82,12 +82,18 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
                       "`exact`, or an integer from 1 to 2^30: measurements per expectation value (§6.15)",
                       "`exact`", UNBOUNDED, WORDS("exact"), NULL, 0},
     [RT_SET_SIMULATION] = {"simulation", RT_SETTING_WORD, 0, 0, NO_FIELD, 0,
-                           "`statevector` or `density_matrix` (§6.16)",
+                           "`statevector`, `density_matrix` or `trajectories` (§6.16)",
                            "`density_matrix` when a circuit has noise channels, else `statevector`",
-                           UNBOUNDED, WORDS("statevector", "density_matrix"), "simulation method", 0},
+                           UNBOUNDED, WORDS("statevector", "density_matrix", "trajectories"),
+                           "simulation method", 0},
     [RT_SET_NOISE] = {"noise", RT_SETTING_LIST, 0, 0, NO_FIELD, 0,
                       "a channel such as `depolarizing(0.01, after = [cnot, rx])`, or a list of them (§6.16)",
                       "none", UNBOUNDED, NO_WORDS, "noise model", 0},
+    [RT_SET_TRAJECTORIES] = {"trajectories", RT_SETTING_INT, 1, RT_LIMIT_TRAJECTORIES,
+                             INT_FIELD(trajectories), 0,
+                             "integer, 1 to 65,536: state-vector trajectories averaged per sample "
+                             "with `simulation = trajectories` (§6.16)", "100", UNBOUNDED, NO_WORDS,
+                             NULL, 0},
 };
 
 /* A wider field would need another store in rt_settings.c's set_int_field. */

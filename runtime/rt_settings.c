@@ -731,6 +731,10 @@ static int set_key(rt_experiment *x, const char *key, const char *v, char *err, 
     snprintf(head, sizeof head, "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
     int rc = objective_key(x, head, v, err, errlen);
     if (rc <= 0) return rc;
+    if (strcmp(head, "trajectories") == 0 && x->simulation != RT_SIM_TRAJECTORIES)
+        return fail(err, errlen, "`trajectories` counts the runs of `simulation = trajectories`, "
+                    "but this experiment simulates %s (the method is fixed when it is built)",
+                    x->simulation == RT_SIM_DENSITY_MATRIX ? "density matrices" : "state vectors");
     rc = set_plain(x, key, v, err, errlen);
     if (rc <= 0) return rc;
     if (strcmp(head, "model") == 0) return rebuild(x, "the model", err, errlen);

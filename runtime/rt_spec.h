@@ -86,7 +86,7 @@ typedef enum { RT_OPT_ADAM, RT_OPT_SGD } rt_optimizer_kind;
 typedef enum { RT_SCHED_CONSTANT, RT_SCHED_COSINE, RT_SCHED_LINEAR } rt_schedule_kind;
 /* An experiment without data trains the model's parameters to minimise (or maximise) one of
  * its outputs, e.g. a VQE energy <psi(w)| H |psi(w)>. */
-enum { RT_SIM_STATEVECTOR, RT_SIM_DENSITY_MATRIX };
+enum { RT_SIM_STATEVECTOR, RT_SIM_DENSITY_MATRIX, RT_SIM_TRAJECTORIES };
 typedef enum { RT_OBJECTIVE_NONE, RT_OBJECTIVE_MINIMIZE, RT_OBJECTIVE_MAXIMIZE } rt_objective_kind;
 /* The exact optimum of an objective (the lowest or highest eigenvalue of its Hamiltonian,
  * runtime/rt_exact.h): computed when the Hamiltonian is known and small enough, or not. */
@@ -165,7 +165,11 @@ typedef struct {
     /* How the circuits are simulated (`simulation`, language.md §6.16): state vectors, or
      * density matrices (the default when a circuit has noise channels; the compiler binds
      * such circuits to its reference interpreter, so a native binary has none). */
-    int simulation; /* RT_SIM_STATEVECTOR or RT_SIM_DENSITY_MATRIX */
+    int simulation; /* RT_SIM_STATEVECTOR, RT_SIM_DENSITY_MATRIX or RT_SIM_TRAJECTORIES */
+    /* RT_SIM_TRAJECTORIES: K, the state-vector runs averaged per sample (the compiler made
+     * the channels draw-chosen gates, compiler/trajectory.h; rt_qlayer_set_trajectories);
+     * 0 with the other methods. */
+    int trajectories;
     /* The objective's Hamiltonian when the compiler knows it (the output is an `expval` of the
      * model's last layer, a quantum layer): ham_qubits wires, ham_n_terms products. 0 qubits:
      * unknown (a `var`, or classical layers after the circuit), so no exact energy. */

@@ -64,6 +64,11 @@ static rt_layer *make_layer(const rt_experiment *x, const rt_layer_spec *s, int 
             rt_layer_destroy(q);
             return NULL;
         }
+        if (q && x->simulation == RT_SIM_TRAJECTORIES &&
+            rt_qlayer_set_trajectories(q, x->trajectories)) {
+            rt_layer_destroy(q);
+            return NULL;
+        }
         return q;
     }
     }

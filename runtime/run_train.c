@@ -19,6 +19,7 @@
 #include "rt_metrics.h"
 #include "rt_optim.h"
 #include "rt_pool.h"
+#include "rt_qlayer.h"
 #include "rt_rng.h"
 #include "rt_sched.h"
 #include "rt_task.h"
@@ -380,6 +381,23 @@ static int predict(const rt_experiment *x, run_state *s, const run_data *g, doub
     return 0;
 }
 
+/* The standard errors of the trajectory means over the model's (top-level) quantum layers
+ * since the last reset (rt_qlayer_trajectory_stats), pooled; k = 0 when none has any. */
+static rt_qlayer_traj_stats trajectory_stats(rt_model *m, int reset) {
+    rt_qlayer_traj_stats all = {0, 0, 0, 0};
+    double sum = 0;
+    for (int i = 0; i < rt_model_n_layers(m); i++) {
+        rt_qlayer_traj_stats st = rt_qlayer_trajectory_stats(rt_model_layer(m, i), reset);
+        if (!st.count) continue;
+        all.k = st.k;
+        sum += st.mean * (double)st.count;
+        all.count += st.count;
+        all.max = st.max > all.max ? st.max : all.max;
+    }
+    all.mean = all.count ? sum / (double)all.count : 0.0;
+    return all;
+}
+
 static int evaluate(const rt_experiment *x, run_state *s, char *err, size_t errlen) {
     return predict(x, s, s->eval_on_train ? &s->train : &s->eval_grid, s->pred_eval, err, errlen);
 }
@@ -666,7 +684,9 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     }
     r.seconds = now() - t0;
     r.seconds_per_epoch = r.epochs_run ? r.seconds / r.epochs_run : 0;
+    trajectory_stats(s.model, 1); /* the figures below are the final evaluation's */
     if (evaluate(x, &s, err, sizeof err)) goto done;
+    rt_qlayer_traj_stats traj = trajectory_stats(s.model, 1);
     const run_data *g = s.eval_on_train ? &s.train : &s.eval_grid;
     const double *target = s.eval_on_train ? s.train.values : s.eval_target.values;
     size_t nv = g->n * (size_t)x->out_dim;
@@ -764,7 +784,12 @@ written:
         if (r.has_baselines)
             fprintf(stderr, " (bilinear %.4e, bicubic %.4e, nearest %.4e)", r.mse_bilinear, r.mse_bicubic,
                     r.mse_nearest);
-        fprintf(stderr, "\n%s: outputs in %s\n", x->name, dir);
+        fputc('\n', stderr);
+        if (traj.count) /* docs/semantics.md §10.4: how far the means may be from exact */
+            fprintf(stderr, "%s: trajectories: the final evaluation's %lld circuit outputs are "
+                            "means of %d runs, standard error mean %.3e, max %.3e\n",
+                    x->name, traj.count, traj.k, traj.mean, traj.max);
+        fprintf(stderr, "%s: outputs in %s\n", x->name, dir);
     }
     rc = 0;
 done:

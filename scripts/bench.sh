@@ -151,4 +151,23 @@ for cfg in "shift --grad shift" "256 --set shots=256" "4096 --set shots=4096"; d
         'BEGIN { printf "shots %-7s %.5f s/epoch, %.1fx the exact adjoint run (%.5f s)\n", tag, t, t / b, b }'
 done
 
+# Trajectories (issue 14): forward + gradient per sample of bench/traj.qnn (8 points, one
+# thread, seconds per epoch / 8) with depolarizing noise as K = 16 trajectories, relative to
+# the same circuit noiseless (one state-vector run): the cost is about K times, memory the same.
+echo "== trajectories: bench/traj.qnn, K = 16, forward + gradient per sample (1 thread)"
+$PY -c 'import math; print("t,value"); [print("%g,%g" % (-1 + i / 4, math.sin(i))) for i in range(8)]' >"$TMP/traj_points.csv"
+cp bench/traj.qnn "$TMP/"
+traj_sample() { # traj_sample EXPERIMENT N: mean seconds per sample of an epoch
+    $QNNC run "$TMP/traj.qnn" --experiment "$1" --set model.n="$2" --no-cache --quiet \
+        --out "$TMP/tr_$1_$2" >"$TMP/tr.log" 2>&1 || { cat "$TMP/tr.log"; exit 1; }
+    $PY -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; r=[e for e in r if e.get("kind") != "header"]; print(r[-1]["seconds"] / len(r) / 8)' \
+        "$TMP/tr_$1_$2/metrics.jsonl"
+}
+for n in 8 12 16; do
+    b=$(traj_sample noiseless $n)
+    t=$(traj_sample traj $n)
+    awk -v n="$n" -v t="$t" -v b="$b" \
+        'BEGIN { printf "trajectories %2d qubits: %.3e s per sample, %.1fx the noiseless state vector (%.3e s)\n", n, t, t / b, b }'
+done
+
 $PY bench/report.py "$RAW" bench/results.json

@@ -303,7 +303,7 @@ static void test_fixed_gates(void **state) {
 static const ir_expr_kind all_kinds[] = {
     IR_EXPR_ADD, IR_EXPR_SUB, IR_EXPR_MUL, IR_EXPR_DIV, IR_EXPR_NEG, IR_EXPR_SIN,
     IR_EXPR_COS, IR_EXPR_TAN, IR_EXPR_EXP, IR_EXPR_LOG, IR_EXPR_SQRT, IR_EXPR_TANH,
-    IR_EXPR_ATAN, IR_EXPR_ASIN, IR_EXPR_ACOS, IR_EXPR_ATAN2};
+    IR_EXPR_ATAN, IR_EXPR_ASIN, IR_EXPR_ACOS, IR_EXPR_ATAN2, IR_EXPR_STEP};
 #define N_KINDS ((int)(sizeof all_kinds / sizeof all_kinds[0]))
 
 /* A random expression rooted at `kind` whose operands keep it inside its smooth domain

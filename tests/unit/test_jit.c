@@ -58,6 +58,9 @@ static int rand_angle(ir_circuit *c, rng *r, int n_params, int n_inputs) {
     case 12: return ir_binary(c, IR_EXPR_ADD, ir_unary(c, IR_EXPR_ACOS, ir_binary(c, IR_EXPR_MUL, ir_const(c, 0.4), ir_unary(c, IR_EXPR_COS, p))), p);
     case 13: return ir_binary(c, IR_EXPR_ADD, p, x);
     case 14: return p;
+    case 15: /* a trajectory's Pauli choice (trajectory.h): pi step(k - x), per lane when x is */
+        return ir_binary(c, IR_EXPR_ADD, p, ir_binary(c, IR_EXPR_MUL, ir_const(c, 3.14159265358979),
+                                                      ir_unary(c, IR_EXPR_STEP, ir_binary(c, IR_EXPR_SUB, k, x))));
     case 16: return ir_binary(c, IR_EXPR_ATAN2, x, ir_binary(c, IR_EXPR_SUB, p, k)); /* all quadrants */
     default: return x;
     }

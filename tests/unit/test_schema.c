@@ -216,12 +216,20 @@ static void test_int_bounds_agree(void **state) {
         n_int++;
         assert_true(st->field_size == sizeof(int) || st->field_size == sizeof(uint64_t));
         const long long probes[] = {st->lo - 1, st->lo, st->hi, st->hi + 1};
+        /* `trajectories` applies with `simulation = trajectories` only (refused otherwise,
+         * tests/golden/traj_without_method) */
+        int traj = k == RT_SET_TRAJECTORIES;
         for (int i = 0; i < 4; i++) {
             long long n = probes[i];
             int inside = n >= st->lo && n <= st->hi;
             rt_experiment cx;
-            int by_compiler = compiler_accepts(st->key, n, &cx);
+            char nv[32];
+            snprintf(nv, sizeof nv, "%lld", n);
+            int by_compiler = traj ? compiler_accepts_in("examples/image_qiren.qnn",
+                                                         "simulation=trajectories", st->key, nv, &cx)
+                                   : compiler_accepts(st->key, n, &cx);
             rt_experiment bx = base;
+            if (traj) bx.simulation = RT_SIM_TRAJECTORIES;
             char value[32], err[512];
             snprintf(value, sizeof value, "%lld", n);
             int by_binary = rt_experiment_set(&bx, st->key, value, err, sizeof err) == 0;
@@ -235,7 +243,8 @@ static void test_int_bounds_agree(void **state) {
             }
         }
     }
-    assert_int_equal(n_int, 7); /* epochs, batch, seed, log_every, threads, eval_every, shots */
+    assert_int_equal(n_int, 8); /* epochs, batch, seed, log_every, threads, eval_every, shots,
+                                 * trajectories */
 }
 
 /* The real and constructor bounds: for each bounded argument of the table that a native
@@ -457,7 +466,7 @@ static void test_generated_c_writes_every_field(void **state) {
         if (!strstr(text, want)) fail_msg("the generated C lacks `%s`", want);
         checked++;
     }
-    assert_int_equal(checked, 7);
+    assert_int_equal(checked, 8);
     /* and every double a constructor argument fills, once, with the compiled value (in the
      * experiment's initializer: layers have an eps and a momentum of their own) */
     const char *exp0 = strstr(text, "static const rt_experiment experiment_0 = {");
