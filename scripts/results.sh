@@ -6,7 +6,7 @@
 #
 #   scripts/results.sh [--seeds N] [--set KEY=VALUE]... [--docs DIR] [--work DIR] [SECTION...]
 #
-# Sections (default: all, in this order): images superres sound memory classify vqe shots.
+# Sections (default: all, in this order): images superres sound memory classify vqe shots noise.
 # A section run writes docs/results/NAME.md; docs/results.md is then put together from every
 # section's file, so one section can be re-measured without the others. --seeds N (default
 # 6: the fewest for which an exact two-sided paired test can reach p < 0.05, 2/2^6) runs seeds
@@ -14,13 +14,15 @@
 # from `scripts/fetch_data.sh digits`. --set is passed to every training run (a quick check:
 # `--seeds 2 --set epochs=3 --docs /tmp/r`); --docs writes results.md and results/ elsewhere
 # (tests/e2e/results_script.sh), the readings still read from docs/results/; --work is where
-# the runs and their reports go (default out/results). Times on this 2-core machine: images ~5 min,
+# the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the noise
+# section's tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
 # superres ~25 min, sound ~1 min, memory < 1 s, classify ~5 min, vqe ~6 min (12 qubits),
-# shots ~3 min.
+# shots ~3 min, noise ~15 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QNNC=${QNNC:-build/qnnc}
 n_seeds=6
+n_dm_seeds=3   # the density-matrix runs of `noise` (slow: the interpreter)
 sections=()
 extra=()
 docs=docs
@@ -32,11 +34,11 @@ while [ $# -gt 0 ]; do
     --set) need "$@"; extra+=(--set "$2"); shift 2 ;;
     --docs) need "$@"; docs="$2"; shift 2 ;;
     --work) need "$@"; out="$2"; shift 2 ;;
-    images|superres|sound|memory|classify|vqe|shots) sections+=("$1"); shift ;;
-    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe shots; --seeds N)" >&2; exit 2 ;;
+    images|superres|sound|memory|classify|vqe|shots|noise) sections+=("$1"); shift ;;
+    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe shots noise; --seeds N)" >&2; exit 2 ;;
   esac
 done
-[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe shots)
+[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe shots noise)
 case "$n_seeds" in ''|*[!0-9]*) echo "results.sh: --seeds takes a count, got '$n_seeds'" >&2; exit 2 ;; esac
 [ "$n_seeds" -ge 1 ] || { echo "results.sh: --seeds must be at least 1" >&2; exit 2; }
 seeds=$(seq 0 $((n_seeds - 1)) | tr '\n' ' ' | sed 's/ $//')
@@ -323,6 +325,85 @@ section_shots() {
   } > "$f"
 }
 
+# mean ± sd of the `mse` lines of result files, as "mean|sd|n"
+mean_sd() { awk -F',' '$1 == "mse" {n++; m += $2; q += $2 * $2}
+  END {if (n) {mean = m / n; printf "%.3e|%.1e|%d", mean, (n > 1 ? sqrt((q - n * mean * mean) / (n - 1)) : 0), n}}' "$@"; }
+
+noise_runs() {
+  local img p s
+  for img in astronaut camera coffee; do
+    # the reference's noise: RX(pi + e u) on every wire before measurement, in every layer
+    "$QNNC" sweep examples/image_qiren.qnn --out "$out/noise/rx-$img" --set "data.path=\"$img.png\"" \
+      --set model.noisy=1 --set model.e=0,0.1,0.3,1 --set "seed=0..$n_seeds" "${extra[@]}" > /dev/null
+    "$QNNC" sweep examples/image_qiren.qnn --out "$out/noise/none-$img" --set "data.path=\"$img.png\"" \
+      --set "seed=0..$n_seeds" "${extra[@]}" > /dev/null
+    # depolarizing after every gate, density matrices (the interpreter): a small QIREN, 8x8
+    for p in 0 0.001 0.01; do
+      for s in $(seq 0 $((n_dm_seeds - 1))); do
+        local noise=()
+        [ "$p" = 0 ] || noise=(--set "noise=depolarizing($p, after = all)")
+        "$QNNC" run examples/image_qiren.qnn --quiet --set "data=image(path = \"$img.png\", size = 8)" \
+          --set 'eval=grid(size = 8, metrics = [mse, psnr])' --set model.n=4 --set model.hidden=0 \
+          --set "seed=$s" "${noise[@]}" "${extra[@]}" --result "$out/noise/dm-$img-$p-$s.csv" \
+          --out "$out/noise/dm-$img-$p-$s" > /dev/null
+      done
+    done
+  done
+}
+
+section_noise() {
+  local f="$docs/results/noise.md" img e p s
+  [ -n "${RESULTS_TABLES_ONLY:-}" ] || noise_runs
+  {
+    echo "## Noise: how much noise QIREN tolerates"
+    echo
+    echo "Produced by \`scripts/results.sh noise\` on $stamp."
+    echo
+    echo "**The reference code's noise** (its \`use_noise\`: RX(pi + e u) on every wire before"
+    echo "measurement, u a fresh uniform draw in [0, 1) per call and sample, in all three quantum"
+    echo "layers, in training and in the final evaluation alike): \`qnnc sweep examples/image_qiren.qnn"
+    echo "--set model.noisy=1 --set model.e=0,0.1,0.3,1 --set seed=0..$n_seeds\` per image (QIREN, 657"
+    echo "parameters, 301 epochs, the full 32x32 images); \`none\` is the model without the switch."
+    echo "Final MSE, mean ± sd over seeds 0..$((n_seeds - 1)):"
+    echo
+    echo "| image | none | e = 0 | e = 0.1 | e = 0.3 | e = 1 |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for img in astronaut camera coffee; do
+      /usr/bin/python3 - "$img" "$out/noise/none-$img/sweep.csv" "$out/noise/rx-$img/sweep.csv" <<'PY'
+import csv, sys
+img, none, rx = sys.argv[1:]
+cell = lambda r: "%.3e ± %.1e" % (float(r["mse_mean"]), float(r["mse_sd"] or 0))
+n = list(csv.DictReader(open(none)))[0]
+rows = {r["model.e"]: r for r in csv.DictReader(open(rx))}
+print("| %s | %s | %s |" % (img, cell(n), " | ".join(cell(rows[e]) for e in ["0", "0.1", "0.3", "1"])))
+PY
+    done
+    echo
+    for img in astronaut camera coffee; do
+      echo "Paired over seeds, $img (each e against e = 0):"
+      echo
+      sed -n '/^Paired over seeds/,$p' "$out/noise/rx-$img/sweep.md" | sed -n '/^|/p'
+      echo
+    done
+    echo "**Depolarizing noise** (\`noise = depolarizing(p, after = all)\`: the channel on every wire"
+    echo "of every gate, simulated exactly as a density matrix by the reference interpreter): the"
+    echo "density matrix of 8 qubits costs about 0.2 s per point and gradient here, so this part is"
+    echo "a small QIREN (4 qubits, one hybrid layer, 8x8 images, 301 epochs), seeds 0..$((n_dm_seeds - 1));"
+    echo "final MSE on the 64 pixels, mean ± sd:"
+    echo
+    echo "| image | p = 0 | p = 1e-3 | p = 1e-2 |"
+    echo "|---|---:|---:|---:|"
+    for img in astronaut camera coffee; do
+      local row="| $img"
+      for p in 0 0.001 0.01; do
+        IFS='|' read -r m sd _ <<<"$(mean_sd "$out"/noise/dm-"$img"-"$p"-*.csv)"
+        row="$row | $m ± $sd"
+      done
+      echo "$row |"
+    done
+  } > "$f"
+}
+
 for s in "${sections[@]}"; do
   echo "results.sh: $s ..." >&2
   "section_$s"
@@ -336,7 +417,7 @@ done
   echo "\`scripts/results.sh NAME\`); the date and machine are in each section. The readings under"
   echo "each table (docs/results/NAME.notes.md) are written by hand from those tables and state"
   echo "the run they were written from; a claim of the paper is set beside what was measured."
-  for s in images superres sound memory classify vqe shots; do
+  for s in images superres sound memory classify vqe shots noise; do
     echo
     if [ -f "$docs/results/$s.md" ]; then cat "$docs/results/$s.md"
     else echo "## $s"; echo; echo "Not measured yet: \`scripts/results.sh $s\`."; fi
