@@ -246,13 +246,6 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
             out[k] = out[same];
             continue;
         }
-        if (x->exp.shots > 0 && x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
-            fprintf(stderr, "qnnc: %s: shots = %d with noise channels: shots are estimated from "
-                            "state vectors only (density matrices have no sampler yet); use "
-                            "--set shots=exact\n", x->exp.name, x->exp.shots);
-            failed = 1;
-            continue;
-        }
         if (x->exp.shots > 0) {
             char err[512];
             ir_circuit *m = shots_circuit(x->model.circuits[k], &plans[k], err, sizeof err);

@@ -262,11 +262,28 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
     return 1;
 }
 
+static int setting_int(const value *v, int slot, long long *out);
+
+/* An integer setting that also takes its one word (batch = full, shots = exact): *word says
+ * which was given, *out holds the integer; 0 after reporting. */
+static int setting_int_or_word(const value *v, int slot, int *word, long long *out) {
+    int w = is_word(v, rt_settings_schema[slot].words[0]);
+    if (w < 0) return 0;
+    *word = w;
+    return w || setting_int(v, slot, out);
+}
+
 static int setting_int(const value *v, int slot, long long *out) {
     const char *key = rt_settings_schema[slot].key;
     long long lo = rt_settings_schema[slot].lo, hi = rt_settings_schema[slot].hi;
     if (v->kind != V_INT) {
-        diag_error(v->loc, "`%s` must be an integer", key);
+        /* batch takes `full`, shots `exact`: the word is part of the answer */
+        char words[96] = "";
+        if (rt_settings_schema[slot].n_words) {
+            strcpy(words, " or ");
+            rt_setting_words_text(&rt_settings_schema[slot], 1, words + 4, sizeof words - 4);
+        }
+        diag_error(v->loc, "`%s` must be an integer%s", key, words);
         return 0;
     }
     if (v->i < lo || v->i > hi) {
@@ -972,19 +989,14 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         if (!setting_int(&vals[5], RT_SET_EPOCHS, &n)) return 0;
         x->epochs = (int)n;
     }
+    int word;
     if (by_key[6]) {
-        int w = is_word(&vals[6], rt_settings_schema[RT_SET_BATCH].words[0]); /* `full` */
-        if (w < 0) return 0;
-        if (w) x->batch = 0;
-        else if (!setting_int(&vals[6], RT_SET_BATCH, &n)) return 0;
-        else x->batch = (int)n;
+        if (!setting_int_or_word(&vals[6], RT_SET_BATCH, &word, &n)) return 0;
+        x->batch = word ? 0 : (int)n; /* `full` */
     }
     if (by_key[RT_SET_SHOTS]) {
-        int w = is_word(&vals[RT_SET_SHOTS], "exact");
-        if (w < 0) return 0;
-        if (w) x->shots = 0;
-        else if (!setting_int(&vals[RT_SET_SHOTS], RT_SET_SHOTS, &n)) return 0;
-        else x->shots = (int)n;
+        if (!setting_int_or_word(&vals[RT_SET_SHOTS], RT_SET_SHOTS, &word, &n)) return 0;
+        x->shots = word ? 0 : (int)n; /* `exact` */
         if (x->shots > 0 && x->simulation == RT_SIM_TRAJECTORIES) {
             diag_error(vals[RT_SET_SHOTS].loc, "`shots = %d` with `simulation = trajectories`: "
                        "shots are not sampled from trajectories yet; use `shots = exact`", x->shots);
@@ -996,6 +1008,13 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
                        "use `shots = exact`", x->shots);
             return 0;
         }
+        for (int k = 0; x->shots > 0 && k < out->model.n_circuits; k++)
+            if (out->model.circuits[k]->n_uniform) {
+                diag_error(vals[RT_SET_SHOTS].loc, "`shots = %d`, but circuit `%s` draws `uniform()` "
+                           "values: shots with random rotations are not supported yet; use `shots = "
+                           "exact`", x->shots, out->model.circuits[k]->name);
+                return 0;
+            }
     }
     if (by_key[7]) {
         if (!setting_int(&vals[7], RT_SET_SEED, &n)) return 0;

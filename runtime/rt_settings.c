@@ -327,9 +327,16 @@ static int get_int(const char *key, const char *v, long long lo, long long hi, l
                    char *err, size_t errlen) {
     num r;
     const char *why;
+    /* batch takes `full`, shots `exact`: as `qnnc check` says, the word is part of the answer */
+    const rt_setting *st = rt_setting_find(key);
+    char words[96] = "";
+    if (st && st->kind == RT_SETTING_INT && st->n_words) {
+        strcpy(words, " or ");
+        rt_setting_words_text(st, 1, words + 4, sizeof words - 4);
+    }
     if (eval_number(v, &r, &why))
-        return fail(err, errlen, "`%s` must be an integer, not `%.*s%s` (%s)", key, SHOWN(v), why);
-    if (!r.is_int) return fail(err, errlen, "`%s` must be an integer, not `%.*s%s`", key, SHOWN(v));
+        return fail(err, errlen, "`%s` must be an integer%s, not `%.*s%s` (%s)", key, words, SHOWN(v), why);
+    if (!r.is_int) return fail(err, errlen, "`%s` must be an integer%s, not `%.*s%s`", key, words, SHOWN(v));
     long long n = (long long)r.v;
     if (n < lo || n > hi)
         return fail(err, errlen, "`%s` must be between %lld and %lld, got %lld", key, lo, hi, n);
