@@ -16,7 +16,8 @@
 
 static struct {
     int started, active, size, rank, split;
-} D = {0, 0, 1, 0, 0};
+    size_t slice_lo, slice_total; /* the split batch: this rank's first sample, all samples */
+} D = {0, 0, 1, 0, 0, 0, 0};
 
 /* The launchers' variables: Open MPI's mpirun, and PMI/PMIx launchers (srun, MPICH's
  * hydra). One of them set means this process is one rank of a job. */
@@ -74,6 +75,16 @@ int rt_dist_active(void) { return D.active; }
 int rt_dist_writer(void) { return D.rank == 0; }
 void rt_dist_set_split(int on) { D.split = on && D.active; }
 int rt_dist_split(void) { return D.split; }
+void rt_dist_set_slice(size_t lo, size_t total) {
+    D.slice_lo = lo;
+    D.slice_total = total;
+}
+int rt_dist_slice(size_t *lo, size_t *total) {
+    if (!D.split) return 0;
+    *lo = D.slice_lo;
+    *total = D.slice_total;
+    return 1;
+}
 
 int rt_dist_sum(double *v, size_t n) {
     if (!D.active || n == 0) return 0;

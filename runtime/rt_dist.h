@@ -38,6 +38,13 @@ void rt_dist_abort(const char *message);
 void rt_dist_set_split(int on);
 int rt_dist_split(void);
 
+/* Where this rank's slice lies in the whole batch (set with the split by the training loop):
+ * samples [lo, lo + its length) of total. Per-sample random draws (uniform() in a circuit)
+ * follow the sample's place in the whole batch, so a run over N ranks draws what one process
+ * draws. rt_dist_slice: 1 with *lo and *total set while the batch is split, else 0. */
+void rt_dist_set_slice(size_t lo, size_t total);
+int rt_dist_slice(size_t *lo, size_t *total);
+
 /* Point-to-point messages of a few ints, for `mpirun -np N qnnc sweep`: rank 0 hands run
  * indices to workers that ask when free (docs/sweeps.md). rt_dist_recv_ints takes a message
  * from any rank and gives its sender in *from. A failed send or receive (a rank died) stops

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rt_dist.h"
 #include "rt_error.h"
 #include "rt_layer_impl.h"
 #include "rt_limits.h"
@@ -30,6 +31,7 @@ typedef struct {
     const rt_shots_plan *plan;
     int shots;                           /* 0: exact */
     uint64_t seed, layer_id, calls;      /* the stream of the current forward call */
+    int64_t sample_base;                 /* the call's first sample in the whole batch (MPI) */
     double *raw, *est, *graw;
     /* uniform() draws (docs/semantics.md §10.3): the circuit's last n_uniform inputs are not
      * the layer's; each forward appends fresh draws to every sample (xu), which the next
@@ -92,7 +94,7 @@ static void forward_task(void *ctx, int task, int thread) {
         const double *raw = q->raw + (size_t)i * nr;
         double *est = q->est + (size_t)i * nr;
         if (q->shots > 0)
-            rt_shots_sample_raw(q->plan, q->shots, key, i, 0, raw, est);
+            rt_shots_sample_raw(q->plan, q->shots, key, q->sample_base + i, 0, raw, est);
         else
             memcpy(est, raw, nr * sizeof *est);
         rt_shots_outputs(q->plan, q->shots, est, q->y + (size_t)i * no);
@@ -109,7 +111,8 @@ static void backward_task(void *ctx, int task, int thread) {
     const double *x = q->x + (size_t)s0 * c->n_inputs;
     const double *dy = q->dy + (size_t)s0 * c->n_outputs;
     double *dx = q->dx ? q->dx + (size_t)s0 * c->n_inputs : NULL;
-    rt_shots_ctx sctx = {q->plan, q->shots, rt_shots_key(q->seed, q->layer_id, q->calls), s0};
+    rt_shots_ctx sctx = {q->plan, q->shots, rt_shots_key(q->seed, q->layer_id, q->calls),
+                         q->sample_base + s0};
     if (q->plan) { /* the gradients of the raw outputs, through the estimators */
         size_t nr = (size_t)q->plan->n_raw, no = (size_t)q->plan->n_outputs;
         for (int i = s0; i < s0 + nb; i++)
@@ -138,16 +141,27 @@ static void backward_task(void *ctx, int task, int thread) {
 
 static int n_chunks(const q_layer *q, int batch) { return (batch + q->chunk - 1) / q->chunk; }
 
+/* Advances the draw stream by the draws of count samples (their traj rows each). */
+static void skip_draws(q_layer *q, size_t count) {
+    for (size_t i = 0; i < count * (size_t)q->traj * (size_t)q->n_uniform; i++) (void)rt_rng_uniform(&q->draws);
+}
+
 /* Each sample's data inputs followed by its fresh draws, traj rows per sample, in sample
- * order (one stream, so the draws do not depend on the thread count). */
+ * order (one stream, so the draws do not depend on the thread count). A batch split over MPI
+ * ranks draws by the sample's place in the whole batch: the stream skips the other ranks'
+ * samples, so N ranks draw what one process draws. */
 static const double *with_draws(q_layer *q, const double *x, int batch) {
     int n = q->c->n_inputs, nd = n - q->n_uniform;
+    size_t lo = 0, total = (size_t)batch;
+    int split = rt_dist_slice(&lo, &total) && lo + (size_t)batch <= total;
+    if (split) skip_draws(q, lo);
     for (int b = 0; b < batch; b++)
         for (int t = 0; t < q->traj; t++) {
             double *row = q->xu + ((size_t)b * q->traj + t) * n;
             memcpy(row, x + (size_t)b * nd, (size_t)nd * sizeof *row);
             for (int k = nd; k < n; k++) row[k] = rt_rng_uniform(&q->draws);
         }
+    if (split) skip_draws(q, total - lo - (size_t)batch);
     return q->xu;
 }
 
@@ -177,6 +191,9 @@ static int q_forward(rt_layer *l, const double *x, double *y, int batch) {
     if (is_f32(q))
         to_float(q->params_f, l->params, l->n_params);
     if (q->n_uniform) x = with_draws(q, x, batch);
+    /* shot streams follow the sample's place in the whole batch, as the draws do */
+    size_t lo = 0, total = 0;
+    q->sample_base = rt_dist_slice(&lo, &total) ? (int64_t)lo : 0;
     q->x = x;
     q->y = q->traj > 1 ? q->yk : y;
     q->batch = batch * q->traj; /* the circuit's batch: every trajectory of every sample */

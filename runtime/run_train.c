@@ -328,6 +328,7 @@ static int train_epoch(const rt_experiment *x, run_state *s, int epoch, double *
         by += lo * out;
         rt_model_zero_grad(s->model);
         rt_dist_set_split(1);
+        rt_dist_set_slice(lo, len);
         const double *pred = rt_model_forward(s->model, bx, (int)mine);
         if (!pred) {
             rt_dist_set_split(0);

@@ -3,7 +3,8 @@
 # same loss trajectory as one plain process to 1e-12 relative over 50 epochs of QIREN (batch
 # norm included: its statistics are summed over the ranks); only rank 0 writes; --resume
 # works with another rank count; a native binary runs under mpirun too; ranks that run
-# different experiments are refused; a rank that fails stops the others (no hang).
+# different experiments are refused; a rank that fails stops the others (no hang); uniform()
+# draws and shots are the same as in one process.
 # Skipped, with one line, when MPI is not installed or qnn was built without it.
 set -u
 NAME=mpi.sh
@@ -54,6 +55,27 @@ a = [r['loss'] for r in epochs('r0')]
 b = [r['loss'] for r in epochs('nat')]
 assert len(a) == len(b) and max(abs(x - y) / abs(x) for x, y in zip(a, b)) <= 1e-12
 PY
+# per-sample randomness follows the sample's place in the whole batch, not in a rank's slice:
+# the reference's RX(pi + e u) draws and finite shots give 2 and 4 ranks the plain run's losses
+for v in noisy shots; do
+  case $v in noisy) extra="--set model.noisy=1 --set model.e=0.5" ;; shots) extra="--set shots=64" ;; esac
+  for np in 0 2 4; do
+    if [ $np = 0 ]; then "$QNNC" run small.qnn --quiet --threads 1 --set epochs=10 $extra --out $v$np > log$v$np 2>&1
+    else $MPIRUN -np $np "$QNNC" run small.qnn --quiet --threads 1 --set epochs=10 $extra --out $v$np > log$v$np 2>&1; fi ||
+      fail "$v, $np ranks: $(tail -3 log$v$np)"
+  done
+  V=$v $PY - <<'PY' || fail "$v: the ranks drew other random numbers than one process"
+import json, os
+v = os.environ['V']
+def losses(d): return [r['loss'] for r in map(json.loads, open(d + '/metrics.jsonl')) if r.get('kind') != 'header']
+ref = losses(v + '0')
+assert len(ref) == 10, ref
+for np in ('2', '4'):
+    got = losses(v + np)
+    worst = max(abs(a - b) / abs(a) for a, b in zip(ref, got))
+    assert len(got) == 10 and worst <= 1e-12, (v, np, worst)
+PY
+done
 # ranks that run different experiments are refused
 $MPIRUN -np 1 "$QNNC" run small.qnn --quiet --set epochs=5 --out d : -np 1 "$QNNC" run small.qnn --quiet --set epochs=6 --out d > logd 2>&1
 [ $? != 0 ] && grep -q "the ranks do not run the same experiment" logd || fail "mismatched ranks: $(tail -5 logd)"
