@@ -377,8 +377,14 @@ static void print_circuit_info(const ir_circuit *c, const char *indent) {
     ir_circuit *fused = pass_fuse(c);
     pass_report r;
     pass_stats(c, fused, &r);
-    printf("%scircuit %s: %d qubits, %d inputs, %d outputs, %d parameters, depth %d\n", indent,
-           c->name, c->n_qubits, c->n_inputs, c->n_obs, c->n_params, r.before.depth);
+    /* uniform() draws are circuit inputs to the generated code but not data the layer takes */
+    char draws[48] = "";
+    if (c->n_uniform)
+        snprintf(draws, sizeof draws, " (+ %d uniform() draw%s per call)", c->n_uniform,
+                 c->n_uniform == 1 ? "" : "s");
+    printf("%scircuit %s: %d qubits, %d inputs%s, %d outputs, %d parameters, depth %d\n", indent,
+           c->name, c->n_qubits, c->n_inputs - c->n_uniform, draws, c->n_obs, c->n_params,
+           r.before.depth);
     printf("%s  gates: ", indent);
     print_gate_counts(r.before.counts);
     printf(" (%d in all)\n", r.before.n_primitive);

@@ -96,6 +96,7 @@ expect 0 "" "$QNNC" check "$TMP/empty.qnn"
 expect 0 "total parameters: 657" "$QNNC" info examples/image_qiren.qnn
 expect 0 "experiment astronaut_qiren" "$QNNC" info examples/image_qiren.qnn
 expect 0 "circuit qiren_layer: 8 qubits, 8 inputs, 8 outputs, 144 parameters" "$QNNC" info examples/image_qiren.qnn
+expect 0 "circuit qiren_layer: 8 qubits, 8 inputs (+ 8 uniform() draws per call), 8 outputs" "$QNNC" info examples/image_qiren.qnn --set model.noisy=1
 expect 0 "sweeps over the state: 112 before fusion -> 53 after (ry 48, fuseddiag 5)" "$QNNC" info examples/image_qiren.qnn
 expect 0 "estimated flops per sample: forward 278528 -> 102464, vjp 1044480 -> 401472" "$QNNC" info examples/image_qiren.qnn
 expect 0 "two-qubit blocks: 0, none cheaper as a dense 4x4 op" "$QNNC" info examples/image_qiren.qnn
