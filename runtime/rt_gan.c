@@ -232,3 +232,22 @@ int rt_gan_sample_ema(rt_gan *t, const double *z, int B, const double *F, int P,
     memcpy(p, t->keep, sizeof(double) * (size_t)t->ng);
     return rc;
 }
+
+rt_rng *rt_gan_rng(rt_gan *t) { return &t->rng; }
+void rt_gan_set_steps(rt_gan *t, long steps) { t->steps = steps; }
+
+void rt_gan_rng_pack(const rt_rng *r, double out[RT_GAN_RNG_STATE]) {
+    for (int i = 0; i < 4; i++) {
+        out[2 * i] = (double)(uint32_t)(r->s[i] >> 32);
+        out[2 * i + 1] = (double)(uint32_t)r->s[i];
+    }
+    out[8] = r->spare;
+    out[9] = r->has_spare;
+}
+
+void rt_gan_rng_unpack(rt_rng *r, const double in[RT_GAN_RNG_STATE]) {
+    for (int i = 0; i < 4; i++)
+        r->s[i] = (uint64_t)(uint32_t)in[2 * i] << 32 | (uint64_t)(uint32_t)in[2 * i + 1];
+    r->spare = in[8];
+    r->has_spare = in[9] != 0;
+}

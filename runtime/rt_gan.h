@@ -12,6 +12,7 @@
 #include "rt_disc.h"
 #include "rt_gen.h"
 #include "rt_optim.h"
+#include "rt_rng.h"
 
 typedef struct {
     int batch;                        /* images per step, real and generated */
@@ -62,5 +63,12 @@ int rt_gan_sample_ema(rt_gan *t, const double *z, int B, const double *F, int P,
 rt_optim *rt_gan_optim_g(rt_gan *t);
 rt_optim *rt_gan_optim_d(rt_gan *t);
 long rt_gan_steps(const rt_gan *t);
+/* What resuming needs besides the weights and the optimisers: the step count and the latents'
+ * random stream, packed into RT_GAN_RNG_STATE doubles (exact: 32 bits per double). */
+#define RT_GAN_RNG_STATE 10
+void rt_gan_rng_pack(const rt_rng *r, double out[RT_GAN_RNG_STATE]);
+void rt_gan_rng_unpack(rt_rng *r, const double in[RT_GAN_RNG_STATE]);
+rt_rng *rt_gan_rng(rt_gan *t);
+void rt_gan_set_steps(rt_gan *t, long steps);
 
 #endif

@@ -38,6 +38,7 @@ typedef struct {
     int P, dim;
     double *coords, *F, *gF, *fgrad, *fparams, *real, *zeval, *imgs;
     FILE *metrics;
+    rt_rng batch_rng;            /* which real images each step sees */
 } run;
 
 static void run_free(run *r) {
@@ -74,11 +75,14 @@ static void json_num(FILE *f, const char *key, double v, int last) {
     else fprintf(f, "\"%s\": null%s", key, last ? "" : ", ");
 }
 
-static int measure(run *r, long step, const rt_gan_stats *st, rt_gen_distance *out, char *err,
-                   size_t errlen) {
+/* The distances now; a row of metrics.jsonl unless quiet (a resumed run's first measurement
+ * repeats the last row of the run it continues). */
+static int measure(run *r, long step, const rt_gan_stats *st, rt_gen_distance *out, int quiet,
+                   char *err, size_t errlen) {
     if (sample(r, r->s->n_eval, r->imgs, err, errlen) ||
         rt_gen_distance_of(r->fnet, r->s->real, r->imgs, r->s->n_eval, out, err, errlen))
         return -1;
+    if (quiet) return 0;
     FILE *f = r->metrics;
     fprintf(f, "{\"step\": %ld, \"images\": %ld, ", step, step * r->s->gan.batch);
     json_num(f, "fd_features", out->fd_features, 0);
@@ -121,6 +125,115 @@ done:
     return rc;
 }
 
+/* state.safetensors: what resuming needs besides the weights: the step, the three Adam states,
+ * the two random streams. */
+static const char *const STATE_NAMES[6] = {"step", "optim_g", "optim_d", "optim_f", "rng_gan",
+                                           "rng_batch"};
+
+static rt_optim *state_optim(run *r, int k) {
+    return k == 1 ? rt_gan_optim_g(r->t) : k == 2 ? rt_gan_optim_d(r->t) : r->opt_f;
+}
+
+static int write_state(run *r, char *err, size_t errlen) {
+    double step = (double)rt_gan_steps(r->t), rg[RT_GAN_RNG_STATE], rb[RT_GAN_RNG_STATE];
+    double *os[3] = {NULL, NULL, NULL};
+    io_tensor t[6];
+    int rc = -1;
+    rt_gan_rng_pack(rt_gan_rng(r->t), rg);
+    rt_gan_rng_pack(&r->batch_rng, rb);
+    t[0] = (io_tensor){.name = STATE_NAMES[0], .dtype = IO_ST_F64, .ndim = 1, .shape = {1}, .data = &step};
+    for (int k = 1; k <= 3; k++) {
+        size_t n = rt_optim_state_size(state_optim(r, k));
+        if (!(os[k - 1] = rt_alloc_array(n, sizeof(double)))) goto done;
+        rt_optim_get_state(state_optim(r, k), os[k - 1]);
+        t[k] = (io_tensor){.name = STATE_NAMES[k], .dtype = IO_ST_F64, .ndim = 1,
+                           .shape = {(int64_t)n}, .data = os[k - 1]};
+    }
+    t[4] = (io_tensor){.name = STATE_NAMES[4], .dtype = IO_ST_F64, .ndim = 1,
+                       .shape = {RT_GAN_RNG_STATE}, .data = rg};
+    t[5] = (io_tensor){.name = STATE_NAMES[5], .dtype = IO_ST_F64, .ndim = 1,
+                       .shape = {RT_GAN_RNG_STATE}, .data = rb};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/state.safetensors", r->s->out_dir);
+    rc = io_st_write(path, t, 6, NULL, NULL, 0, err, errlen);
+done:
+    for (int k = 0; k < 3; k++) rt_free(os[k]);
+    if (rc && !err[0]) snprintf(err, errlen, "checkpoints: out of memory");
+    return rc;
+}
+
+/* One tensor of a resume file into dst[n], refusing a missing one or one of another size. */
+static int take(const io_st_file *f, const char *path, const char *name, double *dst, size_t n,
+                char *err, size_t errlen) {
+    const io_tensor *t = io_st_find(f, name);
+    if (!t || io_st_numel(t) != n) {
+        snprintf(err, errlen, "%s: %s %s (this experiment needs %zu values)", path,
+                 t ? "has another size of tensor" : "has no tensor", name, n);
+        return -1;
+    }
+    memcpy(dst, t->data, sizeof(double) * n);
+    return 0;
+}
+
+static int resume(run *r, long *step, char *err, size_t errlen) {
+    char path[4200];
+    io_st_file f;
+    int ng = rt_gen_n_tensors(r->g);
+    snprintf(path, sizeof path, "%s/generator.safetensors", r->s->resume);
+    if (io_st_read(path, &f, err, errlen)) return -1;
+    int bad = 0;
+    for (int k = 0; k < ng && !bad; k++) {
+        int off, size;
+        const char *name = rt_gen_param_name(r->g, k, &off, &size);
+        char full[80];
+        snprintf(full, sizeof full, "g.%s", name);
+        bad = take(&f, path, full, rt_gen_params(r->g) + off, (size_t)size, err, errlen);
+        snprintf(full, sizeof full, "ema.%s", name);
+        if (!bad) bad = take(&f, path, full, rt_gan_ema_mut(r->t) + off, (size_t)size, err, errlen);
+    }
+    size_t nf = rt_model_n_params(r->s->features);
+    if (!bad && nf) {
+        bad = take(&f, path, "features", r->fparams, nf, err, errlen);
+        if (!bad) rt_model_set_params(r->s->features, r->fparams);
+    }
+    io_st_free(&f);
+    if (bad) return -1;
+    snprintf(path, sizeof path, "%s/discriminator.safetensors", r->s->resume);
+    if (io_st_read(path, &f, err, errlen)) return -1;
+    for (int k = 0; k < rt_disc_n_tensors(r->d) && !bad; k++) {
+        int off, size;
+        const char *name = rt_disc_param_name(r->d, k, &off, &size);
+        bad = take(&f, path, name, rt_disc_params(r->d) + off, (size_t)size, err, errlen);
+    }
+    io_st_free(&f);
+    if (bad) return -1;
+    snprintf(path, sizeof path, "%s/state.safetensors", r->s->resume);
+    if (io_st_read(path, &f, err, errlen)) return -1;
+    double st, rg[RT_GAN_RNG_STATE], rb[RT_GAN_RNG_STATE];
+    bad = take(&f, path, "step", &st, 1, err, errlen) ||
+          take(&f, path, "rng_gan", rg, RT_GAN_RNG_STATE, err, errlen) ||
+          take(&f, path, "rng_batch", rb, RT_GAN_RNG_STATE, err, errlen);
+    for (int k = 1; k <= 3 && !bad; k++) {
+        size_t n = rt_optim_state_size(state_optim(r, k));
+        double *buf = rt_alloc_array(n, sizeof(double));
+        bad = !buf || take(&f, path, STATE_NAMES[k], buf, n, err, errlen);
+        if (!bad) rt_optim_set_state(state_optim(r, k), buf);
+        rt_free(buf);
+    }
+    io_st_free(&f);
+    if (bad) return -1;
+    if (!(st >= 0 && st <= r->s->steps && st == floor(st))) {
+        snprintf(err, errlen, "%s: step %g is not between 0 and this experiment's %d steps", path,
+                 st, r->s->steps);
+        return -1;
+    }
+    rt_gan_rng_unpack(rt_gan_rng(r->t), rg);
+    rt_gan_rng_unpack(&r->batch_rng, rb);
+    rt_gan_set_steps(r->t, (long)st);
+    *step = (long)st;
+    return 0;
+}
+
 /* generator.safetensors: the generator's tensors ("g." current weights, "ema." the EMA) and
  * the features' ("features." flat); discriminator.safetensors: its tensors. */
 static int write_checkpoints(run *r, char *err, size_t errlen) {
@@ -157,7 +270,8 @@ static int write_checkpoints(run *r, char *err, size_t errlen) {
                            .data = rt_disc_params(r->d) + off};
     }
     snprintf(path, sizeof path, "%s/discriminator.safetensors", r->s->out_dir);
-    rc = io_st_write(path, t, (size_t)nd, NULL, NULL, 0, err, errlen);
+    if (io_st_write(path, t, (size_t)nd, NULL, NULL, 0, err, errlen)) goto done;
+    rc = write_state(r, err, errlen);
 done:
     free(t);
     free(names);
@@ -211,6 +325,9 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
     rt_rng rng;
     rt_rng_seed(&rng, s->seed + 3);
     for (size_t i = 0; i < (size_t)nmax * (size_t)s->gen.z_dim; i++) r.zeval[i] = rt_rng_normal(&rng);
+    rt_rng_seed(&r.batch_rng, s->seed + 6);
+    long first_step = 0;
+    if (s->resume && resume(&r, &first_step, err, errlen)) goto done;
     res->feature_accuracy = NAN;
     if (set->labels) {
         if (!(r.fnet = rt_feature_net_get(set, s->feature_cache, s->seed + 4, err, errlen)))
@@ -220,23 +337,26 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
     if (rt_gen_distance_floor(r.fnet, set, s->seed + 5, &res->floor, err, errlen)) goto done;
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.jsonl", s->out_dir);
-    if (!(r.metrics = fopen(path, "w"))) {
+    if (!(r.metrics = fopen(path, s->resume ? "a" : "w"))) {
         snprintf(err, errlen, "%s: cannot write", path);
         goto done;
     }
-    fprintf(r.metrics, "{\"floor\": true, ");
-    json_num(r.metrics, "fd_features", res->floor.fd_features, 0);
-    json_num(r.metrics, "fd_pixels", res->floor.fd_pixels, 0);
-    json_num(r.metrics, "kid_features", res->floor.kid_features, 0);
-    json_num(r.metrics, "kid_pixels", res->floor.kid_pixels, 1);
-    fprintf(r.metrics, "}\n");
     rt_model_train(s->features);
-    if (compute_features(&r, err, errlen) || measure(&r, 0, NULL, &res->first, err, errlen))
+    if (!s->resume) {
+        fprintf(r.metrics, "{\"floor\": true, ");
+        json_num(r.metrics, "fd_features", res->floor.fd_features, 0);
+        json_num(r.metrics, "fd_pixels", res->floor.fd_pixels, 0);
+        json_num(r.metrics, "kid_features", res->floor.kid_features, 0);
+        json_num(r.metrics, "kid_pixels", res->floor.kid_pixels, 1);
+        fprintf(r.metrics, "}\n");
+    }
+    if (compute_features(&r, err, errlen) || measure(&r, first_step, NULL, &res->first, s->resume != NULL, err,
+                                                     errlen))
         goto done;
     double sum_d = 0, sum_g = 0;
-    for (long step = 1; step <= s->steps; step++) {
+    for (long step = first_step + 1; step <= s->steps; step++) {
         for (int b = 0; b < s->gan.batch; b++) {
-            int n = (int)(rt_rng_u64(&rng) % (uint64_t)set->n);
+            int n = (int)(rt_rng_u64(&r.batch_rng) % (uint64_t)set->n);
             for (int i = 0; i < r.dim; i++)
                 r.real[(size_t)b * r.dim + i] = 2 * set->pix[(size_t)n * r.dim + i] - 1;
         }
@@ -254,12 +374,13 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
         sum_d += st.ms_d;
         sum_g += st.ms_g;
         if (step % s->eval_every == 0 || step == s->steps) {
-            if (compute_features(&r, err, errlen) || measure(&r, step, &st, &res->last, err, errlen))
+            if (compute_features(&r, err, errlen) || measure(&r, step, &st, &res->last, 0, err, errlen))
                 goto done;
         }
     }
-    res->ms_d = sum_d / s->steps;
-    res->ms_g = sum_g / s->steps;
+    long done_steps = s->steps - first_step;
+    res->ms_d = done_steps ? sum_d / done_steps : NAN;
+    res->ms_g = done_steps ? sum_g / done_steps : NAN;
     res->n_params_gen = rt_gen_n_params(r.g);
     res->n_params_features = (int)nf;
     res->n_params_disc = rt_disc_n_params(r.d);

@@ -29,6 +29,11 @@ typedef struct {
     uint64_t seed;
     const char *out_dir;         /* must exist */
     const char *feature_cache;   /* the classifier of rt_gen_metric (NULL: retrain) */
+    /* A folder a run of the same spec wrote (its generator.safetensors, discriminator.
+     * safetensors, state.safetensors): training continues from its step up to `steps`,
+     * appending to out_dir's metrics.jsonl; bit for bit the run that was not interrupted.
+     * NULL: a fresh start. */
+    const char *resume;
 } run_gan_spec;
 
 typedef struct {

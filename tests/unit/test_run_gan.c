@@ -108,6 +108,81 @@ static void test_digits_training(void **state) {
     rt_imageset_free(&set);
 }
 
+/* Same tensors, same values, bit for bit. */
+static void assert_same_file(const char *a, const char *b) {
+    io_st_file fa, fb;
+    char err[512];
+    assert_int_equal(io_st_read(a, &fa, err, sizeof err), 0);
+    assert_int_equal(io_st_read(b, &fb, err, sizeof err), 0);
+    assert_int_equal(fa.count, fb.count);
+    for (size_t k = 0; k < fa.count; k++) {
+        const io_tensor *tb = io_st_find(&fb, fa.tensors[k].name);
+        assert_non_null(tb);
+        assert_int_equal(io_st_numel(tb), io_st_numel(&fa.tensors[k]));
+        assert_memory_equal(tb->data, fa.tensors[k].data, sizeof(double) * io_st_numel(tb));
+    }
+    io_st_free(&fa);
+    io_st_free(&fb);
+}
+
+/* 40 steps in one go, and 20 steps then a resume to 40, give the same weights, EMA, Adam
+ * states and random streams (an unlabelled random set: the feature distances are null). */
+static void test_resume_is_exact(void **state) {
+    (void)state;
+    rt_imageset set = {.n = 64, .h = 8, .w = 8, .c = 1};
+    set.pix = malloc(64 * 64 * sizeof(double));
+    rt_rng r;
+    rt_rng_seed(&r, 5);
+    for (int i = 0; i < 64 * 64; i++) set.pix[i] = rt_rng_uniform(&r);
+    char dir_a[300], dir_b[300], a[400], b[400], err[512];
+    snprintf(dir_a, sizeof dir_a, "%s/a", test_tmpdir);
+    snprintf(dir_b, sizeof dir_b, "%s/b", test_tmpdir);
+    assert_int_equal(mkdir(dir_a, 0700), 0);
+    assert_int_equal(mkdir(dir_b, 0700), 0);
+    run_gan_result res;
+    rt_model *f = tanh_features(8, 2);
+    run_gan_spec s = digits_spec(&set, f);
+    s.steps = 40;
+    s.eval_every = 20;
+    s.n_eval = 16;
+    s.out_dir = dir_a;
+    if (run_gan(&s, &res, err, sizeof err)) fail_msg("%s", err);
+    assert_true(isnan(res.last.fd_features) && isfinite(res.last.fd_pixels));
+    rt_model_destroy(f);
+    f = tanh_features(8, 2);   /* the same initial features */
+    s.features = f;
+    s.out_dir = dir_b;
+    s.steps = 20;
+    if (run_gan(&s, &res, err, sizeof err)) fail_msg("%s", err);
+    rt_model_destroy(f);
+    f = tanh_features(8, 99);  /* other initial values: the resume must replace them */
+    s.features = f;
+    s.steps = 40;
+    s.resume = dir_b;
+    if (run_gan(&s, &res, err, sizeof err)) fail_msg("%s", err);
+    const char *files[3] = {"generator", "discriminator", "state"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(a, sizeof a, "%s/%s.safetensors", dir_a, files[k]);
+        snprintf(b, sizeof b, "%s/%s.safetensors", dir_b, files[k]);
+        assert_same_file(a, b);
+    }
+    /* metrics.jsonl of the resumed folder: floor, 0, 20, then 40 appended */
+    snprintf(b, sizeof b, "%s/metrics.jsonl", dir_b);
+    FILE *m = fopen(b, "r");
+    char line[1024];
+    int rows = 0;
+    while (fgets(line, sizeof line, m)) rows++;
+    fclose(m);
+    assert_int_equal(rows, 4);
+    /* a resume of another shape is refused with the file named */
+    s.gen.hidden[0] = 31;
+    s.out_dir = dir_a;
+    assert_int_equal(run_gan(&s, &res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "generator.safetensors: has another size of tensor g.l0.affine.weight"));
+    rt_model_destroy(f);
+    free(set.pix);
+}
+
 static void test_refusals(void **state) {
     (void)state;
     rt_imageset set = {.n = 4, .h = 8, .w = 8, .c = 1};
@@ -141,6 +216,7 @@ static void test_refusals(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digits_training),
+        cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, test_tmp_setup, test_tmp_teardown);
