@@ -412,6 +412,15 @@ LLVMValueRef cg_new_fn(cg *g, const char *name, LLVMTypeRef fty, const cg_fn_tar
     return fn;
 }
 
+/* Cold code: <p>_pre and its parts run once per call of forward or vjp, against a sweep
+ * per op and lane group. optnone (with the noinline cg_new_fn gives every internal function)
+ * makes LLVM skip the IR pipeline for them and select their instructions at the lowest level
+ * (FastISel, fast register allocation): the QIREN layer compiled in 135-149 ms instead of
+ * 172-184 ms (docs/performance.md). */
+static void cold_fn(cg *g, LLVMValueRef fn) {
+    add_attr(g, fn, LLVMAttributeFunctionIndex, "optnone");
+}
+
 /* Entry blocks; work_arg is aligned up to 64 bytes unless it already is (the simulation
  * helper receives the aligned pointer). All region pointers are derived here. */
 void cg_begin_fn(cg *g, LLVMValueRef fn, LLVMValueRef work_arg, int align) {
@@ -627,6 +636,7 @@ static LLVMValueRef emit_pre_loop(cg *g, const char *name, int j, LLVMTypeRef ft
 
     snprintf(buf, sizeof buf, "%sL%d", name, j);
     LLVMValueRef fn = cg_new_fn(g, buf, fty, ft, 1);
+    cold_fn(g, fn);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     cg_loop l;
@@ -769,6 +779,7 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
             char pname[220];
             snprintf(pname, sizeof pname, "%s%d", name, part);
             fn = parts[part] = cg_new_fn(g, pname, fty, ft, 1);
+            cold_fn(g, fn);
             cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
             g->params = LLVMGetParam(fn, 1);
         }
@@ -818,6 +829,7 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
     }
     /* _pre itself calls the loops and the parts (they write disjoint slots) */
     fn = cg_new_fn(g, name, fty, ft, 1);
+    cold_fn(g, fn);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     LLVMValueRef args[3] = {LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), LLVMGetParam(fn, 2)};
     for (int j = 0; j < n_loops && !g->failed; j++)
