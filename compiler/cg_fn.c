@@ -1041,14 +1041,17 @@ static void call_bwd(cg *g, const kernels *k, int oi, LLVMValueRef dout, const d
  * compile time and grew with depth. Now every run of at least STEP_MIN_RUN consecutive ops
  * whose calls differ only in data (kernel, table offset, and for a backward kernel the range
  * of <vjp>A's parameter-index table) is one loop over a constant table of
- * {kernel, offset, first, count}: an indirect call per op, a few cycles against a sweep. Ops
+ * {kernel index, offset, first, count}: an indirect call per op, a few cycles against a
+ * sweep. Ops
  * whose gradients chain through expressions inline (call_bwd) end a run. */
 enum { STEP_MIN_RUN = 4 };
 
 typedef struct {
-    LLVMTypeRef ety;   /* {ptr kernel, i64 offset into the shared table, i32 first, i32 n} */
+    LLVMTypeRef ety;   /* {i32 kernel, i32 offset into the shared table, i32 first, i32 n} */
     LLVMValueRef tab;  /* the constant table, or NULL */
-    int n;             /* its entries */
+    LLVMValueRef kern; /* its distinct kernels, [n_kern x ptr]: entries name them by index,
+                        * so a deep circuit's table needs no relocation per op */
+    int n, n_kern;     /* entries, distinct kernels */
 } step_table;
 
 /* Whether op oi's call in direction bwd is data only (can be a table entry). */
@@ -1089,16 +1092,29 @@ static int step_plan(const cg *g, const kernels *k, int bwd, const direct_acc *a
     return n;
 }
 
-/* Builds the constant table of the runs' entries, in call order. */
+static LLVMValueRef private_const(cg *g, LLVMTypeRef ety, LLVMValueRef *v, int n,
+                                  const char *name) {
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMArrayType2(ety, (uint64_t)n), name);
+    LLVMSetInitializer(gv, LLVMConstArray2(ety, v, (uint64_t)n));
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    return gv;
+}
+
+/* Builds the constant tables of the runs' entries (in call order) and of their kernels. */
 static step_table step_table_build(cg *g, const kernels *k, int bwd, const direct_acc *acc,
                                    const int *seq, const int *runlen, int n, const char *name) {
     step_table st;
-    LLVMTypeRef f[4] = {g->ptr, g->i64, g->i32, g->i32};
+    LLVMTypeRef f[4] = {g->i32, g->i32, g->i32, g->i32};
     st.ety = LLVMStructTypeInContext(g->ctx, f, 4, 0);
-    st.tab = NULL;
-    st.n = 0;
+    st.tab = st.kern = NULL;
+    st.n = st.n_kern = 0;
     LLVMValueRef *ents = malloc(sizeof *ents * (size_t)(n + 1));
-    if (!ents) {
+    LLVMValueRef *kern = malloc(sizeof *kern * (size_t)(n + 1));
+    if (!ents || !kern) {
+        free(ents);
+        free(kern);
         cg_fail(g, "out of memory");
         return st;
     }
@@ -1111,21 +1127,31 @@ static step_table step_table_build(cg *g, const kernels *k, int bwd, const direc
             first = acc->first[oi];
             cnt = g->ops[oi].n_occ;
         }
-        LLVMValueRef v[4] = {bwd ? k->bwd[oi] : k->fwd[oi],
-                             cg_i64(g, k->tab[oi] >= 0 ? k->tab[oi] : 0),
+        LLVMValueRef fn = bwd ? k->bwd[oi] : k->fwd[oi];
+        int ki = 0; /* a few hundred distinct kernels at most: a linear search will do */
+        while (ki < st.n_kern && kern[ki] != fn)
+            ki++;
+        if (ki == st.n_kern)
+            kern[st.n_kern++] = fn;
+        long off = k->tab[oi] >= 0 ? k->tab[oi] : 0;
+        if (off > INT32_MAX) {
+            cg_fail(g, "shared table too large (%ld elements)", off);
+            break;
+        }
+        LLVMValueRef v[4] = {LLVMConstInt(g->i32, (unsigned)ki, 0),
+                             LLVMConstInt(g->i32, (unsigned long long)off, 0),
                              LLVMConstInt(g->i32, (unsigned)first, 0),
                              LLVMConstInt(g->i32, (unsigned)cnt, 0)};
         ents[st.n++] = LLVMConstNamedStruct(st.ety, v, 4);
     }
-    if (st.n > 0) {
-        LLVMTypeRef aty = LLVMArrayType2(st.ety, (uint64_t)st.n);
-        st.tab = LLVMAddGlobal(g->mod, aty, name);
-        LLVMSetInitializer(st.tab, LLVMConstArray2(st.ety, ents, (uint64_t)st.n));
-        LLVMSetGlobalConstant(st.tab, 1);
-        LLVMSetLinkage(st.tab, LLVMPrivateLinkage);
-        LLVMSetUnnamedAddress(st.tab, LLVMGlobalUnnamedAddr);
+    if (st.n > 0 && !g->failed) {
+        char buf[240];
+        st.tab = private_const(g, st.ety, ents, st.n, name);
+        snprintf(buf, sizeof buf, "%sK", name);
+        st.kern = private_const(g, g->ptr, kern, st.n_kern, buf);
     }
     free(ents);
+    free(kern);
     return st;
 }
 
@@ -1134,25 +1160,26 @@ static step_table step_table_build(cg *g, const kernels *k, int bwd, const direc
 static void step_loop(cg *g, const step_table *st, int from, int count, int bwd,
                       LLVMValueRef dout, const direct_acc *acc) {
     LLVMTypeRef aty = LLVMArrayType2(st->ety, (uint64_t)st->n);
+    LLVMTypeRef katy = LLVMArrayType2(g->ptr, (uint64_t)st->n_kern);
     LLVMTypeRef a[4] = {g->ptr, g->ptr, g->ptr, g->ptr};
     LLVMTypeRef kty = LLVMFunctionType(g->voidt, a, bwd ? 4 : 3, 0);
     cg_loop l;
     LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, count));
     LLVMValueRef e = LLVMBuildAdd(g->b, i, cg_i64(g, from), "");
     LLVMValueRef fld[4];
-    LLVMTypeRef fty[4] = {g->ptr, g->i64, g->i32, g->i32};
     for (int f = 0; f < (bwd ? 4 : 2); f++) {
         LLVMValueRef at[3] = {cg_i64(g, 0), e, LLVMConstInt(g->i32, (unsigned)f, 0)};
-        fld[f] = LLVMBuildLoad2(g->b, fty[f], LLVMBuildGEP2(g->b, aty, st->tab, at, 3, ""), "");
+        LLVMValueRef v = LLVMBuildLoad2(g->b, g->i32, LLVMBuildGEP2(g->b, aty, st->tab, at, 3, ""), "");
+        fld[f] = LLVMBuildZExt(g->b, v, g->i64, "");
     }
+    LLVMValueRef kat[2] = {cg_i64(g, 0), fld[0]};
+    LLVMValueRef kfn = LLVMBuildLoad2(g->b, g->ptr, LLVMBuildGEP2(g->b, katy, st->kern, kat, 2, ""), "");
     LLVMValueRef args[4] = {g->work, g->params,
                             LLVMBuildGEP2(g->b, g->T, g->shtab, &fld[1], 1, ""),
                             dout ? dout : LLVMConstNull(g->ptr)};
-    LLVMBuildCall2(g->b, kty, fld[0], args, bwd ? 4 : 3, "");
+    LLVMBuildCall2(g->b, kty, kfn, args, bwd ? 4 : 3, "");
     if (bwd && acc && acc->fn) {
-        LLVMValueRef aa[4] = {g->work, dout ? dout : LLVMConstNull(g->ptr),
-                              LLVMBuildZExt(g->b, fld[2], g->i64, ""),
-                              LLVMBuildZExt(g->b, fld[3], g->i64, "")};
+        LLVMValueRef aa[4] = {g->work, dout ? dout : LLVMConstNull(g->ptr), fld[2], fld[3]};
         LLVMBuildCall2(g->b, LLVMGlobalGetValueType(acc->fn), acc->fn, aa, 4, "");
     }
     cg_loop_end(g, &l);
@@ -1168,7 +1195,8 @@ static void step_plan_build(cg *g, const kernels *k, int bwd, const direct_acc *
                             const char *name, step_plan_t *p) {
     int n_ops = g->c->n_ops;
     p->n = 0;
-    p->st.tab = NULL;
+    p->st.tab = p->st.kern = NULL;
+    p->st.n_kern = 0;
     p->st.n = 0;
     p->seq = malloc(sizeof *p->seq * (size_t)(n_ops + 1));
     p->runlen = malloc(sizeof *p->runlen * (size_t)(n_ops + 1));
