@@ -78,6 +78,32 @@ for w, pts, name in (('w1', 1024, 'W1 image 32x32'), ('w2', 1000, 'W2 sound 1000
 if any(v is None for v in peers.values()) or not peers:
     print("(peer: not installed here, skipped)")
 
+# Threads (issue 13 item 5): 1 -> 2 thread speed-up of each W1/W2 configuration (the kept
+# rounds), with the load average at the start and end of each figure's run and the share of a
+# core that other processes used meanwhile (bench.sh's others=); the target of 1.8x holds
+# only when the second core is free, so a figure whose 2-thread run shared it says so.
+print("\nthreads: 1 -> 2 thread speed-up (load average at start -> end of each run; others = cores"
+      " used by other processes during the run)")
+res['threads'] = []
+for w, name in (('w1', 'W1 image 32x32'), ('w2', 'W2 sound 1000')):
+    for prec in ('f64', 'f32'):
+        t1, t2 = runs.get(f'{w}_{prec}_t1'), runs.get(f'{w}_{prec}_t2')
+        if not t1 or not t2:
+            continue
+        sp = t1['median_ms'] / t2['median_ms']
+        busy = float(t2.get('others', 0)) > 0.25
+        note = ("the second core was NOT free (other processes used %.2f of a core)" % float(t2['others'])
+                if busy else ("target 1.8x %s" % ('met' if sp >= 1.8 else 'NOT met')))
+        print(f"{name:<16}{prec:>5}: {t1['median_ms']:7.2f} -> {t2['median_ms']:7.2f} ms, {sp:.2f}x;"
+              f" load 1 thread {t1.get('load0', '?')} -> {t1.get('load1', '?')}, others {t1.get('others', '?')};"
+              f" 2 threads {t2.get('load0', '?')} -> {t2.get('load1', '?')}, others {t2.get('others', '?')}: {note}")
+        num = lambda r, k: float(r[k]) if k in r else None
+        res['threads'].append({'workload': name, 'precision': prec, 'speedup': sp,
+                               'load_t1': [num(t1, 'load0'), num(t1, 'load1')],
+                               'load_t2': [num(t2, 'load0'), num(t2, 'load1')],
+                               'others_t1': num(t1, 'others'), 'others_t2': num(t2, 'others'),
+                               'second_core_free': not busy})
+
 print("\nW3: image size scaling, f64, 2 threads (median per run, the faster of 2 rounds; peak RSS of that run)")
 print(f"{'size':>6}{'points':>8}{'epochs':>7}{'ms/epoch':>10}{'x 32x32':>9}{'per point':>10}{'peak RSS MB':>12}")
 base = runs.get('w3_32')

@@ -412,6 +412,15 @@ LLVMValueRef cg_new_fn(cg *g, const char *name, LLVMTypeRef fty, const cg_fn_tar
     return fn;
 }
 
+/* Cold code: <p>_pre and its parts run once per call of forward or vjp, against a sweep
+ * per op and lane group. optnone (with the noinline cg_new_fn gives every internal function)
+ * makes LLVM skip the IR pipeline for them and select their instructions at the lowest level
+ * (FastISel, fast register allocation): the QIREN layer compiled in 135-149 ms instead of
+ * 172-184 ms (docs/performance.md). */
+static void cold_fn(cg *g, LLVMValueRef fn) {
+    add_attr(g, fn, LLVMAttributeFunctionIndex, "optnone");
+}
+
 /* Entry blocks; work_arg is aligned up to 64 bytes unless it already is (the simulation
  * helper receives the aligned pointer). All region pointers are derived here. */
 void cg_begin_fn(cg *g, LLVMValueRef fn, LLVMValueRef work_arg, int align) {
@@ -627,6 +636,7 @@ static LLVMValueRef emit_pre_loop(cg *g, const char *name, int j, LLVMTypeRef ft
 
     snprintf(buf, sizeof buf, "%sL%d", name, j);
     LLVMValueRef fn = cg_new_fn(g, buf, fty, ft, 1);
+    cold_fn(g, fn);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     cg_loop l;
@@ -769,6 +779,7 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
             char pname[220];
             snprintf(pname, sizeof pname, "%s%d", name, part);
             fn = parts[part] = cg_new_fn(g, pname, fty, ft, 1);
+            cold_fn(g, fn);
             cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
             g->params = LLVMGetParam(fn, 1);
         }
@@ -818,6 +829,7 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
     }
     /* _pre itself calls the loops and the parts (they write disjoint slots) */
     fn = cg_new_fn(g, name, fty, ft, 1);
+    cold_fn(g, fn);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     LLVMValueRef args[3] = {LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), LLVMGetParam(fn, 2)};
     for (int j = 0; j < n_loops && !g->failed; j++)
@@ -844,8 +856,12 @@ static LLVMValueRef emit_fwd_kernel(cg *g, int oi, const char *prefix, int sim,
         return NULL;
     char name[200];
     snprintf(name, sizeof name, "%s_%s%d", prefix, sim ? "s" : "f", oi);
+    /* (work, params, tab) like a shared kernel (tab unused), so that one table of kernel
+     * pointers serves both (see "the op sequence as data" below) */
     LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
-    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, sim ? 4 : 2, 0), ft, 1);
+    if (!sim)
+        a[2] = g->ptr;
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, sim ? 4 : 3, 0), ft, 1);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     g->slot = sim ? LLVMGetParam(fn, 2) : NULL;
@@ -863,8 +879,9 @@ static LLVMValueRef emit_bwd_kernel(cg *g, int oi, const char *prefix, const cg_
         return NULL;
     char name[200];
     snprintf(name, sizeof name, "%s_b%d", prefix, oi);
-    LLVMTypeRef a[2] = {g->ptr, g->ptr};
-    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 2, 0), ft, 1);
+    /* (work, params, tab, dout) like a shared backward kernel; tab and dout unused */
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->ptr, g->ptr};
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 4, 0), ft, 1);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
     g->params = LLVMGetParam(fn, 1);
     g->use_cache = 1;
@@ -883,11 +900,21 @@ static void call_kernel_tab(cg *g, LLVMValueRef k, long tab, LLVMValueRef dout) 
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k), k, args, dout ? 4 : 3, "");
 }
 
-static void call_kernel(cg *g, LLVMValueRef k, int sim, LLVMValueRef slot, LLVMValueRef shift) {
+/* A shifted-simulation kernel <p>_s<i>(work, params, slot, shift). */
+static void call_sim_kernel(cg *g, LLVMValueRef k, LLVMValueRef slot, LLVMValueRef shift) {
     if (!k)
         return;
     LLVMValueRef args[4] = {g->work, g->params, slot, shift};
-    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k), k, args, sim ? 4 : 2, "");
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k), k, args, 4, "");
+}
+
+/* An op's own forward (3 arguments) or backward (4) kernel: tab and dout are unused. */
+static void call_own_kernel(cg *g, LLVMValueRef k, int bwd) {
+    if (!k)
+        return;
+    LLVMValueRef null = LLVMConstNull(g->ptr);
+    LLVMValueRef args[4] = {g->work, g->params, null, null};
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k), k, args, bwd ? 4 : 3, "");
 }
 
 /* Forward kernel of op oi, shared or its own. */
@@ -895,7 +922,7 @@ static void call_fwd(cg *g, const kernels *k, int oi) {
     if (k->tab[oi] >= 0)
         call_kernel_tab(g, k->fwd[oi], k->tab[oi], NULL);
     else
-        call_kernel(g, k->fwd[oi], 0, NULL, NULL);
+        call_own_kernel(g, k->fwd[oi], 0);
 }
 
 /* ---- gradients of parameters read directly ------------------------------------------------
@@ -989,7 +1016,7 @@ static void direct_acc_build(cg *g, const kernels *k, const char *name, const cg
  * (here, in the vjp function: that part differs per op). */
 static void call_bwd(cg *g, const kernels *k, int oi, LLVMValueRef dout, const direct_acc *acc) {
     if (k->tab[oi] < 0) {
-        call_kernel(g, k->bwd[oi], 0, NULL, NULL);
+        call_own_kernel(g, k->bwd[oi], 1);
         return;
     }
     call_kernel_tab(g, k->bwd[oi], k->tab[oi], dout);
@@ -1006,6 +1033,203 @@ static void call_bwd(cg *g, const kernels *k, int oi, LLVMValueRef dout, const d
     }
 }
 
+/* ---- the op sequence as data ----------------------------------------------------------
+ * A deep circuit's forward and vjp functions called every op's kernel in straight-line code:
+ * at 200 layers of StronglyEntanglingLayers 3,600 calls in the vjp, with the table pointers
+ * of the forward half live across the backward half. Register allocation of those two
+ * functions (interference of live ranges with every call's clobber mask) was most of the
+ * compile time and grew with depth. Now every run of at least STEP_MIN_RUN consecutive ops
+ * whose calls differ only in data (kernel, table offset, and for a backward kernel the range
+ * of <vjp>A's parameter-index table) is one loop over a constant table of
+ * {kernel index, offset, first, count}: an indirect call per op, a few cycles against a
+ * sweep. Ops
+ * whose gradients chain through expressions inline (call_bwd) end a run. */
+enum { STEP_MIN_RUN = 4 };
+
+typedef struct {
+    LLVMTypeRef ety;   /* {i32 kernel, i32 offset into the shared table, i32 first, i32 n} */
+    LLVMValueRef tab;  /* the constant table, or NULL */
+    LLVMValueRef kern; /* its distinct kernels, [n_kern x ptr]: entries name them by index,
+                        * so a deep circuit's table needs no relocation per op */
+    int n, n_kern;     /* entries, distinct kernels */
+} step_table;
+
+/* Whether op oi's call in direction bwd is data only (can be a table entry). */
+static int step_ok(const cg *g, const kernels *k, int oi, int bwd, const direct_acc *acc) {
+    LLVMValueRef fn = bwd ? k->bwd[oi] : k->fwd[oi];
+    if (!fn)
+        return 0;
+    if (!bwd || k->tab[oi] < 0 || g->ops[oi].n_occ == 0)
+        return 1;
+    return acc && acc->fn && acc->first[oi] >= 0;
+}
+
+/* The ops in call order (forward: 0 .. n-1, backward: n-1 .. 0), kernel-less ones left out;
+ * returns their count, and in runlen[i] the length of the run starting at seq[i] (0 inside
+ * a run, -1 for a call emitted directly). */
+static int step_plan(const cg *g, const kernels *k, int bwd, const direct_acc *acc, int *seq,
+                     int *runlen) {
+    int n = 0, n_ops = g->c->n_ops;
+    for (int j = 0; j < n_ops; j++) {
+        int oi = bwd ? n_ops - 1 - j : j;
+        if (bwd ? k->bwd[oi] != NULL : k->fwd[oi] != NULL)
+            seq[n++] = oi;
+    }
+    for (int i = 0; i < n;) {
+        int e = i;
+        while (e < n && step_ok(g, k, seq[e], bwd, acc))
+            e++;
+        if (e - i >= STEP_MIN_RUN) {
+            runlen[i] = e - i;
+            for (int t = i + 1; t < e; t++)
+                runlen[t] = 0;
+            i = e;
+        } else {
+            runlen[i] = -1;
+            i++;
+        }
+    }
+    return n;
+}
+
+static LLVMValueRef private_const(cg *g, LLVMTypeRef ety, LLVMValueRef *v, int n,
+                                  const char *name) {
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMArrayType2(ety, (uint64_t)n), name);
+    LLVMSetInitializer(gv, LLVMConstArray2(ety, v, (uint64_t)n));
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    return gv;
+}
+
+/* Builds the constant tables of the runs' entries (in call order) and of their kernels. */
+static step_table step_table_build(cg *g, const kernels *k, int bwd, const direct_acc *acc,
+                                   const int *seq, const int *runlen, int n, const char *name) {
+    step_table st;
+    LLVMTypeRef f[4] = {g->i32, g->i32, g->i32, g->i32};
+    st.ety = LLVMStructTypeInContext(g->ctx, f, 4, 0);
+    st.tab = st.kern = NULL;
+    st.n = st.n_kern = 0;
+    LLVMValueRef *ents = malloc(sizeof *ents * (size_t)(n + 1));
+    LLVMValueRef *kern = malloc(sizeof *kern * (size_t)(n + 1));
+    if (!ents || !kern) {
+        free(ents);
+        free(kern);
+        cg_fail(g, "out of memory");
+        return st;
+    }
+    for (int i = 0; i < n; i++) {
+        if (runlen[i] < 0)
+            continue;
+        int oi = seq[i];
+        int first = 0, cnt = 0;
+        if (bwd && k->tab[oi] >= 0 && acc && acc->fn && acc->first[oi] >= 0) {
+            first = acc->first[oi];
+            cnt = g->ops[oi].n_occ;
+        }
+        LLVMValueRef fn = bwd ? k->bwd[oi] : k->fwd[oi];
+        int ki = 0; /* a few hundred distinct kernels at most: a linear search will do */
+        while (ki < st.n_kern && kern[ki] != fn)
+            ki++;
+        if (ki == st.n_kern)
+            kern[st.n_kern++] = fn;
+        long off = k->tab[oi] >= 0 ? k->tab[oi] : 0;
+        if (off > INT32_MAX) {
+            cg_fail(g, "shared table too large (%ld elements)", off);
+            break;
+        }
+        LLVMValueRef v[4] = {LLVMConstInt(g->i32, (unsigned)ki, 0),
+                             LLVMConstInt(g->i32, (unsigned long long)off, 0),
+                             LLVMConstInt(g->i32, (unsigned)first, 0),
+                             LLVMConstInt(g->i32, (unsigned)cnt, 0)};
+        ents[st.n++] = LLVMConstNamedStruct(st.ety, v, 4);
+    }
+    if (st.n > 0 && !g->failed) {
+        char buf[240];
+        st.tab = private_const(g, st.ety, ents, st.n, name);
+        snprintf(buf, sizeof buf, "%sK", name);
+        st.kern = private_const(g, g->ptr, kern, st.n_kern, buf);
+    }
+    free(ents);
+    free(kern);
+    return st;
+}
+
+/* One loop over entries [from, from + count) of the table: kernel(work, params, shtab +
+ * offset[, dout]), then for a backward entry <vjp>A(work, dout, first, n) (n = 0: nothing). */
+static void step_loop(cg *g, const step_table *st, int from, int count, int bwd,
+                      LLVMValueRef dout, const direct_acc *acc) {
+    LLVMTypeRef aty = LLVMArrayType2(st->ety, (uint64_t)st->n);
+    LLVMTypeRef katy = LLVMArrayType2(g->ptr, (uint64_t)st->n_kern);
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->ptr, g->ptr};
+    LLVMTypeRef kty = LLVMFunctionType(g->voidt, a, bwd ? 4 : 3, 0);
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, count));
+    LLVMValueRef e = LLVMBuildAdd(g->b, i, cg_i64(g, from), "");
+    LLVMValueRef fld[4];
+    for (int f = 0; f < (bwd ? 4 : 2); f++) {
+        LLVMValueRef at[3] = {cg_i64(g, 0), e, LLVMConstInt(g->i32, (unsigned)f, 0)};
+        LLVMValueRef v = LLVMBuildLoad2(g->b, g->i32, LLVMBuildGEP2(g->b, aty, st->tab, at, 3, ""), "");
+        fld[f] = LLVMBuildZExt(g->b, v, g->i64, "");
+    }
+    LLVMValueRef kat[2] = {cg_i64(g, 0), fld[0]};
+    LLVMValueRef kfn = LLVMBuildLoad2(g->b, g->ptr, LLVMBuildGEP2(g->b, katy, st->kern, kat, 2, ""), "");
+    LLVMValueRef args[4] = {g->work, g->params,
+                            LLVMBuildGEP2(g->b, g->T, g->shtab, &fld[1], 1, ""),
+                            dout ? dout : LLVMConstNull(g->ptr)};
+    LLVMBuildCall2(g->b, kty, kfn, args, bwd ? 4 : 3, "");
+    if (bwd && acc && acc->fn) {
+        LLVMValueRef aa[4] = {g->work, dout ? dout : LLVMConstNull(g->ptr), fld[2], fld[3]};
+        LLVMBuildCall2(g->b, LLVMGlobalGetValueType(acc->fn), acc->fn, aa, 4, "");
+    }
+    cg_loop_end(g, &l);
+}
+
+/* The plan of one direction: built before the functions that use it. */
+typedef struct {
+    int *seq, *runlen, n;
+    step_table st;
+} step_plan_t;
+
+static void step_plan_build(cg *g, const kernels *k, int bwd, const direct_acc *acc,
+                            const char *name, step_plan_t *p) {
+    int n_ops = g->c->n_ops;
+    p->n = 0;
+    p->st.tab = p->st.kern = NULL;
+    p->st.n_kern = 0;
+    p->st.n = 0;
+    p->seq = malloc(sizeof *p->seq * (size_t)(n_ops + 1));
+    p->runlen = malloc(sizeof *p->runlen * (size_t)(n_ops + 1));
+    if (!p->seq || !p->runlen) {
+        cg_fail(g, "out of memory");
+        return;
+    }
+    p->n = step_plan(g, k, bwd, acc, p->seq, p->runlen);
+    p->st = step_table_build(g, k, bwd, acc, p->seq, p->runlen, p->n, name);
+}
+
+static void step_plan_free(step_plan_t *p) {
+    free(p->seq);
+    free(p->runlen);
+}
+
+/* Every op's kernel call in the plan's order: runs as loops, the rest directly. */
+static void emit_steps(cg *g, const kernels *k, const step_plan_t *p, int bwd,
+                       LLVMValueRef dout, const direct_acc *acc) {
+    int t = 0; /* table entries used so far */
+    for (int i = 0; i < p->n && !g->failed; i++) {
+        if (p->runlen[i] > 0) {
+            step_loop(g, &p->st, t, p->runlen[i], bwd, dout, acc);
+            t += p->runlen[i];
+        } else if (p->runlen[i] < 0) {
+            if (bwd)
+                call_bwd(g, k, p->seq[i], dout, acc);
+            else
+                call_fwd(g, k, p->seq[i]);
+        }
+    }
+}
+
 static void call_pre(cg *g, const kernels *k, int want_z) {
     LLVMValueRef args[3] = {g->work, g->params, LLVMConstInt(g->i1, (unsigned)want_z, 0)};
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k->pre), k->pre, args, 3, "");
@@ -1017,7 +1241,7 @@ static LLVMTypeRef vjp_type(cg *g) {
 }
 
 static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
-                                  const cg_fn_target *ft) {
+                                  const cg_fn_target *ft, const step_plan_t *fp) {
     LLVMTypeRef a[5] = {g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
     LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 5, 0), ft, 0);
     add_attr(g, fn, 5, "noalias"); /* work: private scratch */
@@ -1029,8 +1253,7 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
     groups_begin(g, &l, LLVMGetParam(fn, 3), &base, &rem);
     load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, base, rem, 0);
     cg_init_state(g, g->psi);
-    for (int oi = 0; oi < g->c->n_ops; oi++)
-        call_fwd(g, k, oi);
+    emit_steps(g, k, fp, 0, NULL, NULL);
     val *out = calloc((size_t)g->c->n_obs + 1, sizeof *out);
     if (!out) {
         cg_fail(g, "out of memory");
@@ -1081,11 +1304,16 @@ static void vjp_end(cg *g, LLVMValueRef fn, cg_loop *l, LLVMValueRef base, LLVMV
     cg_end_fn(g);
 }
 
-static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_target *ft) {
+static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_target *ft,
+                      const step_plan_t *fp) {
     cg_loop l;
     LLVMValueRef base, rem;
     direct_acc acc = {NULL, NULL};
     direct_acc_build(g, k, name, ft, &acc);
+    char buf[240];
+    snprintf(buf, sizeof buf, "%sS", name);
+    step_plan_t bp;
+    step_plan_build(g, k, 1, &acc, buf, &bp);
     LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, k);
     LLVMValueRef dout = NULL;
     if (k->max_occ > 0) {
@@ -1093,12 +1321,11 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
         LLVMSetAlignment(dout, g->valign);
     }
     cg_init_state(g, g->psi);
-    for (int oi = 0; oi < g->c->n_ops; oi++)
-        call_fwd(g, k, oi);
+    emit_steps(g, k, fp, 0, NULL, NULL);
     cg_seed_lambda(g);
-    for (int oi = g->c->n_ops - 1; oi >= 0; oi--)
-        call_bwd(g, k, oi, dout, &acc);
+    emit_steps(g, k, &bp, 1, dout, &acc);
     vjp_end(g, fn, &l, base, rem);
+    step_plan_free(&bp);
     free(acc.first);
 }
 
@@ -1145,7 +1372,7 @@ static LLVMValueRef build_sim(cg *g, const kernels *k, const char *name,
     g->params = LLVMGetParam(fn, 1);
     cg_init_state(g, g->psi);
     for (int oi = 0; oi < g->c->n_ops; oi++)
-        call_kernel(g, k->sim[oi], 1, LLVMGetParam(fn, 2), LLVMGetParam(fn, 3));
+        call_sim_kernel(g, k->sim[oi], LLVMGetParam(fn, 2), LLVMGetParam(fn, 3));
     if (g->opt.shots) {
         LLVMBuildRet(g->b, sampled_outputs(g, LLVMGetParam(fn, 2), LLVMGetParam(fn, 5),
                                            LLVMGetParam(fn, 6)));
@@ -1176,8 +1403,8 @@ static void build_vjp_shift(cg *g, const kernels *k, const char *name, const cha
     if (n_var > 0) {
         cg_init_state(g, g->psi);
         for (int oi = 0; oi < g->c->n_ops; oi++)
-            call_kernel(g, k->sim[oi], 1, LLVMConstInt(g->i32, (unsigned long long)-1, 1),
-                        cg_k(g, 0.0));
+            call_sim_kernel(g, k->sim[oi], LLVMConstInt(g->i32, (unsigned long long)-1, 1),
+                            cg_k(g, 0.0));
         cg_var_means(g, g->psi, means);
     }
     for (int s = 0; s < g->n_occ && !g->failed; s++) {
@@ -1265,12 +1492,17 @@ LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
     free(fixed_owner);
     if (g->failed)
         goto out;
-    fwd = build_forward(g, &k, inf->forward_name, ft);
+    /* one forward table, used by the forward function and the vjp's forward half */
+    snprintf(name, sizeof name, "%s_steps", prefix);
+    step_plan_t fp;
+    step_plan_build(g, &k, 0, NULL, name, &fp);
+    fwd = build_forward(g, &k, inf->forward_name, ft, &fp);
     snprintf(name, sizeof name, "%s_sim", prefix);
     if (g->opt.grad == CG_GRAD_SHIFT)
         build_vjp_shift(g, &k, inf->vjp_name, name, ft);
     else
-        build_vjp(g, &k, inf->vjp_name, ft);
+        build_vjp(g, &k, inf->vjp_name, ft, &fp);
+    step_plan_free(&fp);
 out:
     free(k.fwd);
     free(k.bwd);

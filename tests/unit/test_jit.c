@@ -504,6 +504,74 @@ static void test_pre_loops(void **state) {
     ir_free(c0);
 }
 
+/* The op sequence as data (cg_fn.c, "the op sequence as data"): runs of at least four kernel
+ * calls become loops over the step tables <p>_steps (forward) and <p>_vjpS (backward); a
+ * shared op whose angle is an expression of parameters chains its gradient inline and ends
+ * a backward run, so here runs of several lengths (1 to 9 ops) alternate with such ops, own
+ * kernels (CNOT, per-lane angles) sit inside runs, and the last layer has no break. Unfused
+ * and fused, against the interpreter (outputs 1e-12, gradients 1e-10 and central
+ * differences), the adjoint vjp against parameter shift, and the tables must be there. */
+static void test_step_tables(void **state) {
+    (void)state;
+    int n = 3;
+    ir_circuit *c0 = ir_new("steps", n, 1);
+    int np = 0;
+    for (int l = 0; l < 6; l++) {
+        int run = 1 + (l * 3) % 9; /* 1, 4, 7, 1, 4, 7 ops between breaks */
+        for (int j = 0; j < run; j++) {
+            int w = j % n;
+            if (j % 3 == 2)
+                ir_add_gate(c0, IR_CNOT, w, (w + 1) % n, -1, -1, -1);
+            else if (j % 5 == 4)
+                ir_add_gate(c0, IR_RY, w, -1, ir_input(c0, 0), -1, -1); /* own kernel */
+            else {
+                int a = ir_param(c0, np++), b = ir_param(c0, np++);
+                ir_add_gate(c0, IR_ROT, w, -1, a, b, ir_const(c0, 0.3 * j));
+            }
+        }
+        if (l < 5) { /* the break: 2 w + 0.5 is chained in the vjp itself */
+            int e = ir_binary(c0, IR_EXPR_ADD,
+                              ir_binary(c0, IR_EXPR_MUL, ir_const(c0, 2.0), ir_param(c0, np++)),
+                              ir_const(c0, 0.5));
+            ir_add_gate(c0, IR_RX, l % n, -1, e, -1, -1);
+        }
+    }
+    rng r = {91};
+    add_observables(c0, &r, 1);
+    ir_circuit *c1 = pass_fuse(c0);
+    for (int v = 0; v < 2; v++) {
+        const ir_circuit *c = v ? c1 : c0;
+        char err[512];
+        char *text = cg_emit_llvm_text(c, NULL, NULL, "st", err, sizeof err);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "@st_steps = private"));
+        assert_non_null(strstr(text, "@st_vjpS = private"));
+        free(text);
+        rt_circuit rc, rs;
+        compile_ok(c, NULL, &rc);
+        check_forward(c, &rc, 13, 1e-12);
+        check_vjp(c, &rc, 6, 55, 1e-10, 1);
+        jit_options o = jit_default_options();
+        o.grad = CG_GRAD_SHIFT;
+        compile_ok(c, &o, &rs);
+        int B = 5, P = c->n_params, O = c->n_obs;
+        rng rr = {92 + (uint64_t)v};
+        double *p = rand_vec(&rr, (size_t)P, -3, 3), *x = rand_vec(&rr, (size_t)B, -1, 1);
+        double *go = rand_vec(&rr, (size_t)B * O, -1, 1);
+        double *ga = calloc((size_t)P, sizeof *ga), *gs = calloc((size_t)P, sizeof *gs);
+        double *gia = calloc((size_t)B, sizeof *gia), *gis = calloc((size_t)B, sizeof *gis);
+        run_vjp(&rc, p, x, go, ga, gia, B);
+        run_vjp(&rs, p, x, go, gs, gis, B);
+        for (int i = 0; i < P; i++)
+            assert_close(gs[i], ga[i], 1e-10);
+        for (int i = 0; i < B; i++)
+            assert_close(gis[i], gia[i], 1e-10);
+        free(p); free(x); free(go); free(ga); free(gs); free(gia); free(gis);
+    }
+    ir_free(c1);
+    ir_free(c0);
+}
+
 static void check_f32(const ir_circuit *c);
 
 static int n_multirz(const ir_circuit *c) {
@@ -1139,6 +1207,7 @@ int main(void) {
         cmocka_unit_test(test_shift_random),
         cmocka_unit_test(test_fused_equals_unfused),
         cmocka_unit_test(test_pre_loops),
+        cmocka_unit_test(test_step_tables),
         cmocka_unit_test(test_qiren),
         cmocka_unit_test(test_parity_fusion),
         cmocka_unit_test(test_multirz_members),
