@@ -259,8 +259,10 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
             out[k].shots = plans[k];
             continue;
         }
-        /* density matrices (noise channels): the reference interpreter simulates them */
-        if (o->reference || x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
+        /* --reference: the interpreter. Noise channels compile to density-matrix code
+         * (cg_dm.c); `simulation = density_matrix` without channels is a pure state, which
+         * the state-vector code simulates exactly */
+        if (o->reference) {
             char err[256];
             if ((failed = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
                 fprintf(stderr, "qnnc: %s\n", err);
