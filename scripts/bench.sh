@@ -174,12 +174,13 @@ done
 # same noise (depolarizing after every CNOT) on the exact density matrix, compiled
 # (compiler/cg_dm.c) and by the interpreter (--reference), relative to the noiseless state
 # vector of the same run.
-echo "== density matrices: bench/traj.qnn, forward + gradient per sample (1 thread)"
+echo "== density matrices: bench/dm.qnn, forward + gradient per sample (1 thread)"
+cp bench/dm.qnn "$TMP/"
 dm_sample() { # dm_sample N [--reference]: mean seconds per sample of an epoch
     dn=$1 cache=--no-cache
     shift
     if [ $# -gt 0 ]; then cache=; fi # the interpreter compiles nothing
-    $QNNC run "$TMP/traj.qnn" --experiment dm --set model.n="$dn" $cache --quiet "$@" \
+    $QNNC run "$TMP/dm.qnn" --experiment dm --set model.n="$dn" $cache --quiet "$@" \
         --out "$TMP/dm_${dn}_$#" >"$TMP/dm.log" 2>&1 || { cat "$TMP/dm.log"; exit 1; }
     $PY -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; r=[e for e in r if e.get("kind") != "header"]; print(r[-1]["seconds"] / len(r) / 8)' \
         "$TMP/dm_${dn}_$#/metrics.jsonl"
