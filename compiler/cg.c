@@ -388,6 +388,8 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
     g->errlen = errlen;
     if (resolve_options(c, o, ts->features, &g->opt, err, errlen))
         return NULL;
+    if (ir_has_channels(c) && cg_dm_lanes(c, o && o->lanes, &g->opt, err, errlen))
+        return NULL;
     g->ctx = ctx;
     g->W = g->opt.lanes;
     g->T = g->opt.precision == 32 ? LLVMFloatTypeInContext(ctx) : LLVMDoubleTypeInContext(ctx);

@@ -41,6 +41,21 @@ int cg_dm_n_checkpoints(const ir_circuit *c) {
 
 static size_t round_up(size_t v, size_t r) { return (v + r - 1) / r * r; }
 
+int cg_dm_lanes(const ir_circuit *c, int chosen, cg_options *opt, char *err, size_t errlen) {
+    size_t esize = opt->precision == 32 ? 4 : 8, states = 2 + (size_t)cg_dm_n_checkpoints(c);
+    size_t per_lane = states * 2 * ((size_t)1 << (2 * c->n_qubits)) * esize;
+    while (!chosen && opt->lanes > 1 && per_lane * (size_t)opt->lanes > CG_DM_WORK_TARGET)
+        opt->lanes /= 2; /* memory-bound anyway: lanes beyond 2 gain nothing (performance.md) */
+    if (per_lane * (size_t)opt->lanes <= CG_DM_WORK_MAX)
+        return 0;
+    snprintf(err, errlen, "circuit '%s': its density-matrix gradient needs %zu bytes of work per "
+             "thread (%zu density matrices of %zu bytes, one per channel for the adjoint method, "
+             "%d lanes; the limit is %zu): use fewer channels or simulation = trajectories",
+             c->name, per_lane * (size_t)opt->lanes, states, per_lane / states, opt->lanes,
+             CG_DM_WORK_MAX);
+    return -1;
+}
+
 /* ---- layout ------------------------------------------------------------------------------ */
 
 int cg_dm_setup(cg *g) {

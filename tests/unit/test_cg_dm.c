@@ -17,6 +17,8 @@
 
 static jit_session *S;
 
+#define CG_DM_WORK_TARGET_BYTES ((size_t)1 << 30) /* cg_dm.h's CG_DM_WORK_TARGET */
+
 static double urand(double lo, double hi) {
     return lo + (hi - lo) * ((double)rand() / RAND_MAX);
 }
@@ -275,6 +277,41 @@ static void test_refusals(void **state) {
     ir_free(c);
 }
 
+static ir_circuit *chain_with_channels(int n, int n_channels) {
+    ir_circuit *c = ir_new("wide", n, 0);
+    int s = ir_const(c, 0.01);
+    for (int k = 0; k < n_channels; k++) {
+        ir_add_gate(c, IR_H, k % n, -1, -1, -1, -1);
+        ir_add_channel(c, IR_CH_DEPOLARIZING, k % n, &s);
+    }
+    char z[16] = {0};
+    for (int w = 0; w < n; w++) z[w] = w ? 'I' : 'Z';
+    ir_begin_observable(c);
+    ir_add_term(c, 1, z);
+    return c;
+}
+
+/* the work of the checkpoints bounds the lanes, and beyond CG_DM_WORK_MAX the circuit */
+static void test_work_limits(void **state) {
+    (void)state;
+    char err[512];
+    ir_circuit *c = chain_with_channels(10, 10); /* 12 states of 16 MiB per lane */
+    rt_circuit rc;
+    compile(c, 64, 0, &rc);
+    size_t per_lane = 12 * ((size_t)2 << 20) * 8;
+    int want = cg_default_lanes(NULL, 64);
+    while (want > 1 && per_lane * (size_t)want > CG_DM_WORK_TARGET_BYTES) want /= 2;
+    assert_int_equal(rc.lanes, want);
+    assert_true(rc.work_bytes >= per_lane * (size_t)want);
+    ir_free(c);
+    c = chain_with_channels(12, 20); /* 22 states of 256 MiB: over the limit with one lane */
+    jit_options o = jit_default_options();
+    assert_int_equal(jit_compile(S, c, &o, &rc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "density-matrix gradient needs"));
+    assert_non_null(strstr(err, "simulation = trajectories"));
+    ir_free(c);
+}
+
 int main(void) {
     srand(4242);
     char err[512];
@@ -288,6 +325,7 @@ int main(void) {
         cmocka_unit_test(test_vs_finite_differences),
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_work_limits),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jit_destroy(S);
