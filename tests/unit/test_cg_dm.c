@@ -136,7 +136,22 @@ static void fill(double *p, double *x, int B) {
     for (int i = 0; i < 2 * B; i++) x[i] = urand(0.05, 0.95);
 }
 
-static void *work(const rt_circuit *rc) { return calloc(1, rc->work_bytes); }
+/* Work with canaries behind it: generated code is invisible to ASan, and the checkpoints'
+ * offsets are computed at code-generation time, so work_bytes must cover them. */
+enum { CANARY = 0xA5, TAIL = 256 };
+static size_t work_size;
+static void *work(const rt_circuit *rc) {
+    work_size = rc->work_bytes;
+    unsigned char *w = malloc(work_size + TAIL);
+    memset(w, 0, work_size);
+    memset(w + work_size, CANARY, TAIL);
+    return w;
+}
+static void work_free(void *p) {
+    unsigned char *w = p;
+    for (size_t i = 0; i < TAIL; i++) assert_int_equal(w[work_size + i], CANARY);
+    free(w);
+}
 
 static void compile(const ir_circuit *c, int precision, int lanes, rt_circuit *rc) {
     jit_options o = jit_default_options();
@@ -169,7 +184,7 @@ static void check_against_interp(ir_circuit *c, int lanes) {
     }
     for (int i = 0; i < B * ni; i++)
         if (fabs(gx[i] - gxr[i]) > 1e-10) fail_msg("input %d: %.15g vs %.15g", i, gx[i], gxr[i]);
-    free(w);
+    work_free(w);
 }
 
 static const ir_channel ALL[] = {IR_CH_DEPOLARIZING, IR_CH_AMPLITUDE_DAMPING,
@@ -220,7 +235,7 @@ static void test_vs_finite_differences(void **state) {
             double fd = (L[0] - L[1]) / (2 * h), an = i < np ? gp[i] : gx[i - np];
             if (fabs(fd - an) > 1e-6 * (1 + fabs(fd))) fail_msg("%d: fd %.12g, vjp %.12g", i, fd, an);
         }
-        free(w);
+        work_free(w);
         ir_free(c);
     }
 }
@@ -250,7 +265,7 @@ static void test_f32(void **state) {
         for (int i = 0; i < B * no; i++) assert_true(fabs(yf[i] - yr[i]) < 2e-5);
         for (int i = 0; i < np; i++) assert_true(fabs(gpf[i] - gpr[i]) < 1e-4 * B);
         for (int i = 0; i < 2 * B; i++) assert_true(fabs(gxf[i] - gxr[i]) < 1e-4);
-        free(w);
+        work_free(w);
         ir_free(c);
     }
 }
