@@ -18,6 +18,7 @@
 #include <llvm/Config/llvm-config.h> /* LLVM_VERSION_STRING: plain C macros */
 
 #include "cg_internal.h"
+#include "cg_dm.h"
 
 /* ---- targets -------------------------------------------------------------------------- */
 
@@ -142,13 +143,39 @@ static int check_prim(const ir_circuit *c, const ir_op *op, int oi, char *err, s
     return 0;
 }
 
+/* A noise channel (density-matrix circuits, cg_dm.c): wires and strength expressions. */
+static int check_channel(const ir_circuit *c, const ir_op *op, int oi, char *err, size_t errlen) {
+    const char *name = ir_channel_name(op->channel);
+    CHECK((unsigned)op->channel < IR_CH_COUNT, "op %d: bad channel kind %d", oi, (int)op->channel);
+    int nw = op->channel == IR_CH_KRAUS && op->wires[1] >= 0 ? 2 : 1;
+    for (int k = 0; k < nw; k++)
+        CHECK(op->wires[k] >= 0 && op->wires[k] < c->n_qubits,
+              "op %d (%s, line %d): wire %d out of range (%d qubits)", oi, name, op->src_line,
+              op->wires[k], c->n_qubits);
+    CHECK(nw == 1 || op->wires[0] != op->wires[1], "op %d (%s, line %d): both wires are %d",
+          oi, name, op->src_line, op->wires[0]);
+    for (int k = 0; k < ir_channel_n_strengths(op->channel); k++)
+        CHECK(op->angle[k] >= 0 && op->angle[k] < c->n_exprs,
+              "op %d (%s, line %d): strength %d has no expression", oi, name, op->src_line, k);
+    if (op->channel == IR_CH_KRAUS) {
+        int d = nw == 2 ? 4 : 2;
+        CHECK(op->n_kraus >= 1 && op->kraus_first >= 0 &&
+              op->kraus_first + op->n_kraus * 2 * d * d <= c->n_kraus,
+              "op %d (kraus, line %d): bad matrix range", oi, op->src_line);
+    }
+    return 0;
+}
+
 int cg_check(const ir_circuit *c, char *err, size_t errlen) {
     if (!c) {
         snprintf(err, errlen, "no circuit");
         return -1;
     }
-    CHECK(c->n_qubits >= 1 && c->n_qubits <= CG_MAX_QUBITS,
-          "%d qubits (the code generator supports 1 to %d)", c->n_qubits, CG_MAX_QUBITS);
+    int dm = ir_has_channels(c); /* vec(rho) has 2n qubits */
+    CHECK(c->n_qubits >= 1 && c->n_qubits <= (dm ? CG_MAX_QUBITS / 2 : CG_MAX_QUBITS),
+          dm ? "%d qubits (the density-matrix code generator supports 1 to %d)"
+             : "%d qubits (the code generator supports 1 to %d)",
+          c->n_qubits, dm ? CG_MAX_QUBITS / 2 : CG_MAX_QUBITS);
     CHECK(c->n_inputs >= 0 && c->n_params >= 0 && c->n_obs >= 0, "negative sizes");
     for (int i = 0; i < c->n_exprs; i++) {
         const ir_expr *x = &c->exprs[i];
@@ -166,6 +193,14 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
     }
     for (int oi = 0; oi < c->n_ops; oi++) {
         const ir_op *op = &c->ops[oi];
+        if (op->gate == IR_CHANNEL) {
+            if (check_channel(c, op, oi, err, errlen))
+                return -1;
+            continue;
+        }
+        CHECK(!dm || !ir_gate_is_fused(op->gate),
+              "op %d: fused op %s in a circuit with noise channels (the passes keep those "
+              "unfused)", oi, ir_gate_name(op->gate));
         if (!ir_gate_is_fused(op->gate)) {
             if (check_prim(c, op, oi, err, errlen))
                 return -1;
@@ -353,6 +388,8 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
     g->errlen = errlen;
     if (resolve_options(c, o, ts->features, &g->opt, err, errlen))
         return NULL;
+    if (ir_has_channels(c) && cg_dm_lanes(c, o && o->lanes, &g->opt, err, errlen))
+        return NULL;
     g->ctx = ctx;
     g->W = g->opt.lanes;
     g->T = g->opt.precision == 32 ? LLVMFloatTypeInContext(ctx) : LLVMDoubleTypeInContext(ctx);
@@ -364,7 +401,8 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
     g->i64 = LLVMInt64TypeInContext(ctx);
     g->ptr = LLVMPointerTypeInContext(ctx, 0);
     g->voidt = LLVMVoidTypeInContext(ctx);
-    if (setup(g)) {
+    int dm = ir_has_channels(c); /* density matrices: cg_dm.c */
+    if (dm ? cg_dm_setup(g) : setup(g)) {
         teardown(g);
         snprintf(err, errlen, "circuit '%s': out of memory", c->name);
         return NULL;
@@ -383,7 +421,8 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
     snprintf(inf.vjp_name, sizeof inf.vjp_name, "%s_vjp", prefix);
     snprintf(inf.info_name, sizeof inf.info_name, "%s_info", prefix);
     cg_fn_target ft = {ts->cpu, ts->features};
-    LLVMValueRef fwd = cg_emit_functions(g, prefix, &inf, &ft);
+    LLVMValueRef fwd = dm ? cg_dm_emit_functions(g, prefix, &inf, &ft)
+                          : cg_emit_functions(g, prefix, &inf, &ft);
     inf.lanes = g->W;
     inf.precision = g->opt.precision;
     inf.work_bytes = (g->off_shared + round_up(g->max_shared, 64 / g->esize)) * g->esize + 64;

@@ -942,8 +942,8 @@ typedef struct {
  * (which borrows c: it must outlive *out). */
 static int bind_circuit(engine *e, const ir_circuit *c, int precision, int reference,
                         rt_circuit *out, char *err, size_t errlen) {
-    /* noise channels: only the interpreter simulates density matrices (docs/semantics.md §10) */
-    if (reference || ir_has_channels(c)) return refback_bind(c, out, err, errlen);
+    /* noise channels compile to density-matrix code (cg_dm.c, docs/codegen.md §9) */
+    if (reference) return refback_bind(c, out, err, errlen);
     jit_options jo = jit_default_options();
     jo.precision = precision;
     ir_circuit *f = pass_fuse(c);

@@ -259,8 +259,10 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
             out[k].shots = plans[k];
             continue;
         }
-        /* density matrices (noise channels): the reference interpreter simulates them */
-        if (o->reference || x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
+        /* --reference: the interpreter. Noise channels compile to density-matrix code
+         * (cg_dm.c); `simulation = density_matrix` without channels is a pure state, which
+         * the state-vector code simulates exactly */
+        if (o->reference) {
             char err[256];
             if ((failed = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
                 fprintf(stderr, "qnnc: %s\n", err);
@@ -319,18 +321,18 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
         int precision = o->precision ? o->precision : x->exp.precision;
-        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* the interpreter: f64, adjoint */
+        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* adjoint vjp only (cg_dm.c) */
         if (dm && o->grad_shift) {
             fprintf(stderr, "qnnc: experiment %s simulates density matrices, whose gradients are "
                             "the adjoint method's only: drop `--grad shift`\n", x->exp.name);
             failed = 1;
             break;
         }
-        if (dm && precision == 32) /* never silently: the user asked for f32 */
+        if (dm && precision == 32 && o->reference) /* never silently: the user asked for f32 */
             fprintf(stderr, "qnnc: note: experiment %s simulates density matrices, which the "
                             "reference interpreter computes in f64: precision f32 does not apply\n",
                     x->exp.name);
-        if (dm) precision = 64;
+        if (dm && o->reference) precision = 64;
         rt_circuit *circuits = calloc((size_t)x->model.n_circuits + 1, sizeof *circuits);
         const rt_circuit **ptrs = calloc((size_t)x->model.n_circuits + 1, sizeof *ptrs);
         rt_shots_plan **plans = calloc((size_t)x->model.n_circuits + 1, sizeof *plans);

@@ -200,4 +200,27 @@ for n in 8 12 16; do
         'BEGIN { printf "trajectories %2d qubits: %.3e s per sample, %.1fx the noiseless state vector (%.3e s)\n", n, t, t / b, b }'
 done
 
+# Density matrices (issue 14): forward + gradient per sample of the same circuit with the
+# same noise (depolarizing after every CNOT) on the exact density matrix, compiled
+# (compiler/cg_dm.c) and by the interpreter (--reference), relative to the noiseless state
+# vector of the same run.
+echo "== density matrices: bench/dm.qnn, forward + gradient per sample (1 thread)"
+cp bench/dm.qnn "$TMP/"
+dm_sample() { # dm_sample N [--reference]: mean seconds per sample of an epoch
+    dn=$1 cache=--no-cache
+    shift
+    if [ $# -gt 0 ]; then cache=; fi # the interpreter compiles nothing
+    $QNNC run "$TMP/dm.qnn" --experiment dm --set model.n="$dn" $cache --quiet "$@" \
+        --out "$TMP/dm_${dn}_$#" >"$TMP/dm.log" 2>&1 || { cat "$TMP/dm.log"; exit 1; }
+    $PY -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; r=[e for e in r if e.get("kind") != "header"]; print(r[-1]["seconds"] / len(r) / 8)' \
+        "$TMP/dm_${dn}_$#/metrics.jsonl"
+}
+for n in 4 6 8; do
+    b=$(traj_sample noiseless $n)
+    d=$(dm_sample $n)
+    r=$(dm_sample $n --reference)
+    awk -v n="$n" -v d="$d" -v r="$r" -v b="$b" \
+        'BEGIN { printf "density matrix %d qubits: compiled %.3e s per sample (%.0fx the noiseless state vector, %.3e s), interpreter %.3e s (%.0fx)\n", n, d, d / b, b, r, r / b }'
+done
+
 $PY bench/report.py "$RAW" bench/results.json

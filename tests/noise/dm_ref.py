@@ -2,8 +2,9 @@
 """Independent density-matrix reference for qnn's noise channels (tests/e2e/noise_dm.sh).
 
 Each case is a small circuit written here as a list of ops; this script writes it as a .qnn
-file, runs `qnnc grad --reference` (the interpreter's density-matrix simulation and its
-adjoint vjp) and compares with numpy: rho evolved with full 2^n x 2^n matrices (np.kron),
+file, runs `qnnc grad` twice, with --reference (the interpreter's density-matrix simulation
+and its adjoint vjp) and without (the compiled density-matrix code, compiler/cg_dm.c), and
+compares both with numpy: rho evolved with full 2^n x 2^n matrices (np.kron),
 channels as Kraus sums sum_k K rho K^dagger with PennyLane's Kraus operators (written out
 here, not taken from qnn), readout error as the bit-flip it is before a Z-basis measurement.
 Values must agree at 1e-12; qnn's adjoint gradients with numpy's central finite differences
@@ -238,22 +239,26 @@ for case in CASES:
     p = rng.uniform(0.05, 0.35, case["n_par"])
     x = rng.uniform(0.2, 1.2, case["n_in"])
     want = simulate(case, p, x)
-    vals, jac, _ = run_qnnc(case, p, x)
-    err_v = np.max(np.abs(vals - want))
-    if not err_v <= 1e-12:
-        sys.exit("%s: outputs %s, numpy %s (max error %.3g)" % (case["name"], vals, want, err_v))
-    worst_v = max(worst_v, err_v)
-    if case["n_par"] + case["n_in"]:
-        g = fd(case, p, x)
-        err_g = np.max(np.abs(jac - g))
-        if not err_g <= 1e-7:
-            sys.exit("%s: adjoint Jacobian\n%s\nnumpy finite differences\n%s\n(max error %.3g)"
-                     % (case["name"], jac, g, err_g))
-        worst_g = max(worst_g, err_g)
+    g = fd(case, p, x) if case["n_par"] + case["n_in"] else None
+    # the interpreter (--reference) and, for noisy cases, the compiled density matrices
+    for reference in (True, False) if case["name"] != "noiseless" else (True,):
+        path = "interpreter" if reference else "compiled"
+        vals, jac, _ = run_qnnc(case, p, x, reference=reference)
+        err_v = np.max(np.abs(vals - want))
+        if not err_v <= 1e-12:
+            sys.exit("%s (%s): outputs %s, numpy %s (max error %.3g)"
+                     % (case["name"], path, vals, want, err_v))
+        worst_v = max(worst_v, err_v)
+        if g is not None:
+            err_g = np.max(np.abs(jac - g))
+            if not err_g <= 1e-7:
+                sys.exit("%s (%s): adjoint Jacobian\n%s\nnumpy finite differences\n%s\n(max error %.3g)"
+                         % (case["name"], path, jac, g, err_g))
+            worst_g = max(worst_g, err_g)
     if case["name"] == "noiseless":
         sv, sv_jac, _ = run_qnnc(case, p, x, reference=False)
         err = max(np.max(np.abs(sv - vals)), np.max(np.abs(sv_jac - jac)))
         if not err <= 1e-12:
             sys.exit("noiseless: density matrix and state vector differ by %.3g" % err)
-print("%d cases: outputs within %.2g of numpy's Kraus sums, gradients within %.2g of finite "
+print("%d cases (interpreter and compiled): outputs within %.2g of numpy's Kraus sums, gradients within %.2g of finite "
       "differences" % (len(CASES), worst_v, worst_g))
