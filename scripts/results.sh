@@ -570,6 +570,7 @@ done
   echo "\`scripts/results.sh NAME\`); the date and machine are in each section. The readings under"
   echo "each table (docs/results/NAME.notes.md) are written by hand from those tables and state"
   echo "the run they were written from; a claim of the paper is set beside what was measured."
+  echo "The figures (docs/results/*.png) are copied from the reports of the same runs."
   for s in images superres sound memory classify vqe shots noise; do
     echo
     if [ -f "$docs/results/$s.md" ]; then cat "$docs/results/$s.md"
