@@ -14,8 +14,8 @@
 # from `scripts/fetch_data.sh digits`. --set is passed to every training run (a quick check:
 # `--seeds 2 --set epochs=3 --docs /tmp/r`); --docs writes results.md and results/ elsewhere
 # (tests/e2e/results_script.sh), the readings still read from docs/results/; --work is where
-# the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the superres
-# and noise sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
+# the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the superres,
+# vqe and noise sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
 # superres ~10 min (trained once, then `qnnc eval` under each protocol), sound ~1 min, memory < 1 s,
 # classify ~2 min, vqe ~12 min (at most 3 seeds at 12 qubits), shots ~3 min, noise ~15 min.
 # Each section copies the figures of the reports it ran into docs/results/NAME.png (under
@@ -403,8 +403,9 @@ section_vqe() {
   local f="$docs/results/vqe.md" n ep file s
   # 12 qubits cost minutes per run (the Heisenberg chain about two): at most 3 seeds there
   local n12=$((n_seeds < 3 ? n_seeds : 3))
-  : > "$out/vqe_rows.txt"
+  [ -n "${RESULTS_TABLES_ONLY:-}" ] || : > "$out/vqe_rows.txt"
   for n in 4 8 12; do
+    [ -z "${RESULTS_TABLES_ONLY:-}" ] || break # the table from the runs already in --work
     case $n in 4) ep=300 ;; 8) ep=1500 ;; *) ep=3000 ;; esac
     local ns=$n_seeds; [ "$n" = 12 ] && ns=$n12
     for file in vqe_tfim vqe_heisenberg; do
@@ -438,12 +439,13 @@ section_vqe() {
     echo
     echo "| chain | qubits | epochs | seeds | final energy | exact | absolute error | relative error | wall time per run |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk '{ k = $1 " " $2; if (!(k in n)) o[++m] = k; n[k]++; ep[k] = $3; e[k] += $5; ee[k] += $5 * $5; x[k] = $6;
+    awk '{ k = $1 " " $2; if (!(k in n)) o[++m] = k; n[k]++; ep[k] = $3; e[k] += $5; v[k, n[k]] = $5; x[k] = $6;
            a[k] += $7; r[k] += $8; t[k] += $9;
            if (!(k in amin) || $7 < amin[k]) amin[k] = $7; if (!(k in amax) || $7 > amax[k]) amax[k] = $7;
            if (!(k in rmin) || $8 < rmin[k]) rmin[k] = $8; if (!(k in rmax) || $8 > rmax[k]) rmax[k] = $8 }
          END { for (i = 1; i <= m; i++) { k = o[i]; split(k, c, " "); c1 = n[k]; mu = e[k] / c1;
-                 sd = (c1 > 1 ? sqrt((ee[k] - c1 * mu * mu) / (c1 - 1)) : 0); if (sd != sd) sd = 0;
+                 ss = 0; for (j = 1; j <= c1; j++) ss += (v[k, j] - mu) ^ 2; # two passes: no cancellation
+                 sd = c1 > 1 ? sqrt(ss / (c1 - 1)) : 0;
                  printf "| %s | %d | %d | %d | %.10f ± %.1e | %s | %.2e [%.1e, %.1e] | %.2e [%.1e, %.1e] | %.1f s |\n",
                    c[1] == "vqe_tfim" ? "Ising (g = 1)" : "Heisenberg", c[2], ep[k], c1, mu, sd, x[k],
                    a[k] / c1, amin[k], amax[k], r[k] / c1, rmin[k], rmax[k], t[k] / c1 } }' "$out/vqe_rows.txt"
