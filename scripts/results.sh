@@ -145,7 +145,8 @@ section_images() {
       echo
     done
     echo "The paper's Fig. 7 (each run's relative error against the Tanh MLP's, split into low and"
-    echo "high frequencies; relative_error.png of each comparison report, every seed's run) and the"
+    echo "high frequencies; relative_error.png of each comparison report: all 54 runs, in the file's"
+    echo "order, model by model within each seed, their names cut under the bars) and the"
     echo "output spectra of every run over the target's (spectra.png):"
     echo
     for img in astronaut camera coffee; do
