@@ -95,7 +95,8 @@ static const char *const SCHEDULES[] = {"RT_SCHED_CONSTANT", "RT_SCHED_COSINE", 
 static void data_spec(FILE *f, const rt_data_spec *d, const char *indent) {
     fprintf(f, "{\n%s    .kind = %s,\n%s    .path = ", indent, NAME(DATA_KINDS, d->kind), indent);
     c_string(f, d->path);
-    fprintf(f, ",\n%s    .size = %d, .channels = %d, .lo = ", indent, d->size, d->channels);
+    fprintf(f, ",\n%s    .size = %d, .from_size = %d, .channels = %d, .lo = ", indent, d->size,
+            d->from_size, d->channels);
     c_real(f, d->lo);
     fputs(", .hi = ", f);
     c_real(f, d->hi);

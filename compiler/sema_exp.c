@@ -227,6 +227,7 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
         d->channels = a[2].kind && strcmp(word_of(&a[2]), p[2].words[1]) == 0 ? 3 : 1; /* gray, rgb */
         d->lo = a[3].kind ? real_of(&a[3].items[0]) : p[3].def;
         d->hi = a[3].kind ? real_of(&a[3].items[1]) : p[3].def2;
+        d->from_size = a[4].kind ? (int)a[4].i : 0; /* 0: prepared at `size` directly */
         char msg[160];
         if (rt_limits_range(d->lo, d->hi, msg, sizeof msg)) {
             diag_error(a[3].loc, "%s", msg);

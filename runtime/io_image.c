@@ -607,26 +607,27 @@ int io_image_upsample(const io_image *in, int width, int height, io_interp inter
 
 /* ---- the reference pipeline --------------------------------------------------------------- */
 
-int io_image_prepare(const char *path, int side, double lo, double hi, double *out, char *err,
-                     size_t errlen) {
+/* Read, gray, resize the shorter side to `side`, centre crop: *crop holds side x side values in
+ * [0, 1], *mode the resampling PIL would use for this file (mode 'L' or 'F'). */
+static int prepare_crop(const char *path, int side, io_image *crop, io_resample *mode, char *err,
+                        size_t errlen) {
+    memset(crop, 0, sizeof *crop);
     if (side < 1 || side > IO_IMAGE_MAX_SIDE) {
         io_errf(err, errlen, "%s: requested size %d is out of range [1, %d]", path, side,
                 IO_IMAGE_MAX_SIDE);
         return -1;
     }
-    io_image src, gray, sized, crop;
+    io_image src, gray, sized;
     memset(&gray, 0, sizeof gray);
     memset(&sized, 0, sizeof sized);
-    memset(&crop, 0, sizeof crop);
     if (io_image_read_png(path, &src, err, errlen) != 0) return -1;
     int rc = -1;
     char msg[256] = "";
     /* The peer keeps 8-bit gray as PIL mode 'L' and turns colour into float32 mode 'F'. A
      * 16-bit gray file (PIL would give mode 'I;16') is kept in float32 too. */
-    io_resample mode = (src.channels <= 2 && src.bit_depth == 8) ? IO_RESAMPLE_PIL_L
-                                                                : IO_RESAMPLE_PIL_F;
+    *mode = (src.channels <= 2 && src.bit_depth == 8) ? IO_RESAMPLE_PIL_L : IO_RESAMPLE_PIL_F;
     if (io_image_gray(&src, &gray, msg, sizeof msg) != 0) goto done;
-    if (mode == IO_RESAMPLE_PIL_F) {
+    if (*mode == IO_RESAMPLE_PIL_F) {
         size_t n = (size_t)gray.width * (size_t)gray.height;
         for (size_t i = 0; i < n; i++) gray.data[i] = (double)(float)gray.data[i];
     }
@@ -642,18 +643,50 @@ int io_image_prepare(const char *path, int side, double lo, double hi, double *o
             goto done;
         }
         int nw = w <= h ? side : (int)nl, nh = w <= h ? (int)nl : side;
-        if (io_image_resize(&gray, nw, nh, mode, &sized, msg, sizeof msg) != 0) goto done;
+        if (io_image_resize(&gray, nw, nh, *mode, &sized, msg, sizeof msg) != 0) goto done;
         cur = &sized;
     }
-    if (io_image_center_crop(cur, side, side, &crop, msg, sizeof msg) != 0) goto done;
-    for (size_t i = 0; i < (size_t)side * (size_t)side; i++)
-        out[i] = lo + (hi - lo) * crop.data[i];
+    if (io_image_center_crop(cur, side, side, crop, msg, sizeof msg) != 0) goto done;
     rc = 0;
 done:
     if (rc != 0) io_errf(err, errlen, "%s: %s", path, msg);
     io_image_free(&src);
     io_image_free(&gray);
     io_image_free(&sized);
-    io_image_free(&crop);
     return rc;
+}
+
+int io_image_prepare(const char *path, int side, double lo, double hi, double *out, char *err,
+                     size_t errlen) {
+    return io_image_prepare_from(path, side, side, lo, hi, out, err, errlen);
+}
+
+int io_image_prepare_from(const char *path, int from_side, int side, double lo, double hi,
+                          double *out, char *err, size_t errlen) {
+    io_image crop, sized;
+    io_resample mode;
+    memset(&sized, 0, sizeof sized);
+    if (side < 1 || side > IO_IMAGE_MAX_SIDE) {
+        io_errf(err, errlen, "%s: requested size %d is out of range [1, %d]", path, side,
+                IO_IMAGE_MAX_SIDE);
+        return -1;
+    }
+    if (prepare_crop(path, from_side, &crop, &mode, err, errlen) != 0) return -1;
+    const io_image *cur = &crop;
+    char msg[256];
+    /* The second resize is PIL's again, in the same mode: Image.resize((side, side)) of the
+     * prepared from_side x from_side image. */
+    if (from_side != side) {
+        if (io_image_resize(&crop, side, side, mode, &sized, msg, sizeof msg) != 0) {
+            io_errf(err, errlen, "%s: %s", path, msg);
+            io_image_free(&crop);
+            return -1;
+        }
+        cur = &sized;
+    }
+    for (size_t i = 0; i < (size_t)side * (size_t)side; i++)
+        out[i] = lo + (hi - lo) * cur->data[i];
+    io_image_free(&crop);
+    io_image_free(&sized);
+    return 0;
 }

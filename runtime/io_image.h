@@ -78,4 +78,11 @@ int io_image_upsample(const io_image *in, int width, int height, io_interp inter
  * side * side values, row-major, into out. */
 int io_image_prepare(const char *path, int side, double lo, double hi, double *out, char *err,
                      size_t errlen);
+
+/* io_image_prepare at from_side (the shorter side resized to from_side, the centre cropped),
+ * then the from_side x from_side result resized to side x side by the same PIL resampling
+ * (`image(..., from_size = N)`: e.g. a 64x64 ground truth made from the 32x32 image). Equal
+ * sides: io_image_prepare. */
+int io_image_prepare_from(const char *path, int from_side, int side, double lo, double hi,
+                          double *out, char *err, size_t errlen);
 #endif

@@ -116,6 +116,8 @@ static const rt_arg IMAGE_ARGS[] = {
      "1 value per point (luminance) or 3"},
     {"range", RT_ARG_PAIR, 0, UNBOUNDED, NO_WORDS, -1, 1, NOF, NOF, "[-1, 1]",
      "pixel values in [0, 1] mapped linearly to [lo, hi] (two different numbers)"},
+    {"from_size", RT_ARG_INT, 0, RANGE(1, RT_LIMIT_IMAGE_SIZE), NO_WORDS, 0, 0, NOF, NOF, "none",
+     "first prepared at from_size x from_size, then resized to size x size (bilinear)"},
 };
 static const rt_arg SOUND_ARGS[] = {
     {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "required", "the sound file"},

@@ -507,6 +507,8 @@ static int data_arg(rt_data_spec *d, const char *arg, const char *v, char *err, 
     if (d->kind == RT_DATA_IMAGE) {
         if (strcmp(arg, "size") == 0) {
             d->size = (int)n;
+        } else if (strcmp(arg, "from_size") == 0) {
+            d->from_size = (int)n;
         } else if (strcmp(arg, "channels") == 0) {
             if (get_choice("channel mode", v, a->words, a->n_words, &k, err, errlen)) return -1;
             d->channels = k ? 3 : 1; /* gray, rgb */
@@ -860,9 +862,13 @@ static void print_data(FILE *f, const rt_data_spec *d) {
     }
     fputc('"', f);
     if (d->kind == RT_DATA_IMAGE)
-        fprintf(f, ", size = %d, channels = %s, range = [%s, %s])", d->size,
+    {
+        fprintf(f, ", size = %d, channels = %s, range = [%s, %s]", d->size,
                 rt_constructor_find(RT_SET_DATA, "image")->args[2].words[d->channels == 3], /* gray, rgb */
                 real_text(d->lo, a, sizeof a), real_text(d->hi, b, sizeof b));
+        if (d->from_size > 0) fprintf(f, ", from_size = %d", d->from_size);
+        fputc(')', f);
+    }
     else if (d->kind == RT_DATA_SOUND) {
         fprintf(f, ", start = %ld, stop = %ld, stride = %ld, normalize = %s, channel = ", d->start, d->stop,
                 d->stride, d->normalize ? "true" : "false");

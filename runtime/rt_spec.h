@@ -105,6 +105,8 @@ typedef struct {
     char path[RT_PATH_MAX]; /* as written; the runtime searches for it (run_find_data) */
     /* image */
     int size;              /* shorter side after resize; then centre crop to size x size */
+    int from_size;         /* 0, or prepared at from_size x from_size first, then resized to the
+                              grid (a ground truth made from the low-resolution image) */
     int channels;          /* 1 = gray (luminance), 3 = RGB */
     double lo, hi;         /* values mapped from [0, 1] to [lo, hi] */
     /* sound */

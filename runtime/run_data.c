@@ -121,9 +121,11 @@ int run_grid(rt_data_kind kind, int size, int in_dim, run_data *d, char *err, si
     return -1;
 }
 
-static int load_rgb(const char *path, int side, double lo, double hi, double *out, char *err,
-                    size_t errlen) {
-    io_image img = {0}, rs = {0}, cr = {0};
+/* from_side > 0 and not side: prepared at from_side first, then resized to side (f64). */
+static int load_rgb(const char *path, int from_side, int side, double lo, double hi, double *out,
+                    char *err, size_t errlen) {
+    io_image img = {0}, rs = {0}, cr = {0}, up = {0};
+    int prep = from_side > 0 ? from_side : side;
     int rc = -1;
     if (io_image_read_png(path, &img, err, errlen)) return -1;
     if (img.channels < 3) {
@@ -131,20 +133,26 @@ static int load_rgb(const char *path, int side, double lo, double hi, double *ou
         goto done;
     }
     int w = img.width, h = img.height, nw, nh;
-    if (w <= h) nw = side, nh = (int)((double)h * side / w);
-    else nh = side, nw = (int)((double)w * side / h);
+    if (w <= h) nw = prep, nh = (int)((double)h * prep / w);
+    else nh = prep, nw = (int)((double)w * prep / h);
     if (io_image_resize(&img, nw, nh, IO_RESAMPLE_F64, &rs, err, errlen)) goto done;
-    if (io_image_center_crop(&rs, side, side, &cr, err, errlen)) goto done;
-    io_image_map_range(&cr, lo, hi);
+    if (io_image_center_crop(&rs, prep, prep, &cr, err, errlen)) goto done;
+    const io_image *px = &cr;
+    if (prep != side) {
+        if (io_image_resize(&cr, side, side, IO_RESAMPLE_F64, &up, err, errlen)) goto done;
+        px = &up;
+    }
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side; x++)
             for (int c = 0; c < 3; c++)
-                out[((size_t)y * side + x) * 3 + c] = cr.data[((size_t)c * side + y) * side + x];
+                out[((size_t)y * side + x) * 3 + c] =
+                    lo + (hi - lo) * px->data[((size_t)c * side + y) * side + x];
     rc = 0;
 done:
     io_image_free(&img);
     io_image_free(&rs);
     io_image_free(&cr);
+    io_image_free(&up);
     return rc;
 }
 
@@ -197,9 +205,13 @@ int run_data_load(const rt_data_spec *spec, const char *source, int size, run_da
             io_errf(err, errlen, "out of memory");
             return -1;
         }
+        /* from_size: the image prepared at from_size x from_size, then resized to this grid
+         * (a ground truth made from the low-resolution image, docs/language.md 6.3) */
+        int from = spec->from_size > 0 ? spec->from_size : side;
         if (spec->channels == 1)
-            return io_image_prepare(d->path, side, spec->lo, spec->hi, d->values, err, errlen);
-        return load_rgb(d->path, side, spec->lo, spec->hi, d->values, err, errlen);
+            return io_image_prepare_from(d->path, from, side, spec->lo, spec->hi, d->values, err,
+                                         errlen);
+        return load_rgb(d->path, spec->from_size, side, spec->lo, spec->hi, d->values, err, errlen);
     }
     if (spec->kind == RT_DATA_SOUND) {
         double *values = NULL, *times = NULL;

@@ -14,10 +14,12 @@
 # from `scripts/fetch_data.sh digits`. --set is passed to every training run (a quick check:
 # `--seeds 2 --set epochs=3 --docs /tmp/r`); --docs writes results.md and results/ elsewhere
 # (tests/e2e/results_script.sh), the readings still read from docs/results/; --work is where
-# the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the noise
-# section's tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
-# superres ~25 min, sound ~1 min, memory < 1 s, classify ~5 min, vqe ~6 min (12 qubits),
-# shots ~3 min, noise ~15 min.
+# the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the superres,
+# vqe and noise sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
+# superres ~10 min (trained once, then `qnnc eval` under each protocol), sound ~1 min, memory < 1 s,
+# classify ~2 min, vqe ~12 min (at most 3 seeds at 12 qubits), shots ~3 min, noise ~15 min.
+# Each section copies the figures of the reports it ran into docs/results/NAME.png (under
+# 300 KB each) and links them from its text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QNNC=${QNNC:-build/qnnc}
@@ -75,6 +77,40 @@ summary_table() { # SUMMARY.md HEADING
 # The mean and sd of the MSE per model from a comparison's summary.md, as "model|mean|sd".
 model_stats() { summary_table "$1" "Runs of the same model" | awk -F' \\| ' 'NR > 2 {sub(/^\| /, "", $1); print $1 "|" $4 "|" $5}'; }
 
+# A figure of a report copied into docs/results/ as NAME.png and linked from the section's
+# text (docs/results.md sits in docs/, so the link is results/NAME.png). A figure the run did
+# not draw is named as missing rather than linked. The docs stay small: a figure over 300 KB
+# (the superresolution grids of photographs) is stored with a 256-colour palette, then, if
+# still too large, at 3/4 of its size, with PIL (Debian python3-pil); over 300 KB after that
+# it is refused.
+figure() { # SRC NAME CAPTION
+  if [ ! -s "$1" ]; then echo "($3: not drawn in this run, $1 missing.)"; echo; return; fi
+  local dst="$docs/results/$2.png" max=307200
+  cp "$1" "$dst"
+  if [ "$(wc -c < "$dst")" -gt "$max" ]; then
+    /usr/bin/python3 - "$1" "$dst" "$max" <<'PY' || { echo "results.sh: $1 is over 300 KB and could not be made smaller" >&2; exit 1; }
+import os, sys
+from PIL import Image
+src, dst, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+im = Image.open(src).convert("RGB")
+for scale in (1.0, 0.75, 0.5):
+    w, h = im.size
+    s = im if scale == 1.0 else im.resize((int(w * scale), int(h * scale)), Image.LANCZOS)
+    s.quantize(256, dither=Image.Dither.NONE).save(dst, optimize=True)  # dithering compresses worse
+    if os.path.getsize(dst) <= limit:
+        sys.exit(0)
+os.remove(dst)
+sys.exit(1)
+PY
+  fi
+  echo "![$3](results/$2.png)"
+  echo
+}
+image_credit() {
+  echo "The images are scikit-image's test images: astronaut (NASA, public domain), camera and"
+  echo "coffee (CC0)."
+}
+
 section_images() {
   local f="$docs/results/images.md" img
   {
@@ -108,6 +144,16 @@ section_images() {
       summary_table "$out/images/$img/comparison/summary.md" "Paired over seeds"
       echo
     done
+    echo "The paper's Fig. 7 (each run's relative error against the Tanh MLP's, split into low and"
+    echo "high frequencies; relative_error.png of each comparison report: all 54 runs, in the file's"
+    echo "order, model by model within each seed, their names cut under the bars) and the"
+    echo "output spectra of every run over the target's (spectra.png):"
+    echo
+    for img in astronaut camera coffee; do
+      figure "$out/images/$img/comparison/relative_error.png" "images_${img}_relative_error" "Fig. 7, $img"
+      figure "$out/images/$img/comparison/spectra.png" "images_${img}_spectra" "spectra, $img"
+    done
+    image_credit
   } >> "$f.tmp"
   # parameter counts from the runs' table
   csv_runs "$out/images/astronaut/comparison/comparison.csv" | awk -F'|' '{print $2 "|" $3}' \
@@ -119,37 +165,84 @@ section_images() {
   rm -f "$f.tmp"
 }
 
+# The sign test's exact two-sided p for k successes in n pairs: min(1, 2 P(X <= min(k, n - k))).
+sign_p() { awk -v k="$1" -v n="$2" 'BEGIN { m = k < n - k ? k : n - k; c = 1; t = 0;
+  for (i = 0; i <= m; i++) { t += c; c = c * (n - i) / (i + 1) } p = 2 * t / 2 ^ n; print (p > 1 ? 1 : p) }'; }
+
+# The superresolution protocols: name, batch-norm statistics at evaluation, ground truth.
+# `batch` is the reference code's; `running` the running statistics from training; `from32`
+# the 64x64 truth resized from the 32x32 training image (image(..., from_size = 32)).
+SR_PROTOCOLS="batch running from32"
+sr_bn() { [ "$1" = running ] && echo running || echo batch; }
+sr_truth() { [ "$1" = from32 ] && echo from32 || echo original; }
+sr_eval() { # IMAGE TRUTH: the --set of the evaluation grid and its ground truth
+  local f=""; [ "$2" = from32 ] && f=", from_size = 32"
+  echo "eval=grid(size = 64, target = image(path = \"$1.png\", size = 64$f))"
+}
+
 section_superres() {
-  local f="$docs/results/superres.md" img proto
+  local f="$docs/results/superres.md" img proto truth name
   for img in astronaut camera coffee; do
+    [ -z "${RESULTS_TABLES_ONLY:-}" ] || break # the tables from the runs already in --work
     multiseed examples/superres_compare.qnn "$img" $seeds > "$out/superres_$img.qnn"
-    for proto in batch running; do
-      "$QNNC" run "$out/superres_$img.qnn" --quiet "${extra[@]}" --set "batchnorm_eval=$proto" \
-        --out "$out/superres/$img-$proto" > /dev/null
+    # Trained once, with the reference protocol, keeping each model's weights; the other
+    # protocols evaluate those weights (qnnc eval --checkpoint), which is what retraining under
+    # them would give: training does not depend on how the 64x64 grid is evaluated.
+    "$QNNC" run "$out/superres_$img.qnn" --quiet "${extra[@]}" --set batchnorm_eval=batch \
+      --set "$(sr_eval "$img" original)" --set 'outputs=[report("report"), checkpoint("weights.ckpt")]' \
+      --out "$out/superres/$img-batch" > /dev/null
+    csv_runs "$out/superres/$img-batch/comparison/comparison.csv" > "$out/superres/$img-batch.runs"
+    for proto in $SR_PROTOCOLS; do
+      [ "$proto" = batch ] && continue
+      : > "$out/superres/$img-$proto.runs"
+      while IFS='|' read -r name model params _; do
+        name=${name%% (*} # comparison.csv's name carries what differs, e.g. "sr_qiren_s0 (seed 0)"
+        "$QNNC" eval "$out/superres_$img.qnn" --quiet --experiment "$name" "${extra[@]}" \
+          --checkpoint "$out/superres/$img-batch/$name/weights.ckpt" --set "batchnorm_eval=$(sr_bn "$proto")" \
+          --set "$(sr_eval "$img" "$(sr_truth "$proto")")" --set 'outputs=[]' \
+          --result "$out/superres/$img-$proto/$name.csv" --out "$out/superres/$img-$proto/$name" \
+          > /dev/null 2>> "$out/superres/eval.log" || { tail -3 "$out/superres/eval.log" >&2; exit 1; }
+        awk -F',' -v n="$name" -v m="$model" -v p="$params" '$1 == "mse" {print n "|" m "|" p "|" $2}' \
+          "$out/superres/$img-$proto/$name.csv" >> "$out/superres/$img-$proto.runs"
+      done < "$out/superres/$img-batch.runs"
     done
-    # the interpolation baselines do not depend on a model: one short run reports them
-    "$QNNC" run "$out/superres_$img.qnn" --quiet --experiment sr_relu_s0 --set epochs=1 \
-      --result "$out/superres/$img-interp.csv" --out "$out/superres/$img-interp" > /dev/null
+    # the interpolation baselines do not depend on a model: one short run per ground truth
+    for truth in original from32; do
+      "$QNNC" run "$out/superres_$img.qnn" --quiet --experiment sr_relu_s0 --set epochs=1 \
+        --set "$(sr_eval "$img" "$truth")" --set 'outputs=[]' \
+        --result "$out/superres/$img-interp-$truth.csv" --out "$out/superres/$img-interp-$truth" > /dev/null
+    done
+  done
+  # Fig. 8 as the paper draws it: one run per model (the first seed), its own comparison
+  for img in astronaut camera coffee; do
+    [ -z "${RESULTS_TABLES_ONLY:-}" ] || [ ! -s "$out/superres/$img-fig/comparison/superres.png" ] || continue
+    multiseed examples/superres_compare.qnn "$img" "${seeds%% *}" > "$out/superres_fig_$img.qnn"
+    "$QNNC" run "$out/superres_fig_$img.qnn" --quiet "${extra[@]}" --set batchnorm_eval=batch \
+      --set "$(sr_eval "$img" original)" --out "$out/superres/$img-fig" > /dev/null
   done
   {
     echo "## Superresolution 32 -> 64: every model on the three images"
     echo
     echo "Produced by \`scripts/results.sh superres\` on $stamp:"
     echo "examples/superres_compare.qnn (every model trained on the 32x32 image, 301 epochs, then"
-    echo "evaluated on the 64x64 grid against the image prepared at 64x64 from the original),"
-    echo "seeds $seeds, two protocols the paper leaves open: batch-norm with the statistics of the"
-    echo "64x64 batch being evaluated (\`batch\`, the reference code's behaviour) or the running"
-    echo "statistics from training (\`running\`). MSE on the 64x64 grid, mean ± sd over the seeds;"
-    echo "\"vs bilinear\" is QIREN's mean MSE over bilinear upsampling's, minus 1 (the paper:"
-    echo "QIREN -24.0 % against interpolation); \"QIREN below\" counts the seeds where QIREN's MSE"
-    echo "is below the interpolation's (one deterministic value per image)."
+    echo "evaluated on the 64x64 grid), seeds $seeds, under three protocols the paper leaves open:"
+    echo "\`batch\`, batch-norm with the statistics of the 64x64 batch being evaluated (the reference"
+    echo "code's behaviour) against the image prepared at 64x64 from the original; \`running\`, the"
+    echo "running statistics from training, same truth; \`from32\`, the batch's statistics against a"
+    echo "64x64 truth resized from the 32x32 training image (\`image(..., size = 64, from_size = 32)\`,"
+    echo "PIL's bilinear resampling). Each model is trained once (under \`batch\`, its weights kept);"
+    echo "\`running\` and \`from32\` evaluate those weights with \`qnnc eval --checkpoint\`. MSE on the"
+    echo "64x64 grid, mean ± sd over the seeds; \"vs bilinear\" is QIREN's mean MSE over bilinear"
+    echo "upsampling's, minus 1 (the paper: QIREN -24.0 % against interpolation); \"QIREN below\""
+    echo "counts the seeds where QIREN's MSE is below bilinear's (one deterministic value per image"
+    echo "and truth), with the exact two-sided sign test's p."
     echo
-    echo "| image | protocol | QIREN | best other model (mean) | nearest | bilinear | bicubic | QIREN vs bilinear | vs nearest | vs bicubic | QIREN below bilinear |"
-    echo "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| image | protocol | QIREN | best other model (mean) | nearest | bilinear | bicubic | QIREN vs bilinear | vs nearest | vs bicubic | QIREN below bilinear | sign p |"
+    echo "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for img in astronaut camera coffee; do
-      for proto in batch running; do
-        local d="$out/superres/$img-$proto/comparison"
-        csv_runs "$d/comparison.csv" | awk -F'|' -v img="$img" -v proto="$proto" -v interp="$out/superres/$img-interp.csv" '
+      for proto in $SR_PROTOCOLS; do
+        local row
+        row=$(awk -F'|' -v img="$img" -v proto="$proto" -v interp="$out/superres/$img-interp-$(sr_truth "$proto").csv" '
           BEGIN { while ((getline line < interp) > 0) { split(line, kv, ","); iv[kv[1]] = kv[2] } }
           { m = $2; v = $4 + 0;
                    n[m]++; s[m] += v; q[m] += v * v; if (!(m in seen)) { seen[m] = 1; order[++k] = m }
@@ -158,22 +251,35 @@ section_superres() {
             qm = order[1]; mq = s[qm] / n[qm]; sq = n[qm] > 1 ? sqrt((q[qm] - n[qm] * mq * mq) / (n[qm] - 1)) : 0;
             best = ""; bm = 1e300;
             for (i = 2; i <= k; i++) { mm = s[order[i]] / n[order[i]]; if (mm < bm) { bm = mm; best = order[i] } }
-            printf "| %s | %s | %.3e ± %.1e | %s %.3e | %.3e | %.3e | %.3e | %+.1f %% | %+.1f %% | %+.1f %% | %d of %d |\n",
+            printf "| %s | %s | %.3e ± %.1e | %s %.3e | %.3e | %.3e | %.3e | %s | %s | %s | %d of %d |",
               img, proto, mq, sq, best, bm, iv["mse_nearest"], iv["mse_bilinear"], iv["mse_bicubic"],
-              100 * (mq / iv["mse_bilinear"] - 1), 100 * (mq / iv["mse_nearest"] - 1),
-              100 * (mq / iv["mse_bicubic"] - 1), below, nq }'
+              pct(mq, iv["mse_bilinear"]), pct(mq, iv["mse_nearest"]), pct(mq, iv["mse_bicubic"]), below, nq }
+          # a ratio to an interpolation that is (almost) exact by construction is huge: in powers of ten
+          function pct(a, b,  r) { r = 100 * (a / b - 1); return (r >= 1e4 || r <= -1e4) ? sprintf("%+.2g %%", r) : sprintf("%+.1f %%", r) }
+          ' "$out/superres/$img-$proto.runs")
+        local k n
+        k=$(echo "$row" | awk -F'|' '{split($12, a, " of "); print a[1] + 0}')
+        n=$(echo "$row" | awk -F'|' '{split($12, a, " of "); print a[2] + 0}')
+        echo "$row $(sign_p "$k" "$n") |"
       done
     done
     echo
     echo "Every model, mean ± sd of the MSE on the 64x64 grid:"
     echo
-    echo "| model | astronaut batch | astronaut running | camera batch | camera running | coffee batch | coffee running |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    local head="| model" rule="|---"
+    for img in astronaut camera coffee; do for proto in $SR_PROTOCOLS; do
+      head="$head | $img $proto"; rule="$rule|---:"
+    done; done
+    echo "$head |"
+    echo "$rule|"
   } > "$f"
-  # the per-model table: one row per model, the six protocol columns side by side
+  # the per-model table: one row per model, the protocol columns side by side
   local cols=()
-  for img in astronaut camera coffee; do for proto in batch running; do
-    model_stats "$out/superres/$img-$proto/comparison/summary.md" > "$out/superres/$img-$proto.stats"
+  for img in astronaut camera coffee; do for proto in $SR_PROTOCOLS; do
+    awk -F'|' '{ m = $2; v = $4 + 0; n[m]++; s[m] += v; q[m] += v * v; if (!(m in seen)) { seen[m] = 1; o[++k] = m } }
+      END { for (i = 1; i <= k; i++) { m = o[i]; mu = s[m] / n[m];
+              printf "%s|%.3e|%.3e\n", m, mu, (n[m] > 1 ? sqrt((q[m] - n[m] * mu * mu) / (n[m] - 1)) : 0) } }' \
+      "$out/superres/$img-$proto.runs" > "$out/superres/$img-$proto.stats"
     cols+=("$out/superres/$img-$proto.stats")
   done; done
   paste -d'#' "${cols[@]}" | awk -F'#' '{ line = ""; for (i = 1; i <= NF; i++) { split($i, a, "|");
@@ -186,6 +292,15 @@ section_superres() {
       summary_table "$out/superres/$img-batch/comparison/summary.md" "Paired over seeds"
       echo
     done
+    echo "The paper's Fig. 8 (protocol \`batch\`, seed ${seeds%% *} of each model: the superres.png of a"
+    echo "comparison of those nine runs alone, trained again, since the six-seed comparison's figure"
+    echo "shows all 54; training is deterministic, so these are the same runs as the tables'): ground"
+    echo "truth, each model, bicubic, bilinear and nearest upsampling, the MSE under each:"
+    echo
+    for img in astronaut camera coffee; do
+      figure "$out/superres/$img-fig/comparison/superres.png" "superres_$img" "Fig. 8, $img"
+    done
+    image_credit
   } >> "$f"
 }
 
@@ -208,6 +323,10 @@ section_sound() {
     awk '$1 == "params" {p = $2; next} {printf "seed %s: %.3e; ", $1, $2; n++; m += $2; q += $2 * $2}
          END {mean = m / n; sd = n > 1 ? sqrt((q - n * mean * mean) / (n - 1)) : 0;
               printf "\n\nmean %.3e ± %.1e over %d seeds, %d parameters.\n", mean, sd, n, p}' "$out/sound_rows.txt"
+    echo
+    echo "The spectrum of seed 0's output over the recording's (its report's spectrum.png):"
+    echo
+    figure "$out/sound/seed${seeds%% *}/report/spectrum.png" sound_spectrum "sound: QIREN's output spectrum over the target's"
   } > "$f"
 }
 
@@ -236,17 +355,22 @@ section_memory() {
   } > "$f"
 }
 
+# A sweep.md's tables (its "|" lines and the "Paired" line), with a blank line before each
+# table and paragraph so that Markdown renders them apart.
+sweep_tables() { awk '/^\|/ {if (!t) print ""; t = 1; print; next} /^Paired/ {print ""; print; t = 0}' "$1"; }
+
 section_classify() {
   local f="$docs/results/classify.md"
   mkdir -p data
   /usr/bin/python3 examples/make_moons.py --n 400 --noise 0.2 --seed 0 > data/moons.csv
+  # seeds 1..n_seeds (qnnc sweep's a..b is half-open): seed 0 is the files' own
   "$QNNC" sweep examples/classify_moons.qnn --experiment moons_quantum \
-    --set model=quantum_classifier,mlp_classifier --set "seed=1..$n_seeds" "${extra[@]}" --metric accuracy \
+    --set model=quantum_classifier,mlp_classifier --set "seed=1..$((n_seeds + 1))" "${extra[@]}" --metric accuracy \
     --out "$out/classify/moons" > /dev/null
   local digits=""
   if scripts/fetch_data.sh digits > /dev/null 2>&1; then
     "$QNNC" sweep examples/classify_digits.qnn --experiment digits_quantum \
-      --set model=quantum_digits,mlp_digits --set "seed=1..$n_seeds" "${extra[@]}" --metric accuracy \
+      --set model=quantum_digits,mlp_digits --set "seed=1..$((n_seeds + 1))" "${extra[@]}" --metric accuracy \
       --out "$out/classify/digits" > /dev/null && digits=1
   fi
   {
@@ -256,18 +380,20 @@ section_classify() {
     echo "(quantum or MLP, equal parameter counts) and seeds 1..$n_seeds (the seed also draws the held-out"
     echo "rows, so both models of one seed are tested on the same points); test accuracy of the"
     echo "held-out part of \`split\`. Two moons: \`python3 examples/make_moons.py --n 400 --noise 0.2"
-    echo "--seed 0\`, examples/classify_moons.qnn; digits: scikit-learn's 1797 images (Debian"
-    echo "python3-sklearn, \`scripts/fetch_data.sh digits\`), examples/classify_digits.qnn."
+    echo "--seed 0\`, examples/classify_moons.qnn (200 epochs, Adam lr 0.05); digits: scikit-learn's"
+    echo "1797 images (Debian python3-sklearn, \`scripts/fetch_data.sh digits\`),"
+    echo "examples/classify_digits.qnn (300 epochs, Adam lr 0.02); full batch, \`cross_entropy\`, f64."
     echo
     echo "Two moons (\`qnnc sweep examples/classify_moons.qnn --experiment moons_quantum --set"
-    echo "model=quantum_classifier,mlp_classifier --set seed=1..$n_seeds --metric accuracy\`):"
+    echo "model=quantum_classifier,mlp_classifier --set seed=1..$((n_seeds + 1)) --metric accuracy\`):"
+    sweep_tables "$out/classify/moons/sweep.md"
     echo
-    sed -n '/^|/p; /^Paired/p' "$out/classify/moons/sweep.md"
-    echo
+    figure "$out/classify/moons/sweep.png" classify_moons "two moons: test accuracy per model over seeds (sweep.png)"
     if [ -n "$digits" ]; then
       echo "Digits (the same sweep of examples/classify_digits.qnn, models quantum_digits and mlp_digits):"
+      sweep_tables "$out/classify/digits/sweep.md"
       echo
-      sed -n '/^|/p; /^Paired/p' "$out/classify/digits/sweep.md"
+      figure "$out/classify/digits/sweep.png" classify_digits "digits: test accuracy per model over seeds (sweep.png)"
     else
       echo "Digits: not measured in this run (\`scripts/fetch_data.sh digits\` failed)."
     fi
@@ -275,36 +401,56 @@ section_classify() {
 }
 
 section_vqe() {
-  local f="$docs/results/vqe.md" n ep file
+  local f="$docs/results/vqe.md" n ep file s
+  # 12 qubits cost minutes per run (the Heisenberg chain about two): at most 3 seeds there
+  local n12=$((n_seeds < 3 ? n_seeds : 3))
+  [ -n "${RESULTS_TABLES_ONLY:-}" ] || : > "$out/vqe_rows.txt"
+  for n in 4 8 12; do
+    [ -z "${RESULTS_TABLES_ONLY:-}" ] || break # the table from the runs already in --work
+    case $n in 4) ep=300 ;; 8) ep=1500 ;; *) ep=3000 ;; esac
+    local ns=$n_seeds; [ "$n" = 12 ] && ns=$n12
+    for file in vqe_tfim vqe_heisenberg; do
+      for s in $(seq 0 $((ns - 1))); do
+        local t0 t1 line
+        t0=$(date +%s.%N)
+        line=$("$QNNC" run "examples/$file.qnn" --set "model.n=$n" --set "model.layers=$n" --set "epochs=$ep" \
+                 --set "seed=$s" "${extra[@]}" --out "$out/vqe/$file-$n-s$s" 2>&1 | grep "final energy" | tail -1)
+        t1=$(date +%s.%N)
+        # chain qubits epochs seed energy exact abs rel seconds
+        echo "$line" | awk -v chain="$file" -v n="$n" -v ep="$ep" -v s="$s" -v t="$(echo "$t1 - $t0" | bc)" '
+          { for (i = 1; i <= NF; i++) { w = $i; gsub(/,/, "", w);
+              if ($(i-1) == "energy" && $(i-2) == "final") e = w; if ($(i-1) == "exact") x = w;
+              if ($(i-1) == "error" && $(i-2) == "absolute") a = w; if ($(i-1) == "error" && $(i-2) == "relative") r = w } }
+          END { if (e == "" || x == "") { print "results.sh: vqe " chain " " n " qubits, seed " s ": no final energy" > "/dev/stderr"; exit 1 }
+                print chain, n, ep, s, e, x, a, r, t }' >> "$out/vqe_rows.txt"
+      done
+    done
+  done
   {
     echo "## VQE without data: transverse-field Ising and Heisenberg chains"
     echo
     echo "Produced by \`scripts/results.sh vqe\` on $stamp: examples/vqe_tfim.qnn (H = -sum Z Z -"
     echo "sum X, open chain, Hamiltonian variational ansatz with as many layers as qubits) and"
-    echo "examples/vqe_heisenberg.qnn (H = sum XX + YY + ZZ, open chain), Adam lr 0.05, seed 0,"
-    echo "f64; \`--set model.n=N --set model.layers=N --set epochs=E\`. \"Exact\" is the lowest"
-    echo "eigenvalue the run computes by dense diagonalisation (LAPACKE); times are wall-clock on a"
-    echo "machine that may have been shared."
+    echo "examples/vqe_heisenberg.qnn (H = sum XX + YY + ZZ, open chain), Adam lr 0.05, f64;"
+    echo "\`--set model.n=N --set model.layers=N --set epochs=E --set seed=S\`, seeds 0..$((n_seeds - 1))"
+    echo "at 4 and 8 qubits, 0..$((n12 - 1)) at 12 (each 12-qubit run takes minutes here). \"Exact\" is"
+    echo "the lowest eigenvalue the run computes by dense diagonalisation (LAPACKE). Final energy:"
+    echo "mean ± sd over the seeds; errors: mean, then the smallest and largest in brackets; wall"
+    echo "time: the mean per run, on a machine that may have been shared."
     echo
-    echo "| chain | qubits | epochs | final energy | exact | absolute error | relative error | wall time |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| chain | qubits | epochs | seeds | final energy | exact | absolute error | relative error | wall time per run |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk '{ k = $1 " " $2; if (!(k in n)) o[++m] = k; n[k]++; ep[k] = $3; e[k] += $5; v[k, n[k]] = $5; x[k] = $6;
+           a[k] += $7; r[k] += $8; t[k] += $9;
+           if (!(k in amin) || $7 < amin[k]) amin[k] = $7; if (!(k in amax) || $7 > amax[k]) amax[k] = $7;
+           if (!(k in rmin) || $8 < rmin[k]) rmin[k] = $8; if (!(k in rmax) || $8 > rmax[k]) rmax[k] = $8 }
+         END { for (i = 1; i <= m; i++) { k = o[i]; split(k, c, " "); c1 = n[k]; mu = e[k] / c1;
+                 ss = 0; for (j = 1; j <= c1; j++) ss += (v[k, j] - mu) ^ 2; # two passes: no cancellation
+                 sd = c1 > 1 ? sqrt(ss / (c1 - 1)) : 0;
+                 printf "| %s | %d | %d | %d | %.10f ± %.1e | %s | %.2e [%.1e, %.1e] | %.2e [%.1e, %.1e] | %.1f s |\n",
+                   c[1] == "vqe_tfim" ? "Ising (g = 1)" : "Heisenberg", c[2], ep[k], c1, mu, sd, x[k],
+                   a[k] / c1, amin[k], amax[k], r[k] / c1, rmin[k], rmax[k], t[k] / c1 } }' "$out/vqe_rows.txt"
   } > "$f"
-  for n in 4 8 12; do
-    case $n in 4) ep=300 ;; 8) ep=1500 ;; *) ep=3000 ;; esac
-    for file in vqe_tfim vqe_heisenberg; do
-      local t0 t1 line
-      t0=$(date +%s.%N)
-      line=$("$QNNC" run "examples/$file.qnn" --set "model.n=$n" --set "model.layers=$n" --set "epochs=$ep" "${extra[@]}" \
-               --out "$out/vqe/$file-$n" 2>&1 | grep "final energy" | tail -1)
-      t1=$(date +%s.%N)
-      echo "$line" | awk -v chain="$file" -v n="$n" -v ep="$ep" -v t="$(echo "$t1 - $t0" | bc)" '
-        { for (i = 1; i <= NF; i++) { w = $i; gsub(/,/, "", w);
-            if ($(i-1) == "energy" && $(i-2) == "final") e = w; if ($(i-1) == "exact") x = w;
-            if ($(i-1) == "error" && $(i-2) == "absolute") a = w; if ($(i-1) == "error" && $(i-2) == "relative") r = w } }
-        END { name = chain == "vqe_tfim" ? "Ising (g = 1)" : "Heisenberg";
-              printf "| %s | %d | %d | %s | %s | %s | %s | %.1f s |\n", name, n, ep, e, x, a, r, t }' >> "$f"
-    done
-  done
 }
 
 section_shots() {
@@ -321,7 +467,10 @@ section_shots() {
     echo "the parameter-shift rule on shots (semantics.md §9); \`exact\` uses the adjoint method."
     echo "Final MSE on the 64 training pixels (sweep.md):"
     echo
-    sed -n '/^|/p; /^Paired/p' "$out/shots/sweep.md"
+    sweep_tables "$out/shots/sweep.md"
+    echo
+    figure "$out/shots/sweep.png" shots_sweep "final MSE against shots (sweep.png)"
+    image_credit
   } > "$f"
 }
 
@@ -401,6 +550,13 @@ PY
       done
       echo "$row |"
     done
+    echo
+    echo "Final MSE against e for the reference's noise (each image's sweep.png):"
+    echo
+    for img in astronaut camera coffee; do
+      figure "$out/noise/rx-$img/sweep.png" "noise_rx_$img" "RX(pi + e u) noise, $img"
+    done
+    image_credit
   } > "$f"
 }
 
@@ -417,6 +573,7 @@ done
   echo "\`scripts/results.sh NAME\`); the date and machine are in each section. The readings under"
   echo "each table (docs/results/NAME.notes.md) are written by hand from those tables and state"
   echo "the run they were written from; a claim of the paper is set beside what was measured."
+  echo "The figures (docs/results/*.png) are copied from the reports of the same runs."
   for s in images superres sound memory classify vqe shots noise; do
     echo
     if [ -f "$docs/results/$s.md" ]; then cat "$docs/results/$s.md"
