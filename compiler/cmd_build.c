@@ -523,6 +523,13 @@ static int collect_circuits(build *b, const sema_result *r) {
     for (int i = 0; i < r->n_experiments && !rc; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        if (x->exp.gen.on) { /* run_gan's settings are not in the generated experiment's C */
+            snprintf(b->err, sizeof b->err, "experiment %s is generative (a GAN, language.md "
+                     "§6.17), which native builds do not generate yet; run it with `qnnc run`",
+                     x->exp.name);
+            rc = -1;
+            break;
+        }
         if (x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
             snprintf(b->err, sizeof b->err, "experiment %s simulates density matrices (noise "
                      "channels), which native builds do not generate yet; run it with `qnnc run`",

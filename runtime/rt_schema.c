@@ -103,7 +103,7 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
     [RT_SET_GAN] = {"gan", RT_SETTING_CONSTRUCTOR, 0, 0, NO_FIELD, 0,
                     "`logistic(...)`, in a generative experiment (§6.17)", "`logistic` with its defaults",
                     UNBOUNDED, WORDS("logistic"), "GAN loss", 0},
-    [RT_SET_STEPS] = {"steps", RT_SETTING_INT, 1, RT_LIMIT_EPOCHS, NO_FIELD, 0,
+    [RT_SET_STEPS] = {"steps", RT_SETTING_INT, 1, RT_LIMIT_EPOCHS, INT_FIELD(gen.steps), 0,
                       "integer, 1 to 10,000,000: training steps of a generative experiment (§6.17)", "2000",
                       UNBOUNDED, NO_WORDS, NULL, 0},
 };
