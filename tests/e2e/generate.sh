@@ -10,15 +10,24 @@ QNNC=${QNNC:-build/qnnc}
 root=$(pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-digits=""
-for d in "${QNN_DATA_DIR:-}" "$root/data" /usr/lib/python3/dist-packages/sklearn/datasets/data; do
-    [ -n "$d" ] && [ -e "$d/digits.csv.gz" ] && { digits="$d"; break; }
+digits=""   # what scripts/fetch_data.sh digits writes, or python3-sklearn's own file
+for f in "${QNN_DATA_DIR:-/nonexistent}/digits.csv" "$root/data/digits.csv" \
+         /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz; do
+    [ -s "$f" ] && { digits="$f"; break; }
 done
-[ -n "$digits" ] || { echo "generate: digits.csv.gz not found (scripts/fetch_data.sh digits); skipped"; exit 0; }
+[ -n "$digits" ] || { echo "generate: no digits.csv (scripts/fetch_data.sh digits); skipped"; exit 0; }
 die() { echo "generate: $*"; exit 1; }
-QNN_DATA_DIR="$digits" "$QNNC" run examples/generate_digits.qnn --out "$tmp/out" --quiet \
+# the parameter counts of `qnnc info` against their closed forms (the discriminator's: an MLP
+# 64 -> 64 -> 32 -> 1 with the minibatch std's one extra input of the output layer)
+"$QNNC" info examples/generate_digits.qnn --set "data.path=\"$digits\"" > "$tmp/info.txt"
+want=$(( (64 * 64 + 64) + (64 * 32 + 32) + (32 + 1) + 1 ))
+grep -q "discriminator: 8 x 8 x 1 images of .*: $want parameters" "$tmp/info.txt" || die "info: $(grep discriminator "$tmp/info.txt")"
+gen=$(sed -n 's/^  generator: .*: \([0-9]*\) parameters.*/\1/p' "$tmp/info.txt")
+"$QNNC" run examples/generate_digits.qnn --set "data.path=\"$digits\"" --out "$tmp/out" \
     --set steps=150 --set eval_every=50 --set batch=16 --set seed=1 2> "$tmp/run.err" \
     || die "run failed: $(cat "$tmp/run.err")"
+# the run's own count (run_gan's generator) is the one `qnnc info` printed
+grep -q "parameters generator $gen + features 352, discriminator $want" "$tmp/run.err" || die "counts: $(cat "$tmp/run.err")"
 for f in metrics.jsonl samples.png generator.safetensors discriminator.safetensors; do
     [ -s "$tmp/out/$f" ] || die "no $f"
 done
@@ -35,7 +44,7 @@ if not last < 0.8 * first:
 PY
 # an image set of rows of mixed sizes: refused, naming the file
 printf '1,2,3\n1,2\n' > "$tmp/bad.csv"
-sed 's|images("digits.csv.gz")|images("'"$tmp"'/bad.csv")|' examples/generate_digits.qnn > "$tmp/bad.qnn"
+sed 's|images("digits.csv")|images("'"$tmp"'/bad.csv")|' examples/generate_digits.qnn > "$tmp/bad.qnn"
 cp examples/generator_features.qnn "$tmp/"
 if "$QNNC" run "$tmp/bad.qnn" --out "$tmp/bad" --quiet 2> "$tmp/bad.err"; then die "a bad image set was accepted"; fi
 grep -q "bad.csv" "$tmp/bad.err" || die "the refusal does not name the file: $(cat "$tmp/bad.err")"
