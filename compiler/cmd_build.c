@@ -686,7 +686,7 @@ static int link_exe(build *b, const char *lib, const char *out) {
     double t0 = now();
     push_words(&c, b->ar, "CC", "cc");
     const char *args[] = {"-o", out, in_tmp(b, "main.o"), in_tmp(b, "circuits.o"), lib,
-                          "-lpng", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm"};
+                          "-lpng", "-lz", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm"};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
     push_words(&c, b->ar, NULL, QNN_MPI_LIBS);
     push_sanitizers(&c, b->ar);
@@ -734,7 +734,7 @@ static int link_shared(build *b, const char *lib, const char *out) {
     double t0 = now();
     push_words(&c, b->ar, "CC", "cc");
     const char *args[] = {"-shared", "-o", out, in_tmp(b, "main.o"), in_tmp(b, "circuits.o"), lib,
-                          "-lpng", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm",
+                          "-lpng", "-lz", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm",
                           arena_printf(b->ar, "-Wl,--version-script=%s", map)};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
     push_words(&c, b->ar, NULL, QNN_MPI_LIBS);

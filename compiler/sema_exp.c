@@ -488,7 +488,8 @@ static void apply_override(sema *S, ast_node *exp, int index) {
         return;
     }
     static const char *const defaults[][2] = {{"optimizer", "adam"}, {"schedule", "constant"},
-                                              {"eval", "grid"}};
+                                              {"eval", "grid"}, {"discriminator", "mlp"},
+                                              {"gan", "logistic"}};
     for (size_t d = 0; !assign && d < sizeof defaults / sizeof *defaults; d++)
         if (strcmp(key, defaults[d][0]) == 0) {
             assign = ast_new(S->ar, AST_ASSIGN, whole);
