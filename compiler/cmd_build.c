@@ -523,6 +523,13 @@ static int collect_circuits(build *b, const sema_result *r) {
     for (int i = 0; i < r->n_experiments && !rc; i++) {
         const sema_experiment *x = &r->experiments[i];
         if (o->experiment && strcmp(o->experiment, x->exp.name) != 0) continue;
+        if (x->exp.gen.on) { /* run_gan's settings are not in the generated experiment's C */
+            snprintf(b->err, sizeof b->err, "experiment %s is generative (a GAN, language.md "
+                     "§6.17), which native builds do not generate yet; run it with `qnnc run`",
+                     x->exp.name);
+            rc = -1;
+            break;
+        }
         if (x->exp.simulation == RT_SIM_DENSITY_MATRIX) {
             snprintf(b->err, sizeof b->err, "experiment %s simulates density matrices (noise "
                      "channels), which native builds do not generate yet; run it with `qnnc run`",
@@ -679,7 +686,7 @@ static int link_exe(build *b, const char *lib, const char *out) {
     double t0 = now();
     push_words(&c, b->ar, "CC", "cc");
     const char *args[] = {"-o", out, in_tmp(b, "main.o"), in_tmp(b, "circuits.o"), lib,
-                          "-lpng", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm"};
+                          "-lpng", "-lz", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm"};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
     push_words(&c, b->ar, NULL, QNN_MPI_LIBS);
     push_sanitizers(&c, b->ar);
@@ -727,7 +734,7 @@ static int link_shared(build *b, const char *lib, const char *out) {
     double t0 = now();
     push_words(&c, b->ar, "CC", "cc");
     const char *args[] = {"-shared", "-o", out, in_tmp(b, "main.o"), in_tmp(b, "circuits.o"), lib,
-                          "-lpng", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm",
+                          "-lpng", "-lz", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm",
                           arena_printf(b->ar, "-Wl,--version-script=%s", map)};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
     push_words(&c, b->ar, NULL, QNN_MPI_LIBS);

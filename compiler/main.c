@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rt_disc.h"
+#include "rt_gen.h"
+#include "rt_imageset.h"
+#include "run_data.h"
 #include "arena.h"
 #include "cg.h"
 #include "cmd_build.h"
@@ -513,6 +517,40 @@ static void print_memory_info(const sema_experiment *x) {
     }
 }
 
+/* A generative experiment (language.md §6.17): the parameters of its generator and its
+ * discriminator, which depend on the image set's channels and size: read when the set is
+ * found (as `qnnc run` finds it), else said to be unknown. */
+static void print_generative_info(const rt_experiment *x) {
+    if (!x->gen.on) return;
+    const rt_generative *g = &x->gen;
+    char path[4096], err[512];
+    rt_imageset set = {0};
+    int found = run_find_data(x->data.path, x->source, path, sizeof path, err, sizeof err) == 0 &&
+                rt_imageset_load(path, &set, err, sizeof err) == 0;
+    rt_gen_config cfg = {.z_dim = g->latent, .w_dim = g->style, .mapping_layers = g->mapping,
+                         .mapping_lr_mul = g->mapping_lr_mul, .c_feat = x->out_dim, .n_hidden = g->n_hidden,
+                         .channels = found ? set.c : 1, .rank = g->rank};
+    memcpy(cfg.hidden, g->hidden, sizeof g->hidden);
+    rt_gen *gen = rt_gen_new(&cfg, 0);
+    printf("  generator: latent %d, style %d (%d mapping layers), %d features -> %d modulated hidden "
+           "layer%s of rank %d -> %d channel%s: %d parameters (mapping %d)%s\n", g->latent, g->style,
+           g->mapping, x->out_dim, g->n_hidden, g->n_hidden == 1 ? "" : "s", g->rank, cfg.channels,
+           cfg.channels == 1 ? "" : "s", gen ? rt_gen_n_params(gen) : -1, gen ? rt_gen_n_mapping_params(gen) : -1,
+           found ? "" : " (1 channel assumed: the image set was not found)");
+    rt_gen_free(gen);
+    if (found) {
+        rt_disc *d = rt_disc_new(rt_imageset_dim(&set), g->disc_hidden, g->n_disc_hidden, g->mbstd, 0);
+        printf("  discriminator: %d x %d x %d images of %s, minibatch std group %d: %d parameters\n", set.h,
+               set.w, set.c, path, g->mbstd, d ? rt_disc_n_params(d) : -1);
+        rt_disc_free(d);
+    } else {
+        printf("  discriminator: parameters depend on the image size (%s)\n", err);
+    }
+    printf("  gan: %d steps of batch %d, R1 %g every %d, EMA half-life %g images\n", g->steps, x->batch, g->r1,
+           g->r1_every, g->ema);
+    rt_imageset_free(&set);
+}
+
 static int cmd_info(const sema_result *r, const options *o) {
     int shown = 0;
     for (int i = 0; i < r->n_experiments; i++) {
@@ -522,6 +560,7 @@ static int cmd_info(const sema_result *r, const options *o) {
         print_model_info(&x->model);
         print_memory_info(x);
         print_objective_info(&x->exp);
+        print_generative_info(&x->exp);
         shown++;
     }
     if (o->cmd.experiment) return 0; /* it exists: main checked */

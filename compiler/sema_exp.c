@@ -222,7 +222,11 @@ static int data_spec(const value *v, rt_data_spec *d, int *in_dim, int *out_dim)
     const rt_arg *p = c->args;
     d->kind = (rt_data_kind)rt_setting_word(st, c->name);
     if (!copy_path(d->path, sizeof d->path, a[0].s, a[0].loc)) return 0;
-    if (d->kind == RT_DATA_IMAGE) {
+    if (d->kind == RT_DATA_NONE) { /* `images`, the 4th word: an image set (§6.17) */
+        d->kind = RT_DATA_IMAGES;
+        *in_dim = 2;
+        *out_dim = 0;
+    } else if (d->kind == RT_DATA_IMAGE) {
         d->size = (int)arg_real(&a[1], &p[1]);
         d->channels = a[2].kind && strcmp(word_of(&a[2]), p[2].words[1]) == 0 ? 3 : 1; /* gray, rgb */
         d->lo = a[3].kind ? real_of(&a[3].items[0]) : p[3].def;
@@ -485,7 +489,8 @@ static void apply_override(sema *S, ast_node *exp, int index) {
         return;
     }
     static const char *const defaults[][2] = {{"optimizer", "adam"}, {"schedule", "constant"},
-                                              {"eval", "grid"}};
+                                              {"eval", "grid"}, {"discriminator", "mlp"},
+                                              {"gan", "logistic"}};
     for (size_t d = 0; !assign && d < sizeof defaults / sizeof *defaults; d++)
         if (strcmp(key, defaults[d][0]) == 0) {
             assign = ast_new(S->ar, AST_ASSIGN, whole);
@@ -850,6 +855,143 @@ static int simulation_settings(sema *S, ast_node *const *by_key, const value *va
     return 1;
 }
 
+/* A list of widths (`hidden = [64, 32]`) of constructor c's argument a: 0 to `most` integers
+ * from 1 to `widest`; 0 after reporting. */
+static int width_list(const value *v, const char *arg, const char *ctor, int most, int widest, int *out,
+                      int *n) {
+    if (v->kind != V_LIST || v->n_items > most) {
+        diag_error(v->loc, "`%s` of `%s` must be a list of 0 to %d widths, e.g. [64, 32]", arg, ctor, most);
+        return 0;
+    }
+    for (int i = 0; i < v->n_items; i++) {
+        const value *w = &v->items[i];
+        if (w->kind != V_INT || w->i < 1 || w->i > widest) {
+            diag_error(w->loc, "`%s` of `%s`: a width must be an integer from 1 to %d", arg, ctor, widest);
+            return 0;
+        }
+        out[i] = (int)w->i;
+    }
+    *n = v->n_items;
+    return 1;
+}
+
+/* The settings of a generative experiment (language.md §6.17): its generator, discriminator
+ * and GAN, each a constructor of the schema with its defaults, and the steps; the features
+ * model maps the 2 coordinates to the generator's features. 0 after reporting. */
+static int generative_settings(ast_node *const *by_key, const value *vals, const char *model,
+                               const sema_model *m, rt_experiment *x) {
+    rt_generative *g = &x->gen;
+    static const int def_hidden[] = {64, 32, 32}, def_disc[] = {128, 64};
+    const rt_constructor *c = NULL;
+    value a[8];
+    /* generator */
+    if (setting_form(&vals[RT_SET_GENERATOR], RT_SET_GENERATOR, &c) < 0) return 0;
+    if (vals[RT_SET_GENERATOR].kind == V_CALL) {
+        if (!call_args(&vals[RT_SET_GENERATOR], c, a)) return 0;
+    } else {
+        memset(a, 0, sizeof a);
+    }
+    const rt_arg *p = c->args;
+    g->on = 1;
+    g->latent = (int)arg_real(&a[0], &p[0]);
+    g->style = (int)arg_real(&a[1], &p[1]);
+    g->mapping = (int)arg_real(&a[2], &p[2]);
+    g->mapping_lr_mul = arg_real(&a[3], &p[3]);
+    if (a[4].kind) {
+        if (!width_list(&a[4], "hidden", c->name, RT_GENERATIVE_MAX_HIDDEN, 4096, g->hidden, &g->n_hidden))
+            return 0;
+    } else {
+        g->n_hidden = 3;
+        memcpy(g->hidden, def_hidden, sizeof def_hidden);
+    }
+    g->rank = (int)arg_real(&a[5], &p[5]);
+    if (m->in_dim != 2) {
+        diag_error(by_key[RT_SET_MODEL]->a->loc, "model `%s` takes %d input%s, but a generator's "
+                   "features model maps a pixel's 2 coordinates (x, y) to its features", model,
+                   m->in_dim, m->in_dim == 1 ? "" : "s");
+        return 0;
+    }
+    if (a[6].kind && a[6].i != m->out_dim) {
+        diag_error(a[6].loc, "the generator takes %lld features per pixel, but model `%s` makes %d",
+                   a[6].i, model, m->out_dim);
+        diag_note(by_key[RT_SET_MODEL]->a->loc, "the features model is set here");
+        return 0;
+    }
+    /* discriminator */
+    g->n_disc_hidden = 2;
+    memcpy(g->disc_hidden, def_disc, sizeof def_disc);
+    g->mbstd = 4;
+    if (by_key[RT_SET_DISCRIMINATOR]) {
+        const value *v = &vals[RT_SET_DISCRIMINATOR];
+        if (setting_form(v, RT_SET_DISCRIMINATOR, &c) < 0) return 0;
+        if (v->kind == V_CALL) {
+            if (!call_args(v, c, a)) return 0;
+            if (a[0].kind && !width_list(&a[0], "hidden", c->name, RT_GENERATIVE_MAX_HIDDEN, 65536,
+                                         g->disc_hidden, &g->n_disc_hidden))
+                return 0;
+            g->mbstd = (int)arg_real(&a[1], &c->args[1]);
+        }
+    }
+    /* gan */
+    rt_constructor_defaults(rt_constructor_find(RT_SET_GAN, "logistic"), x);
+    g->r1_every = 16;
+    if (by_key[RT_SET_GAN]) {
+        if (fielded_setting(&vals[RT_SET_GAN], RT_SET_GAN, x) < 0) return 0;
+        c = rt_constructor_find(RT_SET_GAN, "logistic");
+        if (vals[RT_SET_GAN].kind == V_CALL) {
+            if (!call_args(&vals[RT_SET_GAN], c, a)) return 0;
+            g->r1_every = (int)arg_real(&a[1], &c->args[1]);
+        }
+    }
+    g->steps = 2000;
+    long long n;
+    if (by_key[RT_SET_STEPS]) {
+        if (!setting_int(&vals[RT_SET_STEPS], RT_SET_STEPS, &n)) return 0;
+        g->steps = (int)n;
+    }
+    x->batch = 64;
+    if (by_key[RT_SET_BATCH]) {
+        if (!setting_int(&vals[RT_SET_BATCH], RT_SET_BATCH, &n)) return 0;
+        x->batch = (int)n;
+    }
+    if (g->mbstd > 1 && x->batch % g->mbstd) {
+        diag_error(by_key[RT_SET_BATCH] ? vals[RT_SET_BATCH].loc : by_key[RT_SET_DISCRIMINATOR]->a->loc,
+                   "`batch` (%d) must be a multiple of the discriminator's `mbstd` group (%d)", x->batch,
+                   g->mbstd);
+        return 0;
+    }
+    if (by_key[RT_SET_SEED]) {
+        if (!setting_int(&vals[RT_SET_SEED], RT_SET_SEED, &n)) return 0;
+        x->seed = (uint64_t)n;
+    }
+    x->eval_every = 0;
+    if (by_key[RT_SET_EVAL_EVERY]) {
+        if (!setting_int(&vals[RT_SET_EVAL_EVERY], RT_SET_EVAL_EVERY, &n)) return 0;
+        x->eval_every = (int)n;
+    }
+    if (by_key[RT_SET_THREADS]) {
+        if (!setting_int(&vals[RT_SET_THREADS], RT_SET_THREADS, &n)) return 0;
+        x->threads = (int)n;
+    }
+    if (by_key[RT_SET_PRECISION]) {
+        int w = word_setting(&vals[RT_SET_PRECISION], RT_SET_PRECISION);
+        if (w < 0) return 0;
+        x->precision = w ? 32 : 64;
+    }
+    x->in_dim = 2;
+    x->out_dim = m->out_dim;
+    x->metric_mse = x->metric_psnr = x->metric_accuracy = 0;
+    return 1;
+}
+
+/* The settings a generative experiment uses besides its own (the others train a model on data
+ * through a loss, which a GAN replaces). */
+static int generative_uses(int k) {
+    return k == RT_SET_DATA || k == RT_SET_MODEL || k == RT_SET_BATCH || k == RT_SET_SEED ||
+           k == RT_SET_EVAL_EVERY || k == RT_SET_THREADS || k == RT_SET_PRECISION || k == RT_SET_GENERATOR ||
+           k == RT_SET_DISCRIMINATOR || k == RT_SET_GAN || k == RT_SET_STEPS;
+}
+
 int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     keys_from_schema();
     int before = diag_error_count();
@@ -890,6 +1032,32 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     }
     if (diag_error_count() != before) return 0;
     enum { K_OBJECTIVE = RT_SET_OBJECTIVE, K_EXACT = RT_SET_EXACT };
+    const int generative = by_key[RT_SET_GENERATOR] != NULL;
+    for (int i = 0; i < N_KEYS; i++) {
+        ast_node *s = by_key[i];
+        if (!s || generative_uses(i) == generative || (!generative && !generative_uses(i))) continue;
+        if (generative && !generative_uses(i)) {
+            diag_error(s->loc, "`%s` is not used by a generative experiment (it trains with the GAN's "
+                       "losses, §6.17): remove it", s->name);
+            diag_note(by_key[RT_SET_GENERATOR]->loc, "the generator is set here");
+            return 0;
+        }
+        if (!generative && i >= RT_SET_DISCRIMINATOR) {
+            diag_error(s->loc, "`%s` is a setting of a generative experiment, and this one has no "
+                       "`generator = modulated(...)`", s->name);
+            return 0;
+        }
+    }
+    if (generative && by_key[0] && !(by_key[0]->a->kind == AST_CALL && strcmp(by_key[0]->a->name, "images") == 0)) {
+        diag_error(by_key[0]->a->loc, "a generative experiment learns an image set: its data must be "
+                   "`images(\"FILE\")`");
+        return 0;
+    }
+    if (!generative && by_key[0] && by_key[0]->a->kind == AST_CALL && strcmp(by_key[0]->a->name, "images") == 0) {
+        diag_error(by_key[0]->a->loc, "`images(...)` is the data of a generative experiment, and this "
+                   "one has no `generator = modulated(...)`");
+        return 0;
+    }
     if (by_key[K_OBJECTIVE]) {
         /* An objective replaces the data, and with it every setting about data. */
         for (int i = 0; i < N_KEYS; i++) {
@@ -945,6 +1113,15 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
     }
     if (!sema_build_model(S, model, m->kind == AST_CALL ? &m->list : NULL, m->loc, &S->globals, &out->model))
         return 0;
+    if (generative) {
+        if (!generative_settings(by_key, vals, m->name, &out->model, x)) return 0;
+        describe_run(S, m, x);
+        if (!simulation_settings(S, by_key, vals, &out->model, x)) return 0;
+        x->n_layers = out->model.n_layers;
+        x->layers = out->model.layers;
+        x->n_circuits = out->model.n_circuits;
+        return diag_error_count() == before;
+    }
     /* The loss comes first: cross_entropy may compare one class-index column with a model
      * output per class (rt_task.h). */
     if (by_key[K_OBJECTIVE]) {

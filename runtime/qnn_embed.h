@@ -1,7 +1,7 @@
 /* qnn_embed.h: using a trained qnn model from C. `qnnc build FILE.qnn --emit lib -o NAME`
  * writes NAME.a (the model's compiled circuits, its description and the qnn runtime) and
  * NAME.h (this API plus NAME_create). Link with:
- *     cc app.c NAME.a -lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm
+ *     cc app.c NAME.a -lpng -lz -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm
  *
  *     char err[512];
  *     qnn_model *m = NAME_create(1, err, sizeof err);          // 1 thread: no threads started

@@ -29,8 +29,8 @@
 
 const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
     [RT_SET_DATA] = {"data", RT_SETTING_CONSTRUCTOR, 0, 0, NO_FIELD, 1,
-                     "`image(...)`, `sound(...)` or `csv(...)` (§6.3)", "required", UNBOUNDED,
-                     WORDS("image", "sound", "csv"), "data source", 1},
+                     "`image(...)`, `sound(...)`, `csv(...)` or `images(...)` (§6.3, §6.17)", "required",
+                     UNBOUNDED, WORDS("image", "sound", "csv", "images"), "data source", 1},
     [RT_SET_MODEL] = {"model", RT_SETTING_NAME, 0, 0, NO_FIELD, 0,
                       "`NAME` or `NAME(args)`: a model of the file or its imports (§6.4)", "required",
                       UNBOUNDED, NO_WORDS, "model", 0},
@@ -94,6 +94,18 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
                              "integer, 1 to 65,536: state-vector trajectories averaged per sample "
                              "with `simulation = trajectories` (§6.16)", "100", UNBOUNDED, NO_WORDS,
                              NULL, 0},
+    [RT_SET_GENERATOR] = {"generator", RT_SETTING_CONSTRUCTOR, 0, 0, NO_FIELD, 0,
+                          "`modulated(...)`: makes the experiment generative (§6.17)", "none", UNBOUNDED,
+                          WORDS("modulated"), "generator", 0},
+    [RT_SET_DISCRIMINATOR] = {"discriminator", RT_SETTING_CONSTRUCTOR, 0, 0, NO_FIELD, 0,
+                              "`mlp(...)`, in a generative experiment (§6.17)", "`mlp` with its defaults",
+                              UNBOUNDED, WORDS("mlp"), "discriminator", 0},
+    [RT_SET_GAN] = {"gan", RT_SETTING_CONSTRUCTOR, 0, 0, NO_FIELD, 0,
+                    "`logistic(...)`, in a generative experiment (§6.17)", "`logistic` with its defaults",
+                    UNBOUNDED, WORDS("logistic"), "GAN loss", 0},
+    [RT_SET_STEPS] = {"steps", RT_SETTING_INT, 1, RT_LIMIT_EPOCHS, INT_FIELD(gen.steps), 0,
+                      "integer, 1 to 10,000,000: training steps of a generative experiment (§6.17)", "2000",
+                      UNBOUNDED, NO_WORDS, NULL, 0},
 };
 
 /* A wider field would need another store in rt_settings.c's set_int_field. */
@@ -175,6 +187,44 @@ static const rt_arg OBJECTIVE_ARGS[] = {
     {"output", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "the only output",
      "the index of the model output optimised"},
 };
+#define GFIELD(f) (offsetof(rt_experiment, gen.f) + 1), "gen." #f
+static const rt_arg MODULATED_ARGS[] = {
+    {"latent", RT_ARG_INT, 0, RANGE(1, 4096), NO_WORDS, 32, 0, NOF, NOF, "32", "the latent z's size"},
+    {"style", RT_ARG_INT, 0, RANGE(1, 4096), NO_WORDS, 32, 0, NOF, NOF, "32",
+     "the style w's size (the mapping network's width)"},
+    {"mapping", RT_ARG_INT, 0, RANGE(1, 16), NO_WORDS, 2, 0, NOF, NOF, "2", "the mapping network's layers"},
+    {"mapping_lr_mul", RT_ARG_REAL, 0, {0, 1, 1, 0}, NO_WORDS, 0.01, 0, GFIELD(mapping_lr_mul), NOF, "0.01",
+     "the mapping network's learning-rate multiplier"},
+    {"hidden", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "[64, 32, 32]",
+     "the modulated hidden layers' widths: a list of 0 to 16 integers, 1 to 4096"},
+    {"rank", RT_ARG_INT, 0, RANGE(1, 4096), NO_WORDS, 10, 0, NOF, NOF, "10", "the modulation's rank"},
+    {"features", RT_ARG_INT, 0, RANGE(1, 4096), NO_WORDS, 0, 0, NOF, NOF, "the model's outputs",
+     "coordinate features per pixel: the model's outputs"},
+};
+static const rt_arg MLP_ARGS[] = {
+    {"hidden", RT_ARG_ANY, 0, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "[128, 64]",
+     "the hidden layers' widths: a list of 0 to 16 integers, 1 to 65536"},
+    {"mbstd", RT_ARG_INT, 0, RANGE(0, 4096), NO_WORDS, 4, 0, NOF, NOF, "4",
+     "the minibatch standard deviation's group (0: none; `batch` a multiple of it)"},
+};
+static const rt_arg LOGISTIC_ARGS[] = {
+    {"r1", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 0.01, 0, GFIELD(r1), NOF, "0.01",
+     "the R1 penalty's gamma (0: none)"},
+    {"r1_every", RT_ARG_INT, 0, RANGE(1, 1000000), NO_WORDS, 16, 0, NOF, NOF, "16", "lazy R1: every k-th step"},
+    {"ema", RT_ARG_REAL, 0, NONNEGATIVE, NO_WORDS, 10000, 0, GFIELD(ema), NOF, "10000",
+     "the generator's EMA half-life in images (0: none)"},
+    {"lr_g", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 0.0025, 0, GFIELD(lr_g), NOF, "0.0025",
+     "the generator's (and features') learning rate"},
+    {"lr_d", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 0.0025, 0, GFIELD(lr_d), NOF, "0.0025",
+     "the discriminator's learning rate"},
+    {"betas", RT_ARG_PAIR, 0, UNIT_OPEN, NO_WORDS, 0, 0.99, GFIELD(beta1), GFIELD(beta2), "[0, 0.99]",
+     "Adam's decay rates, both networks"},
+    {"eps", RT_ARG_REAL, 0, POSITIVE, NO_WORDS, 1e-8, 0, GFIELD(adam_eps), NOF, "1e-08", "Adam's epsilon"},
+};
+static const rt_arg IMAGES_ARGS[] = {
+    {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "required",
+     "an image set: digits `.csv.gz` / `.csv`, or `.npy` (§6.17)"},
+};
 static const rt_arg OUTPUT_ARGS[] = {
     {"path", RT_ARG_STR, 1, UNBOUNDED, NO_WORDS, 0, 0, NOF, NOF, "required", "the file (report: the folder)"},
 };
@@ -184,6 +234,7 @@ const rt_constructor rt_constructors[] = {
     CTOR(RT_SET_DATA, "image", IMAGE_ARGS),
     CTOR(RT_SET_DATA, "sound", SOUND_ARGS),
     CTOR(RT_SET_DATA, "csv", CSV_ARGS),
+    CTOR(RT_SET_DATA, "images", IMAGES_ARGS),
     CTOR(RT_SET_LOSS, "huber", HUBER_ARGS),
     CTOR(RT_SET_OPTIMIZER, "adam", ADAM_ARGS),
     CTOR(RT_SET_OPTIMIZER, "sgd", SGD_ARGS),
@@ -197,6 +248,9 @@ const rt_constructor rt_constructors[] = {
     CTOR(RT_SET_OUTPUTS, "csv", OUTPUT_ARGS),
     CTOR(RT_SET_OUTPUTS, "checkpoint", OUTPUT_ARGS),
     CTOR(RT_SET_OUTPUTS, "report", OUTPUT_ARGS),
+    CTOR(RT_SET_GENERATOR, "modulated", MODULATED_ARGS),
+    CTOR(RT_SET_DISCRIMINATOR, "mlp", MLP_ARGS),
+    CTOR(RT_SET_GAN, "logistic", LOGISTIC_ARGS),
 };
 const int rt_n_constructors = (int)(sizeof rt_constructors / sizeof *rt_constructors);
 

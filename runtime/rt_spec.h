@@ -78,7 +78,22 @@ typedef struct {
 
 /* RT_DATA_NONE: an objective experiment (`objective = minimize`, language.md section 6.14)
  * reads no data; appended so that the other values stay put in generated code. */
-typedef enum { RT_DATA_IMAGE, RT_DATA_SOUND, RT_DATA_CSV, RT_DATA_NONE } rt_data_kind;
+typedef enum { RT_DATA_IMAGE, RT_DATA_SOUND, RT_DATA_CSV, RT_DATA_NONE, RT_DATA_IMAGES } rt_data_kind;
+/* RT_DATA_IMAGES: an image set (`images(path)`, rt_imageset.h) that a generative experiment
+ * (language.md §6.17) learns to generate; found like other data (run_find_data). */
+
+/* A generative experiment's networks and GAN settings (language.md §6.17; run_gan.h). The
+ * features model is the experiment's model; the rest of run_gan_spec is fixed (§6.17). */
+#define RT_GENERATIVE_MAX_HIDDEN 16
+typedef struct {
+    int on;                            /* `generator = ...` was given */
+    int latent, style, mapping, rank;  /* rt_gen_config's z_dim, w_dim, mapping_layers, rank */
+    double mapping_lr_mul;
+    int n_hidden, hidden[RT_GENERATIVE_MAX_HIDDEN];
+    int n_disc_hidden, disc_hidden[RT_GENERATIVE_MAX_HIDDEN], mbstd;
+    double r1, ema, lr_g, lr_d, beta1, beta2, adam_eps;
+    int r1_every, steps;
+} rt_generative;
 /* cross_entropy and bce are the classification losses (rt_task.h): their targets are classes,
  * their reports show accuracy instead of PSNR. */
 typedef enum { RT_LOSS_MSE, RT_LOSS_L1, RT_LOSS_CROSS_ENTROPY, RT_LOSS_BCE, RT_LOSS_HUBER } rt_loss_kind;
@@ -187,6 +202,7 @@ typedef struct {
     char overrides[1024];
     char gradient[16];
     char toolchain[64];
+    rt_generative gen;
 } rt_experiment;
 
 #endif

@@ -3,7 +3,7 @@
  * generator's loss) against an rt_disc discriminator on an image set (rt_gan), measures the
  * EMA generator's distance to the real set over training (rt_gen_metric), and writes
  * metrics.jsonl, a sample grid PNG and checkpoints of both networks (docs/runtime.md §16).
- * The phase a `.qnn` generative experiment will call; no language form reaches it yet. */
+ * The phase a `.qnn` generative experiment calls, through run_generate.c (language.md §6.17). */
 #ifndef QNN_RUN_GAN_H
 #define QNN_RUN_GAN_H
 

@@ -27,6 +27,7 @@
 #include "rt_limits.h"
 #include "run_data.h"
 #include "run_model.h"
+#include "run_generate.h"
 #include "run_objective.h"
 #include "run_output.h"
 #include "run_report.h"
@@ -618,6 +619,16 @@ int rt_run_experiment(const rt_experiment *x, const rt_circuit *const *circuits,
     if (rt_dist_start(err, sizeof err)) goto done;
     /* Under MPI only rank 0 writes and prints; the others compute the same run. */
     int writer = rt_dist_writer(), quiet = o->quiet || !writer;
+    if (x->gen.on) { /* a GAN (language.md §6.17): run_gan's loop and outputs */
+        if (rt_dist_size() > 1) {
+            io_errf(err, sizeof err, "a generative experiment runs as one process, not over %d ranks",
+                    rt_dist_size());
+            goto done;
+        }
+        if (io_mkdir_p(dir, err, sizeof err)) goto done;
+        if (run_generate(x, circuits, o, dir, &r, err, sizeof err) == 0) rc = 0;
+        goto done;
+    }
     if (x->objective != RT_OBJECTIVE_NONE) { /* no data: its own driver, the same outputs */
         if (rt_dist_size() > 1) {
             io_errf(err, sizeof err, "an objective experiment has no data to split over %d "

@@ -15,5 +15,5 @@ mkdir -p "$out"
 # Open MPI's when the runtime was built with it, as `make` does when libopenmpi-dev is there).
 mpi_libs=$(mpicc --showme:link 2>/dev/null || true)
 $CC -std=c11 -O2 -Wall -Wextra -I "$out" "$here/predict.c" "$out/sine.a" \
-    -lpng -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm $mpi_libs ${QNN_LDFLAGS:-} -o "$out/predict"
+    -lpng -lz -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm $mpi_libs ${QNN_LDFLAGS:-} -o "$out/predict"
 echo "built $out/predict"

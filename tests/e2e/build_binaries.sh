@@ -101,6 +101,12 @@ for src in examples/*.qnn; do
     # a file of circuits only (barren_plateau.qnn, for `qnnc grad`) has nothing to build
     grep -qE '^experiment ' "$src" || { echo "build_binaries: $name has no experiment; skipped"; continue; }
     # density matrices (noise channels) run through the reference interpreter, not native code
+    # generative experiments (a GAN, language.md §6.17) run with `qnnc run` only
+    case $name in generate_*)
+        if "$QNNC" build "$src" -o "$tmp/$name" --quiet 2> "$tmp/$name.err"; then die "$name: a generative experiment built"; fi
+        grep -q "is generative" "$tmp/$name.err" || die "$name: $(cat "$tmp/$name.err")"
+        echo "build_binaries: $name refused (generative experiments are not generated yet)"; continue ;;
+    esac
     case $name in noisy_*)
         if "$QNNC" build "$src" -o "$tmp/$name" --quiet 2> "$tmp/$name.err"; then die "$name: a noisy experiment built"; fi
         grep -q "simulates density matrices" "$tmp/$name.err" || die "$name: $(cat "$tmp/$name.err")"

@@ -223,6 +223,9 @@ static void test_int_bounds_agree(void **state) {
         /* `trajectories` applies with `simulation = trajectories` only (refused otherwise,
          * tests/golden/traj_without_method) */
         int traj = k == RT_SET_TRAJECTORIES;
+        /* `steps` applies to a generative experiment, which native binaries do not build
+         * (language.md §6.17): the compiler alone, on the generative example */
+        int gen = k == RT_SET_STEPS;
         for (int i = 0; i < 4; i++) {
             long long n = probes[i];
             int inside = n >= st->lo && n <= st->hi;
@@ -231,7 +234,15 @@ static void test_int_bounds_agree(void **state) {
             snprintf(nv, sizeof nv, "%lld", n);
             int by_compiler = traj ? compiler_accepts_in("examples/image_qiren.qnn",
                                                          "simulation=trajectories", st->key, nv, &cx)
+                              : gen ? compiler_accepts_in("examples/generate_digits.qnn", NULL, st->key, nv, &cx)
                                    : compiler_accepts(st->key, n, &cx);
+            if (gen) {
+                if (by_compiler != inside)
+                    fail_msg("%s=%lld (bounds %lld..%lld): compiler %s", st->key, n, st->lo, st->hi,
+                             by_compiler ? "accepts" : "refuses");
+                if (inside) assert_true(field_value(&cx, st) == n);
+                continue;
+            }
             rt_experiment bx = base;
             if (traj) bx.simulation = RT_SIM_TRAJECTORIES;
             char value[32], err[512];
@@ -247,8 +258,8 @@ static void test_int_bounds_agree(void **state) {
             }
         }
     }
-    assert_int_equal(n_int, 8); /* epochs, batch, seed, log_every, threads, eval_every, shots,
-                                 * trajectories */
+    assert_int_equal(n_int, 9); /* epochs, batch, seed, log_every, threads, eval_every, shots,
+                                 * trajectories, steps */
 }
 
 /* The real and constructor bounds: for each bounded argument of the table that a native
@@ -357,7 +368,10 @@ static void test_constructor_bounds_agree(void **state) {
     for (int c = 0; c < rt_n_constructors; c++)
         for (int i = 0; i < rt_constructors[c].n_args; i++) {
             const rt_arg *a = &rt_constructors[c].args[i];
-            bounded += (isfinite(a->bound.lo) || isfinite(a->bound.hi)) && rt_constructors[c].setting != RT_SET_DATA;
+            /* a generative experiment's (not at run time: native binaries refuse them) are
+             * checked by the compiler's goldens (tests/golden/gen_*) */
+            bounded += (isfinite(a->bound.lo) || isfinite(a->bound.hi)) && rt_constructors[c].setting != RT_SET_DATA &&
+                       rt_settings_schema[rt_constructors[c].setting].at_run_time;
         }
     assert_int_equal(bounded, 11); /* adam 4, sgd 3, cosine, linear, huber, grid: all in PROBES */
 }
@@ -464,7 +478,8 @@ static void test_generated_c_writes_every_field(void **state) {
     int checked = 0;
     for (int k = 0; k < RT_N_SETTINGS; k++) {
         const rt_setting *st = &rt_settings_schema[k];
-        if (!st->field_name) continue;
+        /* a generative experiment's: native binaries refuse them (language.md §6.17) */
+        if (!st->field_name || k >= RT_SET_GENERATOR) continue;
         char want[96];
         snprintf(want, sizeof want, ".%s = %lld", st->field_name, field_value(&sx->exp, st));
         if (!strstr(text, want)) fail_msg("the generated C lacks `%s`", want);
@@ -481,7 +496,7 @@ static void test_generated_c_writes_every_field(void **state) {
             const rt_arg *a = &rt_constructors[c].args[i];
             for (int j = 0; j < 2; j++) {
                 const char *name = j ? a->field2_name : a->field_name;
-                if (!name) continue;
+                if (!name || rt_constructors[c].setting >= RT_SET_GENERATOR) continue;
                 char want[96];
                 double v;
                 memcpy(&v, (const char *)&sx->exp + (j ? a->field2 : a->field) - 1, sizeof v);
