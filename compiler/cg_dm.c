@@ -106,20 +106,6 @@ static void copy_state(cg *g, LLVMValueRef dst, LLVMValueRef src) {
 
 /* ---- small helpers (the state-vector ones in cg_ops.c are file-local) --------------------- */
 
-static LLVMValueRef shl1(cg *g, LLVMValueRef k) { return LLVMBuildShl(g->b, k, cg_i64(g, 1), ""); }
-
-static cval amp_load(cg *g, LLVMValueRef st, LLVMValueRef k) {
-    LLVMValueRef k2 = shl1(g, k);
-    cval a = {cg_vload(g, st, k2), cg_vload(g, st, LLVMBuildOr(g->b, k2, cg_i64(g, 1), ""))};
-    return a;
-}
-
-static void amp_store(cg *g, LLVMValueRef st, LLVMValueRef k, cval a) {
-    LLVMValueRef k2 = shl1(g, k);
-    cg_vstore(g, st, k2, a.re);
-    cg_vstore(g, st, LLVMBuildOr(g->b, k2, cg_i64(g, 1), ""), a.im);
-}
-
 static LLVMValueRef parity(cg *g, LLVMValueRef k, uint64_t mask) {
     LLVMValueRef m = LLVMBuildAnd(g->b, k, cg_i64(g, (int64_t)mask), "");
     unsigned id = LLVMLookupIntrinsicID("llvm.ctpop", 10);
@@ -182,12 +168,12 @@ static void apply_dense(cg *g, LLVMValueRef st, const int *wires, int k, const c
     block_index(g, i, wires, k, idx);
     cval a[MAXD];
     for (int c = 0; c < d; c++)
-        a[c] = amp_load(g, st, idx[c]);
+        a[c] = cg_amp_load(g, st, idx[c]);
     for (int r = 0; r < d; r++) {
         cval s = {NULL, NULL};
         for (int c = 0; c < d; c++)
             s = cg_cadd(g, s, cg_cmul(g, ms[r * d + c], a[c]));
-        amp_store(g, st, idx[r], s);
+        cg_amp_store(g, st, idx[r], s);
     }
     cg_loop_end(g, &l);
 }
@@ -211,9 +197,9 @@ static void back_dense(cg *g, const int *wires, int k, const cval *m, const int 
     block_index(g, i, wires, k, idx);
     cval a[MAXD], lm[MAXD];
     for (int c = 0; c < d; c++) {
-        lm[c] = amp_load(g, g->lam, idx[c]);
+        lm[c] = cg_amp_load(g, g->lam, idx[c]);
         if (need)
-            a[c] = amp_load(g, g->psi, idx[c]);
+            a[c] = cg_amp_load(g, g->psi, idx[c]);
     }
     for (int e = 0; need && e < d * d; e++)
         if (need[e]) {
@@ -225,7 +211,7 @@ static void back_dense(cg *g, const int *wires, int k, const cval *m, const int 
         cval s = {NULL, NULL};
         for (int c = 0; c < d; c++)
             s = cg_cadd(g, s, cg_cmul(g, cg_cconj(g, ms[c * d + r]), lm[c]));
-        amp_store(g, g->lam, idx[r], s);
+        cg_amp_store(g, g->lam, idx[r], s);
     }
     cg_loop_end(g, &l);
     for (int e = 0; ReG && e < d * d; e++)
@@ -498,7 +484,7 @@ static void measure_terms(cg *g) {
         LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, (int64_t)1 << n));
         LLVMValueRef idx = LLVMBuildOr(g->b, LLVMBuildShl(g->b, k, cg_i64(g, n), ""),
                                        LLVMBuildXor(g->b, k, cg_i64(g, (int64_t)xb), ""), "");
-        cval a = amp_load(g, g->psi, idx);
+        cval a = cg_amp_load(g, g->psi, idx);
         val v = (ny & 1) ? a.im : a.re;
         if (ny == 1 || ny == 2) v = cg_neg(g, v);
         if (zb) v = cg_sel(g, parity(g, k, zb), cg_neg(g, v), v);
@@ -527,10 +513,10 @@ static void seed_lambda(cg *g) {
                                cg_i64(g, n), ""), k, "");
         val v = (ny >= 2) ? cg_neg(g, w) : w;
         if (zb) v = cg_sel(g, parity(g, k, zb), cg_neg(g, v), v);
-        cval a = amp_load(g, g->lam, idx);
+        cval a = cg_amp_load(g, g->lam, idx);
         if (ny & 1) a.im = cg_add(g, a.im, v);
         else a.re = cg_add(g, a.re, v);
-        amp_store(g, g->lam, idx, a);
+        cg_amp_store(g, g->lam, idx, a);
         cg_loop_end(g, &l);
     }
 }
@@ -619,74 +605,6 @@ static void call(cg *g, LLVMValueRef k) {
 
 static int skipped(const ir_op *op) { return op->gate == IR_I || is_readout(op); }
 
-static LLVMValueRef imin(cg *g, LLVMValueRef a, LLVMValueRef b) {
-    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, a, b, ""), a, b, "");
-}
-
-static void groups_begin(cg *g, cg_loop *l, LLVMValueRef B, LLVMValueRef *base,
-                         LLVMValueRef *rem) {
-    B = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, B, cg_i64(g, 0), ""),
-                        cg_i64(g, 0), B, "");
-    LLVMValueRef ng = LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, B, cg_i64(g, g->W - 1), ""),
-                                    cg_i64(g, g->W), "");
-    LLVMValueRef i = cg_loop_begin(g, l, ng);
-    *base = LLVMBuildMul(g->b, i, cg_i64(g, g->W), "");
-    *rem = imin(g, cg_i64(g, g->W), LLVMBuildSub(g->b, B, *base, ""));
-}
-
-/* rows [base, base + rem) of src[B][width] -> region[width][W]; padding lanes repeat the
- * last valid row, or are zero with zero_pad (as cg_fn.c's) */
-static void load_rows(cg *g, LLVMValueRef src, int width, LLVMValueRef region,
-                      LLVMValueRef base, LLVMValueRef rem, int zero_pad) {
-    if (width == 0) return;
-    cg_loop l, m;
-    LLVMValueRef lane = cg_loop_begin(g, &l, cg_i64(g, g->W));
-    LLVMValueRef valid = LLVMBuildICmp(g->b, LLVMIntSLT, lane, rem, "");
-    LLVMValueRef last = LLVMBuildSub(g->b, rem, cg_i64(g, 1), "");
-    LLVMValueRef row = LLVMBuildAdd(g->b, base, LLVMBuildSelect(g->b, valid, lane, last, ""), "");
-    LLVMValueRef rbase = LLVMBuildMul(g->b, row, cg_i64(g, width), "");
-    LLVMValueRef j = cg_loop_begin(g, &m, cg_i64(g, width));
-    val v = cg_sload(g, src, LLVMBuildAdd(g->b, rbase, j, ""));
-    if (zero_pad) v = LLVMBuildSelect(g->b, valid, v, cg_k(g, 0.0), "");
-    cg_sstore(g, region, LLVMBuildAdd(g->b, LLVMBuildMul(g->b, j, cg_i64(g, g->W), ""), lane, ""), v);
-    cg_loop_end(g, &m);
-    cg_loop_end(g, &l);
-}
-
-static void store_rows(cg *g, LLVMValueRef dst, int width, LLVMValueRef region,
-                       LLVMValueRef base, LLVMValueRef rem) {
-    if (width == 0) return;
-    cg_loop l, m;
-    LLVMValueRef lane = cg_loop_begin(g, &l, rem);
-    LLVMValueRef rbase = LLVMBuildMul(g->b, LLVMBuildAdd(g->b, base, lane, ""), cg_i64(g, width), "");
-    LLVMValueRef j = cg_loop_begin(g, &m, cg_i64(g, width));
-    val v = cg_sload(g, region, LLVMBuildAdd(g->b, LLVMBuildMul(g->b, j, cg_i64(g, g->W), ""), lane, ""));
-    cg_sstore(g, dst, LLVMBuildAdd(g->b, rbase, j, ""), v);
-    cg_loop_end(g, &m);
-    cg_loop_end(g, &l);
-}
-
-static void zero_region(cg *g, LLVMValueRef region, int nvec) {
-    if (nvec == 0) return;
-    cg_loop l;
-    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, nvec));
-    cg_vstore(g, region, i, NULL);
-    cg_loop_end(g, &l);
-}
-
-static void finish_params(cg *g, LLVMValueRef gparams) {
-    if (g->c->n_params == 0) return;
-    unsigned id = LLVMLookupIntrinsicID("llvm.vector.reduce.fadd", 23);
-    LLVMValueRef red = LLVMGetIntrinsicDeclaration(g->mod, id, &g->VT, 1);
-    LLVMTypeRef rty = LLVMIntrinsicGetType(g->ctx, id, &g->VT, 1);
-    cg_loop l;
-    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->c->n_params));
-    LLVMValueRef args[2] = {cg_k(g, -0.0), cg_vload(g, g->gp, i)};
-    LLVMValueRef s = LLVMBuildCall2(g->b, rty, red, args, 2, "");
-    cg_sstore(g, gparams, i, cg_add(g, cg_sload(g, gparams, i), s));
-    cg_loop_end(g, &l);
-}
-
 /* tv_t = f_t raw_t (raw from the terms region) */
 static val term_value(cg *g, int t, const val *p) {
     val raw = cg_vload(g, terms_region(g), cg_i64(g, t));
@@ -712,8 +630,8 @@ static LLVMValueRef build_forward(cg *g, const dm_kernels *k, const char *name,
     g->params = LLVMGetParam(fn, 0);
     cg_loop l;
     LLVMValueRef base, rem;
-    groups_begin(g, &l, LLVMGetParam(fn, 3), &base, &rem);
-    load_rows(g, LLVMGetParam(fn, 1), c->n_inputs, g->xin, base, rem, 0);
+    cg_groups_begin(g, &l, LLVMGetParam(fn, 3), &base, &rem);
+    cg_load_rows(g, LLVMGetParam(fn, 1), c->n_inputs, g->xin, base, rem, 0);
     cg_init_state(g, g->psi);
     for (int i = 0; i < c->n_ops; i++)
         if (!skipped(&c->ops[i])) call(g, k->fwd[i]);
@@ -730,7 +648,7 @@ static LLVMValueRef build_forward(cg *g, const dm_kernels *k, const char *name,
         cg_vstore(g, g->gout, cg_i64(g, o), cg_splat(g, cg_zero_if_null(g, v)));
     }
     free(p);
-    store_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem);
+    cg_store_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem);
     cg_loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
     cg_end_fn(g);
@@ -744,13 +662,13 @@ static void build_vjp(cg *g, const dm_kernels *k, const char *name, const cg_fn_
     add_noalias(g, fn, 7);
     cg_begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
     g->params = LLVMGetParam(fn, 0);
-    zero_region(g, g->gp, c->n_params);
+    cg_zero_region(g, g->gp, c->n_params);
     cg_loop l;
     LLVMValueRef base, rem;
-    groups_begin(g, &l, LLVMGetParam(fn, 5), &base, &rem);
-    load_rows(g, LLVMGetParam(fn, 1), c->n_inputs, g->xin, base, rem, 0);
-    load_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem, 1);
-    zero_region(g, g->gi, c->n_inputs);
+    cg_groups_begin(g, &l, LLVMGetParam(fn, 5), &base, &rem);
+    cg_load_rows(g, LLVMGetParam(fn, 1), c->n_inputs, g->xin, base, rem, 0);
+    cg_load_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem, 1);
+    cg_zero_region(g, g->gi, c->n_inputs);
     cg_init_state(g, g->psi);
     int n_ck = 0;
     for (int i = 0; i < c->n_ops; i++) {
@@ -808,12 +726,12 @@ static void build_vjp(cg *g, const dm_kernels *k, const char *name, const cg_fn_
         LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin.done");
         LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, gin, ""), yes, join);
         LLVMPositionBuilderAtEnd(g->b, yes);
-        store_rows(g, gin, c->n_inputs, g->gi, base, rem);
+        cg_store_rows(g, gin, c->n_inputs, g->gi, base, rem);
         LLVMBuildBr(g->b, join);
         LLVMPositionBuilderAtEnd(g->b, join);
     }
     cg_loop_end(g, &l);
-    finish_params(g, LLVMGetParam(fn, 3));
+    cg_finish_params(g, LLVMGetParam(fn, 3));
     LLVMBuildRetVoid(g->b);
     cg_end_fn(g);
 }

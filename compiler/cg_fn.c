@@ -451,12 +451,12 @@ void cg_end_fn(cg *g) {
     LLVMBuildBr(g->ab, LLVMGetNextBasicBlock(g->alloca_bb));
 }
 
-static LLVMValueRef imin(cg *g, LLVMValueRef a, LLVMValueRef b) {
+LLVMValueRef cg_imin(cg *g, LLVMValueRef a, LLVMValueRef b) {
     return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, a, b, ""), a, b, "");
 }
 
 /* Lane groups: group i holds samples [i W, i W + rem), rem = min(W, B - i W). */
-static LLVMValueRef groups_begin(cg *g, cg_loop *l, LLVMValueRef B, LLVMValueRef *base,
+LLVMValueRef cg_groups_begin(cg *g, cg_loop *l, LLVMValueRef B, LLVMValueRef *base,
                                  LLVMValueRef *rem) {
     B = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, B, cg_i64(g, 0), ""),
                         cg_i64(g, 0), B, "");
@@ -464,13 +464,13 @@ static LLVMValueRef groups_begin(cg *g, cg_loop *l, LLVMValueRef B, LLVMValueRef
                                     cg_i64(g, g->W), "");
     LLVMValueRef i = cg_loop_begin(g, l, ng);
     *base = LLVMBuildMul(g->b, i, cg_i64(g, g->W), "");
-    *rem = imin(g, cg_i64(g, g->W), LLVMBuildSub(g->b, B, *base, ""));
+    *rem = cg_imin(g, cg_i64(g, g->W), LLVMBuildSub(g->b, B, *base, ""));
     return i;
 }
 
 /* Transposes rows [base, base + rem) of src[B][width] into region[width][W]. Padding lanes
  * repeat the last valid row (finite values for any expression), or are zero if zero_pad. */
-static void load_rows(cg *g, LLVMValueRef src, int width, LLVMValueRef region,
+void cg_load_rows(cg *g, LLVMValueRef src, int width, LLVMValueRef region,
                       LLVMValueRef base, LLVMValueRef rem, int zero_pad) {
     if (width == 0)
         return;
@@ -490,7 +490,7 @@ static void load_rows(cg *g, LLVMValueRef src, int width, LLVMValueRef region,
 }
 
 /* The inverse for results: region[width][W] lanes < rem -> dst[base + lane][width]. */
-static void store_rows(cg *g, LLVMValueRef dst, int width, LLVMValueRef region,
+void cg_store_rows(cg *g, LLVMValueRef dst, int width, LLVMValueRef region,
                        LLVMValueRef base, LLVMValueRef rem) {
     if (width == 0)
         return;
@@ -505,7 +505,7 @@ static void store_rows(cg *g, LLVMValueRef dst, int width, LLVMValueRef region,
     cg_loop_end(g, &l);
 }
 
-static void zero_region(cg *g, LLVMValueRef region, int nvec) {
+void cg_zero_region(cg *g, LLVMValueRef region, int nvec) {
     if (nvec == 0)
         return;
     cg_loop l;
@@ -515,7 +515,7 @@ static void zero_region(cg *g, LLVMValueRef region, int nvec) {
 }
 
 /* grad_params[i] += horizontal sum of the lane accumulators (once per call). */
-static void finish_params(cg *g, LLVMValueRef gparams) {
+void cg_finish_params(cg *g, LLVMValueRef gparams) {
     if (g->c->n_params == 0)
         return;
     unsigned id = LLVMLookupIntrinsicID("llvm.vector.reduce.fadd", 23);
@@ -1250,8 +1250,8 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
     call_pre(g, k, 0);
     cg_loop l;
     LLVMValueRef base, rem;
-    groups_begin(g, &l, LLVMGetParam(fn, 3), &base, &rem);
-    load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, base, rem, 0);
+    cg_groups_begin(g, &l, LLVMGetParam(fn, 3), &base, &rem);
+    cg_load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, base, rem, 0);
     cg_init_state(g, g->psi);
     emit_steps(g, k, fp, 0, NULL, NULL);
     val *out = calloc((size_t)g->c->n_obs + 1, sizeof *out);
@@ -1263,7 +1263,7 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
     for (int o = 0; o < g->c->n_obs; o++) /* staged in the gout region, then transposed */
         cg_vstore(g, g->gout, cg_i64(g, o), out[o]);
     free(out);
-    store_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, base, rem);
+    cg_store_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, base, rem);
     cg_loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
     cg_end_fn(g);
@@ -1279,11 +1279,11 @@ static LLVMValueRef vjp_begin(cg *g, const char *name, const cg_fn_target *ft, c
     g->params = LLVMGetParam(fn, 0);
     if (k)
         call_pre(g, k, 1);
-    zero_region(g, g->gp, g->c->n_params);
-    groups_begin(g, l, LLVMGetParam(fn, 5), base, rem);
-    load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, *base, *rem, 0);
-    load_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, *base, *rem, 1);
-    zero_region(g, g->gi, g->c->n_inputs);
+    cg_zero_region(g, g->gp, g->c->n_params);
+    cg_groups_begin(g, l, LLVMGetParam(fn, 5), base, rem);
+    cg_load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, *base, *rem, 0);
+    cg_load_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, *base, *rem, 1);
+    cg_zero_region(g, g->gi, g->c->n_inputs);
     return fn;
 }
 
@@ -1294,12 +1294,12 @@ static void vjp_end(cg *g, LLVMValueRef fn, cg_loop *l, LLVMValueRef base, LLVMV
         LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin.done");
         LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, gin, ""), yes, join);
         LLVMPositionBuilderAtEnd(g->b, yes);
-        store_rows(g, gin, g->c->n_inputs, g->gi, base, rem);
+        cg_store_rows(g, gin, g->c->n_inputs, g->gi, base, rem);
         LLVMBuildBr(g->b, join);
         LLVMPositionBuilderAtEnd(g->b, join);
     }
     cg_loop_end(g, l);
-    finish_params(g, LLVMGetParam(fn, 3));
+    cg_finish_params(g, LLVMGetParam(fn, 3));
     LLVMBuildRetVoid(g->b);
     cg_end_fn(g);
 }

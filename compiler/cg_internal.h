@@ -199,4 +199,21 @@ typedef struct {
  * emitting one pair per distinct gate, wires and matrix structure; others get k->tab = -1. */
 void cg_emit_shared(cg *g, cg_kernels *k, const char *prefix, const cg_fn_target *ft);
 
+
+/* Shared by the state-vector functions (cg_fn.c, cg_ops.c) and the density-matrix ones
+ * (cg_dm.c). Lane groups: group i holds samples [i W, i W + rem), rem = min(W, B - i W);
+ * cg_groups_begin opens the loop over them and returns i. cg_load_rows transposes rows
+ * [base, base + rem) of src[B][width] into region[width][W] (padding lanes repeat the last
+ * valid row, or are zero with zero_pad); cg_store_rows writes them back; cg_zero_region
+ * zeroes nvec vectors; cg_finish_params adds the lanes of the gradient accumulators into
+ * gparams. cg_amp_load / cg_amp_store: amplitude k of a state as (re, im) vectors. */
+LLVMValueRef cg_imin(cg *g, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_groups_begin(cg *g, cg_loop *l, LLVMValueRef B, LLVMValueRef *base, LLVMValueRef *rem);
+void cg_load_rows(cg *g, LLVMValueRef src, int width, LLVMValueRef region, LLVMValueRef base, LLVMValueRef rem, int zero_pad);
+void cg_store_rows(cg *g, LLVMValueRef dst, int width, LLVMValueRef region, LLVMValueRef base, LLVMValueRef rem);
+void cg_zero_region(cg *g, LLVMValueRef region, int nvec);
+void cg_finish_params(cg *g, LLVMValueRef gparams);
+cval cg_amp_load(cg *g, LLVMValueRef st, LLVMValueRef k);
+void cg_amp_store(cg *g, LLVMValueRef st, LLVMValueRef k, cval a);
+
 #endif

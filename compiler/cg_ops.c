@@ -15,13 +15,13 @@ static LLVMValueRef shl1(cg *g, LLVMValueRef k) {
     return LLVMBuildShl(g->b, k, cg_i64(g, 1), "");
 }
 
-static cval amp_load(cg *g, LLVMValueRef st, LLVMValueRef k) {
+cval cg_amp_load(cg *g, LLVMValueRef st, LLVMValueRef k) {
     LLVMValueRef k2 = shl1(g, k);
     cval a = {cg_vload(g, st, k2), cg_vload(g, st, LLVMBuildOr(g->b, k2, cg_i64(g, 1), ""))};
     return a;
 }
 
-static void amp_store(cg *g, LLVMValueRef st, LLVMValueRef k, cval a) {
+void cg_amp_store(cg *g, LLVMValueRef st, LLVMValueRef k, cval a) {
     LLVMValueRef k2 = shl1(g, k);
     cg_vstore(g, st, k2, a.re);
     cg_vstore(g, st, LLVMBuildOr(g->b, k2, cg_i64(g, 1), ""), a.im);
@@ -71,9 +71,9 @@ void cg_apply_1q(cg *g, LLVMValueRef st, int target, int control, const cmat *u)
     cg_loop l;
     LLVMValueRef i = cg_loop_begin(g, &l, pair_count(g, control)), lo, hi;
     pair_index(g, i, target, control, &lo, &hi);
-    cval a0 = amp_load(g, st, lo), a1 = amp_load(g, st, hi);
-    amp_store(g, st, lo, mat_row(g, &m, 0, a0, a1));
-    amp_store(g, st, hi, mat_row(g, &m, 1, a0, a1));
+    cval a0 = cg_amp_load(g, st, lo), a1 = cg_amp_load(g, st, hi);
+    cg_amp_store(g, st, lo, mat_row(g, &m, 0, a0, a1));
+    cg_amp_store(g, st, hi, mat_row(g, &m, 1, a0, a1));
     cg_loop_end(g, &l);
 }
 
@@ -91,11 +91,11 @@ void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8
     cg_loop l;
     LLVMValueRef i = cg_loop_begin(g, &l, pair_count(g, control)), lo, hi;
     pair_index(g, i, target, control, &lo, &hi);
-    cval a[2] = {amp_load(g, g->psi, lo), amp_load(g, g->psi, hi)};
-    cval lm[2] = {amp_load(g, g->lam, lo), amp_load(g, g->lam, hi)};
+    cval a[2] = {cg_amp_load(g, g->psi, lo), cg_amp_load(g, g->psi, hi)};
+    cval lm[2] = {cg_amp_load(g, g->lam, lo), cg_amp_load(g, g->lam, hi)};
     cval b[2] = {mat_row(g, &m, 0, a[0], a[1]), mat_row(g, &m, 1, a[0], a[1])};
-    amp_store(g, g->psi, lo, b[0]);
-    amp_store(g, g->psi, hi, b[1]);
+    cg_amp_store(g, g->psi, lo, b[0]);
+    cg_amp_store(g, g->psi, hi, b[1]);
     for (int r = 0; r < 2; r++)
         for (int c = 0; c < 2; c++) {
             int e = 2 * r + c;
@@ -106,8 +106,8 @@ void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8
                 cg_acc_add(g, acc[2 * e + 1], cg_sub(g, cg_mul(g, lm[r].im, b[c].re),
                                                      cg_mul(g, lm[r].re, b[c].im)));
         }
-    amp_store(g, g->lam, lo, mat_row(g, &m, 0, lm[0], lm[1]));
-    amp_store(g, g->lam, hi, mat_row(g, &m, 1, lm[0], lm[1]));
+    cg_amp_store(g, g->lam, lo, mat_row(g, &m, 0, lm[0], lm[1]));
+    cg_amp_store(g, g->lam, hi, mat_row(g, &m, 1, lm[0], lm[1]));
     cg_loop_end(g, &l);
     for (int c = 0; c < 8; c++)
         G[c] = need[c] ? cg_acc_get(g, acc[c]) : NULL;
@@ -119,9 +119,9 @@ void cg_swap(cg *g, LLVMValueRef st, int w0, int w1) {
     LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->N / 4));
     LLVMValueRef base = insert00(g, i, p0, p1);
     LLVMValueRef i01 = or_bit(g, base, p1), i10 = or_bit(g, base, p0);
-    cval a = amp_load(g, st, i01), b = amp_load(g, st, i10);
-    amp_store(g, st, i01, b);
-    amp_store(g, st, i10, a);
+    cval a = cg_amp_load(g, st, i01), b = cg_amp_load(g, st, i10);
+    cg_amp_store(g, st, i01, b);
+    cg_amp_store(g, st, i10, a);
     cg_loop_end(g, &l);
 }
 
@@ -163,11 +163,11 @@ void cg_apply_2q(cg *g, LLVMValueRef st, int w0, int w1, const cmat4 *u) {
     quad_index(g, i, w0, w1, idx);
     cval a[4], b[4];
     for (int k = 0; k < 4; k++)
-        a[k] = amp_load(g, st, idx[k]);
+        a[k] = cg_amp_load(g, st, idx[k]);
     for (int r = 0; r < 4; r++)
         b[r] = row4(g, &m, r, a);
     for (int r = 0; r < 4; r++)
-        amp_store(g, st, idx[r], b[r]);
+        cg_amp_store(g, st, idx[r], b[r]);
     cg_loop_end(g, &l);
 }
 
@@ -182,13 +182,13 @@ void cg_back_2q(cg *g, int w0, int w1, const cmat4 *ud, const int need[32], val 
     quad_index(g, i, w0, w1, idx);
     cval a[4], lm[4], b[4], nl[4];
     for (int k = 0; k < 4; k++) {
-        a[k] = amp_load(g, g->psi, idx[k]);
-        lm[k] = amp_load(g, g->lam, idx[k]);
+        a[k] = cg_amp_load(g, g->psi, idx[k]);
+        lm[k] = cg_amp_load(g, g->lam, idx[k]);
     }
     for (int r = 0; r < 4; r++)
         b[r] = row4(g, &m, r, a);
     for (int r = 0; r < 4; r++)
-        amp_store(g, g->psi, idx[r], b[r]);
+        cg_amp_store(g, g->psi, idx[r], b[r]);
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++) {
             int e = 4 * r + c;
@@ -202,7 +202,7 @@ void cg_back_2q(cg *g, int w0, int w1, const cmat4 *ud, const int need[32], val 
     for (int r = 0; r < 4; r++)
         nl[r] = row4(g, &m, r, lm);
     for (int r = 0; r < 4; r++)
-        amp_store(g, g->lam, idx[r], nl[r]);
+        cg_amp_store(g, g->lam, idx[r], nl[r]);
     cg_loop_end(g, &l);
     for (int c = 0; c < 32; c++)
         G[c] = need[c] ? cg_acc_get(g, acc[c]) : NULL;
@@ -406,7 +406,7 @@ void cg_diag_apply(cg *g, LLVMValueRef st, const ir_op *op, LLVMValueRef tab, in
     cg_loop l;
     LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
     cval d = tab_entry(g, tab, scalar, pattern(g, k, wires, s));
-    amp_store(g, st, k, cg_cmul(g, amp_load(g, st, k), d));
+    cg_amp_store(g, st, k, cg_cmul(g, cg_amp_load(g, st, k), d));
     cg_loop_end(g, &l);
 }
 
@@ -453,7 +453,7 @@ void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dth
     cg_loop l;
     LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
     cval d = cg_cconj(g, tab_entry(g, tab, scalar, pattern(g, k, wires, s)));
-    cval a = amp_load(g, g->psi, k), lm = amp_load(g, g->lam, k);
+    cval a = cg_amp_load(g, g->psi, k), lm = cg_amp_load(g, g->lam, k);
     if (n_ang) {
         val t = cg_mul(g, cg_k(g, 2.0),
                        cg_sub(g, cg_mul(g, lm.im, a.re), cg_mul(g, lm.re, a.im)));
@@ -478,8 +478,8 @@ void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dth
                                   t, NULL));
         }
     }
-    amp_store(g, g->psi, k, cg_cmul(g, a, d));
-    amp_store(g, g->lam, k, cg_cmul(g, lm, d));
+    cg_amp_store(g, g->psi, k, cg_cmul(g, a, d));
+    cg_amp_store(g, g->lam, k, cg_cmul(g, lm, d));
     cg_loop_end(g, &l);
 
     int o = 0;
@@ -628,7 +628,7 @@ static void measure_terms(cg *g, LLVMValueRef st, const unsigned char *need, con
     if (n_diag) {
         cg_loop l;
         LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
-        cval a = amp_load(g, st, k);
+        cval a = cg_amp_load(g, st, k);
         val p = cg_add(g, cg_mul(g, a.re, a.re), cg_mul(g, a.im, a.im));
         for (int t = 0; t < c->n_terms; t++)
             if (acc[t])
@@ -644,7 +644,7 @@ static void measure_terms(cg *g, LLVMValueRef st, const unsigned char *need, con
         cg_loop l;
         LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
         LLVMValueRef j = LLVMBuildXor(g->b, k, cg_i64(g, (int64_t)state_mask(g, pt->x_mask)), "");
-        cval a = amp_load(g, st, k), b = amp_load(g, st, j);
+        cval a = cg_amp_load(g, st, k), b = cg_amp_load(g, st, j);
         cval z = {cg_add(g, cg_mul(g, b.re, a.re), cg_mul(g, b.im, a.im)),
                   cg_sub(g, cg_mul(g, b.re, a.im), cg_mul(g, b.im, a.re))}; /* conj(b) a */
         cg_acc_add(g, acc[t], signed_by(g, k, state_mask(g, pt->z_mask),
@@ -756,7 +756,7 @@ static void prob_values(cg *g, LLVMValueRef st, val *out) {
             cg_vstore(g, bins, cg_i64(g, k), cg_splat(g, cg_k(g, 0.0)));
         cg_loop l;
         LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
-        cval a = amp_load(g, st, k);
+        cval a = cg_amp_load(g, st, k);
         val p = cg_add(g, cg_mul(g, a.re, a.re), cg_mul(g, a.im, a.im));
         LLVMValueRef bin = prob_bin(g, k, &c->obs[o]);
         cg_vstore(g, bins, bin, cg_add(g, cg_vload(g, bins, bin), p));
@@ -905,9 +905,9 @@ void cg_seed_lambda(cg *g) {
         dk = cg_add(g, dk, cg_vload(g, g->gout, bin));
         o += size - 1;
     }
-    cval a = amp_load(g, g->psi, k);
+    cval a = cg_amp_load(g, g->psi, k);
     cval r = {cg_mul(g, dk, a.re), cg_mul(g, dk, a.im)};
-    amp_store(g, g->lam, k, r);
+    cg_amp_store(g, g->lam, k, r);
     cg_loop_end(g, &l);
     for (int t = 0; t < c->n_terms; t++) {
         const ir_pauli_term *pt = &c->terms[t];
@@ -917,10 +917,10 @@ void cg_seed_lambda(cg *g) {
         cg_loop l2;
         LLVMValueRef k2 = cg_loop_begin(g, &l2, cg_i64(g, g->N));
         LLVMValueRef j = LLVMBuildXor(g->b, k2, cg_i64(g, (int64_t)state_mask(g, pt->x_mask)), "");
-        cval a2 = times_i_pow(g, ny, amp_load(g, g->psi, k2));
+        cval a2 = times_i_pow(g, ny, cg_amp_load(g, g->psi, k2));
         val ws = signed_by(g, k2, state_mask(g, pt->z_mask), w[t]);
         cval v = {cg_mul(g, ws, a2.re), cg_mul(g, ws, a2.im)};
-        amp_store(g, g->lam, j, cg_cadd(g, amp_load(g, g->lam, j), v));
+        cg_amp_store(g, g->lam, j, cg_cadd(g, cg_amp_load(g, g->lam, j), v));
         cg_loop_end(g, &l2);
     }
     free(w);
