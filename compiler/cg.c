@@ -257,6 +257,17 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
     return 0;
 }
 
+/* Our own input-dependence flags: they decide scalar (per call) vs vector (per lane). */
+void cg_mark_input_dependence(cg *g) {
+    const ir_circuit *c = g->c;
+    for (int i = 0; i < c->n_exprs; i++) {
+        const ir_expr *x = &c->exprs[i];
+        g->uses_in[i] = x->kind == IR_EXPR_INPUT ||
+                        (x->kind >= IR_EXPR_ADD && g->uses_in[x->a]) ||
+                        (ir_expr_is_binary(x->kind) && g->uses_in[x->b]);
+    }
+}
+
 /* ---- setup and layout ----------------------------------------------------------------- */
 
 static size_t round_up(size_t v, size_t r) { return (v + r - 1) / r * r; }
@@ -274,13 +285,7 @@ static int setup(cg *g) {
     g->occ = calloc((size_t)cap, sizeof *g->occ);
     if (!g->uses_in || !g->memo || !g->ops || !g->occ)
         return -1;
-    /* Our own input-dependence flags: they decide scalar (per call) vs vector (per lane). */
-    for (int i = 0; i < c->n_exprs; i++) {
-        const ir_expr *x = &c->exprs[i];
-        g->uses_in[i] = x->kind == IR_EXPR_INPUT ||
-                        (x->kind >= IR_EXPR_ADD && g->uses_in[x->a]) ||
-                        (ir_expr_is_binary(x->kind) && g->uses_in[x->b]);
-    }
+    cg_mark_input_dependence(g);
     size_t max_diag = 0;
     for (int oi = 0; oi < c->n_ops; oi++) {
         const ir_op *op = &c->ops[oi];

@@ -66,12 +66,7 @@ int cg_dm_setup(cg *g) {
     g->memo = calloc((size_t)c->n_exprs + 1, sizeof *g->memo);
     if (!g->uses_in || !g->memo)
         return -1;
-    for (int i = 0; i < c->n_exprs; i++) {
-        const ir_expr *x = &c->exprs[i];
-        g->uses_in[i] = x->kind == IR_EXPR_INPUT ||
-                        (x->kind >= IR_EXPR_ADD && g->uses_in[x->a]) ||
-                        (ir_expr_is_binary(x->kind) && g->uses_in[x->b]);
-    }
+    cg_mark_input_dependence(g);
     size_t W = (size_t)g->W, R = 64 / g->esize, off = 0, N2 = 2 * (size_t)g->N * W;
     g->off_xin = off;  off += round_up((size_t)c->n_inputs * W, R);
     g->off_gout = off; off += round_up((size_t)c->n_obs * W, R);

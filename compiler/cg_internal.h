@@ -200,6 +200,9 @@ typedef struct {
 void cg_emit_shared(cg *g, cg_kernels *k, const char *prefix, const cg_fn_target *ft);
 
 
+/* g->uses_in[e]: expression e depends on a circuit input (vector per lane, else scalar). */
+void cg_mark_input_dependence(cg *g);
+
 /* Shared by the state-vector functions (cg_fn.c, cg_ops.c) and the density-matrix ones
  * (cg_dm.c). Lane groups: group i holds samples [i W, i W + rem), rem = min(W, B - i W);
  * cg_groups_begin opens the loop over them and returns i. cg_load_rows transposes rows
