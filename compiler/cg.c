@@ -425,6 +425,11 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
     snprintf(inf.forward_name, sizeof inf.forward_name, "%s_forward", prefix);
     snprintf(inf.vjp_name, sizeof inf.vjp_name, "%s_vjp", prefix);
     snprintf(inf.info_name, sizeof inf.info_name, "%s_info", prefix);
+    if (!dm && g->opt.grad == CG_GRAD_ADJOINT) { /* cg_fn.c emits the kept-state pair */
+        snprintf(inf.forward_keep_name, sizeof inf.forward_keep_name, "%s_forwardK", prefix);
+        snprintf(inf.vjp_kept_name, sizeof inf.vjp_kept_name, "%s_vjpK", prefix);
+        inf.state_bytes = 2 * (size_t)g->N * (size_t)g->W * g->esize;
+    }
     cg_fn_target ft = {ts->cpu, ts->features};
     LLVMValueRef fwd = dm ? cg_dm_emit_functions(g, prefix, &inf, &ft)
                           : cg_emit_functions(g, prefix, &inf, &ft);

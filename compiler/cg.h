@@ -42,6 +42,13 @@ typedef struct cg_info {
     char forward_name[160];   /* <prefix>_forward: rt_forward_fn */
     char vjp_name[160];       /* <prefix>_vjp: rt_vjp_fn */
     char info_name[160];      /* <prefix>_info: const int64_t[8], see docs/codegen.md */
+    /* The kept-state pair (rt_circuit.h: forward_keep, vjp_kept): <prefix>_forwardK keeps
+     * each lane group's final state, <prefix>_vjpK starts from it instead of re-running the
+     * forward simulation. state_bytes per lane group; 0 (names empty) when the circuit has
+     * none (density matrices, parameter-shift gradients). */
+    size_t state_bytes;
+    char forward_keep_name[160];
+    char vjp_kept_name[160];
 } cg_info;
 
 /* Registers every LLVM target (once per process; safe from several threads). The other
@@ -66,8 +73,8 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen);
 
 /* Builds, verifies and optimises the module in ctx (borrowed: the caller's context, which
  * must outlive the module). Returns the module, owned by the caller, or NULL with a message
- * (the partial module is disposed of). Function names are <prefix>_forward / _vjp / _info;
- * prefix must be a C identifier. */
+ * (the partial module is disposed of). Function names are <prefix>_forward / _vjp / _info
+ * (and _forwardK / _vjpK where info->state_bytes > 0); prefix must be a C identifier. */
 struct LLVMOpaqueContext;
 struct LLVMOpaqueModule;
 struct LLVMOpaqueModule *cg_build(struct LLVMOpaqueContext *ctx, const ir_circuit *c,

@@ -1235,15 +1235,62 @@ static void call_pre(cg *g, const kernels *k, int want_z) {
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(k->pre), k->pre, args, 3, "");
 }
 
-static LLVMTypeRef vjp_type(cg *g) {
-    LLVMTypeRef a[7] = {g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
-    return LLVMFunctionType(g->voidt, a, 7, 0);
+/* rt_vjp_fn, and with keep rt_vjp_kept_fn (one more pointer: the kept states). */
+static LLVMTypeRef vjp_type(cg *g, int keep) {
+    LLVMTypeRef a[8] = {g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->i64, g->ptr, g->ptr};
+    return LLVMFunctionType(g->voidt, a, keep ? 8 : 7, 0);
 }
 
-static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
+/* The kept-state pair (rt_circuit.h): states[group][2 * 2^n * W] of one call, group = base /
+ * W, so a group's state starts base * 2^(n+1) elements in. */
+static LLVMValueRef group_state(cg *g, LLVMValueRef states, LLVMValueRef base) {
+    LLVMValueRef off = LLVMBuildMul(g->b, base, cg_i64(g, 2 * g->N), "");
+    return LLVMBuildGEP2(g->b, g->T, states, &off, 1, "state");
+}
+
+static LLVMValueRef state_size(cg *g) { return cg_i64(g, 2 * g->N * g->W * (int64_t)g->esize); }
+
+/* if (cond) { <then> } as two blocks; returns the join block, the builder in the then block. */
+static LLVMBasicBlockRef begin_if(cg *g, LLVMValueRef cond, const char *what) {
+    LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, g->fn, what);
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "join");
+    LLVMBuildCondBr(g->b, cond, yes, join);
+    LLVMPositionBuilderAtEnd(g->b, yes);
+    return join;
+}
+
+static void end_if(cg *g, LLVMBasicBlockRef join) {
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, join);
+}
+
+/* fn(args..., NULL) under name: the plain entry point of a kept-state function (the ABI of
+ * rt_forward_fn / rt_vjp_fn, which native builds and the Python bridge call). */
+static void emit_plain_wrapper(cg *g, const char *name, LLVMValueRef kfn, int nargs,
+                               const cg_fn_target *ft) {
+    LLVMTypeRef kty = LLVMGlobalGetValueType(kfn);
+    LLVMTypeRef a[8];
+    LLVMGetParamTypes(kty, a);
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, (unsigned)nargs, 0), ft, 0);
+    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
+    LLVMPositionBuilderAtEnd(g->b, bb);
+    LLVMValueRef args[8];
+    for (int i = 0; i < nargs; i++)
+        args[i] = LLVMGetParam(fn, (unsigned)i);
+    args[nargs] = LLVMConstPointerNull(g->ptr);
+    LLVMValueRef call = LLVMBuildCall2(g->b, kty, kfn, args, (unsigned)nargs + 1, "");
+    LLVMSetTailCall(call, 1);
+    LLVMBuildRetVoid(g->b);
+}
+
+/* The forward function; with keep, <p>_forwardK(..., states) copies each group's final state
+ * to states (when not NULL) and <p>_forward calls it with NULL. */
+static LLVMValueRef build_forward(cg *g, const kernels *k, const cg_info *inf,
                                   const cg_fn_target *ft, const step_plan_t *fp) {
-    LLVMTypeRef a[5] = {g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
-    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 5, 0), ft, 0);
+    int keep = inf->state_bytes > 0;
+    LLVMTypeRef a[6] = {g->ptr, g->ptr, g->ptr, g->i64, g->ptr, g->ptr};
+    LLVMValueRef fn = cg_new_fn(g, keep ? inf->forward_keep_name : inf->forward_name,
+                                LLVMFunctionType(g->voidt, a, keep ? 6 : 5, 0), ft, 0);
     add_attr(g, fn, 5, "noalias"); /* work: private scratch */
     cg_begin_fn(g, fn, LLVMGetParam(fn, 4), 1);
     g->params = LLVMGetParam(fn, 0);
@@ -1254,6 +1301,12 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
     cg_load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, base, rem, 0);
     cg_init_state(g, g->psi);
     emit_steps(g, k, fp, 0, NULL, NULL);
+    if (keep) { /* the state the vjp's un-computation starts from */
+        LLVMValueRef states = LLVMGetParam(fn, 5);
+        LLVMBasicBlockRef join = begin_if(g, LLVMBuildIsNotNull(g->b, states, ""), "keep");
+        LLVMBuildMemCpy(g->b, group_state(g, states, base), g->esize, g->psi, 64, state_size(g));
+        end_if(g, join);
+    }
     val *out = calloc((size_t)g->c->n_obs + 1, sizeof *out);
     if (!out) {
         cg_fail(g, "out of memory");
@@ -1267,13 +1320,16 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const char *name,
     cg_loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
     cg_end_fn(g);
+    if (keep)
+        emit_plain_wrapper(g, inf->forward_name, fn, 5, ft);
     return fn;
 }
 
 /* Prologue and group set-up shared by both vjp flavours. */
 static LLVMValueRef vjp_begin(cg *g, const char *name, const cg_fn_target *ft, cg_loop *l,
-                              LLVMValueRef *base, LLVMValueRef *rem, const kernels *k) {
-    LLVMValueRef fn = cg_new_fn(g, name, vjp_type(g), ft, 0);
+                              LLVMValueRef *base, LLVMValueRef *rem, const kernels *k,
+                              LLVMTypeRef fty) {
+    LLVMValueRef fn = cg_new_fn(g, name, fty, ft, 0);
     add_attr(g, fn, 7, "noalias");
     cg_begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
     g->params = LLVMGetParam(fn, 0);
@@ -1304,8 +1360,14 @@ static void vjp_end(cg *g, LLVMValueRef fn, cg_loop *l, LLVMValueRef base, LLVMV
     cg_end_fn(g);
 }
 
-static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_target *ft,
+/* The adjoint vjp; with keep, <p>_vjpK(..., states) starts each group from its kept final
+ * state (when states is not NULL) instead of re-running the forward simulation, and <p>_vjp
+ * calls it with NULL. Both starts give the same bits: the forward function and this
+ * function's forward half run the same kernels in the same order (one step table). */
+static void build_vjp(cg *g, const kernels *k, const cg_info *inf, const cg_fn_target *ft,
                       const step_plan_t *fp) {
+    int keep = inf->state_bytes > 0;
+    const char *name = inf->vjp_name;
     cg_loop l;
     LLVMValueRef base, rem;
     direct_acc acc = {NULL, NULL};
@@ -1314,19 +1376,39 @@ static void build_vjp(cg *g, const kernels *k, const char *name, const cg_fn_tar
     snprintf(buf, sizeof buf, "%sS", name);
     step_plan_t bp;
     step_plan_build(g, k, 1, &acc, buf, &bp);
-    LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, k);
+    LLVMValueRef fn = vjp_begin(g, keep ? inf->vjp_kept_name : name, ft, &l, &base, &rem, k,
+                                vjp_type(g, keep));
     LLVMValueRef dout = NULL;
     if (k->max_occ > 0) {
         dout = cg_alloca(g, LLVMArrayType2(g->VT, (uint64_t)k->max_occ));
         LLVMSetAlignment(dout, g->valign);
     }
-    cg_init_state(g, g->psi);
-    emit_steps(g, k, fp, 0, NULL, NULL);
+    if (keep) {
+        LLVMValueRef states = LLVMGetParam(fn, 7);
+        LLVMBasicBlockRef kept = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "kept");
+        LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "rerun");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "started");
+        LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, states, ""), kept, run);
+        LLVMPositionBuilderAtEnd(g->b, kept);
+        LLVMBuildMemCpy(g->b, g->psi, 64, group_state(g, states, base), g->esize, state_size(g));
+        LLVMBuildBr(g->b, join);
+        LLVMPositionBuilderAtEnd(g->b, run);
+        cg_init_state(g, g->psi);
+        emit_steps(g, k, fp, 0, NULL, NULL);
+        LLVMBuildBr(g->b, join);
+        LLVMPositionBuilderAtEnd(g->b, join);
+        cg_memo_reset(g); /* nothing computed in one branch is reused after the join */
+    } else {
+        cg_init_state(g, g->psi);
+        emit_steps(g, k, fp, 0, NULL, NULL);
+    }
     cg_seed_lambda(g);
     emit_steps(g, k, &bp, 1, dout, &acc);
     vjp_end(g, fn, &l, base, rem);
     step_plan_free(&bp);
     free(acc.first);
+    if (keep)
+        emit_plain_wrapper(g, name, fn, 7, ft);
 }
 
 /* Shots: the shifted run's exact outputs (single Pauli products and probabilities, shots.h)
@@ -1394,7 +1476,7 @@ static void build_vjp_shift(cg *g, const kernels *k, const char *name, const cha
     LLVMValueRef sim = build_sim(g, k, sim_name, ft);
     cg_loop l;
     LLVMValueRef base, rem;
-    LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, NULL);
+    LLVMValueRef fn = vjp_begin(g, name, ft, &l, &base, &rem, NULL, vjp_type(g, 0));
     /* Variances are not linear in the state: the shifted runs measure them linearised at
      * the unshifted means <O>, computed once per lane group (a run with no slot shifted). */
     int n_var = cg_n_var(g);
@@ -1496,12 +1578,12 @@ LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
     snprintf(name, sizeof name, "%s_steps", prefix);
     step_plan_t fp;
     step_plan_build(g, &k, 0, NULL, name, &fp);
-    fwd = build_forward(g, &k, inf->forward_name, ft, &fp);
+    fwd = build_forward(g, &k, inf, ft, &fp);
     snprintf(name, sizeof name, "%s_sim", prefix);
     if (g->opt.grad == CG_GRAD_SHIFT)
         build_vjp_shift(g, &k, inf->vjp_name, name, ft);
     else
-        build_vjp(g, &k, inf->vjp_name, ft, &fp);
+        build_vjp(g, &k, inf, ft, &fp);
     step_plan_free(&fp);
 out:
     free(k.fwd);

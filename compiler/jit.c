@@ -212,6 +212,30 @@ static void set_fns(rt_circuit *out, LLVMOrcExecutorAddress f, LLVMOrcExecutorAd
     out->vjp = (rt_vjp_fn)(uintptr_t)v;
 }
 
+/* The kept-state pair (rt_circuit.h), when the object has it: cg_fn.c emits _forwardK and
+ * _vjpK for adjoint state-vector circuits only, whose kept state is a lane group's psi
+ * (2 * 2^n * lanes elements). Objects without them (density matrices, parameter shift)
+ * keep NULL: the runtime then re-runs the forward in the vjp. */
+static void bind_kept_pair(jit_session *s, const char *prefix, rt_circuit *out) {
+    char sym[200];
+    LLVMOrcExecutorAddress fk = 0, vk = 0;
+    snprintf(sym, sizeof sym, "%s_forwardK", prefix);
+    LLVMErrorRef e = LLVMOrcLLJITLookup(s->jit, &fk, sym);
+    if (e) {
+        LLVMConsumeError(e);
+        return;
+    }
+    snprintf(sym, sizeof sym, "%s_vjpK", prefix);
+    if ((e = LLVMOrcLLJITLookup(s->jit, &vk, sym))) {
+        LLVMConsumeError(e);
+        return;
+    }
+    out->forward_keep = (rt_forward_keep_fn)(uintptr_t)fk;
+    out->vjp_kept = (rt_vjp_kept_fn)(uintptr_t)vk;
+    out->state_bytes = 2 * ((size_t)1 << out->n_qubits) * (size_t)out->lanes *
+                       (size_t)(out->precision / 8);
+}
+
 void jit_target(const jit_session *s, cg_target *t) {
     t->triple = s->triple;
     t->cpu = s->cpu;
@@ -307,6 +331,7 @@ static int add_buffer(jit_session *s, LLVMMemoryBufferRef buf, const char *what,
     out->lanes = (int)info[6];
     out->work_bytes = (size_t)info[7];
     set_fns(out, fa, va);
+    bind_kept_pair(s, prefix, out);
     return 0;
 }
 

@@ -12,7 +12,14 @@
  *       grad_inputs[B][n_inputs], B, work)
  *       with L = sum_b sum_k grad_outputs[b][k] * outputs[b][k]:
  *       grad_params[i] += dL/dparams[i]   (ACCUMULATED, summed over the batch)
- *       grad_inputs[b][j] = dL/dinputs[b][j]   (OVERWRITTEN; may be NULL to skip) */
+ *       grad_inputs[b][j] = dL/dinputs[b][j]   (OVERWRITTEN; may be NULL to skip)
+ *
+ * Optional, the kept-state pair (adjoint state-vector circuits; NULL elsewhere, e.g. native
+ * builds and density matrices): forward_keep is forward that also writes each lane group's
+ * final state to states[ceil(B / lanes)][state_bytes] (states may be NULL: then it is
+ * forward), and vjp_kept is vjp that starts each group from that state instead of re-running
+ * the forward simulation (states NULL: it is vjp). With the same params, inputs and B as the
+ * forward_keep call that filled states, vjp_kept's results are bit-identical to vjp's. */
 #ifndef QNN_RT_CIRCUIT_H
 #define QNN_RT_CIRCUIT_H
 
@@ -23,6 +30,11 @@ typedef void (*rt_forward_fn)(const void *params, const void *inputs, void *outp
                               int64_t n_samples, void *work);
 typedef void (*rt_vjp_fn)(const void *params, const void *inputs, const void *grad_outputs,
                           void *grad_params, void *grad_inputs, int64_t n_samples, void *work);
+typedef void (*rt_forward_keep_fn)(const void *params, const void *inputs, void *outputs,
+                                   int64_t n_samples, void *work, void *states);
+typedef void (*rt_vjp_kept_fn)(const void *params, const void *inputs, const void *grad_outputs,
+                               void *grad_params, void *grad_inputs, int64_t n_samples,
+                               void *work, const void *states);
 
 /* Shots (docs/semantics.md section 9): a circuit compiled for shots measures "raw" outputs,
  * each a single Pauli product's expectation or a probability of a `probs` group, and the plan
@@ -53,6 +65,10 @@ typedef struct rt_circuit {
      * forward and vjp use, and the layer's outputs are shots->n_outputs estimates; the vjp
      * is the parameter-shift one, whose shifted runs are sampled through rt_shots.h. */
     const rt_shots_plan *shots;
+    /* the kept-state pair (see the top); all three 0 / NULL when the circuit has none */
+    size_t state_bytes; /* one lane group's final state */
+    rt_forward_keep_fn forward_keep;
+    rt_vjp_kept_fn vjp_kept;
 } rt_circuit;
 
 #endif

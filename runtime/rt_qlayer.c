@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_dist.h"
@@ -45,6 +46,16 @@ typedef struct {
     double *yk, *dyk;                    /* max_batch x traj x n_outputs each */
     double se_sum, se_max;
     long long se_count;
+    /* kept states (rt_circuit.h's forward_keep / vjp_kept): each forward writes every lane
+     * group's final state to kept (kept_stride bytes per chunk), and a backward with the same
+     * circuit batch, inputs and parameters starts its vjp from them instead of re-running the
+     * forward simulation. kept is NULL (the vjp recomputes) when the circuit has no such pair
+     * or n_chunks_max x kept_stride exceeds keep_limit. */
+    unsigned char *kept;
+    size_t kept_stride, keep_limit;
+    int kept_valid, kept_batch;          /* what the latest forward kept */
+    double *kept_x, *kept_params;        /* its circuit inputs and parameters, to compare */
+    int use_kept;                        /* the call in progress writes / reads kept */
     /* the call in progress, read by the tasks */
     const double *x, *dy;
     double *y, *dx;
@@ -76,13 +87,20 @@ static void forward_task(void *ctx, int task, int thread) {
     void *work = q->work + (size_t)thread * q->work_stride;
     const double *x = q->x + (size_t)s0 * c->n_inputs;
     double *y = (q->plan ? q->raw : q->y) + (size_t)s0 * c->n_outputs;
+    void *states = q->use_kept ? q->kept + (size_t)task * q->kept_stride : NULL;
     if (!is_f32(q)) {
-        c->forward(q->base.params, x, y, nb, work);
+        if (states)
+            c->forward_keep(q->base.params, x, y, nb, work, states);
+        else
+            c->forward(q->base.params, x, y, nb, work);
     } else {
         unsigned char *slab = q->slab + (size_t)task * q->slab_stride;
         float *xf = (float *)(slab + q->off_in), *yf = (float *)(slab + q->off_out);
         to_float(xf, x, (size_t)nb * c->n_inputs);
-        c->forward(q->params_f, xf, yf, nb, work);
+        if (states)
+            c->forward_keep(q->params_f, xf, yf, nb, work, states);
+        else
+            c->forward(q->params_f, xf, yf, nb, work);
         to_double(y, yf, (size_t)nb * c->n_outputs);
     }
     if (!q->plan)
@@ -122,9 +140,13 @@ static void backward_task(void *ctx, int task, int thread) {
         /* the shifted runs of the vjp sample through this thread's context */
         rt_shots_set_context(q->shots > 0 ? &sctx : NULL);
     }
+    const void *states = q->use_kept ? q->kept + (size_t)task * q->kept_stride : NULL;
     if (!is_f32(q)) {
         memset(slab, 0, (size_t)c->n_params * sizeof(double));
-        c->vjp(q->base.params, x, dy, slab, dx, nb, work);
+        if (states)
+            c->vjp_kept(q->base.params, x, dy, slab, dx, nb, work, states);
+        else
+            c->vjp(q->base.params, x, dy, slab, dx, nb, work);
         rt_shots_set_context(NULL);
         return;
     }
@@ -133,7 +155,10 @@ static void backward_task(void *ctx, int task, int thread) {
     memset(slab, 0, (size_t)c->n_params * sizeof(float));
     to_float(xf, x, (size_t)nb * c->n_inputs);
     to_float(dyf, dy, (size_t)nb * c->n_outputs);
-    c->vjp(q->params_f, xf, dyf, slab, dxf, nb, work);
+    if (states)
+        c->vjp_kept(q->params_f, xf, dyf, slab, dxf, nb, work, states);
+    else
+        c->vjp(q->params_f, xf, dyf, slab, dxf, nb, work);
     rt_shots_set_context(NULL);
     if (dx)
         to_double(dx, dxf, (size_t)nb * c->n_inputs);
@@ -198,9 +223,27 @@ static int q_forward(rt_layer *l, const double *x, double *y, int batch) {
     q->y = q->traj > 1 ? q->yk : y;
     q->batch = batch * q->traj; /* the circuit's batch: every trajectory of every sample */
     q->calls++; /* a new stream per call: training steps and evaluations draw anew */
+    q->use_kept = q->kept != NULL;
     rt_pool_parallel_for(q->pool, n_chunks(q, q->batch), forward_task, q);
+    if (q->use_kept) { /* what the states belong to, for the backward to compare */
+        q->kept_valid = 1;
+        q->kept_batch = q->batch;
+        memcpy(q->kept_x, x, (size_t)q->batch * (size_t)q->c->n_inputs * sizeof *x);
+        memcpy(q->kept_params, l->params, l->n_params * sizeof *l->params);
+    }
+    q->use_kept = 0;
     if (q->traj > 1) average_trajectories(q, y, batch);
     return 0;
+}
+
+/* Whether the kept states are the final states of this backward's circuit batch: the latest
+ * forward kept them for the same batch, inputs and parameters (an evaluation forward in
+ * between, or an optimiser step, makes the vjp recompute). */
+static int kept_match(const q_layer *q, const double *x) {
+    const rt_layer *l = &q->base;
+    return q->kept && q->kept_valid && q->kept_batch == q->batch &&
+           memcmp(q->kept_x, x, (size_t)q->batch * (size_t)q->c->n_inputs * sizeof *x) == 0 &&
+           memcmp(q->kept_params, l->params, l->n_params * sizeof *l->params) == 0;
 }
 
 static void q_backward(rt_layer *l, const double *x, const double *y, const double *dy,
@@ -228,7 +271,9 @@ static void q_backward(rt_layer *l, const double *x, const double *y, const doub
     q->dx = dx;
     q->batch = batch * K;
     int nc = n_chunks(q, q->batch);
+    q->use_kept = kept_match(q, x);
     rt_pool_parallel_for(q->pool, nc, backward_task, q);
+    q->use_kept = 0;
     if (q->n_uniform && dx_data) { /* a sample's input gradient: the sum over its runs */
         int n = q->c->n_inputs, nd = n - q->n_uniform;
         for (int b = 0; b < batch; b++) {
@@ -261,9 +306,41 @@ static void q_release(q_layer *q) {
     rt_free(q->dxu);
     rt_free(q->yk);
     rt_free(q->dyk);
+    free(q->kept);
+    free(q->kept_x);
+    free(q->kept_params);
+    q->kept = NULL;
+    q->kept_x = q->kept_params = NULL;
+    q->kept_valid = 0;
     q->work = q->slab = NULL;
     q->raw = q->est = q->graw = NULL;
     q->xu = q->dxu = q->yk = q->dyk = NULL;
+}
+
+/* The kept states, when the circuit has the pair and they fit keep_limit; otherwise (or when
+ * an allocation fails) none, silently: the vjp then re-runs the forward, as before. */
+static void reserve_kept(q_layer *q, size_t lanes_max) {
+    const rt_circuit *c = q->c;
+    if (!c->forward_keep || !c->vjp_kept || !c->state_bytes || q->plan)
+        return;
+    size_t groups = (size_t)q->chunk / (size_t)c->lanes; /* a chunk is a multiple of lanes */
+    q->kept_stride = groups * c->state_bytes;
+    if (q->kept_stride > q->keep_limit / (size_t)q->n_chunks_max)
+        return;
+    size_t bytes = rt_round_line(q->kept_stride * (size_t)q->n_chunks_max);
+    void *p = NULL;
+    if (posix_memalign(&p, RT_CACHE_LINE, bytes) != 0)
+        return;
+    q->kept = p;
+    q->kept_x = malloc(lanes_max * (size_t)c->n_inputs * sizeof(double) + 1);
+    q->kept_params = malloc((size_t)c->n_params * sizeof(double) + 1);
+    if (!q->kept_x || !q->kept_params) {
+        free(q->kept);
+        free(q->kept_x);
+        free(q->kept_params);
+        q->kept = NULL;
+        q->kept_x = q->kept_params = NULL;
+    }
 }
 
 static int q_reserve(rt_layer *l, int max_batch) {
@@ -325,6 +402,7 @@ static int q_reserve(rt_layer *l, int max_batch) {
         q_release(q);
         return -1;
     }
+    reserve_kept(q, lanes_max);
     return 0;
 }
 
@@ -397,6 +475,7 @@ rt_layer *rt_qlayer_create_drawing(const rt_circuit *c, rt_pool *pool, int n_ten
     }
     q->pool = pool;
     q->chunk = default_chunk(c->lanes);
+    q->keep_limit = RT_QLAYER_KEEP_STATES_DEFAULT;
     if (c->precision == 32 && !(q->params_f = rt_alloc_array((size_t)c->n_params, sizeof(float)))) {
         rt_layer_destroy(l);
         return NULL;
@@ -496,4 +575,22 @@ rt_qlayer_traj_stats rt_qlayer_trajectory_stats(rt_layer *l, int reset) {
         q->se_count = 0;
     }
     return st;
+}
+
+int rt_qlayer_set_keep_states(rt_layer *l, size_t max_bytes) {
+    if (l->ops != &q_ops) {
+        rt_error("kept states apply to quantum layers, not %s", l->ops->kind);
+        return -1;
+    }
+    q_layer *q = (q_layer *)l;
+    q->keep_limit = max_bytes;
+    q_release(q); /* sized in reserve: a new one is needed */
+    l->max_batch = 0;
+    return 0;
+}
+
+size_t rt_qlayer_kept_bytes(const rt_layer *l) {
+    if (l->ops != &q_ops) return 0;
+    const q_layer *q = (const q_layer *)l;
+    return q->kept ? q->kept_stride * (size_t)q->n_chunks_max : 0;
 }

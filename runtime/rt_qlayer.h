@@ -47,6 +47,18 @@ rt_layer *rt_qlayer_create_drawing(const rt_circuit *circuit, rt_pool *pool, int
 int rt_qlayer_set_chunk(rt_layer *l, int samples);
 int rt_qlayer_chunk(const rt_layer *l);   /* 0 if l is not a quantum layer */
 
+/* Kept states (rt_circuit.h: forward_keep, vjp_kept): when the circuit has the pair, each
+ * forward keeps every lane group's final state, and the next backward with the same inputs
+ * and parameters starts its vjp from them instead of re-running the forward simulation (the
+ * same bits; about a fifth of a training step's quantum time). The states of the largest
+ * batch take (batch / lanes) x circuit->state_bytes; above max_bytes (default
+ * RT_QLAYER_KEEP_STATES_DEFAULT per layer) none are kept and the vjp recomputes. 0 turns it
+ * off. Takes effect at the next reserve. 0 or -1 (not a quantum layer). */
+#define RT_QLAYER_KEEP_STATES_DEFAULT ((size_t)128 << 20)
+int rt_qlayer_set_keep_states(rt_layer *l, size_t max_bytes);
+/* Bytes of kept states reserved now (0: none, the vjp recomputes). */
+size_t rt_qlayer_kept_bytes(const rt_layer *l);
+
 /* Shots (docs/semantics.md section 9): with a circuit compiled for shots (circuit->shots),
  * every output is estimated from `shots` samples per batch element (0: exact), drawn from
  * streams keyed by seed, layer_id, the layer's forward-call count and the batch element, so

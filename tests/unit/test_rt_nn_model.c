@@ -51,7 +51,7 @@ static void fake_vjp(const void *params, const void *inputs, const void *gout, v
         }
 }
 
-static const rt_circuit FAKE = {"fake_qiren", NQ, NQ, NQ, NP, 64, 1, 0, fake_forward, fake_vjp, NULL};
+static const rt_circuit FAKE = {"fake_qiren", NQ, NQ, NQ, NP, 64, 1, 0, fake_forward, fake_vjp, NULL, 0, NULL, NULL};
 static const rt_qtensor QT[2] = {{"qnn.weights1", 2 * 2 * NQ * 3, {RT_INIT_UNIFORM, 0, 6.283185307179586}},
                                  {"qnn.weights2", 2 * NQ * 3, {RT_INIT_UNIFORM, 0, 6.283185307179586}}};
 

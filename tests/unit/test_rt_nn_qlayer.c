@@ -72,9 +72,9 @@ TOY_FUNCTIONS(f64, double, cos, sin)
 TOY_FUNCTIONS(f32, float, cosf, sinf)
 
 static const rt_circuit TOY64 = {"toy64", 2, 2, 2, 2, 64, LANES, sizeof(toy_work),
-                                 toy_forward_f64, toy_vjp_f64, NULL};
+                                 toy_forward_f64, toy_vjp_f64, NULL, 0, NULL, NULL};
 static const rt_circuit TOY32 = {"toy32", 2, 2, 2, 2, 32, LANES, sizeof(toy_work),
-                                 toy_forward_f32, toy_vjp_f32, NULL};
+                                 toy_forward_f32, toy_vjp_f32, NULL, 0, NULL, NULL};
 
 static const rt_qtensor TENSORS[2] = {{"weights1", 1, {RT_INIT_UNIFORM, 0.0, 6.283185307179586}},
                                       {"weights2", 1, {RT_INIT_CONST, 0.3, 0.0}}};
