@@ -15,6 +15,8 @@
 #include "ir.h"
 #include "jit.h"
 #include "passes.h"
+#include "rt_pool.h"
+#include "rt_qlayer.h"
 #include "sema.h"
 
 static jit_session *S; /* one JIT for the whole file: creating one costs ~10 ms */
@@ -860,6 +862,193 @@ static void test_threads(void **state) {
     ir_free(c);
 }
 
+/* ---- kept states (rt_circuit.h: forward_keep, vjp_kept) ------------------------------------ */
+
+/* forward_keep gives forward's outputs and writes each group's final state (nothing beyond
+ * ceil(B / W) x state_bytes); vjp_kept from those states gives vjp's gradients bit for bit;
+ * with NULL states both are the plain functions; states of other inputs give other
+ * gradients (so the kept path really reads them); f64 gradients match central differences. */
+static void check_kept(const ir_circuit *c, const jit_options *o, int B, uint64_t seed, int with_fd) {
+    rt_circuit rc;
+    compile_ok(c, o, &rc);
+    assert_non_null(rc.forward_keep);
+    assert_non_null(rc.vjp_kept);
+    size_t es = (size_t)rc.precision / 8;
+    assert_int_equal(rc.state_bytes, 2 * ((size_t)1 << c->n_qubits) * (size_t)rc.lanes * es);
+    rng r = {seed};
+    int P = c->n_params, I = c->n_inputs, O = c->n_obs, G = (B + rc.lanes - 1) / rc.lanes;
+    double *p = rand_vec(&r, (size_t)P, -3, 3), *x = rand_vec(&r, (size_t)B * I, -1.5, 1.5);
+    double *x2 = rand_vec(&r, (size_t)B * I, -1.5, 1.5), *gy = rand_vec(&r, (size_t)B * O, -1, 1);
+    /* the arguments in the circuit's element type */
+    unsigned char *pe = malloc(es * (size_t)(P + 1)), *xe = malloc(es * (size_t)(B * I + 1));
+    unsigned char *x2e = malloc(es * (size_t)(B * I + 1)), *gye = malloc(es * (size_t)(B * O + 1));
+    const double *src[4] = {p, x, x2, gy};
+    unsigned char *dst[4] = {pe, xe, x2e, gye};
+    size_t cnt[4] = {(size_t)P, (size_t)B * I, (size_t)B * I, (size_t)B * O};
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; i < cnt[k]; i++) {
+            if (es == 8)
+                memcpy(dst[k] + 8 * i, &src[k][i], 8);
+            else {
+                float f = (float)src[k][i];
+                memcpy(dst[k] + 4 * i, &f, 4);
+            }
+        }
+    size_t sb = (size_t)G * rc.state_bytes, ny = es * (size_t)B * O + 1;
+    size_t np = es * (size_t)P + 1, nx = es * (size_t)B * I + 1;
+    unsigned char *st = malloc(sb + 64), *st2 = malloc(sb + 64);
+    memset(st, CANARY, sb + 64);
+    memset(st2, CANARY, sb + 64);
+    unsigned char *y0 = calloc(ny, 1), *y1 = calloc(ny, 1), *y2 = calloc(ny, 1);
+    unsigned char *gp0 = calloc(np, 1), *gp1 = calloc(np, 1), *gp2 = calloc(np, 1), *gp3 = calloc(np, 1);
+    unsigned char *gx0 = calloc(nx, 1), *gx1 = calloc(nx, 1), *gx2 = calloc(nx, 1), *gx3 = calloc(nx, 1);
+    unsigned char *w = work_for(&rc);
+    rc.forward(pe, xe, y0, B, w + 8);
+    rc.forward_keep(pe, xe, y1, B, w + 8, st);
+    rc.forward_keep(pe, x2e, y2, B, w + 8, st2);
+    assert_memory_equal(y0, y1, ny);
+    for (size_t i = sb; i < sb + 64; i++)
+        assert_int_equal(st[i], CANARY);
+    rc.vjp(pe, xe, gye, gp0, gx0, B, w + 8);
+    rc.vjp_kept(pe, xe, gye, gp1, gx1, B, w + 8, st);
+    assert_memory_equal(gp0, gp1, np);
+    assert_memory_equal(gx0, gx1, nx);
+    rc.vjp_kept(pe, xe, gye, gp2, gx2, B, w + 8, NULL); /* no states: the recomputing vjp */
+    assert_memory_equal(gp0, gp2, np);
+    assert_memory_equal(gx0, gx2, nx);
+    rc.forward_keep(pe, xe, y2, B, w + 8, NULL);
+    assert_memory_equal(y0, y2, ny);
+    if (P > 0) { /* another input's final states: other parameter gradients */
+        rc.vjp_kept(pe, xe, gye, gp3, gx3, B, w + 8, st2);
+        assert_true(memcmp(gp0, gp3, np) != 0);
+    }
+    work_done(&rc, w);
+    if (with_fd && es == 8) {
+        double *gpf = calloc((size_t)P + 1, sizeof *gpf), *gxf = calloc((size_t)B * I + 1, sizeof *gxf);
+        interp_vjp_fd(c, p, x, gy, gpf, gxf, B, 1e-5);
+        for (int i = 0; i < P; i++)
+            assert_close(((double *)gp1)[i], gpf[i], 1e-6);
+        for (int i = 0; i < B * I; i++)
+            assert_close(((double *)gx1)[i], gxf[i], 1e-6);
+        free(gpf);
+        free(gxf);
+    }
+    free(p); free(x); free(x2); free(gy); free(pe); free(xe); free(x2e); free(gye);
+    free(st); free(st2); free(y0); free(y1); free(y2);
+    free(gp0); free(gp1); free(gp2); free(gp3); free(gx0); free(gx1); free(gx2); free(gx3);
+}
+
+static void test_kept_states(void **state) {
+    (void)state;
+    for (int n = 1; n <= 5; n += 2) {
+        ir_circuit *c = random_circuit(n, 2 * n, 3, 6, 1300 + (uint64_t)n), *f = pass_fuse(c);
+        for (int prec = 64; prec >= 32; prec -= 32)
+            for (int lanes = 0; lanes <= 2; lanes++) { /* 0: the target's width */
+                jit_options o = jit_default_options();
+                o.precision = prec;
+                o.lanes = lanes;
+                int W = lanes ? lanes : cg_default_lanes(NULL, prec);
+                check_kept(c, &o, 1, 1310 + (uint64_t)n, 0);
+                check_kept(f, &o, W + 1, 1320 + (uint64_t)n, prec == 64 && lanes == 0);
+            }
+        ir_free(f);
+        ir_free(c);
+    }
+    ir_circuit *q = qiren_circuit(4, 2), *qf = pass_fuse(q);
+    check_kept(qf, NULL, 37, 1330, 1);
+    jit_options o = jit_default_options();
+    o.precision = 32;
+    check_kept(qf, &o, 37, 1331, 0);
+    o = jit_default_options(); /* parameter shift and density matrices have no pair */
+    o.grad = CG_GRAD_SHIFT;
+    rt_circuit rc;
+    compile_ok(qf, &o, &rc);
+    assert_null(rc.forward_keep);
+    assert_null(rc.vjp_kept);
+    assert_int_equal(rc.state_bytes, 0);
+    ir_free(qf);
+    ir_free(q);
+}
+
+/* The quantum layer with kept states against the same layer recomputing (keep limit 0), two
+ * threads, a batch that is not a multiple of the chunk: the same outputs and gradients bit for
+ * bit, also when an evaluation forward of other inputs or a parameter change comes between the
+ * training forward and its backward (the layer must then recompute). */
+static void layer_step(rt_layer *l, const double *x, const double *dy, double *y, double *dx,
+                       double *g, int B) {
+    assert_int_equal(rt_layer_forward(l, x, y, B), 0);
+    rt_layer_zero_grad(l);
+    rt_layer_backward(l, x, y, dy, dx, B);
+    memcpy(g, rt_layer_grads(l), sizeof *g * rt_layer_n_params(l));
+}
+
+static void test_kept_states_layer(void **state) {
+    (void)state;
+    ir_circuit *q = qiren_circuit(4, 2), *qf = pass_fuse(q);
+    rt_pool *pool = rt_pool_create(2);
+    for (int prec = 64; prec >= 32; prec -= 32) {
+        jit_options o = jit_default_options();
+        o.precision = prec;
+        rt_circuit rc;
+        compile_ok(qf, &o, &rc);
+        enum { B = 77 };
+        rt_qtensor t = {"w", (size_t)qf->n_params, {RT_INIT_UNIFORM, 0.0, 6.283185307179586}};
+        rt_rng g1, g2;
+        rt_rng_seed(&g1, 7);
+        rt_rng_seed(&g2, 7);
+        rt_layer *a = rt_qlayer_create(&rc, pool, 1, &t, &g1), *b = rt_qlayer_create(&rc, pool, 1, &t, &g2);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(rt_qlayer_set_keep_states(b, 0), 0);
+        assert_int_equal(rt_layer_reserve(a, B), 0);
+        assert_int_equal(rt_layer_reserve(b, B), 0);
+        int G = (B + rt_qlayer_chunk(a) - 1) / rt_qlayer_chunk(a);
+        assert_int_equal(rt_qlayer_kept_bytes(a), (size_t)G * (size_t)(rt_qlayer_chunk(a) / rc.lanes) * rc.state_bytes);
+        assert_int_equal(rt_qlayer_kept_bytes(b), 0);
+        rng r = {1400};
+        int I = qf->n_inputs, O = qf->n_obs;
+        size_t P = rt_layer_n_params(a);
+        double *x = rand_vec(&r, (size_t)B * I, -1, 1), *x2 = rand_vec(&r, (size_t)B * I, -1, 1);
+        double *dy = rand_vec(&r, (size_t)B * O, -1, 1);
+        double *ya = calloc((size_t)B * O, sizeof *ya), *yb = calloc((size_t)B * O, sizeof *yb);
+        double *dxa = calloc((size_t)B * I, sizeof *dxa), *dxb = calloc((size_t)B * I, sizeof *dxb);
+        double *ga = calloc(P, sizeof *ga), *gb = calloc(P, sizeof *gb);
+        layer_step(a, x, dy, ya, dxa, ga, B);
+        layer_step(b, x, dy, yb, dxb, gb, B);
+        assert_memory_equal(ya, yb, sizeof *ya * (size_t)B * O);
+        assert_memory_equal(dxa, dxb, sizeof *dxa * (size_t)B * I);
+        assert_memory_equal(ga, gb, sizeof *ga * P);
+        /* an evaluation forward of x2 in between: a's states are x2's, it must recompute */
+        assert_int_equal(rt_layer_forward(a, x, ya, B), 0);
+        assert_int_equal(rt_layer_forward(a, x2, ya, B), 0);
+        rt_layer_zero_grad(a);
+        rt_layer_backward(a, x, ya, dy, dxa, B);
+        assert_memory_equal(dxa, dxb, sizeof *dxa * (size_t)B * I);
+        assert_memory_equal(rt_layer_grads(a), gb, sizeof *gb * P);
+        /* the parameters change between forward and backward (both layers alike) */
+        assert_int_equal(rt_layer_forward(a, x, ya, B), 0);
+        rt_layer_params(a)[0] += 0.25;
+        rt_layer_params(b)[0] += 0.25;
+        rt_layer_zero_grad(a);
+        rt_layer_backward(a, x, ya, dy, dxa, B);
+        layer_step(b, x, dy, yb, dxb, gb, B);
+        assert_memory_equal(dxa, dxb, sizeof *dxa * (size_t)B * I);
+        assert_memory_equal(rt_layer_grads(a), gb, sizeof *gb * P);
+        /* a bound below the states' size: none kept, still the same results */
+        assert_int_equal(rt_qlayer_set_keep_states(a, rc.state_bytes), 0);
+        assert_int_equal(rt_layer_reserve(a, B), 0);
+        assert_int_equal(rt_qlayer_kept_bytes(a), 0);
+        layer_step(a, x, dy, ya, dxa, ga, B);
+        assert_memory_equal(ga, gb, sizeof *ga * P);
+        free(x); free(x2); free(dy); free(ya); free(yb); free(dxa); free(dxb); free(ga); free(gb);
+        rt_layer_destroy(a);
+        rt_layer_destroy(b);
+    }
+    rt_pool_destroy(pool);
+    ir_free(qf);
+    ir_free(q);
+}
+
 /* Errors come back as messages naming the circuit, never as aborts. */
 static void test_errors(void **state) {
     (void)state;
@@ -1215,6 +1404,8 @@ int main(void) {
         cmocka_unit_test(test_lanes),
         cmocka_unit_test(test_contract_edges),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_kept_states),
+        cmocka_unit_test(test_kept_states_layer),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_runtime_symbols),
         cmocka_unit_test(test_text_and_objects),
