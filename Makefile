@@ -32,6 +32,13 @@ MPI_CFLAGS  := $(shell mpicc --showme:compile 2>/dev/null)
 MPI_LDFLAGS := $(shell mpicc --showme:link 2>/dev/null)
 endif
 
+# glibc's libmvec (vector sin/cos for the per-lane encodings, compiler/cg.h): used where it
+# links; generated code then calls it, so qnnc, the tests and native builds link -lmvec.
+# NO_LIBMVEC=1 builds without it (per-lane libm calls).
+ifeq ($(NO_LIBMVEC),)
+MVEC_LIBS := $(shell printf 'int main(void){return 0;}\n' | $(CC) -x c - -lmvec -o /dev/null 2>/dev/null && echo -lmvec)
+endif
+
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SAN) -D_POSIX_C_SOURCE=200809L -DQNN_VERSION='"$(VERSION)"' \
             -Icompiler -Iruntime -I$(BUILD)/gen $(CAIRO_CFLAGS)
@@ -42,7 +49,10 @@ DEPFLAGS := -MMD -MP
 GEN_CFLAGS := $(filter-out -Wshadow -Wstrict-prototypes,$(CFLAGS)) -Wno-unused-function \
               -Wno-sign-compare -Wno-unused-parameter -Wno-unused-but-set-variable
 # What a program that links the runtime needs (the runtime-only tests, and with LLVM qnnc).
-RT_LIBS  := -lpng -lz -lsndfile -lfftw3 -lcairo -llapacke -lpthread -lm $(MPI_LDFLAGS)
+RT_LIBS  := -lpng -lz -lsndfile -lfftw3 -lcairo -llapacke -lpthread $(MVEC_LIBS) -lm $(MPI_LDFLAGS)
+ifneq ($(MVEC_LIBS),)
+CFLAGS   += -DQNN_HAVE_LIBMVEC
+endif
 LDLIBS   += $(LLVM_LDFLAGS) $(RT_LIBS) $(SAN)
 
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
@@ -103,12 +113,14 @@ $(BUILD)/runtime/%.o: runtime/%.c | $(BUILD)/runtime
 ifneq ($(MPI_LDFLAGS),)
 $(BUILD)/runtime/rt_dist.o: CFLAGS += -DQNN_HAVE_MPI $(MPI_CFLAGS)
 endif
-$(BUILD)/compiler/cmd_build.o: CFLAGS += -DQNN_MPI_LIBS='"$(MPI_LDFLAGS)"'
+$(BUILD)/compiler/cmd_build.o: CFLAGS += -DQNN_MPI_LIBS='"$(MPI_LDFLAGS)"' -DQNN_MVEC_LIBS='"$(MVEC_LIBS)"'
 # A build folder made before Open MPI was installed (or after it was removed) rebuilds the two
 # objects that depend on it: the stamp changes only when the MPI flags do.
 $(BUILD)/runtime/rt_dist.o $(BUILD)/compiler/cmd_build.o: $(BUILD)/mpi.flags
+# The same stamp holds MVEC_LIBS: the code generator and the JIT's symbol table follow it.
+$(BUILD)/compiler/cg.o $(BUILD)/compiler/cg_emit.o $(BUILD)/compiler/jit.o: $(BUILD)/mpi.flags
 $(BUILD)/mpi.flags: FORCE | $(BUILD)/runtime
-	@echo '$(MPI_CFLAGS) | $(MPI_LDFLAGS)' | cmp -s - $@ || echo '$(MPI_CFLAGS) | $(MPI_LDFLAGS)' > $@
+	@echo '$(MPI_CFLAGS) | $(MPI_LDFLAGS) | $(MVEC_LIBS)' | cmp -s - $@ || echo '$(MPI_CFLAGS) | $(MPI_LDFLAGS) | $(MVEC_LIBS)' > $@
 FORCE:
 
 $(BUILD)/libqnnc.a: $(COMPILER_OBJ)

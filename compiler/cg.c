@@ -383,6 +383,36 @@ static int resolve_options(const ir_circuit *c, const cg_options *o, const char 
     return 0;
 }
 
+/* Whether the feature string enables feature f ("+avx2" as a whole entry, not a prefix of
+ * "+avx512fp16"). */
+static int has_feature(const char *features, const char *f) {
+    size_t n = strlen(f);
+    for (const char *p = features; p && (p = strstr(p, f)); p += n)
+        if ((p == features || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+            return 1;
+    return 0;
+}
+
+/* The libmvec variant (cg.h: CG_VECMATH_SYMBOLS) for <W x T> on this target: its vector ABI
+ * letter when the vector is exactly one register that the target's features provide, else 0
+ * (per-lane libm calls). x86-64 only, and only where the build links libmvec. */
+static char vecmath_isa(const char *triple, const char *features, int W, unsigned esize) {
+#ifdef QNN_HAVE_LIBMVEC
+    if (strncmp(triple, "x86_64", 6) != 0)
+        return 0;
+    unsigned bytes = (unsigned)W * esize;
+    if (bytes == 16)
+        return 'b';
+    if (bytes == 32 && has_feature(features, "+avx2"))
+        return 'd';
+    if (bytes == 64 && has_feature(features, "+avx512f"))
+        return 'e';
+#else
+    (void)triple, (void)features, (void)W, (void)esize;
+#endif
+    return 0;
+}
+
 static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const cg_options *o,
                                   LLVMTargetMachineRef tm, const target_strings *ts,
                                   const char *prefix, cg_info *info, char *err, size_t errlen) {
@@ -400,6 +430,7 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
     g->T = g->opt.precision == 32 ? LLVMFloatTypeInContext(ctx) : LLVMDoubleTypeInContext(ctx);
     g->esize = g->opt.precision == 32 ? 4 : 8;
     g->VT = LLVMVectorType(g->T, (unsigned)g->W);
+    g->vecmath = vecmath_isa(ts->triple, ts->features, g->W, g->esize);
     g->valign = g->esize * (unsigned)g->W < 64 ? g->esize * (unsigned)g->W : 64;
     g->i1 = LLVMInt1TypeInContext(ctx);
     g->i32 = LLVMInt32TypeInContext(ctx);

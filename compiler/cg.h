@@ -98,6 +98,20 @@ int cg_emit_object(const ir_circuit *c, const cg_options *o, const cg_target *t,
 #define CG_RUNTIME_SYMBOLS(X) \
     X(sin) X(cos) X(tan) X(exp) X(log) X(sqrt) X(tanh) X(atan) X(asin) X(acos) \
     X(sinf) X(cosf) X(tanf) X(expf) X(logf) X(sqrtf) X(tanhf) X(atanf) X(asinf) X(acosf) \
-    X(sincos) X(sincosf) X(memset) X(memcpy) X(memmove) X(qnn_shots_sim) X(qnn_shots_simf)
+    X(sincos) X(sincosf) X(memset) X(memcpy) X(memmove) X(qnn_shots_sim) X(qnn_shots_simf) \
+    CG_VECMATH_SYMBOLS(X)
+
+/* glibc's libmvec (x86-64 vector ABI: b = SSE 128-bit, d = AVX2 256-bit, e = AVX-512): per-lane
+ * sin and cos of a whole <W x T> in one call, where the build found libmvec (the Makefile
+ * defines QNN_HAVE_LIBMVEC and links -lmvec; native builds link it too). Their error is
+ * glibc's documented bound for them, 4 ulp; test_jit measures it against libm. */
+#ifdef QNN_HAVE_LIBMVEC
+#define CG_VECMATH_SYMBOLS(X) \
+    X(_ZGVbN2v_sin) X(_ZGVbN2v_cos) X(_ZGVbN4v_sinf) X(_ZGVbN4v_cosf) \
+    X(_ZGVdN4v_sin) X(_ZGVdN4v_cos) X(_ZGVdN8v_sinf) X(_ZGVdN8v_cosf) \
+    X(_ZGVeN8v_sin) X(_ZGVeN8v_cos) X(_ZGVeN16v_sinf) X(_ZGVeN16v_cosf)
+#else
+#define CG_VECMATH_SYMBOLS(X)
+#endif
 
 #endif

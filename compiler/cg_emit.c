@@ -161,9 +161,30 @@ static val lane_loop(cg *g, const char *name, val a) {
     return LLVMBuildLoad2(g->b, g->VT, out, "");
 }
 
+/* sin or cos of a whole vector through libmvec (cg.h: CG_VECMATH_SYMBOLS), e.g.
+ * _ZGVdN4v_sin(<4 x double>) on AVX2: one call instead of W libm calls with their lane
+ * extracts, inserts and spills. Declared memory(none), like libm_call, so repeated
+ * evaluations are CSE'd. */
+static val vecmath_call(cg *g, const char *name, val a) {
+    char full[32];
+    snprintf(full, sizeof full, "_ZGV%cN%dv_%s%s", g->vecmath, g->W, name, g->esize == 4 ? "f" : "");
+    LLVMTypeRef fty = LLVMFunctionType(g->VT, &g->VT, 1, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, full);
+    if (!fn) {
+        fn = LLVMAddFunction(g->mod, full, fty);
+        add_fn_attr(g, fn, "nounwind", 0);
+        add_fn_attr(g, fn, "willreturn", 0);
+        add_fn_attr(g, fn, "memory", 0);
+    }
+    return LLVMBuildCall2(g->b, fty, fn, &a, 1, "");
+}
+
 val cg_math(cg *g, const char *name, val a) {
     a = cg_zero_if_null(g, a);
-    if (cg_isvec(a) && g->W >= 16 && (!strcmp(name, "sin") || !strcmp(name, "cos")))
+    int sincos = !strcmp(name, "sin") || !strcmp(name, "cos");
+    if (cg_isvec(a) && sincos && g->vecmath)
+        return vecmath_call(g, name, a);
+    if (cg_isvec(a) && g->W >= 16 && sincos)
         return lane_loop(g, name, a);
     static const char *const intr[] = {"sin", "cos", "exp", "log", "sqrt"};
     for (size_t i = 0; i < sizeof intr / sizeof *intr; i++)

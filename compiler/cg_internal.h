@@ -57,6 +57,7 @@ typedef struct cg {
     const ir_circuit *c;
     cg_options opt;
     int W, n;
+    char vecmath;              /* libmvec ISA letter for <W x T> sin/cos (b, d, e), or 0 */
     int64_t N;                 /* 2^n amplitudes */
     LLVMContextRef ctx;        /* borrowed from the caller */
     LLVMModuleRef mod;         /* owned by cg_build until it returns it */

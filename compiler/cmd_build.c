@@ -681,6 +681,13 @@ static int compile_c(build *b, const char *inc, const char *src, const char *obj
     return rc;
 }
 
+/* glibc's libmvec, which x86-64 circuit code calls for per-lane sin/cos (compiler/cg.h),
+ * where qnnc was built with it. */
+static void push_mvec(build *b, cmdline *c) {
+    if (!b->target.triple || strncmp(b->target.triple, "x86_64", 6) == 0)
+        push_words(c, b->ar, NULL, QNN_MVEC_LIBS);
+}
+
 static int link_exe(build *b, const char *lib, const char *out) {
     cmdline c = {{0}, 0};
     double t0 = now();
@@ -688,6 +695,7 @@ static int link_exe(build *b, const char *lib, const char *out) {
     const char *args[] = {"-o", out, in_tmp(b, "main.o"), in_tmp(b, "circuits.o"), lib,
                           "-lpng", "-lz", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm"};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
+    push_mvec(b, &c);
     push_words(&c, b->ar, NULL, QNN_MPI_LIBS);
     push_sanitizers(&c, b->ar);
     push_words(&c, b->ar, "QNN_LDFLAGS", NULL);
@@ -737,6 +745,7 @@ static int link_shared(build *b, const char *lib, const char *out) {
                           "-lpng", "-lz", "-lsndfile", "-lfftw3", "-lcairo", "-llapacke", "-lpthread", "-lm",
                           arena_printf(b->ar, "-Wl,--version-script=%s", map)};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) push(&c, b->ar, args[i]);
+    push_mvec(b, &c);
     push_words(&c, b->ar, NULL, QNN_MPI_LIBS);
     push_sanitizers(&c, b->ar);
     push_words(&c, b->ar, "QNN_LDFLAGS", NULL);

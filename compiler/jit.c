@@ -38,6 +38,11 @@
 /* GNU extensions that LLVM emits for sin/cos pairs; not declared under _POSIX_C_SOURCE. */
 void sincos(double x, double *s, double *c);
 void sincosf(float x, float *s, float *c);
+/* libmvec's vector functions (cg.h: CG_VECMATH_SYMBOLS): declared only for their addresses;
+ * generated code calls them with the x86-64 vector ABI. */
+#define JIT_DECLARE_VECMATH(n) void n(void);
+CG_VECMATH_SYMBOLS(JIT_DECLARE_VECMATH)
+#undef JIT_DECLARE_VECMATH
 
 typedef struct {
     const char *name;

@@ -1049,6 +1049,129 @@ static void test_kept_states_layer(void **state) {
     ir_free(q);
 }
 
+/* ---- vector sin/cos (cg.h: CG_VECMATH_SYMBOLS, glibc's libmvec) ------------------------------ */
+
+#if defined(QNN_HAVE_LIBMVEC) && defined(__x86_64__)
+typedef double v2d __attribute__((vector_size(16)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+typedef float v16f __attribute__((vector_size(64)));
+v2d _ZGVbN2v_sin(v2d);
+v2d _ZGVbN2v_cos(v2d);
+v4f _ZGVbN4v_sinf(v4f);
+v4f _ZGVbN4v_cosf(v4f);
+v4d _ZGVdN4v_sin(v4d);
+v4d _ZGVdN4v_cos(v4d);
+v8f _ZGVdN8v_sinf(v8f);
+v8f _ZGVdN8v_cosf(v8f);
+v8d _ZGVeN8v_sin(v8d);
+v8d _ZGVeN8v_cos(v8d);
+v16f _ZGVeN16v_sinf(v16f);
+v16f _ZGVeN16v_cosf(v16f);
+
+/* One vector call of variant isa (b, d, e) on n <= 16 arguments; the caller checked that the
+ * CPU has the ISA. f: sin (0) or cos (1). */
+#define VM_DEF(NAME, VT, ET, W, FS, FC, TGT)                                               \
+    TGT static void NAME(int f, const ET *x, ET *y) {                                       \
+        VT v;                                                                              \
+        memcpy(&v, x, sizeof v);                                                           \
+        v = f ? FC(v) : FS(v);                                                             \
+        memcpy(y, &v, sizeof v);                                                           \
+    }
+VM_DEF(vm_b64, v2d, double, 2, _ZGVbN2v_sin, _ZGVbN2v_cos, )
+VM_DEF(vm_b32, v4f, float, 4, _ZGVbN4v_sinf, _ZGVbN4v_cosf, )
+VM_DEF(vm_d64, v4d, double, 4, _ZGVdN4v_sin, _ZGVdN4v_cos, __attribute__((target("avx2"))))
+VM_DEF(vm_d32, v8f, float, 8, _ZGVdN8v_sinf, _ZGVdN8v_cosf, __attribute__((target("avx2"))))
+VM_DEF(vm_e64, v8d, double, 8, _ZGVeN8v_sin, _ZGVeN8v_cos, __attribute__((target("avx512f"))))
+VM_DEF(vm_e32, v16f, float, 16, _ZGVeN16v_sinf, _ZGVeN16v_cosf, __attribute__((target("avx512f"))))
+
+/* Units in the last place of ref between got and ref (ref rounded to the element type). */
+static double ulps(double got, double ref, int f32) {
+    double a = fabs(ref);
+    double u = f32 ? (double)(nextafterf((float)a, INFINITY) - (float)a) : nextafter(a, INFINITY) - a;
+    if (a < (f32 ? 1.2e-38 : 2.3e-308)) u = f32 ? 1.4e-45 : 4.9e-324;
+    return fabs(got - ref) / u;
+}
+
+/* The max error of one variant against libm (f64: sin / cos; f32: the double functions of
+ * the float argument, rounded) over [-pi, pi] densely, [-1e4, 1e4] and near multiples of
+ * pi / 2, where sin and cos pass through 0. The bound asserted is glibc's, 4 ulp. */
+static double vecmath_max_ulps(void (*fn)(int, const double *, double *),
+                               void (*fnf)(int, const float *, float *), int W) {
+    rng r = {1500};
+    double worst = 0;
+    for (int i = 0; i < 120000; i++) {
+        double xs[16], ys[16];
+        float xf[16], yf[16];
+        for (int l = 0; l < W; l++) {
+            int kind = i % 3;
+            double x = kind == 0 ? runif(&r, -3.2, 3.2) : kind == 1 ? runif(&r, -1e4, 1e4)
+                     : 1.5707963267948966 * (double)(rint_(&r, 2001) - 1000) + runif(&r, -1e-6, 1e-6);
+            xs[l] = x;
+            xf[l] = (float)x;
+        }
+        int f = i & 1;
+        if (fn) {
+            fn(f, xs, ys);
+            for (int l = 0; l < W; l++) {
+                double e = ulps(ys[l], f ? cos(xs[l]) : sin(xs[l]), 0);
+                worst = e > worst ? e : worst;
+            }
+        } else {
+            fnf(f, xf, yf);
+            for (int l = 0; l < W; l++) {
+                double ref = (float)(f ? cos((double)xf[l]) : sin((double)xf[l]));
+                double e = ulps(yf[l], ref, 1);
+                worst = e > worst ? e : worst;
+            }
+        }
+    }
+    return worst;
+}
+
+static void test_vecmath(void **state) {
+    (void)state;
+    struct { char isa; int ok, W64, W32; void (*f64)(int, const double *, double *);
+             void (*f32)(int, const float *, float *); } v[3] = {
+        {'b', 1, 2, 4, vm_b64, vm_b32},
+        {'d', __builtin_cpu_supports("avx2"), 4, 8, vm_d64, vm_d32},
+        {'e', __builtin_cpu_supports("avx512f"), 8, 16, vm_e64, vm_e32},
+    };
+    for (int k = 0; k < 3; k++) {
+        if (!v[k].ok)
+            continue;
+        double e64 = vecmath_max_ulps(v[k].f64, NULL, v[k].W64);
+        double e32 = vecmath_max_ulps(NULL, v[k].f32, v[k].W32);
+        print_message("libmvec %c: max error against libm %.2f ulp (f64), %.2f ulp (f32)\n", v[k].isa, e64, e32);
+        assert_true(e64 <= 4.0);
+        assert_true(e32 <= 4.0);
+    }
+    /* generated code calls them: 2 f64 lanes are one SSE vector on every x86-64 */
+    ir_circuit *c = qiren_circuit(2, 1);
+    jit_options o = jit_default_options();
+    o.lanes = 2;
+    cg_options co = {64, 2, 3, CG_GRAD_ADJOINT, 0, 0};
+    char err[512];
+    char *text = cg_emit_llvm_text(c, &co, NULL, "vm", err, sizeof err);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "@_ZGVbN2v_sin"));
+    assert_non_null(strstr(text, "@_ZGVbN2v_cos"));
+    free(text);
+    rt_circuit rc; /* and they run: against the interpreter */
+    compile_ok(c, &o, &rc);
+    check_forward(c, &rc, 1501, 1e-12);
+    check_vjp(c, &rc, 5, 1502, 1e-10, 1);
+    ir_free(c);
+}
+#else
+static void test_vecmath(void **state) {
+    (void)state;
+    skip(); /* built without libmvec (or not x86-64): per-lane libm calls */
+}
+#endif
+
 /* Errors come back as messages naming the circuit, never as aborts. */
 static void test_errors(void **state) {
     (void)state;
@@ -1406,6 +1529,7 @@ int main(void) {
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_kept_states),
         cmocka_unit_test(test_kept_states_layer),
+        cmocka_unit_test(test_vecmath),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_runtime_symbols),
         cmocka_unit_test(test_text_and_objects),
