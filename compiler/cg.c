@@ -333,6 +333,7 @@ static int setup(cg *g) {
     g->off_psi = off;  off += round_up(N2, R);
     g->off_lam = off;  off += round_up(N2, R);
     g->off_diag = off; off += round_up(max_diag * W, R);
+    g->off_prekey = off; off += round_up(8 / g->esize + (size_t)c->n_params, R);
     g->off_shared = off;
     return 0;
 }

@@ -98,7 +98,7 @@ int cg_emit_object(const ir_circuit *c, const cg_options *o, const cg_target *t,
 #define CG_RUNTIME_SYMBOLS(X) \
     X(sin) X(cos) X(tan) X(exp) X(log) X(sqrt) X(tanh) X(atan) X(asin) X(acos) \
     X(sinf) X(cosf) X(tanf) X(expf) X(logf) X(sqrtf) X(tanhf) X(atanf) X(asinf) X(acosf) \
-    X(sincos) X(sincosf) X(memset) X(memcpy) X(memmove) X(qnn_shots_sim) X(qnn_shots_simf) \
+    X(sincos) X(sincosf) X(memset) X(memcpy) X(memmove) X(memcmp) X(qnn_shots_sim) X(qnn_shots_simf) \
     CG_VECMATH_SYMBOLS(X)
 
 /* glibc's libmvec (x86-64 vector ABI: b = SSE 128-bit, d = AVX2 256-bit, e = AVX-512): per-lane

@@ -77,6 +77,7 @@ typedef struct cg {
 
     /* work layout: element offsets from the aligned base */
     size_t off_xin, off_gout, off_gp, off_gi, off_psi, off_lam, off_diag, off_shared;
+    size_t off_prekey;         /* _pre's key: a tag, then the parameters it last ran for */
     size_t n_shared, max_shared;
     /* While pre_loop_n > 0, _pre emits one loop over pre_loop_n ops of one shape (cg_fn.c):
      * their r-th slots are contiguous, iteration pre_loop_i's at pre_loop_base + r *

@@ -1172,6 +1172,57 @@ static void test_vecmath(void **state) {
 }
 #endif
 
+/* _pre runs only when the work buffer's key (a tag and the parameters of its last run) does not
+ * match: one work buffer passed back and forth between two circuits and between parameter
+ * vectors must give, every time, the bits of a fresh buffer. */
+static void test_pre_key(void **state) {
+    (void)state;
+    /* c2 is c1 with the angles of its first two Rot gates swapped: the same work layout and
+     * shared-table slots, so only the key's tag tells their tables apart */
+    ir_circuit *c1 = qiren_circuit(3, 1), *c2 = qiren_circuit(3, 1);
+    assert_true(c2->ops[0].gate == IR_ROT && c2->ops[1].gate == IR_ROT);
+    for (int k = 0; k < 3; k++) {
+        int t = c2->ops[0].angle[k];
+        c2->ops[0].angle[k] = c2->ops[1].angle[k];
+        c2->ops[1].angle[k] = t;
+    }
+    rt_circuit r1, r2;
+    compile_ok(c1, NULL, &r1);
+    compile_ok(c2, NULL, &r2);
+    assert_int_equal(c2->n_params, c1->n_params);
+    size_t wb = r1.work_bytes > r2.work_bytes ? r1.work_bytes : r2.work_bytes;
+    unsigned char *shared = calloc(wb + 64, 1);
+    rng r = {1601};
+    enum { B = 9 };
+    double *pa = rand_vec(&r, (size_t)c1->n_params, -3, 3), *pb = rand_vec(&r, (size_t)c1->n_params, -3, 3);
+    double *x = rand_vec(&r, (size_t)B * 3, -1, 1), *gy = rand_vec(&r, (size_t)B * c2->n_obs, -1, 1);
+    const rt_circuit *rcs[2] = {&r1, &r2};
+    /* circuit, parameters (a, b), and whether a changes in place first: a new parameter
+     * vector, another circuit with the same parameters, the same pointer with a new value */
+    static const int circ[8] = {0, 0, 1, 1, 0, 0, 1, 1}, use_b[8] = {0, 1, 1, 0, 0, 0, 0, 1};
+    static const int bump[8] = {0, 0, 0, 0, 0, 1, 0, 0};
+    for (int step = 0; step < 8; step++) {
+        const rt_circuit *rc = rcs[circ[step]];
+        const double *p = use_b[step] ? pb : pa;
+        if (bump[step])
+            pa[0] += 1e-3;
+        double y[B * 8], y0[B * 8], g[64] = {0}, g0[64] = {0}, gx[B * 3], gx0[B * 3];
+        unsigned char *fresh = calloc(wb + 64, 1);
+        rc->forward(p, x, y, B, shared);
+        rc->forward(p, x, y0, B, fresh);
+        assert_memory_equal(y, y0, sizeof(double) * (size_t)B * rc->n_outputs);
+        rc->vjp(p, x, gy, g, gx, B, shared);
+        memset(fresh, 0, wb + 64);
+        rc->vjp(p, x, gy, g0, gx0, B, fresh);
+        assert_memory_equal(g, g0, sizeof(double) * (size_t)rc->n_params);
+        assert_memory_equal(gx, gx0, sizeof gx);
+        free(fresh);
+    }
+    free(shared); free(pa); free(pb); free(x); free(gy);
+    ir_free(c2);
+    ir_free(c1);
+}
+
 /* Errors come back as messages naming the circuit, never as aborts. */
 static void test_errors(void **state) {
     (void)state;
@@ -1530,6 +1581,7 @@ int main(void) {
         cmocka_unit_test(test_kept_states),
         cmocka_unit_test(test_kept_states_layer),
         cmocka_unit_test(test_vecmath),
+        cmocka_unit_test(test_pre_key),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_runtime_symbols),
         cmocka_unit_test(test_text_and_objects),
