@@ -2,9 +2,12 @@
 bench/results.json. Per-epoch times are differences of the cumulative "seconds" of
 metrics.jsonl; the figure is their median without the first epoch (it pays page faults and
 the first BatchNorm statistics). Floors: the cost model's flops (pass_cost_of on the fused
-IR, printed by `bench layer`) of the three quantum layers per epoch (training forward + vjp,
-which re-runs the forward) divided by the measured one-core FMA peak times the threads;
-classical layers (about 1% of the flops) are left out."""
+IR, printed by `bench layer`) of the three quantum layers per epoch divided by the measured
+one-core FMA peak times the threads; classical layers (about 1% of the flops) are left out.
+The floor counts what training must compute: the forward pass, then the vjp from the kept
+final state (runtime/rt_circuit.h's forward_keep / vjp_kept), i.e. `bench layer`'s vjp_flops,
+which include one forward; before kept states the vjp re-ran the forward, fwd_flops more. The
+"% floor" column is the achieved fraction of the floor: floor time / measured time."""
 import json
 import statistics
 import sys
@@ -45,18 +48,20 @@ print(f"\npeak, one core: f64 {pk[64]:.1f} GFLOP/s, f32 {pk[32]:.1f} GFLOP/s")
 
 
 def floor_pct(tag, points):
+    """The flop floor of one epoch (GFLOP), its time at the peak (ms) and the achieved fraction
+    of it (%): 3 layers x points x (forward + backward from the kept state)."""
     r = runs[tag]
     prec = 64 if r['prec'] == 'f64' else 32
     l = L8[prec]
-    flops = 3 * points * (l['fwd_flops'] + l['vjp_flops'])
-    t = r['median_ms'] / 1e3
-    return flops / 1e9, 100 * flops / (t * 1e9 * pk[prec] * int(r['threads']))
+    flops = 3 * points * l['vjp_flops']
+    floor_ms = 1e3 * flops / (1e9 * pk[prec] * int(r['threads'])) if pk[prec] else 0
+    return flops / 1e9, floor_ms, 100 * floor_ms / r['median_ms']
 
 
 res = {'peak_gflops': pk, 'w1_w2': [], 'w3': [], 'w4': [], 'compile_ms': {}}
 print("\nW1/W2: ms per epoch: median over the epochs of a run, the faster of 2 rounds; peer = PyTorch --sim kron,"
       " 2 threads, mean over 100 epochs (its own figure), the faster of 2 rounds")
-print(f"{'workload':<22}{'prec':>5}{'thr':>4}{'epochs':>7}{'qnn ms':>9}{'GFLOP/ep':>9}{'% peak':>7}"
+print(f"{'workload':<22}{'prec':>5}{'thr':>4}{'epochs':>7}{'qnn ms':>9}{'GFLOP/ep':>9}{'floor ms':>9}{'% floor':>8}"
       f"{'peer ms':>9}{'peer/qnn':>9}")
 for w, pts, name in (('w1', 1024, 'W1 image 32x32'), ('w2', 1000, 'W2 sound 1000')):
     for prec in ('f64', 'f32'):
@@ -65,15 +70,15 @@ for w, pts, name in (('w1', 1024, 'W1 image 32x32'), ('w2', 1000, 'W2 sound 1000
             if tag not in runs:
                 continue
             r = runs[tag]
-            gf, pct = floor_pct(tag, pts)
+            gf, floor_ms, pct = floor_pct(tag, pts)
             p = peers.get(f'{w}_{prec}') if th == 2 else None
             ratio = p / r['median_ms'] if p else None
             ps = f"{p:9.1f}" if p else f"{'-' if th == 1 else 'n/a':>9}"
             rs = f"{ratio:8.1f}x" if ratio else f"{'':>9}"
-            print(f"{name:<22}{prec:>5}{th:>4}{r['epochs']:>7}{r['median_ms']:9.2f}{gf:9.3f}{pct:6.1f}%{ps}{rs}")
+            print(f"{name:<22}{prec:>5}{th:>4}{r['epochs']:>7}{r['median_ms']:9.2f}{gf:9.3f}{floor_ms:9.2f}{pct:7.1f}%{ps}{rs}")
             res['w1_w2'].append({'workload': name, 'precision': prec, 'threads': th,
                                  'epochs': int(r['epochs']), 'ms_per_epoch': r['median_ms'],
-                                 'gflop_per_epoch': gf, 'pct_of_peak': pct,
+                                 'gflop_per_epoch': gf, 'floor_ms': floor_ms, 'pct_of_floor': pct,
                                  'peer_ms_per_epoch': p, 'peer_over_qnn': ratio})
 if any(v is None for v in peers.values()) or not peers:
     print("(peer: not installed here, skipped)")
@@ -149,11 +154,14 @@ def row(tag):
     return next((x for x in res['w1_w2'] if f"{x['workload'][:2].lower()}_{x['precision']}_t{x['threads']}" == tag), None)
 t64, t32 = row('w1_f64_t2'), row('w1_f32_t2')
 checks = []
-if t64: checks.append(("f64 <= 15 ms/epoch", t64['ms_per_epoch'] <= 15, f"{t64['ms_per_epoch']:.2f} ms"))
-if t32: checks.append(("f32 <= 8 ms/epoch", t32['ms_per_epoch'] <= 8, f"{t32['ms_per_epoch']:.2f} ms"))
+# issue 13 item 3 (W1 at the flop floor); the fraction of the floor is reported, not judged
+if t64: checks.append(("f64 <= 10 ms/epoch", t64['ms_per_epoch'] <= 10,
+                       f"{t64['ms_per_epoch']:.2f} ms, {t64['pct_of_floor']:.1f}% of the floor ({t64['floor_ms']:.2f} ms)"))
+if t32: checks.append(("f32 <= 5.5 ms/epoch", t32['ms_per_epoch'] <= 5.5,
+                       f"{t32['ms_per_epoch']:.2f} ms, {t32['pct_of_floor']:.1f}% of the floor ({t32['floor_ms']:.2f} ms)"))
 for x in res['w1_w2']:
     if x['peer_over_qnn']:
-        checks.append((f"{x['workload'][:2]} {x['precision']} >= 5x peer", x['peer_over_qnn'] >= 5,
+        checks.append((f"{x['workload'][:2]} {x['precision']} >= 10x peer", x['peer_over_qnn'] >= 10,
                        f"{x['peer_over_qnn']:.1f}x"))
 v8 = [x for x in res['w4'] if x['n'] == 8]
 for x in v8:
