@@ -607,6 +607,7 @@ static int collect_circuits(build *b, const sema_result *r) {
             co.grad = shift ? CG_GRAD_SHIFT : CG_GRAD_ADJOINT;
             co.shots = shots;
             b->cs.opts[n] = co;
+            bc->kept = !shift && !ir_has_channels(b->cs.ir[n]);
             be->circuit[k] = n++;
         }
     }

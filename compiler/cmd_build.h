@@ -23,6 +23,8 @@ typedef struct {
     const char *name;        /* the circuit's name in the .qnn file */
     char prefix[128];        /* symbols <prefix>_forward, _vjp, _info in the object file */
     rt_shots_plan *plan;     /* shots: the measurement circuit's plan (malloc'ed), else NULL */
+    int kept;                /* the object has <prefix>_forwardK / _vjpK (compiler/cg.c:
+                              * adjoint state-vector circuits) */
 } build_circuit;
 
 typedef struct {

@@ -259,6 +259,16 @@ static void experiment(FILE *f, int e, const build_experiment *be) {
     fputs("};\n", f);
 }
 
+/* The rest of an rt_compiled_circuit initialiser after its name: info, the two functions,
+ * the shots plan and the kept-state pair. */
+static void circuit_entry(FILE *f, const build_circuit *c) {
+    fprintf(f, ", %s_info, %s_forward, %s_vjp, ", c->prefix, c->prefix, c->prefix);
+    if (c->plan) fprintf(f, "&%s_shots, ", c->prefix);
+    else fputs("NULL, ", f);
+    if (c->kept) fprintf(f, "%s_forwardK, %s_vjpK},\n", c->prefix, c->prefix);
+    else fputs("NULL, NULL},\n", f);
+}
+
 static void circuit_table(FILE *f, int e, const build_unit *u) {
     const build_experiment *be = &u->experiments[e];
     int n = be->x->exp.n_circuits;
@@ -268,9 +278,7 @@ static void circuit_table(FILE *f, int e, const build_unit *u) {
         const build_circuit *c = &u->circuits[be->circuit[k]];
         fputs("    {", f);
         c_string(f, c->name);
-        fprintf(f, ", %s_info, %s_forward, %s_vjp, ", c->prefix, c->prefix, c->prefix);
-        if (c->plan) fprintf(f, "&%s_shots},\n", c->prefix);
-        else fputs("NULL},\n", f);
+        circuit_entry(f, c);
     }
     fputs("};\n", f);
 }
@@ -312,9 +320,7 @@ static void shared_table(FILE *f, const build_unit *u) {
             const build_circuit *c = &u->circuits[i];
             fputs("    {", f);
             c_string(f, c->name ? c->name : "circuit");
-            fprintf(f, ", %s_info, %s_forward, %s_vjp, ", c->prefix, c->prefix, c->prefix);
-            if (c->plan) fprintf(f, "&%s_shots},\n", c->prefix);
-            else fputs("NULL},\n", f);
+            circuit_entry(f, c);
         }
         fputs("};\n\n", f);
     }
@@ -345,6 +351,13 @@ int build_write_c(FILE *f, const build_unit *u) {
                    "int64_t n_samples,\n    void *work);\n", p);
         fprintf(f, "void %s_vjp(const void *params, const void *inputs, const void *grad_outputs, "
                    "void *grad_params,\n    void *grad_inputs, int64_t n_samples, void *work);\n", p);
+        if (u->circuits[i].kept) {
+            fprintf(f, "void %s_forwardK(const void *params, const void *inputs, void *outputs, "
+                       "int64_t n_samples,\n    void *work, void *states);\n", p);
+            fprintf(f, "void %s_vjpK(const void *params, const void *inputs, const void *grad_outputs, "
+                       "void *grad_params,\n    void *grad_inputs, int64_t n_samples, void *work, "
+                       "const void *states);\n", p);
+        }
         fprintf(f, "extern const int64_t %s_info[8];\n", p);
         if (u->circuits[i].plan) shots_plan(f, &u->circuits[i]);
     }

@@ -384,7 +384,7 @@ static int evaluate(const sema_experiment *x, const char *checkpoint, int j, dou
                         rcirc.precision, rcirc.lanes, (int64_t)rcirc.work_bytes};
         memcpy(info[k], v, sizeof v);
         cc[k] = (rt_compiled_circuit){x->model.circuits[k]->name, info[k], rcirc.forward, rcirc.vjp,
-                                      NULL};
+                                      NULL, rcirc.forward_keep, rcirc.vjp_kept};
     }
     rt_compiled_experiment desc = {&x->exp, cc};
     qnn_model *m = qnn_model_create(&desc, 1, err, errlen);

@@ -39,6 +39,12 @@ int rt_circuit_bind(const rt_compiled_circuit *cc, rt_circuit *out, char *err, s
     out->forward = cc->forward;
     out->vjp = cc->vjp;
     out->shots = cc->shots;
+    if (cc->forward_keep && cc->vjp_kept) { /* a lane group's psi, as compiler/cg.c sizes it */
+        out->forward_keep = cc->forward_keep;
+        out->vjp_kept = cc->vjp_kept;
+        out->state_bytes = 2 * ((size_t)1 << out->n_qubits) * (size_t)out->lanes *
+                           (size_t)(out->precision / 8);
+    }
     return 0;
 }
 

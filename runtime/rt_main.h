@@ -17,6 +17,8 @@ typedef struct rt_compiled_circuit {
     rt_forward_fn forward;    /* <prefix>_forward */
     rt_vjp_fn vjp;            /* <prefix>_vjp */
     const rt_shots_plan *shots; /* a measurement circuit's plan (shots = N), else NULL */
+    rt_forward_keep_fn forward_keep; /* <prefix>_forwardK, <prefix>_vjpK: the kept-state pair */
+    rt_vjp_kept_fn vjp_kept;         /* (rt_circuit.h), or NULL for circuits without it */
 } rt_compiled_circuit;
 
 /* A compiled experiment: its settings and layers, and circuits[k] for the layers whose spec
