@@ -14,8 +14,8 @@
  *       grad_params[i] += dL/dparams[i]   (ACCUMULATED, summed over the batch)
  *       grad_inputs[b][j] = dL/dinputs[b][j]   (OVERWRITTEN; may be NULL to skip)
  *
- * Optional, the kept-state pair (adjoint state-vector circuits; NULL elsewhere, e.g. native
- * builds and density matrices): forward_keep is forward that also writes each lane group's
+ * Optional, the kept-state pair (adjoint state-vector circuits, JIT or native; NULL elsewhere,
+ * e.g. density matrices, parameter shift): forward_keep is forward that also writes each lane group's
  * final state to states[ceil(B / lanes)][state_bytes] (states may be NULL: then it is
  * forward), and vjp_kept is vjp that starts each group from that state instead of re-running
  * the forward simulation (states NULL: it is vjp). With the same params, inputs and B as the
