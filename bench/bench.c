@@ -4,11 +4,13 @@
  *                         L2 (3 x 64 KiB), within L3 (3 x 2 MiB) and far beyond any cache
  *                         (3 x 64 MiB, one thread and two): GB/s, counted as STREAM does (24
  *                         bytes per element; write-allocate traffic, 32 bytes, is not counted)
- *   bench layer N B F [R] one QIREN quantum layer (N qubits, re-uploading depth 2, fused by
- *                         pass_fuse) JIT-compiled in precision F (64/32), batch B: compile
- *                         time, forward and vjp per sample (best of several calls, at least R,
- *                         default 3: the machine is shared), the cost model's flops per sample
- *                         (pass_cost_of), the lanes W, and the bytes the sweeps move (below)
+ *   bench layer N B F [R [K]] one QIREN quantum layer (N qubits, re-uploading depth 2, fused
+ *                         by pass_fuse; K = 0: without rule 10, wire blocks, K > 0: with
+ *                         blocks of at most K wires at any size) JIT-compiled in precision F
+ *                         (64/32), batch B: compile time, forward and vjp per sample (best of
+ *                         several calls, at least R, default 3: the machine is shared), the
+ *                         cost model's flops per sample (pass_cost_of), the lanes W, the
+ *                         bytes the sweeps move (below) and the number of blocks
  * Output: one line of key=value pairs, parsed by scripts/bench.sh. */
 #include <pthread.h>
 #include <stdio.h>
@@ -190,14 +192,23 @@ static void sweep_bytes(int n, int B, int W, size_t es, int ops, double *fwd, do
     *vjp = groups * S * (2.0 * ops + 1 + 2 + 4.0 * ops);
 }
 
-static int layer(int n, int B, int prec, int min_reps) {
+static int layer(int n, int B, int prec, int min_reps, int wire_blocks) {
     char err[512];
     jit_session *s = jit_create(err, sizeof err);
     if (!s) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }
-    ir_circuit *c0 = qiren_layer(n, 2), *c = pass_fuse(c0);
+    ir_circuit *c0 = qiren_layer(n, 2), *c;
+    if (wire_blocks >= 0) { /* rule 10 off (0) or forced to blocks of this many wires */
+        ir_circuit *f = pass_fuse_with(c0, &(pass_options){1, 0});
+        c = wire_blocks > 0 ? pass_fuse_blocks(f, wire_blocks) : ir_clone(f);
+        ir_free(f);
+    } else
+        c = pass_fuse(c0); /* what qnnc compiles */
+    int n_blocks = 0;
+    for (int i = 0; i < c->n_ops; i++)
+        n_blocks += c->ops[i].gate == IR_FUSED_BLOCK;
     pass_cost pc;
     pass_cost_of(c, &pc);
     jit_options o = jit_default_options();
@@ -237,9 +248,10 @@ static int layer(int n, int B, int prec, int min_reps) {
     double fb, vb;
     sweep_bytes(n, B, W, es, c->n_ops, &fb, &vb);
     printf("n=%d B=%d prec=%d ops=%d compile_ms=%.1f fwd_us=%.4f vjp_us=%.4f "
-           "fwd_flops=%.0f vjp_flops=%.0f work=%zu lanes=%d fwd_bytes=%.0f vjp_bytes=%.0f\n", n,
-           B, prec, c->n_ops, 1e3 * tc, bf / B * 1e6, bv / B * 1e6, pc.forward_flops,
-           pc.vjp_flops, rc.work_bytes, W, fb / B, vb / B);
+           "fwd_flops=%.0f vjp_flops=%.0f work=%zu lanes=%d fwd_bytes=%.0f vjp_bytes=%.0f "
+           "blocks=%d block_wires=%d\n", n, B, prec, c->n_ops, 1e3 * tc, bf / B * 1e6,
+           bv / B * 1e6, pc.forward_flops, pc.vjp_flops, rc.work_bytes, W, fb / B, vb / B,
+           n_blocks, wire_blocks);
     free(p); free(x); free(gy); free(y); free(gp); free(gx); free(w);
     ir_free(c);
     ir_free(c0);
@@ -258,15 +270,19 @@ int main(int argc, char **argv) {
                triad(64 * KiB, 1), triad(2 * MiB, 1), triad(64 * MiB, 1), triad(64 * MiB, 2));
         return 0;
     }
-    if ((argc == 5 || argc == 6) && !strcmp(argv[1], "layer")) {
+    if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "layer")) {
         int n = atoi(argv[2]), B = atoi(argv[3]), prec = atoi(argv[4]);
-        int reps = argc == 6 ? atoi(argv[5]) : 3;
-        if (n < 1 || n > 24 || B < 1 || (prec != 64 && prec != 32) || reps < 1 || reps > 15) {
-            fprintf(stderr, "bench layer: QUBITS 1-24, BATCH >= 1, 64|32, REPS 1-15\n");
+        int reps = argc >= 6 ? atoi(argv[5]) : 3, wb = argc == 7 ? atoi(argv[6]) : -1;
+        if (n < 2 || n > 24 || B < 1 || (prec != 64 && prec != 32) || reps < 1 || reps > 15 ||
+            wb < -1 || wb > IR_BLOCK_MAX_WIRES) {
+            fprintf(stderr, "bench layer: QUBITS 2-24, BATCH >= 1, 64|32, MIN_REPS 1-15, "
+                            "BLOCK_WIRES -1 (pass_fuse's choice), 0 (rule 10 off) or 1-%d\n",
+                    IR_BLOCK_MAX_WIRES);
             return 2;
         }
-        return layer(n, B, prec, reps);
+        return layer(n, B, prec, reps, wb);
     }
-    fprintf(stderr, "usage: bench peak | bench triad | bench layer QUBITS BATCH 64|32 [MIN_REPS]\n");
+    fprintf(stderr, "usage: bench peak | bench triad | bench layer QUBITS BATCH 64|32 "
+                    "[MIN_REPS [BLOCK_WIRES]]\n");
     return 2;
 }
