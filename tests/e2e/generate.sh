@@ -45,7 +45,7 @@ PY
 # an image set of rows of mixed sizes: refused, naming the file
 printf '1,2,3\n1,2\n' > "$tmp/bad.csv"
 sed 's|images("digits.csv")|images("'"$tmp"'/bad.csv")|' examples/generate_digits.qnn > "$tmp/bad.qnn"
-cp examples/generator_features.qnn "$tmp/"
+cp examples/generator_features.qnn examples/generator_baselines.qnn "$tmp/"
 if "$QNNC" run "$tmp/bad.qnn" --out "$tmp/bad" --quiet 2> "$tmp/bad.err"; then die "a bad image set was accepted"; fi
 grep -q "bad.csv" "$tmp/bad.err" || die "the refusal does not name the file: $(cat "$tmp/bad.err")"
 [ "$(grep -c . "$tmp/bad.err")" -eq 1 ] || die "more than one line: $(cat "$tmp/bad.err")"
