@@ -3,7 +3,9 @@
 # QIREN features block, 8 two-qubit circuits) on scikit-learn's digits in a ~20 s
 # configuration: the EMA generator's feature-space Frechet distance falls during training
 # (metrics.jsonl, measured by run_gan against the real set), samples.png and both checkpoints
-# are written, a bad image set is refused naming its file, and `qnnc build` refuses the form.
+# are written, the report (report/index.html) shows the distance plot beside the samples with
+# metrics.jsonl's numbers, a bad image set is refused naming its file, and `qnnc build` refuses
+# the form.
 # Skipped (one line) when the digits file is not found.
 set -euo pipefail
 QNNC=${QNNC:-build/qnnc}
@@ -28,9 +30,30 @@ gen=$(sed -n 's/^  generator: .*: \([0-9]*\) parameters.*/\1/p' "$tmp/info.txt")
     || die "run failed: $(cat "$tmp/run.err")"
 # the run's own count (run_gan's generator) is the one `qnnc info` printed
 grep -q "parameters generator $gen + features 352, discriminator $want" "$tmp/run.err" || die "counts: $(cat "$tmp/run.err")"
-for f in metrics.jsonl samples.png generator.safetensors discriminator.safetensors; do
+for f in metrics.jsonl samples.png generator.safetensors discriminator.safetensors \
+         report/index.html report/summary.md report/samples.png report/distance.png; do
     [ -s "$tmp/out/$f" ] || die "no $f"
 done
+# the report shows the distance plot beside the samples, and its numbers are metrics.jsonl's
+grep -q '<img src="distance.png"' "$tmp/out/report/index.html" || die "index.html does not show distance.png"
+grep -q '<img src="samples.png"' "$tmp/out/report/index.html" || die "index.html does not show samples.png"
+/usr/bin/python3 - "$tmp/out" <<'PY' || exit 1
+import json, re, sys
+from PIL import Image
+out = sys.argv[1]
+rows = [json.loads(l) for l in open(out + "/metrics.jsonl") if l.strip()]
+last = [r for r in rows if "step" in r][-1]
+floor = [r for r in rows if r.get("floor")][0]
+md = open(out + "/report/summary.md").read()
+m = re.search(r"feature-space Frechet distance: ([0-9.e+-]+) at step 0 -> ([0-9.e+-]+) \(floor ([0-9.e+-]+)", md)
+assert m, "summary.md has no distances"
+for got, want in zip(map(float, m.groups()[1:]), (last["fd_features"], floor["fd_features"])):
+    assert abs(got - want) <= 1e-5 * abs(want), (got, want)
+im = Image.open(out + "/report/distance.png")
+assert im.size == (960, 600), im.size
+# the report's sample grid is the run's (the same EMA generator and latents)
+assert list(Image.open(out + "/report/samples.png").getdata()) == list(Image.open(out + "/samples.png").getdata())
+PY
 /usr/bin/python3 - "$tmp/out/metrics.jsonl" <<'PY' || exit 1
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
