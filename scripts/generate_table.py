@@ -5,6 +5,10 @@
     generate_table.py best WORK LABEL=MODEL...     the MODEL of the baseline (every pair but the
                                                   first) with the lowest mean feature distance
     generate_table.py faces WORK LABEL=MODEL...    the faces rows
+    generate_table.py montage PNG WORK PREFIX SUFFIX SCALE LABEL=MODEL...
+                                                  the sample grids WORK/PREFIX MODEL SUFFIX/
+                                                  samples.png side by side, enlarged SCALE
+                                                  times (nearest), each named above (PIL)
 
 WORK/MODEL-sSEED/ (digits) and WORK/faces-MODEL/ (faces) each hold one `qnnc run`'s
 metrics.jsonl (the floor row, then one row per measurement), run.err (its last line: the
@@ -141,7 +145,28 @@ def faces_table(work, pairs):
     return "\n".join(out)
 
 
+def montage(png, work, prefix, suffix, scale, pairs):
+    from PIL import Image, ImageDraw
+    grids = [Image.open(os.path.join(work, f"{prefix}{model}{suffix}", "samples.png")).convert("L")
+             for _, model in pairs]
+    grids = [g.resize((g.width * scale, g.height * scale), Image.NEAREST) for g in grids]
+    gap, top = 12, 22
+    out = Image.new("L", (sum(g.width for g in grids) + gap * (len(grids) + 1),
+                          max(g.height for g in grids) + top + gap), 255)
+    draw = ImageDraw.Draw(out)
+    x = gap
+    for (label, _), g in zip(pairs, grids):
+        draw.text((x, 5), label, fill=0)
+        out.paste(g, (x, top))
+        x += g.width + gap
+    out.save(png, optimize=True)
+
+
 def main():
+    if len(sys.argv) >= 8 and sys.argv[1] == "montage":
+        montage(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]),
+                [tuple(a.split("=", 1)) for a in sys.argv[7:]])
+        return
     if len(sys.argv) < 4 or sys.argv[1] not in ("digits", "best", "faces"):
         sys.exit(__doc__)
     pairs = [tuple(a.split("=", 1)) for a in sys.argv[3:]]

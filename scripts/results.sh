@@ -644,9 +644,9 @@ section_generate() {
     echo
     /usr/bin/python3 scripts/generate_table.py digits "$w" "${gen_models[@]}"
     echo
-    for i in "${!models[@]}"; do
-      figure "$w/${models[$i]}-s0/samples.png" "generate_${models[$i]}" "${labels[$i]}: 64 samples of the EMA generator, seed 0"
-    done
+    # the five seed-0 sample grids (8 x 8 digits each) side by side, enlarged 3 times
+    /usr/bin/python3 scripts/generate_table.py montage "$w/samples_s0.png" "$w" "" -s0 3 "${gen_models[@]}"
+    figure "$w/samples_s0.png" generate_samples "64 samples of each model's EMA generator after $steps steps, seed 0 (samples.png of each run)"
     figure "$q/report/distance.png" generate_distance "QIREN, seed 0: the distances over training (report/distance.png)"
     echo "Faces: scikit-image's lfw_subset.npy (200 gray faces of 25 x 25, Debian python3-skimage,"
     echo "\`scripts/fetch_data.sh faces\`) through \`data = images(...)\`, one seed (0), QIREN and the"
@@ -658,8 +658,9 @@ section_generate() {
     if [ -n "$faces" ]; then
       /usr/bin/python3 scripts/generate_table.py faces "$w" "QIREN=circuit_features" "$best"
       echo
-      figure "$w/faces-circuit_features/samples.png" generate_faces_qiren "QIREN on faces: 64 samples, seed 0"
-      figure "$w/faces-${best#*=}/samples.png" generate_faces_baseline "$best_label on faces: 64 samples, seed 0"
+      /usr/bin/python3 scripts/generate_table.py montage "$w/faces_samples.png" "$w" faces- "" 1 \
+        "QIREN=circuit_features" "$best"
+      figure "$w/faces_samples.png" generate_faces "64 samples of QIREN's and $best_label's EMA generators on faces after $fsteps steps, seed 0"
       echo "The faces are from Labeled Faces in the Wild (University of Massachusetts, Amherst), as"
       echo "scikit-image ships them."
     else
