@@ -16,7 +16,7 @@
 # `--seeds 2 --set epochs=3 --docs /tmp/r`); --docs writes results.md and results/ elsewhere
 # (tests/e2e/results_script.sh), the readings still read from docs/results/; --work is where
 # the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the superres,
-# vqe and noise sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
+# vqe, noise and generate sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
 # superres ~10 min (trained once, then `qnnc eval` under each protocol), sound ~1 min, memory < 1 s,
 # classify ~2 min, vqe ~12 min (at most 3 seeds at 12 qubits), shots ~3 min, noise ~15 min,
 # generate ~15 min (5 GAN generators x 3 seeds on digits, then 2 on faces; --set is not passed to it).
