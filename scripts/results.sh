@@ -625,7 +625,7 @@ section_generate() {
     echo "discriminator [64, 32] with minibatch std 4; logistic loss, R1 0.01 every 4 steps, Adam lr"
     echo "0.0025 betas (0, 0.99) for both, generator EMA half-life 2000 images). Data: scikit-learn's"
     echo "1797 digits (Debian python3-sklearn). QIREN is examples/generator_features.qnn's block (8"
-    echo "independent 2-qubit circuits); the baselines are examples/generator_baselines.qnn's, each at"
+    echo "independent 2-qubit circuits); the baselines are the same file's other blocks, each at"
     echo "the smallest width whose parameter count is at least QIREN's. Only the features block"
     echo "differs between rows; the rest of the generator (\`generator params\` minus \`features"
     echo "params\`) is the same."

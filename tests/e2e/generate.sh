@@ -66,7 +66,7 @@ print("generate: feature-space Frechet distance %.3f at step %d -> %.3f at step 
 if not last < 0.8 * first:
     sys.exit("generate: the distance did not fall (%.3f -> %.3f)" % (first, last))
 PY
-# the paper's baselines (examples/generator_baselines.qnn) in place of the QIREN block: each
+# the paper's baselines (examples/generator_features.qnn) in place of the QIREN block: each
 # has its closed-form count (one hidden layer of width w, 8 outputs; tanh/relu (2w + 3w) +
 # (w^2 + 3w) + 8w + 8 at w = 13, rff (w^2 + 3w) + 8w + 8 at w = 14, siren 3w + (w^2 + w) +
 # 8w + 8 at w = 14) and trains: its feature distance falls in 80 steps
@@ -87,7 +87,7 @@ done
 # an image set of rows of mixed sizes: refused, naming the file
 printf '1,2,3\n1,2\n' > "$tmp/bad.csv"
 sed 's|images("digits.csv")|images("'"$tmp"'/bad.csv")|' examples/generate_digits.qnn > "$tmp/bad.qnn"
-cp examples/generator_features.qnn examples/generator_baselines.qnn "$tmp/"
+cp examples/generator_features.qnn "$tmp/"
 if "$QNNC" run "$tmp/bad.qnn" --out "$tmp/bad" --quiet 2> "$tmp/bad.err"; then die "a bad image set was accepted"; fi
 grep -q "bad.csv" "$tmp/bad.err" || die "the refusal does not name the file: $(cat "$tmp/bad.err")"
 [ "$(grep -c . "$tmp/bad.err")" -eq 1 ] || die "more than one line: $(cat "$tmp/bad.err")"
