@@ -951,6 +951,14 @@ static int generative_settings(ast_node *const *by_key, const value *vals, const
     }
     x->batch = 64;
     if (by_key[RT_SET_BATCH]) {
+        /* each step draws `batch` real images at random: there is no whole set to take */
+        int full = is_word(&vals[RT_SET_BATCH], rt_settings_schema[RT_SET_BATCH].words[0]);
+        if (full < 0) return 0;
+        if (full) {
+            diag_error(vals[RT_SET_BATCH].loc, "a generative experiment's `batch` must be an integer (real "
+                       "images drawn per step), not `full`");
+            return 0;
+        }
         if (!setting_int(&vals[RT_SET_BATCH], RT_SET_BATCH, &n)) return 0;
         x->batch = (int)n;
     }
