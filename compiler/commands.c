@@ -264,7 +264,7 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
          * the state-vector code simulates exactly */
         if (o->reference) {
             char err[256];
-            if ((failed = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
+            if ((failed = refback_bind_grad(x->model.circuits[k], shift, &out[k], err, sizeof err)))
                 fprintf(stderr, "qnnc: %s\n", err);
             continue;
         }
@@ -321,13 +321,7 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
         int precision = o->precision ? o->precision : x->exp.precision;
-        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* adjoint vjp only (cg_dm.c) */
-        if (dm && o->grad_shift) {
-            fprintf(stderr, "qnnc: experiment %s simulates density matrices, whose gradients are "
-                            "the adjoint method's only: drop `--grad shift`\n", x->exp.name);
-            failed = 1;
-            break;
-        }
+        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* cg_dm.c: adjoint or shift */
         if (dm && precision == 32 && o->reference) /* never silently: the user asked for f32 */
             fprintf(stderr, "qnnc: note: experiment %s simulates density matrices, which the "
                             "reference interpreter computes in f64: precision f32 does not apply\n",
