@@ -23,6 +23,7 @@
 #include "cg_internal.h"
 #include "cg_dm.h"
 #include "channel.h"
+#include "dm_checkpoints.h"
 
 static int is_readout(const ir_op *op) {
     return op->gate == IR_CHANNEL && op->channel == IR_CH_READOUT;
@@ -39,11 +40,21 @@ int cg_dm_n_checkpoints(const ir_circuit *c) {
     return n;
 }
 
+/* The checkpoint stride of c in precision esize (dm_checkpoints.h: per sample). */
+static int stride_of(const ir_circuit *c, size_t esize) {
+    return dm_checkpoint_stride(cg_dm_n_checkpoints(c),
+                                2.0 * (double)((size_t)1 << (2 * c->n_qubits)) * (double)esize);
+}
+
+int cg_dm_kept_states(const ir_circuit *c, size_t esize) {
+    return dm_checkpoints_kept(cg_dm_n_checkpoints(c), stride_of(c, esize));
+}
+
 static size_t round_up(size_t v, size_t r) { return (v + r - 1) / r * r; }
 
 int cg_dm_lanes(const ir_circuit *c, int chosen, cg_options *opt, char *err, size_t errlen) {
     size_t esize = opt->precision == 32 ? 4 : 8;
-    size_t states = 2 + (opt->grad == CG_GRAD_SHIFT ? 0 : (size_t)cg_dm_n_checkpoints(c));
+    size_t states = 2 + (opt->grad == CG_GRAD_SHIFT ? 0 : (size_t)cg_dm_kept_states(c, esize));
     size_t per_lane = states * 2 * ((size_t)1 << (2 * c->n_qubits)) * esize;
     while (!chosen && opt->lanes > 1 && per_lane * (size_t)opt->lanes > CG_DM_WORK_TARGET)
         opt->lanes /= 2; /* memory-bound anyway: lanes beyond 2 gain nothing (performance.md) */
@@ -79,7 +90,7 @@ int cg_dm_setup(cg *g) {
     g->off_diag = off; off += 2 * round_up((size_t)c->n_terms * W, R);
     /* checkpoints (adjoint vjp): one state per channel, after the fixed regions; the
      * parameter-shift vjp only runs forward and keeps none */
-    if (g->opt.grad != CG_GRAD_SHIFT) off += (size_t)cg_dm_n_checkpoints(c) * round_up(N2, R);
+    if (g->opt.grad != CG_GRAD_SHIFT) off += (size_t)cg_dm_kept_states(c, g->esize) * round_up(N2, R);
     g->off_shared = off;
     g->n_shared = g->max_shared = 0;
     return 0;
@@ -758,19 +769,47 @@ static void build_vjp(cg *g, const dm_kernels *k, const char *name, const cg_fn_
     cg_load_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem, 1);
     cg_zero_region(g, g->gi, c->n_inputs);
     cg_init_state(g, g->psi);
-    int n_ck = 0;
+    /* checkpoints before every stride-th channel (dm_checkpoints.h); ch_op[j]: channel j's op */
+    int n_ch = cg_dm_n_checkpoints(c), stride = stride_of(c, g->esize), j = 0;
+    int n_seg = (n_ch + stride - 1) / stride;
+    int *ch_op = calloc((size_t)n_ch + 1, sizeof *ch_op);
+    if (!ch_op) {
+        cg_fail(g, "out of memory");
+        return;
+    }
     for (int i = 0; i < c->n_ops; i++) {
-        if (has_checkpoint(&c->ops[i])) copy_state(g, checkpoint(g, n_ck++), g->psi);
+        if (has_checkpoint(&c->ops[i])) {
+            if (j % stride == 0) copy_state(g, checkpoint(g, j / stride), g->psi);
+            ch_op[j++] = i;
+        }
         if (!skipped(&c->ops[i])) call(g, k->fwd[i]);
     }
     call(g, k->measure);
     cg_memo_reset(g);
-    if (seed_weights(g)) return;
+    if (seed_weights(g)) {
+        free(ch_op);
+        return;
+    }
     call(g, k->seed);
     for (int i = c->n_ops - 1; i >= 0; i--) {
-        if (has_checkpoint(&c->ops[i])) copy_state(g, g->psi, checkpoint(g, --n_ck));
+        if (has_checkpoint(&c->ops[i])) { /* psi <- rho before channel j */
+            int s = --j / stride, m = j % stride, last = m == stride - 1 || j == n_ch - 1;
+            if (stride > 1 && last && m > 0) {
+                /* the segment's first pass back: recompute it from its checkpoint, keeping
+                 * rho before each of its later channels (states n_seg + m' - 1) */
+                copy_state(g, g->psi, checkpoint(g, s));
+                for (int q = ch_op[s * stride], jj = s * stride; q < i; q++) {
+                    if (has_checkpoint(&c->ops[q]) && jj++ > s * stride)
+                        copy_state(g, checkpoint(g, n_seg + (jj - 1 - s * stride) - 1), g->psi);
+                    if (!skipped(&c->ops[q])) call(g, k->fwd[q]);
+                }
+            } else {
+                copy_state(g, g->psi, checkpoint(g, m == 0 ? s : n_seg + m - 1));
+            }
+        }
         if (!skipped(&c->ops[i])) call(g, k->bwd[i]);
     }
+    free(ch_op);
     if (c->n_inputs > 0) { /* grad_inputs may be NULL */
         LLVMValueRef gin = LLVMGetParam(fn, 4);
         LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin");

@@ -8,6 +8,8 @@
 
 /* Channels that keep a checkpoint of rho in the vjp (every channel but readout_error). */
 int cg_dm_n_checkpoints(const ir_circuit *c);
+/* The density matrices its adjoint vjp keeps for them (dm_checkpoints.h), in precision esize. */
+int cg_dm_kept_states(const ir_circuit *c, size_t esize);
 /* The lanes of a density-matrix circuit: its work (two states and, for the adjoint method, a
  * checkpoint per channel, per lane) is kept within CG_DM_WORK_TARGET by halving the default lanes (not lanes the caller
  * chose); above CG_DM_WORK_MAX with one lane it is refused (-1 and a message with the bytes). */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "dm_checkpoints.h"
 #include "interp.h"
 #include "ir.h"
 #include "jit.h"
@@ -313,16 +314,20 @@ static ir_circuit *chain_with_channels(int n, int n_channels) {
 static void test_work_limits(void **state) {
     (void)state;
     char err[512];
-    ir_circuit *c = chain_with_channels(10, 10); /* 12 states of 16 MiB per lane */
+    /* 10 channels of 16 MiB per lane: over DM_CHECKPOINT_BUDGET, so every 4th is kept and the
+     * segments are recomputed: 3 checkpoints + 3 segment states (dm_checkpoints.h), 8 states */
+    ir_circuit *c = chain_with_channels(10, 10);
     rt_circuit rc;
     compile(c, 64, 0, &rc);
-    size_t per_lane = 12 * ((size_t)2 << 20) * 8;
+    int kept = dm_checkpoints_kept(10, dm_checkpoint_stride(10, 16.0 * (1 << 20)));
+    assert_int_equal(kept, 6);
+    size_t per_lane = (size_t)(2 + kept) * ((size_t)2 << 20) * 8;
     int want = cg_default_lanes(NULL, 64);
     while (want > 1 && per_lane * (size_t)want > CG_DM_WORK_TARGET_BYTES) want /= 2;
     assert_int_equal(rc.lanes, want);
     assert_true(rc.work_bytes >= per_lane * (size_t)want);
     ir_free(c);
-    c = chain_with_channels(12, 20); /* 22 states of 256 MiB: over the limit with one lane */
+    c = chain_with_channels(13, 20); /* 2 + 8 states of 1 GiB: over the limit with one lane */
     jit_options o = jit_default_options();
     assert_int_equal(jit_compile(S, c, &o, &rc, err, sizeof err), -1);
     assert_non_null(strstr(err, "density-matrix gradient needs"));
@@ -394,6 +399,29 @@ static void test_parameter_shift(void **state) {
     grad_method = CG_GRAD_ADJOINT;
 }
 
+/* More channels than DM_CHECKPOINT_BUDGET holds (8 qubits: 1 MiB per state and sample, over
+ * 64 channels): checkpoints every k-th channel, the segments recomputed in the backward pass;
+ * the vjp still equals the interpreter's (which keeps every state) at 1e-10, with
+ * dm_checkpoints_kept states in its work instead of one per channel. */
+static void test_checkpoint_segments(void **state) {
+    (void)state;
+    ir_circuit *c = noisy_circuit(8, 210, ALL, IR_CH_COUNT);
+    int n_ch = 0;
+    for (int i = 0; i < c->n_ops; i++)
+        n_ch += c->ops[i].gate == IR_CHANNEL && c->ops[i].channel != IR_CH_READOUT;
+    int stride = dm_checkpoint_stride(n_ch, 2.0 * 65536 * 8);
+    assert_true(n_ch > 64 && stride > 1);
+    int kept = dm_checkpoints_kept(n_ch, stride);
+    assert_true(kept < n_ch / 2);
+    check_against_interp(c, 2);
+    rt_circuit rc;
+    compile(c, 64, 2, &rc);
+    size_t state_bytes = 2 * 65536 * 8 * 2; /* 2 lanes */
+    assert_true(rc.work_bytes >= (size_t)(kept + 2) * state_bytes);
+    assert_true(rc.work_bytes < (size_t)(kept + 4) * state_bytes);
+    ir_free(c);
+}
+
 int main(void) {
     srand(4242);
     char err[512];
@@ -409,6 +437,7 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_work_limits),
         cmocka_unit_test(test_parameter_shift),
+        cmocka_unit_test(test_checkpoint_segments),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jit_destroy(S);
