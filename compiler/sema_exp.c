@@ -798,10 +798,9 @@ static int trajectory_settings(sema *S, ast_node *const *by_key, const value *va
         const ir_op *bad = traj_unsupported(c, &why);
         if (bad) {
             diag_error(v->loc, "`simulation = trajectories`, but the `%s` channel of circuit `%s` "
-                       "(%s line %d) %s: trajectories choose among Pauli gates (depolarizing, "
-                       "bit_flip, phase_flip with constant strengths); use `simulation = "
-                       "density_matrix`", ir_channel_name(bad->channel), c->name,
-                       channel_where(bad), bad->src_line, why);
+                       "(%s line %d) %s: trajectories follow one-qubit channels with constant "
+                       "strengths; use `simulation = density_matrix`", ir_channel_name(bad->channel),
+                       c->name, channel_where(bad), bad->src_line, why);
             return 0;
         }
         list[k] = sema_keep_circuit(S, traj_lower(c));
