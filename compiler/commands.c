@@ -330,6 +330,12 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
                 failed = 1;
             }
         if (failed) break;
+        int jumps = 0; /* trajectories with Kraus jumps run on the interpreter: f64 */
+        for (int k = 0; k < x->model.n_circuits; k++) jumps |= traj_first_jump(x->model.circuits[k]) != NULL;
+        if (jumps && precision == 32)
+            fprintf(stderr, "qnnc: note: experiment %s: trajectories with Kraus jumps run on the "
+                            "interpreter, in f64: precision f32 does not apply\n", x->exp.name);
+        if (jumps) precision = 64;
         if (dm && precision == 32 && o->reference) /* never silently: the user asked for f32 */
             fprintf(stderr, "qnnc: note: experiment %s simulates density matrices, which the "
                             "reference interpreter computes in f64: precision f32 does not apply\n",
