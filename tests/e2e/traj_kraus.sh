@@ -5,7 +5,8 @@
 # `--set simulation=trajectories --set trajectories=400` gives every one of the 64 points
 # within 3 standard errors (the largest the run prints) of the density matrix's evaluation,
 # and not equal to it (an estimate). Training and `qnnc grad` with jumps are refused with the
-# reason; `qnnc emit-llvm` too (nothing is generated for them).
+# reason, and so are `qnnc build` (its binaries train) and `qnnc emit-llvm` (nothing is
+# generated for them).
 set -euo pipefail
 QNNC=${QNNC:-build/qnnc}
 root=$(pwd)
@@ -38,4 +39,7 @@ if q grad traj_kraus.qnn --set simulation=trajectories --input 0.3 > /dev/null 2
 grep -q "is not the gradient of the mean" grad.err || { cat grad.err; die "the grad refusal"; }
 if q emit-llvm traj_kraus.qnn --set simulation=trajectories > /dev/null 2> ll.err; then die "emit-llvm with jumps accepted"; fi
 grep -q "no LLVM IR" ll.err || { cat ll.err; die "the emit-llvm refusal"; }
+if q build traj_kraus.qnn --set simulation=trajectories -o bin > /dev/null 2> build.err; then die "qnnc build with jumps accepted"; fi
+grep -q "native builds train: circuit c: .*state-dependent Kraus jump" build.err || { cat build.err; die "the build refusal"; }
+[ ! -e bin ] || die "a refused build left a binary"
 echo "traj_kraus.sh: ok"
