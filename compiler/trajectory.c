@@ -122,7 +122,6 @@ ir_circuit *traj_lower(const ir_circuit *c) {
             d->ops[k] = *op;
             continue;
         }
-        double p = c->exprs[op->angle[0]].value; /* constant: traj_unsupported checked */
         int u = ir_input(d, d->n_inputs);          /* a fresh draw, after every input */
         d->n_uniform++;
         int w = op->wires[0];
@@ -136,6 +135,7 @@ ir_circuit *traj_lower(const ir_circuit *c) {
             ir_set_loc(d, q, op->src_line, op->src_col);
             continue;
         }
+        double p = c->exprs[op->angle[0]].value; /* constant: traj_unsupported checked */
         switch (op->channel) {
         case IR_CH_DEPOLARIZING:
             add_rotation(d, IR_RX, w, pi_step(d, p / 3, u), op);
