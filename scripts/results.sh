@@ -7,7 +7,7 @@
 #   scripts/results.sh [--seeds N] [--set KEY=VALUE]... [--docs DIR] [--work DIR] [SECTION...]
 #
 # Sections (default: all, in this order): images superres sound memory classify vqe shots noise
-# generate.
+# noisetraj generate.
 # A section run writes docs/results/NAME.md; docs/results.md is then put together from every
 # section's file, so one section can be re-measured without the others. --seeds N (default
 # 6: the fewest for which an exact two-sided paired test can reach p < 0.05, 2/2^6) runs seeds
@@ -18,7 +18,7 @@
 # the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the superres,
 # vqe, noise and generate sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
 # superres ~10 min (trained once, then `qnnc eval` under each protocol), sound ~1 min, memory < 1 s,
-# classify ~2 min, vqe ~12 min (at most 3 seeds at 12 qubits), shots ~3 min, noise ~15 min,
+# classify ~2 min, vqe ~12 min (at most 3 seeds at 12 qubits), shots ~3 min, noise ~22 min, noisetraj ~40 min,
 # generate ~15 min (5 GAN generators x 3 seeds on digits, then 2 on faces; --set is not passed to it).
 # Each section copies the figures of the reports it ran into docs/results/NAME.png (under
 # 300 KB each) and links them from its text.
@@ -28,6 +28,8 @@ QNNC=${QNNC:-build/qnnc}
 n_seeds=6
 n_dm_seeds=3   # the density-matrix runs of `noise` (compiled, but 4^n per state)
 dm_full_epochs=10  # the full-width QIREN density-matrix row of `noise` (about 20 s an epoch)
+traj_k=16          # trajectories per sample of `noisetraj` (the full-width QIREN, depolarizing)
+traj_size=16       # its image size: 16x16 (256 points; 32x32 is about 17 min per run)
 sections=()
 extra=()
 docs=docs
@@ -39,11 +41,11 @@ while [ $# -gt 0 ]; do
     --set) need "$@"; extra+=(--set "$2"); shift 2 ;;
     --docs) need "$@"; docs="$2"; shift 2 ;;
     --work) need "$@"; out="$2"; shift 2 ;;
-    images|superres|sound|memory|classify|vqe|shots|noise|generate) sections+=("$1"); shift ;;
-    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe shots noise generate; --seeds N)" >&2; exit 2 ;;
+    images|superres|sound|memory|classify|vqe|shots|noise|noisetraj|generate) sections+=("$1"); shift ;;
+    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe shots noise noisetraj generate; --seeds N)" >&2; exit 2 ;;
   esac
 done
-[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe shots noise generate)
+[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe shots noise noisetraj generate)
 case "$n_seeds" in ''|*[!0-9]*) echo "results.sh: --seeds takes a count, got '$n_seeds'" >&2; exit 2 ;; esac
 [ "$n_seeds" -ge 1 ] || { echo "results.sh: --seeds must be at least 1" >&2; exit 2; }
 seeds=$(seq 0 $((n_seeds - 1)) | tr '\n' ' ' | sed 's/ $//')
@@ -586,6 +588,52 @@ PY
   } > "$f"
 }
 
+# The full-width QIREN under depolarizing noise by trajectories: depolarizing is a Pauli channel,
+# so `simulation = trajectories` samples it exactly and trains through it (semantics.md §10);
+# one seed per image and level (each run is minutes), p = 0 the noiseless state vector.
+section_noisetraj() {
+  local f="$docs/results/noisetraj.md" img p
+  mkdir -p "$out/noisetraj"
+  local at=(--set "data=image(path = \"IMG.png\", size = $traj_size)" --set "eval=grid(size = $traj_size, metrics = [mse, psnr])")
+  if [ -z "${RESULTS_TABLES_ONLY:-}" ]; then
+    for img in astronaut camera coffee; do
+      for p in 0 0.001 0.01; do
+        local noise=()
+        [ "$p" = 0 ] || noise=(--set "noise=depolarizing($p, after = all)" --set simulation=trajectories
+                               --set "trajectories=$traj_k")
+        local t0 t1
+        t0=$(date +%s.%N)
+        "$QNNC" run examples/image_qiren.qnn --quiet "${at[@]//IMG/$img}" --set seed=0 "${noise[@]}" \
+          "${extra[@]}" --result "$out/noisetraj/$img-$p.csv" --out "$out/noisetraj/$img-$p" > /dev/null
+        t1=$(date +%s.%N)
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", b - a }' > "$out/noisetraj/$img-$p.wall"
+      done
+    done
+  fi
+  {
+    echo "## Noise: the full-width QIREN under depolarizing noise, by trajectories"
+    echo
+    echo "Produced by \`scripts/results.sh noisetraj\` on $stamp. QIREN as in the images section (8"
+    echo "qubits, 3 hybrid layers, 657 parameters, 301 epochs) on ${traj_size}x${traj_size} images, seed 0 only;"
+    echo "\`noise = depolarizing(p, after = all)\` (480 channels), simulated by \`simulation = trajectories\`"
+    echo "with K = $traj_k seeded trajectories per sample in training and in the final evaluation (an"
+    echo "unbiased estimate of the density matrix's outputs: depolarizing is a mixture of Paulis);"
+    echo "p = 0 is the noiseless state vector. Final MSE on the grid (one run each, so no spread;"
+    echo "wall time per run in brackets, on a machine shared with other work):"
+    echo
+    echo "| image | p = 0 | p = 1e-3 | p = 1e-2 |"
+    echo "|---|---:|---:|---:|"
+    for img in astronaut camera coffee; do
+      local row="| $img"
+      for p in 0 0.001 0.01; do
+        IFS='|' read -r m _ _ <<<"$(mean_sd "$out/noisetraj/$img-$p.csv")"
+        row="$row | $m ($(cat "$out/noisetraj/$img-$p.wall") s)"
+      done
+      echo "$row |"
+    done
+  } > "$f"
+}
+
 # The generator models of the small-scale Table 2: "label=model", QIREN first (generate_table.py
 # pairs the others against it).
 gen_models=("QIREN=circuit_features" "Tanh=tanh_features" "ReLU=relu_features"
@@ -707,7 +755,7 @@ done
   echo "each table (docs/results/NAME.notes.md) are written by hand from those tables and state"
   echo "the run they were written from; a claim of the paper is set beside what was measured."
   echo "The figures (docs/results/*.png) are copied from the reports of the same runs."
-  for s in images superres sound memory classify vqe shots noise generate; do
+  for s in images superres sound memory classify vqe shots noise noisetraj generate; do
     echo
     if [ -f "$docs/results/$s.md" ]; then cat "$docs/results/$s.md"
     else echo "## $s"; echo; echo "Not measured yet: \`scripts/results.sh $s\`."; fi
