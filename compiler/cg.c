@@ -213,6 +213,14 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
             CHECK(op->wires[0] >= 0 && op->wires[0] < op->wires[1] && op->wires[1] < c->n_qubits,
                   "op %d (fused2q): wires %d, %d are not a pair of %d qubits", oi, op->wires[0],
                   op->wires[1], c->n_qubits);
+        if (op->gate == IR_FUSED_BLOCK) {
+            uint32_t wm = ir_op_wire_mask(c, op);
+            int k = 0;
+            for (; wm; wm &= wm - 1)
+                k++;
+            CHECK(k <= IR_BLOCK_MAX_WIRES, "op %d (fusedblock): %d wires, at most %d", oi, k,
+                  IR_BLOCK_MAX_WIRES);
+        }
         for (int j = 0; j < op->n_members; j++) {
             const ir_op *m = &c->members[op->first_member + j];
             if (op->gate == IR_FUSED_2Q) { /* any member within the pair */
@@ -237,7 +245,11 @@ int cg_check(const ir_circuit *c, char *err, size_t errlen) {
             }
             if (check_prim(c, m, oi, err, errlen))
                 return -1;
-            if (op->gate == IR_FUSED_1Q)
+            if (op->gate == IR_FUSED_BLOCK)
+                CHECK(m->gate != IR_SWAP && m->gate != IR_I,
+                      "op %d (fusedblock): member %s is not a one-qubit or controlled gate", oi,
+                      ir_gate_name(m->gate));
+            else if (op->gate == IR_FUSED_1Q)
                 CHECK(ir_gate_arity(m->gate) == 1 && m->wires[0] == op->wires[0],
                       "op %d (fused1q): member %s is not on wire %d", oi,
                       ir_gate_name(m->gate), op->wires[0]);

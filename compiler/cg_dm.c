@@ -23,6 +23,7 @@
 #include "cg_internal.h"
 #include "cg_dm.h"
 #include "channel.h"
+#include "dm_checkpoints.h"
 
 static int is_readout(const ir_op *op) {
     return op->gate == IR_CHANNEL && op->channel == IR_CH_READOUT;
@@ -39,10 +40,21 @@ int cg_dm_n_checkpoints(const ir_circuit *c) {
     return n;
 }
 
+/* The checkpoint stride of c in precision esize (dm_checkpoints.h: per sample). */
+static int stride_of(const ir_circuit *c, size_t esize) {
+    return dm_checkpoint_stride(cg_dm_n_checkpoints(c),
+                                2.0 * (double)((size_t)1 << (2 * c->n_qubits)) * (double)esize);
+}
+
+int cg_dm_kept_states(const ir_circuit *c, size_t esize) {
+    return dm_checkpoints_kept(cg_dm_n_checkpoints(c), stride_of(c, esize));
+}
+
 static size_t round_up(size_t v, size_t r) { return (v + r - 1) / r * r; }
 
 int cg_dm_lanes(const ir_circuit *c, int chosen, cg_options *opt, char *err, size_t errlen) {
-    size_t esize = opt->precision == 32 ? 4 : 8, states = 2 + (size_t)cg_dm_n_checkpoints(c);
+    size_t esize = opt->precision == 32 ? 4 : 8;
+    size_t states = 2 + (opt->grad == CG_GRAD_SHIFT ? 0 : (size_t)cg_dm_kept_states(c, esize));
     size_t per_lane = states * 2 * ((size_t)1 << (2 * c->n_qubits)) * esize;
     while (!chosen && opt->lanes > 1 && per_lane * (size_t)opt->lanes > CG_DM_WORK_TARGET)
         opt->lanes /= 2; /* memory-bound anyway: lanes beyond 2 gain nothing (performance.md) */
@@ -76,8 +88,9 @@ int cg_dm_setup(cg *g) {
     g->off_lam = off;  off += round_up(N2, R);
     /* the diag region holds the term values (raw tr(P_t rho)), then the seed weights */
     g->off_diag = off; off += 2 * round_up((size_t)c->n_terms * W, R);
-    /* checkpoints (vjp): one state per channel, after the fixed regions */
-    off += (size_t)cg_dm_n_checkpoints(c) * round_up(N2, R);
+    /* checkpoints (adjoint vjp): one state per channel, after the fixed regions; the
+     * parameter-shift vjp only runs forward and keeps none */
+    if (g->opt.grad != CG_GRAD_SHIFT) off += (size_t)cg_dm_kept_states(c, g->esize) * round_up(N2, R);
     g->off_shared = off;
     g->n_shared = g->max_shared = 0;
     return 0;
@@ -301,6 +314,50 @@ static void channel_strength_grads(cg *g, const ir_op *op, const val *s, const c
     }
     default: break;
     }
+}
+
+/* The entries of a built-in channel's form differentiated in strength k (a linear map:
+ * the parameter-shift vjp runs the circuit with it in the channel's place). */
+static ch_form channel_form_deriv(cg *g, const ir_op *op, const val *s, int k) {
+    ch_form f = {NULL, NULL, NULL, NULL, NULL, NULL};
+    val p = s[0];
+    switch (op->channel) {
+    case IR_CH_DEPOLARIZING:
+        f.pa = f.qd = cg_k(g, -2.0 / 3);
+        f.pd = f.qa = cg_k(g, 2.0 / 3);
+        f.cb = cg_k(g, -4.0 / 3);
+        break;
+    case IR_CH_BIT_FLIP:
+        f.pa = f.qd = f.cb = cg_k(g, -1.0);
+        f.pd = f.qa = f.cc = cg_k(g, 1.0);
+        break;
+    case IR_CH_PHASE_FLIP:
+        f.cb = cg_k(g, -2.0);
+        break;
+    case IR_CH_AMPLITUDE_DAMPING:
+        f.pd = cg_k(g, 1.0);
+        f.qd = cg_k(g, -1.0);
+        /* d sqrt(1 - p) / dp as for phase damping */
+        /* FALLTHROUGH */
+    case IR_CH_PHASE_DAMPING:
+        f.cb = cg_div(g, cg_k(g, -0.5), cg_math(g, "sqrt", one_minus(g, p)));
+        break;
+    case IR_CH_THERMAL: { /* pd = 1 - e1, qd = e1, cb = e2 */
+        val t1 = s[0], t2 = s[1], t = s[2];
+        val e1 = cg_math(g, "exp", cg_neg(g, cg_div(g, t, t1)));
+        val e2 = cg_math(g, "exp", cg_neg(g, cg_div(g, t, t2)));
+        val de1 = k == 0 ? cg_div(g, cg_mul(g, e1, t), cg_mul(g, t1, t1))
+                : k == 2 ? cg_neg(g, cg_div(g, e1, t1)) : NULL;
+        val de2 = k == 1 ? cg_div(g, cg_mul(g, e2, t), cg_mul(g, t2, t2))
+                : k == 2 ? cg_neg(g, cg_div(g, e2, t2)) : NULL;
+        f.pd = de1 ? cg_neg(g, de1) : NULL;
+        f.qd = de1;
+        f.cb = de2;
+        break;
+    }
+    default: break;
+    }
+    return f;
 }
 
 static void form_matrix(const ch_form *f, cval *m) {
@@ -650,35 +707,19 @@ static LLVMValueRef build_forward(cg *g, const dm_kernels *k, const char *name,
     return fn;
 }
 
-static void build_vjp(cg *g, const dm_kernels *k, const char *name, const cg_fn_target *ft) {
+/* After the forward pass and measure: w_t = dL/d tv_t from the output gradients (variances
+ * linearised at their means), the readout strengths' gradients, and the weights w_t f_t of
+ * the linear functional L(rho) = sum_t w_t f_t tr(P_t rho) in the weights region (the adjoint
+ * method's seed, the parameter-shift runs' loss). -1 when out of memory. */
+static int seed_weights(cg *g) {
     const ir_circuit *c = g->c;
-    LLVMTypeRef a[7] = {g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
-    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 7, 0), ft, 0);
-    add_noalias(g, fn, 7);
-    cg_begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
-    g->params = LLVMGetParam(fn, 0);
-    cg_zero_region(g, g->gp, c->n_params);
-    cg_loop l;
-    LLVMValueRef base, rem;
-    cg_groups_begin(g, &l, LLVMGetParam(fn, 5), &base, &rem);
-    cg_load_rows(g, LLVMGetParam(fn, 1), c->n_inputs, g->xin, base, rem, 0);
-    cg_load_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem, 1);
-    cg_zero_region(g, g->gi, c->n_inputs);
-    cg_init_state(g, g->psi);
-    int n_ck = 0;
-    for (int i = 0; i < c->n_ops; i++) {
-        if (has_checkpoint(&c->ops[i])) copy_state(g, checkpoint(g, n_ck++), g->psi);
-        if (!skipped(&c->ops[i])) call(g, k->fwd[i]);
-    }
-    call(g, k->measure);
-    cg_memo_reset(g);
     val *p = readout_strengths(g);
     val *w = calloc((size_t)c->n_terms + 1, sizeof *w); /* dL/d tv_t */
     if (!p || !w) {
         cg_fail(g, "out of memory");
         free(p);
         free(w);
-        return;
+        return -1;
     }
     for (int o = 0; o < c->n_obs; o++) {
         const ir_observable *ob = &c->obs[o];
@@ -710,11 +751,65 @@ static void build_vjp(cg *g, const dm_kernels *k, const char *name, const cg_fn_
                   cg_splat(g, cg_zero_if_null(g, cg_mul(g, w[t], readout_factor(g, t, p, -1)))));
     free(p);
     free(w);
+    return 0;
+}
+
+static void build_vjp(cg *g, const dm_kernels *k, const char *name, const cg_fn_target *ft) {
+    const ir_circuit *c = g->c;
+    LLVMTypeRef a[7] = {g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 7, 0), ft, 0);
+    add_noalias(g, fn, 7);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
+    g->params = LLVMGetParam(fn, 0);
+    cg_zero_region(g, g->gp, c->n_params);
+    cg_loop l;
+    LLVMValueRef base, rem;
+    cg_groups_begin(g, &l, LLVMGetParam(fn, 5), &base, &rem);
+    cg_load_rows(g, LLVMGetParam(fn, 1), c->n_inputs, g->xin, base, rem, 0);
+    cg_load_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem, 1);
+    cg_zero_region(g, g->gi, c->n_inputs);
+    cg_init_state(g, g->psi);
+    /* checkpoints before every stride-th channel (dm_checkpoints.h); ch_op[j]: channel j's op */
+    int n_ch = cg_dm_n_checkpoints(c), stride = stride_of(c, g->esize), j = 0;
+    int n_seg = (n_ch + stride - 1) / stride;
+    int *ch_op = calloc((size_t)n_ch + 1, sizeof *ch_op);
+    if (!ch_op) {
+        cg_fail(g, "out of memory");
+        return;
+    }
+    for (int i = 0; i < c->n_ops; i++) {
+        if (has_checkpoint(&c->ops[i])) {
+            if (j % stride == 0) copy_state(g, checkpoint(g, j / stride), g->psi);
+            ch_op[j++] = i;
+        }
+        if (!skipped(&c->ops[i])) call(g, k->fwd[i]);
+    }
+    call(g, k->measure);
+    cg_memo_reset(g);
+    if (seed_weights(g)) {
+        free(ch_op);
+        return;
+    }
     call(g, k->seed);
     for (int i = c->n_ops - 1; i >= 0; i--) {
-        if (has_checkpoint(&c->ops[i])) copy_state(g, g->psi, checkpoint(g, --n_ck));
+        if (has_checkpoint(&c->ops[i])) { /* psi <- rho before channel j */
+            int s = --j / stride, m = j % stride, last = m == stride - 1 || j == n_ch - 1;
+            if (stride > 1 && last && m > 0) {
+                /* the segment's first pass back: recompute it from its checkpoint, keeping
+                 * rho before each of its later channels (states n_seg + m' - 1) */
+                copy_state(g, g->psi, checkpoint(g, s));
+                for (int q = ch_op[s * stride], jj = s * stride; q < i; q++) {
+                    if (has_checkpoint(&c->ops[q]) && jj++ > s * stride)
+                        copy_state(g, checkpoint(g, n_seg + (jj - 1 - s * stride) - 1), g->psi);
+                    if (!skipped(&c->ops[q])) call(g, k->fwd[q]);
+                }
+            } else {
+                copy_state(g, g->psi, checkpoint(g, m == 0 ? s : n_seg + m - 1));
+            }
+        }
         if (!skipped(&c->ops[i])) call(g, k->bwd[i]);
     }
+    free(ch_op);
     if (c->n_inputs > 0) { /* grad_inputs may be NULL */
         LLVMValueRef gin = LLVMGetParam(fn, 4);
         LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin");
@@ -731,10 +826,205 @@ static void build_vjp(cg *g, const dm_kernels *k, const char *name, const cg_fn_
     cg_end_fn(g);
 }
 
+/* ---- parameter shift (docs/codegen.md §10, semantics.md §10.2) --------------------------------
+ * Forward runs only: each gate angle that varies (a parameter or an input in it) is a slot,
+ * shifted by +-pi/2 (controlled rotations also +-3pi/2) in one run of <prefix>_sim; each channel
+ * strength that varies is a slot whose run puts the channel's derivative map in its place (the
+ * outputs are linear in it: one run, exact). A run returns L(rho') = sum_t w_t f_t tr(P_t rho')
+ * with the unshifted run's weights, so no checkpoint is kept. */
+
+static int varies(const cg *g, int e) {
+    const ir_expr *x = &g->c->exprs[e];
+    return x->uses_param || x->uses_input;
+}
+
+/* The slots of op i: its varying angles or (built-in channels) strengths, in order. */
+static int op_slots(const cg *g, const ir_op *op, int *which) {
+    int n = 0;
+    if (op->gate == IR_CHANNEL) {
+        if (op->channel == IR_CH_KRAUS || is_readout(op)) return 0; /* readout: seed_weights */
+        for (int k = 0; k < ir_channel_n_strengths(op->channel); k++)
+            if (varies(g, op->angle[k])) which[n++] = k;
+        return n;
+    }
+    if (op->gate == IR_SWAP) return 0;
+    for (int k = 0; k < ir_gate_n_angles(op->gate); k++)
+        if (varies(g, op->angle[k])) which[n++] = k;
+    return n;
+}
+
+static LLVMTypeRef sim_kernel_type(cg *g) {
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
+    return LLVMFunctionType(g->voidt, a, 4, 0);
+}
+
+/* <prefix>_z<i>(work, params, slot, shift): op i with slot `first + j` (its j-th varying angle
+ * or strength) changed when the runtime `slot` names it. */
+static LLVMValueRef emit_sim_kernel(cg *g, const char *prefix, int i, int first,
+                                    const cg_fn_target *ft) {
+    const ir_op *op = &g->c->ops[i];
+    char name[200];
+    snprintf(name, sizeof name, "%s_z%d", prefix, i);
+    LLVMValueRef fn = cg_new_fn(g, name, sim_kernel_type(g), ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    g->params = LLVMGetParam(fn, 1);
+    LLVMValueRef slot = LLVMGetParam(fn, 2), shift = LLVMGetParam(fn, 3);
+    int which[3], ns = op_slots(g, op, which), n = g->c->n_qubits;
+    if (op->gate == IR_CHANNEL) {
+        val st[3] = {0};
+        for (int k = 0; k < ir_channel_n_strengths(op->channel); k++)
+            st[k] = cg_expr(g, op->angle[k]);
+        ch_form f = channel_form(g, op, st);
+        for (int j = 0; j < ns; j++) {
+            LLVMValueRef hit = LLVMBuildICmp(g->b, LLVMIntEQ, slot,
+                                             LLVMConstInt(g->i32, (unsigned)(first + j), 0), "");
+            ch_form d = channel_form_deriv(g, op, st, which[j]);
+            f.pa = cg_sel(g, hit, d.pa, f.pa);
+            f.pd = cg_sel(g, hit, d.pd, f.pd);
+            f.qa = cg_sel(g, hit, d.qa, f.qa);
+            f.qd = cg_sel(g, hit, d.qd, f.qd);
+            f.cb = cg_sel(g, hit, d.cb, f.cb);
+            f.cc = cg_sel(g, hit, d.cc, f.cc);
+        }
+        cval m[MAXD * MAXD];
+        int wires[2] = {op->wires[0], n + op->wires[0]};
+        form_matrix(&f, m);
+        apply_dense(g, g->psi, wires, 2, m);
+    } else {
+        val ang[3];
+        gate_angles(g, op, ang);
+        for (int j = 0; j < ns; j++) {
+            LLVMValueRef hit = LLVMBuildICmp(g->b, LLVMIntEQ, slot,
+                                             LLVMConstInt(g->i32, (unsigned)(first + j), 0), "");
+            ang[which[j]] = cg_add(g, ang[which[j]], cg_sel(g, hit, shift, NULL));
+        }
+        cmat U, Uc;
+        int t, ctl;
+        cg_gate_mat(g, op->gate, ang, -1, &U);
+        Uc = conj_mat(g, &U);
+        op_wires(op, &t, &ctl);
+        cg_apply_1q(g, g->psi, t, ctl, &U);
+        cg_apply_1q(g, g->psi, n + t, ctl >= 0 ? n + ctl : -1, &Uc);
+    }
+    LLVMBuildRetVoid(g->b);
+    cg_end_fn(g);
+    return fn;
+}
+
+/* <prefix>_sim(work, params, slot, shift) -> L(rho') per lane (weights region: seed_weights) */
+static LLVMValueRef build_sim(cg *g, const dm_kernels *k, const LLVMValueRef *sim_k,
+                              const char *name, const cg_fn_target *ft) {
+    const ir_circuit *c = g->c;
+    LLVMTypeRef a[4] = {g->ptr, g->ptr, g->i32, g->T};
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->VT, a, 4, 0), ft, 1);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 0), 0);
+    g->params = LLVMGetParam(fn, 1);
+    cg_init_state(g, g->psi);
+    for (int i = 0; i < c->n_ops; i++) {
+        if (skipped(&c->ops[i])) continue;
+        if (!sim_k[i]) {
+            call(g, k->fwd[i]);
+            continue;
+        }
+        LLVMValueRef args[4] = {g->work, g->params, LLVMGetParam(fn, 2), LLVMGetParam(fn, 3)};
+        LLVMBuildCall2(g->b, sim_kernel_type(g), sim_k[i], args, 4, "");
+    }
+    call(g, k->measure);
+    val L = NULL;
+    for (int t = 0; t < c->n_terms; t++)
+        L = cg_add(g, L, cg_mul(g, cg_vload(g, weights_region(g), cg_i64(g, t)),
+                                cg_vload(g, terms_region(g), cg_i64(g, t))));
+    LLVMBuildRet(g->b, cg_splat(g, cg_zero_if_null(g, L)));
+    cg_end_fn(g);
+    return fn;
+}
+
+static void build_vjp_shift(cg *g, const dm_kernels *k, const char *prefix, const char *name,
+                            const cg_fn_target *ft) {
+    static const double PI = 3.14159265358979323846, R2 = 1.41421356237309504880;
+    const double c1 = (R2 + 1) / (4 * R2), c2 = (R2 - 1) / (4 * R2);
+    const double sh2[2] = {PI / 2, -PI / 2}, co2[2] = {0.5, -0.5};
+    const double sh4[4] = {PI / 2, -PI / 2, 3 * PI / 2, -3 * PI / 2}, co4[4] = {c1, -c1, -c2, c2};
+    const ir_circuit *c = g->c;
+    LLVMValueRef *sim_k = calloc((size_t)c->n_ops + 1, sizeof *sim_k);
+    int *first = calloc((size_t)c->n_ops + 1, sizeof *first);
+    if (!sim_k || !first) {
+        cg_fail(g, "out of memory");
+        free(sim_k);
+        free(first);
+        return;
+    }
+    int n_slots = 0, which[3];
+    for (int i = 0; i < c->n_ops && !g->failed; i++) {
+        int ns = skipped(&c->ops[i]) ? 0 : op_slots(g, &c->ops[i], which);
+        first[i] = n_slots;
+        if (ns) sim_k[i] = emit_sim_kernel(g, prefix, i, n_slots, ft);
+        n_slots += ns;
+    }
+    char sim_name[220];
+    snprintf(sim_name, sizeof sim_name, "%s_sim", prefix);
+    LLVMValueRef sim = build_sim(g, k, sim_k, sim_name, ft);
+    LLVMTypeRef a[7] = {g->ptr, g->ptr, g->ptr, g->ptr, g->ptr, g->i64, g->ptr};
+    LLVMValueRef fn = cg_new_fn(g, name, LLVMFunctionType(g->voidt, a, 7, 0), ft, 0);
+    add_noalias(g, fn, 7);
+    cg_begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
+    g->params = LLVMGetParam(fn, 0);
+    cg_zero_region(g, g->gp, c->n_params);
+    cg_loop l;
+    LLVMValueRef base, rem;
+    cg_groups_begin(g, &l, LLVMGetParam(fn, 5), &base, &rem);
+    cg_load_rows(g, LLVMGetParam(fn, 1), c->n_inputs, g->xin, base, rem, 0);
+    cg_load_rows(g, LLVMGetParam(fn, 2), c->n_obs, g->gout, base, rem, 1);
+    cg_zero_region(g, g->gi, c->n_inputs);
+    cg_init_state(g, g->psi);
+    for (int i = 0; i < c->n_ops; i++)
+        if (!skipped(&c->ops[i])) call(g, k->fwd[i]);
+    call(g, k->measure);
+    cg_memo_reset(g);
+    if (seed_weights(g)) goto out;
+    for (int i = 0; i < c->n_ops && !g->failed; i++) {
+        const ir_op *op = &c->ops[i];
+        int ns = sim_k[i] ? op_slots(g, op, which) : 0;
+        int four = op->gate == IR_CRX || op->gate == IR_CRY || op->gate == IR_CRZ;
+        int runs = op->gate == IR_CHANNEL ? 1 : four ? 4 : 2;
+        for (int j = 0; j < ns; j++) {
+            val d = NULL;
+            for (int t = 0; t < runs; t++) {
+                double sh = op->gate == IR_CHANNEL ? 0 : four ? sh4[t] : sh2[t];
+                double co = op->gate == IR_CHANNEL ? 1 : four ? co4[t] : co2[t];
+                LLVMValueRef args[4] = {g->work, g->params,
+                                        LLVMConstInt(g->i32, (unsigned)(first[i] + j), 0),
+                                        LLVMConstReal(g->T, sh)};
+                val f = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sim), sim, args, 4, "");
+                d = cg_add(g, d, co == 1 ? f : cg_mul(g, f, cg_k(g, co)));
+            }
+            cg_memo_reset(g);
+            cg_chain(g, op->angle[which[j]], d);
+        }
+    }
+    if (c->n_inputs > 0) { /* grad_inputs may be NULL */
+        LLVMValueRef gin = LLVMGetParam(fn, 4);
+        LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin.done");
+        LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, gin, ""), yes, join);
+        LLVMPositionBuilderAtEnd(g->b, yes);
+        cg_store_rows(g, gin, c->n_inputs, g->gi, base, rem);
+        LLVMBuildBr(g->b, join);
+        LLVMPositionBuilderAtEnd(g->b, join);
+    }
+    cg_loop_end(g, &l);
+    cg_finish_params(g, LLVMGetParam(fn, 3));
+    LLVMBuildRetVoid(g->b);
+    cg_end_fn(g);
+out:
+    free(sim_k);
+    free(first);
+}
+
 LLVMValueRef cg_dm_emit_functions(cg *g, const char *prefix, const cg_info *inf,
                                   const cg_fn_target *ft) {
     const ir_circuit *c = g->c;
-    dm_kernels k;
+    dm_kernels k = {0};
     k.fwd = calloc((size_t)c->n_ops + 1, sizeof *k.fwd);
     k.bwd = calloc((size_t)c->n_ops + 1, sizeof *k.bwd);
     LLVMValueRef fwd = NULL;
@@ -746,13 +1036,14 @@ LLVMValueRef cg_dm_emit_functions(cg *g, const char *prefix, const cg_info *inf,
         const ir_op *op = &c->ops[i];
         if (skipped(op)) continue;
         k.fwd[i] = emit_kernel(g, prefix, "d", i, body_fwd, op, ft);
-        k.bwd[i] = emit_kernel(g, prefix, "e", i, body_bwd, op, ft); /* adjoint only */
+        if (g->opt.grad != CG_GRAD_SHIFT) k.bwd[i] = emit_kernel(g, prefix, "e", i, body_bwd, op, ft);
     }
     k.measure = emit_kernel(g, prefix, "m", 0, body_measure, NULL, ft);
-    k.seed = emit_kernel(g, prefix, "s", 0, body_seed, NULL, ft);
+    if (g->opt.grad != CG_GRAD_SHIFT) k.seed = emit_kernel(g, prefix, "s", 0, body_seed, NULL, ft);
     if (g->failed) goto out;
     fwd = build_forward(g, &k, inf->forward_name, ft);
-    build_vjp(g, &k, inf->vjp_name, ft);
+    if (g->opt.grad == CG_GRAD_SHIFT) build_vjp_shift(g, &k, prefix, inf->vjp_name, ft);
+    else build_vjp(g, &k, inf->vjp_name, ft);
 out:
     free(k.fwd);
     free(k.bwd);

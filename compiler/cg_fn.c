@@ -306,6 +306,10 @@ void cg_fwd_op(cg *g, int oi) {
         cg_diag_apply(g, g->psi, op, tab, scalar);
         return;
     }
+    if (op->gate == IR_FUSED_BLOCK) { /* cg_block.c */
+        cg_block_fwd(g, oi);
+        return;
+    }
     if (op->gate == IR_FUSED_2Q) {
         cmat4 U;
         get_mats4(g, oi, &U);
@@ -328,6 +332,10 @@ void cg_bwd_op(cg *g, int oi) {
     if (op->gate == IR_SWAP) {
         cg_swap(g, g->psi, op->wires[0], op->wires[1]);
         cg_swap(g, g->lam, op->wires[0], op->wires[1]);
+        return;
+    }
+    if (op->gate == IR_FUSED_BLOCK) { /* cg_block.c: chains its own gradients */
+        cg_block_bwd(g, oi);
         return;
     }
     val *dth = calloc((size_t)in->n_occ + 1, sizeof *dth);
@@ -555,7 +563,7 @@ static char *pre_key(const cg *g, int oi) {
     const ir_op *op = &g->c->ops[oi];
     const cg_opinfo *in = &g->ops[oi];
     if (!in->shared || in->n_occ == 0 || op->gate == IR_SWAP || op->gate == IR_FUSED_2Q ||
-        cg_op_is_noop(op))
+        op->gate == IR_FUSED_BLOCK || cg_op_is_noop(op))
         return NULL; /* FUSED_2Q: straight-line only (its matrices are 4x4) */
     size_t cap = 64 + (size_t)op->n_members * 48 + (size_t)in->n_occ * 48, n = 0;
     char *s = malloc(cap);
@@ -768,7 +776,7 @@ static LLVMValueRef emit_pre(cg *g, const char *name, const cg_fn_target *ft) {
         in->part = 0;
         int fixed = in->n_occ == 0 && op->gate != IR_FUSED_DIAG;
         if ((!in->shared && op->gate != IR_FUSED_DIAG) || op->gate == IR_SWAP ||
-            op->gate == IR_I || (in->shared && fixed))
+            op->gate == IR_I || op->gate == IR_FUSED_BLOCK || (in->shared && fixed))
             continue; /* per lane, or fixed gates: constants, folded where they are used */
         if (oi / PRE_PART_OPS != part) { /* the part of this op, opened when first needed */
             if (fn) {

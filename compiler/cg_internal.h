@@ -168,6 +168,10 @@ void cg_diag_table(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, int whi
 void cg_diag_apply(cg *g, LLVMValueRef st, const ir_op *op, LLVMValueRef tab, int scalar);
 void cg_diag_back(cg *g, const ir_op *op, LLVMValueRef tab, int scalar, val *dtheta);
 int cg_diag_wires(const cg *g, const ir_op *op, int *wires);
+/* cg_block.c: FUSED_BLOCK (rule 10): all members applied to each block of 2^k amplitudes in
+ * registers, one sweep; the backward sweep does every member's adjoint step and gradient. */
+void cg_block_fwd(cg *g, int oi);
+void cg_block_bwd(cg *g, int oi);
 void cg_observables(cg *g, LLVMValueRef st, val *out);
 void cg_seed_lambda(cg *g);
 /* Variance outputs (IR_OBS_VAR): how many, their means <O> into means[0 .. n) (a vector

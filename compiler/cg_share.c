@@ -22,6 +22,7 @@ static int shareable(const cg *g, int oi) {
     return g->opt.grad != CG_GRAD_SHIFT && in->shared && in->cached && in->n_occ > 0 &&
            !(op->gate == IR_FUSED_DIAG && in->part) && op->gate != IR_SWAP &&
            op->gate != IR_FUSED_2Q && /* its 4x4 descs are not in the signature */
+           op->gate != IR_FUSED_BLOCK && /* builds its members' matrices itself */
            !cg_op_is_noop(op);
 }
 

@@ -7,6 +7,7 @@
 #define _XOPEN_SOURCE 700 /* readlink, mkdtemp, realpath */
 #include "cmd_build.h"
 #include "shots.h"
+#include "trajectory.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -537,6 +538,14 @@ static int collect_circuits(build *b, const sema_result *r) {
             rc = -1;
             break;
         }
+        for (int k = 0; k < x->model.n_circuits && !rc; k++)
+            if (traj_first_jump(x->model.circuits[k])) { /* interpreted, and not trainable */
+                char why[1024];
+                traj_no_gradient(x->model.circuits[k], why, sizeof why);
+                snprintf(b->err, sizeof b->err, "experiment %s: native builds train: %s", x->exp.name, why);
+                rc = -1;
+            }
+        if (rc) break;
         if (x->exp.simulation == RT_SIM_TRAJECTORIES && (b->unit.shared || b->unit.lib_name)) {
             /* their circuit functions are one trajectory each, the draws left to the caller */
             snprintf(b->err, sizeof b->err, "%s: simulation = trajectories: libraries (--emit lib, "

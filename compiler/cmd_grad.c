@@ -21,6 +21,7 @@
 #include "jit.h"
 #include "passes.h"
 #include "qnn_runtime.h"
+#include "trajectory.h"
 #include "refback.h"
 #include "report.h"
 #include "rt_error.h"
@@ -943,6 +944,10 @@ typedef struct {
 static int bind_circuit(engine *e, const ir_circuit *c, int precision, int reference,
                         rt_circuit *out, char *err, size_t errlen) {
     /* noise channels compile to density-matrix code (cg_dm.c, docs/codegen.md §9) */
+    if (traj_first_jump(c)) { /* trajectories with Kraus jumps: no sound gradient */
+        traj_no_gradient(c, err, errlen);
+        return -1;
+    }
     if (reference) return refback_bind(c, out, err, errlen);
     jit_options jo = jit_default_options();
     jo.precision = precision;

@@ -19,6 +19,7 @@
 #include "qnn_runtime.h"
 #include "refback.h"
 #include "shots.h"
+#include "trajectory.h"
 #include "rt_limits.h"
 
 /* The standard library ships next to the binary (build/qnnc -> stdlib/, bin/qnnc ->
@@ -262,9 +263,9 @@ static int compile_circuits(run_compiler *rc, const sema_experiment *x, const co
         /* --reference: the interpreter. Noise channels compile to density-matrix code
          * (cg_dm.c); `simulation = density_matrix` without channels is a pure state, which
          * the state-vector code simulates exactly */
-        if (o->reference) {
+        if (o->reference || traj_first_jump(x->model.circuits[k])) { /* jumps: trajectory.h */
             char err[256];
-            if ((failed = refback_bind(x->model.circuits[k], &out[k], err, sizeof err)))
+            if ((failed = refback_bind_grad(x->model.circuits[k], shift, &out[k], err, sizeof err)))
                 fprintf(stderr, "qnnc: %s\n", err);
             continue;
         }
@@ -321,13 +322,20 @@ int cmd_run(const sema_result *r, const command_options *o, int eval_only) {
         const sema_experiment *x = &r->experiments[i];
         if (!selected(o, x)) continue;
         int precision = o->precision ? o->precision : x->exp.precision;
-        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* adjoint vjp only (cg_dm.c) */
-        if (dm && o->grad_shift) {
-            fprintf(stderr, "qnnc: experiment %s simulates density matrices, whose gradients are "
-                            "the adjoint method's only: drop `--grad shift`\n", x->exp.name);
-            failed = 1;
-            break;
-        }
+        int dm = x->exp.simulation == RT_SIM_DENSITY_MATRIX; /* cg_dm.c: adjoint or shift */
+        for (int k = 0; !eval_only && k < x->model.n_circuits && !failed; k++)
+            if (traj_first_jump(x->model.circuits[k])) { /* training needs sound gradients */
+                traj_no_gradient(x->model.circuits[k], err, sizeof err);
+                fprintf(stderr, "qnnc: experiment %s: %s\n", x->exp.name, err);
+                failed = 1;
+            }
+        if (failed) break;
+        int jumps = 0; /* trajectories with Kraus jumps run on the interpreter: f64 */
+        for (int k = 0; k < x->model.n_circuits; k++) jumps |= traj_first_jump(x->model.circuits[k]) != NULL;
+        if (jumps && precision == 32)
+            fprintf(stderr, "qnnc: note: experiment %s: trajectories with Kraus jumps run on the "
+                            "interpreter, in f64: precision f32 does not apply\n", x->exp.name);
+        if (jumps) precision = 64;
         if (dm && precision == 32 && o->reference) /* never silently: the user asked for f32 */
             fprintf(stderr, "qnnc: note: experiment %s simulates density matrices, which the "
                             "reference interpreter computes in f64: precision f32 does not apply\n",
@@ -407,6 +415,13 @@ int cmd_emit_llvm(const sema_result *r, const command_options *o) {
         if (!selected(o, x)) continue;
         for (int k = 0; k < x->model.n_circuits; k++) {
             char err[1024];
+            if (traj_first_jump(x->model.circuits[k])) { /* not compiled: trajectory.h */
+                fprintf(stderr, "qnnc: circuit %s: trajectories with Kraus jumps (amplitude or "
+                                "phase damping, thermal relaxation, kraus) run on the interpreter's "
+                                "state vectors, not on generated code: there is no LLVM IR to show\n",
+                        x->model.circuits[k]->name);
+                return 1;
+            }
             ir_circuit *c = o->no_fuse ? ir_clone(x->model.circuits[k]) : pass_fuse(x->model.circuits[k]);
             char *text = cg_emit_llvm_text(c, &co, NULL, c->name, err, sizeof err);
             ir_free(c);

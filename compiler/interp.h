@@ -66,6 +66,12 @@ void interp_dm_vjp(const ir_circuit *c, const double *params, const double *inpu
                    const double *grad_outputs, double *grad_params, double *grad_inputs,
                    int n_samples);
 
+/* The same vjp by the parameter-shift rule (semantics.md §10.2): 2 or 4 runs per gate angle
+ * that varies, one run with dS/ds per channel strength that varies; no checkpoints. */
+void interp_dm_vjp_shift(const ir_circuit *c, const double *params, const double *inputs,
+                         const double *grad_outputs, double *grad_params, double *grad_inputs,
+                         int n_samples);
+
 /* The same by central finite differences with step h (h <= 0 picks 1e-5): for tests only,
  * 2 forward runs per parameter and per input element; error O(h^2). */
 void interp_vjp_fd(const ir_circuit *c, const double *params, const double *inputs,

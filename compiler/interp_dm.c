@@ -263,6 +263,32 @@ void interp_dm_forward_batch(const ir_circuit *c, const double *params, const do
         interp_dm_forward(c, params, sample_inputs(c, inputs, b), outputs + (size_t)b * c->n_obs);
 }
 
+/* Each readout strength's gradient, sum_t w_t raw_t df_t/dp (w = dL/d tv_t), chained into the
+ * parameters and inputs of its expression. */
+static void readout_grads(const ir_circuit *c, const double *params, const double *in,
+                          const double *w, const double *raw, const double *p,
+                          double *grad_params, double *grad_in) {
+    for (int i = 0, r = 0; i < c->n_ops; i++) {
+        const ir_op *op = &c->ops[i];
+        if (!is_readout(op)) continue;
+        double g = 0;
+        for (int t = 0; t < c->n_terms; t++) {
+            if (!((c->terms[t].x_mask | c->terms[t].z_mask) >> op->wires[0] & 1)) continue;
+            double others = 1; /* f_t without this op's factor (p may be 1/2) */
+            for (int j = 0, s = 0; j < c->n_ops; j++) {
+                const ir_op *q = &c->ops[j];
+                if (!is_readout(q)) continue;
+                if (s != r && ((c->terms[t].x_mask | c->terms[t].z_mask) >> q->wires[0] & 1))
+                    others *= ch_readout_factor(p[s]);
+                s++;
+            }
+            g += w[t] * raw[t] * -2 * others;
+        }
+        ir_eval_grad(c, op->angle[0], params, in, g, grad_params, grad_in);
+        r++;
+    }
+}
+
 static double inner_re(const cplx *a, const cplx *b, size_t len) {
     double s = 0;
     for (size_t i = 0; i < len; i++) s += creal(conj(a[i]) * b[i]);
@@ -342,25 +368,7 @@ void interp_dm_vjp(const ir_circuit *c, const double *params, const double *inpu
         memset(B.lam, 0, len * sizeof *B.lam);
         for (int t = 0; t < c->n_terms; t++)
             if (w[t] != 0) add_pauli_dm(c->n_qubits, &c->terms[t], w[t] * f[t], B.lam);
-        for (int i = 0, r = 0; i < c->n_ops; i++) {
-            const ir_op *op = &c->ops[i];
-            if (!is_readout(op)) continue;
-            double g = 0;
-            for (int t = 0; t < c->n_terms; t++) {
-                if (!((c->terms[t].x_mask | c->terms[t].z_mask) >> op->wires[0] & 1)) continue;
-                double others = 1; /* f_t without this op's factor (p may be 1/2) */
-                for (int j = 0, s = 0; j < c->n_ops; j++) {
-                    const ir_op *q = &c->ops[j];
-                    if (!is_readout(q)) continue;
-                    if (s != r && ((c->terms[t].x_mask | c->terms[t].z_mask) >> q->wires[0] & 1))
-                        others *= ch_readout_factor(p[s]);
-                    s++;
-                }
-                g += w[t] * raw[t] * -2 * others;
-            }
-            ir_eval_grad(c, op->angle[0], params, B.in, g, grad_params, B.grad_in);
-            r++;
-        }
+        readout_grads(c, params, B.in, w, raw, p, grad_params, B.grad_in);
         for (int i = c->n_ops - 1; i >= 0; i--) {
             const ir_op *op = &c->ops[i];
             if (op->n_members == 0) {
@@ -380,5 +388,127 @@ void interp_dm_vjp(const ir_circuit *c, const double *params, const double *inpu
     free(raw);
     free(tv);
     free(w);
+    free(p);
+}
+
+/* ---- parameter shift (docs/semantics.md §10.2) ---------------------------------------------
+ * The hardware-faithful gradient: forward runs only, no co-state. A gate angle's derivative is
+ * the shift rule on runs with that one occurrence shifted: tr(P U(a) rho U(a)^dagger) has the
+ * frequencies of U's generator (eigenvalue differences 0, +-1: 2 runs at +-pi/2; controlled
+ * rotations also +-1/2: 4 runs), exactly as for a state vector. A channel strength has no shift
+ * rule (its map is no rotation), but the output is linear in the channel's superoperator S, so
+ * one run with dS/ds in S's place gives its derivative exactly. */
+
+/* rho of the circuit with primitive op `target` changed: angle k shifted by `shift`, or for a
+ * channel its superoperator replaced by the derivative in strength k. */
+static void shifted_step(const ir_circuit *c, const ir_op *op, const ir_op *target, int k,
+                         double shift, const double *params, const double *in, cplx *rho) {
+    if (op->n_members > 0) {
+        for (int m = 0; m < op->n_members; m++)
+            shifted_step(c, &c->members[op->first_member + m], target, k, shift, params, in, rho);
+        return;
+    }
+    if (op != target) {
+        step(c, op, params, in, rho);
+        return;
+    }
+    double a[3];
+    ir_op_angles(c, op, params, in, a);
+    if (op->gate == IR_CHANNEL) {
+        apply_channel_dm(c, op, a, k, 0, rho);
+        return;
+    }
+    a[k] += shift;
+    apply_gate_dm(c, op, a, -1, 0, rho);
+}
+
+/* sum_t wf_t tr(P_t rho') for rho' the circuit's state with `target` changed */
+static double shifted_run(const ir_circuit *c, const ir_op *target, int k, double shift,
+                          const double *params, const double *in, const double *wf, cplx *rho) {
+    memset(rho, 0, vec_len(c) * sizeof *rho);
+    rho[0] = 1;
+    for (int i = 0; i < c->n_ops; i++) shifted_step(c, &c->ops[i], target, k, shift, params, in, rho);
+    double s = 0;
+    for (int t = 0; t < c->n_terms; t++)
+        if (wf[t] != 0) s += wf[t] * pauli_trace(c->n_qubits, &c->terms[t], rho);
+    return s;
+}
+
+static int expr_varies(const ir_circuit *c, int e) {
+    return e >= 0 && (c->exprs[e].uses_param || c->exprs[e].uses_input);
+}
+
+/* dL/d(angle or strength k of primitive op) by the runs above, chained into its expression */
+static void shift_primitive(const ir_circuit *c, const ir_op *op, const double *params,
+                            const double *in, const double *wf, cplx *rho, double *grad_params,
+                            double *grad_in) {
+    static const double PI = 3.14159265358979323846, R2 = 1.41421356237309504880;
+    if (op->gate == IR_CHANNEL) {
+        if (is_readout(op)) return; /* readout_grads */
+        for (int k = 0; k < ir_channel_n_strengths(op->channel); k++) {
+            if (op->channel == IR_CH_KRAUS || !expr_varies(c, op->angle[k])) continue;
+            double g = shifted_run(c, op, k, 0, params, in, wf, rho);
+            ir_eval_grad(c, op->angle[k], params, in, g, grad_params, grad_in);
+        }
+        return;
+    }
+    int four = op->gate == IR_CRX || op->gate == IR_CRY || op->gate == IR_CRZ;
+    for (int k = 0; k < ir_gate_n_angles(op->gate); k++) {
+        if (!expr_varies(c, op->angle[k])) continue;
+        double g;
+        if (four) {
+            const double c1 = (R2 + 1) / (4 * R2), c2 = (R2 - 1) / (4 * R2);
+            g = c1 * (shifted_run(c, op, k, PI / 2, params, in, wf, rho) -
+                      shifted_run(c, op, k, -PI / 2, params, in, wf, rho)) -
+                c2 * (shifted_run(c, op, k, 3 * PI / 2, params, in, wf, rho) -
+                      shifted_run(c, op, k, -3 * PI / 2, params, in, wf, rho));
+        } else {
+            g = 0.5 * (shifted_run(c, op, k, PI / 2, params, in, wf, rho) -
+                       shifted_run(c, op, k, -PI / 2, params, in, wf, rho));
+        }
+        ir_eval_grad(c, op->angle[k], params, in, g, grad_params, grad_in);
+    }
+}
+
+void interp_dm_vjp_shift(const ir_circuit *c, const double *params, const double *inputs,
+                         const double *grad_outputs, double *grad_params, double *grad_inputs,
+                         int n_samples) {
+    size_t len = vec_len(c), nt = (size_t)c->n_terms + 1;
+    cplx *rho = alloc_or_die(len * sizeof *rho);
+    double *f = alloc_or_die(nt * sizeof *f), *raw = alloc_or_die(nt * sizeof *raw);
+    double *tv = alloc_or_die(nt * sizeof *tv), *w = alloc_or_die(nt * sizeof *w);
+    double *wf = alloc_or_die(nt * sizeof *wf);
+    double *p = alloc_or_die(((size_t)count_ops(c, 1) + 1) * sizeof *p);
+    for (int b = 0; b < n_samples; b++) {
+        const double *in = sample_inputs(c, inputs, b);
+        double *gin = grad_inputs ? grad_inputs + (size_t)b * c->n_inputs : NULL;
+        if (gin) memset(gin, 0, (size_t)c->n_inputs * sizeof *gin);
+        /* the unshifted run: the outputs' weights (variances linearised at their means, as
+         * the adjoint method's seed is) and the readout strengths' gradients */
+        interp_dm_state(c, params, in, rho);
+        readout_factors(c, params, in, f, p);
+        measure_dm(c, rho, f, raw, tv);
+        memset(w, 0, nt * sizeof *w);
+        for (int k = 0; k < c->n_obs; k++)
+            ir_obs_weights(c, k, tv, grad_outputs[(size_t)b * c->n_obs + k], w);
+        for (int t = 0; t < c->n_terms; t++) wf[t] = w[t] * f[t];
+        readout_grads(c, params, in, w, raw, p, grad_params, gin);
+        for (int i = 0; i < c->n_ops; i++) {
+            const ir_op *op = &c->ops[i];
+            if (op->n_members == 0) {
+                shift_primitive(c, op, params, in, wf, rho, grad_params, gin);
+                continue;
+            }
+            for (int m = 0; m < op->n_members; m++)
+                shift_primitive(c, &c->members[op->first_member + m], params, in, wf, rho,
+                                grad_params, gin);
+        }
+    }
+    free(rho);
+    free(f);
+    free(raw);
+    free(tv);
+    free(w);
+    free(wf);
     free(p);
 }

@@ -305,14 +305,14 @@ void ir_add_term(ir_circuit *c, double coef, const char *paulis) {
 static const char *const gate_names[IR_GATE_COUNT] = {
     "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
     "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
-    "multirz", "fused2q", "channel"};
+    "multirz", "fused2q", "channel", "fusedblock"};
 
 const char *ir_gate_name(ir_gate g) {
     return (unsigned)g < IR_GATE_COUNT ? gate_names[g] : "?";
 }
 
 int ir_gate_arity(ir_gate g) {
-    if (g == IR_FUSED_DIAG || g == IR_MULTIRZ)
+    if (g == IR_FUSED_DIAG || g == IR_MULTIRZ || g == IR_FUSED_BLOCK)
         return 0; /* any number of wires: see ir_op_wire_mask */
     return (g >= IR_CNOT && g <= IR_CPHASE) || g == IR_FUSED_2Q ? 2 : 1;
 }
@@ -359,7 +359,7 @@ int ir_has_channels(const ir_circuit *c) {
 }
 
 int ir_gate_is_fused(ir_gate g) {
-    return g == IR_FUSED_1Q || g == IR_FUSED_DIAG || g == IR_FUSED_2Q;
+    return g == IR_FUSED_1Q || g == IR_FUSED_DIAG || g == IR_FUSED_2Q || g == IR_FUSED_BLOCK;
 }
 
 uint32_t ir_op_wire_mask(const ir_circuit *c, const ir_op *op) {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #define IR_MAX_QUBITS 30 /* hard ceiling of the IR (uint32 masks); the CLI limit is lower */
+#define IR_BLOCK_MAX_WIRES 5 /* most wires of an IR_FUSED_BLOCK (2^5 amplitudes per block) */
 
 typedef enum {
     IR_EXPR_CONST, /* value */
@@ -87,6 +88,14 @@ typedef enum {
      * state-vector back ends refuse it (docs/semantics.md §10). After the pass-made kinds, so that
      * the loops over user-visible gate kinds never see it. */
     IR_CHANNEL,
+    /* Produced by passes only (rule 10, wire blocks, passes.h): members applied in order, each
+     * a primitive one-qubit gate or a controlled two-qubit primitive (CNOT CZ CY CRX CRY CRZ
+     * CPHASE), on at most PASS_BLOCK_MAX_WIRES wires in all (ir_op_wire_mask; wires[0] /
+     * wires[1] hold the lowest / highest, for display). One sweep over the state applies
+     * every member to the 2^k amplitudes of each block in registers, so the state is read
+     * and written once instead of once per member; the arithmetic is the members' own.
+     * After IR_CHANNEL, so that every earlier kind keeps its value. */
+    IR_FUSED_BLOCK,
     IR_GATE_COUNT
 } ir_gate;
 

@@ -15,6 +15,7 @@
 #include "run_data.h"
 #include "arena.h"
 #include "cg.h"
+#include "dm_checkpoints.h"
 #include "cmd_build.h"
 #include "cmd_grad.h"
 #include "cmd_sweep.h"
@@ -509,10 +510,29 @@ static void print_memory_info(const sema_experiment *x) {
                    x->exp.trajectories, n_draws, n_draws == 1 ? "" : "s", rt_sv_bytes(n),
                    rt_dm_bytes(n), rt_dm_bytes(n) > RT_LIMIT_DM_BYTES ? " (over its limit)" : "");
         } else {
+            /* the adjoint vjp's checkpoints per circuit (dm_checkpoints.h, f64): every channel,
+             * or every k-th with the segments recomputed when they would not fit */
+            int kept = 0, k_max = 1;
+            double vjp_bytes = 0;
+            for (int k = 0; k < x->model.n_circuits; k++) {
+                const ir_circuit *c = x->model.circuits[k];
+                int ch = 0;
+                for (int i = 0; i < c->n_ops; i++)
+                    ch += c->ops[i].gate == IR_CHANNEL && c->ops[i].channel != IR_CH_READOUT;
+                int stride = dm_checkpoint_stride(ch, rt_dm_bytes(c->n_qubits));
+                int kc = dm_checkpoints_kept(ch, stride);
+                kept += kc;
+                k_max = stride > k_max ? stride : k_max;
+                vjp_bytes += rt_dm_bytes(c->n_qubits) * (kc + 3);
+            }
             printf("  simulation: %s; per sample, state vector %.0f B, density matrix %.0f B (its vjp "
-                   "%.0f B: %d checkpoint%s)\n", x->exp.simulation == RT_SIM_DENSITY_MATRIX ?
+                   "%.0f B: %d checkpoint%s", x->exp.simulation == RT_SIM_DENSITY_MATRIX ?
                    "density_matrix" : "statevector", rt_sv_bytes(n), rt_dm_bytes(n),
-                   rt_dm_bytes(n) * (n_ch + 3), n_ch, n_ch == 1 ? "" : "s");
+                   vjp_bytes, kept, kept == 1 ? "" : "s");
+            if (k_max > 1)
+                printf(" for %d channels: one every %d channels, the segments recomputed; "
+                       "--grad shift keeps none", n_ch, k_max);
+            printf(")\n");
         }
     }
 }

@@ -1,4 +1,4 @@
-/* Noise models: an experiment's `noise = ...` setting (docs/language.md §6.16) as rules
+/* Noise models: an experiment's or a quantum layer's `noise = ...` (docs/language.md §6.16) as rules
  * "after every gate of these kinds, this one-qubit channel on each of its wires", applied to
  * a lowered circuit without editing its source. */
 #ifndef QNN_NOISE_H

@@ -512,7 +512,7 @@ static ir_circuit *fuse_with(const ir_circuit *c, int split, int parities) {
  * costs the forward; ties keep the earlier in the order plain, split, each without rule 0
  * then with it: the plain policy's ops are the source's). */
 ir_circuit *pass_fuse(const ir_circuit *c) {
-    pass_options o = {1};
+    pass_options o = {1, PASS_BLOCK_WIRES};
     return pass_fuse_with(c, &o);
 }
 
@@ -526,6 +526,8 @@ ir_circuit *pass_fuse_with(const ir_circuit *c, const pass_options *o) {
     double best_cost = 0;
     for (int k = 0; k < 4; k++) {
         ir_circuit *f = fuse_with(c, k & 1, k >> 1);
+        /* rule 10 comes last and does not change the flop model, so it does not enter the
+         * choice between the policies */
         if (o->pair_blocks) { /* rule 9: only the blocks that lower the cost */
             ir_circuit *p = pass_fuse_pairs(f);
             ir_free(f);
@@ -540,6 +542,11 @@ ir_circuit *pass_fuse_with(const ir_circuit *c, const pass_options *o) {
         } else {
             ir_free(f);
         }
+    }
+    if (o->wire_blocks > 0 && best && best->n_qubits >= PASS_BLOCK_MIN_QUBITS) {
+        ir_circuit *b = pass_fuse_blocks(best, o->wire_blocks);
+        ir_free(best);
+        best = b;
     }
     return best;
 }
@@ -581,6 +588,12 @@ static int op_is_real(const ir_circuit *c, const ir_op *op) {
 
 /* Flops of applying op once to a state of dim amplitudes. */
 static double op_apply_cost(const ir_circuit *c, const ir_op *op, double dim) {
+    if (op->gate == IR_FUSED_BLOCK) { /* the members' own arithmetic, in one sweep */
+        double s = 0;
+        for (int k = 0; k < op->n_members; k++)
+            s += op_apply_cost(c, &c->members[op->first_member + k], dim);
+        return s;
+    }
     if (op_is_real(c, op))
         return 6 * dim;
     switch (op->gate) {
@@ -598,8 +611,8 @@ static double op_apply_cost(const ir_circuit *c, const ir_op *op, double dim) {
  * multiplies per entry in all) after one 2x2 product per one-qubit member; each two-qubit
  * member then multiplies a quarter of it, each MULTIRZ member all of it (cg_ops.c). */
 static double op_build_cost(const ir_circuit *c, const ir_op *op) {
-    if (!ir_op_uses_input(c, op) || op->n_members == 0)
-        return 0;
+    if (!ir_op_uses_input(c, op) || op->n_members == 0 || op->gate == IR_FUSED_BLOCK)
+        return 0; /* a block builds its members' 2x2s per lane group, as primitives do */
     if (op->gate == IR_FUSED_1Q)
         return 56.0 * (op->n_members - 1);
     if (op->gate == IR_FUSED_2Q)
@@ -628,6 +641,12 @@ static int op_n_angles(const ir_circuit *c, const ir_op *op) {
  * angles' gradients are then 2x2 algebra on G, no sweep. A diagonal op accumulates
  * t_k = 2 Re(i conj(lambda_k) psi_k) (4 flops) and one marginal sum per angle (1 flop). */
 static double op_grad_cost(const ir_circuit *c, const ir_op *op, double dim) {
+    if (op->gate == IR_FUSED_BLOCK) {
+        double s = 0;
+        for (int k = 0; k < op->n_members; k++)
+            s += op_grad_cost(c, &c->members[op->first_member + k], dim);
+        return s;
+    }
     int na = op_n_angles(c, op);
     if (op->gate == IR_FUSED_2Q)
         return dense_grad(dim, op->n_members, na);
@@ -976,6 +995,58 @@ ir_circuit *pass_fuse_pairs(const ir_circuit *c) {
     free(seg_last);
     free(buf);
     free_blocks(blk, n_blk);
+    return out;
+}
+
+/* ---- rule 10: wire blocks (passes.h) -------------------------------------------------- */
+
+/* The member an op contributes to a wire block, or NULL if it cannot be one: a primitive
+ * one-qubit gate or controlled two-qubit primitive, or a FUSED_1Q of one member. A FUSED_1Q
+ * of several members stays out: in a block each member is its own 2x2 product, so the
+ * block would do more arithmetic than the fused 2x2 does (a Rot: three products for one). */
+static const ir_op *block_member(const ir_circuit *c, const ir_op *op) {
+    if (op->gate == IR_FUSED_1Q && op->n_members == 1)
+        op = &c->members[op->first_member];
+    if (op->n_members > 0 || op->gate == IR_I || op->gate == IR_SWAP)
+        return NULL;
+    if (ir_gate_arity(op->gate) == 1 && op->gate < IR_FUSED_1Q)
+        return op;
+    return op->gate >= IR_CNOT && op->gate <= IR_CPHASE ? op : NULL;
+}
+
+ir_circuit *pass_fuse_blocks(const ir_circuit *c, int max_wires) {
+    if (max_wires > IR_BLOCK_MAX_WIRES)
+        max_wires = IR_BLOCK_MAX_WIRES;
+    ir_circuit *out = ir_clone(c);
+    out->n_ops = 0;
+    out->n_members = 0;
+    int n = c->n_ops ? c->n_ops : 1, nb = 0, first = 0;
+    ir_op *buf = fuse_alloc(NULL, sizeof *buf * (size_t)n);
+    uint32_t mask = 0;
+    /* the open block: ops [first, first + nb), all candidates, consecutive */
+    for (int i = 0; i <= c->n_ops; i++) {
+        const ir_op *m = i < c->n_ops ? block_member(c, &c->ops[i]) : NULL;
+        uint32_t w = m ? ir_op_wire_mask(c, m) : 0;
+        if (m && nb > 0 && popcount32(mask | w) <= max_wires) {
+            buf[nb++] = *m;
+            mask |= w;
+            continue;
+        }
+        if (nb == 1) /* a block of one op is that op */
+            copy_op(out, c, &c->ops[first]);
+        else if (nb > 1)
+            ir_add_fused(out, IR_FUSED_BLOCK, buf, nb);
+        nb = 0;
+        mask = 0;
+        if (m && max_wires >= 1) {
+            first = i;
+            buf[nb++] = *m;
+            mask = w;
+        } else if (i < c->n_ops) {
+            copy_op(out, c, &c->ops[i]);
+        }
+    }
+    free(buf);
     return out;
 }
 

@@ -57,10 +57,12 @@
  * readout). */
 ir_circuit *pass_fuse(const ir_circuit *c);
 
-/* pass_fuse with rules switched: pair_blocks = 0 leaves out rule 9 (two-qubit blocks), so
- * that benchmarks and tests can compare the two. pass_fuse is pair_blocks = 1. */
+/* pass_fuse with rules switched: pair_blocks = 0 leaves out rule 9 (two-qubit blocks),
+ * wire_blocks = 0 rule 10 (wire blocks; else their most wires), so that benchmarks and tests
+ * can compare. pass_fuse is pair_blocks = 1, wire_blocks = PASS_BLOCK_WIRES. */
 typedef struct {
     int pair_blocks;
+    int wire_blocks;
 } pass_options;
 ir_circuit *pass_fuse_with(const ir_circuit *c, const pass_options *o);
 
@@ -108,6 +110,27 @@ void pass_pair_blocks(const ir_circuit *c, pass_blocks *out);
  * model does not see (docs/performance.md); blocks of constants only have no such code. */
 enum { PASS_MAX_DENSE_GRADS = 32 };
 ir_circuit *pass_fuse_pairs(const ir_circuit *c);
+
+/* Rule 10 (wire blocks, IR_FUSED_BLOCK): runs of consecutive ops that are one-qubit gates,
+ * controlled two-qubit primitives or one-member FUSED_1Qs, on at most max_wires wires in
+ * all, become one op whose sweep applies all of them to each block of 2^k amplitudes in
+ * registers (cg_block.c). The flops are the members' own, so the flop model above does not
+ * change; what changes is memory traffic: a sweep reads and writes the whole state, 2^(n+1)
+ * W elements per lane group (psi; the vjp's backward half psi and lambda), and a block of m
+ * ops makes one sweep of m. That pays when the sweeps are bound by memory traffic, not by
+ * the FMA units or the load/store ports: measured (docs/performance.md, "Large registers")
+ * from 17 qubits, where psi and lambda of a lane group (2^18 W elements each, 16 MiB at
+ * W = 4 f64) leave this machine's 16 MiB L3 and the sweeps run from DRAM: QIREN forward
+ * 1.5-2x, vjp 1.3-1.7x faster at 17-20 qubits. Below, the sweeps run from the caches near
+ * the rate of the arithmetic, and the blocks' register pressure (2^k amplitudes live at
+ * once, twice in the vjp, with each member's gradient accumulators) costs more than the
+ * traffic saved: at 16 qubits the vjp measured 6-19 % slower (forward 17-26 % faster), at
+ * 8-12 qubits no gain. So pass_fuse leaves circuits of fewer than PASS_BLOCK_MIN_QUBITS
+ * qubits as they are (QIREN at 8 qubits keeps today's ops), and makes blocks of at most
+ * PASS_BLOCK_WIRES wires (3: 8 amplitudes; 2 and 4 measured no better at 20 qubits, 4
+ * compiles twice as long). pass_fuse_blocks applies the rule at any size (tests). */
+enum { PASS_BLOCK_WIRES = 3, PASS_BLOCK_MIN_QUBITS = 17 };
+ir_circuit *pass_fuse_blocks(const ir_circuit *c, int max_wires);
 
 /* Before/after comparison of a pass, as `qnnc info` prints it. */
 typedef struct {

@@ -2,20 +2,36 @@
  * gets its own pair of small trampolines, generated below for a fixed number of slots. */
 #include "refback.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "interp.h"
+#include "trajectory.h"
 
 static const ir_circuit *slots[REFBACK_MAX_CIRCUITS];
+static int slot_shift[REFBACK_MAX_CIRCUITS]; /* density matrices by the parameter-shift rule */
 
 static void forward_slot(int k, const void *params, const void *inputs, void *outputs, int64_t n) {
-    interp_forward_batch(slots[k], params, inputs, outputs, (int)n);
+    if (traj_first_jump(slots[k])) /* trajectories with Kraus jumps (trajectory.h) */
+        traj_forward_batch(slots[k], params, inputs, outputs, (int)n);
+    else
+        interp_forward_batch(slots[k], params, inputs, outputs, (int)n);
 }
 
 static void vjp_slot(int k, const void *params, const void *inputs, const void *grad_out,
                      void *grad_params, void *grad_inputs, int64_t n) {
-    interp_vjp(slots[k], params, inputs, grad_out, grad_params, grad_inputs, (int)n);
+    if (traj_first_jump(slots[k])) { /* no sound gradient: the commands refuse before any
+                                       * call; NaN makes a stray one fail the finiteness checks */
+        double *gp = grad_params, *gx = grad_inputs;
+        for (int i = 0; i < slots[k]->n_params; i++) gp[i] = NAN;
+        for (int64_t i = 0; gx && i < n * slots[k]->n_inputs; i++) gx[i] = NAN;
+        return;
+    }
+    if (slot_shift[k] && ir_has_channels(slots[k]))
+        interp_dm_vjp_shift(slots[k], params, inputs, grad_out, grad_params, grad_inputs, (int)n);
+    else
+        interp_vjp(slots[k], params, inputs, grad_out, grad_params, grad_inputs, (int)n);
 }
 
 #define SLOT(k)                                                                                 \
@@ -38,9 +54,14 @@ static const rt_vjp_fn vjps[REFBACK_MAX_CIRCUITS] = {
     vjp0, vjp1, vjp2, vjp3, vjp4, vjp5, vjp6, vjp7, vjp8, vjp9, vjp10, vjp11, vjp12, vjp13, vjp14, vjp15};
 
 int refback_bind(const ir_circuit *c, rt_circuit *out, char *err, size_t errlen) {
+    return refback_bind_grad(c, 0, out, err, errlen);
+}
+
+int refback_bind_grad(const ir_circuit *c, int shift, rt_circuit *out, char *err, size_t errlen) {
     for (int k = 0; k < REFBACK_MAX_CIRCUITS; k++) {
         if (slots[k] && slots[k] != c) continue;
         slots[k] = c;
+        slot_shift[k] = shift;
         memset(out, 0, sizeof *out);
         out->name = c->name;
         out->n_qubits = c->n_qubits;
@@ -59,4 +80,7 @@ int refback_bind(const ir_circuit *c, rt_circuit *out, char *err, size_t errlen)
     return -1;
 }
 
-void refback_reset(void) { memset(slots, 0, sizeof slots); }
+void refback_reset(void) {
+    memset(slots, 0, sizeof slots);
+    memset(slot_shift, 0, sizeof slot_shift);
+}

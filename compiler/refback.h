@@ -15,6 +15,9 @@ enum { REFBACK_MAX_CIRCUITS = 16 };
  * and fills *out (precision 64, one lane). 0, or -1 with a message when all slots are used. */
 int refback_bind(const ir_circuit *c, rt_circuit *out, char *err, size_t errlen);
 
+/* The same with the gradient method: shift = 1 makes a circuit with noise channels use the
+ * density-matrix parameter-shift vjp (interp_dm_vjp_shift); state vectors keep the adjoint. */
+int refback_bind_grad(const ir_circuit *c, int shift, rt_circuit *out, char *err, size_t errlen);
 /* Frees every slot. */
 void refback_reset(void);
 

@@ -377,9 +377,13 @@ static void model_quantum(sema *S, model_build *M, env *e, ast_node *s) {
         M->width = WIDTH_ANY;
         return;
     }
-    ir_circuit *c = lower_circuit(&S->cx, &S->globals, circ, &s->list, s->loc, e);
+    ast_list args;
+    const ast_node *noise = NULL; /* the layer's own noise model (sema_layers.c) */
+    if (!sema_layer_noise_arg(S, circ, &s->list, &args, &noise)) return;
+    ir_circuit *c = lower_circuit(&S->cx, &S->globals, circ, &args, s->loc, e);
     if (!c) return;
     sema_keep_circuit(S, c);
+    if (noise && !(c = sema_layer_noise_apply(S, e, noise, c))) return;
     /* uniform() draws are inputs the layer makes, not features it takes */
     if (!sema_check_width(S, M, c->n_inputs - c->n_uniform, s->loc, s->name)) return;
     rt_layer_spec *l = sema_add_layer(S, M, RT_LAYER_QUANTUM, s->loc);

@@ -659,8 +659,13 @@ static int noise_gate(const value *g) {
     return -1;
 }
 
-/* noise = CHANNEL(strengths, after = [gates]) or a list of them (language.md §6.16). */
-static int noise_setting(const value *v, noise_model *m) {
+/* noise = CHANNEL(strengths, after = [gates]), a list of them, or `none` (language.md §6.16),
+ * for an experiment or a quantum layer (sema_layers.c). */
+int sema_noise_model(const value *v, noise_model *m) {
+    if (v->kind == V_SYM && strcmp(v->s, "none") == 0) { /* no rules: the model adds nothing */
+        m->n_rules = 0;
+        return 1;
+    }
     int n = v->kind == V_LIST ? v->n_items : 1;
     if (n > NOISE_MAX_RULES) {
         diag_error(v->loc, "`noise` has at most %d channels", NOISE_MAX_RULES);
@@ -793,10 +798,9 @@ static int trajectory_settings(sema *S, ast_node *const *by_key, const value *va
         const ir_op *bad = traj_unsupported(c, &why);
         if (bad) {
             diag_error(v->loc, "`simulation = trajectories`, but the `%s` channel of circuit `%s` "
-                       "(%s line %d) %s: trajectories choose among Pauli gates (depolarizing, "
-                       "bit_flip, phase_flip with constant strengths); use `simulation = "
-                       "density_matrix`", ir_channel_name(bad->channel), c->name,
-                       channel_where(bad), bad->src_line, why);
+                       "(%s line %d) %s: trajectories follow one-qubit channels with constant "
+                       "strengths; use `simulation = density_matrix`", ir_channel_name(bad->channel),
+                       c->name, channel_where(bad), bad->src_line, why);
             return 0;
         }
         list[k] = sema_keep_circuit(S, traj_lower(c));
@@ -820,11 +824,14 @@ static int simulation_settings(sema *S, ast_node *const *by_key, const value *va
                                sema_model *m, rt_experiment *x) {
     if (by_key[RT_SET_NOISE]) {
         noise_model nm;
-        if (!noise_setting(&vals[RT_SET_NOISE], &nm)) return 0;
-        /* a new list: the old one may be shared with another elaboration of the model */
+        if (!sema_noise_model(&vals[RT_SET_NOISE], &nm)) return 0;
+        /* a new list: the old one may be shared with another elaboration of the model; a
+         * layer that states its own `noise` keeps it (language.md §6.16: the layer's wins) */
         ir_circuit **list = arena_alloc(S->ar, sizeof *list * (size_t)(m->n_circuits + 1));
         for (int k = 0; k < m->n_circuits; k++)
-            list[k] = sema_keep_circuit(S, noise_apply(m->circuits[k], &nm));
+            list[k] = sema_has_layer_noise(S, m->circuits[k])
+                          ? m->circuits[k]
+                          : sema_keep_circuit(S, noise_apply(m->circuits[k], &nm));
         m->circuits = list;
     }
     const ir_circuit *c = NULL;
@@ -951,6 +958,14 @@ static int generative_settings(ast_node *const *by_key, const value *vals, const
     }
     x->batch = 64;
     if (by_key[RT_SET_BATCH]) {
+        /* each step draws `batch` real images at random: there is no whole set to take */
+        int full = is_word(&vals[RT_SET_BATCH], rt_settings_schema[RT_SET_BATCH].words[0]);
+        if (full < 0) return 0;
+        if (full) {
+            diag_error(vals[RT_SET_BATCH].loc, "a generative experiment's `batch` must be an integer (real "
+                       "images drawn per step), not `full`");
+            return 0;
+        }
         if (!setting_int(&vals[RT_SET_BATCH], RT_SET_BATCH, &n)) return 0;
         x->batch = (int)n;
     }

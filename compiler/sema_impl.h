@@ -3,6 +3,7 @@
 #define QNN_SEMA_IMPL_H
 
 #include "elab.h"
+#include "noise.h"
 #include "sema.h"
 
 typedef struct sema {
@@ -27,6 +28,10 @@ typedef struct sema {
      * circuits). */
     struct sema_let { const ast_node *let; int used; } *hiding_lets;
     int n_hiding_lets, cap_hiding_lets;
+    /* Circuits of quantum layers that state their own `noise = ...` (sema_layers.c): the
+     * experiment's noise model leaves them as they are. */
+    const ir_circuit **layer_noised;
+    int n_layer_noised, cap_layer_noised;
 } sema;
 
 /* A model under construction: its layers and the width flowing out of the last one. */
@@ -56,7 +61,20 @@ void sema_model_call(sema *S, model_build *M, ast_node *model, const ast_list *a
 int sema_build_model(sema *S, ast_node *model, const ast_list *args, src_loc loc, env *caller,
                      sema_model *out);
 
+/* A quantum layer's own noise model (sema_layers.c, language.md §6.16): *circuit_args are
+ * the layer's arguments without `noise = ...`, and *noise that argument (NULL without one).
+ * 0 after reporting (the circuit declares a formal `noise`, which the layer's would hide). */
+int sema_layer_noise_arg(sema *S, const ast_node *circ, const ast_list *args, ast_list *circuit_args,
+                         const ast_node **noise);
+/* c with the layer's noise model `noise` (the argument above) applied, kept by sema and
+ * recorded as carrying its layer's noise; NULL after reporting. */
+ir_circuit *sema_layer_noise_apply(sema *S, env *e, const ast_node *noise, ir_circuit *c);
+/* Whether c is a layer's circuit with its own noise model (even `noise = none`). */
+int sema_has_layer_noise(const sema *S, const ir_circuit *c);
+
 /* Experiments (sema_exp.c). */
+/* noise = rule, [rules] or none (language.md §6.16) into m; 0 after reporting. */
+int sema_noise_model(const value *v, noise_model *m);
 int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out);
 
 #endif

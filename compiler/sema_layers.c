@@ -203,3 +203,62 @@ int sema_builtin_layer(sema *S, model_build *M, env *e, ast_node *s) {
         return 1;
     }
 }
+
+/* ---- a quantum layer's own noise model (language.md §6.16) ------------------------------- */
+
+int sema_layer_noise_arg(sema *S, const ast_node *circ, const ast_list *args, ast_list *circuit_args,
+                         const ast_node **noise) {
+    *noise = NULL;
+    circuit_args->n = circuit_args->cap = 0;
+    circuit_args->items = arena_alloc(S->ar, sizeof(ast_node *) * (size_t)(args->n + 1));
+    for (int i = 0; i < args->n; i++) {
+        ast_node *a = args->items[i];
+        if (a->kind != AST_NAMED || strcmp(a->name, "noise") != 0) {
+            circuit_args->items[circuit_args->n++] = a;
+            continue;
+        }
+        if (*noise) {
+            elab_error(&S->cx, a->loc, "argument `noise` is given twice");
+            return 0;
+        }
+        /* a formal of that name would be set by position and the layer's model by name: one
+         * spelling for two things, so the formal has to be renamed */
+        for (int f = 0; f < circ->list.n; f++)
+            if (circ->list.items[f]->name && strcmp(circ->list.items[f]->name, "noise") == 0) {
+                elab_error(&S->cx, a->loc, "circuit `%s` has a formal `noise`, but `noise = ...` of "
+                                           "a quantum layer is the layer's noise model: rename the "
+                                           "formal", circ->name);
+                return 0;
+            }
+        *noise = a;
+    }
+    circuit_args->cap = circuit_args->n;
+    return 1;
+}
+
+ir_circuit *sema_layer_noise_apply(sema *S, env *e, const ast_node *noise, ir_circuit *c) {
+    /* read as a setting is: channel names and `after` words are constructors and symbols,
+     * numbers may be the model's formals (so `--set model.p=...` sweeps a layer's noise) */
+    int was = S->cx.in_setting;
+    S->cx.in_setting = 1;
+    value v = elab_eval(&S->cx, e, noise->a);
+    S->cx.in_setting = was;
+    if (v.kind == V_NONE) return NULL;
+    noise_model m;
+    if (!sema_noise_model(&v, &m)) return NULL;
+    if (m.n_rules) c = sema_keep_circuit(S, noise_apply(c, &m));
+    if (S->n_layer_noised == S->cap_layer_noised) {
+        S->cap_layer_noised = S->cap_layer_noised ? 2 * S->cap_layer_noised : 8;
+        const ir_circuit **n = arena_alloc(S->ar, sizeof *n * (size_t)S->cap_layer_noised);
+        if (S->n_layer_noised) memcpy(n, S->layer_noised, sizeof *n * (size_t)S->n_layer_noised);
+        S->layer_noised = n;
+    }
+    S->layer_noised[S->n_layer_noised++] = c;
+    return c;
+}
+
+int sema_has_layer_noise(const sema *S, const ir_circuit *c) {
+    for (int i = 0; i < S->n_layer_noised; i++)
+        if (S->layer_noised[i] == c) return 1;
+    return 0;
+}

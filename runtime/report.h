@@ -124,6 +124,15 @@ int report_image_grid(const char *path_png, const double *const *images, const c
                       const double *mse, int n, int h, int w, int channels, double lo, double hi,
                       const char *title, const char *subtitle, char *err, size_t errlen);
 
+/* A generative run's distances to its real image set over training (run_gan's metrics.jsonl):
+ * fd_features[i] and fd_pixels[i] at generator step steps[i], i < n (steps increasing), on
+ * one log axis, with the real-vs-real floors dashed in the curves' colours. Non-finite values
+ * (no feature space: a set without labels) are left out. REPORT_PLOT_WIDTH x
+ * REPORT_PLOT_HEIGHT (report_gen.c). */
+int report_gan_distances(const char *path_png, const double *steps, const double *fd_features,
+                         const double *fd_pixels, int n, double floor_features, double floor_pixels,
+                         const char *title, char *err, size_t errlen);
+
 /* ---- summaries ---------------------------------------------------------------------- */
 
 #define REPORT_MAX_FIGURES 12 /* a run's figures (at most 7) and its circuit drawings */

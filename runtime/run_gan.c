@@ -11,9 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "io_image.h"
+#include "io_file.h"
 #include "io_safetensors.h"
+#include "report.h"
 #include "rt_error.h"
 #include "rt_gen_metric.h"
 #include "rt_mem.h"
@@ -98,7 +101,7 @@ static int measure(run *r, long step, const rt_gan_stats *st, rt_gen_distance *o
     return 0;
 }
 
-static int write_grid(run *r, char *err, size_t errlen) {
+static int write_grid(run *r, const char *path, char *err, size_t errlen) {
     const rt_imageset *s = r->s->real;
     int k = r->s->grid, n = k * k;
     double *imgs = rt_alloc_array((size_t)n * (size_t)r->dim, sizeof(double));
@@ -116,8 +119,6 @@ static int write_grid(run *r, char *err, size_t errlen) {
                     img.data[((size_t)Y * img.width + X) * s->c + c] =
                         imgs[(size_t)q * r->dim + ((size_t)y * s->w + x) * s->c + c];
                 }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/samples.png", r->s->out_dir);
     rc = io_image_write_png(path, &img, 0, 1, err, errlen);
 done:
     io_image_free(&img);
@@ -278,9 +279,139 @@ done:
     return rc;
 }
 
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The number after "KEY": in one metrics.jsonl row; NaN for null or a missing key. */
+static double json_field(const char *line, const char *key) {
+    char pat[40];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(line, pat);
+    if (!p) return NAN;
+    char *end;
+    double v = strtod(p + strlen(pat), &end);
+    return end == p + strlen(pat) ? NAN : v;
+}
+
+/* The distance rows of out_dir/metrics.jsonl (of a resumed run too: the file holds the whole
+ * history) into growing arrays; the floor row's values into floor_f, floor_p. */
+static int read_history(const char *path, double **steps, double **fdf, double **fdp, int *n,
+                        double *floor_f, double *floor_p, char *err, size_t errlen) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read", path);
+        return -1;
+    }
+    char line[1024];
+    int cap = 0, rc = 0;
+    *n = 0;
+    *floor_f = *floor_p = NAN;
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, "\"floor\": true")) {
+            *floor_f = json_field(line, "fd_features");
+            *floor_p = json_field(line, "fd_pixels");
+            continue;
+        }
+        double st = json_field(line, "step");
+        if (!isfinite(st)) continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            double *a = realloc(*steps, sizeof(double) * (size_t)cap),
+                   *b = a ? realloc(*fdf, sizeof(double) * (size_t)cap) : NULL,
+                   *c = b ? realloc(*fdp, sizeof(double) * (size_t)cap) : NULL;
+            if (a) *steps = a;
+            if (b) *fdf = b;
+            if (c) *fdp = c;
+            if (!c) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                rc = -1;
+                break;
+            }
+        }
+        (*steps)[*n] = st;
+        (*fdf)[*n] = json_field(line, "fd_features");
+        (*fdp)[*n] = json_field(line, "fd_pixels");
+        (*n)++;
+    }
+    fclose(f);
+    if (!rc && *n == 0) {
+        snprintf(err, errlen, "%s: no measurements", path);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* report_dir: the summary (counts, distances, settings), the sample grid and the distances
+ * over training. */
+static int write_report(run *r, const run_gan_result *res, char *err, size_t errlen) {
+    const run_gan_spec *s = r->s;
+    char path[4200], settings[2048], hidden[160], dhidden[160], data[512];
+    double *steps = NULL, *fdf = NULL, *fdp = NULL, floor_f, floor_p;
+    int n = 0, rc = -1;
+    if (io_mkdir_p(s->report_dir, err, errlen)) return -1;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", s->out_dir);
+    if (read_history(path, &steps, &fdf, &fdp, &n, &floor_f, &floor_p, err, errlen)) goto done;
+    snprintf(path, sizeof path, "%s/distance.png", s->report_dir);
+    if (report_gan_distances(path, steps, fdf, fdp, n, floor_f, floor_p,
+                             "Fréchet distance of the EMA generator to the real set", err, errlen))
+        goto done;
+    snprintf(path, sizeof path, "%s/samples.png", s->report_dir);
+    if (write_grid(r, path, err, errlen)) goto done;
+    size_t k = 0;
+    hidden[0] = dhidden[0] = '\0';
+    for (int i = 0; i < s->gen.n_hidden; i++)
+        k += (size_t)snprintf(hidden + k, sizeof hidden - k, "%s%d", i ? ", " : "", s->gen.hidden[i]);
+    k = 0;
+    for (int i = 0; i < s->n_disc_hidden; i++)
+        k += (size_t)snprintf(dhidden + k, sizeof dhidden - k, "%s%d", i ? ", " : "", s->disc_hidden[i]);
+    snprintf(settings, sizeof settings,
+             "steps: %d of batch %d (distances every %d steps on %d generated images)\n"
+             "generator: latent %d, style %d (%d mapping layers), %d features -> hidden [%s] of rank %d"
+             " -> %d channel%s: %d parameters + features %d\n"
+             "discriminator: MLP [%s], minibatch std group %d: %d parameters\n"
+             "gan: logistic, R1 %g every %d, EMA half-life %g images, Adam lr %g (G) / %g (D), betas %g/%g\n"
+             "feature-space Frechet distance: %.6g at step 0 -> %.6g (floor %.6g; classifier accuracy %.4g)\n"
+             "pixel-space Frechet distance: %.6g -> %.6g (floor %.6g)\n"
+             "KID: features %.6g, pixels %.6g (floors %.6g, %.6g)\n"
+             "ms per step: discriminator %.3f, generator %.3f",
+             s->steps, s->gan.batch, s->eval_every, s->n_eval, s->gen.z_dim, s->gen.w_dim,
+             s->gen.mapping_layers, s->gen.c_feat, hidden, s->gen.rank, s->gen.channels,
+             s->gen.channels == 1 ? "" : "s", res->n_params_gen, res->n_params_features, dhidden,
+             s->mbstd_group, res->n_params_disc, s->gan.r1_gamma, s->gan.r1_every,
+             s->gan.ema_half_life, s->gan.lr_g, s->gan.lr_d, s->gan.beta1, s->gan.beta2,
+             res->first.fd_features, res->last.fd_features, res->floor.fd_features,
+             res->feature_accuracy, res->first.fd_pixels, res->last.fd_pixels, res->floor.fd_pixels,
+             res->last.kid_features, res->last.kid_pixels, res->floor.kid_features,
+             res->floor.kid_pixels, res->ms_d, res->ms_g);
+    snprintf(data, sizeof data, "%d images of %d x %d x %d from %s", s->real->n, s->real->h,
+             s->real->w, s->real->c, s->data ? s->data : "the image set");
+    report_summary sum;
+    report_summary_init(&sum);
+    sum.name = s->name;
+    sum.model = s->model;
+    sum.data = data;
+    sum.n_params = (long)res->n_params_gen + res->n_params_features + res->n_params_disc;
+    sum.seed = (long)s->seed;
+    sum.seconds_total = res->seconds;
+    sum.settings = settings;
+    report_summary_add_figure(&sum, "samples.png", "64 samples of the EMA generator from fixed latents");
+    report_summary_add_figure(&sum, "distance.png", "the EMA generator's Fréchet distance to the real "
+                                                    "set over training (metrics.jsonl), floors dashed");
+    rc = report_write_index(s->report_dir, &sum, err, errlen);
+done:
+    free(steps);
+    free(fdf);
+    free(fdp);
+    return rc;
+}
+
 int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen) {
     run r = {.s = s};
     int rc = -1;
+    double t0 = now_seconds();
     memset(res, 0, sizeof *res);
     const rt_imageset *set = s->real;
     r.P = set->h * set->w;
@@ -384,7 +515,10 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
     res->n_params_gen = rt_gen_n_params(r.g);
     res->n_params_features = (int)nf;
     res->n_params_disc = rt_disc_n_params(r.d);
-    if (write_grid(&r, err, errlen) || write_checkpoints(&r, err, errlen)) goto done;
+    snprintf(path, sizeof path, "%s/samples.png", s->out_dir);
+    if (write_grid(&r, path, err, errlen) || write_checkpoints(&r, err, errlen)) goto done;
+    res->seconds = now_seconds() - t0;
+    if (s->report_dir && write_report(&r, res, err, errlen)) goto done;
     rc = 0;
 done:
     run_free(&r);

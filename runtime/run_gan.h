@@ -2,7 +2,8 @@
  * rt_gen generator (with its coordinate-features model, e.g. the QIREN block, trained by the
  * generator's loss) against an rt_disc discriminator on an image set (rt_gan), measures the
  * EMA generator's distance to the real set over training (rt_gen_metric), and writes
- * metrics.jsonl, a sample grid PNG and checkpoints of both networks (docs/runtime.md §16).
+ * metrics.jsonl, a sample grid PNG, checkpoints of both networks (docs/runtime.md §16) and
+ * a report with the distances over training.
  * The phase a `.qnn` generative experiment calls, through run_generate.c (language.md §6.17). */
 #ifndef QNN_RUN_GAN_H
 #define QNN_RUN_GAN_H
@@ -34,6 +35,10 @@ typedef struct {
      * appending to out_dir's metrics.jsonl; bit for bit the run that was not interrupted.
      * NULL: a fresh start. */
     const char *resume;
+    /* The run's report folder (index.html, summary.md, samples.png, distance.png: the
+     * distances of metrics.jsonl over training), created when missing; NULL: none. name,
+     * model and data describe the run there (NULL: not shown). */
+    const char *report_dir, *name, *model, *data;
 } run_gan_spec;
 
 typedef struct {
@@ -41,6 +46,7 @@ typedef struct {
     rt_gen_distance first, last, floor;
     double ms_d, ms_g;           /* mean per step */
     double feature_accuracy;     /* held-out accuracy of the metric's classifier; NaN: none */
+    double seconds;              /* wall time of run_gan */
 } run_gan_result;
 
 /* Pixel (row i, column j) of an S_h x S_w grid has the reference's coordinates

@@ -89,6 +89,12 @@ int run_generate(const rt_experiment *x, const rt_circuit *const *circuits, cons
     s.seed = x->seed;
     s.out_dir = dir;
     s.resume = o->resume;
+    char report[4200];
+    snprintf(report, sizeof report, "%s/report", dir);
+    s.report_dir = report;
+    s.name = x->name;
+    s.model = x->model_call[0] ? x->model_call : NULL;
+    s.data = path;
     run_gan_result res;
     if (!o->quiet)
         fprintf(stderr, "%s: %d images %dx%dx%d from %s, %d steps of batch %d\n", x->name, set.n, set.h,
@@ -97,6 +103,8 @@ int run_generate(const rt_experiment *x, const rt_circuit *const *circuits, cons
     r->n_params = (long long)res.n_params_gen + res.n_params_features + res.n_params_disc;
     r->epochs_run = s.steps;
     r->final_loss = NAN;
+    r->seconds = res.seconds;
+    if (strlen(report) < sizeof r->report_dir) memcpy(r->report_dir, report, strlen(report) + 1);
     if (!o->quiet)
         fprintf(stderr, "%s: feature-space Frechet distance %.4f -> %.4f (floor %.4f), pixels %.4f -> %.4f; "
                 "parameters generator %d + features %d, discriminator %d; %.2f ms per D step, %.2f per G "

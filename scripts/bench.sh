@@ -147,6 +147,58 @@ for n in 4 6 8 10 12 14 16; do
     for prec in 64 32; do echo "layer $($BUILD/bench layer $n $b $prec)" >>"$RAW"; done
 done
 
+# Large registers (issue 13 item 4): the machine's memory bandwidth (a STREAM-like triad
+# within L2, within L3 and far beyond the caches, one thread and two) next to the FMA peak,
+# then the QIREN layer's forward and vjp at 12, 16 and 20 qubits with batch 1 and a batch that
+# fills the lanes (64; 16 at 20 qubits, where 64 would take minutes: a lane group's cost per
+# sample does not depend on how many groups there are), f64 and f32, one thread. For each:
+# the bytes a sweep of the state moves (bench.c, sweep_bytes: psi read and written per op,
+# psi and lam in the vjp's backward half), the cache level the state (psi + lam) fits, the
+# achieved GB/s against that level's triad and GFLOP/s against the peak, and which of the
+# two binds (the larger lower bound on the time: bytes / bandwidth or flops / peak).
+# Before/after of rule 10 (wire blocks, passes.h) in the same run: at 16 and 20 qubits the
+# layer without the rule ("off") and with blocks of 3 wires ("on"); pass_fuse itself uses
+# them from PASS_BLOCK_MIN_QUBITS = 17 qubits (so at 16 qubits qnnc compiles "off").
+echo "== W4 large registers: bandwidth, and the QIREN layer at 12-20 qubits, batch 1 and full lanes (one thread)"
+$BUILD/bench triad | tee -a "$RAW" | sed 's/^/triad (GB\/s, 24 bytes per element): /'
+L2=$(sed 's/K$//' /sys/devices/system/cpu/cpu0/cache/index2/size 2>/dev/null || echo 512)
+L3=$(sed 's/K$//' /sys/devices/system/cpu/cpu0/cache/index3/size 2>/dev/null || echo 16384)
+: >"$TMP/large.txt"
+for n in 12 16 20; do
+    full=64
+    [ "$n" -ge 20 ] && full=16
+    variants=-1
+    [ "$n" -ge 16 ] && variants="0 3"
+    for b in 1 $full; do for prec in 64 32; do for v in $variants; do
+        reps=3
+        [ "$n" -ge 20 ] && reps=1 # seconds per call: the first call is the figure
+        echo "large $($BUILD/bench layer $n $b $prec $reps $v)" | tee -a "$RAW" >>"$TMP/large.txt"
+    done; done; done
+done
+awk -v l2="$L2" -v l3="$L3" -v peak="$(grep '^peak_' "$RAW" | tail -1)" -v tri="$(grep '^triad_' "$RAW" | tail -1)" '
+function kv(s, a,   n, f, i, p) { n = split(s, f, " "); for (i = 1; i <= n; i++) { split(f[i], p, "="); a[p[1]] = p[2] } }
+BEGIN { kv(peak, P); kv(tri, T) # the triad really moves 32 bytes per element (the store
+        # allocates its line: read, then written back); a sweep updates psi in place and moves
+        # exactly the bytes it counts, so it is compared with the triad traffic, 4/3 of its GB/s
+        bw["L2"] = T["triad_l2_gbs"] * 4 / 3; bw["L3"] = T["triad_l3_gbs"] * 4 / 3; bw["DRAM"] = T["triad_mem_1t_gbs"] * 4 / 3
+        printf "triad traffic (32 bytes per element), one thread: L2 %.1f, L3 %.1f, DRAM %.1f GB/s (two threads: DRAM %.1f); FMA peak f64 %.1f, f32 %.1f GFLOP/s\n", bw["L2"], bw["L3"], bw["DRAM"], T["triad_mem_2t_gbs"] * 4 / 3, P["peak_f64_gflops"], P["peak_f32_gflops"] }
+/^large / { delete a; kv(substr($0, 7), a); n = a["n"]; B = a["B"]; pr = a["prec"]; W = a["lanes"]; v = a["block_wires"]
+    es = pr == 64 ? 8 : 4; S = es * W * 2 * 2 ^ n  # one lane group psi, bytes
+    lvl = 2 * S <= l2 * 1024 ? "L2" : 2 * S <= l3 * 1024 ? "L3" : "DRAM"
+    pk = P["peak_f" pr "_gflops"]
+    tag = v < 0 ? "" : v == 0 ? ", rule 10 off" : sprintf(", rule 10 on (%d blocks of <= %d wires)", a["blocks"], v)
+    printf "large %2d qubits f%d B=%-3d W=%d, %d sweeps%s: a sweep moves %.2f MiB (psi r+w; backward psi+lam %.2f MiB) per lane group, state in %s; compile %.0f ms\n", n, pr, B, W, a["ops"], tag, 2 * S / 2^20, 4 * S / 2^20, lvl, a["compile_ms"]
+    split("fwd vjp", ph, " ")
+    for (i = 1; i <= 2; i++) { f = ph[i]; t = a[f "_us"] * 1e-6; by = a[f "_bytes"]; fl = a[f "_flops"]
+        gbs = by / t / 1e9; gfs = fl / t / 1e9; tm = by / (bw[lvl] * 1e9); tf = fl / (pk * 1e9)
+        printf "      %s %10.1f us/sample: %6.1f GB/s = %5.1f %% of %s triad traffic, %5.1f GFLOP/s = %5.1f %% of peak; binds: %s, at %.0f %%\n", f, t * 1e6, gbs, 100 * gbs / bw[lvl], lvl, gfs, 100 * gfs / pk, (tm > tf ? "bandwidth" : "FMA"), 100 * (tm > tf ? tm : tf) / t
+        us[n, pr, (B == 1 ? "one" : "full"), v, f] = t }
+    if (v > 0) for (i = 1; i <= 2; i++) { f = ph[i]
+        printf "      %s: rule 10 on / off %.2f (per sample, same batch)\n", f, us[n, pr, (B == 1 ? "one" : "full"), v, f] / us[n, pr, (B == 1 ? "one" : "full"), 0, f] }
+    if (B != 1) for (i = 1; i <= 2; i++) { f = ph[i]
+        printf "      %s: batch 1 costs %.2fx batch %d per sample (target <= 1)\n", f, us[n, pr, "one", v, f] / us[n, pr, "full", v, f], B } }
+' "$TMP/large.txt"
+
 # The Python bridge (issue 15): QIREN in plain PyTorch with qnn's circuit as its quantum layer,
 # against `qnnc run` of the same model from the same weights, both timed by the example in one
 # run (its --check also requires the two loss trajectories to agree to 1e-9).

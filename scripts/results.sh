@@ -6,7 +6,8 @@
 #
 #   scripts/results.sh [--seeds N] [--set KEY=VALUE]... [--docs DIR] [--work DIR] [SECTION...]
 #
-# Sections (default: all, in this order): images superres sound memory classify vqe shots noise.
+# Sections (default: all, in this order): images superres sound memory classify vqe shots noise
+# noisetraj generate.
 # A section run writes docs/results/NAME.md; docs/results.md is then put together from every
 # section's file, so one section can be re-measured without the others. --seeds N (default
 # 6: the fewest for which an exact two-sided paired test can reach p < 0.05, 2/2^6) runs seeds
@@ -15,16 +16,20 @@
 # `--seeds 2 --set epochs=3 --docs /tmp/r`); --docs writes results.md and results/ elsewhere
 # (tests/e2e/results_script.sh), the readings still read from docs/results/; --work is where
 # the runs and their reports go (default out/results). RESULTS_TABLES_ONLY=1 rebuilds the superres,
-# vqe and noise sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
+# vqe, noise and generate sections' tables from the runs already in --work, without training again. Times on this 2-core machine: images ~5 min,
 # superres ~10 min (trained once, then `qnnc eval` under each protocol), sound ~1 min, memory < 1 s,
-# classify ~2 min, vqe ~12 min (at most 3 seeds at 12 qubits), shots ~3 min, noise ~15 min.
+# classify ~2 min, vqe ~12 min (at most 3 seeds at 12 qubits), shots ~3 min, noise ~22 min, noisetraj ~40 min,
+# generate ~15 min (5 GAN generators x 3 seeds on digits, then 2 on faces; --set is not passed to it).
 # Each section copies the figures of the reports it ran into docs/results/NAME.png (under
 # 300 KB each) and links them from its text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QNNC=${QNNC:-build/qnnc}
 n_seeds=6
-n_dm_seeds=3   # the density-matrix runs of `noise` (slow: the interpreter)
+n_dm_seeds=3   # the density-matrix runs of `noise` (compiled, but 4^n per state)
+dm_full_epochs=10  # the full-width QIREN density-matrix row of `noise` (about 20 s an epoch)
+traj_k=16          # trajectories per sample of `noisetraj` (the full-width QIREN, depolarizing)
+traj_size=16       # its image size: 16x16 (256 points; 32x32 is about 17 min per run)
 sections=()
 extra=()
 docs=docs
@@ -36,11 +41,11 @@ while [ $# -gt 0 ]; do
     --set) need "$@"; extra+=(--set "$2"); shift 2 ;;
     --docs) need "$@"; docs="$2"; shift 2 ;;
     --work) need "$@"; out="$2"; shift 2 ;;
-    images|superres|sound|memory|classify|vqe|shots|noise) sections+=("$1"); shift ;;
-    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe shots noise; --seeds N)" >&2; exit 2 ;;
+    images|superres|sound|memory|classify|vqe|shots|noise|noisetraj|generate) sections+=("$1"); shift ;;
+    *) echo "results.sh: unknown argument '$1' (sections: images superres sound memory classify vqe shots noise noisetraj generate; --seeds N)" >&2; exit 2 ;;
   esac
 done
-[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe shots noise)
+[ ${#sections[@]} -gt 0 ] || sections=(images superres sound memory classify vqe shots noise noisetraj generate)
 case "$n_seeds" in ''|*[!0-9]*) echo "results.sh: --seeds takes a count, got '$n_seeds'" >&2; exit 2 ;; esac
 [ "$n_seeds" -ge 1 ] || { echo "results.sh: --seeds must be at least 1" >&2; exit 2; }
 seeds=$(seq 0 $((n_seeds - 1)) | tr '\n' ' ' | sed 's/ $//')
@@ -486,7 +491,7 @@ noise_runs() {
       --set model.noisy=1 --set model.e=0,0.1,0.3,1 --set "seed=0..$n_seeds" "${extra[@]}" > /dev/null
     "$QNNC" sweep examples/image_qiren.qnn --out "$out/noise/none-$img" --set "data.path=\"$img.png\"" \
       --set "seed=0..$n_seeds" "${extra[@]}" > /dev/null
-    # depolarizing after every gate, density matrices (the interpreter): a small QIREN, 8x8
+    # depolarizing after every gate, density matrices (compiled): a small QIREN, 8x8
     for p in 0 0.001 0.01; do
       for s in $(seq 0 $((n_dm_seeds - 1))); do
         local noise=()
@@ -497,6 +502,15 @@ noise_runs() {
           --out "$out/noise/dm-$img-$p-$s" > /dev/null
       done
     done
+  done
+  # the full-width QIREN (8 qubits, 3 hybrid layers: 480 channels, checkpoints every 13th with
+  # the segments recomputed) on astronaut at 8x8, seed 0, only dm_full_epochs epochs
+  for p in 0 0.001 0.01; do
+    local noise=()
+    [ "$p" = 0 ] || noise=(--set "noise=depolarizing($p, after = all)")
+    "$QNNC" run examples/image_qiren.qnn --quiet --set 'data=image(path = "astronaut.png", size = 8)' \
+      --set 'eval=grid(size = 8, metrics = [mse, psnr])' --set "epochs=$dm_full_epochs" --set seed=0 \
+      "${noise[@]}" "${extra[@]}" --result "$out/noise/dmfull-$p.csv" --out "$out/noise/dmfull-$p" > /dev/null
   done
 }
 
@@ -535,10 +549,11 @@ PY
       echo
     done
     echo "**Depolarizing noise** (\`noise = depolarizing(p, after = all)\`: the channel on every wire"
-    echo "of every gate, simulated exactly as a density matrix by the reference interpreter): the"
-    echo "density matrix of 8 qubits costs about 0.2 s per point and gradient here, so this part is"
-    echo "a small QIREN (4 qubits, one hybrid layer, 8x8 images, 301 epochs), seeds 0..$((n_dm_seeds - 1));"
-    echo "final MSE on the 64 pixels, mean ± sd:"
+    echo "of every gate, simulated exactly as a density matrix by the compiled code, docs/codegen.md"
+    echo "§10): the full QIREN's density matrices (8 qubits, 480 channels) cost about 0.3 s per point"
+    echo "and gradient here, so the full-size table (32x32, 301 epochs: about 27 h per run) is not"
+    echo "measured. Instead, **a smaller QIREN** (4 qubits, one hybrid layer, 8x8 images, 301 epochs),"
+    echo "seeds 0..$((n_dm_seeds - 1)); final MSE on the 64 pixels, mean ± sd:"
     echo
     echo "| image | p = 0 | p = 1e-3 | p = 1e-2 |"
     echo "|---|---:|---:|---:|"
@@ -551,12 +566,178 @@ PY
       echo "$row |"
     done
     echo
+    echo "**The full-width QIREN, few epochs** (8 qubits, 3 hybrid layers, 657 parameters; astronaut"
+    echo "at 8x8, seed 0, only $dm_full_epochs epochs, so far from converged: the effect of the noise on"
+    echo "early training, not a final MSE):"
+    echo
+    echo "| image | p = 0 | p = 1e-3 | p = 1e-2 |"
+    echo "|---|---:|---:|---:|"
+    local row="| astronaut (8x8, $dm_full_epochs epochs)"
+    for p in 0 0.001 0.01; do
+      IFS='|' read -r m sd _ <<<"$(mean_sd "$out"/noise/dmfull-"$p".csv)"
+      row="$row | $m"
+    done
+    echo "$row |"
+    echo
     echo "Final MSE against e for the reference's noise (each image's sweep.png):"
     echo
     for img in astronaut camera coffee; do
       figure "$out/noise/rx-$img/sweep.png" "noise_rx_$img" "RX(pi + e u) noise, $img"
     done
     image_credit
+  } > "$f"
+}
+
+# The full-width QIREN under depolarizing noise by trajectories: depolarizing is a Pauli channel,
+# so `simulation = trajectories` samples it exactly and trains through it (semantics.md §10);
+# one seed per image and level (each run is minutes), p = 0 the noiseless state vector.
+section_noisetraj() {
+  local f="$docs/results/noisetraj.md" img p
+  mkdir -p "$out/noisetraj"
+  local at=(--set "data=image(path = \"IMG.png\", size = $traj_size)" --set "eval=grid(size = $traj_size, metrics = [mse, psnr])")
+  if [ -z "${RESULTS_TABLES_ONLY:-}" ]; then
+    for img in astronaut camera coffee; do
+      for p in 0 0.001 0.01; do
+        local noise=()
+        [ "$p" = 0 ] || noise=(--set "noise=depolarizing($p, after = all)" --set simulation=trajectories
+                               --set "trajectories=$traj_k")
+        local t0 t1
+        t0=$(date +%s.%N)
+        "$QNNC" run examples/image_qiren.qnn --quiet "${at[@]//IMG/$img}" --set seed=0 "${noise[@]}" \
+          "${extra[@]}" --result "$out/noisetraj/$img-$p.csv" --out "$out/noisetraj/$img-$p" > /dev/null
+        t1=$(date +%s.%N)
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", b - a }' > "$out/noisetraj/$img-$p.wall"
+      done
+    done
+  fi
+  {
+    echo "## Noise: the full-width QIREN under depolarizing noise, by trajectories"
+    echo
+    echo "Produced by \`scripts/results.sh noisetraj\` on $stamp. QIREN as in the images section (8"
+    echo "qubits, 3 hybrid layers, 657 parameters, 301 epochs) on ${traj_size}x${traj_size} images, seed 0 only;"
+    echo "\`noise = depolarizing(p, after = all)\` (480 channels), simulated by \`simulation = trajectories\`"
+    echo "with K = $traj_k seeded trajectories per sample in training and in the final evaluation (an"
+    echo "unbiased estimate of the density matrix's outputs: depolarizing is a mixture of Paulis);"
+    echo "p = 0 is the noiseless state vector. Final MSE on the grid (one run each, so no spread;"
+    echo "wall time per run in brackets, on a machine shared with other work):"
+    echo
+    echo "| image | p = 0 | p = 1e-3 | p = 1e-2 |"
+    echo "|---|---:|---:|---:|"
+    for img in astronaut camera coffee; do
+      local row="| $img"
+      for p in 0 0.001 0.01; do
+        IFS='|' read -r m _ _ <<<"$(mean_sd "$out/noisetraj/$img-$p.csv")"
+        row="$row | $m ($(cat "$out/noisetraj/$img-$p.wall") s)"
+      done
+      echo "$row |"
+    done
+  } > "$f"
+}
+
+# The generator models of the small-scale Table 2: "label=model", QIREN first (generate_table.py
+# pairs the others against it).
+gen_models=("QIREN=circuit_features" "Tanh=tanh_features" "ReLU=relu_features"
+            "ReLU+RFF=rff_features" "SIREN=siren_features")
+# One `qnnc run` of examples/generate_digits.qnn into DIR (metrics.jsonl, samples.png, report/),
+# with its stderr in DIR/run.err and its wall time in DIR/wall.txt.
+gen_run() { # DIR DATA MODEL SEED STEPS
+  local t0 t1
+  mkdir -p "$1"
+  t0=$(date +%s.%N)
+  "$QNNC" run examples/generate_digits.qnn --set "data.path=\"$2\"" --set "model=$3()" \
+    --set "seed=$4" --set "steps=$5" --out "$1" 2> "$1/run.err" \
+    || { echo "results.sh: generate: $3 seed $4 failed: $(tail -3 "$1/run.err")" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }' > "$1/wall.txt"
+}
+
+section_generate() {
+  local f="$docs/results/generate.md" w="$out/generate" m label model s digits="" faces=""
+  # 3 seeds (a GAN run per model and seed; fewer with --seeds below 3); --set is not passed:
+  # the training sections' epochs-style overrides are refused by a generative experiment.
+  # RESULTS_GEN_STEPS / RESULTS_FACES_STEPS shorten the runs for a check of the script.
+  local n_gen=$((n_seeds < 3 ? n_seeds : 3)) steps=${RESULTS_GEN_STEPS:-2000}
+  local fsteps=${RESULTS_FACES_STEPS:-1000}
+  local labels=() models=() pairs=()
+  for m in "${gen_models[@]}"; do labels+=("${m%%=*}"); models+=("${m#*=}"); done
+  scripts/fetch_data.sh digits > /dev/null 2>&1 || true
+  scripts/fetch_data.sh faces > /dev/null 2>&1 || true
+  for s in "${QNN_DATA_DIR:-/nonexistent}/digits.csv" data/digits.csv \
+           /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz; do
+    [ -s "$s" ] && { digits=$(cd "$(dirname "$s")" && pwd)/$(basename "$s"); break; }
+  done
+  for s in "${QNN_DATA_DIR:-/nonexistent}/lfw_subset.npy" data/lfw_subset.npy \
+           /usr/lib/python3/dist-packages/skimage/data/lfw_subset.npy; do
+    [ -s "$s" ] && { faces=$(cd "$(dirname "$s")" && pwd)/$(basename "$s"); break; }
+  done
+  [ -n "$digits" ] || { echo "results.sh: generate: no digits (scripts/fetch_data.sh digits)" >&2; exit 1; }
+  local train=1 best="" best_label=""
+  [ -z "${RESULTS_TABLES_ONLY:-}" ] || train="" # the tables from the runs already in --work
+  if [ -n "$train" ]; then
+    rm -rf "$w"
+    for model in "${models[@]}"; do
+      for s in $(seq 0 $((n_gen - 1))); do gen_run "$w/$model-s$s" "$digits" "$model" "$s" "$steps"; done
+    done
+  fi
+  best=$(/usr/bin/python3 scripts/generate_table.py best "$w" "${gen_models[@]}")
+  best_label=${best%%=*}
+  if [ -n "$faces" ] && [ -n "$train" ]; then
+    gen_run "$w/faces-circuit_features" "$faces" circuit_features 0 "$fsteps"
+    gen_run "$w/faces-${best#*=}" "$faces" "${best#*=}" 0 "$fsteps"
+  fi
+  [ -s "$w/faces-circuit_features/metrics.jsonl" ] || faces=""
+  local q="$w/circuit_features-s0"
+  {
+    echo "## Image generation: the small-scale Table 2 (QIREN's generator on 8 x 8 digits)"
+    echo
+    echo "Produced by \`scripts/results.sh generate\` on $stamp: \`qnnc run"
+    echo "examples/generate_digits.qnn --set model=MODEL() --set seed=S\` for each coordinate-features"
+    echo "block and seeds 0..$((n_gen - 1)), at the example's settings ($steps steps of batch 32;"
+    echo "latent 16, style 32, 2 mapping layers, modulated hidden layers [32, 32] of rank 4; MLP"
+    echo "discriminator [64, 32] with minibatch std 4; logistic loss, R1 0.01 every 4 steps, Adam lr"
+    echo "0.0025 betas (0, 0.99) for both, generator EMA half-life 2000 images). Data: scikit-learn's"
+    echo "1797 digits (Debian python3-sklearn). QIREN is examples/generator_features.qnn's block (8"
+    echo "independent 2-qubit circuits); the baselines are the same file's other blocks, each at"
+    echo "the smallest width whose parameter count is at least QIREN's. Only the features block"
+    echo "differs between rows; the rest of the generator (\`generator params\` minus \`features"
+    echo "params\`) is the same."
+    echo
+    echo "The table's distances are those after the last step (metrics.jsonl's last row; every 200"
+    echo "steps in between, report/distance.png): 256 images of the EMA generator from fixed latents"
+    echo "against all 1797 real digits, the Fréchet distance in the feature space of a small"
+    echo "classifier trained on the real digits (rt_gen_metric; per seed, so the models of one seed"
+    echo "share one feature space) and in pixel space, and the kernel (KID-style) distances."
+    echo "**They stand in for FID and are not comparable with the paper's numbers** (FID uses"
+    echo "Inception features and 50k images of 32 x 32 faces). The floor is the same distance between"
+    echo "two disjoint halves of the real set. Mean ± sd over the $n_gen seeds; the discriminator"
+    echo "(6274 parameters) is the same in every row; wall time per run includes compiling, training"
+    echo "the metric's classifier and the measurements; ms per step are run_gan's means (the"
+    echo "features block's forward and backward pass, once per step over the 64 pixels, are outside them)."
+    echo
+    /usr/bin/python3 scripts/generate_table.py digits "$w" "${gen_models[@]}"
+    echo
+    # the five seed-0 sample grids (8 x 8 digits each) side by side, enlarged 3 times
+    /usr/bin/python3 scripts/generate_table.py montage "$w/samples_s0.png" "$w" "" -s0 3 "${gen_models[@]}"
+    figure "$w/samples_s0.png" generate_samples "64 samples of each model's EMA generator after $steps steps, seed 0 (samples.png of each run)"
+    figure "$q/report/distance.png" generate_distance "QIREN, seed 0: the distances over training (report/distance.png)"
+    echo "Faces: scikit-image's lfw_subset.npy (200 gray faces of 25 x 25, Debian python3-skimage,"
+    echo "\`scripts/fetch_data.sh faces\`) through \`data = images(...)\`, one seed (0), QIREN and the"
+    echo "best baseline on digits ($best_label), $fsteps steps (fewer than the digits' $steps: a step costs"
+    echo "about ten times as much at 625 pixels). The set has no labels, so only pixel-space distances"
+    echo "exist; with 200 images in 625 dimensions the covariances are rank-deficient and the"
+    echo "Fréchet distance (floor from two halves of 100) is a rough measure."
+    echo
+    if [ -n "$faces" ]; then
+      /usr/bin/python3 scripts/generate_table.py faces "$w" "QIREN=circuit_features" "$best"
+      echo
+      /usr/bin/python3 scripts/generate_table.py montage "$w/faces_samples.png" "$w" faces- "" 1 \
+        "QIREN=circuit_features" "$best"
+      figure "$w/faces_samples.png" generate_faces "64 samples of QIREN's and $best_label's EMA generators on faces after $fsteps steps, seed 0"
+      echo "The faces are from Labeled Faces in the Wild (University of Massachusetts, Amherst), as"
+      echo "scikit-image ships them."
+    else
+      echo "(Not measured: no lfw_subset.npy, \`scripts/fetch_data.sh faces\` failed.)"
+    fi
   } > "$f"
 }
 
@@ -574,7 +755,7 @@ done
   echo "each table (docs/results/NAME.notes.md) are written by hand from those tables and state"
   echo "the run they were written from; a claim of the paper is set beside what was measured."
   echo "The figures (docs/results/*.png) are copied from the reports of the same runs."
-  for s in images superres sound memory classify vqe shots noise; do
+  for s in images superres sound memory classify vqe shots noise noisetraj generate; do
     echo
     if [ -f "$docs/results/$s.md" ]; then cat "$docs/results/$s.md"
     else echo "## $s"; echo; echo "Not measured yet: \`scripts/results.sh $s\`."; fi

@@ -64,8 +64,6 @@ grep -q "define internal void @c_e[0-9]*(" "$tmp/m.ll" || die "emit-llvm: no den
 if "$QNNC" check "$tmp/m.qnn" --set simulation=statevector 2> "$tmp/sv.err"; then die "statevector accepted a channel"; fi
 grep -q "has a noise channel (\`depolarizing\`, of the \`noise\` setting, after line 5)" "$tmp/sv.err" || { cat "$tmp/sv.err"; die "the statevector refusal"; }
 
-if "$QNNC" run examples/noisy_fit.qnn --grad shift --out "$tmp/gs" 2> "$tmp/gs.err"; then die "--grad shift accepted on density matrices"; fi
-grep -q "whose gradients are the adjoint method's only" "$tmp/gs.err" || { cat "$tmp/gs.err"; die "the --grad shift refusal"; }
 "$QNNC" run examples/noisy_fit.qnn --out "$tmp/fit" --set epochs=12 --set log_every=1 > "$tmp/fit.log" 2>&1 ||
     { cat "$tmp/fit.log"; die "examples/noisy_fit.qnn did not run"; }
 "$PY" - "$tmp/fit.log" <<'PY'

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "dm_checkpoints.h"
 #include "interp.h"
 #include "ir.h"
 #include "jit.h"
@@ -153,10 +154,13 @@ static void work_free(void *p) {
     free(w);
 }
 
+static int grad_method = CG_GRAD_ADJOINT; /* what compile() asks for */
+
 static void compile(const ir_circuit *c, int precision, int lanes, rt_circuit *rc) {
     jit_options o = jit_default_options();
     o.precision = precision;
     o.lanes = lanes;
+    o.grad = grad_method;
     char err[512];
     if (jit_compile(S, c, &o, rc, err, sizeof err)) fail_msg("jit_compile: %s", err);
 }
@@ -310,20 +314,111 @@ static ir_circuit *chain_with_channels(int n, int n_channels) {
 static void test_work_limits(void **state) {
     (void)state;
     char err[512];
-    ir_circuit *c = chain_with_channels(10, 10); /* 12 states of 16 MiB per lane */
+    /* 10 channels of 16 MiB per lane: over DM_CHECKPOINT_BUDGET, so every 4th is kept and the
+     * segments are recomputed: 3 checkpoints + 3 segment states (dm_checkpoints.h), 8 states */
+    ir_circuit *c = chain_with_channels(10, 10);
     rt_circuit rc;
     compile(c, 64, 0, &rc);
-    size_t per_lane = 12 * ((size_t)2 << 20) * 8;
+    int kept = dm_checkpoints_kept(10, dm_checkpoint_stride(10, 16.0 * (1 << 20)));
+    assert_int_equal(kept, 6);
+    size_t per_lane = (size_t)(2 + kept) * ((size_t)2 << 20) * 8;
     int want = cg_default_lanes(NULL, 64);
     while (want > 1 && per_lane * (size_t)want > CG_DM_WORK_TARGET_BYTES) want /= 2;
     assert_int_equal(rc.lanes, want);
     assert_true(rc.work_bytes >= per_lane * (size_t)want);
     ir_free(c);
-    c = chain_with_channels(12, 20); /* 22 states of 256 MiB: over the limit with one lane */
+    c = chain_with_channels(13, 20); /* 2 + 8 states of 1 GiB: over the limit with one lane */
     jit_options o = jit_default_options();
     assert_int_equal(jit_compile(S, c, &o, &rc, err, sizeof err), -1);
     assert_non_null(strstr(err, "density-matrix gradient needs"));
     assert_non_null(strstr(err, "simulation = trajectories"));
+    ir_free(c);
+}
+
+/* Parameter shift: the interpreter's (interp_dm_vjp_shift) and the compiled one (CG_GRAD_SHIFT)
+ * against the interpreter's adjoint vjp at 1e-10 on random circuits with every gate and channel
+ * kind (trainable and input-dependent strengths, readout, variances, probabilities), 1 to 4
+ * qubits; the compiled one against central differences of the forward in float64 too; and the
+ * shift vjp's work holds no checkpoints. */
+static void test_parameter_shift(void **state) {
+    (void)state;
+    grad_method = CG_GRAD_SHIFT;
+    for (int n = 1; n <= 4; n++)
+        for (int rep = 0; rep < 4; rep++) {
+            ir_circuit *c = rep < 3 ? noisy_circuit(n, 10, ALL, IR_CH_COUNT)
+                                    : noisy_circuit(n, 8, &ALL[rand() % IR_CH_COUNT], 1);
+            int no = c->n_obs, np = c->n_params, ni = c->n_inputs;
+            double p[16], x[2 * B], y[B * MAXO], gy[B * MAXO];
+            double gp[16] = {0}, gpa[16] = {0}, gps[16] = {0}, gx[2 * B], gxa[2 * B], gxs[2 * B];
+            fill(p, x, B);
+            for (int i = 0; i < B * no; i++) gy[i] = urand(-1, 1);
+            interp_dm_vjp(c, p, x, gy, gpa, gxa, B);
+            interp_dm_vjp_shift(c, p, x, gy, gps, gxs, B);
+            rt_circuit rc;
+            compile(c, 64, rep == 1 ? 1 : 0, &rc);
+            void *w = work(&rc);
+            rc.vjp(p, x, gy, gp, gx, B, w);
+            for (int i = 0; i < np; i++) {
+                if (fabs(gps[i] - gpa[i]) > 1e-10)
+                    fail_msg("n %d: interpreted shift, param %d: %.15g vs adjoint %.15g", n, i, gps[i], gpa[i]);
+                if (fabs(gp[i] - gpa[i]) > 1e-10)
+                    fail_msg("n %d: compiled shift, param %d: %.15g vs adjoint %.15g", n, i, gp[i], gpa[i]);
+            }
+            for (int i = 0; i < B * ni; i++) {
+                if (fabs(gxs[i] - gxa[i]) > 1e-10) fail_msg("interpreted shift, input %d", i);
+                if (fabs(gx[i] - gxa[i]) > 1e-10) fail_msg("compiled shift, input %d", i);
+            }
+            if (rep == 0) { /* central differences of the compiled forward, float64 */
+                const double h = 1e-6;
+                for (int i = 0; i < np + ni * B; i++) {
+                    double *v = i < np ? &p[i] : &x[i - np], keep = *v, L[2];
+                    for (int sgn = 0; sgn < 2; sgn++) {
+                        *v = keep + (sgn ? -h : h);
+                        rc.forward(p, x, y, B, w);
+                        L[sgn] = 0;
+                        for (int j = 0; j < B * no; j++) L[sgn] += gy[j] * y[j];
+                    }
+                    *v = keep;
+                    double fd = (L[0] - L[1]) / (2 * h), an = i < np ? gp[i] : gx[i - np];
+                    if (fabs(fd - an) > 1e-6 * (1 + fabs(fd))) fail_msg("%d: fd %.12g, shift %.12g", i, fd, an);
+                }
+            }
+            work_free(w);
+            /* no checkpoints: the work of the shift vjp is the adjoint's less one state each */
+            grad_method = CG_GRAD_ADJOINT;
+            rt_circuit ra;
+            compile(c, 64, rc.lanes, &ra);
+            grad_method = CG_GRAD_SHIFT;
+            size_t state_bytes = 2 * ((size_t)1 << (2 * n)) * 8 * (size_t)rc.lanes;
+            int n_ck = 0;
+            for (int i = 0; i < c->n_ops; i++)
+                n_ck += c->ops[i].gate == IR_CHANNEL && c->ops[i].channel != IR_CH_READOUT;
+            assert_true(ra.work_bytes - rc.work_bytes >= (size_t)n_ck * state_bytes);
+            ir_free(c);
+        }
+    grad_method = CG_GRAD_ADJOINT;
+}
+
+/* More channels than DM_CHECKPOINT_BUDGET holds (8 qubits: 1 MiB per state and sample, over
+ * 64 channels): checkpoints every k-th channel, the segments recomputed in the backward pass;
+ * the vjp still equals the interpreter's (which keeps every state) at 1e-10, with
+ * dm_checkpoints_kept states in its work instead of one per channel. */
+static void test_checkpoint_segments(void **state) {
+    (void)state;
+    ir_circuit *c = noisy_circuit(8, 210, ALL, IR_CH_COUNT);
+    int n_ch = 0;
+    for (int i = 0; i < c->n_ops; i++)
+        n_ch += c->ops[i].gate == IR_CHANNEL && c->ops[i].channel != IR_CH_READOUT;
+    int stride = dm_checkpoint_stride(n_ch, 2.0 * 65536 * 8);
+    assert_true(n_ch > 64 && stride > 1);
+    int kept = dm_checkpoints_kept(n_ch, stride);
+    assert_true(kept < n_ch / 2);
+    check_against_interp(c, 2);
+    rt_circuit rc;
+    compile(c, 64, 2, &rc);
+    size_t state_bytes = 2 * 65536 * 8 * 2; /* 2 lanes */
+    assert_true(rc.work_bytes >= (size_t)(kept + 2) * state_bytes);
+    assert_true(rc.work_bytes < (size_t)(kept + 4) * state_bytes);
     ir_free(c);
 }
 
@@ -341,6 +436,8 @@ int main(void) {
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_work_limits),
+        cmocka_unit_test(test_parameter_shift),
+        cmocka_unit_test(test_checkpoint_segments),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jit_destroy(S);

@@ -355,7 +355,7 @@ static int cmp_d(const void *a, const void *b) {
 }
 
 static void bench_circuit(const ir_circuit *c, const char *label, int B, int turns) {
-    pass_options o9 = {1}, o8 = {0};
+    pass_options o9 = {1, 0}, o8 = {0, 0};
     ir_circuit *f[2] = {pass_fuse_with(c, &o8), pass_fuse_with(c, &o9)};
     rt_circuit rc[2];
     void *w[2];

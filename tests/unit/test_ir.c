@@ -42,7 +42,7 @@ static void test_gate_names(void **state) {
     static const char *const want[IR_GATE_COUNT] = {
         "i", "h", "x", "y", "z", "s", "t", "sx", "rx", "ry", "rz", "phase", "rot", "u3",
         "cnot", "cz", "cy", "swap", "crx", "cry", "crz", "cphase", "fused1q", "fuseddiag",
-        "multirz", "fused2q", "channel"};
+        "multirz", "fused2q", "channel", "fusedblock"};
     for (int g = 0; g < IR_GATE_COUNT; g++)
         assert_string_equal(ir_gate_name((ir_gate)g), want[g]);
     static const char *const channels[IR_CH_COUNT] = {
@@ -60,6 +60,9 @@ static void test_gate_names(void **state) {
     assert_true(ir_gate_is_diagonal(IR_CRZ));
     assert_false(ir_gate_is_diagonal(IR_CRX));
     assert_false(ir_gate_is_diagonal(IR_FUSED_1Q));
+    assert_true(ir_gate_is_fused(IR_FUSED_BLOCK));
+    assert_int_equal(ir_gate_arity(IR_FUSED_BLOCK), 0); /* any wires: ir_op_wire_mask */
+    assert_false(ir_gate_is_diagonal(IR_FUSED_BLOCK));
 }
 
 /* ir_pair_matrix (a FUSED_2Q member's 4x4 in basis |w0 w1>) against kron products and the

@@ -345,7 +345,7 @@ static int g2(ir_circuit *c, ir_gate g, int a, int b) {
 
 /* Rules 1-8 (the policy cases; rule 9 has its own tests) or all of pass_fuse. */
 static ir_circuit *fuse_and_check_with(ir_circuit *c, int want_ops, int pair_blocks) {
-    pass_options o = {pair_blocks};
+    pass_options o = {pair_blocks, 0};
     ir_circuit *f = pass_fuse_with(c, &o);
     check_coverage(c, f, 1);
     if (f->n_ops != want_ops) {

@@ -3,11 +3,13 @@
  * features, a short training lowers the EMA generator's Fréchet distance in the feature space
  * of the metric's classifier and in pixel space; metrics.jsonl has the floor row and one row
  * per measurement; the sample grid PNG has the grid's size; both checkpoints hold the
- * documented tensors; bad combinations are refused with a message. */
+ * documented tensors; the report shows the samples and the distance plot; bad combinations
+ * are refused with a message. */
 #include "testutil.h"
 
 #include "io_image.h"
 #include "io_safetensors.h"
+#include "report.h"
 #include "rt_act.h"
 #include "rt_linear.h"
 #include "rt_rng.h"
@@ -213,11 +215,71 @@ static void test_refusals(void **state) {
     assert_close(c[2 * 5 + 1], -1, 0);
 }
 
+/* The report folder: index.html shows the sample grid and the distance plot (PNGs of their
+ * sizes); an unlabelled set (no feature space) plots the pixel distances alone; the plot
+ * refuses an empty history naming the file, and a report folder that cannot be made is
+ * refused naming it. */
+static void test_report(void **state) {
+    (void)state;
+    rt_imageset set = {.n = 32, .h = 8, .w = 8, .c = 1};
+    set.pix = malloc(32 * 64 * sizeof(double));
+    rt_rng r;
+    rt_rng_seed(&r, 7);
+    for (int i = 0; i < 32 * 64; i++) set.pix[i] = rt_rng_uniform(&r);
+    char rep[300], path[400], err[512];
+    snprintf(rep, sizeof rep, "%s/rep", test_tmpdir);
+    rt_model *f = tanh_features(8, 2);
+    run_gan_spec s = digits_spec(&set, f);
+    s.steps = 10;
+    s.eval_every = 5;
+    s.n_eval = 16;
+    s.grid = 3;
+    s.report_dir = rep;
+    s.name = "gan_test";
+    run_gan_result res;
+    if (run_gan(&s, &res, err, sizeof err)) fail_msg("%s", err);
+    assert_true(res.seconds > 0);
+    snprintf(path, sizeof path, "%s/index.html", rep);
+    FILE *h = fopen(path, "r");
+    assert_non_null(h);
+    char line[4096];
+    int dist = 0, samples = 0;
+    while (fgets(line, sizeof line, h)) {
+        dist |= strstr(line, "<img src=\"distance.png\"") != NULL;
+        samples |= strstr(line, "<img src=\"samples.png\"") != NULL;
+    }
+    fclose(h);
+    assert_true(dist && samples);
+    snprintf(path, sizeof path, "%s/distance.png", rep);
+    io_image img;
+    assert_int_equal(io_image_read_png(path, &img, err, sizeof err), 0);
+    assert_int_equal(img.width, REPORT_PLOT_WIDTH);
+    assert_int_equal(img.height, REPORT_PLOT_HEIGHT);
+    io_image_free(&img);
+    snprintf(path, sizeof path, "%s/samples.png", rep);
+    assert_int_equal(io_image_read_png(path, &img, err, sizeof err), 0);
+    assert_int_equal(img.width, 3 * 9 + 1);
+    io_image_free(&img);
+    /* the plot on its own: an empty history is refused naming the file */
+    double st[1] = {0}, v[1] = {1};
+    snprintf(path, sizeof path, "%s/empty.png", test_tmpdir);
+    assert_int_equal(report_gan_distances(path, st, v, v, 0, 1, 1, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "empty.png"));
+    /* a report folder under a file */
+    snprintf(path, sizeof path, "%s/rep/index.html/sub", test_tmpdir);
+    s.report_dir = path;
+    assert_int_equal(run_gan(&s, &res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "index.html"));
+    rt_model_destroy(f);
+    free(set.pix);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digits_training),
         cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_report),
     };
     return cmocka_run_group_tests(tests, test_tmp_setup, test_tmp_teardown);
 }

@@ -8,7 +8,9 @@
  *    per sample is within 3 standard errors of the density matrix, outputs and gradients
  *    (the gradient's mean and standard error over seeds), on circuits of 1 to 8 qubits;
  *  - the same seed gives the same outputs, 1 and 2 threads give identical ones;
- *  - refusals: channels that are no Pauli mixtures, strengths that are not constants. */
+ *  - Kraus jumps (amplitude/phase damping, thermal relaxation, a custom kraus): within 3
+ *    standard errors of the density matrix, and a jump's state-dependent probability;
+ *  - refusals: readout error, two-qubit kraus, strengths that are not constants. */
 #include "testutil.h"
 
 #include <math.h>
@@ -19,6 +21,8 @@
 #include "ir.h"
 #include "jit.h"
 #include "passes.h"
+#include "refback.h"
+#include "rt_rng.h"
 #include "rt_pool.h"
 #include "rt_qlayer.h"
 #include "trajectory.h"
@@ -233,17 +237,153 @@ static void test_reproducible(void **state) {
     ir_free(c);
 }
 
+/* Kraus jumps (trajectory.h): circuits with amplitude and phase damping, thermal relaxation in
+ * both regimes (t2 <= t1: PennyLane's four operators; t1 < t2 <= 2 t1: damping then dephasing)
+ * and a custom one-qubit kraus (non-unital: sqrt(0.7) RY(0.4) or a reset to |0>), mixed
+ * with Pauli channels, lowered and run in a quantum layer (seeded draws per sample, K runs on
+ * traj_forward_batch behind the reference back end): each sample's mean within 3 standard
+ * errors of the exact density matrix (interp_dm.c), 1 to 6 qubits. */
+static ir_circuit *jump_circuit(int n, unsigned seed) {
+    ir_circuit *c = ir_new("jumps", n, 1);
+    srand(seed);
+    int np = 0;
+    for (int layer = 0; layer < 2; layer++)
+        for (int w = 0; w < n; w++) {
+            int a = ir_binary(c, IR_EXPR_MUL, ir_param(c, np++), ir_input(c, 0));
+            ir_add_gate(c, layer ? IR_RX : IR_RY, w, -1, a, -1, -1);
+            if (w + 1 < n) ir_add_gate(c, IR_CNOT, w, w + 1, -1, -1, -1);
+            int kind = (w + 2 * layer + (int)seed) % 6, op;
+            if (kind == 4) { /* kraus, non-unital: sqrt(0.7) RY(0.4), and a reset to |0> with
+                              * probability 0.3: sqrt(0.3) |0><0|, sqrt(0.3) |0><1| */
+                double m[24] = {0}, ry[8], t = 0.4;
+                ir_gate_matrix(IR_RY, &t, ry);
+                for (int i = 0; i < 8; i++) m[i] = sqrt(0.7) * ry[i];
+                m[8 + 0] = sqrt(0.3);
+                m[16 + 2] = sqrt(0.3);
+                op = ir_add_kraus(c, w, -1, 3, m);
+            } else if (kind == 5) {
+                int d = ir_const(c, 0.1);
+                op = ir_add_channel(c, IR_CH_DEPOLARIZING, w, &d);
+            } else if (kind == 2 || kind == 3) { /* thermal: t2 <= t1, then t1 < t2 <= 2 t1 */
+                int th[3] = {ir_const(c, 30), ir_const(c, kind == 2 ? 20 : 50), ir_const(c, 8)};
+                op = ir_add_channel(c, IR_CH_THERMAL, w, th);
+            } else {
+                int g = ir_const(c, 0.15 + 0.4 * rand() / (double)RAND_MAX);
+                op = ir_add_channel(c, kind ? IR_CH_PHASE_DAMPING : IR_CH_AMPLITUDE_DAMPING, w, &g);
+            }
+            ir_set_loc(c, op, 20 + w, 1);
+        }
+    char p[9];
+    for (int w = 0; w < n; w++) {
+        for (int k = 0; k < n; k++) p[k] = k == w ? 'Z' : 'I';
+        p[n] = 0;
+        ir_begin_observable(c);
+        ir_add_term(c, 1.0, p);
+    }
+    memset(p, 'I', (size_t)n);
+    p[0] = 'X';
+    ir_begin_observable(c);
+    ir_add_term(c, 1.0, p);
+    return c;
+}
+
+static void test_kraus_jumps(void **state) {
+    (void)state;
+    enum { B = 3, K = 400 };
+    double worst_z = 0;
+    int worst_out = 0;
+    for (int n = 1; n <= 6; n++)
+        for (unsigned rep = 0; rep < 2; rep++) {
+            ir_circuit *c = jump_circuit(n, 7u * (unsigned)n + rep);
+            const char *why = NULL;
+            assert_null(traj_unsupported(c, &why));
+            ir_circuit *t = traj_lower(c);
+            assert_non_null(traj_first_jump(t));
+            for (int i = 0; i < t->n_ops; i++) /* only jumps are left as channels */
+                assert_true(t->ops[i].gate != IR_CHANNEL || traj_is_jump(&t->ops[i]));
+            rt_circuit rc;
+            char err[256];
+            assert_int_equal(refback_bind(t, &rc, err, sizeof err), 0);
+            int no = c->n_obs, np = c->n_params;
+            double params[16], x[B] = {0.4, -1.1, 2.3}, want[B * 16], y[B * 16];
+            for (int i = 0; i < np; i++) params[i] = 0.5 + 0.37 * i;
+            interp_dm_forward_batch(c, params, x, want, B);
+            rt_layer *l = traj_layer(&rc, t->n_uniform, K, params, NULL, 2000u + (unsigned)n);
+            assert_int_equal(rt_layer_forward(l, x, y, B), 0);
+            rt_qlayer_traj_stats st = rt_qlayer_trajectory_stats(l, 0);
+            assert_int_equal(st.k, K);
+            for (int i = 0; i < B * no; i++) {
+                double z = fabs(y[i] - want[i]) / (st.max + 1e-15);
+                if (z > 3) print_message("n=%d output %d: %.5f vs %.5f (se %.2e)\n", n, i, y[i], want[i], st.max);
+                worst_z = z > worst_z ? z : worst_z;
+                worst_out += z > 3;
+            }
+            rt_layer_destroy(l);
+            refback_reset();
+            ir_free(t);
+            ir_free(c);
+        }
+    print_message("Kraus jumps: worst output deviation %.2f standard errors\n", worst_z);
+    assert_int_equal(worst_out, 0);
+}
+
+/* One jump's branch probability follows the state: RX(a) then amplitude damping g on |..>:
+ * the run jumps to |0> with probability g sin^2(a/2), so over many draws the fraction of runs
+ * ending in |0> with <Z> = 1 is that (binomial, 4 standard deviations). */
+static void test_jump_probability(void **state) {
+    (void)state;
+    const double a = 2.1, g = 0.3, want = g * sin(a / 2) * sin(a / 2);
+    ir_circuit *c = ir_new("one", 1, 0);
+    ir_add_gate(c, IR_RX, 0, -1, ir_const(c, a), -1, -1);
+    int s = ir_const(c, g);
+    ir_add_channel(c, IR_CH_AMPLITUDE_DAMPING, 0, &s);
+    ir_begin_observable(c);
+    ir_add_term(c, 1.0, "Z");
+    ir_circuit *t = traj_lower(c);
+    assert_int_equal(t->n_uniform, 1);
+    enum { N = 20000 };
+    double *u = malloc(sizeof(double) * N), *z = malloc(sizeof(double) * N);
+    rt_rng rng;
+    rt_rng_seed(&rng, 5);
+    for (int i = 0; i < N; i++) u[i] = rt_rng_uniform(&rng);
+    traj_forward_batch(t, NULL, u, z, N);
+    int jumped = 0;
+    for (int i = 0; i < N; i++) jumped += fabs(z[i] - 1) < 1e-12;
+    double frac = (double)jumped / N, sd = sqrt(want * (1 - want) / N);
+    print_message("jump fraction %.4f, want %.4f (sd %.4f)\n", frac, want, sd);
+    assert_true(fabs(frac - want) < 4 * sd);
+    free(u);
+    free(z);
+    ir_free(t);
+    ir_free(c);
+}
+
 static void test_refusals(void **state) {
     (void)state;
     const char *why = NULL;
-    ir_circuit *c = ir_new("r", 1, 1);
+    ir_circuit *c = ir_new("r", 2, 1);
     int s = ir_const(c, 0.1);
     ir_add_channel(c, IR_CH_BIT_FLIP, 0, &s);
     assert_null(traj_unsupported(c, &why));
     int g = ir_const(c, 0.2);
-    int op = ir_add_channel(c, IR_CH_AMPLITUDE_DAMPING, 0, &g);
+    ir_add_channel(c, IR_CH_AMPLITUDE_DAMPING, 0, &g); /* a jump now */
+    assert_null(traj_unsupported(c, &why));
+    int op = ir_add_channel(c, IR_CH_READOUT, 0, &s);
     assert_ptr_equal(traj_unsupported(c, &why), &c->ops[op]);
-    assert_non_null(strstr(why, "not a mixture of Pauli"));
+    assert_non_null(strstr(why, "measurement"));
+    ir_free(c);
+    c = ir_new("r", 2, 1);
+    double m[64] = {0};
+    for (int i = 0; i < 4; i++) m[2 * (5 * i)] = 1; /* the identity on two qubits */
+    op = ir_add_kraus(c, 0, 1, 1, m);
+    assert_ptr_equal(traj_unsupported(c, &why), &c->ops[op]);
+    assert_non_null(strstr(why, "two qubits"));
+    ir_free(c);
+    c = ir_new("r", 1, 1);
+    g = ir_param(c, 0);
+    ir_add_channel(c, IR_CH_PHASE_DAMPING, 0, &g);
+    assert_non_null(traj_unsupported(c, &why));
+    assert_non_null(strstr(why, "not a constant"));
     ir_free(c);
     c = ir_new("r", 1, 1);
     int p = ir_param(c, 0);
@@ -262,7 +402,8 @@ int main(void) {
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_average), cmocka_unit_test(test_statistical),
-        cmocka_unit_test(test_reproducible), cmocka_unit_test(test_refusals)};
+        cmocka_unit_test(test_reproducible), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_kraus_jumps), cmocka_unit_test(test_jump_probability)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     jit_destroy(J);
     return rc;
