@@ -11,6 +11,7 @@ QNNC=$(cd "$(dirname "$QNNC")" && pwd)/$(basename "$QNNC")
 PY=/usr/bin/python3
 [ -x "$PY" ] && "$PY" -c "import numpy" 2>/dev/null || PY=python3
 "$PY" -c "import numpy" 2>/dev/null || { echo "wire_blocks.sh: skipped: python3-numpy not installed"; exit 0; }
+root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -66,4 +67,23 @@ for name, x, y in zip(("outputs", "d_params", "d_inputs"), s, r):
     assert err <= 5e-4, ("f32", name, err)  # 2^17 amplitudes summed in float
 print("wire_blocks: 17 qubits, 22 blocks: compiled = interpreter to %.1e (f32 %.1e)" %
       (max(np.abs(x - y).max() for x, y in zip(a, r)), max(np.abs(x - y).max() for x, y in zip(s, r))))
+PY
+
+# Training goes through the quantum layer's kept forward states (rt_circuit forward_keep /
+# vjp_kept) over the block kernels: QIREN at 17 qubits (24 blocks) on 2 points, 2 epochs,
+# trains as the reference interpreter (no fusion) does, to 1e-12 in the loss.
+cp "$root/tests/e2e/small.qnn" "$root/examples/embed/signal.csv" .
+head -3 signal.csv > s2.csv
+sed -i 's/signal.csv/s2.csv/' small.qnn
+"$QNNC" run small.qnn --quiet --set model.n=17 --set epochs=2 --out a
+"$QNNC" run small.qnn --quiet --set model.n=17 --set epochs=2 --out r --reference
+"$PY" - <<'PY'
+import json
+def losses(d):
+    return [r["loss"] for r in map(json.loads, open(d + "/metrics.jsonl")) if "loss" in r]
+a, r = losses("a"), losses("r")
+assert len(a) == len(r) == 2, (a, r)
+d = max(abs(x - y) / abs(y) for x, y in zip(a, r))
+assert d < 1e-12, (a, r)
+print("wire_blocks: QIREN at 17 qubits trains as the interpreter (loss rel. diff %.1e)" % d)
 PY
