@@ -1027,7 +1027,7 @@ ir_circuit *pass_fuse_blocks(const ir_circuit *c, int max_wires) {
     for (int i = 0; i <= c->n_ops; i++) {
         const ir_op *m = i < c->n_ops ? block_member(c, &c->ops[i]) : NULL;
         uint32_t w = m ? ir_op_wire_mask(c, m) : 0;
-        if (m && nb > 0 && popcount32(mask | w) <= max_wires) {
+        if (m && nb > 0 && nb < PASS_BLOCK_MAX_MEMBERS && popcount32(mask | w) <= max_wires) {
             buf[nb++] = *m;
             mask |= w;
             continue;

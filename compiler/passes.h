@@ -119,8 +119,8 @@ ir_circuit *pass_fuse_pairs(const ir_circuit *c);
  * W elements per lane group (psi; the vjp's backward half psi and lambda), and a block of m
  * ops makes one sweep of m. That pays when the sweeps are bound by memory traffic, not by
  * the FMA units or the load/store ports: measured (docs/performance.md, "Large registers")
- * from 17 qubits, where psi and lambda of a lane group (2^18 W elements each, 16 MiB at
- * W = 4 f64) leave this machine's 16 MiB L3 and the sweeps run from DRAM: QIREN forward
+ * from 17 qubits, where psi and lambda of a lane group (2^18 W reals each, 8 MiB at
+ * W = 4 f64) fill this machine's whole 16 MiB L3 and the sweeps run from DRAM: QIREN forward
  * 1.5-2x, vjp 1.3-1.7x faster at 17-20 qubits. Below, the sweeps run from the caches near
  * the rate of the arithmetic, and the blocks' register pressure (2^k amplitudes live at
  * once, twice in the vjp, with each member's gradient accumulators) costs more than the
@@ -130,6 +130,12 @@ ir_circuit *pass_fuse_pairs(const ir_circuit *c);
  * PASS_BLOCK_WIRES wires (3: 8 amplitudes; 2 and 4 measured no better at 20 qubits, 4
  * compiles twice as long). pass_fuse_blocks applies the rule at any size (tests). */
 enum { PASS_BLOCK_WIRES = 3, PASS_BLOCK_MIN_QUBITS = 17 };
+/* At most PASS_BLOCK_MAX_MEMBERS members per block: the block's sweep keeps every member's
+ * gradient accumulators live in one loop (cg_block.c), so an unbounded run on three wires
+ * (a deep circuit on wires 0-2) made compile time grow with the square of the run: 240
+ * layers took 55 s against 0.5 s without blocks. A full block is closed and the next one
+ * starts; the cost is one more sweep per PASS_BLOCK_MAX_MEMBERS members. */
+enum { PASS_BLOCK_MAX_MEMBERS = 16 };
 ir_circuit *pass_fuse_blocks(const ir_circuit *c, int max_wires);
 
 /* Before/after comparison of a pass, as `qnnc info` prints it. */

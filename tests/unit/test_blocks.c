@@ -219,6 +219,7 @@ static void check_blocks(const ir_circuit *u, const ir_circuit *f, int k) {
         const ir_op *op = &f->ops[i];
         if (op->gate == IR_FUSED_BLOCK) {
             assert_true(op->n_members >= 2);
+            assert_true(op->n_members <= PASS_BLOCK_MAX_MEMBERS);
             assert_true(popcount(ir_op_wire_mask(f, op)) <= k);
         }
     }
@@ -366,6 +367,38 @@ static void test_pass_size_rule(void **state) {
     ir_free(u);
 }
 
+/* A long run on three wires (a deep circuit on wires 0-2) is cut into blocks of at most
+ * PASS_BLOCK_MAX_MEMBERS members: one unbounded block kept every member's accumulators live
+ * in one loop, and compile time grew with the square of the run (240 layers: 55 s). */
+static void test_block_member_cap(void **state) {
+    (void)state;
+    int layers = 20, np = 0;
+    ir_circuit *u = ir_new("deep", 5, 1);
+    for (int i = 0; i < 3; i++) /* wires 3 and 4 stay idle: one run of blocks */
+        ir_add_gate(u, IR_RY, i, -1, ir_input(u, 0), -1, -1);
+    for (int l = 0; l < layers; l++) {
+        ir_add_gate(u, IR_RX, 0, -1, ir_param(u, np++), -1, -1);
+        ir_add_gate(u, IR_RY, 1, -1, ir_param(u, np++), -1, -1);
+        ir_add_gate(u, IR_CNOT, 0, 1, -1, -1, -1);
+        ir_add_gate(u, IR_CRZ, 1, 2, ir_param(u, np++), -1, -1);
+        ir_add_gate(u, IR_RY, 2, -1, ir_param(u, np++), -1, -1);
+    }
+    ir_begin_observable(u);
+    ir_add_term(u, 1.0, "ZIIII");
+    ir_circuit *b = pass_fuse_blocks(u, 3);
+    check_blocks(u, b, 3);
+    /* the encoding's RYs on wires 0-2 open the run: 3 + 5 * layers members on wires 0-2 */
+    int run = 3 + 5 * layers;
+    assert_true(count_gate(b, IR_FUSED_BLOCK) >= run / 32); /* not one block of 103 */
+    assert_int_equal(count_gate(b, IR_FUSED_BLOCK),
+                     (run + PASS_BLOCK_MAX_MEMBERS - 1) / PASS_BLOCK_MAX_MEMBERS);
+    rt_circuit rc;
+    compile_ok(b, CG_GRAD_ADJOINT, 0, &rc);
+    check_against(u, &rc, NULL, 31, 3);
+    ir_free(b);
+    ir_free(u);
+}
+
 /* cg_check refuses a block of more than IR_BLOCK_MAX_WIRES wires and a member that is not a
  * one-qubit or controlled gate, naming the op. */
 static void test_refusals(void **state) {
@@ -417,6 +450,7 @@ int main(void) {
         cmocka_unit_test(test_random_blocks),
         cmocka_unit_test(test_qiren_blocks),
         cmocka_unit_test(test_pass_size_rule),
+        cmocka_unit_test(test_block_member_cap),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
