@@ -159,7 +159,9 @@ def montage(png, work, prefix, suffix, scale, pairs):
         draw.text((x, 5), label, fill=0)
         out.paste(g, (x, top))
         x += g.width + gap
-    out.save(png, optimize=True)
+    tmp = png + ".tmp"
+    out.save(tmp, format="PNG", optimize=True)
+    os.replace(tmp, png)  # atomic: never a half-written figure
 
 
 def main():

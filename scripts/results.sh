@@ -166,7 +166,8 @@ section_images() {
   awk -F'|' 'NR == FNR {p[$1] = $2; next}
              /^\| [^|]+ \| \| / {split($0, a, " \\| "); m = a[1]; sub(/^\| /, "", m);
                                   sub(/ \| \| /, " | " p[m] " | ")} {print}' \
-    "$out/images_params.txt" "$f.tmp" > "$f"
+    "$out/images_params.txt" "$f.tmp" > "$f.new"
+  mv "$f.new" "$f"
   rm -f "$f.tmp"
 }
 
@@ -277,7 +278,7 @@ section_superres() {
     done; done
     echo "$head |"
     echo "$rule|"
-  } > "$f"
+  } > "$f.tmp"
   # the per-model table: one row per model, the protocol columns side by side
   local cols=()
   for img in astronaut camera coffee; do for proto in $SR_PROTOCOLS; do
@@ -288,7 +289,7 @@ section_superres() {
     cols+=("$out/superres/$img-$proto.stats")
   done; done
   paste -d'#' "${cols[@]}" | awk -F'#' '{ line = ""; for (i = 1; i <= NF; i++) { split($i, a, "|");
-      if (i == 1) line = "| " a[1]; line = line sprintf(" | %s ± %s", a[2], a[3]) } print line " |" }' >> "$f"
+      if (i == 1) line = "| " a[1]; line = line sprintf(" | %s ± %s", a[2], a[3]) } print line " |" }' >> "$f.tmp"
   {
     echo
     for img in astronaut camera coffee; do
@@ -306,7 +307,8 @@ section_superres() {
       figure "$out/superres/$img-fig/comparison/superres.png" "superres_$img" "Fig. 8, $img"
     done
     image_credit
-  } >> "$f"
+  } >> "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 section_sound() {
@@ -332,7 +334,8 @@ section_sound() {
     echo "The spectrum of seed 0's output over the recording's (its report's spectrum.png):"
     echo
     figure "$out/sound/seed${seeds%% *}/report/spectrum.png" sound_spectrum "sound: QIREN's output spectrum over the target's"
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 section_memory() {
@@ -357,7 +360,8 @@ section_memory() {
                  if (i == 1) printf "| %s | %s | %s | %s | %d | | |\n", e, p[e], fixed[e], act[e], t;
                  else printf "| %s | %s | %s | %s | %d | %.1f %% | %.1f %% |\n", e, p[e], fixed[e], act[e], t,
                              100 * (1 - act[q] / act[e]), 100 * (1 - tq / t) } }' "$out/memory_info.txt"
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 # A sweep.md's tables (its "|" lines and the "Paired" line), with a blank line before each
@@ -402,7 +406,8 @@ section_classify() {
     else
       echo "Digits: not measured in this run (\`scripts/fetch_data.sh digits\` failed)."
     fi
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 section_vqe() {
@@ -455,7 +460,8 @@ section_vqe() {
                  printf "| %s | %d | %d | %d | %.10f ± %.1e | %s | %.2e [%.1e, %.1e] | %.2e [%.1e, %.1e] | %.1f s |\n",
                    c[1] == "vqe_tfim" ? "Ising (g = 1)" : "Heisenberg", c[2], ep[k], c1, mu, sd, x[k],
                    a[k] / c1, amin[k], amax[k], r[k] / c1, rmin[k], rmax[k], t[k] / c1 } }' "$out/vqe_rows.txt"
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 section_shots() {
@@ -476,7 +482,8 @@ section_shots() {
     echo
     figure "$out/shots/sweep.png" shots_sweep "final MSE against shots (sweep.png)"
     image_credit
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 # mean ± sd of the `mse` lines of result files, as "mean|sd|n"
@@ -585,7 +592,8 @@ PY
       figure "$out/noise/rx-$img/sweep.png" "noise_rx_$img" "RX(pi + e u) noise, $img"
     done
     image_credit
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 # The full-width QIREN under depolarizing noise by trajectories: depolarizing is a Pauli channel,
@@ -657,7 +665,8 @@ section_noisetraj() {
       done
       echo "$row |"
     done
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 # The generator models of the small-scale Table 2: "label=model", QIREN first (generate_table.py
@@ -678,6 +687,7 @@ gen_run() { # DIR DATA MODEL SEED STEPS
 }
 
 section_generate() {
+  [ ${#extra[@]} -eq 0 ] || echo "results.sh: generate: --set is not passed to the GAN runs (they use examples/generate_digits.qnn's settings)" >&2
   local f="$docs/results/generate.md" w="$out/generate" m label model s digits="" faces=""
   # 3 seeds (a GAN run per model and seed; fewer with --seeds below 3); --set is not passed:
   # the training sections' epochs-style overrides are refused by a generative experiment.
@@ -711,7 +721,9 @@ section_generate() {
     gen_run "$w/faces-circuit_features" "$faces" circuit_features 0 "$fsteps"
     gen_run "$w/faces-${best#*=}" "$faces" "${best#*=}" 0 "$fsteps"
   fi
-  [ -s "$w/faces-circuit_features/metrics.jsonl" ] || faces=""
+  # both faces runs, or no faces rows (a changed best baseline under RESULTS_TABLES_ONLY=1
+  # has no run to read)
+  [ -s "$w/faces-circuit_features/metrics.jsonl" ] && [ -s "$w/faces-${best#*=}/metrics.jsonl" ] || faces=""
   local q="$w/circuit_features-s0"
   {
     echo "## Image generation: the small-scale Table 2 (QIREN's generator on 8 x 8 digits)"
@@ -764,7 +776,8 @@ section_generate() {
     else
       echo "(Not measured: no lfw_subset.npy, \`scripts/fetch_data.sh faces\` failed.)"
     fi
-  } > "$f"
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 for s in "${sections[@]}"; do
