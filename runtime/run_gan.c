@@ -296,6 +296,59 @@ static double json_field(const char *line, const char *key) {
     return end == p + strlen(pat) ? NAN : v;
 }
 
+/* A measurement row's four distances. */
+static rt_gen_distance row_distances(const char *line) {
+    return (rt_gen_distance){json_field(line, "fd_features"), json_field(line, "fd_pixels"),
+                             json_field(line, "kid_features"), json_field(line, "kid_pixels")};
+}
+
+/* Resuming: the resumed folder's metrics.jsonl up to its checkpoint's step (the floor row and
+ * the measurements at steps <= step; a run that went on past its last checkpoint leaves later
+ * rows, which the resumed run measures again) becomes out_dir's, written atomically, so that
+ * out_dir holds the whole history even when it is a new folder. res->first is the history's
+ * first measurement; *have_step says whether a row at `step` itself is there (the resumed run
+ * then does not repeat it). */
+static int copy_history(run *r, long step, run_gan_result *res, int *have_step, char *err,
+                        size_t errlen) {
+    char src[4200], dst[4200];
+    snprintf(src, sizeof src, "%s/metrics.jsonl", r->s->resume);
+    snprintf(dst, sizeof dst, "%s/metrics.jsonl", r->s->out_dir);
+    FILE *in = io_fopen_input(src, err, errlen);
+    if (!in) return -1;   /* err names the file and the reason */
+    io_atomic out;
+    if (io_atomic_open(&out, dst, err, errlen)) {
+        fclose(in);
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int floor_rows = 0, first = 1;
+    *have_step = 0;
+    while (getline(&line, &cap, in) > 0) {
+        if (strstr(line, "\"floor\": true")) floor_rows++;
+        else {
+            double st = json_field(line, "step");
+            if (!(st <= (double)step)) continue;   /* NaN (not a row) or after the checkpoint */
+            if (first) {
+                res->first = row_distances(line);
+                res->first_step = (long)st;
+                first = 0;
+            }
+            *have_step |= st == (double)step;
+        }
+        fputs(line, out.fp);
+    }
+    free(line);
+    fclose(in);
+    if (floor_rows != 1) {
+        io_atomic_abort(&out);
+        snprintf(err, errlen, "%s: %s floor row (not a generative run's metrics history)", src,
+                 floor_rows ? "more than one" : "no");
+        return -1;
+    }
+    return io_atomic_commit(&out, err, errlen);
+}
+
 /* The distance rows of out_dir/metrics.jsonl (of a resumed run too: the file holds the whole
  * history) into growing arrays; the floor row's values into floor_f, floor_p. */
 static int read_history(const char *path, double **steps, double **fdf, double **fdp, int *n,
@@ -344,6 +397,25 @@ static int read_history(const char *path, double **steps, double **fdf, double *
     return rc;
 }
 
+/* "a, b, c" of v[0..n) into buf, cut short (never past buf) when it does not fit. */
+static void join_ints(char *buf, size_t len, const int *v, int n) {
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && k < len; i++) {
+        int w = snprintf(buf + k, len - k, "%s%d", i ? ", " : "", v[i]);
+        if (w < 0) break;
+        k += (size_t)w;
+    }
+}
+
+/* v with %.6g, or "n/a" when it does not exist (NaN: feature distances of an unlabelled set,
+ * a KID of too few images); buf holds 32 bytes. */
+static const char *num_or_na(char *buf, double v) {
+    if (isfinite(v)) snprintf(buf, 32, "%.6g", v);
+    else snprintf(buf, 32, "n/a");
+    return buf;
+}
+
 /* report_dir: the summary (counts, distances, settings), the sample grid and the distances
  * over training. */
 static int write_report(run *r, const run_gan_result *res, char *err, size_t errlen) {
@@ -360,32 +432,32 @@ static int write_report(run *r, const run_gan_result *res, char *err, size_t err
         goto done;
     snprintf(path, sizeof path, "%s/samples.png", s->report_dir);
     if (write_grid(r, path, err, errlen)) goto done;
-    size_t k = 0;
-    hidden[0] = dhidden[0] = '\0';
-    for (int i = 0; i < s->gen.n_hidden; i++)
-        k += (size_t)snprintf(hidden + k, sizeof hidden - k, "%s%d", i ? ", " : "", s->gen.hidden[i]);
-    k = 0;
-    for (int i = 0; i < s->n_disc_hidden; i++)
-        k += (size_t)snprintf(dhidden + k, sizeof dhidden - k, "%s%d", i ? ", " : "", s->disc_hidden[i]);
+    join_ints(hidden, sizeof hidden, s->gen.hidden, s->gen.n_hidden);
+    join_ints(dhidden, sizeof dhidden, s->disc_hidden, s->n_disc_hidden);
+    char v[13][32];
     snprintf(settings, sizeof settings,
              "steps: %d of batch %d (distances every %d steps on %d generated images)\n"
              "generator: latent %d, style %d (%d mapping layers), %d features -> hidden [%s] of rank %d"
              " -> %d channel%s: %d parameters + features %d\n"
              "discriminator: MLP [%s], minibatch std group %d: %d parameters\n"
              "gan: logistic, R1 %g every %d, EMA half-life %g images, Adam lr %g (G) / %g (D), betas %g/%g\n"
-             "feature-space Frechet distance: %.6g at step 0 -> %.6g (floor %.6g; classifier accuracy %.4g)\n"
-             "pixel-space Frechet distance: %.6g -> %.6g (floor %.6g)\n"
-             "KID: features %.6g, pixels %.6g (floors %.6g, %.6g)\n"
-             "ms per step: discriminator %.3f, generator %.3f",
+             "feature-space Frechet distance: %s at step %ld -> %s at step %ld (floor %s; classifier accuracy %s)\n"
+             "pixel-space Frechet distance: %s -> %s (floor %s)\n"
+             "KID at step %ld: features %s, pixels %s (floors %s, %s)\n"
+             "ms per step: discriminator %s, generator %s",
              s->steps, s->gan.batch, s->eval_every, s->n_eval, s->gen.z_dim, s->gen.w_dim,
              s->gen.mapping_layers, s->gen.c_feat, hidden, s->gen.rank, s->gen.channels,
              s->gen.channels == 1 ? "" : "s", res->n_params_gen, res->n_params_features, dhidden,
              s->mbstd_group, res->n_params_disc, s->gan.r1_gamma, s->gan.r1_every,
              s->gan.ema_half_life, s->gan.lr_g, s->gan.lr_d, s->gan.beta1, s->gan.beta2,
-             res->first.fd_features, res->last.fd_features, res->floor.fd_features,
-             res->feature_accuracy, res->first.fd_pixels, res->last.fd_pixels, res->floor.fd_pixels,
-             res->last.kid_features, res->last.kid_pixels, res->floor.kid_features,
-             res->floor.kid_pixels, res->ms_d, res->ms_g);
+             num_or_na(v[0], res->first.fd_features), res->first_step,
+             num_or_na(v[1], res->last.fd_features), res->last_step,
+             num_or_na(v[2], res->floor.fd_features), num_or_na(v[3], res->feature_accuracy),
+             num_or_na(v[4], res->first.fd_pixels), num_or_na(v[5], res->last.fd_pixels),
+             num_or_na(v[6], res->floor.fd_pixels), res->last_step,
+             num_or_na(v[7], res->last.kid_features), num_or_na(v[8], res->last.kid_pixels),
+             num_or_na(v[9], res->floor.kid_features), num_or_na(v[10], res->floor.kid_pixels),
+             num_or_na(v[11], res->ms_d), num_or_na(v[12], res->ms_g));
     snprintf(data, sizeof data, "%d images of %d x %d x %d from %s", s->real->n, s->real->h,
              s->real->w, s->real->c, s->data ? s->data : "the image set");
     report_summary sum;
@@ -413,6 +485,7 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
     int rc = -1;
     double t0 = now_seconds();
     memset(res, 0, sizeof *res);
+    res->first_step = -1;   /* no measurement yet */
     const rt_imageset *set = s->real;
     r.P = set->h * set->w;
     r.dim = rt_imageset_dim(set);
@@ -431,6 +504,8 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
                               "more real images needed");
         return -1;
     }
+    /* before training: a report that cannot be written must not cost the run */
+    if (s->report_dir && io_check_writable_folder(s->report_dir, err, errlen)) return -1;
     size_t nf = rt_model_n_params(s->features), ne = (size_t)s->n_eval;
     int nmax = s->n_eval > s->grid * s->grid ? s->n_eval : s->grid * s->grid;
     if (!(r.g = rt_gen_new(&s->gen, s->seed)) ||
@@ -468,6 +543,8 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
     if (rt_gen_distance_floor(r.fnet, set, s->seed + 5, &res->floor, err, errlen)) goto done;
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.jsonl", s->out_dir);
+    int have_step = 0;
+    if (s->resume && copy_history(&r, first_step, res, &have_step, err, errlen)) goto done;
     if (!(r.metrics = fopen(path, s->resume ? "a" : "w"))) {
         snprintf(err, errlen, "%s: cannot write", path);
         goto done;
@@ -481,9 +558,17 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
         json_num(r.metrics, "kid_pixels", res->floor.kid_pixels, 1);
         fprintf(r.metrics, "}\n");
     }
-    if (compute_features(&r, err, errlen) || measure(&r, first_step, NULL, &res->first, s->resume != NULL, err,
-                                                     errlen))
+    rt_gen_distance at_start;
+    if (compute_features(&r, err, errlen) ||
+        measure(&r, first_step, NULL, &at_start, have_step, err, errlen))
         goto done;
+    if (res->first_step < 0) {
+        /* a fresh run, or a resumed history without an earlier measurement */
+        res->first = at_start;
+        res->first_step = first_step;
+    }
+    res->last = at_start;
+    res->last_step = first_step;
     double sum_d = 0, sum_g = 0;
     for (long step = first_step + 1; step <= s->steps; step++) {
         for (int b = 0; b < s->gan.batch; b++) {
@@ -507,6 +592,7 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
         if (step % s->eval_every == 0 || step == s->steps) {
             if (compute_features(&r, err, errlen) || measure(&r, step, &st, &res->last, 0, err, errlen))
                 goto done;
+            res->last_step = step;
         }
     }
     long done_steps = s->steps - first_step;

@@ -31,19 +31,26 @@ typedef struct {
     const char *out_dir;         /* must exist */
     const char *feature_cache;   /* the classifier of rt_gen_metric (NULL: retrain) */
     /* A folder a run of the same spec wrote (its generator.safetensors, discriminator.
-     * safetensors, state.safetensors): training continues from its step up to `steps`,
-     * appending to out_dir's metrics.jsonl; bit for bit the run that was not interrupted.
-     * NULL: a fresh start. */
+     * safetensors, state.safetensors): training continues from its step up to `steps`; the
+     * resumed folder's metrics.jsonl up to that step (its floor row and measurements) is
+     * copied to out_dir's (out_dir may be the resumed folder itself: later rows, of a run that
+     * went on past its last checkpoint, are dropped) and the new rows follow; bit for bit the
+     * run that was not interrupted. NULL: a fresh start. */
     const char *resume;
     /* The run's report folder (index.html, summary.md, samples.png, distance.png: the
-     * distances of metrics.jsonl over training), created when missing; NULL: none. name,
+     * distances of metrics.jsonl over training), created and checked writable before training
+     * starts; NULL: none. name,
      * model and data describe the run there (NULL: not shown). */
     const char *report_dir, *name, *model, *data;
 } run_gan_spec;
 
 typedef struct {
     int n_params_gen, n_params_features, n_params_disc;
+    /* first: the history's first measurement (step 0, of the resumed run's history when
+     * resuming), last: the final one, floor: the real-vs-real distances; NaN where a value
+     * does not exist (feature distances of an unlabelled set) */
     rt_gen_distance first, last, floor;
+    long first_step, last_step;
     double ms_d, ms_g;           /* mean per step */
     double feature_accuracy;     /* held-out accuracy of the metric's classifier; NaN: none */
     double seconds;              /* wall time of run_gan */

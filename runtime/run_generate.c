@@ -106,11 +106,18 @@ int run_generate(const rt_experiment *x, const rt_circuit *const *circuits, cons
     r->seconds = res.seconds;
     if (strlen(report) < sizeof r->report_dir) memcpy(r->report_dir, report, strlen(report) + 1);
     if (!o->quiet)
-        fprintf(stderr, "%s: feature-space Frechet distance %.4f -> %.4f (floor %.4f), pixels %.4f -> %.4f; "
-                "parameters generator %d + features %d, discriminator %d; %.2f ms per D step, %.2f per G "
-                "step; outputs in %s\n", x->name, res.first.fd_features, res.last.fd_features,
-                res.floor.fd_features, res.first.fd_pixels, res.last.fd_pixels, res.n_params_gen,
+    if (!o->quiet) {
+        /* an unlabelled set (faces) has no feature space: n/a, never "nan" */
+        char ff[32] = "n/a", fl[32] = "n/a", fo[32] = "n/a";
+        if (isfinite(res.first.fd_features)) snprintf(ff, sizeof ff, "%.4f", res.first.fd_features);
+        if (isfinite(res.last.fd_features)) snprintf(fl, sizeof fl, "%.4f", res.last.fd_features);
+        if (isfinite(res.floor.fd_features)) snprintf(fo, sizeof fo, "%.4f", res.floor.fd_features);
+        fprintf(stderr, "%s: feature-space Frechet distance %s at step %ld -> %s at step %ld (floor %s), "
+                "pixels %.4f -> %.4f; parameters generator %d + features %d, discriminator %d; %.2f ms "
+                "per D step, %.2f per G step; outputs in %s\n", x->name, ff, res.first_step, fl,
+                res.last_step, fo, res.first.fd_pixels, res.last.fd_pixels, res.n_params_gen,
                 res.n_params_features, res.n_params_disc, res.ms_d, res.ms_g, dir);
+    }
     rc = 0;
 done:
     rt_model_destroy(features);

@@ -176,6 +176,39 @@ static void test_resume_is_exact(void **state) {
     while (fgets(line, sizeof line, m)) rows++;
     fclose(m);
     assert_int_equal(rows, 4);
+    /* resuming dir_b's 40 steps into a new folder to 60: the history comes along (floor, 0,
+     * 20, 40, then 60) and the first measurement reported is step 0's */
+    double step0_pixels = res.first.fd_pixels;
+    char dir_c[300];
+    snprintf(dir_c, sizeof dir_c, "%s/c", test_tmpdir);
+    assert_int_equal(mkdir(dir_c, 0700), 0);
+    s.out_dir = dir_c;
+    s.steps = 60;
+    if (run_gan(&s, &res, err, sizeof err)) fail_msg("%s", err);
+    assert_int_equal(res.first_step, 0);
+    assert_int_equal(res.last_step, 60);
+    assert_true(res.first.fd_pixels == step0_pixels);
+    snprintf(b, sizeof b, "%s/metrics.jsonl", dir_c);
+    m = fopen(b, "r");
+    assert_non_null(m);
+    const char *want[5] = {"\"floor\": true", "{\"step\": 0,", "{\"step\": 20,", "{\"step\": 40,",
+                           "{\"step\": 60,"};
+    rows = 0;
+    while (fgets(line, sizeof line, m)) {
+        assert_true(rows < 5);
+        assert_non_null(strstr(line, want[rows]));
+        rows++;
+    }
+    fclose(m);
+    assert_int_equal(rows, 5);
+    /* a resumed folder without its history is refused naming the file */
+    snprintf(b, sizeof b, "%s/metrics.jsonl", dir_b);
+    assert_int_equal(unlink(b), 0);
+    s.out_dir = dir_c;
+    s.steps = 60;
+    assert_int_equal(run_gan(&s, &res, err, sizeof err), -1);
+    assert_non_null(strstr(err, "b/metrics.jsonl"));
+    s.resume = dir_b;
     /* a resume of another shape is refused with the file named */
     s.gen.hidden[0] = 31;
     s.out_dir = dir_a;
@@ -250,6 +283,20 @@ static void test_report(void **state) {
     }
     fclose(h);
     assert_true(dist && samples);
+    /* summary.md: an unlabelled set's feature distances are n/a, never "nan"; the first and
+     * last measurements name their steps */
+    snprintf(path, sizeof path, "%s/summary.md", rep);
+    h = fopen(path, "r");
+    assert_non_null(h);
+    int na = 0, nan_seen = 0, steps_named = 0;
+    while (fgets(line, sizeof line, h)) {
+        na |= strstr(line, "feature-space Frechet distance: n/a at step 0 -> n/a at step 10") != NULL;
+        nan_seen |= strstr(line, "nan") != NULL;
+        steps_named |= strstr(line, "KID at step 10: features n/a") != NULL;
+    }
+    fclose(h);
+    assert_true(na && steps_named);
+    assert_false(nan_seen);
     snprintf(path, sizeof path, "%s/distance.png", rep);
     io_image img;
     assert_int_equal(io_image_read_png(path, &img, err, sizeof err), 0);
@@ -265,11 +312,17 @@ static void test_report(void **state) {
     snprintf(path, sizeof path, "%s/empty.png", test_tmpdir);
     assert_int_equal(report_gan_distances(path, st, v, v, 0, 1, 1, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "empty.png"));
-    /* a report folder under a file */
+    /* a report folder under a file is refused before training: no outputs are written */
     snprintf(path, sizeof path, "%s/rep/index.html/sub", test_tmpdir);
     s.report_dir = path;
+    char other[300], probe[400];
+    snprintf(other, sizeof other, "%s/other", test_tmpdir);
+    assert_int_equal(mkdir(other, 0700), 0);
+    s.out_dir = other;
     assert_int_equal(run_gan(&s, &res, err, sizeof err), -1);
     assert_non_null(strstr(err, "index.html"));
+    snprintf(probe, sizeof probe, "%s/metrics.jsonl", other);
+    assert_int_equal(access(probe, F_OK), -1);
     rt_model_destroy(f);
     free(set.pix);
 }
