@@ -213,6 +213,7 @@ static int layer(int n, int B, int prec, int min_reps, int wire_blocks) {
     pass_cost_of(c, &pc);
     jit_options o = jit_default_options();
     o.precision = prec;
+    if (getenv("QNN_BENCH_LANES")) o.lanes = atoi(getenv("QNN_BENCH_LANES"));
     rt_circuit rc;
     double t0 = now_s();
     if (jit_compile(s, c, &o, &rc, err, sizeof err)) {

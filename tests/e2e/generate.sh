@@ -46,9 +46,10 @@ rows = [json.loads(l) for l in open(out + "/metrics.jsonl") if l.strip()]
 last = [r for r in rows if "step" in r][-1]
 floor = [r for r in rows if r.get("floor")][0]
 md = open(out + "/report/summary.md").read()
-m = re.search(r"feature-space Frechet distance: ([0-9.e+-]+) at step 0 -> ([0-9.e+-]+) \(floor ([0-9.e+-]+)", md)
+m = re.search(r"feature-space Frechet distance: ([0-9.e+-]+) at step 0 -> ([0-9.e+-]+) at step ([0-9]+) \(floor ([0-9.e+-]+)", md)
 assert m, "summary.md has no distances"
-for got, want in zip(map(float, m.groups()[1:]), (last["fd_features"], floor["fd_features"])):
+assert int(m.group(3)) == last["step"], (m.group(3), last["step"])
+for got, want in zip(map(float, (m.group(2), m.group(4))), (last["fd_features"], floor["fd_features"])):
     assert abs(got - want) <= 1e-5 * abs(want), (got, want)
 im = Image.open(out + "/report/distance.png")
 assert im.size == (960, 600), im.size
