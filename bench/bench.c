@@ -11,6 +11,8 @@
  *                         several calls, at least R, default 3: the machine is shared), the
  *                         cost model's flops per sample (pass_cost_of), the lanes W, the
  *                         bytes the sweeps move (below) and the number of blocks
+ *                         (QNN_BENCH_LANES=L compiles with L lanes instead of the host's
+ *                         vector width: the lane-layout experiments of docs/performance.md)
  * Output: one line of key=value pairs, parsed by scripts/bench.sh. */
 #include <pthread.h>
 #include <stdio.h>
