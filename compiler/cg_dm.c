@@ -143,7 +143,7 @@ static void block_index(cg *g, LLVMValueRef i, const int *wires, int k, LLVMValu
     for (int t = 0; t < k; t++)
         pos[t] = g->n - 1 - wires[t];
     int sorted[MAXK];
-    memcpy(sorted, pos, sizeof pos);
+    memcpy(sorted, pos, sizeof(int) * (size_t)k);   /* only the k entries set */
     for (int a = 0; a < k; a++)
         for (int b = a + 1; b < k; b++)
             if (sorted[b] < sorted[a]) {
