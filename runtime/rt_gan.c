@@ -219,6 +219,7 @@ int rt_gan_step(rt_gan *t, const double *real, const double *F, int P, double *g
 
 const double *rt_gan_ema(const rt_gan *t) { return t->ema; }
 double *rt_gan_ema_mut(rt_gan *t) { return t->ema; }
+double rt_gan_ema_beta(const rt_gan *t) { return t->ema_beta; }
 rt_optim *rt_gan_optim_g(rt_gan *t) { return t->opt_g; }
 rt_optim *rt_gan_optim_d(rt_gan *t) { return t->opt_d; }
 long rt_gan_steps(const rt_gan *t) { return t->steps; }

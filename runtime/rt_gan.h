@@ -57,6 +57,9 @@ int rt_gan_step(rt_gan *t, const double *real, const double *F, int P, double *g
  * images from z through a generator whose weights are the EMA (g's own weights are restored). */
 const double *rt_gan_ema(const rt_gan *t);
 double *rt_gan_ema_mut(rt_gan *t);   /* for resuming from a checkpoint */
+/* The EMA's per-step decay beta (0.5^(batch / half_life); 0 when the half-life is 0), for a
+ * caller that keeps an EMA of weights trained outside rt_gan (the coordinate features). */
+double rt_gan_ema_beta(const rt_gan *t);
 int rt_gan_sample_ema(rt_gan *t, const double *z, int B, const double *F, int P, double *images,
                       char *err, size_t errlen);
 /* The optimisers (state for checkpoints) and the number of steps taken. */

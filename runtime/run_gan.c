@@ -3,8 +3,9 @@
  * pixel positions), one rt_gan_step on a seeded random batch of real images, then the
  * features model's Adam step from the G step's dL/dF. Every eval_every steps the EMA
  * generator draws n_eval images from fixed latents and their distances to the whole real set
- * go to metrics.jsonl. The features model has no EMA: it is used as it is (a stated
- * simplification; the reference's EMA covers the whole generator, QIREN block included). */
+ * go to metrics.jsonl. The EMA covers the whole generator, as the reference's does (its QIREN
+ * block included): the features model's weights have their own EMA with rt_gan's decay, and
+ * the EMA generator's features are the features model's output at those weights. */
 #include "run_gan.h"
 
 #include <math.h>
@@ -40,6 +41,7 @@ typedef struct {
     rt_feature_net *fnet;
     int P, dim;
     double *coords, *F, *gF, *fgrad, *fparams, *real, *zeval, *imgs;
+    double *fema, *Fema;         /* the features' EMA weights, and their output on the grid */
     FILE *metrics;
     rt_rng batch_rng;            /* which real images each step sees */
 } run;
@@ -50,7 +52,8 @@ static void run_free(run *r) {
     rt_disc_free(r->d);
     rt_optim_destroy(r->opt_f);
     rt_feature_net_free(r->fnet);
-    double *bufs[] = {r->coords, r->F, r->gF, r->fgrad, r->fparams, r->real, r->zeval, r->imgs};
+    double *bufs[] = {r->coords, r->F, r->gF, r->fgrad, r->fparams, r->real, r->zeval, r->imgs,
+                      r->fema, r->Fema};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_free(bufs[i]);
     if (r->metrics) fclose(r->metrics);
 }
@@ -65,9 +68,40 @@ static int compute_features(run *r, char *err, size_t errlen) {
     return 0;
 }
 
-/* EMA samples from the fixed latents, mapped to [0, 1] (clamped) like the real set. */
+/* The features at their EMA weights into r->Fema (the model's own weights are put back; the
+ * next step's forward recomputes its caches). */
+static int compute_ema_features(run *r, char *err, size_t errlen) {
+    size_t nf = rt_model_n_params(r->s->features);
+    if (nf == 0) {
+        memcpy(r->Fema, r->F, sizeof(double) * (size_t)r->P * (size_t)r->s->gen.c_feat);
+        return 0;
+    }
+    rt_model_get_params(r->s->features, r->fparams);
+    rt_model_set_params(r->s->features, r->fema);
+    const double *F = rt_model_forward(r->s->features, r->coords, r->P);
+    if (F) memcpy(r->Fema, F, sizeof(double) * (size_t)r->P * (size_t)r->s->gen.c_feat);
+    rt_model_set_params(r->s->features, r->fparams);
+    if (!F) {
+        snprintf(err, errlen, "generator features: %s", rt_error_last());
+        return -1;
+    }
+    return 0;
+}
+
+/* The features' EMA after their Adam step, with the generator's decay. */
+static void update_features_ema(run *r) {
+    size_t nf = rt_model_n_params(r->s->features);
+    double beta = rt_gan_ema_beta(r->t);
+    rt_model_get_params(r->s->features, r->fparams);
+    for (size_t i = 0; i < nf; i++) r->fema[i] = beta * r->fema[i] + (1 - beta) * r->fparams[i];
+}
+
+/* EMA samples from the fixed latents (EMA weights of the generator and of its features),
+ * mapped to [0, 1] (clamped) like the real set. */
 static int sample(run *r, int n, double *out, char *err, size_t errlen) {
-    if (rt_gan_sample_ema(r->t, r->zeval, n, r->F, r->P, out, err, errlen)) return -1;
+    if (compute_ema_features(r, err, errlen) ||
+        rt_gan_sample_ema(r->t, r->zeval, n, r->Fema, r->P, out, err, errlen))
+        return -1;
     for (size_t i = 0; i < (size_t)n * (size_t)r->dim; i++)
         out[i] = fmin(1, fmax(0, (out[i] + 1) / 2));
     return 0;
@@ -194,7 +228,8 @@ static int resume(run *r, long *step, char *err, size_t errlen) {
     }
     size_t nf = rt_model_n_params(r->s->features);
     if (!bad && nf) {
-        bad = take(&f, path, "features", r->fparams, nf, err, errlen);
+        bad = take(&f, path, "features", r->fparams, nf, err, errlen) ||
+              take(&f, path, "features_ema", r->fema, nf, err, errlen);
         if (!bad) rt_model_set_params(r->s->features, r->fparams);
     }
     io_st_free(&f);
@@ -236,10 +271,12 @@ static int resume(run *r, long *step, char *err, size_t errlen) {
 }
 
 /* generator.safetensors: the generator's tensors ("g." current weights, "ema." the EMA) and
- * the features' ("features." flat); discriminator.safetensors: its tensors. */
+ * the features' ("features" and "features_ema", flat); discriminator.safetensors: its
+ * tensors. */
 static int write_checkpoints(run *r, char *err, size_t errlen) {
-    int ng = rt_gen_n_tensors(r->g), rc = -1;
-    io_tensor *t = calloc((size_t)(2 * ng + 1), sizeof *t);
+    int ng = rt_gen_n_tensors(r->g), nd = rt_disc_n_tensors(r->d), rc = -1;
+    int nt_max = 2 * ng + 2 > nd ? 2 * ng + 2 : nd;
+    io_tensor *t = calloc((size_t)nt_max, sizeof *t);
     char (*names)[80] = calloc((size_t)(2 * ng + 1), sizeof *names);
     if (!t || !names) {
         snprintf(err, errlen, "checkpoints: out of memory");
@@ -259,11 +296,13 @@ static int write_checkpoints(run *r, char *err, size_t errlen) {
     t[2 * ng] = (io_tensor){.name = "features", .dtype = IO_ST_F64, .ndim = 1,
                             .shape = {(int64_t)rt_model_n_params(r->s->features)},
                             .data = r->fparams};
-    int nt = 2 * ng + (rt_model_n_params(r->s->features) > 0);
+    t[2 * ng + 1] = (io_tensor){.name = "features_ema", .dtype = IO_ST_F64, .ndim = 1,
+                                .shape = {(int64_t)rt_model_n_params(r->s->features)},
+                                .data = r->fema};
+    int nt = 2 * ng + 2 * (rt_model_n_params(r->s->features) > 0);
     char path[4200];
     snprintf(path, sizeof path, "%s/generator.safetensors", r->s->out_dir);
     if (io_st_write(path, t, (size_t)nt, NULL, NULL, 0, err, errlen)) goto done;
-    int nd = rt_disc_n_tensors(r->d);
     for (int k = 0; k < nd; k++) {
         int off, size;
         const char *name = rt_disc_param_name(r->d, k, &off, &size);
@@ -521,6 +560,8 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
         !(r.gF = rt_alloc_array((size_t)r.P * (size_t)s->gen.c_feat, sizeof(double))) ||
         !(r.fgrad = rt_alloc_array(nf + 1, sizeof(double))) ||
         !(r.fparams = rt_alloc_array(nf + 1, sizeof(double))) ||
+        !(r.fema = rt_alloc_array(nf + 1, sizeof(double))) ||
+        !(r.Fema = rt_alloc_array((size_t)r.P * (size_t)s->gen.c_feat, sizeof(double))) ||
         !(r.real = rt_alloc_array((size_t)s->gan.batch * (size_t)r.dim, sizeof(double))) ||
         !(r.zeval = rt_alloc_array((size_t)nmax * (size_t)s->gen.z_dim, sizeof(double))) ||
         !(r.imgs = rt_alloc_array(ne * (size_t)r.dim, sizeof(double)))) {
@@ -532,6 +573,7 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
     rt_rng_seed(&rng, s->seed + 3);
     for (size_t i = 0; i < (size_t)nmax * (size_t)s->gen.z_dim; i++) r.zeval[i] = rt_rng_normal(&rng);
     rt_rng_seed(&r.batch_rng, s->seed + 6);
+    if (nf) rt_model_get_params(s->features, r.fema);   /* the EMA starts at the weights */
     long first_step = 0;
     if (s->resume && resume(&r, &first_step, err, errlen)) goto done;
     res->feature_accuracy = NAN;
@@ -586,6 +628,7 @@ int run_gan(const run_gan_spec *s, run_gan_result *res, char *err, size_t errlen
                 goto done;
             }
             rt_optim_step_model(r.opt_f, s->features);
+            update_features_ema(&r);
         }
         sum_d += st.ms_d;
         sum_g += st.ms_g;

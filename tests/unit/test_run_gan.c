@@ -102,6 +102,7 @@ static void test_digits_training(void **state) {
     assert_non_null(io_st_find(&ck, "ema.mapping.fc0.weight"));
     assert_non_null(io_st_find(&ck, "g.out.bias"));
     assert_non_null(io_st_find(&ck, "features"));
+    assert_non_null(io_st_find(&ck, "features_ema"));
     io_st_free(&ck);
     assert_int_equal(io_st_read(test_tmp_path("discriminator.safetensors"), &ck, err, sizeof err), 0);
     assert_non_null(io_st_find(&ck, "out.weight"));
@@ -218,6 +219,55 @@ static void test_resume_is_exact(void **state) {
     free(set.pix);
 }
 
+/* The EMA covers the features model too (the reference's covers the whole generator): after
+ * one step, features_ema = beta p0 + (1 - beta) p1 with p0 the initial and p1 the stepped
+ * weights, beta = 0.5^(batch / half_life); with half-life 0 the EMA is the weights. */
+static void test_features_ema(void **state) {
+    (void)state;
+    rt_imageset set = {.n = 32, .h = 8, .w = 8, .c = 1};
+    set.pix = malloc(32 * 64 * sizeof(double));
+    rt_rng r;
+    rt_rng_seed(&r, 11);
+    for (int i = 0; i < 32 * 64; i++) set.pix[i] = rt_rng_uniform(&r);
+    char dir[300], path[400], err[512];
+    double half_lives[2] = {2000, 0};
+    for (int h = 0; h < 2; h++) {
+        snprintf(dir, sizeof dir, "%s/ema%d", test_tmpdir, h);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        rt_model *f = tanh_features(8, 4);
+        size_t nf = rt_model_n_params(f);
+        double *p0 = malloc(nf * sizeof(double));
+        rt_model_get_params(f, p0);
+        run_gan_spec s = digits_spec(&set, f);
+        s.steps = 1;
+        s.eval_every = 1;
+        s.n_eval = 16;
+        s.gan.ema_half_life = half_lives[h];
+        s.out_dir = dir;
+        run_gan_result res;
+        if (run_gan(&s, &res, err, sizeof err)) fail_msg("%s", err);
+        io_st_file ck;
+        snprintf(path, sizeof path, "%s/generator.safetensors", dir);
+        assert_int_equal(io_st_read(path, &ck, err, sizeof err), 0);
+        const io_tensor *p1 = io_st_find(&ck, "features"), *e = io_st_find(&ck, "features_ema");
+        assert_non_null(p1);
+        assert_non_null(e);
+        assert_int_equal(io_st_numel(e), nf);
+        const double *v1 = p1->data, *ve = e->data;
+        double beta = h == 0 ? pow(0.5, 32.0 / 2000) : 0;
+        int moved = 0;
+        for (size_t i = 0; i < nf; i++) {
+            assert_close(ve[i], beta * p0[i] + (1 - beta) * v1[i], 1e-15);
+            moved |= v1[i] != p0[i];
+        }
+        assert_true(moved);   /* the step changed the features, so the check can fail */
+        io_st_free(&ck);
+        free(p0);
+        rt_model_destroy(f);
+    }
+    free(set.pix);
+}
+
 static void test_refusals(void **state) {
     (void)state;
     rt_imageset set = {.n = 4, .h = 8, .w = 8, .c = 1};
@@ -331,6 +381,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digits_training),
         cmocka_unit_test(test_resume_is_exact),
+        cmocka_unit_test(test_features_ema),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_report),
     };
