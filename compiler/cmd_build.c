@@ -554,7 +554,10 @@ static int collect_circuits(build *b, const sema_result *r) {
             rc = -1;
             break;
         }
-        int shots = x->exp.shots > 0, shift = o->grad_shift || shots;
+        /* --grad wins over the `gradient` setting; with shots the default is shift */
+        int shots = x->exp.shots > 0,
+            shift = o->grad_given ? o->grad_shift
+                    : x->exp.gradient[0] ? strcmp(x->exp.gradient, "shift") == 0 : shots;
         if (shots && (b->unit.shared || b->unit.lib_name)) {
             /* their circuit API hands callers the compiled functions' raw outputs */
             snprintf(b->err, sizeof b->err, "%s: shots = %d: libraries (--emit lib, --emit shared) "

@@ -202,10 +202,12 @@ static int compile_one(run_compiler *rc, const sema_experiment *x, const command
     return 0;
 }
 
-/* The gradient method of an experiment's circuits: --grad's, or with shots the parameter-shift
- * rule (the adjoint method needs the state, which a device does not give: refused). */
+/* The gradient method of an experiment's circuits: --grad's, else the `gradient` setting's,
+ * else the adjoint method, or with shots the parameter-shift rule (the adjoint method needs
+ * the state, which a device does not give: refused; sema_exp.c refuses the setting). */
 static int shift_gradient(const sema_experiment *x, const command_options *o, int *shift) {
-    *shift = o->grad_shift;
+    int setting = x->exp.gradient[0] != '\0';
+    *shift = o->grad_given ? o->grad_shift : setting && strcmp(x->exp.gradient, "shift") == 0;
     if (x->exp.shots <= 0) return 0;
     if (o->grad_given && !o->grad_shift) {
         fprintf(stderr, "qnnc: %s: --grad adjoint needs the exact state, and shots = %d measure "
@@ -219,7 +221,7 @@ static int shift_gradient(const sema_experiment *x, const command_options *o, in
                 x->exp.name, x->exp.shots);
         return -1;
     }
-    if (!o->grad_given && !o->quiet)
+    if (!o->grad_given && !setting && !o->quiet)
         fprintf(stderr, "qnnc: note: %s: shots = %d: gradients by the parameter-shift rule, each "
                         "shifted circuit estimated from its own %d shots\n",
                 x->exp.name, x->exp.shots, x->exp.shots);

@@ -108,7 +108,7 @@ static void usage(FILE *f) {
           "  --target FILE     run/eval: ground truth on that grid\n"
           "  --threads N       threads for the simulation, 0 to %d (default 0: all cores)\n"
           "  --precision f64|f32  circuit simulation precision (default: the experiment's)\n"
-          "  --grad adjoint|shift gradient method of the circuits (default adjoint)\n"
+          "  --grad adjoint|shift gradient method of the circuits (default: the `gradient` setting)\n"
           "  --time            print compile times (run/eval: whether each circuit came from\n"
           "                    the compiled-code cache, and the time before the runtime starts)\n"
           "  --reference       run/eval: simulate with the plain reference interpreter (slow;\n"

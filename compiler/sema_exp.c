@@ -999,12 +999,29 @@ static int generative_settings(ast_node *const *by_key, const value *vals, const
     return 1;
 }
 
+/* `gradient = adjoint | shift` (language.md §6.11) into x->gradient, after `shots`: "" when
+ * unset (commands.c then uses the adjoint method, or the parameter-shift rule with shots;
+ * `--grad` on the command line wins over either). The adjoint method needs the exact state,
+ * which shots do not give. */
+static int gradient_setting(const value *v, rt_experiment *x) {
+    int w = word_setting(v, RT_SET_GRADIENT);
+    if (w < 0) return 0;
+    if (w == 0 && x->shots > 0) {
+        diag_error(v->loc, "`gradient = adjoint` needs the exact state, and `shots = %d` measures "
+                           "samples: use `gradient = shift` (the default with shots) or `shots = "
+                           "exact`", x->shots);
+        return 0;
+    }
+    snprintf(x->gradient, sizeof x->gradient, "%s", w ? "shift" : "adjoint");
+    return 1;
+}
+
 /* The settings a generative experiment uses besides its own (the others train a model on data
  * through a loss, which a GAN replaces). */
 static int generative_uses(int k) {
     return k == RT_SET_DATA || k == RT_SET_MODEL || k == RT_SET_BATCH || k == RT_SET_SEED ||
            k == RT_SET_EVAL_EVERY || k == RT_SET_THREADS || k == RT_SET_PRECISION || k == RT_SET_GENERATOR ||
-           k == RT_SET_DISCRIMINATOR || k == RT_SET_GAN || k == RT_SET_STEPS;
+           k == RT_SET_DISCRIMINATOR || k == RT_SET_GAN || k == RT_SET_STEPS || k == RT_SET_GRADIENT;
 }
 
 int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
@@ -1057,7 +1074,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
             diag_note(by_key[RT_SET_GENERATOR]->loc, "the generator is set here");
             return 0;
         }
-        if (!generative && i >= RT_SET_DISCRIMINATOR) {
+        if (!generative && (i == RT_SET_DISCRIMINATOR || i == RT_SET_GAN || i == RT_SET_STEPS)) {
             diag_error(s->loc, "`%s` is a setting of a generative experiment, and this one has no "
                        "`generator = modulated(...)`", s->name);
             return 0;
@@ -1132,6 +1149,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
         if (!generative_settings(by_key, vals, m->name, &out->model, x)) return 0;
         describe_run(S, m, x);
         if (!simulation_settings(S, by_key, vals, &out->model, x)) return 0;
+        if (by_key[RT_SET_GRADIENT] && !gradient_setting(&vals[RT_SET_GRADIENT], x)) return 0;
         x->n_layers = out->model.n_layers;
         x->layers = out->model.layers;
         x->n_circuits = out->model.n_circuits;
@@ -1209,6 +1227,7 @@ int sema_experiment_check(sema *S, ast_node *exp, sema_experiment *out) {
                 return 0;
             }
     }
+    if (by_key[RT_SET_GRADIENT] && !gradient_setting(&vals[RT_SET_GRADIENT], x)) return 0;
     if (by_key[7]) {
         if (!setting_int(&vals[7], RT_SET_SEED, &n)) return 0;
         x->seed = (uint64_t)n;

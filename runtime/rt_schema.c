@@ -106,6 +106,10 @@ const rt_setting rt_settings_schema[RT_N_SETTINGS] = {
     [RT_SET_STEPS] = {"steps", RT_SETTING_INT, 1, RT_LIMIT_EPOCHS, INT_FIELD(gen.steps), 0,
                       "integer, 1 to 10,000,000: training steps of a generative experiment (§6.17)", "2000",
                       UNBOUNDED, NO_WORDS, NULL, 0},
+    [RT_SET_GRADIENT] = {"gradient", RT_SETTING_WORD, 0, 0, NO_FIELD, 0,
+                         "`adjoint` or `shift`: the circuits' gradient method (§6.11)",
+                         "`adjoint` (`shift` with `shots`)", UNBOUNDED, WORDS("adjoint", "shift"),
+                         "gradient method", 0},
 };
 
 /* A wider field would need another store in rt_settings.c's set_int_field. */

@@ -196,8 +196,9 @@ typedef struct {
     /* What tells runs apart in reports (docs/reports.md 4.1), "" when unknown: the model as
      * called, its arguments' values ("qiren(hidden = 2)", sema_exp.c); the --set overrides in
      * order, space-separated (a native binary appends its own); the gradient method
-     * ("adjoint", "shift") and "qnnc V, LLVM V" of the compiled circuits (commands.c for
-     * `qnnc run`, cmd_build_gen.c for native binaries). */
+     * ("adjoint", "shift": the `gradient` setting's word when the file or --set gives one,
+     * sema_exp.c, then what the circuits were compiled with) and "qnnc V, LLVM V" of the
+     * compiled circuits (commands.c for `qnnc run`, cmd_build_gen.c for native binaries). */
     char model_call[256];
     char overrides[1024];
     char gradient[16];
