@@ -21,8 +21,8 @@ let s:constants = 'pi true false'
 let s:paulis = 'X Y Z I'
 let s:functions = 'sin cos tan exp log sqrt tanh atan asin acos'
 let s:layers = 'linear batchnorm relu tanh sigmoid sine scale rff softmax log_softmax parallel branch residual split'
-let s:settings = 'data model loss optimizer schedule epochs batch seed eval outputs batchnorm_eval log_every precision threads split eval_every objective exact shots simulation noise trajectories generator discriminator gan steps'
-let s:words = 'image sound csv images mse l1 cross_entropy bce huber adam sgd constant cosine linear full grid checkpoint report batch running f64 f32 minimize maximize auto off exact statevector density_matrix trajectories modulated mlp logistic gray rgb psnr accuracy mix none all default siren_first siren uniform normal'
+let s:settings = 'data model loss optimizer schedule epochs batch seed eval outputs batchnorm_eval log_every precision threads split eval_every objective exact shots simulation noise trajectories generator discriminator gan steps gradient'
+let s:words = 'image sound csv images mse l1 cross_entropy bce huber adam sgd constant cosine linear full grid checkpoint report batch running f64 f32 minimize maximize auto off exact statevector density_matrix trajectories modulated mlp logistic adjoint shift gray rgb psnr accuracy mix none all default siren_first siren uniform normal'
 let s:decls = 'gate circuit model experiment'
 " END GENERATED
 
