@@ -798,8 +798,8 @@ static int trajectory_settings(sema *S, ast_node *const *by_key, const value *va
         const ir_op *bad = traj_unsupported(c, &why);
         if (bad) {
             diag_error(v->loc, "`simulation = trajectories`, but the `%s` channel of circuit `%s` "
-                       "(%s line %d) %s: trajectories follow one-qubit channels with constant "
-                       "strengths; use `simulation = density_matrix`", ir_channel_name(bad->channel),
+                       "(%s line %d) %s: trajectories need channels that act on the "
+                       "state, with constant strengths; use `simulation = density_matrix`", ir_channel_name(bad->channel),
                        c->name, channel_where(bad), bad->src_line, why);
             return 0;
         }

@@ -23,11 +23,6 @@ const ir_op *traj_unsupported(const ir_circuit *c, const char **why) {
             *why = "acts on the measurement, not on the state a trajectory follows";
             return op;
         }
-        if (op->channel == IR_CH_KRAUS && op->wires[1] >= 0) {
-            *why = "acts on two qubits (trajectories jump by one-qubit Kraus sets only, not yet "
-                   "by two-qubit ones)";
-            return op;
-        }
         for (int k = 0; k < ir_channel_n_strengths(op->channel); k++) {
             const ir_expr *s = &c->exprs[op->angle[k]];
             if (s->uses_param || s->uses_input) {
@@ -49,8 +44,11 @@ const ir_op *traj_first_jump(const ir_circuit *c) {
     return NULL;
 }
 
+enum { MAX_JUMP_DOUBLES = 16 * 32 }; /* lower.c's MAX_KRAUS matrices of 4 x 4, interleaved */
+
 /* The Kraus set of a channel that is no Pauli mixture, constant strengths s: PennyLane's
- * operators (semantics.md §10.1), interleaved 2x2 matrices into k; returns their count. */
+ * operators (semantics.md §10.1), interleaved 2x2 matrices into k (a two-qubit kraus: its own
+ * 4x4 ones); returns their count. */
 static int kraus_set(const ir_circuit *c, const ir_op *op, const double *s, double *k) {
     memset(k, 0, sizeof(double) * 8 * 4);
     switch (op->channel) {
@@ -86,9 +84,11 @@ static int kraus_set(const ir_circuit *c, const ir_op *op, const double *s, doub
                                                      pa[i][2 * (2 * r + 1)] * aa[j][2 * (2 * 1 + q)];
         return 4;
     }
-    case IR_CH_KRAUS:
-        memcpy(k, c->kraus + op->kraus_first, sizeof(double) * 8 * (size_t)op->n_kraus);
+    case IR_CH_KRAUS: {
+        size_t per = op->wires[1] >= 0 ? 32 : 8;
+        memcpy(k, c->kraus + op->kraus_first, sizeof(double) * per * (size_t)op->n_kraus);
         return op->n_kraus;
+    }
     default: return 0;
     }
 }
@@ -126,11 +126,11 @@ ir_circuit *traj_lower(const ir_circuit *c) {
         d->n_uniform++;
         int w = op->wires[0];
         if (!is_pauli_mixture(op->channel)) { /* a jump: its Kraus set and its draw */
-            double k[8 * 16], s[3] = {0};
+            double k[MAX_JUMP_DOUBLES], s[3] = {0};
             for (int j = 0; j < ir_channel_n_strengths(op->channel); j++)
                 s[j] = c->exprs[op->angle[j]].value;
             int n = kraus_set(c, op, s, k);
-            int q = ir_add_kraus(d, w, -1, n, k);
+            int q = ir_add_kraus(d, w, op->wires[1], n, k);
             d->ops[q].angle[0] = u;
             ir_set_loc(d, q, op->src_line, op->src_col);
             continue;
@@ -152,35 +152,35 @@ ir_circuit *traj_lower(const ir_circuit *c) {
 
 /* ---- the jumps' simulation (a state vector per run, on the interpreter's ops) ------------- */
 
-/* psi <- K_i psi / ||K_i psi|| on wire w, i the first with u < sum_{j <= i} ||K_j psi||^2:
- * the Gram matrix G = sum over the wire's pairs (a, b) of [a b]^dagger [a b] gives
- * ||K psi||^2 = tr(K^dagger K G) for every K in one sweep. */
+/* psi <- K_i psi / ||K_i psi|| on the op's wires (one, or two with wires[0] the high bit of
+ * K's index, as everywhere in the IR), i the first with u < sum_{j <= i} ||K_j psi||^2 (the
+ * probabilities normalised by their sum, which is 1 up to rounding for a complete set). Each
+ * ||K_j psi||^2 is summed over the wires' groups of d = 2 or 4 amplitudes: nk d^2 products per
+ * group, cheap beside the state vector's gates for the channels the language allows. */
 static void jump(const ir_circuit *c, const ir_op *op, double u, double complex *psi) {
-    int n = c->n_qubits, nk = op->n_kraus;
-    size_t s = (size_t)1 << (n - 1 - op->wires[0]), len = (size_t)1 << n;
-    double g00 = 0, g11 = 0;
-    double complex g01 = 0; /* sum conj(a) b */
-    for (size_t hi = 0; hi < len; hi += 2 * s)
-        for (size_t i = hi; i < hi + s; i++) {
-            double complex a = psi[i], b = psi[i + s];
-            g00 += creal(a) * creal(a) + cimag(a) * cimag(a);
-            g11 += creal(b) * creal(b) + cimag(b) * cimag(b);
-            g01 += conj(a) * b;
-        }
+    int n = c->n_qubits, nk = op->n_kraus, two = op->wires[1] >= 0, d = two ? 4 : 2;
+    size_t len = (size_t)1 << n, off[4] = {0}, all = 0;
+    for (int t = 0; t <= two; t++) all |= (size_t)1 << (n - 1 - op->wires[t]);
+    for (int l = 0; l < d; l++) /* offset of local index l from its group's base */
+        for (int t = 0; t <= two; t++)
+            if (l >> (two - t) & 1) off[l] |= (size_t)1 << (n - 1 - op->wires[t]);
     const double *km = c->kraus + op->kraus_first;
+    size_t per = (size_t)(2 * d * d);
     double p[16] = {0}, total = 0;
-    for (int j = 0; j < nk; j++) {
-        const double *m = km + 8 * j;
-        double complex k00 = m[0] + I * m[1], k01 = m[2] + I * m[3];
-        double complex k10 = m[4] + I * m[5], k11 = m[6] + I * m[7];
-        /* (K^dagger K)_00 G00 + (K^dagger K)_11 G11 + 2 Re((K^dagger K)_10 G01) */
-        double h00 = creal(conj(k00) * k00 + conj(k10) * k10);
-        double h11 = creal(conj(k01) * k01 + conj(k11) * k11);
-        double complex h10 = conj(k01) * k00 + conj(k11) * k10;
-        p[j] = h00 * g00 + h11 * g11 + 2 * creal(h10 * g01);
-        if (p[j] < 0) p[j] = 0; /* rounding */
-        total += p[j];
+    for (size_t base = 0; base < len; base++) {
+        if (base & all) continue;
+        double complex v[4];
+        for (int l = 0; l < d; l++) v[l] = psi[base + off[l]];
+        for (int j = 0; j < nk; j++) {
+            const double *m = km + per * (size_t)j;
+            for (int r = 0; r < d; r++) {
+                double complex y = 0;
+                for (int l = 0; l < d; l++) y += (m[2 * (r * d + l)] + I * m[2 * (r * d + l) + 1]) * v[l];
+                p[j] += creal(y) * creal(y) + cimag(y) * cimag(y);
+            }
+        }
     }
+    for (int j = 0; j < nk; j++) total += p[j];
     int pick = nk - 1;
     double cum = 0;
     for (int j = 0; j < nk; j++) {
@@ -191,16 +191,18 @@ static void jump(const ir_circuit *c, const ir_op *op, double u, double complex 
         }
     }
     while (pick > 0 && p[pick] == 0) pick--; /* u at the very end of [0, 1): the last nonzero */
-    const double *m = km + 8 * pick;
-    double complex k00 = m[0] + I * m[1], k01 = m[2] + I * m[3];
-    double complex k10 = m[4] + I * m[5], k11 = m[6] + I * m[7];
+    const double *m = km + per * (size_t)pick;
     double scale = 1 / sqrt(p[pick]);
-    for (size_t hi = 0; hi < len; hi += 2 * s)
-        for (size_t i = hi; i < hi + s; i++) {
-            double complex a = psi[i], b = psi[i + s];
-            psi[i] = scale * (k00 * a + k01 * b);
-            psi[i + s] = scale * (k10 * a + k11 * b);
+    for (size_t base = 0; base < len; base++) {
+        if (base & all) continue;
+        double complex v[4], y[4];
+        for (int l = 0; l < d; l++) v[l] = psi[base + off[l]];
+        for (int r = 0; r < d; r++) {
+            y[r] = 0;
+            for (int l = 0; l < d; l++) y[r] += (m[2 * (r * d + l)] + I * m[2 * (r * d + l) + 1]) * v[l];
         }
+        for (int r = 0; r < d; r++) psi[base + off[r]] = scale * y[r];
+    }
 }
 
 void traj_forward_batch(const ir_circuit *c, const double *params, const double *inputs,

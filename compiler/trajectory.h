@@ -11,8 +11,8 @@
 #include "ir.h"
 
 /* The first channel op of c that trajectories cannot simulate (readout_error, no map on the
- * state; a two-qubit kraus, not yet) or whose strength is not a constant (a choice by
- * comparison has no gradient in its strength), else NULL. With a result, *why says which. */
+ * state) or whose strength is not a constant (a choice by comparison has no gradient in its
+ * strength), else NULL. With a result, *why says which. */
 const ir_op *traj_unsupported(const ir_circuit *c, const char **why);
 
 /* A copy of c (traj_unsupported(c) must be NULL) in which each depolarizing(p), bit_flip(p)
@@ -24,9 +24,9 @@ const ir_op *traj_unsupported(const ir_circuit *c, const char **why);
  * i.e. X, Y or Z (up to a global phase -i) with probability p/3 each, or nothing. The caller
  * frees it with ir_free. */
 ir_circuit *traj_lower(const ir_circuit *c);
-/* ... and every other channel (amplitude and phase damping, thermal relaxation, a one-qubit
- * kraus) becomes a *jump*: a kraus op with its constant Kraus set K_i (PennyLane's operators)
- * and a new draw u as its angle[0]. A run picks branch i with probability ||K_i psi||^2 (the
+/* ... and every other channel (amplitude and phase damping, thermal relaxation, a kraus on
+ * one or two qubits) becomes a *jump*: a kraus op with its constant Kraus set K_i
+ * (PennyLane's operators) and a new draw u as its angle[0]. A run picks branch i with probability ||K_i psi||^2 (the
  * first i with u < the cumulative sum) and renormalises: psi <- K_i psi / ||K_i psi||, so the
  * mean over runs of <psi|O|psi> is tr(O E(rho)), unbiased. The choice depends on the state,
  * and so on the parameters: the mean of the runs' gradients is NOT the gradient of the mean

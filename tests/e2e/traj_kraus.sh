@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: trajectories with Kraus jumps (docs/semantics.md §10.4). tests/noise/traj_kraus.qnn
-# (amplitude damping, a custom non-unital kraus, thermal relaxation, the experiment's
-# depolarizing model) is trained 3 epochs as a density matrix; its checkpoint evaluated with
+# (amplitude damping, custom non-unital one- and two-qubit krauses, thermal relaxation, the
+# experiment's depolarizing model) is trained 3 epochs as a density matrix; its checkpoint evaluated with
 # `--set simulation=trajectories --set trajectories=400` gives every one of the 64 points
 # within 3 standard errors (the largest the run prints) of the density matrix's evaluation,
 # and not equal to it (an estimate). Training and `qnnc grad` with jumps are refused with the

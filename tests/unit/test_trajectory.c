@@ -10,7 +10,7 @@
  *  - the same seed gives the same outputs, 1 and 2 threads give identical ones;
  *  - Kraus jumps (amplitude/phase damping, thermal relaxation, a custom kraus): within 3
  *    standard errors of the density matrix, and a jump's state-dependent probability;
- *  - refusals: readout error, two-qubit kraus, strengths that are not constants. */
+ *  - refusals: readout error, strengths that are not constants. */
 #include "testutil.h"
 
 #include <math.h>
@@ -239,7 +239,8 @@ static void test_reproducible(void **state) {
 
 /* Kraus jumps (trajectory.h): circuits with amplitude and phase damping, thermal relaxation in
  * both regimes (t2 <= t1: PennyLane's four operators; t1 < t2 <= 2 t1: damping then dephasing)
- * and a custom one-qubit kraus (non-unital: sqrt(0.7) RY(0.4) or a reset to |0>), mixed
+ * a custom one-qubit kraus (non-unital: sqrt(0.7) RY(0.4) or a reset to |0>) and a custom
+ * two-qubit one (sqrt(0.75) CNOT (RY(0.4) x I) or a reset to |01>, asymmetric in its wires), mixed
  * with Pauli channels, lowered and run in a quantum layer (seeded draws per sample, K runs on
  * traj_forward_batch behind the reference back end): each sample's mean within 3 standard
  * errors of the exact density matrix (interp_dm.c), 1 to 6 qubits. */
@@ -252,8 +253,22 @@ static ir_circuit *jump_circuit(int n, unsigned seed) {
             int a = ir_binary(c, IR_EXPR_MUL, ir_param(c, np++), ir_input(c, 0));
             ir_add_gate(c, layer ? IR_RX : IR_RY, w, -1, a, -1, -1);
             if (w + 1 < n) ir_add_gate(c, IR_CNOT, w, w + 1, -1, -1, -1);
-            int kind = (w + 2 * layer + (int)seed) % 6, op;
-            if (kind == 4) { /* kraus, non-unital: sqrt(0.7) RY(0.4), and a reset to |0> with
+            int kind = (w + 2 * layer + (int)seed) % 7, op;
+            if (kind == 6 && w + 1 >= n) kind = 5;
+            if (kind == 6) { /* on (w, w + 1), w the high bit: sqrt(0.75) CNOT (RY(0.4) x I),
+                              * and sqrt(0.25) |01><ij| for each basis state ij */
+                double m[5 * 32] = {0}, ry[8], t = 0.4;
+                ir_gate_matrix(IR_RY, &t, ry);
+                static const int cnot_row[4] = {0, 1, 3, 2}; /* CNOT maps |r> to |cnot_row[r]> */
+                for (int r = 0; r < 4; r++)     /* (RY x I)[r][l] = ry[r>>1][l>>1] (r&1 == l&1) */
+                    for (int l = 0; l < 4; l++)
+                        if ((r & 1) == (l & 1))
+                            for (int z = 0; z < 2; z++)
+                                m[2 * (cnot_row[r] * 4 + l) + z] =
+                                    sqrt(0.75) * ry[2 * (2 * (r >> 1) + (l >> 1)) + z];
+                for (int j = 0; j < 4; j++) m[32 * (1 + j) + 2 * (1 * 4 + j)] = sqrt(0.25);
+                op = ir_add_kraus(c, w, w + 1, 5, m);
+            } else if (kind == 4) { /* kraus, non-unital: sqrt(0.7) RY(0.4), and a reset to |0> with
                               * probability 0.3: sqrt(0.3) |0><0|, sqrt(0.3) |0><1| */
                 double m[24] = {0}, ry[8], t = 0.4;
                 ir_gate_matrix(IR_RY, &t, ry);
@@ -374,10 +389,9 @@ static void test_refusals(void **state) {
     ir_free(c);
     c = ir_new("r", 2, 1);
     double m[64] = {0};
-    for (int i = 0; i < 4; i++) m[2 * (5 * i)] = 1; /* the identity on two qubits */
-    op = ir_add_kraus(c, 0, 1, 1, m);
-    assert_ptr_equal(traj_unsupported(c, &why), &c->ops[op]);
-    assert_non_null(strstr(why, "two qubits"));
+    for (int i = 0; i < 4; i++) m[2 * (5 * i)] = 1; /* the identity on two qubits: a jump */
+    ir_add_kraus(c, 0, 1, 1, m);
+    assert_null(traj_unsupported(c, &why));
     ir_free(c);
     c = ir_new("r", 1, 1);
     g = ir_param(c, 0);
