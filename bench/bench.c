@@ -216,6 +216,8 @@ static int layer(int n, int B, int prec, int min_reps, int wire_blocks) {
     jit_options o = jit_default_options();
     o.precision = prec;
     if (getenv("QNN_BENCH_LANES")) o.lanes = atoi(getenv("QNN_BENCH_LANES"));
+    /* amplitudes in the lanes for batches below the lane count: -1 off, 1 on at any size */
+    if (getenv("QNN_BENCH_AMP")) o.amp = atoi(getenv("QNN_BENCH_AMP"));
     rt_circuit rc;
     double t0 = now_s();
     if (jit_compile(s, c, &o, &rc, err, sizeof err)) {
@@ -249,12 +251,24 @@ static int layer(int n, int B, int prec, int min_reps, int wire_blocks) {
         if (e - b < bv) bv = e - b;
     }
     double fb, vb;
-    sweep_bytes(n, B, W, es, c->n_ops, &fb, &vb);
+    /* the amplitude layout (docs/codegen.md section 11) serves calls of fewer than `below`
+     * samples: one sample per pass, its state one lane group's size over W, more sweeps */
+    cg_options co = {prec, W, 3, CG_GRAD_ADJOINT, 0, 0, o.amp};
+    int below;
+    int64_t amp_sweeps, main_sweeps;
+    cg_amp_plan(c, &co, &below, &amp_sweeps, &main_sweeps);
+    int amp = B < below;
+    if (amp) {
+        sweep_bytes(n, W, W, es, (int)amp_sweeps, &fb, &vb); /* W samples' bytes = B * W */
+        fb = fb / W * B;
+        vb = vb / W * B;
+    } else
+        sweep_bytes(n, B, W, es, c->n_ops, &fb, &vb);
     printf("n=%d B=%d prec=%d ops=%d compile_ms=%.1f fwd_us=%.4f vjp_us=%.4f "
            "fwd_flops=%.0f vjp_flops=%.0f work=%zu lanes=%d fwd_bytes=%.0f vjp_bytes=%.0f "
-           "blocks=%d block_wires=%d\n", n, B, prec, c->n_ops, 1e3 * tc, bf / B * 1e6,
-           bv / B * 1e6, pc.forward_flops, pc.vjp_flops, rc.work_bytes, W, fb / B, vb / B,
-           n_blocks, wire_blocks);
+           "blocks=%d block_wires=%d amp=%d amp_sweeps=%lld\n", n, B, prec, c->n_ops, 1e3 * tc,
+           bf / B * 1e6, bv / B * 1e6, pc.forward_flops, pc.vjp_flops, rc.work_bytes, W, fb / B,
+           vb / B, n_blocks, wire_blocks, amp, (long long)amp_sweeps);
     free(p); free(x); free(gy); free(y); free(gp); free(gx); free(w);
     ir_free(c);
     ir_free(c0);

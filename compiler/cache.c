@@ -98,9 +98,9 @@ static void dump_exact(FILE *f, const ir_circuit *c) {
 
 void cache_key_add(cache_key *k, const ir_circuit *c, const cg_options *o, const char *prefix) {
     if (!k->f) return;
-    fprintf(k->f, "circuit %s prefix %s precision %d lanes %d opt %d grad %d shots %d\n",
+    fprintf(k->f, "circuit %s prefix %s precision %d lanes %d opt %d grad %d shots %d amp %d\n",
             c->name ? c->name : "", prefix ? prefix : "(from the key)", o->precision ? o->precision : 64,
-            o->lanes, o->opt_level, (int)o->grad, o->shots);
+            o->lanes, o->opt_level, (int)o->grad, o->shots, o->amp);
     char *text = ir_to_text(c);
     if (text) fputs(text, k->f);
     else fputs("(no text: out of memory)\n", k->f); /* the exact dump below still keys it */

@@ -286,7 +286,7 @@ static size_t round_up(size_t v, size_t r) { return (v + r - 1) / r * r; }
 
 static int setup(cg *g) {
     const ir_circuit *c = g->c;
-    g->n = c->n_qubits;
+    g->n = c->n_qubits - (g->amp ? g->amp_L : 0); /* amplitude layout: L qubits in the lanes */
     g->N = (int64_t)1 << g->n;
     g->uses_in = calloc((size_t)c->n_exprs + 1, 1);
     g->memo = calloc((size_t)c->n_exprs + 1, sizeof *g->memo);
@@ -376,7 +376,7 @@ static int valid_prefix(const char *p) {
 
 static int resolve_options(const ir_circuit *c, const cg_options *o, const char *features,
                            cg_options *r, char *err, size_t errlen) {
-    cg_options def = {64, 0, 3, CG_GRAD_ADJOINT, 0, 0};
+    cg_options def = {64, 0, 3, CG_GRAD_ADJOINT, 0, 0, 0};
     *r = o ? *o : def;
     if (r->precision == 0)
         r->precision = 64;
@@ -426,6 +426,82 @@ static char vecmath_isa(const char *triple, const char *features, int W, unsigne
     return 0;
 }
 
+/* Types and target facts of g (its options resolved). */
+static void init_types(cg *g, LLVMContextRef ctx, const target_strings *ts) {
+    g->ctx = ctx;
+    g->W = g->opt.lanes;
+    g->T = g->opt.precision == 32 ? LLVMFloatTypeInContext(ctx) : LLVMDoubleTypeInContext(ctx);
+    g->esize = g->opt.precision == 32 ? 4 : 8;
+    g->VT = LLVMVectorType(g->T, (unsigned)g->W);
+    g->vecmath = ts ? vecmath_isa(ts->triple, ts->features, g->W, g->esize) : 0;
+    g->valign = g->esize * (unsigned)g->W < 64 ? g->esize * (unsigned)g->W : 64;
+    g->i1 = LLVMInt1TypeInContext(ctx);
+    g->i32 = LLVMInt32TypeInContext(ctx);
+    g->i64 = LLVMInt64TypeInContext(ctx);
+    g->ptr = LLVMPointerTypeInContext(ctx, 0);
+    g->voidt = LLVMVoidTypeInContext(ctx);
+}
+
+static size_t footprint(const cg *g) { /* elements of work the functions of g use */
+    return g->off_shared + round_up(g->max_shared, 64 / g->esize);
+}
+
+/* Emits the amplitude layout's functions (prefix <prefix>_lanes) into g's module, its work
+ * regions first in the buffer; returns their footprint in elements (0: not emitted). */
+static size_t emit_amp(cg *g, const char *prefix, const cg_fn_target *ft, cg_info *ainf) {
+    const char *why = NULL;
+    ir_circuit *ac = cg_amp_circuit(g->c, cg_amp_lane_bits(g->W), &why);
+    int L = cg_amp_lane_bits(g->W);
+    if (!ac) /* why: the main layout serves every call */
+        return 0;
+    cg as, *a = &as;
+    memset(a, 0, sizeof *a);
+    a->c = ac;
+    a->err = g->err;
+    a->errlen = g->errlen;
+    a->opt = g->opt;
+    a->vecmath = g->vecmath;
+    a->amp = 1;
+    a->amp_L = L;
+    init_types(a, g->ctx, NULL);
+    a->vecmath = g->vecmath;
+    size_t used = 0;
+    if (setup(a)) {
+        cg_fail(g, "out of memory");
+    } else {
+        a->mod = g->mod;
+        a->b = g->b;
+        a->ab = g->ab;
+        char ap[136]; /* prefixes are at most 120 characters (valid_prefix) */
+        snprintf(ap, sizeof ap, "%.120s_lanes", prefix);
+        memset(ainf, 0, sizeof *ainf);
+        snprintf(ainf->forward_name, sizeof ainf->forward_name, "%s_forward", ap);
+        snprintf(ainf->vjp_name, sizeof ainf->vjp_name, "%s_vjp", ap);
+        if (g->opt.grad == CG_GRAD_ADJOINT) {
+            snprintf(ainf->forward_keep_name, sizeof ainf->forward_keep_name, "%s_forwardK", ap);
+            snprintf(ainf->vjp_kept_name, sizeof ainf->vjp_kept_name, "%s_vjpK", ap);
+            ainf->state_bytes = 2 * (size_t)a->N * (size_t)a->W * a->esize;
+        }
+        cg_emit_functions(a, ap, ainf, ft);
+        if (a->failed)
+            g->failed = 1;
+        const char *names[4] = {ainf->forward_name, ainf->vjp_name, ainf->forward_keep_name,
+                                ainf->vjp_kept_name};
+        for (int i = 0; i < 4; i++) { /* reached only through the main entry points */
+            LLVMValueRef f = names[i][0] ? LLVMGetNamedFunction(g->mod, names[i]) : NULL;
+            if (f)
+                LLVMSetLinkage(f, LLVMInternalLinkage);
+        }
+        used = footprint(a);
+        g->amp_to = ainf;
+        g->amp_ops = cg_amp_sweeps(ac);
+        g->main_ops = cg_amp_sweeps(g->c);
+    }
+    teardown(a);
+    ir_free(ac);
+    return used;
+}
+
 static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const cg_options *o,
                                   LLVMTargetMachineRef tm, const target_strings *ts,
                                   const char *prefix, cg_info *info, char *err, size_t errlen) {
@@ -438,18 +514,7 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
         return NULL;
     if (ir_has_channels(c) && cg_dm_lanes(c, o && o->lanes, &g->opt, err, errlen))
         return NULL;
-    g->ctx = ctx;
-    g->W = g->opt.lanes;
-    g->T = g->opt.precision == 32 ? LLVMFloatTypeInContext(ctx) : LLVMDoubleTypeInContext(ctx);
-    g->esize = g->opt.precision == 32 ? 4 : 8;
-    g->VT = LLVMVectorType(g->T, (unsigned)g->W);
-    g->vecmath = vecmath_isa(ts->triple, ts->features, g->W, g->esize);
-    g->valign = g->esize * (unsigned)g->W < 64 ? g->esize * (unsigned)g->W : 64;
-    g->i1 = LLVMInt1TypeInContext(ctx);
-    g->i32 = LLVMInt32TypeInContext(ctx);
-    g->i64 = LLVMInt64TypeInContext(ctx);
-    g->ptr = LLVMPointerTypeInContext(ctx, 0);
-    g->voidt = LLVMVoidTypeInContext(ctx);
+    init_types(g, ctx, ts);
     int dm = ir_has_channels(c); /* density matrices: cg_dm.c */
     if (dm ? cg_dm_setup(g) : setup(g)) {
         teardown(g);
@@ -475,11 +540,21 @@ static LLVMModuleRef build_module(LLVMContextRef ctx, const ir_circuit *c, const
         inf.state_bytes = 2 * (size_t)g->N * (size_t)g->W * g->esize;
     }
     cg_fn_target ft = {ts->cpu, ts->features};
+    cg_info ainf;
+    size_t amp_used = !dm && cg_amp_wanted(c, &g->opt) ? emit_amp(g, prefix, &ft, &ainf) : 0;
+    if (amp_used) { /* the main layout's regions after the amplitude layout's: both keep
+                     * their own _pre tables valid whichever ran last */
+        size_t by = round_up(amp_used, 64 / g->esize);
+        size_t *offs[9] = {&g->off_xin, &g->off_gout, &g->off_gp, &g->off_gi, &g->off_psi,
+                           &g->off_lam, &g->off_diag, &g->off_prekey, &g->off_shared};
+        for (int i = 0; i < 9; i++)
+            *offs[i] += by;
+    }
     LLVMValueRef fwd = dm ? cg_dm_emit_functions(g, prefix, &inf, &ft)
                           : cg_emit_functions(g, prefix, &inf, &ft);
     inf.lanes = g->W;
     inf.precision = g->opt.precision;
-    inf.work_bytes = (g->off_shared + round_up(g->max_shared, 64 / g->esize)) * g->esize + 64;
+    inf.work_bytes = footprint(g) * g->esize + 64;
     cg_build_info(g, inf.info_name, inf.work_bytes);
     if (g->opt.test_corrupt && fwd) /* a block without terminator: the verifier must catch it */
         LLVMAppendBasicBlockInContext(ctx, fwd, "corrupt");

@@ -28,7 +28,18 @@ typedef struct cg_options {
     int shots;        /* 1 (with CG_GRAD_SHIFT): each shifted simulation is estimated from
                        * samples by the runtime's qnn_shots_sim (runtime/rt_shots.h); the
                        * circuit's outputs are then shots.h's raw outputs */
+    int amp;          /* amplitudes in the lanes for calls with fewer samples than lanes
+                       * (docs/codegen.md section 11): 0 = from CG_AMP_MIN_QUBITS qubits,
+                       * 1 = whenever the layout fits (tests), -1 = never */
 } cg_options;
+
+#define CG_AMP_MIN_QUBITS 12
+
+/* The amplitude layout of c compiled with options o (o->lanes > 0): calls of 1 .. *below - 1
+ * samples run it (*below = 0: c does not get it); *sweeps, the ops of its sequence, against
+ * *main_sweeps of the main one. For `build/bench` and `qnnc info`. */
+void cg_amp_plan(const ir_circuit *c, const cg_options *o, int *below, int64_t *sweeps,
+                 int64_t *main_sweeps);
 
 /* A target; NULL or empty fields mean the host (triple, CPU name and CPU features). */
 typedef struct cg_target {

@@ -296,6 +296,10 @@ void cg_fwd_op(cg *g, int oi) {
     cg_memo_reset(g);
     if (cg_op_is_noop(op))
         return;
+    if (op->gate == IR_SWAP && op->n_members > 0) { /* merged lane swaps (cg_amp.c) */
+        cg_lane_swaps(g, g->psi, &g->c->members[op->first_member], op->n_members);
+        return;
+    }
     if (op->gate == IR_SWAP) {
         cg_swap(g, g->psi, op->wires[0], op->wires[1]);
         return;
@@ -329,6 +333,11 @@ void cg_bwd_op(cg *g, int oi) {
     cg_memo_reset(g);
     if (cg_op_is_noop(op))
         return;
+    if (op->gate == IR_SWAP && op->n_members > 0) { /* a permutation: its own inverse */
+        cg_lane_swaps(g, g->psi, &g->c->members[op->first_member], op->n_members);
+        cg_lane_swaps(g, g->lam, &g->c->members[op->first_member], op->n_members);
+        return;
+    }
     if (op->gate == IR_SWAP) {
         cg_swap(g, g->psi, op->wires[0], op->wires[1]);
         cg_swap(g, g->lam, op->wires[0], op->wires[1]);
@@ -468,6 +477,12 @@ LLVMValueRef cg_groups_begin(cg *g, cg_loop *l, LLVMValueRef B, LLVMValueRef *ba
                                  LLVMValueRef *rem) {
     B = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, B, cg_i64(g, 0), ""),
                         cg_i64(g, 0), B, "");
+    if (g->amp) { /* amplitudes in the lanes: one sample at a time, in every lane */
+        LLVMValueRef s = cg_loop_begin(g, l, B);
+        *base = s;
+        *rem = cg_i64(g, 1);
+        return s;
+    }
     LLVMValueRef ng = LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, B, cg_i64(g, g->W - 1), ""),
                                     cg_i64(g, g->W), "");
     LLVMValueRef i = cg_loop_begin(g, l, ng);
@@ -1316,7 +1331,8 @@ static LLVMTypeRef vjp_type(cg *g, int keep) {
 /* The kept-state pair (rt_circuit.h): states[group][2 * 2^n * W] of one call, group = base /
  * W, so a group's state starts base * 2^(n+1) elements in. */
 static LLVMValueRef group_state(cg *g, LLVMValueRef states, LLVMValueRef base) {
-    LLVMValueRef off = LLVMBuildMul(g->b, base, cg_i64(g, 2 * g->N), "");
+    /* amplitudes in the lanes: sample base's state, 2^(n+1) W elements, the same bytes */
+    LLVMValueRef off = LLVMBuildMul(g->b, base, cg_i64(g, 2 * g->N * (g->amp ? g->W : 1)), "");
     return LLVMBuildGEP2(g->b, g->T, states, &off, 1, "state");
 }
 
@@ -1355,6 +1371,43 @@ static void emit_plain_wrapper(cg *g, const char *name, LLVMValueRef kfn, int na
     LLVMBuildRetVoid(g->b);
 }
 
+/* In the main layout's entry point fn (nargs arguments, B the batch-size argument): calls
+ * with fewer samples than the amplitude layout needs to pay off (B amp_ops < W main_ops:
+ * one sample there costs its sweeps over a state W times smaller) go to that layout's
+ * function of the same signature, `to`. */
+static void amp_dispatch(cg *g, LLVMValueRef fn, const char *to, int nargs, int B_arg) {
+    if (!g->amp_to)
+        return;
+    LLVMValueRef target = LLVMGetNamedFunction(g->mod, to);
+    if (!target) {
+        cg_fail(g, "internal error: no function %s", to);
+        return;
+    }
+    LLVMValueRef B = LLVMGetParam(fn, (unsigned)B_arg);
+    LLVMValueRef cost = LLVMBuildMul(g->b, B, cg_i64(g, g->amp_ops), "");
+    LLVMValueRef few = LLVMBuildAnd(
+        g->b, LLVMBuildICmp(g->b, LLVMIntSGT, B, cg_i64(g, 0), ""),
+        LLVMBuildICmp(g->b, LLVMIntSLT, cost, cg_i64(g, g->W * g->main_ops), ""), "few");
+    LLVMBasicBlockRef join = begin_if(g, few, "lanes.amp");
+    LLVMValueRef args[8];
+    for (int i = 0; i < nargs; i++)
+        args[i] = LLVMGetParam(fn, (unsigned)i);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(target), target, args, (unsigned)nargs, "");
+    LLVMBuildRetVoid(g->b);
+    LLVMPositionBuilderAtEnd(g->b, join);
+}
+
+/* Sums the lanes of region[0 .. nvec) into every lane (the amplitude layout's outputs and
+ * input gradients; cg_store_rows then writes lane 0). */
+static void amp_reduce(cg *g, LLVMValueRef region, int nvec) {
+    if (!g->amp || nvec == 0)
+        return;
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, nvec));
+    cg_vstore(g, region, i, cg_splat(g, cg_lane_sum(g, cg_vload(g, region, i))));
+    cg_loop_end(g, &l);
+}
+
 /* The forward function; with keep, <p>_forwardK(..., states) copies each group's final state
  * to states (when not NULL) and <p>_forward calls it with NULL. */
 static LLVMValueRef build_forward(cg *g, const kernels *k, const cg_info *inf,
@@ -1365,6 +1418,9 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const cg_info *inf,
                                 LLVMFunctionType(g->voidt, a, keep ? 6 : 5, 0), ft, 0);
     add_attr(g, fn, 5, "noalias"); /* work: private scratch */
     cg_begin_fn(g, fn, LLVMGetParam(fn, 4), 1);
+    if (g->amp_to)
+        amp_dispatch(g, fn, keep ? g->amp_to->forward_keep_name : g->amp_to->forward_name,
+                     keep ? 6 : 5, 3);
     g->params = LLVMGetParam(fn, 0);
     call_pre(g, k, 0);
     cg_loop l;
@@ -1388,6 +1444,7 @@ static LLVMValueRef build_forward(cg *g, const kernels *k, const cg_info *inf,
     for (int o = 0; o < g->c->n_obs; o++) /* staged in the gout region, then transposed */
         cg_vstore(g, g->gout, cg_i64(g, o), out[o]);
     free(out);
+    amp_reduce(g, g->gout, g->c->n_obs);
     cg_store_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, base, rem);
     cg_loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
@@ -1404,13 +1461,19 @@ static LLVMValueRef vjp_begin(cg *g, const char *name, const cg_fn_target *ft, c
     LLVMValueRef fn = cg_new_fn(g, name, fty, ft, 0);
     add_attr(g, fn, 7, "noalias");
     cg_begin_fn(g, fn, LLVMGetParam(fn, 6), 1);
+    if (g->amp_to) { /* the same flavour and signature in the amplitude layout */
+        int keep = LLVMCountParams(fn) == 8;
+        amp_dispatch(g, fn, keep ? g->amp_to->vjp_kept_name : g->amp_to->vjp_name,
+                     keep ? 8 : 7, 5);
+    }
     g->params = LLVMGetParam(fn, 0);
     if (k)
         call_pre(g, k, 1);
     cg_zero_region(g, g->gp, g->c->n_params);
     cg_groups_begin(g, l, LLVMGetParam(fn, 5), base, rem);
     cg_load_rows(g, LLVMGetParam(fn, 1), g->c->n_inputs, g->xin, *base, *rem, 0);
-    cg_load_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, *base, *rem, 1);
+    /* co-states of padding lanes are zero; in the amplitude layout every lane is the sample's */
+    cg_load_rows(g, LLVMGetParam(fn, 2), g->c->n_obs, g->gout, *base, *rem, !g->amp);
     cg_zero_region(g, g->gi, g->c->n_inputs);
     return fn;
 }
@@ -1422,6 +1485,7 @@ static void vjp_end(cg *g, LLVMValueRef fn, cg_loop *l, LLVMValueRef base, LLVMV
         LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gin.done");
         LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, gin, ""), yes, join);
         LLVMPositionBuilderAtEnd(g->b, yes);
+        amp_reduce(g, g->gi, g->c->n_inputs);
         cg_store_rows(g, gin, g->c->n_inputs, g->gi, base, rem);
         LLVMBuildBr(g->b, join);
         LLVMPositionBuilderAtEnd(g->b, join);
@@ -1594,6 +1658,26 @@ static int *fixed_key(const ir_circuit *c, int oi, int *table) {
                   (size_t)(op->wires[1] + 1)];
 }
 
+/* An earlier op that is a merged lane swap of the same pairs as op oi, or -1. */
+static int same_lane_swaps(const ir_circuit *c, int oi) {
+    const ir_op *op = &c->ops[oi];
+    if (op->gate != IR_SWAP || op->n_members == 0)
+        return -1;
+    for (int j = 0; j < oi; j++) {
+        const ir_op *o = &c->ops[j];
+        if (o->gate != IR_SWAP || o->n_members != op->n_members)
+            continue;
+        int eq = 1;
+        for (int i = 0; i < op->n_members && eq; i++) {
+            const ir_op *a = &c->members[op->first_member + i], *b = &c->members[o->first_member + i];
+            eq = a->wires[0] == b->wires[0] && a->wires[1] == b->wires[1];
+        }
+        if (eq)
+            return j;
+    }
+    return -1;
+}
+
 LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
                                const cg_fn_target *ft) {
     int n = g->c->n_ops;
@@ -1633,6 +1717,13 @@ LLVMValueRef cg_emit_functions(cg *g, const char *prefix, const cg_info *inf,
             k.fwd[oi] = k.fwd[*owner];
             k.bwd[oi] = k.bwd[*owner];
             k.sim[oi] = k.sim[*owner];
+            continue;
+        }
+        int same = same_lane_swaps(g->c, oi);
+        if (same >= 0) { /* merged lane swaps of the same pairs (cg_amp.c) */
+            k.fwd[oi] = k.fwd[same];
+            k.bwd[oi] = k.bwd[same];
+            k.sim[oi] = k.sim[same];
             continue;
         }
         if (owner)

@@ -91,6 +91,14 @@ typedef struct cg {
     unsigned char *uses_in;    /* per expression node: depends on inputs */
     val *memo;                 /* per expression node, reset per op */
 
+    /* Amplitudes in the lanes (cg_amp.c): amp = 1 in the cg that emits the layout's
+     * functions, whose lanes hold 2^amp_L amplitudes of one sample (n = qubits - amp_L);
+     * in the main cg, amp_to names the layout's entry points and amp_ops / main_ops are
+     * the two op sequences' sweeps, which decide per call which one runs. */
+    int amp, amp_L;
+    const cg_info *amp_to;
+    int64_t amp_ops, main_ops;
+
     char *err; size_t errlen; int failed;
 } cg;
 
@@ -157,6 +165,10 @@ void cg_init_state(cg *g, LLVMValueRef st);
 void cg_apply_1q(cg *g, LLVMValueRef st, int target, int control, const cmat *u);
 void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8], val G[8]);
 void cg_swap(cg *g, LLVMValueRef st, int w0, int w1);
+/* The amplitude layout's merged lane swaps (cg_amp.c): m SWAP(kernel wire, lane wire) pairs
+ * with distinct wires and lane bits, in one sweep (m <= CG_AMP_MAX_MERGED). */
+enum { CG_AMP_MAX_MERGED = 4 };
+void cg_lane_swaps(cg *g, LLVMValueRef st, const ir_op *pairs, int m);
 /* FUSED_2Q: a dense 4x4 on the pair (w0, w1), and its adjoint step (as cg_back_1q, with the
  * 16 entries of G_rc = sum lambda_r conj(psi_before_c) over the quadruples of the pair) */
 void cg_apply_2q(cg *g, LLVMValueRef st, int w0, int w1, const cmat4 *u);
@@ -224,5 +236,25 @@ void cg_zero_region(cg *g, LLVMValueRef region, int nvec);
 void cg_finish_params(cg *g, LLVMValueRef gparams);
 cval cg_amp_load(cg *g, LLVMValueRef st, LLVMValueRef k);
 void cg_amp_store(cg *g, LLVMValueRef st, LLVMValueRef k, cval a);
+
+/* ---- cg_amp.c: amplitudes in the lanes ------------------------------------------------- */
+/* The circuit c (after the passes) rewritten for one sample whose low L = log2(W) qubits
+ * live in the lanes: the same n_qubits, but only wires 0 .. n - L - 1 are wires of the
+ * kernels' state; wire n - 1 - j stands for lane bit j. Every op acts on kernel wires only,
+ * except SWAP(p, lane wire), the in-register exchange of a wire and a lane bit (cg_swap),
+ * inserted wherever an op needs a qubit that sits in the lanes. Logical SWAP gates become
+ * relabellings, diagonals are split around their swaps, outputs are remapped. NULL (and
+ * *why) when the layout does not apply: noise channels, variances, or no free wire. */
+ir_circuit *cg_amp_circuit(const ir_circuit *c, int L, const char **why);
+/* Whether a circuit compiled with these (resolved) options gets the layout: state vectors of
+ * at least CG_AMP_MIN_QUBITS qubits (smaller ones cost little at batch 1, and the layout
+ * doubles the compile time), more than one lane, no shots; cg_options.amp forces it on (1,
+ * at any size it fits) or off (-1). And L for W lanes (log2). */
+int cg_amp_wanted(const ir_circuit *c, const cg_options *o);
+int cg_amp_lane_bits(int W);
+/* Sweeps of an op sequence (ops that are not no-ops): the per-call choice's cost model. */
+int64_t cg_amp_sweeps(const ir_circuit *c);
+/* v's lanes added: the amplitude layout's outputs and input gradients are sums over lanes. */
+val cg_lane_sum(cg *g, val v);
 
 #endif

@@ -46,7 +46,15 @@ void cg_init_state(cg *g, LLVMValueRef st) {
     LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, 2 * g->N));
     cg_vstore(g, st, i, NULL);
     cg_loop_end(g, &l);
-    cg_vstore(g, st, cg_i64(g, 0), cg_k(g, 1.0));
+    if (!g->amp) {
+        cg_vstore(g, st, cg_i64(g, 0), cg_k(g, 1.0));
+        return;
+    }
+    /* amplitudes in the lanes: |0...0> is amplitude 0 of lane 0 only */
+    LLVMValueRef one[64];
+    for (int k = 0; k < g->W; k++)
+        one[k] = LLVMConstReal(g->T, k == 0 ? 1.0 : 0.0);
+    cg_vstore(g, st, cg_i64(g, 0), LLVMConstVector(one, (unsigned)g->W));
 }
 
 /* Pair indices (lo, hi) of the i-th amplitude pair acted on by a gate on `target`, restricted
@@ -113,7 +121,77 @@ void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8
         G[c] = need[c] ? cg_acc_get(g, acc[c]) : NULL;
 }
 
+/* SWAP(w, lane wire) in the amplitude layout (cg_amp.c): wire w (a kernel wire) and lane bit
+ * j exchange. Of the vectors a (w = 0) and b (w = 1): a' takes a's lanes with bit j clear
+ * and b's lanes l ^ 2^j where it is set; b' takes a's lanes l ^ 2^j where bit j is clear and
+ * its own where it is set. Two shuffles per pair of vectors, in registers (cg_lane_swaps). */
+/* Several lane swaps in one sweep (cg_amp.c merges a run of them: distinct kernel wires,
+ * distinct lane bits, so they commute): the 2^m vectors of each block of the m wires are
+ * loaded, each pair applies its two shuffles to the vectors that differ in its wire, and
+ * the block is stored. */
+void cg_lane_swaps(cg *g, LLVMValueRef st, const ir_op *pairs, int m) {
+    int pos[8], lane[8];
+    for (int i = 0; i < m; i++) {
+        int w = pairs[i].wires[0] < g->n ? pairs[i].wires[0] : pairs[i].wires[1];
+        int lw = pairs[i].wires[0] < g->n ? pairs[i].wires[1] : pairs[i].wires[0];
+        pos[i] = wire_pos(g, w);
+        lane[i] = g->n + g->amp_L - 1 - lw;
+    }
+    int sorted[8];
+    memcpy(sorted, pos, sizeof(int) * (size_t)m);
+    for (int i = 1; i < m; i++) /* insertion order: low positions first */
+        for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
+            int t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t;
+        }
+    cg_loop l;
+    LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->N >> m));
+    LLVMValueRef base = i;
+    for (int k = 0; k < m; k++)
+        base = cg_insert0(g, base, sorted[k]);
+    int nb = 1 << m;
+    LLVMValueRef idx[256];
+    cval v[256];
+    for (int t = 0; t < nb; t++) { /* bit k of t: pair k's wire */
+        LLVMValueRef x = base;
+        for (int k = 0; k < m; k++)
+            if (t >> k & 1)
+                x = or_bit(g, x, pos[k]);
+        idx[t] = x;
+        v[t] = cg_amp_load(g, st, x);
+    }
+    for (int k = 0; k < m; k++) {
+        LLVMValueRef ma[64], mb[64];
+        for (int q = 0; q < g->W; q++) {
+            int set = q >> lane[k] & 1, x = q ^ (1 << lane[k]);
+            ma[q] = LLVMConstInt(g->i32, (unsigned)(set ? g->W + x : q), 0);
+            mb[q] = LLVMConstInt(g->i32, (unsigned)(set ? g->W + q : x), 0);
+        }
+        LLVMValueRef sa = LLVMConstVector(ma, (unsigned)g->W), sb = LLVMConstVector(mb, (unsigned)g->W);
+        for (int t = 0; t < nb; t++) {
+            if (t >> k & 1)
+                continue;
+            cval a = v[t], b = v[t | 1 << k];
+            v[t].re = LLVMBuildShuffleVector(g->b, a.re, b.re, sa, "");
+            v[t].im = LLVMBuildShuffleVector(g->b, a.im, b.im, sa, "");
+            v[t | 1 << k].re = LLVMBuildShuffleVector(g->b, a.re, b.re, sb, "");
+            v[t | 1 << k].im = LLVMBuildShuffleVector(g->b, a.im, b.im, sb, "");
+        }
+    }
+    for (int t = 0; t < nb; t++)
+        cg_amp_store(g, st, idx[t], v[t]);
+    cg_loop_end(g, &l);
+}
+
 void cg_swap(cg *g, LLVMValueRef st, int w0, int w1) {
+    if (g->amp && (w0 >= g->n || w1 >= g->n)) { /* n + L - 1 - wire: the lane bit */
+        ir_op one;
+        memset(&one, 0, sizeof one);
+        one.gate = IR_SWAP;
+        one.wires[0] = w0;
+        one.wires[1] = w1;
+        cg_lane_swaps(g, st, &one, 1);
+        return;
+    }
     int p0 = wire_pos(g, w0), p1 = wire_pos(g, w1);
     cg_loop l;
     LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->N / 4));
@@ -547,6 +625,49 @@ static val signed_by(cg *g, LLVMValueRef k, uint64_t zmask, val v) {
     return zmask ? cg_sel(g, parity(g, k, zmask), cg_neg(g, v), v) : v;
 }
 
+/* In the amplitude layout, the lanes' part of an X mask (wires >= n) as a lane-bit mask. */
+static int lane_xor_bits(const cg *g, uint32_t wire_mask) {
+    uint32_t b = g->amp ? wire_mask >> g->n : 0;
+    int x = 0;
+    for (int j = 0; j < g->amp_L; j++)
+        x |= (int)(b >> (g->amp_L - 1 - j) & 1) << j;
+    return x;
+}
+
+/* v with lane l taken from lane l ^ x (x = 0: v itself): an X factor on lane wires pairs
+ * amplitudes of the same vector index in other lanes. */
+static cval lane_xor(cg *g, cval v, int x) {
+    if (!x)
+        return v;
+    LLVMValueRef m[64];
+    for (int l = 0; l < g->W; l++)
+        m[l] = LLVMConstInt(g->i32, (unsigned)(l ^ x), 0);
+    LLVMValueRef mask = LLVMConstVector(m, (unsigned)g->W);
+    cval r = {v.re, v.im};
+    if (r.re && cg_isvec(r.re))
+        r.re = LLVMBuildShuffleVector(g->b, r.re, LLVMGetPoison(g->VT), mask, "");
+    if (r.im && cg_isvec(r.im))
+        r.im = LLVMBuildShuffleVector(g->b, r.im, LLVMGetPoison(g->VT), mask, "");
+    return r;
+}
+
+/* v times the sign of the Z product on wires wire_zmask at basis state k: in the amplitude
+ * layout (cg_amp.c) its factors on lane wires (>= n) give each lane its constant sign. */
+static val z_signed(cg *g, LLVMValueRef k, uint32_t wire_zmask, val v) {
+    v = signed_by(g, k, state_mask(g, wire_zmask), v);
+    uint32_t lane_bits = g->amp ? wire_zmask >> g->n : 0; /* wire n + L - 1 - j: lane bit j */
+    if (!lane_bits || !v)
+        return v;
+    LLVMValueRef sg[64];
+    for (int l = 0; l < g->W; l++) {
+        int par = 0;
+        for (int j = 0; j < g->amp_L; j++)
+            par ^= (lane_bits >> (g->amp_L - 1 - j) & 1) & (l >> j & 1);
+        sg[l] = LLVMConstReal(g->T, par ? -1.0 : 1.0);
+    }
+    return cg_mul(g, v, LLVMConstVector(sg, (unsigned)g->W));
+}
+
 /* i^ny * (re + i im) for ny = number of Y factors */
 static cval times_i_pow(cg *g, int ny, cval z) {
     cval r = z;
@@ -632,7 +753,7 @@ static void measure_terms(cg *g, LLVMValueRef st, const unsigned char *need, con
         val p = cg_add(g, cg_mul(g, a.re, a.re), cg_mul(g, a.im, a.im));
         for (int t = 0; t < c->n_terms; t++)
             if (acc[t])
-                cg_acc_add(g, acc[t], signed_by(g, k, state_mask(g, c->terms[t].z_mask), p));
+                cg_acc_add(g, acc[t], z_signed(g, k, c->terms[t].z_mask, p));
         cg_loop_end(g, &l);
     }
     for (int t = 0; t < c->n_terms; t++) {
@@ -644,10 +765,11 @@ static void measure_terms(cg *g, LLVMValueRef st, const unsigned char *need, con
         cg_loop l;
         LLVMValueRef k = cg_loop_begin(g, &l, cg_i64(g, g->N));
         LLVMValueRef j = LLVMBuildXor(g->b, k, cg_i64(g, (int64_t)state_mask(g, pt->x_mask)), "");
-        cval a = cg_amp_load(g, st, k), b = cg_amp_load(g, st, j);
+        cval a = cg_amp_load(g, st, k);
+        cval b = lane_xor(g, cg_amp_load(g, st, j), lane_xor_bits(g, pt->x_mask));
         cval z = {cg_add(g, cg_mul(g, b.re, a.re), cg_mul(g, b.im, a.im)),
                   cg_sub(g, cg_mul(g, b.re, a.im), cg_mul(g, b.im, a.re))}; /* conj(b) a */
-        cg_acc_add(g, acc[t], signed_by(g, k, state_mask(g, pt->z_mask),
+        cg_acc_add(g, acc[t], z_signed(g, k, pt->z_mask,
                                         times_i_pow(g, ny, z).re));
         cg_loop_end(g, &l);
     }
@@ -895,7 +1017,7 @@ void cg_seed_lambda(cg *g) {
     val dk = NULL;
     for (int t = 0; t < c->n_terms; t++)
         if (!c->terms[t].x_mask && w[t])
-            dk = cg_add(g, dk, signed_by(g, k, state_mask(g, c->terms[t].z_mask), w[t]));
+            dk = cg_add(g, dk, z_signed(g, k, c->terms[t].z_mask, w[t]));
     /* d P(b) / d psi_k: the projector's diagonal, 1 where k is in bin b */
     for (int o = 0; o < c->n_obs && !g->failed; o++) {
         int size = prob_group(g, o);
@@ -918,8 +1040,9 @@ void cg_seed_lambda(cg *g) {
         LLVMValueRef k2 = cg_loop_begin(g, &l2, cg_i64(g, g->N));
         LLVMValueRef j = LLVMBuildXor(g->b, k2, cg_i64(g, (int64_t)state_mask(g, pt->x_mask)), "");
         cval a2 = times_i_pow(g, ny, cg_amp_load(g, g->psi, k2));
-        val ws = signed_by(g, k2, state_mask(g, pt->z_mask), w[t]);
+        val ws = z_signed(g, k2, pt->z_mask, w[t]);
         cval v = {cg_mul(g, ws, a2.re), cg_mul(g, ws, a2.im)};
+        v = lane_xor(g, v, lane_xor_bits(g, pt->x_mask)); /* lane l adds to lane l ^ x */
         cg_amp_store(g, g->lam, j, cg_cadd(g, cg_amp_load(g, g->lam, j), v));
         cg_loop_end(g, &l2);
     }

@@ -125,7 +125,8 @@ static int link_circuit(run_compiler *rc, const ir_circuit *c, const jit_options
     char err[1024], note[1200], prefix[96];
     jit_options j = *jo;
     j.lanes = jit_lanes(rc->jit, jo);
-    cg_options co = {j.precision ? j.precision : 64, j.lanes, j.opt_level, j.grad, 0, j.shots};
+    cg_options co = {j.precision ? j.precision : 64, j.lanes, j.opt_level, j.grad, 0, j.shots,
+                     j.amp};
     cg_target t;
     jit_target(rc->jit, &t);
     cache_key k;

@@ -65,7 +65,7 @@ struct jit_session {
 };
 
 jit_options jit_default_options(void) {
-    jit_options o = {64, 0, 3, CG_GRAD_ADJOINT, 0, 0};
+    jit_options o = {64, 0, 3, CG_GRAD_ADJOINT, 0, 0, 0};
     return o;
 }
 
@@ -263,7 +263,7 @@ int jit_emit_object(jit_session *s, const ir_circuit *c, const jit_options *o, c
         return -1;
     }
     cg_options co = {o->precision, jit_lanes(s, o), o->opt_level, o->grad, o->test_corrupt,
-                     o->shots};
+                     o->shots, o->amp};
     cg_target t;
     jit_target(s, &t);
     cg_info info;

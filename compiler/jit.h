@@ -20,9 +20,10 @@ typedef struct jit_options {
     cg_grad grad;     /* vjp by the adjoint method (default) or by parameter shift */
     int test_corrupt; /* tests only: make the LLVM verifier fail */
     int shots;        /* cg_options.shots: a circuit from shots.h, sampled shifted runs */
+    int amp;          /* cg_options.amp: amplitudes in the lanes (0 auto, 1 forced, -1 off) */
 } jit_options;
 
-/* {64, 0, 3, CG_GRAD_ADJOINT, 0, 0}; jit_compile with NULL options uses these. */
+/* {64, 0, 3, CG_GRAD_ADJOINT, 0, 0, 0}; jit_compile with NULL options uses these. */
 jit_options jit_default_options(void);
 
 /* A JIT for the host CPU with the runtime symbols (CG_RUNTIME_SYMBOLS) bound. NULL with a

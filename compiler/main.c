@@ -412,6 +412,15 @@ static void print_circuit_info(const ir_circuit *c, const char *indent) {
                pc.vjp_flops);
     else
         printf("%s  two-qubit blocks: %d, none cheaper as a dense 4x4 op\n", indent, pb.n_blocks);
+    /* docs/codegen.md section 11: small batches with one sample's amplitudes in the lanes */
+    cg_options co = {64, cg_default_lanes(NULL, 64), 3, CG_GRAD_ADJOINT, 0, 0, 0};
+    int below;
+    int64_t amp_sweeps, main_sweeps;
+    cg_amp_plan(fused, &co, &below, &amp_sweeps, &main_sweeps);
+    if (below > 1)
+        printf("%s  small batches: 1 to %d samples run one at a time with their amplitudes in "
+               "the %d lanes (f64): %lld sweeps of one state instead of %lld of %d\n", indent,
+               below - 1, co.lanes, (long long)amp_sweeps, (long long)main_sweeps, co.lanes);
     ir_free(plain);
     ir_free(fused);
 }

@@ -183,11 +183,13 @@ BEGIN { kv(peak, P); kv(tri, T) # the triad really moves 32 bytes per element (t
         bw["L2"] = T["triad_l2_gbs"] * 4 / 3; bw["L3"] = T["triad_l3_gbs"] * 4 / 3; bw["DRAM"] = T["triad_mem_1t_gbs"] * 4 / 3
         printf "triad traffic (32 bytes per element), one thread: L2 %.1f, L3 %.1f, DRAM %.1f GB/s (two threads: DRAM %.1f); FMA peak f64 %.1f, f32 %.1f GFLOP/s\n", bw["L2"], bw["L3"], bw["DRAM"], T["triad_mem_2t_gbs"] * 4 / 3, P["peak_f64_gflops"], P["peak_f32_gflops"] }
 /^large / { delete a; kv(substr($0, 7), a); n = a["n"]; B = a["B"]; pr = a["prec"]; W = a["lanes"]; v = a["block_wires"]
-    es = pr == 64 ? 8 : 4; S = es * W * 2 * 2 ^ n  # one lane group psi, bytes
+    am = a["amp"] == 1 # amplitudes in the lanes (codegen.md section 11): one sample, more sweeps
+    es = pr == 64 ? 8 : 4; S = es * (am ? 1 : W) * 2 * 2 ^ n  # one lane group psi, bytes
+    if (am) a["ops"] = a["amp_sweeps"]
     lvl = 2 * S <= l2 * 1024 ? "L2" : 2 * S <= l3 * 1024 ? "L3" : "DRAM"
     pk = P["peak_f" pr "_gflops"]
     tag = v < 0 ? "" : v == 0 ? ", rule 10 off" : sprintf(", rule 10 on (%d blocks of <= %d wires)", a["blocks"], v)
-    printf "large %2d qubits f%d B=%-3d W=%d, %d sweeps%s: a sweep moves %.2f MiB (psi r+w; backward psi+lam %.2f MiB) per lane group, state in %s; compile %.0f ms\n", n, pr, B, W, a["ops"], tag, 2 * S / 2^20, 4 * S / 2^20, lvl, a["compile_ms"]
+    printf "large %2d qubits f%d B=%-3d W=%d, %d sweeps%s%s: a sweep moves %.2f MiB (psi r+w; backward psi+lam %.2f MiB) per %s, state in %s; compile %.0f ms\n", n, pr, B, W, a["ops"], tag, (am ? ", amplitudes in the lanes" : ""), 2 * S / 2^20, 4 * S / 2^20, (am ? "sample" : "lane group"), lvl, a["compile_ms"]
     split("fwd vjp", ph, " ")
     for (i = 1; i <= 2; i++) { f = ph[i]; t = a[f "_us"] * 1e-6; by = a[f "_bytes"]; fl = a[f "_flops"]
         gbs = by / t / 1e9; gfs = fl / t / 1e9; tm = by / (bw[lvl] * 1e9); tf = fl / (pk * 1e9)

@@ -19,7 +19,7 @@ static ir_circuit *small_circuit(double theta) {
     return c;
 }
 
-static const cg_options BASE = {64, 8, 3, CG_GRAD_ADJOINT, 0, 0};
+static const cg_options BASE = {64, 8, 3, CG_GRAD_ADJOINT, 0, 0, 0};
 
 /* The key of c under o and target features f; the caller frees it. */
 static cache_key key_of(const ir_circuit *c, const cg_options *o, const char *features,

@@ -970,6 +970,112 @@ static void test_kept_states(void **state) {
     ir_free(q);
 }
 
+/* Amplitudes in the lanes (compiler/cg_amp.c, docs/codegen.md section 9), forced on at sizes
+ * where the interpreter and finite differences are cheap: calls with fewer samples than
+ * lanes run one sample with its amplitudes spread over the lanes. Outputs, parameter and
+ * input gradients (adjoint and shift) and the kept-state pair must be the interpreter's, for
+ * circuits that need lane swaps everywhere: every gate kind, X and Y products on any wire,
+ * SWAP gates (relabellings), probabilities, fused diagonals over every wire (split around
+ * their swaps), dense pairs and wire blocks. The layout must really be in the module. */
+static ir_circuit *amp_extra_circuit(int n, uint64_t seed) {
+    ir_circuit *c = random_circuit(n, 3 * n, 3, 6, seed);
+    rng r = {seed + 1};
+    for (int i = 0; i < n; i++) {
+        int a = rint_(&r, n), b = (a + 1 + rint_(&r, n - 1)) % n;
+        ir_add_gate(c, IR_SWAP, a, b, -1, -1, -1);
+        add_random_gate(c, &r, IR_RY, 6, 3);
+        add_random_pattern(c, &r, 6, 3);
+    }
+    int pw[2] = {n - 1, 0};
+    for (int k = 0; k < 4; k++) {
+        ir_begin_prob(c, 2, pw, k);
+        char p[IR_MAX_QUBITS + 1];
+        memset(p, 'I', (size_t)n);
+        p[n] = 0;
+        const double s0 = k & 2 ? -1 : 1, s1 = k & 1 ? -1 : 1;
+        ir_add_term(c, 0.25, p);
+        p[n - 1] = 'Z';
+        ir_add_term(c, 0.25 * s0, p);
+        p[n - 1] = 'I';
+        p[0] = 'Z';
+        ir_add_term(c, 0.25 * s1, p);
+        p[n - 1] = 'Z';
+        ir_add_term(c, 0.25 * s0 * s1, p);
+    }
+    return c;
+}
+
+static int has_amp_layout(const ir_circuit *c, const jit_options *jo) {
+    cg_options co = {jo->precision, jo->lanes, jo->opt_level, jo->grad, 0, 0, jo->amp};
+    char err[256];
+    char *text = cg_emit_llvm_text(c, &co, NULL, "t", err, sizeof err);
+    assert_non_null(text);
+    int yes = strstr(text, "@t_lanes_forwardK") != NULL || strstr(text, "@t_lanes_vjp") != NULL;
+    free(text);
+    return yes;
+}
+
+static void test_amp_layout(void **state) {
+    (void)state;
+    for (int lanes = 4; lanes <= 8; lanes *= 2) {
+        int n = lanes == 4 ? 6 : 7;
+        ir_circuit *base = amp_extra_circuit(n, 2100 + (uint64_t)lanes);
+        ir_circuit *q = qiren_circuit(n, 2);
+        ir_circuit *cs[5];
+        cs[0] = ir_clone(base);
+        cs[1] = pass_fuse(base);
+        cs[2] = pass_fuse_pairs(base);
+        cs[3] = pass_fuse(q);
+        cs[4] = pass_fuse_blocks(cs[3], 3);
+        for (int k = 0; k < 5; k++) {
+            const ir_circuit *c = cs[k];
+            jit_options o = jit_default_options();
+            o.lanes = lanes;
+            o.amp = 1;
+            assert_true(has_amp_layout(c, &o));
+            rt_circuit rc;
+            compile_ok(c, &o, &rc);
+            uint64_t seed = 2200 + 10 * (uint64_t)k + (uint64_t)lanes;
+            check_forward(c, &rc, seed, 1e-12);
+            check_vjp(c, &rc, 1, seed + 1, 1e-10, 1);
+            check_vjp(c, &rc, 3, seed + 2, 1e-10, 0);
+            check_kept(c, &o, 1, seed + 3, 1);
+            check_kept(c, &o, 2, seed + 4, 0);
+            o.precision = 32;
+            check_kept(c, &o, 1, seed + 5, 0);
+            o.precision = 64;
+            o.grad = CG_GRAD_SHIFT;
+            assert_true(has_amp_layout(c, &o));
+            compile_ok(c, &o, &rc);
+            check_vjp(c, &rc, 2, seed + 6, 1e-10, 0);
+        }
+        for (int k = 0; k < 5; k++)
+            ir_free(cs[k]);
+        ir_free(q);
+        ir_free(base);
+    }
+    /* where it does not apply the main layout serves every call: a variance output */
+    ir_circuit *v = qiren_circuit(6, 1);
+    char p[8] = "XIIIZI";
+    ir_begin_var(v);
+    ir_add_term(v, 1.0, "IIIIII");
+    ir_var_linear(v);
+    ir_add_term(v, 1.0, p);
+    jit_options o = jit_default_options();
+    o.lanes = 4;
+    o.amp = 1;
+    assert_false(has_amp_layout(v, &o));
+    rt_circuit rc;
+    compile_ok(v, &o, &rc);
+    check_forward(v, &rc, 2300, 1e-12);
+    ir_free(v);
+    /* and it is off by default below CG_AMP_MIN_QUBITS */
+    ir_circuit *small = qiren_circuit(6, 1);
+    o.amp = 0;
+    assert_false(has_amp_layout(small, &o));
+    ir_free(small);
+}
+
 /* The quantum layer with kept states against the same layer recomputing (keep limit 0), two
  * threads, a batch that is not a multiple of the chunk: the same outputs and gradients bit for
  * bit, also when an evaluation forward of other inputs or a parameter change comes between the
@@ -1152,7 +1258,7 @@ static void test_vecmath(void **state) {
     ir_circuit *c = qiren_circuit(2, 1);
     jit_options o = jit_default_options();
     o.lanes = 2;
-    cg_options co = {64, 2, 3, CG_GRAD_ADJOINT, 0, 0};
+    cg_options co = {64, 2, 3, CG_GRAD_ADJOINT, 0, 0, 0};
     char err[512];
     char *text = cg_emit_llvm_text(c, &co, NULL, "vm", err, sizeof err);
     assert_non_null(text);
@@ -1288,7 +1394,7 @@ static void test_text_and_objects(void **state) {
     (void)state;
     char err[512];
     ir_circuit *c = random_circuit(3, 4, 2, 4, 1300);
-    cg_options o = {64, 0, 2, CG_GRAD_ADJOINT, 0, 0};
+    cg_options o = {64, 0, 2, CG_GRAD_ADJOINT, 0, 0, 0};
     char *text = cg_emit_llvm_text(c, &o, NULL, "demo", err, sizeof err);
     if (!text)
         fail_msg("%s", err);
@@ -1579,6 +1685,7 @@ int main(void) {
         cmocka_unit_test(test_contract_edges),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_kept_states),
+        cmocka_unit_test(test_amp_layout),
         cmocka_unit_test(test_kept_states_layer),
         cmocka_unit_test(test_vecmath),
         cmocka_unit_test(test_pre_key),
