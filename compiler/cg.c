@@ -450,8 +450,8 @@ static size_t footprint(const cg *g) { /* elements of work the functions of g us
  * regions first in the buffer; returns their footprint in elements (0: not emitted). */
 static size_t emit_amp(cg *g, const char *prefix, const cg_fn_target *ft, cg_info *ainf) {
     const char *why = NULL;
-    ir_circuit *ac = cg_amp_circuit(g->c, cg_amp_lane_bits(g->W), &why);
     int L = cg_amp_lane_bits(g->W);
+    ir_circuit *ac = cg_amp_circuit(g->c, L, &why);
     if (!ac) /* why: the main layout serves every call */
         return 0;
     cg as, *a = &as;
@@ -460,7 +460,6 @@ static size_t emit_amp(cg *g, const char *prefix, const cg_fn_target *ft, cg_inf
     a->err = g->err;
     a->errlen = g->errlen;
     a->opt = g->opt;
-    a->vecmath = g->vecmath;
     a->amp = 1;
     a->amp_L = L;
     init_types(a, g->ctx, NULL);

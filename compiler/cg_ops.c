@@ -130,14 +130,14 @@ void cg_back_1q(cg *g, int target, int control, const cmat *ud, const int need[8
  * loaded, each pair applies its two shuffles to the vectors that differ in its wire, and
  * the block is stored. */
 void cg_lane_swaps(cg *g, LLVMValueRef st, const ir_op *pairs, int m) {
-    int pos[8], lane[8];
+    int pos[CG_AMP_MAX_MERGED], lane[CG_AMP_MAX_MERGED];
     for (int i = 0; i < m; i++) {
         int w = pairs[i].wires[0] < g->n ? pairs[i].wires[0] : pairs[i].wires[1];
         int lw = pairs[i].wires[0] < g->n ? pairs[i].wires[1] : pairs[i].wires[0];
         pos[i] = wire_pos(g, w);
         lane[i] = g->n + g->amp_L - 1 - lw;
     }
-    int sorted[8];
+    int sorted[CG_AMP_MAX_MERGED];
     memcpy(sorted, pos, sizeof(int) * (size_t)m);
     for (int i = 1; i < m; i++) /* insertion order: low positions first */
         for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
@@ -149,8 +149,8 @@ void cg_lane_swaps(cg *g, LLVMValueRef st, const ir_op *pairs, int m) {
     for (int k = 0; k < m; k++)
         base = cg_insert0(g, base, sorted[k]);
     int nb = 1 << m;
-    LLVMValueRef idx[256];
-    cval v[256];
+    LLVMValueRef idx[1 << CG_AMP_MAX_MERGED];
+    cval v[1 << CG_AMP_MAX_MERGED];
     for (int t = 0; t < nb; t++) { /* bit k of t: pair k's wire */
         LLVMValueRef x = base;
         for (int k = 0; k < m; k++)
