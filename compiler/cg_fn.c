@@ -541,13 +541,9 @@ void cg_zero_region(cg *g, LLVMValueRef region, int nvec) {
 void cg_finish_params(cg *g, LLVMValueRef gparams) {
     if (g->c->n_params == 0)
         return;
-    unsigned id = LLVMLookupIntrinsicID("llvm.vector.reduce.fadd", 23);
-    LLVMValueRef red = LLVMGetIntrinsicDeclaration(g->mod, id, &g->VT, 1);
-    LLVMTypeRef rty = LLVMIntrinsicGetType(g->ctx, id, &g->VT, 1);
     cg_loop l;
     LLVMValueRef i = cg_loop_begin(g, &l, cg_i64(g, g->c->n_params));
-    LLVMValueRef args[2] = {cg_k(g, -0.0), cg_vload(g, g->gp, i)};
-    LLVMValueRef s = LLVMBuildCall2(g->b, rty, red, args, 2, "");
+    val s = cg_lane_sum(g, cg_vload(g, g->gp, i));
     cg_sstore(g, gparams, i, cg_add(g, cg_sload(g, gparams, i), s));
     cg_loop_end(g, &l);
 }

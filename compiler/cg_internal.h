@@ -254,7 +254,8 @@ int cg_amp_wanted(const ir_circuit *c, const cg_options *o);
 int cg_amp_lane_bits(int W);
 /* Sweeps of an op sequence (ops that are not no-ops): the per-call choice's cost model. */
 int64_t cg_amp_sweeps(const ir_circuit *c);
-/* v's lanes added: the amplitude layout's outputs and input gradients are sums over lanes. */
+/* v's lanes added (llvm.vector.reduce.fadd): the parameter gradients' accumulators, and the
+ * amplitude layout's outputs and input gradients, which are sums over lanes. */
 val cg_lane_sum(cg *g, val v);
 
 #endif
